@@ -1,0 +1,818 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled L2 order book: the binding of ``src/book.c`` (and the C kernels that read a book).
+
+Ownership, conversion and status -> exception live here; the rules live in C.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
+from libc.math cimport NAN
+
+cimport numpy as cnp
+import numpy as np
+from decimal import Decimal
+
+from liqcore._clib cimport *
+from liqcore import errors
+
+cnp.import_array()
+
+BID = LIQ_BID
+ASK = LIQ_ASK
+
+#: Cross policies by name.
+CROSS_POLICIES = {"raise": LIQ_CROSS_RAISE, "repair": LIQ_CROSS_REPAIR, "allow": LIQ_CROSS_ALLOW}
+
+#: Sequence rules by exchange (data, not code paths: the rule semantics are in src/book.c).
+#: Ids passed to the ``apply_*`` methods: ``last_id`` (Binance ``u``, OKX ``seqId``, Bybit ``u``,
+#: Coinbase ``sequence_num``), ``first_id`` (Binance ``U``), ``prev_id`` (Binance futures ``pu``,
+#: OKX ``prevSeqId``, Deribit ``prev_change_id``).
+SEQUENCE_RULES = {
+    "binance": LIQ_SEQ_BINANCE_SPOT,
+    "binance_spot": LIQ_SEQ_BINANCE_SPOT,
+    "binance_futures": LIQ_SEQ_BINANCE_FUTURES,
+    "binanceusdm": LIQ_SEQ_BINANCE_FUTURES,
+    "binancecoinm": LIQ_SEQ_BINANCE_FUTURES,
+    "okx": LIQ_SEQ_OKX,
+    "bybit": LIQ_SEQ_CONTIGUOUS,
+    "coinbase": LIQ_SEQ_CONTIGUOUS,
+    "gate": LIQ_SEQ_CONTIGUOUS,
+    "krakenfutures": LIQ_SEQ_CONTIGUOUS,
+    "contiguous": LIQ_SEQ_CONTIGUOUS,
+    "deribit": LIQ_SEQ_PREV,
+    "prev": LIQ_SEQ_PREV,
+}
+_RULE_NAMES = {
+    LIQ_SEQ_BINANCE_SPOT: "binance_spot",
+    LIQ_SEQ_BINANCE_FUTURES: "binance_futures",
+    LIQ_SEQ_OKX: "okx",
+    LIQ_SEQ_CONTIGUOUS: "contiguous",
+    LIQ_SEQ_PREV: "prev",
+}
+
+# Messages at least this long are applied with the GIL released; below it the
+# release/reacquire (~50 ns) costs more than it frees.
+cdef enum:
+    NOGIL_MIN = 64
+
+# ---------------------------------------------------------------- errors
+
+_STATUS_EXC = {
+    LIQ_ERR_NAN: errors.InvalidDeltaError,
+    LIQ_ERR_INF: errors.InvalidDeltaError,
+    LIQ_ERR_NEGATIVE: errors.InvalidDeltaError,
+    LIQ_ERR_PARSE: errors.InvalidDeltaError,
+    LIQ_ERR_PRECISION: errors.InvalidDeltaError,
+    LIQ_ERR_OFF_GRID: errors.InvalidDeltaError,
+    LIQ_ERR_OVERFLOW: errors.InvalidDeltaError,
+    LIQ_ERR_SIDE: errors.InvalidDeltaError,
+    LIQ_ERR_LENGTH: errors.InvalidDeltaError,
+    LIQ_ERR_ARG: errors.InvalidDeltaError,
+    LIQ_ERR_FORMAT: errors.FormatError,
+    LIQ_ERR_SEQ_GAP: errors.SequenceGapError,
+    LIQ_ERR_CROSSED: errors.CrossedBookError,
+    LIQ_ERR_CHECKSUM: errors.ChecksumError,
+    LIQ_ERR_EMPTY: errors.DepthError,
+    LIQ_ERR_DEPTH: errors.DepthError,
+    LIQ_ERR_NOMEM: errors.LiqMemoryError,
+}
+
+
+cdef object _error(int st, str where, object detail=None):
+    """Build the liqcore exception for a C status (the one status -> exception map)."""
+    cls = _STATUS_EXC.get(st, errors.LiqError)
+    msg = f"{where}: {liq_status_str(<liq_status>st).decode()}"
+    if detail is not None:
+        msg = f"{msg} ({detail})"
+    return cls(msg)
+
+
+cdef inline int check_status(int st, str where) except -1:
+    if st == LIQ_OK or st == LIQ_STALE:
+        return 0
+    raise _error(st, where)
+
+
+# ---------------------------------------------------------------- conversion
+
+cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
+    """Convert one price or size to units at ``scale``; returns a liq_status.
+
+    str/bytes/Decimal are parsed exactly (and keep their wire decimals); floats are
+    rounded to the grid and rejected if they carry digits beyond it.
+    """
+    cdef const char *s
+    cdef Py_ssize_t n
+    cdef object t = type(v)
+    if t is float:
+        dec[0] = LIQ_DEC_NONE
+        return liq_fixed_from_double(<double>v, scale, out)
+    if t is str:
+        s = PyUnicode_AsUTF8AndSize(v, &n)
+        return liq_decimal_parse(s, <size_t>n, scale, out, dec)
+    if t is bytes:
+        return liq_decimal_parse(PyBytes_AS_STRING(v), <size_t>PyBytes_GET_SIZE(v), scale, out, dec)
+    if t is bool:
+        return LIQ_ERR_PARSE
+    if t is int or isinstance(v, (int, np.integer)):
+        dec[0] = LIQ_DEC_NONE
+        iv = int(v)
+        if iv < -(1 << 63) or iv >= (1 << 63):
+            return LIQ_ERR_OVERFLOW
+        iv = iv * liq_pow10[scale]
+        if iv < -(1 << 63) or iv >= (1 << 63):
+            return LIQ_ERR_OVERFLOW
+        out[0] = iv
+        return LIQ_OK
+    if isinstance(v, (float, np.floating)):
+        dec[0] = LIQ_DEC_NONE
+        return liq_fixed_from_double(<double>float(v), scale, out)
+    if isinstance(v, Decimal):
+        if v.is_nan():
+            return LIQ_ERR_NAN
+        if v.is_infinite():
+            return LIQ_ERR_INF
+        sv = str(v).encode()
+        return liq_decimal_parse(PyBytes_AS_STRING(sv), <size_t>PyBytes_GET_SIZE(sv), scale, out, dec)
+    return LIQ_ERR_PARSE
+
+
+cdef inline int _side_of(object side) except -1:
+    if type(side) is int:
+        if side == 0 or side == 1:
+            return side
+    elif isinstance(side, str):
+        s = side.lower()
+        if s in ("bid", "bids", "b", "buy"):
+            return LIQ_BID
+        if s in ("ask", "asks", "a", "sell"):
+            return LIQ_ASK
+    elif isinstance(side, np.integer) and (side == 0 or side == 1):
+        return int(side)
+    raise _error(LIQ_ERR_SIDE, "side", repr(side))
+
+
+def _grid(step, decimals, str name):
+    """(scale, step in units) from a tick/lot size and/or a number of decimals."""
+    if decimals is not None:
+        decimals = int(decimals)
+        if not 0 <= decimals <= LIQ_MAX_SCALE:
+            raise errors.InvalidDeltaError(f"{name} decimals must be in 0..{LIQ_MAX_SCALE}, got {decimals}")
+    if step is None:
+        return (8 if decimals is None else decimals), 1
+    d = Decimal(repr(step)) if isinstance(step, float) else Decimal(str(step))
+    if not d.is_finite() or d <= 0:
+        raise errors.InvalidDeltaError(f"{name} size must be a positive finite number, got {step!r}")
+    exp = d.normalize().as_tuple().exponent
+    need = max(0, -exp)
+    scale = need if decimals is None else decimals
+    if scale < need:
+        raise errors.InvalidDeltaError(f"{name} size {step} needs {need} decimals, more than {decimals}")
+    if scale > LIQ_MAX_SCALE:
+        raise errors.InvalidDeltaError(f"{name} size {step} needs more than {LIQ_MAX_SCALE} decimals")
+    units = int(d.scaleb(scale))
+    if units >= (1 << 63):
+        raise errors.InvalidDeltaError(f"{name} size {step} out of range")
+    return scale, units
+
+
+cdef object _as_1d(object a, object dtype, str name):
+    arr = np.ascontiguousarray(a, dtype=dtype)
+    if arr.ndim != 1:
+        raise errors.InvalidDeltaError(f"apply_deltas: {name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+cdef object _sides_u8(object sides):
+    """A contiguous uint8 array of 0/1 from any integer/bool array; others are rejected."""
+    cdef cnp.ndarray arr = sides if isinstance(sides, np.ndarray) else np.asarray(sides)
+    if arr.dtype == np.uint8 or arr.dtype == np.bool_:
+        return _as_1d(arr, np.uint8, "sides")
+    if arr.dtype == np.int8:
+        # negative values wrap to >= 128 and are rejected as bad sides by the core
+        return _as_1d(arr.view(np.uint8), np.uint8, "sides")
+    if arr.dtype.kind in "iu":
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise _error(LIQ_ERR_SIDE, "apply_deltas", "sides must be 0 (bid) or 1 (ask)")
+        return _as_1d(arr, np.uint8, "sides")
+    return None
+
+
+cdef object _float_array(object a):
+    """Contiguous float64 view/copy of a numeric array, or None for object/str input."""
+    if not isinstance(a, np.ndarray):
+        return None
+    kind = a.dtype.kind
+    if kind == "f" or kind in "iu":
+        return _as_1d(a, np.float64, "prices/sizes")
+    if kind == "b":
+        raise _error(LIQ_ERR_PARSE, "apply_deltas", f"dtype {a.dtype} is not numeric")
+    return None
+
+
+# ---------------------------------------------------------------- the book
+
+cdef class OrderBook:
+    """L2 (price-level) order book with int64 fixed-point prices and sizes.
+
+    Parameters
+    ----------
+    tick_size, lot_size : str | Decimal | float | int, optional
+        Price and size grid steps. Their decimals set the scales unless
+        ``price_decimals``/``size_decimals`` are given (which may be larger, e.g. the
+        number of decimals the exchange sends). Values off the grid are rejected.
+        With neither a step nor decimals, 8 decimals and a step of 1e-8.
+    price_decimals, size_decimals : int, optional
+        Fixed-point scales (0..18).
+    max_depth : int, optional
+        Levels kept per side; worse levels are dropped after every message (Kraken's
+        rule). ``None``/0 keeps all.
+    cross_policy : {"raise", "repair", "allow"}
+        What a message that leaves best bid > best ask does: raise
+        :class:`~liqcore.errors.CrossedBookError` (book unchanged), drop the stale
+        side's crossed levels, or apply anyway. Always counted in ``stats["crossed"]``.
+    sequence : str, optional
+        Sequence rule (a key of ``SEQUENCE_RULES``: ``"binance_spot"``,
+        ``"binance_futures"``, ``"okx"``, ``"bybit"``, ``"coinbase"``, ``"deribit"`` ...)
+        applied when ``apply_*`` get update ids.
+    symbol, exchange : str, optional
+        Labels, carried by copies and pickles.
+
+    Notes
+    -----
+    Memory: 18 bytes per level plus the growth slack of the side arrays. Not
+    thread-safe: one writer; no reads from other threads during a write.
+    """
+
+    cdef liq_book _b
+    cdef readonly object symbol
+    cdef readonly object exchange
+    cdef double _pdiv
+    cdef double _qdiv
+
+    def __cinit__(self):
+        liq_book_init(&self._b, 8, 8, 1, 1, 0)
+        self._pdiv = 1e8
+        self._qdiv = 1e8
+
+    def __init__(self, tick_size=None, lot_size=None, *, price_decimals=None, size_decimals=None,
+                 max_depth=None, cross_policy="raise", sequence=None, symbol=None, exchange=None):
+        ps, tick = _grid(tick_size, price_decimals, "tick")
+        qs, lot = _grid(lot_size, size_decimals, "lot")
+        depth = 0 if max_depth is None else int(max_depth)
+        if depth < 0:
+            raise errors.InvalidDeltaError(f"max_depth must be >= 0, got {max_depth}")
+        liq_book_free(&self._b)
+        check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
+        self._pdiv = <double>liq_pow10[ps]
+        self._qdiv = <double>liq_pow10[qs]
+        self.cross_policy = cross_policy
+        self.sequence = sequence
+        self.symbol = symbol
+        self.exchange = exchange
+
+    def __dealloc__(self):
+        liq_book_free(&self._b)
+
+    # ------------------------------------------------------------ configuration
+
+    @property
+    def price_decimals(self):
+        """Fixed-point scale of prices (price units = price * 10**price_decimals)."""
+        return self._b.px_scale
+
+    @property
+    def size_decimals(self):
+        """Fixed-point scale of sizes."""
+        return self._b.qty_scale
+
+    @property
+    def tick_size(self):
+        """Price grid step as a Decimal."""
+        return Decimal(self._b.tick).scaleb(-self._b.px_scale)
+
+    @property
+    def lot_size(self):
+        """Size grid step as a Decimal."""
+        return Decimal(self._b.lot).scaleb(-self._b.qty_scale)
+
+    @property
+    def max_depth(self):
+        """Levels kept per side, or None when unbounded."""
+        return self._b.max_depth or None
+
+    @property
+    def cross_policy(self):
+        """"raise", "repair" or "allow" (settable)."""
+        for k, v in CROSS_POLICIES.items():
+            if v == self._b.cross_policy:
+                return k
+
+    @cross_policy.setter
+    def cross_policy(self, value):
+        if value not in CROSS_POLICIES:
+            raise errors.InvalidDeltaError(f"cross_policy must be one of {sorted(CROSS_POLICIES)}, got {value!r}")
+        self._b.cross_policy = CROSS_POLICIES[value]
+
+    @property
+    def sequence(self):
+        """Name of the sequence rule, or None (settable with any key of SEQUENCE_RULES)."""
+        return _RULE_NAMES.get(self._b.seq_rule)
+
+    @sequence.setter
+    def sequence(self, value):
+        if value is None:
+            self._b.seq_rule = LIQ_SEQ_NONE
+            return
+        key = str(value).lower().replace("-", "_")
+        if key not in SEQUENCE_RULES:
+            raise errors.InvalidDeltaError(f"unknown sequence rule {value!r}; known: {sorted(SEQUENCE_RULES)}")
+        self._b.seq_rule = SEQUENCE_RULES[key]
+
+    # ------------------------------------------------------------ reads (O(1))
+
+    @property
+    def best_bid(self):
+        """(price, size) of the best bid as floats, or None if there are no bids."""
+        cdef int64_t px, qty
+        if not liq_book_best(&self._b, LIQ_BID, &px, &qty):
+            return None
+        return (px / self._pdiv, qty / self._qdiv)
+
+    @property
+    def best_ask(self):
+        """(price, size) of the best ask as floats, or None if there are no asks."""
+        cdef int64_t px, qty
+        if not liq_book_best(&self._b, LIQ_ASK, &px, &qty):
+            return None
+        return (px / self._pdiv, qty / self._qdiv)
+
+    @property
+    def bbo(self):
+        """(bid price, bid size, ask price, ask size) in one read; NaN for an empty side."""
+        cdef int64_t bp, bq, ap, aq
+        cdef double r0 = NAN, r1 = NAN, r2 = NAN, r3 = NAN
+        if liq_book_best(&self._b, LIQ_BID, &bp, &bq):
+            r0 = bp / self._pdiv
+            r1 = bq / self._qdiv
+        if liq_book_best(&self._b, LIQ_ASK, &ap, &aq):
+            r2 = ap / self._pdiv
+            r3 = aq / self._qdiv
+        return (r0, r1, r2, r3)
+
+    @property
+    def mid(self):
+        """(best bid + best ask) / 2, or NaN if a side is empty."""
+        cdef int64_t bp, bq, ap, aq
+        if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
+            return NAN
+        return (<double>bp + <double>ap) / (2.0 * self._pdiv)
+
+    @property
+    def spread(self):
+        """best ask - best bid (price units of the quote), or NaN if a side is empty."""
+        cdef int64_t bp, bq, ap, aq
+        if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
+            return NAN
+        return (ap - bp) / self._pdiv
+
+    @property
+    def spread_bps(self):
+        """Spread in basis points of the mid, or NaN if a side is empty."""
+        cdef int64_t bp, bq, ap, aq
+        if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
+            return NAN
+        return (<double>(ap - bp)) / ((<double>bp + <double>ap) / 2.0) * 1e4
+
+    @property
+    def is_crossed(self):
+        """True when best bid > best ask (only possible with cross_policy="allow")."""
+        return bool(liq_book_is_crossed(&self._b))
+
+    @property
+    def bid_count(self):
+        """Number of bid levels."""
+        return self._b.side[0].n
+
+    @property
+    def ask_count(self):
+        """Number of ask levels."""
+        return self._b.side[1].n
+
+    def __len__(self):
+        return self._b.side[0].n + self._b.side[1].n
+
+    @property
+    def last_update_id(self):
+        """Exchange update id of the last snapshot/sequenced message, or None."""
+        return None if self._b.last_id == LIQ_ID_NONE else self._b.last_id
+
+    @property
+    def generation(self):
+        """Counter bumped by every change (cheap staleness check for caches)."""
+        return self._b.generation
+
+    @property
+    def stats(self):
+        """Counters: messages, levels, snapshots, rejected, stale, gaps, crossed,
+        repaired_levels, truncated_levels (a fresh dict)."""
+        s = self._b.stats
+        return {
+            "messages": s.messages, "levels": s.levels, "snapshots": s.snapshots,
+            "rejected": s.rejected, "stale": s.stale, "gaps": s.gaps, "crossed": s.crossed,
+            "repaired_levels": s.repaired_levels, "truncated_levels": s.truncated_levels,
+        }
+
+    # ------------------------------------------------------------ level export (copies)
+
+    def levels(self, side, n=None, *, raw=False):
+        """Best ``n`` levels of a side (all if None), best first, as an ``(k, 2)`` array.
+
+        float64 (price, size) by default; ``raw=True`` gives int64 units (price *
+        10**price_decimals, size * 10**size_decimals). A copy: O(k).
+        """
+        cdef int sd = _side_of(side)
+        cdef size_t cnt = self._b.side[sd].n
+        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef cnp.npy_intp dims[2]
+        dims[0] = <cnp.npy_intp>k
+        dims[1] = 2
+        cdef cnp.ndarray out
+        if raw:
+            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT64, 0)
+            liq_book_levels_i64(&self._b, sd, k, <int64_t *>cnp.PyArray_DATA(out))
+        else:
+            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT64, 0)
+            liq_book_levels_f64(&self._b, sd, k, <double *>cnp.PyArray_DATA(out))
+        return out
+
+    def bids(self, n=None):
+        """Best ``n`` bids (all if None), highest first: ``(k, 2)`` float64 (price, size) copy."""
+        return self.levels(LIQ_BID, n)
+
+    def asks(self, n=None):
+        """Best ``n`` asks (all if None), lowest first: ``(k, 2)`` float64 (price, size) copy."""
+        return self.levels(LIQ_ASK, n)
+
+    def level_strings(self, side, n=None):
+        """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
+        formatting when they arrived as strings (shortest form otherwise)."""
+        cdef int sd = _side_of(side)
+        cdef size_t cnt = self._b.side[sd].n
+        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef char buf[LIQ_DECIMAL_BUF]
+        cdef size_t i, ln
+        cdef uint16_t dec
+        out = []
+        for i in range(k):
+            dec = liq_book_dec_at(&self._b, sd, i)
+            ln = liq_decimal_format(liq_book_px_at(&self._b, sd, i), self._b.px_scale, dec >> 8, buf)
+            p = buf[:ln].decode()
+            ln = liq_decimal_format(liq_book_qty_at(&self._b, sd, i), self._b.qty_scale, dec & 0xff, buf)
+            out.append([p, buf[:ln].decode()])
+        return out
+
+    def to_dict(self, limit=None):
+        """ccxt-style dict: ``{'bids': [[price, size], ...], 'asks': [...], 'nonce': last id,
+        'symbol': ..., 'timestamp': None, 'datetime': None}`` (floats, best first)."""
+        return {
+            "bids": self.levels(LIQ_BID, limit).tolist(),
+            "asks": self.levels(LIQ_ASK, limit).tolist(),
+            "nonce": self.last_update_id,
+            "symbol": self.symbol,
+            "timestamp": None,
+            "datetime": None,
+        }
+
+    # ------------------------------------------------------------ writes
+
+    def update(self, side, price, size):
+        """Set one level: ``size`` 0 deletes (deleting an absent level is a no-op).
+
+        ``side`` is 0/1 or "bid"/"ask"; price and size are floats, ints, Decimals or
+        decimal strings. Raises InvalidDeltaError / CrossedBookError; the book is
+        unchanged on error. O(log n) search, O(distance from the touch) move.
+        """
+        cdef liq_delta d
+        cdef int st
+        cdef int sd
+        if type(side) is int and (side == 0 or side == 1):
+            sd = side
+        else:
+            sd = _side_of(side)
+        if type(price) is float and type(size) is float:
+            st = liq_delta_from_f64(&self._b, sd, price, size, &d)
+        else:
+            d.side = <uint8_t>sd
+            st = _to_fixed(price, self._b.px_scale, &d.px, &d.px_dec)
+            if st == LIQ_OK:
+                st = _to_fixed(size, self._b.qty_scale, &d.qty, &d.qty_dec)
+            if st == LIQ_OK:
+                st = liq_delta_check(&self._b, &d)
+        if st != LIQ_OK:
+            self._b.stats.rejected += 1
+            raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
+        st = liq_book_set(&self._b, &d)
+        if st != LIQ_OK:
+            raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
+
+    cdef int _fill_f64(self, const uint8_t *sp, const double *pp, const double *qp, size_t n,
+                       size_t *bad) noexcept nogil:
+        cdef liq_delta *d = liq_book_scratch(&self._b, n)
+        cdef size_t i
+        cdef int st
+        if d == NULL:
+            bad[0] = n
+            return LIQ_ERR_NOMEM
+        for i in range(n):
+            st = liq_delta_from_f64(&self._b, sp[i], pp[i], qp[i], &d[i])
+            if st != LIQ_OK:
+                bad[0] = i
+                return st
+        return LIQ_OK
+
+    cdef int _fill_objects(self, liq_delta *d, object sides, object prices, object sizes, size_t n,
+                           size_t *bad) except -100:
+        cdef size_t i
+        cdef int st
+        cdef int one_side = -1
+        if isinstance(sides, (int, str)):
+            one_side = _side_of(sides)
+        for i in range(n):
+            d[i].side = <uint8_t>(one_side if one_side >= 0 else _side_of(sides[i]))
+            st = _to_fixed(prices[i], self._b.px_scale, &d[i].px, &d[i].px_dec)
+            if st == LIQ_OK:
+                st = _to_fixed(sizes[i], self._b.qty_scale, &d[i].qty, &d[i].qty_dec)
+            if st != LIQ_OK:
+                bad[0] = i
+                return st
+        return LIQ_OK
+
+    cdef int _fill_levels(self, liq_delta *d, object levels, int side, size_t *bad) except -100:
+        """Convert ``[[price, size, ...], ...]`` (or an (n, >=2) array) into d; returns a status."""
+        cdef size_t i = 0
+        cdef int st
+        cdef cnp.ndarray arr
+        cdef const double *p
+        cdef size_t rows, cols
+        if isinstance(levels, np.ndarray) and levels.dtype.kind in "fiu":
+            arr = np.ascontiguousarray(levels, dtype=np.float64)
+            if arr.size == 0:
+                return LIQ_OK
+            if arr.ndim != 2 or arr.shape[1] < 2:
+                raise errors.InvalidDeltaError(f"levels array must have shape (n, 2), got {levels.shape}")
+            rows = <size_t>cnp.PyArray_DIM(arr, 0)
+            cols = <size_t>cnp.PyArray_DIM(arr, 1)
+            p = <const double *>cnp.PyArray_DATA(arr)
+            for i in range(rows):
+                st = liq_delta_from_f64(&self._b, side, p[i * cols], p[i * cols + 1], &d[i])
+                if st != LIQ_OK:
+                    bad[0] = i
+                    return st
+            return LIQ_OK
+        for lvl in levels:
+            d[i].side = <uint8_t>side
+            try:
+                pv = lvl[0]
+                qv = lvl[1]
+            except (TypeError, IndexError, KeyError):
+                bad[0] = i
+                return LIQ_ERR_PARSE
+            st = _to_fixed(pv, self._b.px_scale, &d[i].px, &d[i].px_dec)
+            if st == LIQ_OK:
+                st = _to_fixed(qv, self._b.qty_scale, &d[i].qty, &d[i].qty_dec)
+            if st != LIQ_OK:
+                bad[0] = i
+                return st
+            i += 1
+        return LIQ_OK
+
+    cdef object _commit(self, size_t n, object last_id, object first_id, object prev_id, str where,
+                        object describe):
+        """Apply the n deltas in scratch, with the sequence check when ids are given."""
+        cdef liq_seq_ids ids
+        cdef size_t bad = n
+        cdef int st
+        cdef liq_delta *d = liq_book_scratch(&self._b, n)
+        if last_id is None and first_id is None and prev_id is None:
+            if n >= NOGIL_MIN:
+                with nogil:
+                    st = liq_book_apply(&self._b, d, n, &bad)
+            else:
+                st = liq_book_apply(&self._b, d, n, &bad)
+            if st != LIQ_OK:
+                raise _error(st, where, describe(bad) if bad < n else None)
+            return True
+        if self._b.seq_rule == LIQ_SEQ_NONE:
+            raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
+        if last_id is None:
+            raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
+        ids.last = last_id
+        ids.first = LIQ_ID_NONE if first_id is None else first_id
+        ids.prev = LIQ_ID_NONE if prev_id is None else prev_id
+        st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
+        if st == LIQ_STALE:
+            return False
+        if st == LIQ_ERR_SEQ_GAP:
+            raise _error(st, where, f"book at {self.last_update_id}, message first={first_id} "
+                                    f"last={last_id} prev={prev_id}, rule {self.sequence}")
+        if st != LIQ_OK:
+            raise _error(st, where, describe(bad) if bad < n else None)
+        return True
+
+    def apply_deltas(self, sides, prices, sizes, *, last_id=None, first_id=None, prev_id=None):
+        """Apply one message of level changes, all or nothing.
+
+        Parameters
+        ----------
+        sides : array of 0 (bid) / 1 (ask), a sequence of sides, or one side for all
+        prices, sizes : float64 (or integer) numpy arrays, or sequences of floats,
+            Decimals or decimal strings (parsed exactly). Size 0 deletes.
+        last_id, first_id, prev_id : int, optional
+            Exchange update ids, checked with the book's ``sequence`` rule.
+
+        Returns
+        -------
+        bool
+            False if the message was older than the book (skipped), else True.
+
+        Raises InvalidDeltaError (any bad element, mismatched lengths, wrong dtype),
+        SequenceGapError, CrossedBookError; the book is unchanged on any error. Numeric
+        arrays are converted and applied in C (GIL released for long messages).
+        """
+        cdef size_t n, bad = 0
+        cdef int st
+        cdef liq_delta *d
+        cdef cnp.ndarray sa, pa, qa
+        pa = _float_array(prices)
+        qa = _float_array(sizes)
+        sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+        if pa is not None and qa is not None and sa is not None:
+            n = <size_t>pa.shape[0]
+            if <size_t>qa.shape[0] != n or <size_t>sa.shape[0] != n:
+                self._b.stats.rejected += 1
+                raise _error(LIQ_ERR_LENGTH, "apply_deltas",
+                             f"sides {sa.shape[0]}, prices {pa.shape[0]}, sizes {qa.shape[0]}")
+            if n >= NOGIL_MIN:
+                with nogil:
+                    st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),
+                                        <const double *>cnp.PyArray_DATA(qa), n, &bad)
+            else:
+                st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),
+                                    <const double *>cnp.PyArray_DATA(qa), n, &bad)
+        else:
+            if isinstance(prices, np.ndarray) and prices.ndim != 1 or isinstance(sizes, np.ndarray) and sizes.ndim != 1:
+                self._b.stats.rejected += 1
+                raise errors.InvalidDeltaError("apply_deltas: prices and sizes must be 1-D")
+            n = len(prices)
+            if len(sizes) != n or (not isinstance(sides, (int, str)) and len(sides) != n):
+                self._b.stats.rejected += 1
+                raise _error(LIQ_ERR_LENGTH, "apply_deltas",
+                             f"prices {len(prices)}, sizes {len(sizes)}, sides "
+                             f"{'scalar' if isinstance(sides, (int, str)) else len(sides)}")
+            d = liq_book_scratch(&self._b, n)
+            if d == NULL:
+                raise MemoryError()
+            try:
+                st = self._fill_objects(d, sides, prices, sizes, n, &bad)
+            except BaseException:
+                self._b.stats.rejected += 1
+                raise
+        if st != LIQ_OK:
+            self._b.stats.rejected += 1
+            raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes))
+        return self._commit(n, last_id, first_id, prev_id, "apply_deltas",
+                            lambda i: _describe_element(i, sides, prices, sizes))
+
+    def apply_levels(self, bids=(), asks=(), *, last_id=None, first_id=None, prev_id=None):
+        """Apply one exchange message given as level lists, all or nothing.
+
+        ``bids``/``asks`` are ``[[price, size, ...], ...]`` (extra fields such as
+        timestamps or order counts are ignored) or ``(n, 2)`` numeric arrays; prices
+        and sizes as decimal strings keep their wire formatting for checksums.
+        Bids are applied before asks. Ids and return value as in :meth:`apply_deltas`.
+        """
+        cdef size_t nb = len(bids), na = len(asks), bad = 0
+        cdef int st
+        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
+        if d == NULL:
+            raise MemoryError()
+        try:
+            st = self._fill_levels(d, bids, LIQ_BID, &bad)
+            if st != LIQ_OK:
+                detail = f"bids[{bad}] = {_item(bids, bad)!r}"
+            else:
+                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
+                detail = f"asks[{bad}] = {_item(asks, bad)!r}"
+        except BaseException:
+            self._b.stats.rejected += 1
+            raise
+        if st != LIQ_OK:
+            self._b.stats.rejected += 1
+            raise _error(st, "apply_levels", detail)
+        return self._commit(nb + na, last_id, first_id, prev_id, "apply_levels",
+                            lambda i: f"bids[{i}] = {_item(bids, i)!r}" if i < nb
+                            else f"asks[{i - nb}] = {_item(asks, i - nb)!r}")
+
+    def apply_snapshot(self, bids, asks, update_id=None):
+        """Replace the whole book with a snapshot, all or nothing.
+
+        ``bids``/``asks`` as in :meth:`apply_levels`, in any order (zero sizes are
+        skipped; a repeated price keeps its last size). ``update_id`` becomes
+        ``last_update_id`` (Binance ``lastUpdateId``, OKX ``seqId``, Bybit ``u``).
+        A crossed snapshot raises CrossedBookError unless cross_policy is "allow".
+        max_depth keeps the best levels. O(n) for sorted input.
+        """
+        cdef size_t nb = len(bids), na = len(asks), bad = 0
+        cdef int st
+        cdef int64_t uid = LIQ_ID_NONE if update_id is None else update_id
+        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
+        if d == NULL:
+            raise MemoryError()
+        try:
+            st = self._fill_levels(d, bids, LIQ_BID, &bad)
+            if st != LIQ_OK:
+                detail = f"bids[{bad}] = {_item(bids, bad)!r}"
+            else:
+                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
+                detail = f"asks[{bad}] = {_item(asks, bad)!r}"
+        except BaseException:
+            self._b.stats.rejected += 1
+            raise
+        if st != LIQ_OK:
+            self._b.stats.rejected += 1
+            raise _error(st, "apply_snapshot", detail)
+        bad = nb + na
+        st = liq_book_snapshot(&self._b, d, nb + na, uid, &bad)
+        if st != LIQ_OK:
+            raise _error(st, "apply_snapshot", None if bad >= nb + na else
+                         (f"bids[{bad}]" if bad < nb else f"asks[{bad - nb}]"))
+
+    def clear(self):
+        """Remove every level and the update id (scales, policy and stats are kept). O(1)."""
+        liq_book_clear(&self._b)
+
+    # ------------------------------------------------------------ copies and serialization
+
+    def copy(self):
+        """Deep copy (levels, ids, policy, stats, labels). O(levels)."""
+        cdef OrderBook other = OrderBook.__new__(OrderBook)
+        liq_book_free(&other._b)
+        check_status(liq_book_copy(&other._b, &self._b), "copy")
+        other._pdiv = self._pdiv
+        other._qdiv = self._qdiv
+        other.symbol = self.symbol
+        other.exchange = self.exchange
+        return other
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def to_bytes(self):
+        """Compact binary form (header + 18 bytes per level, little-endian, versioned).
+        Labels (symbol/exchange) are not included; pickling keeps them."""
+        cdef size_t n = liq_book_serialized_size(&self._b)
+        out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+        liq_book_serialize(&self._b, <uint8_t *>PyBytes_AS_STRING(out))
+        return out
+
+    @classmethod
+    def from_bytes(cls, data, *, symbol=None, exchange=None):
+        """Rebuild a book from :meth:`to_bytes` output. Raises FormatError on malformed input."""
+        cdef const uint8_t[::1] view = memoryview(data).cast("B")
+        cdef OrderBook book = cls.__new__(cls)
+        check_status(liq_book_deserialize(&book._b, &view[0] if view.shape[0] else NULL,
+                                          <size_t>view.shape[0]), "from_bytes")
+        book._pdiv = <double>liq_pow10[book._b.px_scale]
+        book._qdiv = <double>liq_pow10[book._b.qty_scale]
+        book.symbol = symbol
+        book.exchange = exchange
+        return book
+
+    def __reduce__(self):
+        return (_unpickle, (self.to_bytes(), self.symbol, self.exchange))
+
+    def __repr__(self):
+        label = " ".join(str(x) for x in (self.exchange, self.symbol) if x)
+        return (f"<OrderBook {label + ' ' if label else ''}bids={self.bid_count} asks={self.ask_count} "
+                f"best_bid={self.best_bid} best_ask={self.best_ask}>")
+
+
+def _unpickle(data, symbol, exchange):
+    return OrderBook.from_bytes(data, symbol=symbol, exchange=exchange)
+
+
+cdef object _item(object seq, size_t i):
+    try:
+        return seq[i]
+    except Exception:
+        return "?"
+
+
+cdef object _describe_element(size_t i, object sides, object prices, object sizes):
+    side = sides if isinstance(sides, (int, str)) else _item(sides, i)
+    return f"element {i}: side={side!r} price={_item(prices, i)!r} size={_item(sizes, i)!r}"

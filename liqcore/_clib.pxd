@@ -1,0 +1,120 @@
+# The C symbols of src/ that the bindings use (one place; see src/*.h for the contracts).
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
+
+cdef extern from "status.h" nogil:
+    ctypedef enum liq_status:
+        LIQ_OK
+        LIQ_STALE
+        LIQ_ERR_NAN
+        LIQ_ERR_INF
+        LIQ_ERR_NEGATIVE
+        LIQ_ERR_PARSE
+        LIQ_ERR_PRECISION
+        LIQ_ERR_OFF_GRID
+        LIQ_ERR_OVERFLOW
+        LIQ_ERR_SIDE
+        LIQ_ERR_LENGTH
+        LIQ_ERR_ARG
+        LIQ_ERR_FORMAT
+        LIQ_ERR_SEQ_GAP
+        LIQ_ERR_CROSSED
+        LIQ_ERR_CHECKSUM
+        LIQ_ERR_EMPTY
+        LIQ_ERR_DEPTH
+        LIQ_ERR_NOMEM
+    const char *liq_status_str(liq_status st)
+
+cdef extern from "fixed.h" nogil:
+    enum:
+        LIQ_MAX_SCALE
+        LIQ_DEC_NONE
+        LIQ_DECIMAL_BUF
+    const int64_t liq_pow10[]
+    liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, uint8_t *wire_dec)
+    liq_status liq_fixed_from_double(double x, int scale, int64_t *out)
+    size_t liq_decimal_format(int64_t v, int scale, int dec, char *buf)
+    double liq_fixed_to_double(int64_t v, int scale)
+
+cdef extern from "book.h" nogil:
+    enum:
+        LIQ_BID
+        LIQ_ASK
+    ctypedef enum liq_cross_policy:
+        LIQ_CROSS_RAISE
+        LIQ_CROSS_REPAIR
+        LIQ_CROSS_ALLOW
+    ctypedef enum liq_seq_rule:
+        LIQ_SEQ_NONE
+        LIQ_SEQ_BINANCE_SPOT
+        LIQ_SEQ_BINANCE_FUTURES
+        LIQ_SEQ_OKX
+        LIQ_SEQ_CONTIGUOUS
+        LIQ_SEQ_PREV
+    int64_t LIQ_ID_NONE
+
+    ctypedef struct liq_side:
+        size_t n
+        size_t cap
+
+    ctypedef struct liq_book_stats:
+        uint64_t messages
+        uint64_t levels
+        uint64_t snapshots
+        uint64_t rejected
+        uint64_t stale
+        uint64_t gaps
+        uint64_t crossed
+        uint64_t repaired_levels
+        uint64_t truncated_levels
+
+    ctypedef struct liq_delta:
+        int64_t px
+        int64_t qty
+        uint8_t side
+        uint8_t px_dec
+        uint8_t qty_dec
+
+    ctypedef struct liq_seq_ids:
+        int64_t first
+        int64_t last
+        int64_t prev
+
+    ctypedef struct liq_book:
+        liq_side side[2]
+        int px_scale
+        int qty_scale
+        int64_t tick
+        int64_t lot
+        size_t max_depth
+        liq_cross_policy cross_policy
+        liq_seq_rule seq_rule
+        int64_t last_id
+        int after_snapshot
+        uint64_t generation
+        liq_book_stats stats
+
+    liq_status liq_book_init(liq_book *b, int px_scale, int qty_scale, int64_t tick, int64_t lot, size_t max_depth)
+    void liq_book_free(liq_book *b)
+    void liq_book_clear(liq_book *b)
+    liq_status liq_book_copy(liq_book *dst, const liq_book *src)
+    liq_status liq_book_reserve(liq_book *b, int side, size_t n)
+    liq_status liq_delta_from_f64(const liq_book *b, int side, double px, double qty, liq_delta *d)
+    liq_status liq_delta_check(const liq_book *b, const liq_delta *d)
+    liq_status liq_book_set(liq_book *b, const liq_delta *d)
+    liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
+    liq_delta *liq_book_scratch(liq_book *b, size_t n)
+    liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty, size_t n, size_t *bad)
+    liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t id, size_t *bad)
+    liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq_ids ids, size_t *bad)
+    liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
+    size_t liq_book_levels_f64(const liq_book *b, int side, size_t n, double *out)
+    size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out)
+    size_t liq_book_serialized_size(const liq_book *b)
+    size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
+    liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
+    size_t liq_book_count(const liq_book *b, int side)
+    int64_t liq_book_px_at(const liq_book *b, int side, size_t i)
+    int64_t liq_book_qty_at(const liq_book *b, int side, size_t i)
+    uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
+    int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
+    int liq_book_is_crossed(const liq_book *b)

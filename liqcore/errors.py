@@ -1,0 +1,54 @@
+"""liqcore exceptions.
+
+Every error raised by the compiled core is a :class:`LiqError` that also subclasses the
+matching builtin, so ``except ValueError`` keeps working for callers that do not know
+liqcore. C status codes map to these classes in one place
+(``liqcore/_book.pyx: check_status``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LiqError",
+    "InvalidDeltaError",
+    "FormatError",
+    "CrossedBookError",
+    "ChecksumError",
+    "DepthError",
+    "SequenceGapError",
+    "LiqMemoryError",
+]
+
+
+class LiqError(Exception):
+    """Base class of every liqcore error."""
+
+
+class InvalidDeltaError(LiqError, ValueError):
+    """A price, size or side is invalid (NaN, inf, negative, non-numeric, off-grid,
+    too many decimals, out of range, wrong dtype, mismatched lengths). The book is unchanged."""
+
+
+class FormatError(LiqError, ValueError):
+    """Malformed serialized book or frame bytes."""
+
+
+class CrossedBookError(LiqError, ValueError):
+    """The message would leave best bid above best ask (cross policy ``"raise"``). The book is unchanged."""
+
+
+class ChecksumError(LiqError, ValueError):
+    """The book's checksum does not match the exchange's."""
+
+
+class DepthError(LiqError, ValueError):
+    """The book keeps fewer levels per side than the operation needs (e.g. a checksum over 25 levels)."""
+
+
+class SequenceGapError(LiqError, RuntimeError):
+    """A sequenced message does not continue the book's last update id. The book is unchanged;
+    resynchronise from a fresh snapshot."""
+
+
+class LiqMemoryError(LiqError, MemoryError):
+    """The core could not allocate memory. The book is unchanged."""

@@ -1,0 +1,228 @@
+/*
+ * book.h — the L2 (price-level) order book.
+ *
+ * Storage: each side is three parallel arrays sorted so that the best level is
+ * LAST (index n-1): bids by ascending price, asks by descending price. Frequent
+ * changes near the touch therefore move few bytes, and the best level is an O(1)
+ * read. To share one search routine both sides store a *key* that ascends:
+ * key = price for bids and key = -price for asks.
+ *
+ * Units: prices are int64 at scale px_scale (price * 10^px_scale), sizes int64 at
+ * qty_scale. `tick`/`lot` are the grid steps in those units (>= 1). Each level also
+ * keeps the number of fraction digits its price and size had on the wire
+ * (LIQ_DEC_NONE when they came from floats) so exchange checksums can be rebuilt
+ * from the exchange's own strings. 18 bytes per level.
+ *
+ * Ownership: the caller owns the liq_book struct (it may be embedded); the book
+ * owns its arrays. Storage grows only inside the calls documented to grow it.
+ * Not thread-safe: one writer, no concurrent readers during a write.
+ *
+ * All-or-nothing: every mutating call validates first; on any error the book and
+ * its sequence state are unchanged (only the rejected/gaps/crossed counters move).
+ */
+#ifndef LIQ_BOOK_H
+#define LIQ_BOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+#include "fixed.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { LIQ_BID = 0, LIQ_ASK = 1 };
+
+typedef enum liq_cross_policy {
+    LIQ_CROSS_RAISE = 0,   /* reject a message that leaves best bid > best ask */
+    LIQ_CROSS_REPAIR = 1,  /* drop the stale side's crossed levels (the side not refreshed last) */
+    LIQ_CROSS_ALLOW = 2    /* apply anyway; still counted in stats.crossed */
+} liq_cross_policy;
+
+/* Sequence rules (see liq_book_apply_seq). The per-exchange mapping is data in Python. */
+typedef enum liq_seq_rule {
+    LIQ_SEQ_NONE = 0,            /* ids not checked */
+    LIQ_SEQ_BINANCE_SPOT = 1,    /* skip u <= L; gap if U > L + 1 */
+    LIQ_SEQ_BINANCE_FUTURES = 2, /* skip u < L; first after snapshot needs U <= L <= u; then pu == L */
+    LIQ_SEQ_OKX = 3,             /* prevSeqId == L (heartbeat seq == prev, reset seq < prev); skip old */
+    LIQ_SEQ_CONTIGUOUS = 4,      /* skip last <= L; gap unless first == L + 1 (Bybit u, Coinbase, Gate) */
+    LIQ_SEQ_PREV = 5             /* prev == L (Deribit change ids); skip last <= L */
+} liq_seq_rule;
+
+#define LIQ_ID_NONE INT64_MIN
+
+typedef struct liq_side {
+    int64_t *key;     /* ascending; key = px (bids) or -px (asks) */
+    int64_t *qty;     /* > 0 */
+    uint16_t *dec;    /* wire decimals: price << 8 | size (each LIQ_DEC_NONE if unknown) */
+    size_t n, cap;
+} liq_side;
+
+typedef struct liq_book_stats {
+    uint64_t messages;        /* messages (snapshots, deltas, single updates) applied */
+    uint64_t levels;          /* level changes applied */
+    uint64_t snapshots;       /* snapshots applied */
+    uint64_t rejected;        /* calls rejected for invalid input or policy */
+    uint64_t stale;           /* sequenced messages skipped as older than the book */
+    uint64_t gaps;            /* sequence gaps detected */
+    uint64_t crossed;         /* messages that found the book crossed (any policy) */
+    uint64_t repaired_levels; /* levels dropped by LIQ_CROSS_REPAIR */
+    uint64_t truncated_levels;/* levels dropped by max_depth */
+} liq_book_stats;
+
+typedef struct liq_delta {
+    int64_t px;        /* price units (> 0) */
+    int64_t qty;       /* size units (>= 0; 0 deletes) */
+    uint8_t side;      /* LIQ_BID / LIQ_ASK */
+    uint8_t px_dec;    /* wire decimals or LIQ_DEC_NONE */
+    uint8_t qty_dec;
+} liq_delta;
+
+typedef struct liq_seq_ids {
+    int64_t first;     /* first update id in the message (Binance U), or LIQ_ID_NONE */
+    int64_t last;      /* last update id (Binance u, OKX seqId, Bybit u) */
+    int64_t prev;      /* previous message's last id (Binance pu, OKX prevSeqId), or LIQ_ID_NONE */
+} liq_seq_ids;
+
+typedef struct liq_book {
+    liq_side side[2];
+    int px_scale, qty_scale;
+    int64_t tick, lot;             /* grid steps in units, >= 1 */
+    size_t max_depth;              /* levels kept per side; 0 = unbounded */
+    liq_cross_policy cross_policy;
+    liq_seq_rule seq_rule;
+    int64_t last_id;               /* LIQ_ID_NONE until a snapshot or message carries one */
+    int after_snapshot;            /* no sequenced delta applied since the last snapshot */
+    uint64_t generation;           /* bumped by every change (for views / caches) */
+    liq_book_stats stats;
+    /* scratch owned by the book: converted deltas and the undo log of one message */
+    liq_delta *scratch;
+    size_t scratch_cap;
+    liq_delta *undo;
+    size_t undo_cap;
+} liq_book;
+
+/*
+ * Initialise an empty book. px_scale/qty_scale in 0..18; tick/lot >= 1 (units);
+ * max_depth 0 = unbounded. Allocates nothing. LIQ_ERR_ARG on bad parameters.
+ */
+liq_status liq_book_init(liq_book *b, int px_scale, int qty_scale, int64_t tick, int64_t lot,
+                         size_t max_depth);
+/* Release the book's storage; the book is left empty and usable. */
+void liq_book_free(liq_book *b);
+/* Remove all levels and the sequence id (keeps capacity, scales, policy, stats). O(1). */
+void liq_book_clear(liq_book *b);
+/* dst (uninitialised or freed) becomes a deep copy of src, without scratch. O(levels). */
+liq_status liq_book_copy(liq_book *dst, const liq_book *src);
+/* Make room for n levels on a side (grows only). */
+liq_status liq_book_reserve(liq_book *b, int side, size_t n);
+
+/*
+ * Validate one level from doubles into *d (price > 0 on the tick grid, size >= 0 on
+ * the lot grid, finite, in range). O(1), no allocation.
+ */
+liq_status liq_delta_from_f64(const liq_book *b, int side, double px, double qty, liq_delta *d);
+/* Validate an already converted delta against the book (side, grids, signs). O(1). */
+liq_status liq_delta_check(const liq_book *b, const liq_delta *d);
+
+/*
+ * Set one level (qty 0 deletes; deleting an absent level is a no-op), then apply the
+ * cross policy and max_depth. O(log n) search + O(distance from the touch) move.
+ * Grows storage by at most one level. The delta must pass liq_delta_check (checked).
+ */
+liq_status liq_book_set(liq_book *b, const liq_delta *d);
+
+/*
+ * Apply a message of n deltas in order, all or nothing: validate all, reserve, apply
+ * with an undo log, check crossing at the end (per policy), truncate to max_depth.
+ * On error *bad (may be NULL) receives the index of the offending delta (or n for
+ * a book-level error such as crossing). O(n log levels).
+ */
+liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad);
+
+/*
+ * The book's scratch buffer with room for n deltas (grows; NULL on allocation
+ * failure). Owned by the book, valid until the next call that grows it; callers
+ * convert a message into it and pass it to liq_book_apply/_snapshot/_apply_seq.
+ */
+liq_delta *liq_book_scratch(liq_book *b, size_t n);
+
+/* Same from parallel arrays of sides (0/1) and doubles: converts into book scratch first. */
+liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty,
+                              size_t n, size_t *bad);
+
+/*
+ * Replace the book with a snapshot of n levels (any order; zero sizes skipped; a
+ * repeated price keeps the last size). `id` becomes the sequence id (LIQ_ID_NONE to
+ * keep none). A crossed snapshot is rejected unless the policy is ALLOW.
+ * O(n log n) (O(n) when each side arrives sorted, as exchanges send them).
+ */
+liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t id, size_t *bad);
+
+/*
+ * Check ids against b->seq_rule and the book's last id, then apply the message
+ * (liq_book_apply) and advance the id. Returns LIQ_STALE (nothing applied) for an
+ * old message, LIQ_ERR_SEQ_GAP (nothing applied) on a gap. O(1) + apply.
+ */
+liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq_ids ids, size_t *bad);
+
+/* Only the id check of liq_book_apply_seq (no change to the book). */
+liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids);
+
+/*
+ * Copy up to n best levels of a side, best first, into out (n x 2 doubles: price,
+ * size) or out_i64 (n x 2 units); returns the number written. O(n).
+ */
+size_t liq_book_levels_f64(const liq_book *b, int side, size_t n, double *out);
+size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out);
+
+/* Serialized form (little-endian, versioned). size_t needed for liq_book_serialize. */
+size_t liq_book_serialized_size(const liq_book *b);
+size_t liq_book_serialize(const liq_book *b, uint8_t *buf);
+/* b must be initialised (its storage is replaced). LIQ_ERR_FORMAT on malformed input. */
+liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len);
+
+/* ---- O(1) inline reads ------------------------------------------------- */
+
+static inline size_t liq_book_count(const liq_book *b, int side) { return b->side[side].n; }
+
+/* Price of level i counted from the best (0 = best); caller checks i < n. */
+static inline int64_t liq_book_px_at(const liq_book *b, int side, size_t i)
+{
+    const liq_side *s = &b->side[side];
+    int64_t k = s->key[s->n - 1 - i];
+    return side == LIQ_BID ? k : -k;
+}
+static inline int64_t liq_book_qty_at(const liq_book *b, int side, size_t i)
+{
+    const liq_side *s = &b->side[side];
+    return s->qty[s->n - 1 - i];
+}
+static inline uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
+{
+    const liq_side *s = &b->side[side];
+    return s->dec[s->n - 1 - i];
+}
+
+/* 1 if the side has a level (writing its price and size units), else 0. */
+static inline int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
+{
+    const liq_side *s = &b->side[side];
+    if (s->n == 0) return 0;
+    *px = side == LIQ_BID ? s->key[s->n - 1] : -s->key[s->n - 1];
+    *qty = s->qty[s->n - 1];
+    return 1;
+}
+
+/* 1 if both sides have levels and best bid > best ask. */
+static inline int liq_book_is_crossed(const liq_book *b)
+{
+    const liq_side *bi = &b->side[LIQ_BID], *as = &b->side[LIQ_ASK];
+    return bi->n && as->n && bi->key[bi->n - 1] > -as->key[as->n - 1];
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
