@@ -1,0 +1,45 @@
+"""OrderBook basics on BOOK-A (shared/research/analytics.md)."""
+
+import numpy as np
+import pytest
+
+import liqcore
+from liqcore import OrderBook
+
+BOOK_A_BIDS = [["99.5", "1.5"], ["99.0", "2.5"], ["98.0", "4.0"], ["97.0", "10.0"]]
+BOOK_A_ASKS = [["100.0", "1.0"], ["100.5", "2.0"], ["101.0", "3.0"], ["102.0", "5.0"]]
+
+
+@pytest.fixture
+def book_a():
+    b = OrderBook(tick_size="0.5", lot_size="0.5")
+    b.apply_snapshot(BOOK_A_BIDS, BOOK_A_ASKS, update_id=10)
+    return b
+
+
+def test_top_of_book(book_a):
+    assert book_a.best_bid == (99.5, 1.5)
+    assert book_a.best_ask == (100.0, 1.0)
+    assert book_a.mid == 99.75
+    assert book_a.spread == 0.5
+    assert book_a.spread_bps == pytest.approx(50.125313, rel=1e-6)
+    assert book_a.bid_count == 4 and book_a.ask_count == 4 and len(book_a) == 8
+    assert book_a.last_update_id == 10
+
+
+def test_levels_are_best_first_copies(book_a):
+    bids = book_a.bids()
+    assert bids.dtype == np.float64 and bids.shape == (4, 2)
+    assert bids[:, 0].tolist() == [99.5, 99.0, 98.0, 97.0]
+    assert book_a.asks(2).tolist() == [[100.0, 1.0], [100.5, 2.0]]
+    bids[0, 0] = 0.0
+    assert book_a.best_bid == (99.5, 1.5)
+
+
+def test_update_insert_change_delete(book_a):
+    book_a.update(liqcore.BID, 99.0, 7.0)
+    book_a.update("ask", "100.5", "0")
+    book_a.update(0, 96.5, 1.0)
+    book_a.update(0, 50.0, 0.0)  # deleting an absent level is a no-op
+    assert book_a.bids().tolist() == [[99.5, 1.5], [99.0, 7.0], [98.0, 4.0], [97.0, 10.0], [96.5, 1.0]]
+    assert book_a.asks().tolist() == [[100.0, 1.0], [101.0, 3.0], [102.0, 5.0]]
