@@ -4,6 +4,7 @@
 Ownership, conversion and status -> exception live here; the rules live in C.
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
@@ -588,6 +589,28 @@ cdef class OrderBook:
             i += 1
         return LIQ_OK
 
+    cdef size_t _fill_message(self, object bids, object asks, str where) except? 0:
+        """Convert a bids + asks message into scratch (bids first); returns len(bids).
+        Raises InvalidDeltaError naming the offending level; counts the rejection."""
+        cdef size_t nb = len(bids), na = len(asks), bad = 0
+        cdef int st
+        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
+        if d == NULL:
+            raise MemoryError()
+        try:
+            st = self._fill_levels(d, bids, LIQ_BID, &bad)
+            name, levels = "bids", bids
+            if st == LIQ_OK:
+                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
+                name, levels = "asks", asks
+        except BaseException:
+            self._b.stats.rejected += 1
+            raise
+        if st != LIQ_OK:
+            self._b.stats.rejected += 1
+            raise _error(st, where, f"{name}[{bad}] = {_item(levels, bad)!r}")
+        return nb
+
     cdef object _commit(self, size_t n, object last_id, object first_id, object prev_id, str where,
                         object describe):
         """Apply the n deltas in scratch, with the sequence check when ids are given."""
@@ -693,24 +716,8 @@ cdef class OrderBook:
         and sizes as decimal strings keep their wire formatting for checksums.
         Bids are applied before asks. Ids and return value as in :meth:`apply_deltas`.
         """
-        cdef size_t nb = len(bids), na = len(asks), bad = 0
-        cdef int st
-        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
-        if d == NULL:
-            raise MemoryError()
-        try:
-            st = self._fill_levels(d, bids, LIQ_BID, &bad)
-            if st != LIQ_OK:
-                detail = f"bids[{bad}] = {_item(bids, bad)!r}"
-            else:
-                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
-                detail = f"asks[{bad}] = {_item(asks, bad)!r}"
-        except BaseException:
-            self._b.stats.rejected += 1
-            raise
-        if st != LIQ_OK:
-            self._b.stats.rejected += 1
-            raise _error(st, "apply_levels", detail)
+        cdef size_t nb = self._fill_message(bids, asks, "apply_levels")
+        cdef size_t na = len(asks)
         return self._commit(nb + na, last_id, first_id, prev_id, "apply_levels",
                             lambda i: f"bids[{i}] = {_item(bids, i)!r}" if i < nb
                             else f"asks[{i - nb}] = {_item(asks, i - nb)!r}")
@@ -724,25 +731,11 @@ cdef class OrderBook:
         A crossed snapshot raises CrossedBookError unless cross_policy is "allow".
         max_depth keeps the best levels. O(n) for sorted input.
         """
-        cdef size_t nb = len(bids), na = len(asks), bad = 0
-        cdef int st
         cdef int64_t uid = LIQ_ID_NONE if update_id is None else update_id
+        cdef size_t nb = self._fill_message(bids, asks, "apply_snapshot")
+        cdef size_t na = len(asks), bad
+        cdef int st
         cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
-        if d == NULL:
-            raise MemoryError()
-        try:
-            st = self._fill_levels(d, bids, LIQ_BID, &bad)
-            if st != LIQ_OK:
-                detail = f"bids[{bad}] = {_item(bids, bad)!r}"
-            else:
-                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
-                detail = f"asks[{bad}] = {_item(asks, bad)!r}"
-        except BaseException:
-            self._b.stats.rejected += 1
-            raise
-        if st != LIQ_OK:
-            self._b.stats.rejected += 1
-            raise _error(st, "apply_snapshot", detail)
         bad = nb + na
         st = liq_book_snapshot(&self._b, d, nb + na, uid, &bad)
         if st != LIQ_OK:
@@ -806,6 +799,8 @@ def _unpickle(data, symbol, exchange):
     return OrderBook.from_bytes(data, symbol=symbol, exchange=exchange)
 
 
+@cython.boundscheck(True)
+@cython.wraparound(True)
 cdef object _item(object seq, size_t i):
     try:
         return seq[i]

@@ -346,7 +346,7 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
 
 liq_delta *liq_book_scratch(liq_book *b, size_t n)
 {
-    if (n <= b->scratch_cap) return b->scratch;
+    if (b->scratch && n <= b->scratch_cap) return b->scratch;   /* never NULL for n == 0 */
     size_t cap = b->scratch_cap ? b->scratch_cap * 2 : 64;
     if (cap < n) cap = n;
     liq_delta *s = realloc(b->scratch, cap * sizeof *s);

@@ -142,8 +142,8 @@ liq_status liq_book_set(liq_book *b, const liq_delta *d);
 liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad);
 
 /*
- * The book's scratch buffer with room for n deltas (grows; NULL on allocation
- * failure). Owned by the book, valid until the next call that grows it; callers
+ * The book's scratch buffer with room for n deltas (grows; NULL only on allocation
+ * failure, also for n == 0). Owned by the book, valid until the next call that grows it; callers
  * convert a message into it and pass it to liq_book_apply/_snapshot/_apply_seq.
  */
 liq_delta *liq_book_scratch(liq_book *b, size_t n);
