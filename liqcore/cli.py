@@ -1,0 +1,159 @@
+"""The ``liqcore`` command line.
+
+``liqcore`` is the main job: it replays a real recording (by
+default the bundled Binance BTCUSDT capture, offline) through the compiled book, shows
+the live top of book, spread, imbalance and a market-impact estimate with a progress
+indicator, verifies every best-bid/ask checkpoint of the recording and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _fmt_px(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:,.2f}"
+
+
+class _Live:
+    """Progress + live top-of-book line: redrawn in place on a terminal, periodic lines otherwise."""
+
+    def __init__(self, out, total_frames: int, notional: float, levels: int, speed: float | None):
+        self.out = out
+        self.tty = out.isatty()
+        self.total = max(total_frames, 1)
+        self.notional = notional
+        self.levels = levels
+        self.speed = speed
+        self.next_draw = 0.0
+        self.next_pct = 10
+        self.first_ts: int | None = None
+        self.t0 = time.perf_counter()
+
+    def line(self, book, ts_ns: int, frame: int) -> str:
+        pct = 100.0 * frame / self.total
+        bar = "#" * int(pct / 5) + "." * (20 - int(pct / 5))
+        bp, bq, ap, aq = book.bbo
+        buy = book.walk("buy", notional=self.notional)
+        sell = book.walk("sell", notional=self.notional)
+        clock = time.strftime("%H:%M:%S", time.gmtime(ts_ns / 1e9))
+        return (f"[{bar}] {pct:5.1f}% {clock} | bid {_fmt_px(bp)} x {bq:.5f} | ask {_fmt_px(ap)} x {aq:.5f} "
+                f"| spread {book.spread_bps:.3f} bps | imb{self.levels} {book.imbalance(self.levels):+.3f} "
+                f"| ${self.notional:,.0f} buy {buy.slippage_mid_bps:+.2f} bps sell {sell.slippage_mid_bps:+.2f} bps")
+
+    def __call__(self, book, ts_ns: int, frame: int) -> None:
+        if self.speed:
+            # pace the replay at `speed` x the recorded time
+            if self.first_ts is None:
+                self.first_ts = ts_ns
+            due = self.t0 + (ts_ns - self.first_ts) / 1e9 / self.speed
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        if self.tty:
+            now = time.perf_counter()
+            if now >= self.next_draw:
+                self.next_draw = now + 0.1
+                self.out.write("\r\x1b[2K" + self.line(book, ts_ns, frame))
+                self.out.flush()
+        elif 100 * frame >= self.next_pct * self.total:
+            self.next_pct += 10
+            print(self.line(book, ts_ns, frame), file=self.out, flush=True)
+
+    def done(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def _count_frames(path: Path) -> int:
+    from liqcore.recordings import iter_hftbacktest
+
+    return sum(1 for _ in iter_hftbacktest(path))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from liqcore.replay import BUNDLED_RECORDING, replay_binance
+
+    path = Path(args.file) if args.file else BUNDLED_RECORDING
+    out = sys.stdout
+    live = None
+    if not args.json:
+        print(f"liqcore: replaying {path.name} (Binance spot depth@100ms + bookTicker) through the compiled book",
+              file=out)
+        live = _Live(out, _count_frames(path), args.notional, args.levels, args.speed)
+    book, rep = replay_binance(path, tick_size=args.tick_size, lot_size=args.lot_size, on_update=live)
+    if live is not None:
+        live.done()
+    buy = book.walk("buy", notional=args.notional)
+    sell = book.walk("sell", notional=args.notional)
+    summary = {
+        "recording": str(path),
+        "symbol": rep.symbol,
+        "frames": rep.frames,
+        "depth_events": rep.depth_events,
+        "applied": rep.applied,
+        "skipped_before_snapshot_or_stale": rep.skipped,
+        "gaps": rep.gaps,
+        "checkpoints_ok": rep.checkpoints_ok,
+        "checkpoints_failed": rep.checkpoints_failed,
+        "seconds": round(rep.seconds, 4),
+        "best_bid": book.level_strings("bid", 1)[0] if book.bid_count else None,
+        "best_ask": book.level_strings("ask", 1)[0] if book.ask_count else None,
+        "levels": [book.bid_count, book.ask_count],
+        "spread_bps": book.spread_bps,
+        f"imbalance_{args.levels}": book.imbalance(args.levels),
+        "impact": {
+            "notional": args.notional,
+            "buy_vwap": buy.vwap, "buy_slippage_mid_bps": buy.slippage_mid_bps, "buy_levels": buy.levels,
+            "sell_vwap": sell.vwap, "sell_slippage_mid_bps": sell.slippage_mid_bps, "sell_levels": sell.levels,
+        },
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        ok = "all" if rep.checkpoints_failed == 0 else "NOT all"
+        print(f"\n{rep.symbol}: {rep.applied} depth events applied ({rep.skipped} older than the snapshot "
+              f"dropped, {rep.gaps} gaps) in {rep.seconds * 1e3:.0f} ms "
+              f"({rep.frames / max(rep.seconds, 1e-9):,.0f} frames/s incl. JSON parsing)")
+        print(f"best bid/ask checkpoints: {rep.checkpoints_ok} ok, {rep.checkpoints_failed} failed "
+              f"({ok} match the exchange's bookTicker)")
+        print(f"final book: {book.bid_count} bids, {book.ask_count} asks; best bid {summary['best_bid']}, "
+              f"best ask {summary['best_ask']}; spread {book.spread_bps:.4f} bps; "
+              f"imbalance(top {args.levels}) {book.imbalance(args.levels):+.4f}")
+        print(f"${args.notional:,.0f} market buy:  VWAP {_fmt_px(buy.vwap)}, {buy.levels} levels, "
+              f"{buy.slippage_mid_bps:+.3f} bps vs mid{'' if buy.complete else ' (NOT fully filled)'}")
+        print(f"${args.notional:,.0f} market sell: VWAP {_fmt_px(sell.vwap)}, {sell.levels} levels, "
+              f"{sell.slippage_mid_bps:+.3f} bps vs mid{'' if sell.complete else ' (NOT fully filled)'}")
+        for f in rep.failures:
+            print(f"  checkpoint failure: {f}")
+    return 0 if rep.checkpoints_failed == 0 and rep.gaps == 0 else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="liqcore", description=__doc__.split("\n\n")[1].replace("\n", " "))
+    p.add_argument("--file", help="hftbacktest-format Binance spot recording (default: the bundled one)")
+    p.add_argument("--tick-size", default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
+    p.add_argument("--lot-size", default="0.00000001", help="size grid (default 1e-8, Binance's wire decimals)")
+    p.add_argument("--notional", type=float, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=int, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--speed", type=float, default=None,
+                   help="replay at SPEED x the recorded pace (default: as fast as possible)")
+    p.add_argument("--json", action="store_true", help="print only a JSON summary")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``liqcore`` command."""
+    args = _parser().parse_args(argv)
+    return _demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
