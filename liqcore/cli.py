@@ -67,9 +67,12 @@ class _Live:
             self.next_pct += 10
             print(self.line(book, ts_ns, frame), file=self.out, flush=True)
 
-    def done(self) -> None:
+    def done(self, book, ts_ns: int) -> None:
+        """Draw the final state at 100% and end the line."""
         if self.tty:
-            self.out.write("\n")
+            self.out.write("\r\x1b[2K" + self.line(book, ts_ns, self.total) + "\n")
+        elif self.next_pct <= 100:
+            print(self.line(book, ts_ns, self.total), file=self.out, flush=True)
 
 
 def _count_frames(path: Path) -> int:
@@ -90,7 +93,7 @@ def _demo(args: argparse.Namespace) -> int:
         live = _Live(out, _count_frames(path), args.notional, args.levels, args.speed)
     book, rep = replay_binance(path, tick_size=args.tick_size, lot_size=args.lot_size, on_update=live)
     if live is not None:
-        live.done()
+        live.done(book, rep.last_ts_ns)
     buy = book.walk("buy", notional=args.notional)
     sell = book.walk("sell", notional=args.notional)
     summary = {

@@ -40,6 +40,7 @@ class BinanceReplayReport:
     checkpoints_failed: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    last_ts_ns: int = 0           # receive time of the last frame
 
 
 def _units(s: str, scale: int) -> int:
@@ -96,6 +97,7 @@ def replay_binance(path: str | Path = BUNDLED_RECORDING, *, tick_size: str = "0.
 
     for rec in iter_hftbacktest(path):
         rep.frames += 1
+        rep.last_ts_ns = rec.ts_ns
         msg = orjson.loads(rec.raw)
         if "lastUpdateId" in msg:                         # the REST snapshot
             rep.snapshots += 1
