@@ -26,7 +26,17 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
         while (i < n && is_digit(s[i])) i++;
         frac_end = i;
     }
-    if (int_end == int_start && frac_end == frac_start) return LIQ_ERR_PARSE;
+    if (int_end == int_start && frac_end == frac_start) {
+        /* name the special values JSON encoders and Decimal produce, for a clearer error */
+        const char *w = s + i;
+        size_t m = n - i;
+        if ((m == 3 && (w[0] | 32) == 'n' && (w[1] | 32) == 'a' && (w[2] | 32) == 'n')) return LIQ_ERR_NAN;
+        if ((m == 3 && (w[0] | 32) == 'i' && (w[1] | 32) == 'n' && (w[2] | 32) == 'f') ||
+            (m == 8 && (w[0] | 32) == 'i' && (w[1] | 32) == 'n' && (w[2] | 32) == 'f' && (w[3] | 32) == 'i' &&
+             (w[4] | 32) == 'n' && (w[5] | 32) == 'i' && (w[6] | 32) == 't' && (w[7] | 32) == 'y'))
+            return LIQ_ERR_INF;
+        return LIQ_ERR_PARSE;
+    }
 
     long exp10 = 0;
     int has_exp = 0;
