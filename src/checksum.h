@@ -62,6 +62,7 @@ uint32_t liq_crc32(uint32_t crc, const void *p, size_t n);
  *                "2.5e-8"); ask amounts negated.
  * The string is fed to the CRC piece by piece (no buffer, no allocation).
  *
+ * Ownership: the book is only read; *out (caller's) is written only on LIQ_OK.
  * Returns LIQ_OK; LIQ_ERR_ARG for an unknown kind or NULL pointers; LIQ_ERR_DEPTH when
  * the book's max_depth (non-zero) is below the levels the checksum covers, since the
  * levels the exchange counts may have been dropped. O(levels covered).
