@@ -4,8 +4,11 @@ research/exchange_protocols.md §3 through the Python API, signedness, aliases, 
 from __future__ import annotations
 
 import zlib
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liqcore import ChecksumError, DepthError, InvalidDeltaError, OrderBook
 
@@ -126,3 +129,33 @@ def test_bad_arguments(okx_doc):
 def test_empty_book_checksum():
     b = OrderBook()
     assert b.checksum("okx") == 0 and b.checksum("kraken") == 0     # CRC-32 of ""
+
+
+def _js_number(x: float) -> str:
+    """JavaScript Number#toString (ECMAScript Number::toString, radix 10), from Python's
+    shortest round-trip repr: an independent oracle for the C formatter."""
+    if x == 0:
+        return "0"
+    sign, digits, exp = Decimal(repr(abs(x))).normalize().as_tuple()
+    s = "".join(map(str, digits))
+    k, n = len(s), exp + len(digits)
+    if k <= n <= 21:
+        out = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * -n + s
+    else:
+        e = n - 1
+        out = s[0] + ("." + s[1:] if k > 1 else "") + "e" + ("-" if e < 0 else "+") + str(abs(e))
+    return ("-" if x < 0 else "") + out
+
+
+@settings(max_examples=300, deadline=None)
+@given(units=st.one_of(st.integers(1, 10**6), st.integers(1, (1 << 63) - 1)), scale=st.integers(0, 18))
+def test_bitfinex_numbers_match_javascript(units, scale):
+    """Any fixed-point size renders like JS renders the nearest double (incl. > 15 digits)."""
+    b = OrderBook(price_decimals=0, size_decimals=scale)
+    b.apply_snapshot([], [["7", str(Decimal(units).scaleb(-scale))]])
+    x = float(Decimal(units).scaleb(-scale))
+    assert b.checksum("bitfinex") == _signed(zlib.crc32(f"7:{_js_number(-x)}".encode()))
