@@ -746,6 +746,116 @@ cdef class OrderBook:
         """Remove every level and the update id (scales, policy and stats are kept). O(1)."""
         liq_book_clear(&self._b)
 
+    # ------------------------------------------------------------ checksums (src/checksum.c)
+
+    #: Checksum kinds by name: (C kind, levels per side covered, exchange sends it signed,
+    #: 0 means "no checksum"). OKX set its field to 0 on every frame from June 2026
+    #: (deprecated in favour of seqId/prevSeqId), so an OKX 0 is not a checksum.
+    CHECKSUM_KINDS = {
+        "okx": (LIQ_CHECKSUM_OKX, 25, True, True),
+        "bitget": (LIQ_CHECKSUM_BITGET, 25, True, False),
+        "kraken": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
+        "kraken_v1": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
+        "kraken_v2": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
+        "bitfinex": (LIQ_CHECKSUM_BITFINEX, 25, True, False),
+    }
+
+    cdef tuple _checksum_kind(self, object kind):
+        key = kind.lower().replace("-", "_") if isinstance(kind, str) else None
+        if key not in self.CHECKSUM_KINDS:
+            raise _error(LIQ_ERR_ARG, "checksum", f"kind {kind!r}; known: {sorted(self.CHECKSUM_KINDS)}")
+        return self.CHECKSUM_KINDS[key]
+
+    def checksum(self, kind):
+        """The exchange's checksum of the book's current top levels, computed in C.
+
+        Parameters
+        ----------
+        kind : {"okx", "bitget", "kraken", "kraken_v1", "kraken_v2", "bitfinex"}
+            The exchange's algorithm (``kraken_v1``/``kraken_v2`` are aliases of
+            ``kraken``: v1 levels keep their wire decimals, v2 levels from JSON numbers
+            are rendered at the book's scales, which must then be the instrument's
+            ``price_precision``/``qty_precision``).
+
+        Returns
+        -------
+        int
+            CRC-32 in the exchange's own signedness: signed int32 for OKX, Bitget and
+            Bitfinex, unsigned for Kraken.
+
+        Raises
+        ------
+        InvalidDeltaError
+            Unknown ``kind``.
+        DepthError
+            ``max_depth`` keeps fewer levels per side than the checksum covers (25 for
+            OKX/Bitget/Bitfinex, 10 for Kraken).
+
+        Notes
+        -----
+        OKX/Bitget hash the wire strings ("0.5000" stays "0.5000"), so feed levels as
+        strings; levels that came from floats are rendered in their shortest form.
+        O(levels covered), no allocation.
+        """
+        ckind, levels, signed, _ = self._checksum_kind(kind)
+        cdef uint32_t crc = 0
+        cdef int st = liq_book_checksum(&self._b, ckind, &crc)
+        if st != LIQ_OK:
+            raise _error(st, f"checksum({kind!r})",
+                         f"max_depth {self._b.max_depth} < {levels} levels" if st == LIQ_ERR_DEPTH else None)
+        return crc - (1 << 32) if signed and crc >= (1 << 31) else crc
+
+    def verify_checksum(self, kind, expected):
+        """Compare the book's checksum with the one an exchange message carries.
+
+        Parameters
+        ----------
+        kind : str
+            As in :meth:`checksum`.
+        expected : int | str
+            The exchange's value, as an int or a decimal string (Kraken v1 sends a
+            string), signed or unsigned: both are reduced to 32 bits before comparing.
+
+        Returns
+        -------
+        bool
+            True when the checksum matches; False when it was not checked because the
+            message carries none: OKX's ``0`` (OKX deprecated the field in June 2026 and
+            sends 0 on every frame; rely on seqId/prevSeqId there).
+
+        Raises
+        ------
+        ChecksumError
+            The checksums differ (the message names both, in the exchange's signedness).
+            The book is out of sync: resubscribe or fetch a snapshot.
+        InvalidDeltaError
+            ``expected`` is not an integer in [-2**31, 2**32), or ``kind`` is unknown.
+        DepthError
+            As in :meth:`checksum`.
+        """
+        ckind, levels, signed, zero_absent = self._checksum_kind(kind)
+        if isinstance(expected, (str, bytes)):
+            try:
+                want = int(expected)
+            except ValueError:
+                raise _error(LIQ_ERR_PARSE, "verify_checksum", f"expected {expected!r}") from None
+        elif isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
+            want = int(expected)
+        else:
+            raise _error(LIQ_ERR_PARSE, "verify_checksum", f"expected {expected!r}")
+        if not -(1 << 31) <= want < (1 << 32):
+            raise _error(LIQ_ERR_ARG, "verify_checksum", f"expected {want} is not a 32-bit checksum")
+        if zero_absent and want == 0:
+            return False
+        got = self.checksum(kind)
+        if (got ^ want) & 0xFFFFFFFF:
+            want &= 0xFFFFFFFF
+            if signed and want >= (1 << 31):
+                want -= 1 << 32
+            raise _error(LIQ_ERR_CHECKSUM, "verify_checksum",
+                         f"{kind}: book {got}, exchange {want}")
+        return True
+
     # ------------------------------------------------------------ copies and serialization
 
     def copy(self):

@@ -118,3 +118,15 @@ cdef extern from "book.h" nogil:
     uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
     int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
     int liq_book_is_crossed(const liq_book *b)
+
+from libc.stdint cimport uint32_t
+
+cdef extern from "checksum.h" nogil:
+    enum:
+        LIQ_CHECKSUM_OKX
+        LIQ_CHECKSUM_BITGET
+        LIQ_CHECKSUM_KRAKEN
+        LIQ_CHECKSUM_BITFINEX
+    uint32_t liq_crc32(uint32_t crc, const void *p, size_t n)
+    liq_status liq_book_checksum(const liq_book *b, int kind, uint32_t *out)
+    size_t liq_format_js(int64_t v, int scale, char *buf)
