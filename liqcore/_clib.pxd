@@ -118,3 +118,41 @@ cdef extern from "book.h" nogil:
     uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
     int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
     int liq_book_is_crossed(const liq_book *b)
+
+cdef extern from "analytics.h" nogil:
+    ctypedef enum liq_walk_dir:
+        LIQ_WALK_SELL
+        LIQ_WALK_BUY
+    ctypedef enum liq_ref:
+        LIQ_REF_MID
+        LIQ_REF_TOUCH
+    ctypedef enum liq_weighting:
+        LIQ_WEIGHT_PLAIN
+        LIQ_WEIGHT_LINEAR
+        LIQ_WEIGHT_INVERSE
+        LIQ_WEIGHT_EXP
+
+    ctypedef struct liq_walk_result:
+        double vwap
+        double worst_px
+        double filled
+        double notional
+        double slippage_bps
+        double slippage_mid_bps
+        double unfilled
+        size_t levels
+        int complete
+
+    ctypedef struct liq_depth:
+        double bid_base
+        double bid_quote
+        double ask_base
+        double ask_quote
+
+    liq_status liq_book_walk_qty(const liq_book *b, int dir, int64_t qty, liq_walk_result *out)
+    liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, liq_walk_result *out)
+    liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth *out)
+    liq_status liq_book_cost_to_move(const liq_book *b, double move_bps, int ref, double *base, double *quote)
+    liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
+                                  int notional, double *out)
+    double liq_book_weighted_mid(const liq_book *b)
