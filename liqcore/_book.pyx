@@ -887,7 +887,7 @@ cdef class OrderBook:
             raise _error(st, "cost_to_move", f"pct={pct!r}")
         return (base, quote)
 
-    def imbalance(self, levels=1, *, weighting="plain", double half_width_bps=50.0, bint notional=False):
+    def imbalance(self, levels=1, *, weighting="plain", half_width_bps=50.0, bint notional=False):
         """Weighted order-book imbalance over the best ``levels`` of each side, in [-1, 1].
 
         ``(B - A) / (B + A)`` with ``B = sum w_i v_i`` over the bids and ``A`` over the
@@ -918,14 +918,16 @@ cdef class OrderBook:
         """
         cdef double out
         cdef int st
-        cdef Py_ssize_t n = levels
+        cdef double h = _as_double(half_width_bps, "imbalance")
         cdef object w = _WEIGHTINGS.get(weighting)
         if w is None:
             raise _error(LIQ_ERR_ARG, "imbalance",
                          f"weighting must be one of {sorted(_WEIGHTINGS)}, got {weighting!r}")
-        if n < 1:
-            raise _error(LIQ_ERR_ARG, "imbalance", f"levels must be >= 1, got {levels!r}")
-        st = liq_book_imbalance(&self._b, <size_t>n, <int>w, half_width_bps, notional, &out)
+        if type(levels) is not int and not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) \
+                or levels < 1:
+            raise _error(LIQ_ERR_ARG, "imbalance", f"levels must be an integer >= 1, got {levels!r}")
+        # more levels than any book keeps: clamp before the C size_t conversion
+        st = liq_book_imbalance(&self._b, <size_t>min(levels, 1 << 62), <int>w, h, notional, &out)
         if st != LIQ_OK:
             raise _error(st, "imbalance", f"weighting={weighting!r} half_width_bps={half_width_bps!r}")
         return out
