@@ -746,6 +746,192 @@ cdef class OrderBook:
         """Remove every level and the update id (scales, policy and stats are kept). O(1)."""
         liq_book_clear(&self._b)
 
+    # ------------------------------------------------------------ analytics (src/analytics.c)
+
+    def walk(self, side, quantity=None, *, notional=None):
+        """Simulate a market order against the visible book (no fees, no hidden liquidity).
+
+        Parameters
+        ----------
+        side : {"buy", "sell"}
+            A buy takes the asks from the best upwards, a sell the bids downwards.
+        quantity : float | int | Decimal | str, optional
+            Size to fill, in base. Must be representable at ``size_decimals`` (it need
+            not be a multiple of the lot).
+        notional : float, optional
+            Amount to spend (buy) or receive (sell), in quote. Exactly one of
+            ``quantity`` and ``notional``.
+
+        Returns
+        -------
+        WalkResult
+            ``vwap`` and ``worst_price`` (quote per base), ``filled`` (base),
+            ``notional`` (quote), ``levels`` consumed (the last one possibly partially),
+            ``slippage_bps`` / ``slippage_mid_bps`` (of the VWAP against the touch /
+            the mid, signed so that an adverse fill is positive), ``unfilled`` (in the
+            unit of the request) and ``complete``. Prices and slippage are NaN when
+            nothing was filled (empty side); the mid slippage is NaN when the other side
+            is empty. A request larger than the side fills what there is and returns
+            ``complete=False`` (it never extrapolates).
+
+        Raises
+        ------
+        InvalidDeltaError
+            Bad side, neither or both of quantity/notional, a size that is not > 0,
+            not finite or has more decimals than the book.
+
+        Notes
+        -----
+        Sums are exact (128-bit integer px*qty) and converted to floats once. O(levels
+        consumed), no allocation besides the result.
+        """
+        cdef int dr, st
+        cdef int64_t units
+        cdef uint8_t dec
+        cdef double x
+        cdef WalkResult res
+        if side == "buy":
+            dr = LIQ_WALK_BUY
+        elif side == "sell":
+            dr = LIQ_WALK_SELL
+        else:
+            raise _error(LIQ_ERR_ARG, "walk", f"side must be 'buy' or 'sell', got {side!r}")
+        res = WalkResult.__new__(WalkResult)
+        if notional is None:
+            if quantity is None:
+                raise _error(LIQ_ERR_ARG, "walk", "give quantity (base) or notional (quote)")
+            if type(quantity) is float:
+                st = liq_fixed_from_double(<double>quantity, self._b.qty_scale, &units)
+            else:
+                st = _to_fixed(quantity, self._b.qty_scale, &units, &dec)
+            if st == LIQ_OK:
+                st = liq_book_walk_qty(&self._b, dr, units, &res._r)
+            if st != LIQ_OK:
+                raise _error(st, "walk", f"quantity={quantity!r}")
+            res._quote = False
+        else:
+            if quantity is not None:
+                raise _error(LIQ_ERR_ARG, "walk", "give quantity or notional, not both")
+            x = notional if type(notional) is float else _as_double(notional, "walk")
+            st = liq_book_walk_notional(&self._b, dr, x, &res._r)
+            if st != LIQ_OK:
+                raise _error(st, "walk", f"notional={notional!r}")
+            res._quote = True
+        return res
+
+    def depth(self, band_bps=None, *, pct=None, reference="mid"):
+        """Liquidity within a band around a reference price, per side.
+
+        Parameters
+        ----------
+        band_bps : float, optional
+            Half-width of the band in basis points (100 = 1%), >= 0.
+        pct : float, optional
+            The same in percent (1.0 = 1%). Exactly one of ``band_bps`` and ``pct``.
+        reference : {"mid", "touch"}
+            Band around the mid for both sides, or around each side's best price.
+
+        Returns
+        -------
+        dict
+            ``bid_base``, ``bid_quote``, ``ask_base``, ``ask_quote``: sizes (base) and
+            notionals (quote, sum of price*size) of the bids with price >= ref*(1 - x)
+            and the asks with price <= ref*(1 + x). The boundary is inclusive: a level
+            exactly on it counts. An empty side gives 0; a side whose reference is
+            undefined (the mid when the other side is empty) gives NaN.
+
+        Raises InvalidDeltaError for a negative/NaN band, both or neither of
+        ``band_bps``/``pct``, or an unknown reference. O(levels in the band).
+        """
+        cdef liq_depth d
+        cdef double bps = _band_bps(band_bps, pct, "depth")
+        cdef int st = liq_book_depth(&self._b, bps, _ref_of(reference, "depth"), &d)
+        if st != LIQ_OK:
+            raise _error(st, "depth", f"band_bps={bps!r}")
+        return {"bid_base": d.bid_base, "bid_quote": d.bid_quote,
+                "ask_base": d.ask_base, "ask_quote": d.ask_quote}
+
+    def cost_to_move(self, pct, *, reference="mid"):
+        """Size and notional that a market order must take to move the price by ``pct`` percent.
+
+        Parameters
+        ----------
+        pct : float
+            Signed move in percent (1.0 = +1%). Up: target P* = ref*(1 + pct/100), every
+            ask with price < P* is consumed. Down: P* = ref*(1 - |pct|/100), every bid
+            with price > P*. The rule is strict: a level exactly on P* is not consumed
+            (it becomes the new touch). 0 consumes nothing.
+        reference : {"mid", "touch"}
+            ref is the mid, or the best price of the consumed side.
+
+        Returns
+        -------
+        tuple of float
+            ``(base, quote)``: size in base and notional in quote. (0.0, 0.0) when the
+            consumed side is empty; NaN when the reference is undefined.
+
+        Raises InvalidDeltaError for a NaN move or an unknown reference. O(levels consumed).
+        """
+        cdef double base, quote
+        cdef double bps = _as_double(pct, "cost_to_move") * 100.0
+        cdef int st = liq_book_cost_to_move(&self._b, bps, _ref_of(reference, "cost_to_move"),
+                                            &base, &quote)
+        if st != LIQ_OK:
+            raise _error(st, "cost_to_move", f"pct={pct!r}")
+        return (base, quote)
+
+    def imbalance(self, levels=1, *, weighting="plain", half_width_bps=50.0, bint notional=False):
+        """Weighted order-book imbalance over the best ``levels`` of each side, in [-1, 1].
+
+        ``(B - A) / (B + A)`` with ``B = sum w_i v_i`` over the bids and ``A`` over the
+        asks; ``v`` is the size (base), or price*size (quote) with ``notional=True``.
+        Positive means more resting bids.
+
+        Parameters
+        ----------
+        levels : int
+            N >= 1; a side with fewer levels uses what it has.
+        weighting : {"plain", "linear", "inverse", "exp"}
+            ``w_i`` for the i-th best level (i = 1 at the touch): 1; ``1 - (i-1)/N``;
+            ``1/i``; or ``exp(-d_i/h)`` with ``d_i`` the level's distance from the mid
+            in bps and ``h = half_width_bps``.
+        half_width_bps : float
+            ``h`` of the "exp" weighting (> 0), in basis points.
+        notional : bool
+            Weigh quote notional instead of base size.
+
+        Returns
+        -------
+        float
+            NaN when both weighted sums are 0 (empty book); +1/-1 when only one side has
+            levels.
+
+        Raises InvalidDeltaError for levels < 1, an unknown weighting or h <= 0.
+        O(levels).
+        """
+        cdef double out
+        cdef int st
+        cdef double h = _as_double(half_width_bps, "imbalance")
+        cdef object w = _WEIGHTINGS.get(weighting)
+        if w is None:
+            raise _error(LIQ_ERR_ARG, "imbalance",
+                         f"weighting must be one of {sorted(_WEIGHTINGS)}, got {weighting!r}")
+        if type(levels) is not int and not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) \
+                or levels < 1:
+            raise _error(LIQ_ERR_ARG, "imbalance", f"levels must be an integer >= 1, got {levels!r}")
+        # more levels than any book keeps: clamp before the C size_t conversion
+        st = liq_book_imbalance(&self._b, <size_t>min(levels, 1 << 62), <int>w, h, notional, &out)
+        if st != LIQ_OK:
+            raise _error(st, "imbalance", f"weighting={weighting!r} half_width_bps={half_width_bps!r}")
+        return out
+
+    @property
+    def weighted_mid(self):
+        """Size-weighted mid ``rho*ask + (1 - rho)*bid`` with ``rho = q_bid/(q_bid + q_ask)``
+        at the touch (leans toward the thinner side), in quote; NaN if a side is empty.
+        Not Stoikov's micro-price, which needs a fitted model."""
+        return liq_book_weighted_mid(&self._b)
+
     # ------------------------------------------------------------ checksums (src/checksum.c)
 
     #: Checksum kinds by name: (C kind, levels per side covered, exchange sends it signed,
@@ -921,3 +1107,144 @@ cdef object _item(object seq, size_t i):
 cdef object _describe_element(size_t i, object sides, object prices, object sizes):
     side = sides if isinstance(sides, (int, str)) else _item(sides, i)
     return f"element {i}: side={side!r} price={_item(prices, i)!r} size={_item(sizes, i)!r}"
+
+
+# ---------------------------------------------------------------- analytics support (src/analytics.c)
+
+#: Imbalance weightings by name (OrderBook.imbalance).
+_WEIGHTINGS = {
+    "plain": LIQ_WEIGHT_PLAIN,
+    "linear": LIQ_WEIGHT_LINEAR,
+    "inverse": LIQ_WEIGHT_INVERSE,
+    "exp": LIQ_WEIGHT_EXP,
+}
+
+
+cdef double _as_double(object v, str where) except? -1.0:
+    """A real number argument as a double (NaN/inf pass through for C to judge)."""
+    if type(v) is float:
+        return v
+    if isinstance(v, (str, bytes, bool)) or v is None:
+        raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}")
+    try:
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
+        raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}") from None
+
+
+cdef inline int _ref_of(object reference, str where) except -1:
+    if reference == "mid":
+        return LIQ_REF_MID
+    if reference == "touch":
+        return LIQ_REF_TOUCH
+    raise _error(LIQ_ERR_ARG, where, f"reference must be 'mid' or 'touch', got {reference!r}")
+
+
+cdef double _band_bps(object band_bps, object pct, str where) except? -1.0:
+    """Band half-width in bps from exactly one of band_bps / pct (percent)."""
+    if (band_bps is None) == (pct is None):
+        raise _error(LIQ_ERR_ARG, where, "give exactly one of band_bps and pct")
+    if band_bps is not None:
+        return _as_double(band_bps, where)
+    return _as_double(pct, where) * 100.0
+
+
+cdef class WalkResult:
+    """Outcome of :meth:`OrderBook.walk` (immutable).
+
+    Attributes
+    ----------
+    vwap : float
+        Average fill price, quote per base (NaN if nothing filled).
+    worst_price : float
+        Price of the last level touched (NaN if nothing filled).
+    filled : float
+        Base quantity filled.
+    notional : float
+        Quote notional filled.
+    levels : int
+        Levels consumed; the last one may be partial.
+    slippage_bps, slippage_mid_bps : float
+        ``D*(vwap - ref)/ref*1e4`` against the touch / the mid, D = +1 buy, -1 sell
+        (adverse is positive). NaN if nothing filled or the reference is undefined.
+    unfilled : float
+        Part of the request left over, in its unit (base for ``quantity``, quote for
+        ``notional``).
+    complete : bool
+        The whole request was filled.
+    """
+
+    cdef liq_walk_result _r
+    cdef bint _quote
+
+    def __init__(self):
+        raise TypeError("WalkResult is returned by OrderBook.walk()")
+
+    @property
+    def vwap(self):
+        return self._r.vwap
+
+    @property
+    def worst_price(self):
+        return self._r.worst_px
+
+    @property
+    def filled(self):
+        return self._r.filled
+
+    @property
+    def notional(self):
+        return self._r.notional
+
+    @property
+    def levels(self):
+        return self._r.levels
+
+    @property
+    def slippage_bps(self):
+        return self._r.slippage_bps
+
+    @property
+    def slippage_mid_bps(self):
+        return self._r.slippage_mid_bps
+
+    @property
+    def unfilled(self):
+        return self._r.unfilled
+
+    @property
+    def complete(self):
+        return bool(self._r.complete)
+
+    def _asdict(self):
+        """The attributes as a dict (field order as in the class docstring)."""
+        return {"vwap": self.vwap, "worst_price": self.worst_price, "filled": self.filled,
+                "notional": self.notional, "levels": self.levels, "slippage_bps": self.slippage_bps,
+                "slippage_mid_bps": self.slippage_mid_bps, "unfilled": self.unfilled,
+                "complete": self.complete}
+
+    def __repr__(self):
+        unit = " quote" if self._quote else ""
+        return (f"WalkResult(vwap={self.vwap!r}, worst_price={self.worst_price!r}, filled={self.filled!r}, "
+                f"notional={self.notional!r}, levels={self.levels}, slippage_bps={self.slippage_bps!r}, "
+                f"slippage_mid_bps={self.slippage_mid_bps!r}, unfilled={self.unfilled!r}{unit}, "
+                f"complete={self.complete})")
+
+    def __reduce__(self):
+        return (_walk_result, (self._asdict(), self._quote))
+
+
+def _walk_result(d, quote):
+    """Rebuild a WalkResult from its fields (pickling)."""
+    cdef WalkResult res = WalkResult.__new__(WalkResult)
+    res._r.vwap = d["vwap"]
+    res._r.worst_px = d["worst_price"]
+    res._r.filled = d["filled"]
+    res._r.notional = d["notional"]
+    res._r.levels = d["levels"]
+    res._r.slippage_bps = d["slippage_bps"]
+    res._r.slippage_mid_bps = d["slippage_mid_bps"]
+    res._r.unfilled = d["unfilled"]
+    res._r.complete = d["complete"]
+    res._quote = quote
+    return res

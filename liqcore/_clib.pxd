@@ -130,3 +130,41 @@ cdef extern from "checksum.h" nogil:
     uint32_t liq_crc32(uint32_t crc, const void *p, size_t n)
     liq_status liq_book_checksum(const liq_book *b, int kind, uint32_t *out)
     size_t liq_format_js(int64_t v, int scale, char *buf)
+
+cdef extern from "analytics.h" nogil:
+    ctypedef enum liq_walk_dir:
+        LIQ_WALK_SELL
+        LIQ_WALK_BUY
+    ctypedef enum liq_ref:
+        LIQ_REF_MID
+        LIQ_REF_TOUCH
+    ctypedef enum liq_weighting:
+        LIQ_WEIGHT_PLAIN
+        LIQ_WEIGHT_LINEAR
+        LIQ_WEIGHT_INVERSE
+        LIQ_WEIGHT_EXP
+
+    ctypedef struct liq_walk_result:
+        double vwap
+        double worst_px
+        double filled
+        double notional
+        double slippage_bps
+        double slippage_mid_bps
+        double unfilled
+        size_t levels
+        int complete
+
+    ctypedef struct liq_depth:
+        double bid_base
+        double bid_quote
+        double ask_base
+        double ask_quote
+
+    liq_status liq_book_walk_qty(const liq_book *b, int dir, int64_t qty, liq_walk_result *out)
+    liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, liq_walk_result *out)
+    liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth *out)
+    liq_status liq_book_cost_to_move(const liq_book *b, double move_bps, int ref, double *base, double *quote)
+    liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
+                                  int notional, double *out)
+    double liq_book_weighted_mid(const liq_book *b)

@@ -1,0 +1,271 @@
+#include "analytics.h"
+
+#include <math.h>
+
+#ifndef __SIZEOF_INT128__
+#error "liqcore analytics need __int128 (GCC or Clang) for exact notional sums"
+#endif
+/* __extension__ keeps -Wpedantic quiet about the non-ISO type; px*qty of two int64
+ * needs up to 126 bits, so notional sums are exact in this type. */
+__extension__ typedef __int128 liq_i128;
+
+/* 2^126 as a double: the largest request a quote walk tracks exactly (see the header). */
+#define LIQ_I128_CAP 8.5070591730234616e37
+
+/* Quote units (10^-(px_scale+qty_scale)) per quote: exact for px_scale+qty_scale <= 22. */
+static double notional_div(const liq_book *b)
+{
+    return (double)liq_pow10[b->px_scale] * (double)liq_pow10[b->qty_scale];
+}
+
+/* Mid in price units; exact (a half-integer) while both prices are below 2^52. */
+static double mid_units(const liq_book *b)
+{
+    const liq_side *bi = &b->side[LIQ_BID], *as = &b->side[LIQ_ASK];
+    return ((double)bi->key[bi->n - 1] - (double)as->key[as->n - 1]) * 0.5;
+}
+
+/*
+ * Fill the result of a walk from its exact sums. The side arrays hold key = +-px, so the
+ * walk loops accumulate key*take without a per-level branch; `sign` turns it back into
+ * px. filled_units may be fractional (partial level of a quote walk).
+ */
+static void walk_finish(const liq_book *b, int dir, int side, liq_i128 key_sum, double filled_units,
+                        size_t levels, int64_t last_key, liq_walk_result *out)
+{
+    const double pdiv = (double)liq_pow10[b->px_scale];
+    const double sign = side == LIQ_BID ? 1.0 : -1.0;
+    out->levels = levels;
+    out->filled = filled_units / (double)liq_pow10[b->qty_scale];
+    out->notional = sign * (double)key_sum / notional_div(b);
+    if (levels == 0) {
+        out->vwap = out->worst_px = out->slippage_bps = out->slippage_mid_bps = NAN;
+        return;
+    }
+    /* In price units first: one rounding for the average, then one per conversion. */
+    const double vwap_u = sign * (double)key_sum / filled_units;
+    const liq_side *s = &b->side[side];
+    const double best_u = sign * (double)s->key[s->n - 1];
+    const double d = (double)dir;
+    out->vwap = vwap_u / pdiv;
+    out->worst_px = sign * (double)last_key / pdiv;
+    out->slippage_bps = d * (vwap_u - best_u) / best_u * 1e4;
+    if (b->side[1 - side].n) {
+        const double mid = mid_units(b);
+        out->slippage_mid_bps = d * (vwap_u - mid) / mid * 1e4;
+    } else {
+        out->slippage_mid_bps = NAN;
+    }
+}
+
+liq_status liq_book_walk_qty(const liq_book *b, int dir, int64_t qty, liq_walk_result *out)
+{
+    if (dir != LIQ_WALK_BUY && dir != LIQ_WALK_SELL) return LIQ_ERR_SIDE;
+    if (qty <= 0) return LIQ_ERR_ARG;
+    const int side = dir == LIQ_WALK_BUY ? LIQ_ASK : LIQ_BID;
+    const liq_side *s = &b->side[side];
+    const int64_t *key = s->key, *sz = s->qty;
+    liq_i128 acc = 0;
+    int64_t rem = qty, last_key = 0;
+    size_t j = s->n;
+    while (j > 0 && rem > 0) {
+        --j;
+        const int64_t take = sz[j] < rem ? sz[j] : rem;
+        acc += (liq_i128)key[j] * take;
+        rem -= take;
+        last_key = key[j];
+    }
+    walk_finish(b, dir, side, acc, (double)(qty - rem), s->n - j, last_key, out);
+    out->unfilled = (double)rem / (double)liq_pow10[b->qty_scale];
+    out->complete = rem == 0;
+    return LIQ_OK;
+}
+
+liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, liq_walk_result *out)
+{
+    if (dir != LIQ_WALK_BUY && dir != LIQ_WALK_SELL) return LIQ_ERR_SIDE;
+    if (notional != notional) return LIQ_ERR_NAN;
+    if (notional > 1.7976931348623157e308) return LIQ_ERR_INF;
+    if (!(notional > 0)) return LIQ_ERR_ARG;
+    const double ndiv = notional_div(b);
+    const double target = notional * ndiv + 0.5;
+    const int capped = target >= LIQ_I128_CAP;
+    const liq_i128 want = capped ? (liq_i128)LIQ_I128_CAP : (liq_i128)target;
+    if (want <= 0) return LIQ_ERR_ARG;  /* below half a unit: nothing to walk */
+
+    const int side = dir == LIQ_WALK_BUY ? LIQ_ASK : LIQ_BID;
+    const liq_side *s = &b->side[side];
+    const int64_t *key = s->key, *sz = s->qty;
+    /* Asks store -px: walking with -key keeps every product positive. */
+    const int64_t sign = side == LIQ_BID ? 1 : -1;
+    liq_i128 rem = want, base = 0;
+    double part = 0.0;  /* base units taken from a partially consumed last level */
+    int64_t last_key = 0;
+    size_t j = s->n;
+    while (j > 0 && rem > 0) {
+        --j;
+        const int64_t px = sign * key[j];
+        const liq_i128 lvl = (liq_i128)px * sz[j];
+        last_key = key[j];
+        if (lvl <= rem) {
+            rem -= lvl;
+            base += sz[j];
+        } else {
+            part = (double)rem / (double)px;
+            rem = 0;
+        }
+    }
+    /* key_sum in the book's signed key convention, as walk_finish expects */
+    const liq_i128 spent = want - rem;
+    walk_finish(b, dir, side, sign * spent, (double)base + part, s->n - j, last_key, out);
+    out->complete = rem == 0 && !capped;
+    out->unfilled = capped ? notional - out->notional : (double)rem / ndiv;
+    return LIQ_OK;
+}
+
+/*
+ * Smallest key of the levels of `side` that lie on the inner side of the price threshold
+ * t (price units): asks p <= t / p < t, bids p >= t / p > t (`inclusive` picks <=/>=).
+ * Returns 0 when no price can qualify. t is first snapped onto a unit when it is within
+ * float rounding of one, so decimal boundaries behave as decimals (see the header).
+ */
+static int key_limit(int side, double t, int inclusive, int64_t *kmin)
+{
+    const double r = floor(t + 0.5);
+    if (fabs(t - r) <= fabs(t) * 1e-15) t = r;
+    if (side == LIQ_ASK) {
+        if (t >= 9.2e18) { *kmin = -INT64_MAX; return 1; }
+        const double pmax = inclusive ? floor(t) : ceil(t) - 1.0;
+        if (pmax < 1.0) return 0;
+        *kmin = -(int64_t)pmax;
+        return 1;
+    }
+    if (t >= 9.2e18) return 0;
+    const double pmin = inclusive ? ceil(t) : floor(t) + 1.0;
+    *kmin = pmin <= 1.0 ? INT64_MIN : (int64_t)pmin;
+    return 1;
+}
+
+/* Base and quote of the levels of a side from the touch down to key >= kmin. */
+static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, double *base, double *quote)
+{
+    const liq_side *s = &b->side[side];
+    const int64_t *key = s->key, *sz = s->qty;
+    liq_i128 qb = 0, qq = 0;
+    size_t j = s->n;
+    while (j > 0 && key[j - 1] >= kmin) {
+        --j;
+        qb += sz[j];
+        /* a term is < 2^126 in magnitude; only a sum over many near-int64 levels overflows */
+        if (__builtin_add_overflow(qq, (liq_i128)key[j] * sz[j], &qq)) return LIQ_ERR_OVERFLOW;
+    }
+    *base = (double)qb / (double)liq_pow10[b->qty_scale];
+    *quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / notional_div(b);
+    return LIQ_OK;
+}
+
+/* Reference price (units) for a side, or NaN when it is undefined. */
+static double ref_units(const liq_book *b, int ref, int side)
+{
+    if (ref == LIQ_REF_MID) return b->side[LIQ_BID].n && b->side[LIQ_ASK].n ? mid_units(b) : NAN;
+    const liq_side *s = &b->side[side];
+    if (!s->n) return NAN;
+    return side == LIQ_BID ? (double)s->key[s->n - 1] : -(double)s->key[s->n - 1];
+}
+
+/* Sums of one side within threshold t (units); empty side 0, undefined t NaN. */
+static liq_status sum_within(const liq_book *b, int side, double t, int inclusive, double *base,
+                             double *quote)
+{
+    int64_t kmin;
+    if (!b->side[side].n) {
+        *base = *quote = 0.0;
+        return LIQ_OK;
+    }
+    if (t != t) {
+        *base = *quote = NAN;
+        return LIQ_OK;
+    }
+    if (!key_limit(side, t, inclusive, &kmin)) {
+        *base = *quote = 0.0;
+        return LIQ_OK;
+    }
+    return sum_levels(b, side, kmin, base, quote);
+}
+
+liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth *out)
+{
+    if (!(band_bps >= 0) || (ref != LIQ_REF_MID && ref != LIQ_REF_TOUCH)) return LIQ_ERR_ARG;
+    const double x = band_bps / 1e4;
+    const double rb = ref_units(b, ref, LIQ_BID), ra = ref_units(b, ref, LIQ_ASK);
+    liq_depth d;
+    /* ref + ref*x rounds once on the small term: closer to the decimal target than ref*(1+x) */
+    liq_status st = sum_within(b, LIQ_BID, rb - rb * x, 1, &d.bid_base, &d.bid_quote);
+    if (st == LIQ_OK) st = sum_within(b, LIQ_ASK, ra + ra * x, 1, &d.ask_base, &d.ask_quote);
+    if (st == LIQ_OK) *out = d;
+    return st;
+}
+
+liq_status liq_book_cost_to_move(const liq_book *b, double move_bps, int ref, double *base,
+                                 double *quote)
+{
+    if (move_bps != move_bps || (ref != LIQ_REF_MID && ref != LIQ_REF_TOUCH)) return LIQ_ERR_ARG;
+    if (move_bps == 0) {
+        *base = *quote = 0.0;
+        return LIQ_OK;
+    }
+    const int side = move_bps > 0 ? LIQ_ASK : LIQ_BID;
+    const double r = ref_units(b, ref, side);
+    return sum_within(b, side, r + r * (move_bps / 1e4), 0, base, quote);
+}
+
+liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
+                              int notional, double *out)
+{
+    if (levels == 0 || weighting < LIQ_WEIGHT_PLAIN || weighting > LIQ_WEIGHT_EXP) return LIQ_ERR_ARG;
+    if (weighting == LIQ_WEIGHT_EXP && !(half_width_bps > 0)) return LIQ_ERR_ARG;
+    const size_t nb = b->side[LIQ_BID].n, na = b->side[LIQ_ASK].n;
+    if (!nb || !na) {
+        /* positive weights on one side only: the ratio is +-1 whatever they are */
+        *out = nb ? 1.0 : na ? -1.0 : NAN;
+        return LIQ_OK;
+    }
+    const double mid = mid_units(b);
+    /* exp(-d/h) with d = |p - mid|/mid*1e4: fold the constants into one factor */
+    const double decay = weighting == LIQ_WEIGHT_EXP ? 1e4 / (mid * half_width_bps) : 0.0;
+    const double inv_n = 1.0 / (double)levels;
+    double sum[2];
+    for (int side = 0; side < 2; side++) {
+        const liq_side *s = &b->side[side];
+        const double sign = side == LIQ_BID ? 1.0 : -1.0;
+        const size_t k = s->n < levels ? s->n : levels;
+        double acc = 0.0;
+        for (size_t i = 0; i < k; i++) {
+            const size_t j = s->n - 1 - i;
+            const double px = sign * (double)s->key[j];
+            double v = (double)s->qty[j];
+            if (notional) v *= px;
+            switch (weighting) {
+            case LIQ_WEIGHT_LINEAR: v *= (double)(levels - i) * inv_n; break;
+            case LIQ_WEIGHT_INVERSE: v /= (double)(i + 1); break;
+            case LIQ_WEIGHT_EXP: v *= exp(-fabs(px - mid) * decay); break;
+            default: break;
+            }
+            acc += v;
+        }
+        sum[side] = acc;
+    }
+    const double tot = sum[LIQ_BID] + sum[LIQ_ASK];
+    *out = tot > 0 ? (sum[LIQ_BID] - sum[LIQ_ASK]) / tot : NAN;
+    return LIQ_OK;
+}
+
+double liq_book_weighted_mid(const liq_book *b)
+{
+    int64_t bp, bq, ap, aq;
+    if (!liq_book_best(b, LIQ_BID, &bp, &bq) || !liq_book_best(b, LIQ_ASK, &ap, &aq)) return NAN;
+    /* rho*ask + (1-rho)*bid = (q_b*ask + q_a*bid)/(q_b + q_a), numerator exact */
+    const liq_i128 num = (liq_i128)bq * ap + (liq_i128)aq * bp;
+    const double den = (double)bq + (double)aq;
+    return (double)num / den / (double)liq_pow10[b->px_scale];
+}
