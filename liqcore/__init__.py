@@ -6,7 +6,7 @@ Python API. ``import liqcore`` loads only the core; feeds, analytics layers and 
 CLI import their dependencies lazily.
 """
 
-from liqcore._book import ASK, BID, CROSS_POLICIES, SEQUENCE_RULES, OrderBook
+from liqcore._book import ASK, BID, CROSS_POLICIES, SEQUENCE_RULES, OrderBook, WalkResult
 from liqcore.errors import (
     ChecksumError,
     CrossedBookError,
@@ -26,6 +26,7 @@ __all__ = [
     "CROSS_POLICIES",
     "SEQUENCE_RULES",
     "OrderBook",
+    "WalkResult",
     "LiqError",
     "InvalidDeltaError",
     "FormatError",

@@ -127,12 +127,13 @@ def _demo(args: argparse.Namespace) -> int:
               f"({rep.frames / max(rep.seconds, 1e-9):,.0f} frames/s incl. JSON parsing)")
         print(f"best bid/ask checkpoints: {rep.checkpoints_ok} ok, {rep.checkpoints_failed} failed "
               f"({ok} match the exchange's bookTicker)")
-        print(f"final book: {book.bid_count} bids, {book.ask_count} asks; best bid {summary['best_bid']}, "
-              f"best ask {summary['best_ask']}; spread {book.spread_bps:.4f} bps; "
+        bb, ba = summary["best_bid"] or ["-", "-"], summary["best_ask"] or ["-", "-"]
+        print(f"final book: {book.bid_count} bids, {book.ask_count} asks; best bid {bb[0]} x {bb[1]}, "
+              f"best ask {ba[0]} x {ba[1]}; spread {book.spread_bps:.4f} bps; "
               f"imbalance(top {args.levels}) {book.imbalance(args.levels):+.4f}")
-        print(f"${args.notional:,.0f} market buy:  VWAP {_fmt_px(buy.vwap)}, {buy.levels} levels, "
+        print(f"${args.notional:,.0f} market buy:  VWAP {_fmt_px(buy.vwap)}, levels consumed {buy.levels}, "
               f"{buy.slippage_mid_bps:+.3f} bps vs mid{'' if buy.complete else ' (NOT fully filled)'}")
-        print(f"${args.notional:,.0f} market sell: VWAP {_fmt_px(sell.vwap)}, {sell.levels} levels, "
+        print(f"${args.notional:,.0f} market sell: VWAP {_fmt_px(sell.vwap)}, levels consumed {sell.levels}, "
               f"{sell.slippage_mid_bps:+.3f} bps vs mid{'' if sell.complete else ' (NOT fully filled)'}")
         for f in rep.failures:
             print(f"  checkpoint failure: {f}")

@@ -1,0 +1,19 @@
+"""The .pyi stub of every compiled module matches the runtime (mypy's stubtest)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("mypy")
+
+ALLOWLIST = os.path.join(os.path.dirname(__file__), "stubtest_allowlist.txt")
+
+
+def test_book_stub_matches_runtime(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "liqcore._book", "--allowlist", ALLOWLIST,
+         "--mypy-config-file", os.devnull],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
