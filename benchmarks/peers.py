@@ -405,8 +405,10 @@ class Nautilus(Adapter):
         return walk_levels(((lv.price.as_double(), lv.size()) for lv in book.asks()), NOTIONAL)
 
     def top(self, book, n):
-        return ([(lv.price.as_double(), lv.size()) for lv in book.bids()[:n]],
-                [(lv.price.as_double(), lv.size()) for lv in book.asks()[:n]])
+        # str -> float: as_double() multiplies the raw by 1e-16 and can be an ulp off the
+        # decimal; the check compares prices exactly
+        return ([(float(str(lv.price)), lv.size()) for lv in book.bids()[:n]],
+                [(float(str(lv.price)), lv.size()) for lv in book.asks()[:n]])
 
     def apply_msgs_read(self, book, msgs):
         # msgs: prebuilt OrderBookDeltas of 10 (the batched path, as peers.md g))
