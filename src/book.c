@@ -3,12 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Scratch entries kept after a snapshot (typical delta messages are far smaller). */
+#define SCRATCH_KEEP 256
+
 /* ---- side storage ------------------------------------------------------ */
 
 static liq_status side_grow(liq_side *s, size_t need)
 {
     if (need <= s->cap) return LIQ_OK;
-    size_t cap = s->cap ? s->cap * 2 : 16;
+    /* Grow by 1/4, not 2x: a snapshot allocates exactly its levels and the first
+     * insertion afterwards would otherwise double a 1000-level side to 2000 (36 KB of
+     * slack per side); 1.25x keeps growth amortised O(1) with <= 25% slack. */
+    size_t cap = s->cap ? s->cap + s->cap / 4 + 16 : 16;
     if (cap < need) cap = need;
     /* Each realloc either moves the data or fails leaving the old block intact, so
      * a failure part-way leaves every array valid with the old (smaller) cap. */
@@ -338,6 +344,12 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
         }
     }
     truncate_depth(b);
+    if (b->undo_cap > SCRATCH_KEEP * 64) {
+        /* one huge message (e.g. a replay batch) must not pin its undo log forever */
+        free(b->undo);
+        b->undo = NULL;
+        b->undo_cap = 0;
+    }
     b->stats.messages++;
     b->stats.levels += n;
     b->generation++;
@@ -464,6 +476,14 @@ liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t 
     side_free(&b->side[1]);
     b->side[0] = fresh[0];
     b->side[1] = fresh[1];
+    /* The snapshot was converted into the book's scratch (2000 levels: 48 KB), more
+     * than the levels themselves; deltas need only a small one, so give it back.
+     * d is not read after this point (callers convert, call, and discard it). */
+    if (d == b->scratch && b->scratch_cap > SCRATCH_KEEP) {
+        free(b->scratch);
+        b->scratch = NULL;
+        b->scratch_cap = 0;
+    }
     b->last_id = id;
     b->after_snapshot = 1;
     b->stats.snapshots++;

@@ -143,7 +143,8 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
 
 /*
  * The book's scratch buffer with room for n deltas (grows; NULL only on allocation
- * failure, also for n == 0). Owned by the book, valid until the next call that grows it; callers
+ * failure, also for n == 0). Owned by the book, valid until the next call that grows it (or a
+ * liq_book_snapshot, which releases a scratch of more than 256 deltas); callers
  * convert a message into it and pass it to liq_book_apply/_snapshot/_apply_seq.
  */
 liq_delta *liq_book_scratch(liq_book *b, size_t n);
@@ -155,7 +156,9 @@ liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *p
 /*
  * Replace the book with a snapshot of n levels (any order; zero sizes skipped; a
  * repeated price keeps the last size). `id` becomes the sequence id (LIQ_ID_NONE to
- * keep none). A crossed snapshot is rejected unless the policy is ALLOW.
+ * keep none). A crossed snapshot is rejected unless the policy is ALLOW. On success
+ * a book scratch larger than 256 deltas is released (d may be that scratch: it is
+ * not read afterwards), so a large snapshot does not pin its conversion buffer.
  * O(n log n) (O(n) when each side arrives sorted, as exchanges send them).
  */
 liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t id, size_t *bad);

@@ -43,3 +43,27 @@ def test_update_insert_change_delete(book_a):
     book_a.update(0, 50.0, 0.0)  # deleting an absent level is a no-op
     assert book_a.bids().tolist() == [[99.5, 1.5], [99.0, 7.0], [98.0, 4.0], [97.0, 10.0], [96.5, 1.0]]
     assert book_a.asks().tolist() == [[100.0, 1.0], [101.0, 3.0], [102.0, 5.0]]
+
+
+def test_apply_deltas_array_fast_path_is_all_or_nothing():
+    # short exact float64/uint8 arrays take apply_deltas' fast path: same validation,
+    # same all-or-nothing and stats as the generic path
+    import numpy as np
+    import pytest
+    import liqcore
+
+    b = liqcore.OrderBook(tick_size="0.1", lot_size="0.001")
+    b.apply_snapshot([[100.0, 1.0]], [[100.5, 2.0]])
+    before = b.to_bytes()
+    sides = np.array([0, 1, 0], np.uint8)
+    with pytest.raises(liqcore.InvalidDeltaError, match="element 2"):
+        b.apply_deltas(sides, np.array([99.9, 100.6, 99.85]), np.array([1.0, 1.0, 1.0]))
+    with pytest.raises(liqcore.CrossedBookError):
+        b.apply_deltas(sides, np.array([99.9, 100.6, 100.7]), np.array([1.0, 1.0, 1.0]))
+    assert b.to_bytes()[-36:] == before[-36:] and b.bbo == (100.0, 1.0, 100.5, 2.0)
+    assert b.stats["rejected"] == 2
+    assert b.apply_deltas(sides, np.array([99.9, 100.6, 100.0]), np.array([1.0, 1.0, 0.0]))
+    assert b.bbo == (99.9, 1.0, 100.5, 2.0)
+    # byte-swapped and bool inputs still work (generic path for swapped)
+    assert b.apply_deltas(np.array([True]), np.array([100.5], ">f8"), np.array([3.0], ">f8"))
+    assert b.best_ask == (100.5, 3.0)
