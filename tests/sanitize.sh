@@ -107,7 +107,7 @@ run_fuzz() {
         echo "fuzz: finding, reproducer in $OUT/crash-* (replay: $bin <file>)" >&2
         exit 1
     fi
-    grep -E '^#[0-9]+ +DONE' "$OUT/fuzz.log" | tail -n 1
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$OUT/fuzz.log" | tail -n 1
     took "fuzz" "$s"
 }
 
