@@ -506,7 +506,8 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
         if (ids.last <= L) return LIQ_STALE;
         /* U <= L + 1 (the newer wording's step 5 would also reject U == L + 1; the
          * update procedure and the older wording accept it, and real data needs it) */
-        if (ids.first > L && ids.first - L > 1) return LIQ_ERR_SEQ_GAP;
+        /* written as first - 1 > L: first - L overflows for far-apart ids (first != INT64_MIN here) */
+        if (ids.first - 1 > L) return LIQ_ERR_SEQ_GAP;
         return LIQ_OK;
     case LIQ_SEQ_BINANCE_FUTURES:
         if (ids.first == LIQ_ID_NONE || ids.prev == LIQ_ID_NONE) return LIQ_ERR_ARG;
@@ -580,6 +581,7 @@ size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out)
 #define SER_MAGIC 0x3142514cu   /* "LQB1" little-endian */
 #define SER_VERSION 1u
 #define SER_HEADER (4 + 4 + 4 + 4 + 8 + 8 + 8 + 4 + 8 + 8 * 9 + 8 + 8)
+_Static_assert(sizeof(liq_book_stats) == 9 * sizeof(uint64_t), "serialization writes 9 stats counters");
 
 static uint8_t *put_u64(uint8_t *p, uint64_t v)
 {
@@ -621,7 +623,8 @@ size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
     p = put_u64(p, (uint64_t)b->max_depth);
     p = put_u32(p, (uint32_t)b->cross_policy | (uint32_t)b->seq_rule << 8 | (uint32_t)(b->after_snapshot != 0) << 16);
     p = put_u64(p, (uint64_t)b->last_id);
-    const uint64_t *st = &b->stats.messages;
+    uint64_t st[9];   /* copied out: indexing past &stats.messages would be out of bounds */
+    memcpy(st, &b->stats, sizeof st);
     for (int i = 0; i < 9; i++) p = put_u64(p, st[i]);
     p = put_u64(p, b->side[0].n);
     p = put_u64(p, b->side[1].n);
@@ -659,11 +662,14 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
     t.seq_rule = (liq_seq_rule)rule;
     t.after_snapshot = (int)((flags >> 16) & 1);
     t.last_id = last_id;
-    uint64_t *st = &t.stats.messages;
+    uint64_t st[9];
     for (int i = 0; i < 9; i++, p += 8) st[i] = get_u64(p);
+    memcpy(&t.stats, st, sizeof st);
     uint64_t n[2] = {get_u64(p), get_u64(p + 8)};
     p += 16;
     if (n[0] > len / 18 || n[1] > len / 18 || (len - SER_HEADER) != (n[0] + n[1]) * 18) return LIQ_ERR_FORMAT;
+    /* every mutating call truncates to max_depth, so a deeper side is not a book we wrote */
+    if (max_depth && (n[0] > max_depth || n[1] > max_depth)) return LIQ_ERR_FORMAT;
     for (int sd = 0; sd < 2; sd++) {
         liq_side *s = &t.side[sd];
         if (n[sd] && side_grow(s, n[sd]) != LIQ_OK) { liq_book_free(&t); return LIQ_ERR_NOMEM; }

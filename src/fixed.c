@@ -38,7 +38,7 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
         return LIQ_ERR_PARSE;
     }
 
-    long exp10 = 0;
+    int64_t exp10 = 0;
     int has_exp = 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         has_exp = 1;
@@ -46,9 +46,11 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
         int eneg = 0;
         if (i < n && (s[i] == '-' || s[i] == '+')) { eneg = s[i] == '-'; i++; }
         if (i >= n || !is_digit(s[i])) return LIQ_ERR_PARSE;
+        /* Saturate instead of failing: "0e999999" is 0 and "1e-999999" is a precision
+         * error, not an overflow. 10^15 is far beyond any meaningful exponent and keeps
+         * k below from overflowing. */
         while (i < n && is_digit(s[i])) {
-            if (exp10 > 100000) return LIQ_ERR_OVERFLOW;
-            exp10 = exp10 * 10 + (s[i] - '0');
+            if (exp10 < 1000000000000000LL) exp10 = exp10 * 10 + (s[i] - '0');
             i++;
         }
         if (eneg) exp10 = -exp10;
@@ -59,7 +61,7 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
     if (wire_dec) *wire_dec = (has_exp || frac_len > 254) ? LIQ_DEC_NONE : (uint8_t)frac_len;
 
     /* Digit sequence = int digits then frac digits. Power applied to it: */
-    long k = (long)scale + exp10 - (long)frac_len;
+    int64_t k = (int64_t)scale + exp10 - (int64_t)frac_len;
 
     /* Strip trailing zeros (they only raise k), then leading zeros. */
     const char *d0 = s + int_start;           /* int part */

@@ -49,7 +49,8 @@ static inline liq_status liq_fixed_from_double(double x, int scale, int64_t *out
  * Write v / 10^scale as a decimal string into buf (>= LIQ_DECIMAL_BUF bytes),
  * NUL-terminated; returns its length. With dec == LIQ_DEC_NONE the shortest form is
  * written (no trailing zeros, no '.' for integers); otherwise at least `dec`
- * fraction digits (zero padded), never fewer than the value needs. O(digits).
+ * fraction digits (zero padded, at most 24 so the result fits LIQ_DECIMAL_BUF), never
+ * fewer than the value needs. scale must be 0..LIQ_MAX_SCALE. O(digits).
  */
 size_t liq_decimal_format(int64_t v, int scale, int dec, char *buf);
 

@@ -1,0 +1,411 @@
+/*
+ * fuzz_book.c — libFuzzer harness over the C core's entry points.
+ *
+ * The first input byte picks a mode:
+ *   mode 0: liq_decimal_parse on the remaining bytes (scale from byte 1); an accepted
+ *           value must format and parse back to itself.
+ *   mode 1: liq_book_deserialize on the remaining bytes; never crashes, and a book it
+ *           accepts satisfies the invariants and serializes back to the same bytes.
+ *   else:   a sequence of book operations decoded from the bytes (snapshot, apply,
+ *           set, apply_seq with ids, apply_f64, serialize -> deserialize, copy,
+ *           deserialize of a mutated serialization, policy switch).
+ * After every step: each side strictly sorted by key, sizes > 0, prices > 0 and on
+ * the grids, counts within max_depth, not crossed unless the policy is ALLOW, and a
+ * call that did not return LIQ_OK left the serialized book (minus the stats counters)
+ * and the generation unchanged. Violations abort (libFuzzer reports a crash).
+ *
+ * Build: cmake -DLIQ_BUILD_FUZZ=ON with clang (target fuzz_book), or see
+ * tests/sanitize.sh. With -DLIQ_FUZZ_STANDALONE the file gets a main() that replays
+ * the files given on the command line (ctest runs tests/fuzz/corpus this way).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "book.h"
+#include "fixed.h"
+
+#define FAIL(...)                                                     \
+    do {                                                              \
+        fprintf(stderr, "fuzz_book invariant violated: " __VA_ARGS__); \
+        fprintf(stderr, "\n");                                        \
+        abort();                                                      \
+    } while (0)
+
+/* ---- input reader (returns zeros once exhausted) -------------------------- */
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, i;
+} rd;
+
+static uint8_t u8(rd *r) { return r->i < r->n ? r->p[r->i++] : 0; }
+static uint64_t u64(rd *r)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++) v |= (uint64_t)u8(r) << (8 * k);
+    return v;
+}
+static int more(const rd *r) { return r->i < r->n; }
+
+/* ---- invariants ------------------------------------------------------------ */
+
+enum { SER_STATS_OFF = 52, SER_STATS_END = 124 };
+
+typedef struct blob {
+    uint8_t *p;
+    size_t n;
+} blob;
+
+static blob ser(const liq_book *b)
+{
+    blob s;
+    s.n = liq_book_serialized_size(b);
+    s.p = malloc(s.n);
+    if (!s.p) abort();
+    if (liq_book_serialize(b, s.p) != s.n) FAIL("serialize wrote a different size");
+    return s;
+}
+
+static int same_state(blob a, blob b)
+{
+    return a.n == b.n && memcmp(a.p, b.p, SER_STATS_OFF) == 0 &&
+           memcmp(a.p + SER_STATS_END, b.p + SER_STATS_END, a.n - SER_STATS_END) == 0;
+}
+
+static void check_book(const liq_book *b)
+{
+    for (int sd = 0; sd < 2; sd++) {
+        const liq_side *s = &b->side[sd];
+        if (s->n > s->cap) FAIL("n > cap");
+        if (b->max_depth && s->n > b->max_depth) FAIL("side %d: %zu levels > max_depth %zu", sd, s->n, b->max_depth);
+        for (size_t i = 0; i < s->n; i++) {
+            if (sd == LIQ_ASK && s->key[i] == INT64_MIN) FAIL("ask key INT64_MIN");
+            int64_t px = sd == LIQ_BID ? s->key[i] : -s->key[i];
+            if (px <= 0) FAIL("side %d level %zu: price %lld", sd, i, (long long)px);
+            if (s->qty[i] <= 0) FAIL("side %d level %zu: size %lld", sd, i, (long long)s->qty[i]);
+            if (px % b->tick || s->qty[i] % b->lot) FAIL("side %d level %zu off grid", sd, i);
+            if (i && s->key[i] <= s->key[i - 1]) FAIL("side %d not strictly sorted at %zu", sd, i);
+        }
+    }
+    if (b->cross_policy != LIQ_CROSS_ALLOW && liq_book_is_crossed(b)) FAIL("crossed under policy %d", b->cross_policy);
+    int64_t px, q;
+    if (liq_book_best(b, LIQ_BID, &px, &q) && (px != liq_book_px_at(b, LIQ_BID, 0) || q <= 0)) FAIL("best bid");
+    if (liq_book_best(b, LIQ_ASK, &px, &q) && (px != liq_book_px_at(b, LIQ_ASK, 0) || q <= 0)) FAIL("best ask");
+}
+
+/* serialize -> deserialize -> serialize gives the same bytes */
+static void check_roundtrip(const liq_book *b)
+{
+    blob s = ser(b);
+    liq_book c;
+    if (liq_book_init(&c, 0, 0, 1, 1, 0) != LIQ_OK) abort();
+    liq_status st = liq_book_deserialize(&c, s.p, s.n);
+    if (st != LIQ_OK) FAIL("deserialize of a serialized book: %d", st);
+    blob s2 = ser(&c);
+    if (s.n != s2.n || memcmp(s.p, s2.p, s.n) != 0) FAIL("serialize round trip differs");
+    check_book(&c);
+    free(s.p);
+    free(s2.p);
+    liq_book_free(&c);
+}
+
+/* ---- mode 0: decimals ------------------------------------------------------ */
+
+static void fuzz_decimal(const uint8_t *data, size_t size)
+{
+    if (size < 1) return;
+    int scale = data[0] % (LIQ_MAX_SCALE + 2);   /* includes one invalid scale */
+    const char *s = (const char *)data + 1;
+    size_t n = size - 1;
+    int64_t v = 0;
+    uint8_t dec = 0;
+    liq_status st = liq_decimal_parse(s, n, scale, &v, &dec);
+    if (scale > LIQ_MAX_SCALE) {
+        if (st != LIQ_ERR_ARG) FAIL("bad scale accepted");
+        return;
+    }
+    if (st != LIQ_OK && st != LIQ_ERR_PARSE && st != LIQ_ERR_PRECISION && st != LIQ_ERR_OVERFLOW)
+        FAIL("parse returned %d", st);
+    if (st != LIQ_OK) return;
+    if (v == INT64_MIN) FAIL("parse produced INT64_MIN");
+    char buf[LIQ_DECIMAL_BUF + 8];
+    memset(buf, 0x5A, sizeof buf);
+    size_t len = liq_decimal_format(v, scale, dec, buf);
+    if (len >= LIQ_DECIMAL_BUF || buf[len] != '\0' || strlen(buf) != len) FAIL("format length %zu", len);
+    for (size_t k = LIQ_DECIMAL_BUF; k < sizeof buf; k++)
+        if (buf[k] != 0x5A) FAIL("format wrote past LIQ_DECIMAL_BUF");
+    int64_t back = 0;
+    uint8_t dec2 = 0;
+    if (liq_decimal_parse(buf, len, scale, &back, &dec2) != LIQ_OK || back != v)
+        FAIL("format/parse round trip: '%s' at scale %d", buf, scale);
+    if (dec != LIQ_DEC_NONE && dec <= 24 && dec2 < dec) FAIL("format lost wire decimals");
+    /* the double nearest the value converts back when it fits a double exactly */
+    if (v > -((int64_t)1 << 49) && v < ((int64_t)1 << 49)) {
+        int64_t w = 0;
+        double x = (double)v / (double)liq_pow10[scale];
+        if (liq_fixed_from_double(x, scale, &w) != LIQ_OK || w != v) FAIL("from_double(%.17g) != %lld", x, (long long)v);
+    }
+}
+
+/* ---- mode 1: deserialize arbitrary bytes ----------------------------------- */
+
+static void fuzz_deserialize(const uint8_t *data, size_t size)
+{
+    liq_book b;
+    if (liq_book_init(&b, 2, 2, 1, 1, 0) != LIQ_OK) abort();
+    liq_delta d = {100, 5, LIQ_BID, LIQ_DEC_NONE, LIQ_DEC_NONE};
+    if (liq_book_set(&b, &d) != LIQ_OK) abort();
+    blob before = ser(&b);
+    liq_status st = liq_book_deserialize(&b, data, size);
+    if (st == LIQ_OK) {
+        check_book(&b);
+        blob s = ser(&b);
+        if (s.n != size || memcmp(s.p, data, size) != 0) FAIL("accepted bytes do not serialize back");
+        free(s.p);
+        /* the accepted book keeps working */
+        d.px = b.tick;
+        d.qty = 0;
+        d.side = LIQ_ASK;
+        if (liq_book_set(&b, &d) != LIQ_OK) FAIL("set on a deserialized book");
+        check_book(&b);
+    } else {
+        if (st != LIQ_ERR_FORMAT) FAIL("deserialize returned %d", st);
+        blob after = ser(&b);
+        if (after.n != before.n || memcmp(after.p, before.p, after.n) != 0) FAIL("failed deserialize changed the book");
+        free(after.p);
+    }
+    free(before.p);
+    liq_book_free(&b);
+}
+
+/* ---- mode 2+: operation sequences ------------------------------------------ */
+
+enum { MAXMSG = 24 };
+
+static int64_t read_px(rd *r, const liq_book *b)
+{
+    uint8_t c = u8(r);
+    switch (c >> 6) {
+    case 0: return (int64_t)(c & 63) * b->tick;            /* on grid, 0..63 ticks (0 is invalid) */
+    case 1: return (int64_t)(20 + (c & 31)) * b->tick;     /* dense around the touch */
+    case 2: return (int64_t)(c & 63) * b->tick + (c & 1);  /* sometimes off grid */
+    default: return (int64_t)u64(r);                       /* anything */
+    }
+}
+
+static int64_t read_qty(rd *r, const liq_book *b)
+{
+    uint8_t c = u8(r);
+    if (c < 64) return 0;                                   /* deletions are common */
+    if (c < 240) return (int64_t)(c & 15) * b->lot;
+    if (c < 250) return (int64_t)(c & 15) * b->lot + 1;
+    return (int64_t)u64(r);
+}
+
+static liq_delta read_delta(rd *r, const liq_book *b)
+{
+    liq_delta d;
+    uint8_t c = u8(r);
+    d.side = (uint8_t)(c & 1);
+    if (c == 0xFF) d.side = (uint8_t)u8(r);                 /* occasionally an invalid side */
+    d.px = read_px(r, b);
+    d.qty = read_qty(r, b);
+    d.px_dec = (c & 2) ? (uint8_t)(c >> 2) : LIQ_DEC_NONE;
+    d.qty_dec = (c & 4) ? (uint8_t)(c >> 3) : LIQ_DEC_NONE;
+    return d;
+}
+
+static size_t read_msg(rd *r, const liq_book *b, liq_delta *m)
+{
+    size_t n = u8(r) % (MAXMSG + 1);
+    for (size_t i = 0; i < n; i++) m[i] = read_delta(r, b);
+    return n;
+}
+
+static int64_t read_id(rd *r, int64_t last)
+{
+    uint8_t c = u8(r);
+    switch (c >> 5) {
+    case 0: return LIQ_ID_NONE;
+    case 1: return (int64_t)u64(r);
+    case 2: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : last - (int64_t)(c & 3);
+    default: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : last + (int64_t)(c & 7);
+    }
+}
+
+/* Run one mutating call and check the all-or-nothing contract around it. */
+#define MUTATE(b, call)                                                                     \
+    do {                                                                                    \
+        blob before_ = ser(b);                                                              \
+        uint64_t gen_ = (b)->generation;                                                    \
+        liq_status st_ = (call);                                                            \
+        if (st_ != LIQ_OK) {                                                                \
+            blob after_ = ser(b);                                                           \
+            if (!same_state(before_, after_)) FAIL("%s returned %d but changed the book", #call, st_); \
+            if ((b)->generation != gen_) FAIL("%s returned %d but bumped generation", #call, st_);     \
+            free(after_.p);                                                                 \
+        } else if ((b)->generation == gen_) {                                               \
+            FAIL("%s succeeded without bumping generation", #call);                         \
+        }                                                                                   \
+        free(before_.p);                                                                    \
+        check_book(b);                                                                      \
+    } while (0)
+
+static void fuzz_ops(const uint8_t *data, size_t size)
+{
+    rd r = {data, size, 0};
+    liq_book b;
+    int px_scale = u8(&r) % 5, qty_scale = u8(&r) % 5;
+    int64_t tick = 1 + u8(&r) % 5, lot = 1 + u8(&r) % 3;
+    size_t depth = u8(&r) % 8;
+    if (liq_book_init(&b, px_scale, qty_scale, tick, lot, depth) != LIQ_OK) abort();
+    b.cross_policy = (liq_cross_policy)(u8(&r) % 3);
+    b.seq_rule = (liq_seq_rule)(u8(&r) % 6);
+    int allow_ever = b.cross_policy == LIQ_CROSS_ALLOW;
+    liq_delta m[MAXMSG];
+    int steps = 0;
+    while (more(&r) && steps++ < 200) {
+        uint8_t op = u8(&r) % 10;
+        size_t bad = (size_t)-1, n;
+        switch (op) {
+        case 0: {
+            n = read_msg(&r, &b, m);
+            int64_t id = read_id(&r, b.last_id);
+            MUTATE(&b, liq_book_snapshot(&b, m, n, id, &bad));
+            break;
+        }
+        case 1:
+        case 2:
+            n = read_msg(&r, &b, m);
+            MUTATE(&b, liq_book_apply(&b, m, n, &bad));
+            break;
+        case 3:
+            m[0] = read_delta(&r, &b);
+            MUTATE(&b, liq_book_set(&b, &m[0]));
+            break;
+        case 4:
+        case 5: {
+            n = read_msg(&r, &b, m);
+            liq_seq_ids ids;
+            ids.first = read_id(&r, b.last_id);
+            ids.last = read_id(&r, b.last_id);
+            ids.prev = read_id(&r, b.last_id);
+            liq_status chk = liq_book_check_seq(&b, ids);
+            int64_t old_last = b.last_id;
+            uint64_t gen = b.generation;
+            blob before = ser(&b);
+            liq_status st = liq_book_apply_seq(&b, m, n, ids, &bad);
+            if (chk != LIQ_OK && st != chk) FAIL("apply_seq %d but check_seq %d", st, chk);
+            if (st != LIQ_OK) {
+                blob after = ser(&b);
+                if (!same_state(before, after) || b.generation != gen) FAIL("apply_seq %d changed the book", st);
+                free(after.p);
+            } else if (ids.last != LIQ_ID_NONE && b.last_id != ids.last) {
+                FAIL("apply_seq did not advance the id");
+            } else if (ids.last == LIQ_ID_NONE && b.last_id != old_last) {
+                FAIL("apply_seq changed the id without one");
+            }
+            free(before.p);
+            check_book(&b);
+            break;
+        }
+        case 6: {   /* doubles from raw bytes (NaN, inf, huge, off grid) or from small ints */
+            n = u8(&r) % (MAXMSG + 1);
+            uint8_t sides[MAXMSG];
+            double px[MAXMSG], qty[MAXMSG];
+            for (size_t i = 0; i < n; i++) {
+                uint8_t c = u8(&r);
+                sides[i] = (uint8_t)(c == 0xFF ? 2 : c & 1);
+                if (c & 0x80) {
+                    uint64_t a = u64(&r), q = u64(&r);
+                    memcpy(&px[i], &a, sizeof a);
+                    memcpy(&qty[i], &q, sizeof q);
+                } else {
+                    px[i] = (double)((u8(&r) % 64) * tick) / (double)liq_pow10[px_scale];
+                    qty[i] = (double)((u8(&r) % 8) * lot) / (double)liq_pow10[qty_scale];
+                }
+            }
+            MUTATE(&b, liq_book_apply_f64(&b, sides, px, qty, n, &bad));
+            break;
+        }
+        case 7:
+            check_roundtrip(&b);
+            break;
+        case 8: {   /* copy, or deserialize a serialization with a few bytes flipped */
+            if (u8(&r) & 1) {
+                liq_book c;
+                if (liq_book_copy(&c, &b) != LIQ_OK) abort();
+                blob s1 = ser(&b), s2 = ser(&c);
+                if (s1.n != s2.n || memcmp(s1.p, s2.p, s1.n) != 0) FAIL("copy differs");
+                free(s1.p);
+                free(s2.p);
+                liq_book_free(&c);
+            } else {
+                blob s = ser(&b);
+                int flips = u8(&r) % 4;
+                for (int k = 0; k < flips; k++) {
+                    size_t pos = (size_t)u64(&r) % s.n;
+                    s.p[pos] ^= (uint8_t)(1u << (u8(&r) % 8));
+                }
+                size_t cut = (u8(&r) & 0x80) ? (size_t)u64(&r) % (s.n + 1) : s.n;
+                liq_book c;
+                if (liq_book_init(&c, 0, 0, 1, 1, 0) != LIQ_OK) abort();
+                liq_status st = liq_book_deserialize(&c, s.p, cut);
+                if (st == LIQ_OK) check_book(&c);
+                else if (st != LIQ_ERR_FORMAT) FAIL("deserialize returned %d", st);
+                free(s.p);
+                liq_book_free(&c);
+            }
+            break;
+        }
+        default: {   /* switch between RAISE and REPAIR (ALLOW books may be crossed for good) */
+            if (!allow_ever) b.cross_policy = (u8(&r) & 1) ? LIQ_CROSS_REPAIR : LIQ_CROSS_RAISE;
+            check_book(&b);
+            break;
+        }
+        }
+        (void)bad;
+    }
+    check_roundtrip(&b);
+    liq_book_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    switch (data[0] % 4) {
+    case 0: fuzz_decimal(data + 1, size - 1); break;
+    case 1: fuzz_deserialize(data + 1, size - 1); break;
+    default: fuzz_ops(data + 1, size - 1); break;
+    }
+    return 0;
+}
+
+#ifdef LIQ_FUZZ_STANDALONE
+/* Replay files (a corpus) without libFuzzer: any compiler, any sanitizer. */
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        if (!f) { perror(argv[i]); return 2; }
+        uint8_t *buf = NULL;
+        size_t n = 0, cap = 0, got;
+        do {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4096;
+                buf = realloc(buf, cap);
+                if (!buf) abort();
+            }
+            got = fread(buf + n, 1, cap - n, f);
+            n += got;
+        } while (got);
+        fclose(f);
+        LLVMFuzzerTestOneInput(buf, n);
+        free(buf);
+    }
+    printf("replayed %d input(s)\n", argc - 1);
+    return 0;
+}
+#endif
