@@ -205,6 +205,8 @@ cdef object _float_array(object a):
     if not isinstance(a, np.ndarray):
         return None
     kind = a.dtype.kind
+    if kind in "iu" and a.size and (a.max() > (1 << 53) or a.min() < -(1 << 53)):
+        return None    # float64 would round them: take the exact per-element path
     if kind == "f" or kind in "iu":
         return _as_1d(a, np.float64, "prices/sizes")
     if kind == "b":
@@ -501,7 +503,11 @@ cdef class OrderBook:
         if type(side) is int and (side == 0 or side == 1):
             sd = side
         else:
-            sd = _side_of(side)
+            try:
+                sd = _side_of(side)
+            except errors.LiqError:
+                self._b.stats.rejected += 1
+                raise
         if type(price) is float and type(size) is float:
             st = liq_delta_from_f64(&self._b, sd, price, size, &d)
         else:
@@ -628,12 +634,14 @@ cdef class OrderBook:
                 raise _error(st, where, describe(bad) if bad < n else None)
             return True
         if self._b.seq_rule == LIQ_SEQ_NONE:
+            self._b.stats.rejected += 1
             raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
         if last_id is None:
+            self._b.stats.rejected += 1
             raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
-        ids.last = last_id
-        ids.first = LIQ_ID_NONE if first_id is None else first_id
-        ids.prev = LIQ_ID_NONE if prev_id is None else prev_id
+        ids.last = _seq_id(self, last_id, "last_id", where)
+        ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
+        ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
         st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
         if st == LIQ_STALE:
             return False
@@ -668,9 +676,13 @@ cdef class OrderBook:
         cdef int st
         cdef liq_delta *d
         cdef cnp.ndarray sa, pa, qa
-        pa = _float_array(prices)
-        qa = _float_array(sizes)
-        sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+        try:
+            pa = _float_array(prices)
+            qa = _float_array(sizes)
+            sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+        except errors.LiqError:
+            self._b.stats.rejected += 1
+            raise
         if pa is not None and qa is not None and sa is not None:
             n = <size_t>pa.shape[0]
             if <size_t>qa.shape[0] != n or <size_t>sa.shape[0] != n:
@@ -731,7 +743,7 @@ cdef class OrderBook:
         A crossed snapshot raises CrossedBookError unless cross_policy is "allow".
         max_depth keeps the best levels. O(n) for sorted input.
         """
-        cdef int64_t uid = LIQ_ID_NONE if update_id is None else update_id
+        cdef int64_t uid = LIQ_ID_NONE if update_id is None else _seq_id(self, update_id, "update_id", "apply_snapshot")
         cdef size_t nb = self._fill_message(bids, asks, "apply_snapshot")
         cdef size_t na = len(asks), bad
         cdef int st
@@ -793,6 +805,16 @@ cdef class OrderBook:
         label = " ".join(str(x) for x in (self.exchange, self.symbol) if x)
         return (f"<OrderBook {label + ' ' if label else ''}bids={self.bid_count} asks={self.ask_count} "
                 f"best_bid={self.best_bid} best_ask={self.best_ask}>")
+
+
+cdef int64_t _seq_id(OrderBook book, object v, str name, str where) except? -1:
+    """An update id as int64 (ints only: no bool, float or str); InvalidDeltaError otherwise."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        iv = int(v)
+        if -(1 << 63) < iv < (1 << 63):
+            return iv
+    book._b.stats.rejected += 1
+    raise errors.InvalidDeltaError(f"{where}: {name} must be an int64 update id, got {v!r}")
 
 
 def _unpickle(data, symbol, exchange):
