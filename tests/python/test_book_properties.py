@@ -69,9 +69,16 @@ class BookMachine(RuleBasedStateMachine):
                 policy=st.sampled_from(["raise", "repair", "allow"]),
                 rule_name=st.sampled_from([None, "binance_spot", "binance_futures", "okx", "contiguous", "prev"]))
     def setup(self, max_depth, policy, rule_name):
+        self._setup(max_depth, policy, rule_name)
+
+    def _setup(self, max_depth, policy, rule_name):
         self.book = OrderBook(1, 1, price_decimals=0, size_decimals=0, max_depth=max_depth,
                               cross_policy=policy, sequence=rule_name)
         self.ref = RefBook(max_depth=max_depth, cross_policy=policy, sequence=rule_name)
+        if rule_name is not None:
+            # start synced (id 10) so that sequenced messages are mostly judged on their ids
+            self.book.apply_snapshot([], [], update_id=10)
+            self.ref.snapshot([], 10)
 
     # ------------------------------------------------------------ helpers
 
@@ -207,9 +214,15 @@ class BookMachine(RuleBasedStateMachine):
         self.expect(lambda: self.ref.snapshot(ref, update_id), lambda: self.book.apply_snapshot(b, a, update_id))
 
     @precondition(lambda self: self.ref.sequence is not None)
-    @rule(msg=messages, d_last=st.integers(-3, 4), d_first=st.integers(-3, 3), d_prev=st.integers(-2, 1))
-    def apply_sequenced(self, msg, d_last, d_first, d_prev):
+    @rule(msg=st.lists(valid_delta, max_size=3), d_last=st.integers(-3, 4), d_first=st.integers(-3, 3),
+          d_prev=st.integers(-2, 1), resync=st.booleans())
+    def apply_sequenced(self, msg, d_last, d_first, d_prev, resync):
         """Ids near the book's last id, so normal, stale, gap, heartbeat and reset all occur."""
+        if self.ref.last_id is None and resync:
+            # a book without an id (cleared, or snapshot without one) gaps on every sequenced
+            # message; half the time resynchronise it first, as a feed handler would
+            self.book.apply_snapshot([], [], update_id=20)
+            self.ref.snapshot([], 20)
         L = self.ref.last_id if self.ref.last_id is not None else 10
         last = L + d_last
         first = min(L + 1 + d_first, last) if self.ref.sequence != "okx" else None
@@ -293,8 +306,23 @@ class BookMachine(RuleBasedStateMachine):
         assert {k: stats[k] for k in COUNTERS} == self.ref.stats
 
 
+class SequenceMachine(BookMachine):
+    """The same machine, always with a sequence rule, and sequenced messages drawn more often."""
+
+    @initialize(max_depth=st.one_of(st.none(), st.integers(1, 5)),
+                policy=st.sampled_from(["raise", "repair", "allow"]),
+                rule_name=st.sampled_from(["binance_spot", "binance_futures", "okx", "contiguous", "prev"]))
+    def setup(self, max_depth, policy, rule_name):
+        self._setup(max_depth, policy, rule_name)
+
+    apply_sequenced_2 = BookMachine.apply_sequenced
+    apply_sequenced_3 = BookMachine.apply_sequenced
+
+
 TestBookMachine = BookMachine.TestCase
 TestBookMachine.settings = settings.get_profile(PROFILE)
+TestSequenceMachine = SequenceMachine.TestCase
+TestSequenceMachine.settings = settings.get_profile(PROFILE)
 
 
 # ---------------------------------------------------------------- regressions and rule examples
@@ -305,17 +333,18 @@ def test_reference_repair_rule_examples():
                        RefBook(cross_policy="repair"))]:
         book.apply_snapshot([[10, 1], [9, 1], [8, 1]], [[11, 1], [12, 1], [13, 1]])
         ref.snapshot([(BID, 10, 1), (BID, 9, 1), (BID, 8, 1), (ASK, 11, 1), (ASK, 12, 1), (ASK, 13, 1)])
-        # a bid through two asks: asks are stale, 11 and 12 go
+        # a bid through the ask 11 and level with 12: asks are stale, 11 goes (a locked
+        # level, bid == ask, does not cross)
         book.update(BID, 12, 5)
         ref.update(BID, 12, 5)
-        assert book.asks().tolist() == [[13.0, 1.0]]
+        assert book.asks().tolist() == [[12.0, 1.0], [13.0, 1.0]]
         # a message whose last delta is an ask below the best bid: bids are stale
         book.apply_deltas([ASK, ASK], [14, 9], [1, 2])
         ref.apply([(ASK, 14, 1), (ASK, 9, 2)])
-        assert book.bids().tolist() == [[8.0, 1.0]]
+        assert book.bids().tolist() == [[9.0, 1.0], [8.0, 1.0]]
         assert book.levels(BID, raw=True).tolist() == [list(x) for x in ref.levels(BID)]
         assert book.levels(ASK, raw=True).tolist() == [list(x) for x in ref.levels(ASK)]
-        assert book.stats["repaired_levels"] == ref.stats["repaired_levels"] == 4
+        assert book.stats["repaired_levels"] == ref.stats["repaired_levels"] == 3
 
 
 @pytest.mark.parametrize("policy", ["raise", "repair", "allow"])
