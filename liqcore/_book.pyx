@@ -116,6 +116,8 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
         return liq_decimal_parse(PyBytes_AS_STRING(v), <size_t>PyBytes_GET_SIZE(v), scale, out, dec)
     if t is bool:
         return LIQ_ERR_PARSE
+    if isinstance(v, str):             # str subclasses, e.g. numpy.str_ from a "<U" array
+        return _to_fixed(str(v), scale, out, dec)
     if t is int or isinstance(v, (int, np.integer)):
         dec[0] = LIQ_DEC_NONE
         iv = int(v)
@@ -157,12 +159,20 @@ cdef inline int _side_of(object side) except -1:
 def _grid(step, decimals, str name):
     """(scale, step in units) from a tick/lot size and/or a number of decimals."""
     if decimals is not None:
+        if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+            raise errors.InvalidDeltaError(f"{name} decimals must be an int, got {decimals!r}")
         decimals = int(decimals)
         if not 0 <= decimals <= LIQ_MAX_SCALE:
             raise errors.InvalidDeltaError(f"{name} decimals must be in 0..{LIQ_MAX_SCALE}, got {decimals}")
     if step is None:
         return (8 if decimals is None else decimals), 1
-    d = Decimal(repr(step)) if isinstance(step, float) else Decimal(str(step))
+    if isinstance(step, bool) or not isinstance(step, (str, bytes, int, float, Decimal, np.integer, np.floating)):
+        raise errors.InvalidDeltaError(f"{name} size must be a decimal string or number, got {step!r}")
+    try:
+        d = Decimal(repr(float(step))) if isinstance(step, (float, np.floating)) else \
+            Decimal(step.decode() if isinstance(step, bytes) else str(step))
+    except ArithmeticError:
+        raise errors.InvalidDeltaError(f"{name} size must be a decimal number, got {step!r}") from None
     if not d.is_finite() or d <= 0:
         raise errors.InvalidDeltaError(f"{name} size must be a positive finite number, got {step!r}")
     exp = d.normalize().as_tuple().exponent
@@ -263,9 +273,11 @@ cdef class OrderBook:
                  max_depth=None, cross_policy="raise", sequence=None, symbol=None, exchange=None):
         ps, tick = _grid(tick_size, price_decimals, "tick")
         qs, lot = _grid(lot_size, size_decimals, "lot")
+        if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, (int, np.integer))):
+            raise errors.InvalidDeltaError(f"max_depth must be an int or None, got {max_depth!r}")
         depth = 0 if max_depth is None else int(max_depth)
-        if depth < 0:
-            raise errors.InvalidDeltaError(f"max_depth must be >= 0, got {max_depth}")
+        if depth < 0 or depth >= (1 << 63):
+            raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
         liq_book_free(&self._b)
         check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
         self._pdiv = <double>liq_pow10[ps]
@@ -437,7 +449,7 @@ cdef class OrderBook:
         """
         cdef int sd = _side_of(side)
         cdef size_t cnt = self._b.side[sd].n
-        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef cnp.npy_intp dims[2]
         dims[0] = <cnp.npy_intp>k
         dims[1] = 2
@@ -463,7 +475,7 @@ cdef class OrderBook:
         formatting when they arrived as strings (shortest form otherwise)."""
         cdef int sd = _side_of(side)
         cdef size_t cnt = self._b.side[sd].n
-        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef char buf[LIQ_DECIMAL_BUF]
         cdef size_t i, ln
         cdef uint16_t dec
