@@ -551,6 +551,8 @@ cdef class OrderBook:
                 return st
         return LIQ_OK
 
+    @cython.boundscheck(True)   # user sequences: never index a list unchecked
+    @cython.wraparound(True)
     cdef int _fill_objects(self, liq_delta *d, object sides, object prices, object sizes, size_t n,
                            size_t *bad) except -100:
         cdef size_t i
@@ -568,6 +570,8 @@ cdef class OrderBook:
                 return st
         return LIQ_OK
 
+    @cython.boundscheck(True)   # lvl[0]/lvl[1] on user rows: a short row must raise, not read past a list
+    @cython.wraparound(True)
     cdef int _fill_levels(self, liq_delta *d, object levels, int side, size_t *bad) except -100:
         """Convert ``[[price, size, ...], ...]`` (or an (n, >=2) array) into d; returns a status."""
         cdef size_t i = 0
