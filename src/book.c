@@ -644,6 +644,7 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
     uint64_t n[2] = {get_u64(p), get_u64(p + 8)};
     p += 16;
     if (n[0] > len / 18 || n[1] > len / 18 || (len - SER_HEADER) != (n[0] + n[1]) * 18) return LIQ_ERR_FORMAT;
+    if (max_depth && (n[0] > max_depth || n[1] > max_depth)) return LIQ_ERR_FORMAT;   /* book invariant */
     for (int sd = 0; sd < 2; sd++) {
         liq_side *s = &t.side[sd];
         if (n[sd] && side_grow(s, n[sd]) != LIQ_OK) { liq_book_free(&t); return LIQ_ERR_NOMEM; }
