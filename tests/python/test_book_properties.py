@@ -357,3 +357,30 @@ def test_crossed_snapshot_policy(policy):
         with pytest.raises(CrossedBookError):
             book.apply_snapshot([[12, 1]], [[11, 1]])
         assert len(book) == 0
+
+
+def _check(state):
+    state.sides_are_sorted_and_positive()
+    state.best_and_counts()
+    state.equals_reference()
+
+
+def test_regression_update_invalid_side_counts_rejected():
+    """Found by the machine: ``update(2, ...)`` raised without counting in stats["rejected"]."""
+    state = BookMachine()
+    state.setup(max_depth=None, policy="raise", rule_name=None)
+    _check(state)
+    state.update_invalid(bad=("side", 2), side=0)
+    _check(state)
+    state.teardown()
+
+
+def test_regression_int_side_array_out_of_range_counts_rejected():
+    """Found with the machine's numpy rule: an int64 sides array holding 2 was rejected in the
+    pre-check without counting in stats["rejected"] (a uint8 array went to C and was counted)."""
+    state = BookMachine()
+    state.setup(max_depth=2, policy="repair", rule_name=None)
+    state.apply_deltas_numpy(msg=[(0, 5, 1)], price_dtype=np.float64, side_dtype=np.int64, bad=("side", 2), at=0)
+    _check(state)
+    state.apply_deltas_numpy(msg=[(0, 5, 1)], price_dtype=np.float64, side_dtype=np.uint8, bad=("side", 2), at=1)
+    _check(state)
