@@ -116,6 +116,8 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
         return liq_decimal_parse(PyBytes_AS_STRING(v), <size_t>PyBytes_GET_SIZE(v), scale, out, dec)
     if t is bool:
         return LIQ_ERR_PARSE
+    if isinstance(v, str):             # str subclasses, e.g. numpy.str_ from a "<U" array
+        return _to_fixed(str(v), scale, out, dec)
     if t is int or isinstance(v, (int, np.integer)):
         dec[0] = LIQ_DEC_NONE
         iv = int(v)
@@ -157,12 +159,20 @@ cdef inline int _side_of(object side) except -1:
 def _grid(step, decimals, str name):
     """(scale, step in units) from a tick/lot size and/or a number of decimals."""
     if decimals is not None:
+        if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+            raise errors.InvalidDeltaError(f"{name} decimals must be an int, got {decimals!r}")
         decimals = int(decimals)
         if not 0 <= decimals <= LIQ_MAX_SCALE:
             raise errors.InvalidDeltaError(f"{name} decimals must be in 0..{LIQ_MAX_SCALE}, got {decimals}")
     if step is None:
         return (8 if decimals is None else decimals), 1
-    d = Decimal(repr(step)) if isinstance(step, float) else Decimal(str(step))
+    if isinstance(step, bool) or not isinstance(step, (str, bytes, int, float, Decimal, np.integer, np.floating)):
+        raise errors.InvalidDeltaError(f"{name} size must be a decimal string or number, got {step!r}")
+    try:
+        d = Decimal(repr(float(step))) if isinstance(step, (float, np.floating)) else \
+            Decimal(step.decode() if isinstance(step, bytes) else str(step))
+    except ArithmeticError:
+        raise errors.InvalidDeltaError(f"{name} size must be a decimal number, got {step!r}") from None
     if not d.is_finite() or d <= 0:
         raise errors.InvalidDeltaError(f"{name} size must be a positive finite number, got {step!r}")
     exp = d.normalize().as_tuple().exponent
@@ -205,6 +215,8 @@ cdef object _float_array(object a):
     if not isinstance(a, np.ndarray):
         return None
     kind = a.dtype.kind
+    if kind in "iu" and a.size and (a.max() > (1 << 53) or a.min() < -(1 << 53)):
+        return None    # float64 would round them: take the exact per-element path
     if kind == "f" or kind in "iu":
         return _as_1d(a, np.float64, "prices/sizes")
     if kind == "b":
@@ -261,9 +273,11 @@ cdef class OrderBook:
                  max_depth=None, cross_policy="raise", sequence=None, symbol=None, exchange=None):
         ps, tick = _grid(tick_size, price_decimals, "tick")
         qs, lot = _grid(lot_size, size_decimals, "lot")
+        if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, (int, np.integer))):
+            raise errors.InvalidDeltaError(f"max_depth must be an int or None, got {max_depth!r}")
         depth = 0 if max_depth is None else int(max_depth)
-        if depth < 0:
-            raise errors.InvalidDeltaError(f"max_depth must be >= 0, got {max_depth}")
+        if depth < 0 or depth >= (1 << 63):
+            raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
         liq_book_free(&self._b)
         check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
         self._pdiv = <double>liq_pow10[ps]
@@ -435,7 +449,7 @@ cdef class OrderBook:
         """
         cdef int sd = _side_of(side)
         cdef size_t cnt = self._b.side[sd].n
-        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef cnp.npy_intp dims[2]
         dims[0] = <cnp.npy_intp>k
         dims[1] = 2
@@ -461,7 +475,7 @@ cdef class OrderBook:
         formatting when they arrived as strings (shortest form otherwise)."""
         cdef int sd = _side_of(side)
         cdef size_t cnt = self._b.side[sd].n
-        cdef size_t k = cnt if n is None else min(<size_t>max(int(n), 0), cnt)
+        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef char buf[LIQ_DECIMAL_BUF]
         cdef size_t i, ln
         cdef uint16_t dec
@@ -501,7 +515,11 @@ cdef class OrderBook:
         if type(side) is int and (side == 0 or side == 1):
             sd = side
         else:
-            sd = _side_of(side)
+            try:
+                sd = _side_of(side)
+            except errors.LiqError:
+                self._b.stats.rejected += 1
+                raise
         if type(price) is float and type(size) is float:
             st = liq_delta_from_f64(&self._b, sd, price, size, &d)
         else:
@@ -533,6 +551,8 @@ cdef class OrderBook:
                 return st
         return LIQ_OK
 
+    @cython.boundscheck(True)   # user sequences: never index a list unchecked
+    @cython.wraparound(True)
     cdef int _fill_objects(self, liq_delta *d, object sides, object prices, object sizes, size_t n,
                            size_t *bad) except -100:
         cdef size_t i
@@ -550,6 +570,8 @@ cdef class OrderBook:
                 return st
         return LIQ_OK
 
+    @cython.boundscheck(True)   # lvl[0]/lvl[1] on user rows: a short row must raise, not read past a list
+    @cython.wraparound(True)
     cdef int _fill_levels(self, liq_delta *d, object levels, int side, size_t *bad) except -100:
         """Convert ``[[price, size, ...], ...]`` (or an (n, >=2) array) into d; returns a status."""
         cdef size_t i = 0
@@ -628,12 +650,14 @@ cdef class OrderBook:
                 raise _error(st, where, describe(bad) if bad < n else None)
             return True
         if self._b.seq_rule == LIQ_SEQ_NONE:
+            self._b.stats.rejected += 1
             raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
         if last_id is None:
+            self._b.stats.rejected += 1
             raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
-        ids.last = last_id
-        ids.first = LIQ_ID_NONE if first_id is None else first_id
-        ids.prev = LIQ_ID_NONE if prev_id is None else prev_id
+        ids.last = _seq_id(self, last_id, "last_id", where)
+        ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
+        ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
         st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
         if st == LIQ_STALE:
             return False
@@ -700,9 +724,13 @@ cdef class OrderBook:
                     raise _error(st, "apply_deltas",
                                  _describe_element(bad, sides, prices, sizes) if bad < n else None)
                 return True
-        pa = _float_array(prices)
-        qa = _float_array(sizes)
-        sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+        try:
+            pa = _float_array(prices)
+            qa = _float_array(sizes)
+            sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+        except errors.LiqError:
+            self._b.stats.rejected += 1
+            raise
         if pa is not None and qa is not None and sa is not None:
             n = <size_t>pa.shape[0]
             if <size_t>qa.shape[0] != n or <size_t>sa.shape[0] != n:
@@ -763,7 +791,7 @@ cdef class OrderBook:
         A crossed snapshot raises CrossedBookError unless cross_policy is "allow".
         max_depth keeps the best levels. O(n) for sorted input.
         """
-        cdef int64_t uid = LIQ_ID_NONE if update_id is None else update_id
+        cdef int64_t uid = LIQ_ID_NONE if update_id is None else _seq_id(self, update_id, "update_id", "apply_snapshot")
         cdef size_t nb = self._fill_message(bids, asks, "apply_snapshot")
         cdef size_t na = len(asks), bad
         cdef int st
@@ -1121,6 +1149,16 @@ cdef class OrderBook:
         label = " ".join(str(x) for x in (self.exchange, self.symbol) if x)
         return (f"<OrderBook {label + ' ' if label else ''}bids={self.bid_count} asks={self.ask_count} "
                 f"best_bid={self.best_bid} best_ask={self.best_ask}>")
+
+
+cdef int64_t _seq_id(OrderBook book, object v, str name, str where) except? -1:
+    """An update id as int64 (ints only: no bool, float or str); InvalidDeltaError otherwise."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        iv = int(v)
+        if -(1 << 63) < iv < (1 << 63):
+            return iv
+    book._b.stats.rejected += 1
+    raise errors.InvalidDeltaError(f"{where}: {name} must be an int64 update id, got {v!r}")
 
 
 def _unpickle(data, symbol, exchange):

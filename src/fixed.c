@@ -28,8 +28,9 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
     }
     if (int_end == int_start && frac_end == frac_start) {
         /* name the special values JSON encoders and Decimal produce, for a clearer error */
-        const char *w = s + i;
         size_t m = n - i;
+        if (m != 3 && m != 8) return LIQ_ERR_PARSE;
+        const char *w = s + i;   /* m > 0, so s is a real buffer here */
         if ((m == 3 && (w[0] | 32) == 'n' && (w[1] | 32) == 'a' && (w[2] | 32) == 'n')) return LIQ_ERR_NAN;
         if ((m == 3 && (w[0] | 32) == 'i' && (w[1] | 32) == 'n' && (w[2] | 32) == 'f') ||
             (m == 8 && (w[0] | 32) == 'i' && (w[1] | 32) == 'n' && (w[2] | 32) == 'f' && (w[3] | 32) == 'i' &&
