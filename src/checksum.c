@@ -111,7 +111,7 @@ size_t liq_format_js(int64_t v, int scale, char *buf)
     }
     if (v < 0) buf[len++] = '-';
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    char tmp[24], dig[24];
+    char tmp[24], dig[24] = {0};   /* zeroed: gcc -O2 + sanitizers cannot see k >= 1 below */
     int nd = 0;
     do { tmp[nd++] = (char)('0' + u % 10); u /= 10; } while (u);   /* least significant first */
     int tz = 0;
