@@ -1,20 +1,10 @@
-"""OrderBook basics on BOOK-A (shared/research/analytics.md)."""
+"""OrderBook basics on BOOK-A (shared/research/analytics.md; fixture in conftest.py)."""
 
 import numpy as np
 import pytest
 
 import liqcore
-from liqcore import OrderBook
 
-BOOK_A_BIDS = [["99.5", "1.5"], ["99.0", "2.5"], ["98.0", "4.0"], ["97.0", "10.0"]]
-BOOK_A_ASKS = [["100.0", "1.0"], ["100.5", "2.0"], ["101.0", "3.0"], ["102.0", "5.0"]]
-
-
-@pytest.fixture
-def book_a():
-    b = OrderBook(tick_size="0.5", lot_size="0.5")
-    b.apply_snapshot(BOOK_A_BIDS, BOOK_A_ASKS, update_id=10)
-    return b
 
 
 def test_top_of_book(book_a):
