@@ -7,6 +7,7 @@ Ownership, conversion and status -> exception live here; the rules live in C.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.long cimport PyLong_AsLongAndOverflow
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
 
@@ -408,15 +409,15 @@ cdef class OrderBook:
     @property
     def bid_count(self):
         """Number of bid levels."""
-        return self._b.side[0].n
+        return self._b.side[0].live
 
     @property
     def ask_count(self):
         """Number of ask levels."""
-        return self._b.side[1].n
+        return self._b.side[1].live
 
     def __len__(self):
-        return self._b.side[0].n + self._b.side[1].n
+        return self._b.side[0].live + self._b.side[1].live
 
     @property
     def last_update_id(self):
@@ -448,7 +449,7 @@ cdef class OrderBook:
         10**price_decimals, size * 10**size_decimals). A copy: O(k).
         """
         cdef int sd = _side_of(side)
-        cdef size_t cnt = self._b.side[sd].n
+        cdef size_t cnt = self._b.side[sd].live
         cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef cnp.npy_intp dims[2]
         dims[0] = <cnp.npy_intp>k
@@ -474,18 +475,22 @@ cdef class OrderBook:
         """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
         formatting when they arrived as strings (shortest form otherwise)."""
         cdef int sd = _side_of(side)
-        cdef size_t cnt = self._b.side[sd].n
+        cdef size_t cnt = self._b.side[sd].live
         cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
         cdef char buf[LIQ_DECIMAL_BUF]
-        cdef size_t i, ln
+        cdef size_t i, ln, j
         cdef uint16_t dec
+        cdef const liq_side *s = &self._b.side[sd]
+        cdef size_t c = liq_side_best(s)
         out = []
         for i in range(k):
-            dec = liq_book_dec_at(&self._b, sd, i)
-            ln = liq_decimal_format(liq_book_px_at(&self._b, sd, i), self._b.px_scale, dec >> 8, buf)
+            j = c - 1
+            dec = s.dec[j]
+            ln = liq_decimal_format(s.key[j] if sd == LIQ_BID else -s.key[j], self._b.px_scale, dec >> 8, buf)
             p = buf[:ln].decode()
-            ln = liq_decimal_format(liq_book_qty_at(&self._b, sd, i), self._b.qty_scale, dec & 0xff, buf)
+            ln = liq_decimal_format(s.qty[j], self._b.qty_scale, dec & 0xff, buf)
             out.append([p, buf[:ln].decode()])
+            c = liq_side_next(s, c)
         return out
 
     def to_dict(self, limit=None):
@@ -507,28 +512,34 @@ cdef class OrderBook:
 
         ``side`` is 0/1 or "bid"/"ask"; price and size are floats, ints, Decimals or
         decimal strings. Raises InvalidDeltaError / CrossedBookError; the book is
-        unchanged on error. O(log n) search, O(distance from the touch) move.
+        unchanged on error. O(1) near the touch (the book's dense region), else an
+        O(log d) search d levels down; a deletion leaves a hole (no move).
         """
         cdef liq_delta d
         cdef int st
         cdef int sd
-        if type(side) is int and (side == 0 or side == 1):
-            sd = side
-        else:
-            try:
-                sd = _side_of(side)
-            except errors.LiqError:
-                self._b.stats.rejected += 1
-                raise
-        if type(price) is float and type(size) is float:
-            st = liq_delta_from_f64(&self._b, sd, price, size, &d)
-        else:
-            d.side = <uint8_t>sd
-            st = _to_fixed(price, self._b.px_scale, &d.px, &d.px_dec)
-            if st == LIQ_OK:
-                st = _to_fixed(size, self._b.qty_scale, &d.qty, &d.qty_dec)
-            if st == LIQ_OK:
-                st = liq_delta_check(&self._b, &d)
+        cdef int ovf = 0
+        cdef long sv
+        # The hot path (what JSON feeds produce): int side, float price and size.
+        # One C call converts, validates and applies (counting a rejection itself).
+        if type(side) is int and type(price) is float and type(size) is float:
+            sv = PyLong_AsLongAndOverflow(side, &ovf)
+            if ovf == 0 and (sv == 0 or sv == 1):
+                st = liq_book_set_f64(&self._b, <int>sv, <double>price, <double>size)
+                if st != LIQ_OK:
+                    raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
+                return
+        try:
+            sd = _side_of(side)
+        except errors.LiqError:
+            self._b.stats.rejected += 1
+            raise
+        d.side = <uint8_t>sd
+        st = _to_fixed(price, self._b.px_scale, &d.px, &d.px_dec)
+        if st == LIQ_OK:
+            st = _to_fixed(size, self._b.qty_scale, &d.qty, &d.qty_dec)
+        if st == LIQ_OK:
+            st = liq_delta_check(&self._b, &d)
         if st != LIQ_OK:
             self._b.stats.rejected += 1
             raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")

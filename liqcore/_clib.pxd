@@ -53,7 +53,11 @@ cdef extern from "book.h" nogil:
     int64_t LIQ_ID_NONE
 
     ctypedef struct liq_side:
-        size_t n
+        const int64_t *key
+        const int64_t *qty
+        const uint16_t *dec
+        size_t len
+        size_t live
         size_t cap
 
     ctypedef struct liq_book_stats:
@@ -101,6 +105,7 @@ cdef extern from "book.h" nogil:
     liq_status liq_delta_from_f64(const liq_book *b, int side, double px, double qty, liq_delta *d)
     liq_status liq_delta_check(const liq_book *b, const liq_delta *d)
     liq_status liq_book_set(liq_book *b, const liq_delta *d)
+    liq_status liq_book_set_f64(liq_book *b, int side, double px, double qty)
     liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
     liq_delta *liq_book_scratch(liq_book *b, size_t n)
     liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty, size_t n, size_t *bad)
@@ -113,9 +118,8 @@ cdef extern from "book.h" nogil:
     size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
     liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
     size_t liq_book_count(const liq_book *b, int side)
-    int64_t liq_book_px_at(const liq_book *b, int side, size_t i)
-    int64_t liq_book_qty_at(const liq_book *b, int side, size_t i)
-    uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
+    size_t liq_side_best(const liq_side *s)
+    size_t liq_side_next(const liq_side *s, size_t c)
     int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
     int liq_book_is_crossed(const liq_book *b)
 

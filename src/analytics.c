@@ -22,7 +22,7 @@ static double notional_div(const liq_book *b)
 static double mid_units(const liq_book *b)
 {
     const liq_side *bi = &b->side[LIQ_BID], *as = &b->side[LIQ_ASK];
-    return ((double)bi->key[bi->n - 1] - (double)as->key[as->n - 1]) * 0.5;
+    return ((double)bi->key[bi->len - 1] - (double)as->key[as->len - 1]) * 0.5;
 }
 
 /*
@@ -45,12 +45,12 @@ static void walk_finish(const liq_book *b, int dir, int side, liq_i128 key_sum, 
     /* In price units first: one rounding for the average, then one per conversion. */
     const double vwap_u = sign * (double)key_sum / filled_units;
     const liq_side *s = &b->side[side];
-    const double best_u = sign * (double)s->key[s->n - 1];
+    const double best_u = sign * (double)s->key[s->len - 1];
     const double d = (double)dir;
     out->vwap = vwap_u / pdiv;
     out->worst_px = sign * (double)last_key / pdiv;
     out->slippage_bps = d * (vwap_u - best_u) / best_u * 1e4;
-    if (b->side[1 - side].n) {
+    if (b->side[1 - side].len) {
         const double mid = mid_units(b);
         out->slippage_mid_bps = d * (vwap_u - mid) / mid * 1e4;
     } else {
@@ -67,15 +67,16 @@ liq_status liq_book_walk_qty(const liq_book *b, int dir, int64_t qty, liq_walk_r
     const int64_t *key = s->key, *sz = s->qty;
     liq_i128 acc = 0;
     int64_t rem = qty, last_key = 0;
-    size_t j = s->n;
+    size_t j = s->len, levels = 0;
     while (j > 0 && rem > 0) {
-        --j;
+        if (!sz[--j]) continue;                 /* a hole */
         const int64_t take = sz[j] < rem ? sz[j] : rem;
         acc += (liq_i128)key[j] * take;
         rem -= take;
         last_key = key[j];
+        levels++;
     }
-    walk_finish(b, dir, side, acc, (double)(qty - rem), s->n - j, last_key, out);
+    walk_finish(b, dir, side, acc, (double)(qty - rem), levels, last_key, out);
     out->unfilled = (double)rem / (double)liq_pow10[b->qty_scale];
     out->complete = rem == 0;
     return LIQ_OK;
@@ -101,9 +102,10 @@ liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, l
     liq_i128 rem = want, base = 0;
     double part = 0.0;  /* base units taken from a partially consumed last level */
     int64_t last_key = 0;
-    size_t j = s->n;
+    size_t j = s->len, levels = 0;
     while (j > 0 && rem > 0) {
-        --j;
+        if (!sz[--j]) continue;                 /* a hole */
+        levels++;
         const int64_t px = sign * key[j];
         const liq_i128 lvl = (liq_i128)px * sz[j];
         last_key = key[j];
@@ -117,7 +119,7 @@ liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, l
     }
     /* key_sum in the book's signed key convention, as walk_finish expects */
     const liq_i128 spent = want - rem;
-    walk_finish(b, dir, side, sign * spent, (double)base + part, s->n - j, last_key, out);
+    walk_finish(b, dir, side, sign * spent, (double)base + part, levels, last_key, out);
     out->complete = rem == 0 && !capped;
     out->unfilled = capped ? notional - out->notional : (double)rem / ndiv;
     return LIQ_OK;
@@ -152,7 +154,7 @@ static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, double *
     const liq_side *s = &b->side[side];
     const int64_t *key = s->key, *sz = s->qty;
     liq_i128 qb = 0, qq = 0;
-    size_t j = s->n;
+    size_t j = s->len;   /* holes add 0 */
     while (j > 0 && key[j - 1] >= kmin) {
         --j;
         qb += sz[j];
@@ -167,10 +169,10 @@ static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, double *
 /* Reference price (units) for a side, or NaN when it is undefined. */
 static double ref_units(const liq_book *b, int ref, int side)
 {
-    if (ref == LIQ_REF_MID) return b->side[LIQ_BID].n && b->side[LIQ_ASK].n ? mid_units(b) : NAN;
+    if (ref == LIQ_REF_MID) return b->side[LIQ_BID].len && b->side[LIQ_ASK].len ? mid_units(b) : NAN;
     const liq_side *s = &b->side[side];
-    if (!s->n) return NAN;
-    return side == LIQ_BID ? (double)s->key[s->n - 1] : -(double)s->key[s->n - 1];
+    if (!s->len) return NAN;
+    return side == LIQ_BID ? (double)s->key[s->len - 1] : -(double)s->key[s->len - 1];
 }
 
 /* Sums of one side within threshold t (units); empty side 0, undefined t NaN. */
@@ -178,7 +180,7 @@ static liq_status sum_within(const liq_book *b, int side, double t, int inclusiv
                              double *quote)
 {
     int64_t kmin;
-    if (!b->side[side].n) {
+    if (!b->side[side].len) {
         *base = *quote = 0.0;
         return LIQ_OK;
     }
@@ -224,7 +226,7 @@ liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, d
 {
     if (levels == 0 || weighting < LIQ_WEIGHT_PLAIN || weighting > LIQ_WEIGHT_EXP) return LIQ_ERR_ARG;
     if (weighting == LIQ_WEIGHT_EXP && !(half_width_bps > 0)) return LIQ_ERR_ARG;
-    const size_t nb = b->side[LIQ_BID].n, na = b->side[LIQ_ASK].n;
+    const size_t nb = b->side[LIQ_BID].live, na = b->side[LIQ_ASK].live;
     if (!nb || !na) {
         /* positive weights on one side only: the ratio is +-1 whatever they are */
         *out = nb ? 1.0 : na ? -1.0 : NAN;
@@ -238,10 +240,10 @@ liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, d
     for (int side = 0; side < 2; side++) {
         const liq_side *s = &b->side[side];
         const double sign = side == LIQ_BID ? 1.0 : -1.0;
-        const size_t k = s->n < levels ? s->n : levels;
         double acc = 0.0;
-        for (size_t i = 0; i < k; i++) {
-            const size_t j = s->n - 1 - i;
+        size_t i = 0;
+        for (size_t c = liq_side_best(s); c && i < levels; c = liq_side_next(s, c), i++) {
+            const size_t j = c - 1;
             const double px = sign * (double)s->key[j];
             double v = (double)s->qty[j];
             if (notional) v *= px;

@@ -40,15 +40,30 @@ static void side_free(liq_side *s)
 }
 
 /*
- * First index whose key is >= k. Most updates land within a few levels of the
- * touch (the end of the array), so look there first and fall back to bisection.
+ * Side layout, top to bottom (see book.h): the touch at index len-1; the *dense
+ * region* [dstart, len) holds consecutive ticks (every tick present, as a level or
+ * a hole), so a key in it is found by arithmetic; below it the *sparse part* holds
+ * sorted keys (holes allowed) searched by galloping. The region is an acceleration
+ * structure only: every operation stays correct with an empty region (dstart >= len).
+ * It is rebuilt by densify() after a snapshot or a compaction and extended as the
+ * touch moves up; levels near the touch, where most updates land, are then O(1).
  */
-static inline size_t find_pos(const int64_t *key, size_t n, int64_t k)
+
+/* Most missing ticks filled with holes to keep the region dense (a level placed up
+ * to this many ticks beyond the region's edge extends it). */
+#define DENSE_GAP 32
+
+/* First index in [0, m) whose key is >= k, galloping down from m-1 (1, 2, 4, ...
+ * levels) then bisecting inside the last step: O(log d) for a level d places down. */
+static inline size_t search(const int64_t *key, size_t m, int64_t k)
 {
-    size_t i = n, stop = n > 8 ? n - 8 : 0;
-    while (i > stop && key[i - 1] >= k) i--;
-    if (i > stop || i == 0) return i;
-    size_t lo = 0, hi = stop;
+    if (m == 0 || key[m - 1] < k) return m;
+    size_t hi = m - 1, step = 1;            /* key[hi] >= k */
+    while (step <= hi && key[hi - step] >= k) {
+        hi -= step;
+        step <<= 1;
+    }
+    size_t lo = step <= hi ? hi - step + 1 : 0;   /* key[lo - 1] < k (or lo == 0) */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (key[mid] < k) lo = mid + 1; else hi = mid;
@@ -56,66 +71,248 @@ static inline size_t find_pos(const int64_t *key, size_t n, int64_t k)
     return lo;
 }
 
-static inline void side_remove(liq_side *s, size_t pos)
+/* Ticks from key a up to key b (b >= a, both on the grid, same side: no overflow). */
+static inline size_t ticks_between(int64_t a, int64_t b, int64_t tick)
 {
-    size_t tail = s->n - pos - 1;
-    memmove(s->key + pos, s->key + pos + 1, tail * sizeof *s->key);
-    memmove(s->qty + pos, s->qty + pos + 1, tail * sizeof *s->qty);
-    memmove(s->dec + pos, s->dec + pos + 1, tail * sizeof *s->dec);
-    s->n--;
+    uint64_t d = (uint64_t)b - (uint64_t)a;
+    return (size_t)(tick == 1 ? d : d / (uint64_t)tick);
 }
 
-/* Caller guarantees cap > n. */
-static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, uint16_t dec)
+/* First index whose key is >= k (holes included: they keep their key). */
+static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick)
 {
-    size_t tail = s->n - pos;
-    memmove(s->key + pos + 1, s->key + pos, tail * sizeof *s->key);
-    memmove(s->qty + pos + 1, s->qty + pos, tail * sizeof *s->qty);
-    memmove(s->dec + pos + 1, s->dec + pos, tail * sizeof *s->dec);
-    s->key[pos] = k;
-    s->qty[pos] = q;
-    s->dec[pos] = dec;
-    s->n++;
+    size_t n = s->len, d = s->dstart;
+    if (n == 0 || s->key[n - 1] < k) return n;
+    if (d < n) {
+        if (k >= s->key[d]) return d + ticks_between(s->key[d], k, tick);
+        n = d;                              /* key[d] > k: the answer is <= d */
+    }
+    return search(s->key, n, k);
+}
+
+/* Move count levels from index `from` to index `to` (overlapping ranges allowed). */
+static inline void side_move(liq_side *s, size_t to, size_t from, size_t count)
+{
+    memmove(s->key + to, s->key + from, count * sizeof *s->key);
+    memmove(s->qty + to, s->qty + from, count * sizeof *s->qty);
+    memmove(s->dec + to, s->dec + from, count * sizeof *s->dec);
+}
+
+/* Write a hole with key k at index i. */
+static inline void put_hole(liq_side *s, size_t i, int64_t k)
+{
+    s->key[i] = k;
+    s->qty[i] = 0;
+    s->dec[i] = 0;
+}
+
+/*
+ * Rebuild the dense region at the top of a side without holes: the lowest start j
+ * whose span [j, len) needs at most (its levels)/4 + DENSE_GAP holes, using at most
+ * `limit` (<= cap) entries (no allocation here). Levels move up in place, top first.
+ * O(len).
+ */
+/* The region densify() would build within capacity cap: its start, and the new len. */
+static size_t dense_plan(const liq_side *s, int64_t tick, size_t cap, size_t *start)
+{
+    size_t n = s->len, best = n ? n - 1 : 0;    /* a single level is a dense region */
+    for (size_t j = n; j-- > 0;) {
+        size_t span = ticks_between(s->key[j], s->key[n - 1], tick) + 1;
+        if (j >= cap || span > cap - j) break;   /* also stops spans that cannot fit at all */
+        if (span - (n - j) <= (n - j) / 4 + DENSE_GAP) best = j;
+    }
+    *start = best;
+    return n ? best + ticks_between(s->key[best], s->key[n - 1], tick) + 1 : 0;
+}
+
+static void densify(liq_side *s, int64_t tick, size_t limit)
+{
+    size_t n = s->len, best;
+    s->dstart = n;
+    if (n == 0) return;
+    size_t top = dense_plan(s, tick, limit, &best);
+    int64_t base = s->key[best];
+    size_t w = top;
+    for (size_t i = n; i-- > best;) {
+        size_t at = best + ticks_between(base, s->key[i], tick);
+        while (w > at + 1) {                /* holes above this level */
+            w--;
+            put_hole(s, w, base + (int64_t)(w - best) * tick);
+        }
+        w = at;
+        s->key[at] = s->key[i];
+        s->qty[at] = s->qty[i];
+        s->dec[at] = s->dec[i];
+    }
+    s->len = top;
+    s->dstart = best;
+}
+
+/* densify() with the capacity it wants (a hole-free side, e.g. a fresh snapshot). O(len). */
+static liq_status side_make_dense(liq_side *s, int64_t tick)
+{
+    size_t start, need = dense_plan(s, tick, SIZE_MAX, &start);
+    liq_status st = side_grow(s, need);
+    if (st == LIQ_OK) densify(s, tick, s->cap);
+    return st;
+}
+
+/* Squeeze every hole out of a side, then rebuild the dense region within `limit`
+ * entries. O(len). */
+static void side_compact(liq_side *s, int64_t tick, size_t limit)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        if (!s->qty[i]) continue;
+        s->key[m] = s->key[i];
+        s->qty[m] = s->qty[i];
+        s->dec[m] = s->dec[i];
+        m++;
+    }
+    s->len = s->live = m;
+    densify(s, tick, limit);
+}
+
+/*
+ * Holes allowed before a compaction: half the live levels plus slack. densify()
+ * leaves at most a quarter, so a compaction (O(len)) is paid at most once per
+ * ~live/4 deletions, and memory stays within 1.5x the live levels (+ slack).
+ */
+static inline int side_too_holey(const liq_side *s) { return s->len - s->live > s->live / 2 + 2 * DENSE_GAP; }
+
+/* Remove the level at pos: a hole in the middle, a real pop at the touch. */
+static inline void side_remove(liq_side *s, size_t pos, int64_t tick)
+{
+    s->live--;
+    if (pos + 1 == s->len) {
+        /* the touch must stay a live level: drop it and any holes it uncovers */
+        s->len--;
+        while (s->len && !s->qty[s->len - 1]) s->len--;
+        if (s->dstart > s->len) s->dstart = s->len;
+        return;
+    }
+    s->qty[pos] = 0;
+    s->dec[pos] = 0;
+    if (side_too_holey(s)) side_compact(s, tick, s->cap);
+}
+
+/* Write a level at index at. */
+static inline void put_level(liq_side *s, size_t at, int64_t k, int64_t q, uint16_t dec)
+{
+    s->key[at] = k;
+    s->qty[at] = q;
+    s->dec[at] = dec;
+    s->live++;
+}
+
+/*
+ * Insert a new key k that sorts just before index pos (k is absent, so pos is not
+ * inside the dense region). Above the touch: append, filling up to DENSE_GAP missing
+ * ticks with holes so the region grows with the touch. Below: fill the nearest hole
+ * of the sparse part when it is closer than the region (only the levels between
+ * move), else shift the tail up one (the region moves with it). Never allocates:
+ * the caller guarantees cap > len; holes are added only where capacity allows.
+ */
+static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, uint16_t dec, int64_t tick)
+{
+    size_t n = s->len;
+    if (pos == n) {
+        size_t gap = n ? ticks_between(s->key[n - 1], k, tick) - 1 : 0;
+        if (n && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+            if (s->dstart >= n) s->dstart = n - 1;   /* the old touch starts the region */
+            for (size_t i = 0; i < gap; i++) put_hole(s, n + i, s->key[n - 1] + (int64_t)(i + 1) * tick);
+            n += gap;
+        } else {
+            s->dstart = n;                           /* far above: a region of one level */
+        }
+        put_level(s, n, k, q, dec);
+        s->len = n + 1;
+        return;
+    }
+    size_t lim = s->dstart < n ? s->dstart : n;      /* sparse part: [0, lim) */
+    if (s->len > s->live && pos < lim) {
+        /* nearest hole of the sparse part, looking both ways, closer than the tail */
+        size_t up = pos, dn = pos;
+        for (size_t d = 0; d < n - pos; d++, up++) {
+            if (up < lim && !s->qty[up]) {          /* levels [pos, up) move up one */
+                side_move(s, pos + 1, pos, up - pos);
+                put_level(s, pos, k, q, dec);
+                return;
+            }
+            if (dn > 0 && !s->qty[--dn]) {          /* levels (dn, pos) move down one */
+                side_move(s, dn, dn + 1, pos - 1 - dn);
+                put_level(s, pos - 1, k, q, dec);
+                return;
+            }
+            if (up >= lim && dn == 0) break;
+        }
+    }
+    if (pos == s->dstart) {
+        /* just below the region: extend it down over the missing ticks if they fit */
+        size_t gap = ticks_between(k, s->key[pos], tick) - 1;
+        if (gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+            side_move(s, pos + gap + 1, pos, n - pos);
+            for (size_t i = 1; i <= gap; i++) put_hole(s, pos + i, k + (int64_t)i * tick);
+            put_level(s, pos, k, q, dec);
+            s->len = n + gap + 1;
+            return;                                  /* dstart = pos: the region now starts at k */
+        }
+    }
+    side_move(s, pos + 1, pos, n - pos);
+    put_level(s, pos, k, q, dec);
+    s->len = n + 1;
+    if (s->dstart < n && pos <= s->dstart) s->dstart++;   /* the region moved up with the tail */
 }
 
 /*
  * Set key k to size q (0 deletes). Writes the previous size (0 if absent) and
- * decimals through old_q and old_dec. Needs cap > n when inserting.
+ * decimals through old_q and old_dec. Needs cap > live when inserting.
  */
-static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int64_t *old_q, uint16_t *old_dec)
+static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int64_t tick, int64_t *old_q,
+                            uint16_t *old_dec)
 {
-    size_t pos = find_pos(s->key, s->n, k);
-    if (pos < s->n && s->key[pos] == k) {
-        *old_q = s->qty[pos];
+    size_t pos = find_pos(s, k, tick);
+    if (pos < s->len && s->key[pos] == k) {
+        *old_q = s->qty[pos];                   /* 0 for a hole: absent */
         *old_dec = s->dec[pos];
         if (q == 0) {
-            side_remove(s, pos);
+            if (*old_q) side_remove(s, pos, tick);
         } else {
+            s->live += *old_q == 0;             /* a hole comes back to life */
             s->qty[pos] = q;
             s->dec[pos] = dec;
         }
     } else {
         *old_q = 0;
         *old_dec = 0;
-        if (q != 0) side_insert(s, pos, k, q, dec);
+        if (q == 0) return;
+        if (s->len == s->cap) {
+            /* Holes used the spare room. Callers reserve one entry per insertion on top
+             * of the live levels (and an undo re-creates a state that fitted), so
+             * squeezing the holes out always frees one. */
+            side_compact(s, tick, s->cap - 1);
+            pos = find_pos(s, k, tick);
+        }
+        side_insert(s, pos, k, q, dec, tick);
     }
 }
 
 static inline int64_t key_of(int side, int64_t px) { return side == LIQ_BID ? px : -px; }
 static inline uint16_t dec_of(const liq_delta *d) { return (uint16_t)(d->px_dec << 8 | d->qty_dec); }
 
-/* Drop the worst levels beyond max_depth on both sides. */
+/* Drop the worst live levels beyond max_depth on both sides (holes below go too). */
 static void truncate_depth(liq_book *b)
 {
     if (!b->max_depth) return;
     for (int sd = 0; sd < 2; sd++) {
         liq_side *s = &b->side[sd];
-        if (s->n <= b->max_depth) continue;
-        size_t drop = s->n - b->max_depth;
-        memmove(s->key, s->key + drop, b->max_depth * sizeof *s->key);
-        memmove(s->qty, s->qty + drop, b->max_depth * sizeof *s->qty);
-        memmove(s->dec, s->dec + drop, b->max_depth * sizeof *s->dec);
-        s->n = b->max_depth;
+        if (s->live <= b->max_depth) continue;
+        size_t drop = s->live - b->max_depth, cut = 0;
+        for (size_t seen = 0; seen < drop; cut++) seen += s->qty[cut] != 0;
+        side_move(s, 0, cut, s->len - cut);
+        s->len -= cut;
+        s->dstart = s->dstart > cut ? s->dstart - cut : 0;
+        s->live = b->max_depth;
         b->stats.truncated_levels += drop;
     }
 }
@@ -128,14 +325,14 @@ static void drop_crossed(liq_book *b, int stale)
 {
     liq_side *st = &b->side[stale];
     const liq_side *fr = &b->side[!stale];
-    if (!fr->n) return;
+    if (!fr->len) return;
     /* crossed <=> bid key > -ask key; in terms of the stale side's own key: */
-    int64_t fresh_best_px = stale == LIQ_BID ? -fr->key[fr->n - 1] : fr->key[fr->n - 1];
-    while (st->n) {
-        int64_t px = stale == LIQ_BID ? st->key[st->n - 1] : -st->key[st->n - 1];
+    int64_t fresh_best_px = stale == LIQ_BID ? -fr->key[fr->len - 1] : fr->key[fr->len - 1];
+    while (st->len) {
+        int64_t px = stale == LIQ_BID ? st->key[st->len - 1] : -st->key[st->len - 1];
         int crosses = stale == LIQ_BID ? px > fresh_best_px : px < fresh_best_px;
         if (!crosses) break;
-        st->n--;
+        side_remove(st, st->len - 1, b->tick);
         b->stats.repaired_levels++;
     }
 }
@@ -172,7 +369,9 @@ void liq_book_free(liq_book *b)
 
 void liq_book_clear(liq_book *b)
 {
-    b->side[0].n = b->side[1].n = 0;
+    b->side[0].len = b->side[1].len = 0;
+    b->side[0].dstart = b->side[1].dstart = 0;
+    b->side[0].live = b->side[1].live = 0;
     b->last_id = LIQ_ID_NONE;
     b->after_snapshot = 0;
     b->generation++;
@@ -186,15 +385,17 @@ liq_status liq_book_copy(liq_book *dst, const liq_book *src)
     memset(tmp.side, 0, sizeof tmp.side);
     for (int sd = 0; sd < 2; sd++) {
         const liq_side *s = &src->side[sd];
-        if (!s->n) continue;
-        if (side_grow(&tmp.side[sd], s->n) != LIQ_OK) {
+        if (!s->len) continue;
+        if (side_grow(&tmp.side[sd], s->len) != LIQ_OK) {
             liq_book_free(&tmp);
             return LIQ_ERR_NOMEM;
         }
-        memcpy(tmp.side[sd].key, s->key, s->n * sizeof *s->key);
-        memcpy(tmp.side[sd].qty, s->qty, s->n * sizeof *s->qty);
-        memcpy(tmp.side[sd].dec, s->dec, s->n * sizeof *s->dec);
-        tmp.side[sd].n = s->n;
+        memcpy(tmp.side[sd].key, s->key, s->len * sizeof *s->key);
+        memcpy(tmp.side[sd].qty, s->qty, s->len * sizeof *s->qty);
+        memcpy(tmp.side[sd].dec, s->dec, s->len * sizeof *s->dec);
+        tmp.side[sd].len = s->len;
+        tmp.side[sd].dstart = s->dstart;
+        tmp.side[sd].live = s->live;
     }
     *dst = tmp;
     return LIQ_OK;
@@ -213,8 +414,10 @@ liq_status liq_delta_check(const liq_book *b, const liq_delta *d)
     if (d->side > 1) return LIQ_ERR_SIDE;
     if (d->px <= 0) return LIQ_ERR_NEGATIVE;
     if (d->qty < 0) return LIQ_ERR_NEGATIVE;
-    if (d->px % b->tick) return LIQ_ERR_OFF_GRID;
-    if (d->qty % b->lot) return LIQ_ERR_OFF_GRID;
+    /* A 64-bit division costs ~40 cycles, more than the rest of an update: skip it
+     * for the usual unit grid (scale taken from the tick/lot size itself). */
+    if (b->tick != 1 && d->px % b->tick) return LIQ_ERR_OFF_GRID;
+    if (b->lot != 1 && d->qty % b->lot) return LIQ_ERR_OFF_GRID;
     return LIQ_OK;
 }
 
@@ -231,36 +434,52 @@ liq_status liq_delta_from_f64(const liq_book *b, int side, double px, double qty
 
 /* ---- single update ----------------------------------------------------- */
 
-liq_status liq_book_set(liq_book *b, const liq_delta *d)
+/* liq_book_set after validation. */
+static liq_status set_valid(liq_book *b, const liq_delta *d)
 {
-    liq_status st = liq_delta_check(b, d);
-    if (st != LIQ_OK) { b->stats.rejected++; return st; }
+    liq_status st;
     int sd = d->side;
     liq_side *s = &b->side[sd];
     int crosses = 0;
     if (d->qty) {
         const liq_side *o = &b->side[!sd];
         /* the opposite touch expressed as a key of this side: crossing <=> our key is above it */
-        if (o->n) crosses = key_of(sd, d->px) > -o->key[o->n - 1];
+        if (o->len) crosses = key_of(sd, d->px) > -o->key[o->len - 1];
         if (crosses && b->cross_policy == LIQ_CROSS_RAISE) {
             b->stats.crossed++;
             b->stats.rejected++;
             return LIQ_ERR_CROSSED;
         }
-        if ((st = side_grow(s, s->n + 1)) != LIQ_OK) { b->stats.rejected++; return st; }
+        /* + DENSE_GAP: room for the region's holes, so they rarely force a compaction */
+        if ((st = side_grow(s, s->len + 1 + DENSE_GAP)) != LIQ_OK) { b->stats.rejected++; return st; }
     }
     int64_t old_q;
     uint16_t old_dec;
-    side_set(s, key_of(sd, d->px), d->qty, dec_of(d), &old_q, &old_dec);
+    side_set(s, key_of(sd, d->px), d->qty, dec_of(d), b->tick, &old_q, &old_dec);
     if (crosses) {
         b->stats.crossed++;
         if (b->cross_policy == LIQ_CROSS_REPAIR) drop_crossed(b, !sd);
     }
-    if (b->max_depth && s->n > b->max_depth) truncate_depth(b);
+    if (b->max_depth && s->live > b->max_depth) truncate_depth(b);
     b->stats.messages++;
     b->stats.levels++;
     b->generation++;
     return LIQ_OK;
+}
+
+liq_status liq_book_set(liq_book *b, const liq_delta *d)
+{
+    liq_status st = liq_delta_check(b, d);
+    if (st != LIQ_OK) { b->stats.rejected++; return st; }
+    return set_valid(b, d);
+}
+
+liq_status liq_book_set_f64(liq_book *b, int side, double px, double qty)
+{
+    liq_delta d;
+    liq_status st = liq_delta_from_f64(b, side, px, qty, &d);
+    if (st != LIQ_OK) { b->stats.rejected++; return st; }
+    return set_valid(b, &d);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -283,7 +502,7 @@ static void rollback(liq_book *b, size_t applied)
     uint16_t dec;
     for (size_t i = applied; i-- > 0;) {
         const liq_delta *u = &b->undo[i];
-        side_set(&b->side[u->side], u->px, u->qty, (uint16_t)(u->px_dec << 8 | u->qty_dec), &q, &dec);
+        side_set(&b->side[u->side], u->px, u->qty, (uint16_t)(u->px_dec << 8 | u->qty_dec), b->tick, &q, &dec);
     }
 }
 
@@ -299,8 +518,8 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
         }
         ins[d[i].side] += d[i].qty != 0;
     }
-    if ((st = side_grow(&b->side[0], b->side[0].n + ins[0])) != LIQ_OK ||
-        (st = side_grow(&b->side[1], b->side[1].n + ins[1])) != LIQ_OK ||
+    if ((st = side_grow(&b->side[0], b->side[0].len + ins[0] + DENSE_GAP)) != LIQ_OK ||
+        (st = side_grow(&b->side[1], b->side[1].len + ins[1] + DENSE_GAP)) != LIQ_OK ||
         (st = ensure_undo(b, n)) != LIQ_OK) {
         if (bad) *bad = n;
         b->stats.rejected++;
@@ -311,7 +530,7 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
         int64_t k = key_of(d[i].side, d[i].px);
         int64_t old_q;
         uint16_t old_dec;
-        side_set(&b->side[d[i].side], k, d[i].qty, dec_of(&d[i]), &old_q, &old_dec);
+        side_set(&b->side[d[i].side], k, d[i].qty, dec_of(&d[i]), b->tick, &old_q, &old_dec);
         u->side = d[i].side;
         u->px = k;                 /* the undo log keeps keys, not prices */
         u->qty = old_q;
@@ -457,11 +676,12 @@ liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t 
             fresh[sd].qty[i - skip] = part[sd][i].qty;
             fresh[sd].dec[i - skip] = part[sd][i].dec;
         }
-        fresh[sd].n = m - skip;
+        fresh[sd].len = fresh[sd].live = m - skip;
+        if ((st = side_make_dense(&fresh[sd], b->tick)) != LIQ_OK) break;
     }
     free(rows);
-    if (st == LIQ_OK && fresh[0].n && fresh[1].n &&
-        fresh[0].key[fresh[0].n - 1] > -fresh[1].key[fresh[1].n - 1]) {
+    if (st == LIQ_OK && fresh[0].len && fresh[1].len &&
+        fresh[0].key[fresh[0].len - 1] > -fresh[1].key[fresh[1].len - 1]) {
         b->stats.crossed++;
         if (b->cross_policy != LIQ_CROSS_ALLOW) st = LIQ_ERR_CROSSED;
     }
@@ -553,27 +773,25 @@ liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq
 size_t liq_book_levels_f64(const liq_book *b, int side, size_t n, double *out)
 {
     const liq_side *s = &b->side[side];
-    if (n > s->n) n = s->n;
     /* division (not multiplication by 10^-s) gives the double nearest the decimal */
     double ps = (double)liq_pow10[b->px_scale], qs = (double)liq_pow10[b->qty_scale];
-    for (size_t i = 0; i < n; i++) {
-        size_t j = s->n - 1 - i;
-        out[2 * i] = (double)(side == LIQ_BID ? s->key[j] : -s->key[j]) / ps;
-        out[2 * i + 1] = (double)s->qty[j] / qs;
+    size_t i = 0;
+    for (size_t c = liq_side_best(s); c && i < n; c = liq_side_next(s, c), i++) {
+        out[2 * i] = (double)(side == LIQ_BID ? s->key[c - 1] : -s->key[c - 1]) / ps;
+        out[2 * i + 1] = (double)s->qty[c - 1] / qs;
     }
-    return n;
+    return i;
 }
 
 size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out)
 {
     const liq_side *s = &b->side[side];
-    if (n > s->n) n = s->n;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = s->n - 1 - i;
-        out[2 * i] = side == LIQ_BID ? s->key[j] : -s->key[j];
-        out[2 * i + 1] = s->qty[j];
+    size_t i = 0;
+    for (size_t c = liq_side_best(s); c && i < n; c = liq_side_next(s, c), i++) {
+        out[2 * i] = side == LIQ_BID ? s->key[c - 1] : -s->key[c - 1];
+        out[2 * i + 1] = s->qty[c - 1];
     }
-    return n;
+    return i;
 }
 
 /* ---- serialization ----------------------------------------------------- */
@@ -581,6 +799,9 @@ size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out)
 #define SER_MAGIC 0x3142514cu   /* "LQB1" little-endian */
 #define SER_VERSION 1u
 #define SER_HEADER (4 + 4 + 4 + 4 + 8 + 8 + 8 + 4 + 8 + 8 * 9 + 8 + 8)
+_Static_assert(SER_HEADER == LIQ_SER_HEADER, "book.h documents the header size");
+_Static_assert(4 + 4 + 4 + 4 + 8 + 8 + 8 + 4 + 8 == LIQ_SER_STATS_OFF &&
+               LIQ_SER_STATS_OFF + 8 * 9 == LIQ_SER_STATS_END, "book.h documents where the stats lie");
 _Static_assert(sizeof(liq_book_stats) == 9 * sizeof(uint64_t), "serialization writes 9 stats counters");
 
 static uint8_t *put_u64(uint8_t *p, uint64_t v)
@@ -608,7 +829,7 @@ static uint32_t get_u32(const uint8_t *p)
 
 size_t liq_book_serialized_size(const liq_book *b)
 {
-    return SER_HEADER + (b->side[0].n + b->side[1].n) * (8 + 8 + 2);
+    return SER_HEADER + (b->side[0].live + b->side[1].live) * (8 + 8 + 2);
 }
 
 size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
@@ -626,13 +847,19 @@ size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
     uint64_t st[9];   /* copied out: indexing past &stats.messages would be out of bounds */
     memcpy(st, &b->stats, sizeof st);
     for (int i = 0; i < 9; i++) p = put_u64(p, st[i]);
-    p = put_u64(p, b->side[0].n);
-    p = put_u64(p, b->side[1].n);
+    p = put_u64(p, b->side[0].live);
+    p = put_u64(p, b->side[1].live);
+    /* live levels only, worst first: holes are an in-memory detail, not book state */
     for (int sd = 0; sd < 2; sd++) {
         const liq_side *s = &b->side[sd];
-        for (size_t i = 0; i < s->n; i++) p = put_u64(p, (uint64_t)s->key[i]);
-        for (size_t i = 0; i < s->n; i++) p = put_u64(p, (uint64_t)s->qty[i]);
-        for (size_t i = 0; i < s->n; i++) { p[0] = (uint8_t)s->dec[i]; p[1] = (uint8_t)(s->dec[i] >> 8); p += 2; }
+        for (size_t i = 0; i < s->len; i++) if (s->qty[i]) p = put_u64(p, (uint64_t)s->key[i]);
+        for (size_t i = 0; i < s->len; i++) if (s->qty[i]) p = put_u64(p, (uint64_t)s->qty[i]);
+        for (size_t i = 0; i < s->len; i++) {
+            if (!s->qty[i]) continue;
+            p[0] = (uint8_t)s->dec[i];
+            p[1] = (uint8_t)(s->dec[i] >> 8);
+            p += 2;
+        }
     }
     return (size_t)(p - buf);
 }
@@ -676,8 +903,9 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
         for (size_t i = 0; i < n[sd]; i++, p += 8) s->key[i] = (int64_t)get_u64(p);
         for (size_t i = 0; i < n[sd]; i++, p += 8) s->qty[i] = (int64_t)get_u64(p);
         for (size_t i = 0; i < n[sd]; i++, p += 2) s->dec[i] = (uint16_t)(p[0] | p[1] << 8);
-        s->n = n[sd];
-        for (size_t i = 0; i < s->n; i++) {
+        s->len = s->live = n[sd];
+        s->dstart = s->len;
+        for (size_t i = 0; i < s->len; i++) {
             if (s->key[i] == INT64_MIN) { liq_book_free(&t); return LIQ_ERR_FORMAT; }
             liq_delta d = {sd == LIQ_BID ? s->key[i] : -s->key[i], s->qty[i], (uint8_t)sd, 0, 0};
             if (liq_delta_check(&t, &d) != LIQ_OK || d.qty == 0 ||
@@ -688,6 +916,10 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
         }
     }
     if (t.cross_policy != LIQ_CROSS_ALLOW && liq_book_is_crossed(&t)) { liq_book_free(&t); return LIQ_ERR_FORMAT; }
+    if (side_make_dense(&t.side[0], t.tick) != LIQ_OK || side_make_dense(&t.side[1], t.tick) != LIQ_OK) {
+        liq_book_free(&t);
+        return LIQ_ERR_NOMEM;
+    }
     t.generation = b->generation + 1;
     liq_book_free(b);
     *b = t;

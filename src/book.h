@@ -13,6 +13,20 @@
  * (LIQ_DEC_NONE when they came from floats) so exchange checksums can be rebuilt
  * from the exchange's own strings. 18 bytes per level.
  *
+ * Holes: deleting a level away from the touch only zeroes its size (a hole keeps its
+ * key, so the arrays stay sorted and searchable); an insertion next to a hole fills
+ * it instead of shifting everything up to the touch, and a side is compacted when
+ * holes exceed half its live levels. Deep deletions are then O(log n) instead of a
+ * move of every level above them. The touch (index len-1) is always a live level, so
+ * best reads stay O(1); readers walk live levels with liq_side_best/liq_side_next.
+ * Serialization, counts and exports never show holes.
+ *
+ * Dense region: the top entries [dstart, len) are consecutive ticks (holes fill the
+ * missing ones), so a price near the touch is found by arithmetic, O(1), instead of
+ * a search; below it the sparse part is searched by galloping from the touch. The
+ * region is rebuilt on snapshots and compactions (at most a quarter holes) and grows
+ * as levels are added next to it; it only accelerates, correctness never depends on it.
+ *
  * Ownership: the caller owns the liq_book struct (it may be embedded); the book
  * owns its arrays. Storage grows only inside the calls documented to grow it.
  * Not thread-safe: one writer, no concurrent readers during a write.
@@ -54,9 +68,12 @@ typedef enum liq_seq_rule {
 
 typedef struct liq_side {
     int64_t *key;     /* ascending; key = px (bids) or -px (asks) */
-    int64_t *qty;     /* > 0 */
+    int64_t *qty;     /* > 0 for a level, 0 for a hole (never at index len-1) */
     uint16_t *dec;    /* wire decimals: price << 8 | size (each LIQ_DEC_NONE if unknown) */
-    size_t n, cap;
+    size_t len;       /* array entries in use: live levels + holes */
+    size_t live;      /* levels */
+    size_t cap;
+    size_t dstart;    /* [dstart, len) holds consecutive ticks (empty when dstart >= len) */
 } liq_side;
 
 typedef struct liq_book_stats {
@@ -132,6 +149,8 @@ liq_status liq_delta_check(const liq_book *b, const liq_delta *d);
  * Grows storage by at most one level. The delta must pass liq_delta_check (checked).
  */
 liq_status liq_book_set(liq_book *b, const liq_delta *d);
+/* liq_book_set from doubles (liq_delta_from_f64 + set, validating once). */
+liq_status liq_book_set_f64(liq_book *b, int side, double px, double qty);
 
 /*
  * Apply a message of n deltas in order, all or nothing: validate all, reserve, apply
@@ -180,7 +199,14 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids);
 size_t liq_book_levels_f64(const liq_book *b, int side, size_t n, double *out);
 size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out);
 
-/* Serialized form (little-endian, versioned). size_t needed for liq_book_serialize. */
+/*
+ * Serialized form (little-endian, versioned "LQB1" v1): a 140-byte header (magic,
+ * version, scales, grids, max_depth, policy/rule flags, last id, the 9 stats counters
+ * at bytes [LIQ_SER_STATS_OFF, LIQ_SER_STATS_END), level counts), then per side the live
+ * levels worst first: keys, sizes, wire decimals. liq_book_serialized_size gives the
+ * buffer size liq_book_serialize needs.
+ */
+enum { LIQ_SER_HEADER = 140, LIQ_SER_STATS_OFF = 52, LIQ_SER_STATS_END = 124 };
 size_t liq_book_serialized_size(const liq_book *b);
 size_t liq_book_serialize(const liq_book *b, uint8_t *buf);
 /* b must be initialised (its storage is replaced). LIQ_ERR_FORMAT on malformed input. */
@@ -188,33 +214,27 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len);
 
 /* ---- O(1) inline reads ------------------------------------------------- */
 
-static inline size_t liq_book_count(const liq_book *b, int side) { return b->side[side].n; }
+static inline size_t liq_book_count(const liq_book *b, int side) { return b->side[side].live; }
 
-/* Price of level i counted from the best (0 = best); caller checks i < n. */
-static inline int64_t liq_book_px_at(const liq_book *b, int side, size_t i)
+/*
+ * Cursor over a side's live levels, best first: a cursor is an array index + 1, 0 at
+ * the end. O(1) amortised per step (holes are bounded by a quarter of the levels).
+ *     for (size_t c = liq_side_best(s); c; c = liq_side_next(s, c)) { ... s->qty[c - 1] ... }
+ */
+static inline size_t liq_side_best(const liq_side *s) { return s->len; }
+static inline size_t liq_side_next(const liq_side *s, size_t c)
 {
-    const liq_side *s = &b->side[side];
-    int64_t k = s->key[s->n - 1 - i];
-    return side == LIQ_BID ? k : -k;
-}
-static inline int64_t liq_book_qty_at(const liq_book *b, int side, size_t i)
-{
-    const liq_side *s = &b->side[side];
-    return s->qty[s->n - 1 - i];
-}
-static inline uint16_t liq_book_dec_at(const liq_book *b, int side, size_t i)
-{
-    const liq_side *s = &b->side[side];
-    return s->dec[s->n - 1 - i];
+    for (c--; c && !s->qty[c - 1]; c--) {}
+    return c;
 }
 
 /* 1 if the side has a level (writing its price and size units), else 0. */
 static inline int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
 {
     const liq_side *s = &b->side[side];
-    if (s->n == 0) return 0;
-    *px = side == LIQ_BID ? s->key[s->n - 1] : -s->key[s->n - 1];
-    *qty = s->qty[s->n - 1];
+    if (s->len == 0) return 0;
+    *px = side == LIQ_BID ? s->key[s->len - 1] : -s->key[s->len - 1];
+    *qty = s->qty[s->len - 1];
     return 1;
 }
 
@@ -222,7 +242,7 @@ static inline int liq_book_best(const liq_book *b, int side, int64_t *px, int64_
 static inline int liq_book_is_crossed(const liq_book *b)
 {
     const liq_side *bi = &b->side[LIQ_BID], *as = &b->side[LIQ_ASK];
-    return bi->n && as->n && bi->key[bi->n - 1] > -as->key[as->n - 1];
+    return bi->len && as->len && bi->key[bi->len - 1] > -as->key[as->len - 1];
 }
 
 #ifdef __cplusplus

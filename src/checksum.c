@@ -161,14 +161,20 @@ static uint32_t feed_item(uint32_t crc, int *first, const char *s, size_t n)
     return liq_crc32(crc, s, n);
 }
 
-/* OKX/Bitget: the level's wire strings. */
-static uint32_t okx_level(uint32_t crc, int *first, const liq_book *b, int side, size_t i)
+/* Price of the level at array index j of a side. */
+static int64_t px_of(const liq_book *b, int side, size_t j)
+{
+    return side == LIQ_BID ? b->side[side].key[j] : -b->side[side].key[j];
+}
+
+/* OKX/Bitget: the level's wire strings (level at array index j). */
+static uint32_t okx_level(uint32_t crc, int *first, const liq_book *b, int side, size_t j)
 {
     char buf[LIQ_DECIMAL_BUF];
-    uint16_t dec = liq_book_dec_at(b, side, i);
-    size_t n = liq_decimal_format(liq_book_px_at(b, side, i), b->px_scale, dec >> 8, buf);
+    uint16_t dec = b->side[side].dec[j];
+    size_t n = liq_decimal_format(px_of(b, side, j), b->px_scale, dec >> 8, buf);
     crc = feed_item(crc, first, buf, n);
-    n = liq_decimal_format(liq_book_qty_at(b, side, i), b->qty_scale, dec & 0xff, buf);
+    n = liq_decimal_format(b->side[side].qty[j], b->qty_scale, dec & 0xff, buf);
     return feed_item(crc, first, buf, n);
 }
 
@@ -186,25 +192,23 @@ static uint32_t kraken_number(uint32_t crc, int64_t v, int scale, int dec)
     return liq_crc32(crc, out, m);
 }
 
-static uint32_t kraken_level(uint32_t crc, const liq_book *b, int side, size_t i)
+static uint32_t kraken_level(uint32_t crc, const liq_book *b, int side, size_t j)
 {
-    uint16_t dec = liq_book_dec_at(b, side, i);
-    crc = kraken_number(crc, liq_book_px_at(b, side, i), b->px_scale, dec >> 8);
-    return kraken_number(crc, liq_book_qty_at(b, side, i), b->qty_scale, dec & 0xff);
+    uint16_t dec = b->side[side].dec[j];
+    crc = kraken_number(crc, px_of(b, side, j), b->px_scale, dec >> 8);
+    return kraken_number(crc, b->side[side].qty[j], b->qty_scale, dec & 0xff);
 }
 
 /* Bitfinex: JavaScript numbers, the ask amount negative (Bitfinex signs amounts by side). */
-static uint32_t bitfinex_level(uint32_t crc, int *first, const liq_book *b, int side, size_t i)
+static uint32_t bitfinex_level(uint32_t crc, int *first, const liq_book *b, int side, size_t j)
 {
     char buf[LIQ_DECIMAL_BUF];
-    size_t n = liq_format_js(liq_book_px_at(b, side, i), b->px_scale, buf);
+    size_t n = liq_format_js(px_of(b, side, j), b->px_scale, buf);
     crc = feed_item(crc, first, buf, n);
-    int64_t q = liq_book_qty_at(b, side, i);
+    int64_t q = b->side[side].qty[j];
     n = liq_format_js(side == LIQ_ASK ? -q : q, b->qty_scale, buf);
     return feed_item(crc, first, buf, n);
 }
-
-static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 liq_status liq_book_checksum(const liq_book *b, int kind, uint32_t *out)
 {
@@ -218,22 +222,29 @@ liq_status liq_book_checksum(const liq_book *b, int kind, uint32_t *out)
     }
     /* A shallower book may have dropped levels the exchange still counts. */
     if (b->max_depth != 0 && b->max_depth < need) return LIQ_ERR_DEPTH;
-    size_t nb = min_size(liq_book_count(b, LIQ_BID), need);
-    size_t na = min_size(liq_book_count(b, LIQ_ASK), need);
+    const liq_side *bs = &b->side[LIQ_BID], *as = &b->side[LIQ_ASK];
     uint32_t crc = 0;
     int first = 1;
+    size_t i, cb, ca;   /* level cursors, best first (see liq_side_next) */
     if (kind == LIQ_CHECKSUM_KRAKEN) {
-        for (size_t i = 0; i < na; i++) crc = kraken_level(crc, b, LIQ_ASK, i);
-        for (size_t i = 0; i < nb; i++) crc = kraken_level(crc, b, LIQ_BID, i);
+        for (i = 0, ca = liq_side_best(as); ca && i < need; ca = liq_side_next(as, ca), i++)
+            crc = kraken_level(crc, b, LIQ_ASK, ca - 1);
+        for (i = 0, cb = liq_side_best(bs); cb && i < need; cb = liq_side_next(bs, cb), i++)
+            crc = kraken_level(crc, b, LIQ_BID, cb - 1);
     } else {
-        for (size_t i = 0; i < need; i++) {
+        /* interleaved: bid i, ask i, ... while either side has a level */
+        cb = liq_side_best(bs);
+        ca = liq_side_best(as);
+        for (i = 0; i < need && (cb || ca); i++) {
             if (kind == LIQ_CHECKSUM_OKX) {
-                if (i < nb) crc = okx_level(crc, &first, b, LIQ_BID, i);
-                if (i < na) crc = okx_level(crc, &first, b, LIQ_ASK, i);
+                if (cb) crc = okx_level(crc, &first, b, LIQ_BID, cb - 1);
+                if (ca) crc = okx_level(crc, &first, b, LIQ_ASK, ca - 1);
             } else {
-                if (i < nb) crc = bitfinex_level(crc, &first, b, LIQ_BID, i);
-                if (i < na) crc = bitfinex_level(crc, &first, b, LIQ_ASK, i);
+                if (cb) crc = bitfinex_level(crc, &first, b, LIQ_BID, cb - 1);
+                if (ca) crc = bitfinex_level(crc, &first, b, LIQ_ASK, ca - 1);
             }
+            if (cb) cb = liq_side_next(bs, cb);
+            if (ca) ca = liq_side_next(as, ca);
         }
     }
     *out = crc;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "check.h"
 #include "book.h"
+#include "book_invariants.h"
 
 static liq_delta D(int side, int64_t px, int64_t qty)
 {
@@ -26,33 +27,17 @@ static liq_seq_ids IDS(int64_t first, int64_t last, int64_t prev)
 #define NONE LIQ_ID_NONE
 #define NELEM(a) (sizeof(a) / sizeof *(a))
 
-/* ---- serialized-state comparison ---------------------------------------- */
+/* ---- serialized-state comparison and invariants (book_invariants.h) ------- */
 
-/* Layout of the serialized header (see liq_book_serialize): stats are bytes [52, 124). */
-enum { SER_STATS_OFF = 52, SER_STATS_END = 124 };
-
-typedef struct blob {
-    uint8_t *p;
-    size_t n;
-} blob;
+typedef liq_blob blob;
 
 static blob ser(const liq_book *b)
 {
-    blob r;
-    r.n = liq_book_serialized_size(b);
-    r.p = malloc(r.n);
-    size_t w = liq_book_serialize(b, r.p);
-    CHECK_EQ_I64(w, r.n);
+    blob r = liq_test_serialize(b);
+    CHECK(r.p != NULL);
     return r;
 }
-
-/* 1 if the two serialized books are identical outside the stats counters */
-static int same_state(blob a, blob b)
-{
-    if (a.n != b.n || a.n < SER_STATS_END) return 0;
-    return memcmp(a.p, b.p, SER_STATS_OFF) == 0 &&
-           memcmp(a.p + SER_STATS_END, b.p + SER_STATS_END, a.n - SER_STATS_END) == 0;
-}
+#define same_state liq_test_same_state
 
 /* Expect `call` to fail with `err` and leave the book's serialized state unchanged. */
 #define EXPECT_UNCHANGED(b, call, err)                                                   \
@@ -73,30 +58,30 @@ static int same_state(blob a, blob b)
 /* Structural invariants every book must satisfy after any call. */
 static void check_invariants(const liq_book *b, int line)
 {
-    for (int sd = 0; sd < 2; sd++) {
-        const liq_side *s = &b->side[sd];
-        if (s->n > s->cap) { fprintf(stderr, "line %d: n > cap\n", line); liq_test_failures++; }
-        if (b->max_depth && s->n > b->max_depth) {
-            fprintf(stderr, "line %d: side %d has %zu levels > max_depth %zu\n", line, sd, s->n, b->max_depth);
-            liq_test_failures++;
-        }
-        for (size_t i = 0; i < s->n; i++) {
-            int64_t px = sd == LIQ_BID ? s->key[i] : -s->key[i];
-            if (s->qty[i] <= 0 || px <= 0 || px % b->tick || s->qty[i] % b->lot ||
-                (i && s->key[i] <= s->key[i - 1])) {
-                fprintf(stderr, "line %d: side %d level %zu broken (px %lld qty %lld)\n", line, sd, i,
-                        (long long)px, (long long)s->qty[i]);
-                liq_test_failures++;
-                return;
-            }
-        }
-    }
-    if (b->cross_policy != LIQ_CROSS_ALLOW && liq_book_is_crossed(b)) {
-        fprintf(stderr, "line %d: crossed under policy %d\n", line, b->cross_policy);
+    char msg[160];
+    if (liq_test_invariant_error(b, msg, sizeof msg)) {
+        fprintf(stderr, "line %d: %s\n", line, msg);
         liq_test_failures++;
     }
 }
 #define INV(b) check_invariants(b, __LINE__)
+
+/* Array index of the i-th live level from the best (test convenience, O(i)). */
+static size_t index_at(const liq_book *b, int side, size_t i)
+{
+    const liq_side *s = &b->side[side];
+    size_t c = liq_side_best(s);
+    while (i-- && c) c = liq_side_next(s, c);
+    CHECK(c != 0);
+    return c ? c - 1 : 0;
+}
+static int64_t px_at(const liq_book *b, int side, size_t i)
+{
+    int64_t k = b->side[side].key[index_at(b, side, i)];
+    return side == LIQ_BID ? k : -k;
+}
+static int64_t qty_at(const liq_book *b, int side, size_t i) { return b->side[side].qty[index_at(b, side, i)]; }
+static uint16_t dec_at(const liq_book *b, int side, size_t i) { return b->side[side].dec[index_at(b, side, i)]; }
 
 /* Compare one side, best first, with an expected list of (px, qty) pairs. */
 static void check_side(const liq_book *b, int side, const int64_t *exp, size_t n, int line)
@@ -265,10 +250,10 @@ static void test_set(void)
     CHECK_EQ_I64(liq_book_set(&b, &d), LIQ_OK);
     SIDE_IS(&b, LIQ_BID, 1000, 5, 995, 15, 990, 70, 980, 40, 970, 100, 965, 10);
     SIDE_IS(&b, LIQ_ASK, 1000, 10, 1010, 30, 1015, 5, 1020, 50);
-    CHECK_EQ_I64(liq_book_dec_at(&b, LIQ_ASK, 2), 2 << 8 | 3);
-    CHECK_EQ_I64(liq_book_dec_at(&b, LIQ_ASK, 0), 1 << 8 | 1);
-    CHECK_EQ_I64(liq_book_px_at(&b, LIQ_ASK, 3), 1020);
-    CHECK_EQ_I64(liq_book_qty_at(&b, LIQ_BID, 2), 70);
+    CHECK_EQ_I64(dec_at(&b, LIQ_ASK, 2), 2 << 8 | 3);
+    CHECK_EQ_I64(dec_at(&b, LIQ_ASK, 0), 1 << 8 | 1);
+    CHECK_EQ_I64(px_at(&b, LIQ_ASK, 3), 1020);
+    CHECK_EQ_I64(qty_at(&b, LIQ_BID, 2), 70);
     CHECK_EQ_I64(b.generation, gen + 6);
     CHECK_EQ_I64(b.stats.messages, 7);
     CHECK_EQ_I64(b.stats.levels, 6);
@@ -424,8 +409,8 @@ static void test_apply_all_or_nothing(void)
     EXPECT_UNCHANGED(&b, liq_book_apply(&b, cross, NELEM(cross), &bad), LIQ_ERR_CROSSED);
     CHECK_EQ_I64(bad, NELEM(cross));
     CHECK_EQ_I64(b.stats.crossed, crossed + 1);
-    CHECK_EQ_I64(liq_book_dec_at(&b, LIQ_BID, 1), 3 << 8 | 4);
-    CHECK_EQ_I64(liq_book_dec_at(&b, LIQ_ASK, 1), 2 << 8 | 2);
+    CHECK_EQ_I64(dec_at(&b, LIQ_BID, 1), 3 << 8 | 4);
+    CHECK_EQ_I64(dec_at(&b, LIQ_ASK, 1), 2 << 8 | 2);
     /* a crossing message that also empties a side first */
     liq_delta cross2[] = {D(LIQ_ASK, 1000, 0), D(LIQ_ASK, 1005, 0), D(LIQ_ASK, 1010, 0), D(LIQ_ASK, 1020, 0),
                           D(LIQ_ASK, 990, 5)};
@@ -903,7 +888,7 @@ static void test_serialize(void)
     CHECK(c.px_scale == 1 && c.qty_scale == 1 && c.tick == 5 && c.lot == 5 && c.max_depth == 10);
     CHECK(c.cross_policy == LIQ_CROSS_ALLOW && c.seq_rule == LIQ_SEQ_BINANCE_FUTURES && c.last_id == -5);
     CHECK(c.after_snapshot == 1 && c.stats.snapshots == 1 && c.stats.messages == 2 && c.stats.crossed == 1);
-    CHECK_EQ_I64(liq_book_dec_at(&c, LIQ_ASK, 4), 4 << 8 | 8);
+    CHECK_EQ_I64(dec_at(&c, LIQ_ASK, 4), 4 << 8 | 8);
     CHECK(liq_book_is_crossed(&c));
     /* the deserialized book keeps working (capacity and scratch are its own) */
     liq_delta m2[] = {D(LIQ_BID, 1005, 0), D(LIQ_ASK, 1040, 5)};
@@ -1013,7 +998,7 @@ static void test_deserialize_rejects(void)
         memset(q + 52, 0xFF, 72);
         memset(q + bk + 64, 0xFF, 8);
         CHECK_EQ_I64(liq_book_deserialize(&t, q, s.n), LIQ_OK);
-        CHECK(t.stats.messages == UINT64_MAX && liq_book_dec_at(&t, LIQ_BID, 0) == 0xFFFF);
+        CHECK(t.stats.messages == UINT64_MAX && dec_at(&t, LIQ_BID, 0) == 0xFFFF);
         free(q);
     }
     free(s.p);

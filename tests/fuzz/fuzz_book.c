@@ -9,10 +9,11 @@
  *   else:   a sequence of book operations decoded from the bytes (snapshot, apply,
  *           set, apply_seq with ids, apply_f64, serialize -> deserialize, copy,
  *           deserialize of a mutated serialization, policy switch).
- * After every step: each side strictly sorted by key, sizes > 0, prices > 0 and on
- * the grids, counts within max_depth, not crossed unless the policy is ALLOW, and a
- * call that did not return LIQ_OK left the serialized book (minus the stats counters)
- * and the generation unchanged. Violations abort (libFuzzer reports a crash).
+ * After every step the invariants of tests/c/book_invariants.h hold (sorted keys,
+ * valid live levels, holes bounded and never at the touch, counts within max_depth,
+ * not crossed unless the policy is ALLOW), and a call that did not return LIQ_OK left
+ * the serialized book (minus the stats counters) and the generation unchanged.
+ * Violations abort (libFuzzer reports a crash).
  *
  * Build: cmake -DLIQ_BUILD_FUZZ=ON with clang (target fuzz_book), or see
  * tests/sanitize.sh. With -DLIQ_FUZZ_STANDALONE the file gets a main() that replays
@@ -24,6 +25,7 @@
 #include <string.h>
 #include "book.h"
 #include "fixed.h"
+#include "book_invariants.h"
 
 #define FAIL(...)                                                     \
     do {                                                              \
@@ -50,48 +52,20 @@ static int more(const rd *r) { return r->i < r->n; }
 
 /* ---- invariants ------------------------------------------------------------ */
 
-enum { SER_STATS_OFF = 52, SER_STATS_END = 124 };
-
-typedef struct blob {
-    uint8_t *p;
-    size_t n;
-} blob;
+typedef liq_blob blob;
 
 static blob ser(const liq_book *b)
 {
-    blob s;
-    s.n = liq_book_serialized_size(b);
-    s.p = malloc(s.n);
-    if (!s.p) abort();
-    if (liq_book_serialize(b, s.p) != s.n) FAIL("serialize wrote a different size");
+    blob s = liq_test_serialize(b);
+    if (!s.p) FAIL("serialize failed (size or allocation)");
     return s;
 }
-
-static int same_state(blob a, blob b)
-{
-    return a.n == b.n && memcmp(a.p, b.p, SER_STATS_OFF) == 0 &&
-           memcmp(a.p + SER_STATS_END, b.p + SER_STATS_END, a.n - SER_STATS_END) == 0;
-}
+#define same_state liq_test_same_state
 
 static void check_book(const liq_book *b)
 {
-    for (int sd = 0; sd < 2; sd++) {
-        const liq_side *s = &b->side[sd];
-        if (s->n > s->cap) FAIL("n > cap");
-        if (b->max_depth && s->n > b->max_depth) FAIL("side %d: %zu levels > max_depth %zu", sd, s->n, b->max_depth);
-        for (size_t i = 0; i < s->n; i++) {
-            if (sd == LIQ_ASK && s->key[i] == INT64_MIN) FAIL("ask key INT64_MIN");
-            int64_t px = sd == LIQ_BID ? s->key[i] : -s->key[i];
-            if (px <= 0) FAIL("side %d level %zu: price %lld", sd, i, (long long)px);
-            if (s->qty[i] <= 0) FAIL("side %d level %zu: size %lld", sd, i, (long long)s->qty[i]);
-            if (px % b->tick || s->qty[i] % b->lot) FAIL("side %d level %zu off grid", sd, i);
-            if (i && s->key[i] <= s->key[i - 1]) FAIL("side %d not strictly sorted at %zu", sd, i);
-        }
-    }
-    if (b->cross_policy != LIQ_CROSS_ALLOW && liq_book_is_crossed(b)) FAIL("crossed under policy %d", b->cross_policy);
-    int64_t px, q;
-    if (liq_book_best(b, LIQ_BID, &px, &q) && (px != liq_book_px_at(b, LIQ_BID, 0) || q <= 0)) FAIL("best bid");
-    if (liq_book_best(b, LIQ_ASK, &px, &q) && (px != liq_book_px_at(b, LIQ_ASK, 0) || q <= 0)) FAIL("best ask");
+    char msg[160];
+    if (liq_test_invariant_error(b, msg, sizeof msg)) FAIL("%s", msg);
 }
 
 /* serialize -> deserialize -> serialize gives the same bytes */
