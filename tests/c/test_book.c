@@ -8,6 +8,8 @@
 #include "check.h"
 #include "book.h"
 #include "book_invariants.h"
+#include "analytics.h"
+#include "checksum.h"
 
 static liq_delta D(int side, int64_t px, int64_t qty)
 {
@@ -1128,6 +1130,213 @@ static void test_random_vs_reference(void)
     }
 }
 
+/* The same levels rebuilt by a snapshot: no holes, a fresh dense region. */
+static void rebuilt(const liq_book *b, liq_book *c)
+{
+    size_t n[2] = {liq_book_count(b, LIQ_BID), liq_book_count(b, LIQ_ASK)};
+    int64_t *lv = malloc((n[0] + n[1] + 1) * 2 * sizeof *lv);
+    liq_delta *d = malloc((n[0] + n[1] + 1) * sizeof *d);
+    size_t k = 0;
+    for (int sd = 0; sd < 2; sd++) {
+        size_t got = liq_book_levels_i64(b, sd, n[sd], lv);
+        for (size_t i = 0; i < got; i++) d[k++] = D(sd, lv[2 * i], lv[2 * i + 1]);   /* the test books carry no wire decimals */
+    }
+    CHECK_EQ_I64(liq_book_init(c, b->px_scale, b->qty_scale, b->tick, b->lot, b->max_depth), LIQ_OK);
+    c->cross_policy = LIQ_CROSS_ALLOW;
+    CHECK_EQ_I64(liq_book_snapshot(c, d, k, LIQ_ID_NONE, NULL), LIQ_OK);
+    free(lv);
+    free(d);
+}
+
+/* Every reader gives the same answer on b (holes, a moved region) and on its rebuild. */
+static void check_readers_agree(const liq_book *b, int line)
+{
+    liq_book c;
+    rebuilt(b, &c);
+    blob x = ser(b), y = ser(&c);
+    /* the serialized levels (after the header) are the book's content, holes excluded */
+    if (x.n != y.n || memcmp(x.p + LIQ_SER_HEADER, y.p + LIQ_SER_HEADER, x.n - LIQ_SER_HEADER) != 0) {
+        fprintf(stderr, "line %d: serialized levels differ from the rebuilt book\n", line);
+        liq_test_failures++;
+    }
+    free(x.p);
+    free(y.p);
+    for (int kind = LIQ_CHECKSUM_OKX; kind <= LIQ_CHECKSUM_BITFINEX; kind++) {
+        uint32_t u = 1, v = 2;
+        CHECK_EQ_I64(liq_book_checksum(b, kind, &u), LIQ_OK);
+        CHECK_EQ_I64(liq_book_checksum(&c, kind, &v), LIQ_OK);
+        if (u != v) { fprintf(stderr, "line %d: checksum %d differs\n", line, kind); liq_test_failures++; }
+    }
+    static const int dirs[] = {LIQ_WALK_BUY, LIQ_WALK_SELL};
+    for (size_t di = 0; di < 2; di++) {
+        const int dir = dirs[di];
+        liq_walk_result u, v;
+        CHECK_EQ_I64(liq_book_walk_qty(b, dir, 37, &u), LIQ_OK);
+        CHECK_EQ_I64(liq_book_walk_qty(&c, dir, 37, &v), LIQ_OK);
+        if (u.levels != v.levels || u.filled != v.filled || !(u.vwap == v.vwap || (u.vwap != u.vwap && v.vwap != v.vwap)) ||
+            !(u.worst_px == v.worst_px || (u.worst_px != u.worst_px && v.worst_px != v.worst_px))) {
+            fprintf(stderr, "line %d: walk %d differs (%zu vs %zu levels)\n", line, dir, u.levels, v.levels);
+            liq_test_failures++;
+        }
+        CHECK_EQ_I64(liq_book_walk_notional(b, dir, 5000.0, &u), LIQ_OK);
+        CHECK_EQ_I64(liq_book_walk_notional(&c, dir, 5000.0, &v), LIQ_OK);
+        if (u.levels != v.levels || u.notional != v.notional) {
+            fprintf(stderr, "line %d: notional walk %d differs\n", line, dir);
+            liq_test_failures++;
+        }
+    }
+    for (int w = LIQ_WEIGHT_PLAIN; w <= LIQ_WEIGHT_EXP; w++) {
+        double u = 0, v = 1;
+        CHECK_EQ_I64(liq_book_imbalance(b, 7, w, 50.0, 0, &u), LIQ_OK);
+        CHECK_EQ_I64(liq_book_imbalance(&c, 7, w, 50.0, 0, &v), LIQ_OK);
+        if (!(u == v || (u != u && v != v))) { fprintf(stderr, "line %d: imbalance %d differs\n", line, w); liq_test_failures++; }
+    }
+    liq_depth u, v;
+    CHECK_EQ_I64(liq_book_depth(b, 300.0, LIQ_REF_TOUCH, &u), LIQ_OK);
+    CHECK_EQ_I64(liq_book_depth(&c, 300.0, LIQ_REF_TOUCH, &v), LIQ_OK);
+    if (u.bid_base != v.bid_base || u.ask_base != v.ask_base) {
+        fprintf(stderr, "line %d: depth differs\n", line);
+        liq_test_failures++;
+    }
+    liq_book_free(&c);
+}
+
+/*
+ * Large drifting books (hundreds of levels over thousands of ticks, ticks of 1 and
+ * 5): deep deletions make holes, insertions fill them or extend the dense region,
+ * compactions and capacity-exhausted inserts happen, messages are rejected and
+ * rolled back across all of that. After every step the book equals a reference
+ * array, satisfies the invariants, and every reader agrees with a rebuilt copy.
+ */
+enum { HP = 3000 };
+static void test_random_holes_and_region(void)
+{
+    static int64_t ref[2][HP + 1];
+    for (int round = 0; round < 8; round++) {
+        int64_t tick = round % 2 ? 5 : 1;
+        size_t depth = round % 4 == 3 ? 120 : 0;
+        liq_book b;
+        CHECK_EQ_I64(liq_book_init(&b, 0, 0, tick, 1, depth), LIQ_OK);
+        b.cross_policy = LIQ_CROSS_ALLOW;   /* the drift leaves stale levels across the mid */
+        memset(ref, 0, sizeof ref);
+        int64_t mid = HP / 2;
+        for (int step = 0; step < 1500; step++) {
+            liq_delta m[40];
+            size_t n = 1 + rnd() % (step % 7 == 0 ? 40 : 6);
+            int corrupt = rnd() % 12 == 0;
+            mid += (int64_t)(rnd() % 3) - 1;
+            if (mid < 400) mid = 400;
+            if (mid > HP - 400) mid = HP - 400;
+            for (size_t i = 0; i < n; i++) {
+                int sd = (int)(rnd() & 1);
+                int64_t off = rnd() % 4 == 0 ? 1 + (int64_t)(rnd() % 380) : 1 + (int64_t)(rnd() % 12);
+                int64_t p = sd == LIQ_BID ? mid - off : mid + off;
+                int64_t q = rnd() % 3 == 0 ? 0 : 1 + (int64_t)(rnd() % 50);
+                m[i] = D(sd, p * tick, q);
+            }
+            if (corrupt) m[rnd() % n].qty = -1;
+            liq_status st = n == 1 && step % 2 ? liq_book_set(&b, &m[0]) : liq_book_apply(&b, m, n, NULL);
+            if (corrupt) {
+                CHECK(st != LIQ_OK);
+            } else {
+                CHECK_EQ_I64(st, LIQ_OK);
+                for (size_t i = 0; i < n; i++) ref[m[i].side][m[i].px / tick] = m[i].qty;
+                if (depth) {
+                    size_t k = 0;
+                    for (int p = HP; p >= 1; p--) if (ref[0][p] && ++k > depth) ref[0][p] = 0;
+                    k = 0;
+                    for (int p = 1; p <= HP; p++) if (ref[1][p] && ++k > depth) ref[1][p] = 0;
+                }
+            }
+            INV(&b);
+            /* compare with the reference, best first */
+            int64_t out[2 * (HP + 1)];
+            for (int sd = 0; sd < 2; sd++) {
+                size_t got = liq_book_levels_i64(&b, sd, HP + 1, out), k = 0, bad = 0;
+                for (int i = 1; i <= HP; i++) {
+                    int p = sd == LIQ_BID ? HP + 1 - i : i;
+                    if (!ref[sd][p]) continue;
+                    if (k >= got || out[2 * k] != p * tick || out[2 * k + 1] != ref[sd][p]) bad = 1;
+                    k++;
+                }
+                if (bad || k != got || got != liq_book_count(&b, sd)) {
+                    fprintf(stderr, "round %d step %d: side %d differs from the reference\n", round, step, sd);
+                    liq_test_failures++;
+                    liq_book_free(&b);
+                    return;
+                }
+            }
+            if (step % 25 == 0) check_readers_agree(&b, __LINE__);
+        }
+        liq_book_free(&b);
+    }
+}
+
+/*
+ * Holes that fill the spare capacity: a message whose insertions above the touch
+ * each pad the dense region with holes until len == cap, then inserts once more.
+ * The insertion must squeeze the holes out (the capacity reserved for the message's
+ * insertions is still there once they are gone), and a rejected message must roll
+ * back to the identical book across that compaction.
+ */
+static void test_capacity_exhausted_by_holes(void)
+{
+    for (int reject = 0; reject < 2; reject++) {
+        liq_book b;
+        CHECK_EQ_I64(liq_book_init(&b, 0, 0, 1, 1, 0), LIQ_OK);
+        liq_delta snap[101];
+        for (int i = 0; i < 100; i++) snap[i] = D(LIQ_BID, 1000 + i, 1 + i);
+        snap[100] = D(LIQ_ASK, 5000, 1);
+        CHECK_EQ_I64(liq_book_snapshot(&b, snap, 101, LIQ_ID_NONE, NULL), LIQ_OK);
+        CHECK_EQ_I64(liq_book_reserve(&b, LIQ_BID, 300), LIQ_OK);
+        CHECK_EQ_I64(b.side[LIQ_BID].cap, 300);
+        CHECK_EQ_I64(b.side[LIQ_BID].len, 100);
+        liq_delta m[9];
+        int64_t top = 1099;
+        for (int i = 0; i < 6; i++) m[i] = D(LIQ_BID, top += 33, 7);   /* 32 holes + the level each */
+        m[6] = D(LIQ_BID, top += 2, 8);                                /* 1 hole: len reaches cap */
+        m[7] = D(LIQ_BID, 990, 9);                                     /* no room left: squeeze */
+        m[8] = D(LIQ_ASK, reject ? 1050 : 6000, 1);                    /* crosses when rejecting */
+        if (reject) {
+            EXPECT_UNCHANGED(&b, liq_book_apply(&b, m, 9, NULL), LIQ_ERR_CROSSED);
+            CHECK_EQ_I64(liq_book_count(&b, LIQ_BID), 100);
+        } else {
+            CHECK_EQ_I64(liq_book_apply(&b, m, 9, NULL), LIQ_OK);
+            CHECK_EQ_I64(liq_book_count(&b, LIQ_BID), 108);
+            CHECK(b.side[LIQ_BID].len <= b.side[LIQ_BID].cap && b.side[LIQ_BID].cap == 300);
+            static const int64_t want[] = {1299, 8, 1297, 7, 1264, 7, 1231, 7, 1198, 7, 1165, 7, 1132, 7, 1099, 100};
+            int64_t got[2 * 108];
+            CHECK_EQ_I64(liq_book_levels_i64(&b, LIQ_BID, 108, got), 108);
+            CHECK(memcmp(got, want, sizeof want) == 0);
+            CHECK(got[2 * 107] == 990 && got[2 * 107 + 1] == 9 && got[2 * 106] == 1000);
+        }
+        INV(&b);
+        check_readers_agree(&b, __LINE__);
+        liq_book_free(&b);
+    }
+}
+
+/* liq_book_set_f64: converts, validates once, sets; a rejection is counted and changes nothing. */
+static void test_set_f64(void)
+{
+    liq_book b;
+    CHECK_EQ_I64(liq_book_init(&b, 1, 3, 5, 1, 0), LIQ_OK);   /* tick 0.5 */
+    CHECK_EQ_I64(liq_book_set_f64(&b, LIQ_BID, 100.5, 1.25), LIQ_OK);
+    CHECK_EQ_I64(liq_book_set_f64(&b, LIQ_ASK, 101.0, 2.0), LIQ_OK);
+    SIDE_IS(&b, LIQ_BID, 1005, 1250);
+    SIDE_IS(&b, LIQ_ASK, 1010, 2000);
+    EXPECT_UNCHANGED(&b, liq_book_set_f64(&b, LIQ_BID, 100.2, 1.0), LIQ_ERR_OFF_GRID);
+    EXPECT_UNCHANGED(&b, liq_book_set_f64(&b, LIQ_BID, NAN, 1.0), LIQ_ERR_NAN);
+    EXPECT_UNCHANGED(&b, liq_book_set_f64(&b, LIQ_BID, 100.0, -1.0), LIQ_ERR_NEGATIVE);
+    EXPECT_UNCHANGED(&b, liq_book_set_f64(&b, 2, 100.0, 1.0), LIQ_ERR_SIDE);
+    EXPECT_UNCHANGED(&b, liq_book_set_f64(&b, LIQ_BID, 101.5, 1.0), LIQ_ERR_CROSSED);
+    CHECK_EQ_I64(b.stats.rejected, 5);
+    CHECK_EQ_I64(liq_book_set_f64(&b, LIQ_BID, 100.5, 0.0), LIQ_OK);
+    SIDE_EMPTY(&b, LIQ_BID);
+    INV(&b);
+    liq_book_free(&b);
+}
+
 int main(void)
 {
     test_init();
@@ -1154,5 +1363,8 @@ int main(void)
     test_serialize();
     test_deserialize_rejects();
     test_random_vs_reference();
+    test_set_f64();
+    test_random_holes_and_region();
+    test_capacity_exhausted_by_holes();
     TEST_MAIN_END();
 }
