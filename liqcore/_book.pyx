@@ -264,6 +264,8 @@ cdef class OrderBook:
     cdef readonly object exchange
     cdef double _pdiv
     cdef double _qdiv
+    cdef object _bbo           # the last bbo tuple, valid while generation == _bbo_gen
+    cdef uint64_t _bbo_gen
 
     def __cinit__(self):
         liq_book_init(&self._b, 8, 8, 1, 1, 0)
@@ -280,6 +282,7 @@ cdef class OrderBook:
         if depth < 0 or depth >= (1 << 63):
             raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
         liq_book_free(&self._b)
+        self._bbo = None
         check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
         self._pdiv = <double>liq_pow10[ps]
         self._qdiv = <double>liq_pow10[qs]
@@ -366,16 +369,25 @@ cdef class OrderBook:
 
     @property
     def bbo(self):
-        """(bid price, bid size, ask price, ask size) in one read; NaN for an empty side."""
+        """(bid price, bid size, ask price, ask size) in one read; NaN for an empty side.
+
+        The tuple is built once per book change (``generation``) and returned again
+        while the book is unchanged: strategies read it many times between updates,
+        and building four floats and a tuple costs more than the read itself.
+        """
         cdef int64_t bp, bq, ap, aq
         cdef double r0 = NAN, r1 = NAN, r2 = NAN, r3 = NAN
+        if self._bbo is not None and self._bbo_gen == self._b.generation:
+            return self._bbo
         if liq_book_best(&self._b, LIQ_BID, &bp, &bq):
             r0 = bp / self._pdiv
             r1 = bq / self._qdiv
         if liq_book_best(&self._b, LIQ_ASK, &ap, &aq):
             r2 = ap / self._pdiv
             r3 = aq / self._qdiv
-        return (r0, r1, r2, r3)
+        self._bbo = (r0, r1, r2, r3)
+        self._bbo_gen = self._b.generation
+        return self._bbo
 
     @property
     def mid(self):

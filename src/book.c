@@ -289,9 +289,11 @@ static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int
         if (s->len == s->cap) {
             /* Holes used the spare room. Callers reserve one entry per insertion on top
              * of the live levels (and an undo re-creates a state that fitted), so
-             * squeezing the holes out always frees one. */
+             * squeezing the holes out always frees one. The rebuilt region may now
+             * hold k as a hole: start over (once: len < cap now). */
             side_compact(s, tick, s->cap - 1);
-            pos = find_pos(s, k, tick);
+            side_set(s, k, q, dec, tick, old_q, old_dec);
+            return;
         }
         side_insert(s, pos, k, q, dec, tick);
     }

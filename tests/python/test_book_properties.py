@@ -288,6 +288,11 @@ class BookMachine(RuleBasedStateMachine):
         assert len(self.book) == len(b) + len(a)
         assert self.book.best_bid == (tuple(map(float, b[0])) if b else None)
         assert self.book.best_ask == (tuple(map(float, a[0])) if a else None)
+        # bbo is cached per generation: read after every kind of step, it must be current
+        nan2 = (math.nan, math.nan)
+        want = (tuple(map(float, b[0])) if b else nan2) + (tuple(map(float, a[0])) if a else nan2)
+        got = self.book.bbo
+        assert all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(got, want)), (got, want)
         if b:
             assert b[0][0] == max(p for p, _ in b)
         if a:
