@@ -7,7 +7,6 @@ Ownership, conversion and status -> exception live here; the rules live in C.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
-from cpython.long cimport PyLong_AsLongAndOverflow
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
 
@@ -140,6 +139,10 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
         sv = str(v).encode()
         return liq_decimal_parse(PyBytes_AS_STRING(sv), <size_t>PyBytes_GET_SIZE(sv), scale, out, dec)
     return LIQ_ERR_PARSE
+
+
+cdef object _SIDE_BID = 0      # the interpreter's cached small ints (see update)
+cdef object _SIDE_ASK = 1
 
 
 cdef inline int _side_of(object side) except -1:
@@ -530,17 +533,15 @@ cdef class OrderBook:
         cdef liq_delta d
         cdef int st
         cdef int sd
-        cdef int ovf = 0
-        cdef long sv
-        # The hot path (what JSON feeds produce): int side, float price and size.
-        # One C call converts, validates and applies (counting a rejection itself).
-        if type(side) is int and type(price) is float and type(size) is float:
-            sv = PyLong_AsLongAndOverflow(side, &ovf)
-            if ovf == 0 and (sv == 0 or sv == 1):
-                st = liq_book_set_f64(&self._b, <int>sv, <double>price, <double>size)
-                if st != LIQ_OK:
-                    raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
-                return
+        # The hot path (what JSON feeds produce): side 0/1, float price and size. One
+        # C call converts, validates and applies (counting a rejection itself). The
+        # sides are matched by identity with CPython's cached small ints (any other
+        # int equal to 0/1 takes the general path below, with the same result).
+        if type(price) is float and type(size) is float and (side is _SIDE_BID or side is _SIDE_ASK):
+            st = liq_book_set_f64(&self._b, side is _SIDE_ASK, <double>price, <double>size)
+            if st != LIQ_OK:
+                raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
+            return
         try:
             sd = _side_of(side)
         except errors.LiqError:

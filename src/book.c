@@ -78,16 +78,25 @@ static inline size_t ticks_between(int64_t a, int64_t b, int64_t tick)
     return (size_t)(tick == 1 ? d : d / (uint64_t)tick);
 }
 
-/* First index whose key is >= k (holes included: they keep their key). */
-static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick)
+/* First index whose key is >= k (holes included: they keep their key); *exact is
+ * set when that key is k. In the dense region it always is, without reading it. */
+static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick, int *exact)
 {
     size_t n = s->len, d = s->dstart;
-    if (n == 0 || s->key[n - 1] < k) return n;
+    if (n == 0 || s->key[n - 1] < k) {
+        *exact = 0;
+        return n;
+    }
     if (d < n) {
-        if (k >= s->key[d]) return d + ticks_between(s->key[d], k, tick);
+        if (k >= s->key[d]) {
+            *exact = 1;
+            return d + ticks_between(s->key[d], k, tick);
+        }
         n = d;                              /* key[d] > k: the answer is <= d */
     }
-    return search(s->key, n, k);
+    size_t pos = search(s->key, n, k);
+    *exact = pos < s->len && s->key[pos] == k;
+    return pos;
 }
 
 /* Move count levels from index `from` to index `to` (overlapping ranges allowed). */
@@ -271,8 +280,9 @@ static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, ui
 static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int64_t tick, int64_t *old_q,
                             uint16_t *old_dec)
 {
-    size_t pos = find_pos(s, k, tick);
-    if (pos < s->len && s->key[pos] == k) {
+    int exact;
+    size_t pos = find_pos(s, k, tick, &exact);
+    if (exact) {
         *old_q = s->qty[pos];                   /* 0 for a hole: absent */
         *old_dec = s->dec[pos];
         if (q == 0) {
