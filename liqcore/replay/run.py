@@ -52,10 +52,25 @@ class ReplayReport:
                 "checksums_failed", "checksums_absent", "checkpoints_ok", "checkpoints_failed")
         return {k: sum(getattr(b, k) for b in self.books) for k in keys}
 
+    def problems(self) -> list[str]:
+        """Why the replay does not verify, one line per kind of problem (empty when it does)."""
+        out = [] if self.books else ["no book was replayed (wrong --exchange, or no book channel recorded?)"]
+        t = self.totals()
+        for key, what in (("checksums_failed", "checksum mismatches"), ("checkpoints_failed", "checkpoint mismatches"),
+                          ("gaps", "sequence gaps"), ("rejected", "messages rejected by the book")):
+            if t[key]:
+                out.append(f"{t[key]} {what}")
+        if self.damage:
+            out.append(f"{len(self.damage)} damaged region(s) skipped")
+        if self.undecodable:
+            out.append(f"{self.undecodable} frames are not JSON")
+        return out
+
     @property
     def ok(self) -> bool:
-        """Every book verified (see :attr:`BookReport.ok`), the files undamaged and every frame decoded."""
-        return all(b.ok for b in self.books) and not self.damage and not self.undecodable
+        """At least one book replayed, every book verified (see :attr:`BookReport.ok`), the files
+        undamaged and every frame decoded."""
+        return not self.problems()
 
     def book(self, exchange: str, symbol: str) -> BookReport:
         """The report of one book; KeyError if the replay did not see it."""
@@ -68,7 +83,7 @@ class ReplayReport:
         return {"files": self.files, "formats": self.formats, "frames": self.frames, "book_frames": self.book_frames,
                 "other_frames": self.other_frames, "unknown_exchange": self.unknown_exchange,
                 "undecodable": self.undecodable, "damage": self.damage, "seconds": round(self.seconds, 4),
-                "speed": self.speed, "ok": self.ok, "totals": self.totals(), "books": [b.to_dict() for b in self.books]}
+                "speed": self.speed, "ok": self.ok, "problems": self.problems(), "totals": self.totals(), "books": [b.to_dict() for b in self.books]}
 
 
 class _Pacer:
