@@ -340,7 +340,8 @@ def _prepare(path: Path) -> int:
 
 
 def _utf8(s: str | None, limit: int, what: str) -> bytes:
-    b = (s or "").encode()
+    s = s or ""
+    b = s.encode()
     if len(b) > limit:
         raise ValueError(f"{what} longer than {limit} bytes in UTF-8: {s[:40]!r}...")
     return b

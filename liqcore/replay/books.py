@@ -11,7 +11,7 @@ as a resubscription would bring one).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from liqcore._book import OrderBook
 from liqcore.errors import LiqError, SequenceGapError
@@ -186,7 +186,7 @@ class ChecksummedAdapter:
 
 
 #: exchange -> adapter factory
-ADAPTERS = {
+ADAPTERS: dict[str, Callable[[], BinanceAdapter | ChecksummedAdapter]] = {
     "binance": BinanceAdapter,
     "okx": lambda: ChecksummedAdapter(OkxBooks()),
     "bitget": lambda: ChecksummedAdapter(BitgetBooks()),

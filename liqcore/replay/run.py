@@ -179,7 +179,7 @@ def replay(paths: str | Path | Sequence[str | Path], *, exchange: str | None = N
         make_adapter(exchange)                            # ValueError now for an unknown exchange
     report = ReplayReport(speed=speed)
     adapters: dict[str, Any] = {}
-    pacer = _Pacer(speed, clock, sleep) if speed else None
+    pacer = _Pacer(speed, clock, sleep) if speed is not None else None
     t0 = time.perf_counter()
     for path in paths:
         fmt = detect_format(path)
