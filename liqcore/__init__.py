@@ -15,6 +15,7 @@ from liqcore.errors import (
     InvalidDeltaError,
     LiqError,
     LiqMemoryError,
+    RecordingFormatError,
     SequenceGapError,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "DepthError",
     "SequenceGapError",
     "LiqMemoryError",
+    "RecordingFormatError",
     "__version__",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "DepthError",
     "SequenceGapError",
     "LiqMemoryError",
+    "RecordingFormatError",
 ]
 
 
@@ -52,3 +53,8 @@ class SequenceGapError(LiqError, RuntimeError):
 
 class LiqMemoryError(LiqError, MemoryError):
     """The core could not allocate memory. The book is unchanged."""
+
+
+class RecordingFormatError(LiqError, ValueError):
+    """A file is not a liqcore recording, has an unsupported version, or (in strict reading)
+    holds a damaged block. Non-strict readers skip damaged blocks and report them instead."""

@@ -1,6 +1,7 @@
 """Readers for recorded raw feed traffic.
 
-Two public capture formats are read (the real recordings liqcore is tested on):
+liqcore's own format is read by :mod:`liqcore.recorder` (through :func:`iter_records` too).
+Two public capture formats are read here (the real recordings liqcore is tested on):
 
 * hftbacktest's gzip text: one ``<receive time, ns since epoch> <raw JSON>`` per line;
 * cryptofeed's raw text capture: ``<url> <-> <epoch>`` (connection opened),
@@ -9,6 +10,7 @@ Two public capture formats are read (the real recordings liqcore is tested on):
 
 Readers yield :class:`Record` s lazily (constant memory) with the raw JSON bytes; parsing
 is left to the caller (``orjson.loads``), so a replay decodes each frame once.
+:func:`exchange_of` names the exchange of a record from its URL or its content.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
-__all__ = ["Record", "iter_hftbacktest", "iter_cryptofeed", "detect_format", "iter_records"]
+import orjson
+
+__all__ = ["Record", "iter_hftbacktest", "iter_cryptofeed", "detect_format", "iter_records", "exchange_of",
+           "EXCHANGES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +35,28 @@ class Record:
     ts_ns : int
         Local receive time, ns since the Unix epoch.
     url : str | None
-        Connection (websocket or REST URL) the frame belongs to, when the format says.
+        Connection (websocket or REST URL) or stream name the frame belongs to, when the format says.
     kind : str
-        ``"recv"`` (websocket frame from the exchange) or ``"rest"`` (REST response).
+        ``"recv"`` (websocket frame from the exchange), ``"rest"`` (REST response) or ``"sent"``
+        (sent by the client; liqcore recordings only).
     raw : bytes
         The frame's JSON text, as received.
+    exchange, symbol : str | None
+        The source's labels (liqcore recordings; None when the format does not say).
+    mono_ns : int | None
+        Monotonic receive time, ns (liqcore recordings; comparable within one recording session only).
     """
 
     ts_ns: int
     url: str | None
     kind: str
     raw: bytes
+    exchange: str | None = None
+    symbol: str | None = None
+    mono_ns: int | None = None
+
+
+_UNPARSED: Any = object()
 
 
 def _open(path: str | Path):
@@ -85,7 +101,12 @@ def iter_cryptofeed(path: str | Path) -> Iterator[Record]:
 
 
 def detect_format(path: str | Path) -> str:
-    """``"hftbacktest"`` or ``"cryptofeed"`` from the first non-blank line."""
+    """``"liqcore"`` (by its magic), else ``"hftbacktest"`` or ``"cryptofeed"`` from the first
+    non-blank line."""
+    from liqcore.recorder import is_liqcore_recording   # the recorder imports this module
+
+    if is_liqcore_recording(path):
+        return "liqcore"
     with _open(path) as fh:
         for line in fh:
             line = line.strip()
@@ -99,6 +120,50 @@ def detect_format(path: str | Path) -> str:
 
 
 def iter_records(path: str | Path) -> Iterator[Record]:
-    """Records of a recording in either format (detected)."""
+    """Records of a recording in any of the three formats (detected). Damaged blocks of a liqcore
+    recording are skipped; use :class:`liqcore.recorder.RecordingReader` to see them."""
     fmt = detect_format(path)
+    if fmt == "liqcore":
+        from liqcore.recorder import iter_liqcore
+
+        return iter_liqcore(path)
     return iter_hftbacktest(path) if fmt == "hftbacktest" else iter_cryptofeed(path)
+
+
+#: exchanges whose book feeds liqcore replays (see liqcore.replay)
+EXCHANGES = ("binance", "okx", "bitget", "kraken")
+_KRAKEN_EVENTS = frozenset({"systemStatus", "subscriptionStatus", "heartbeat"})
+
+
+def exchange_of(rec: Record, msg: Any = _UNPARSED) -> str | None:
+    """The exchange a record comes from, or None if neither its labels, URL nor content tell.
+
+    Order: the record's ``exchange`` label; an exchange's name in the URL's host; the frame's
+    shape (``msg``, the decoded frame, is parsed from ``rec.raw`` if not given): Binance combined
+    streams (``"stream": "...@..."``), raw streams (``"e"``) and REST snapshots
+    (``"lastUpdateId"``); OKX/Bitget ``"arg"`` objects (Bitget's carry ``instType``, OKX's book
+    channels do not); Kraken v1 arrays (``"book-N"``) and events. Undecodable frames give None.
+    """
+    if rec.exchange:
+        return rec.exchange
+    if rec.url:
+        host = rec.url.partition("://")[2].partition("/")[0].lower()
+        for name in EXCHANGES:
+            if name in host:
+                return name
+    if msg is _UNPARSED:
+        try:
+            msg = orjson.loads(rec.raw)
+        except orjson.JSONDecodeError:
+            return None
+    if isinstance(msg, dict):
+        if "lastUpdateId" in msg or "@" in str(msg.get("stream", "")) or "e" in msg and "E" in msg:
+            return "binance"
+        arg = msg.get("arg")
+        if isinstance(arg, dict) and "instId" in arg:
+            return "bitget" if "instType" in arg else "okx"
+        if msg.get("event") in _KRAKEN_EVENTS:
+            return "kraken"
+    elif isinstance(msg, list) and len(msg) >= 4 and isinstance(msg[-2], str) and msg[-2].startswith("book-"):
+        return "kraken"
+    return None
