@@ -560,6 +560,24 @@ cdef class OrderBook:
         if st != LIQ_OK:
             raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
 
+    cdef object _apply_f64(self, cnp.ndarray sa, cnp.ndarray pa, cnp.ndarray qa, object sides,
+                           object prices, object sizes):
+        """Apply 1-D C-contiguous uint8/float64/float64 arrays of equal length: converted
+        and applied in C without a scratch copy (GIL released for long messages)."""
+        cdef size_t n = <size_t>cnp.PyArray_DIM(pa, 0), bad = n
+        cdef const uint8_t *sp = <const uint8_t *>cnp.PyArray_DATA(sa)
+        cdef const double *pp = <const double *>cnp.PyArray_DATA(pa)
+        cdef const double *qp = <const double *>cnp.PyArray_DATA(qa)
+        cdef int st
+        if n >= NOGIL_MIN:
+            with nogil:
+                st = liq_book_apply_f64(&self._b, sp, pp, qp, n, &bad)
+        else:
+            st = liq_book_apply_f64(&self._b, sp, pp, qp, n, &bad)
+        if st != LIQ_OK:   # counted as rejected by the C core
+            raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes) if bad < n else None)
+        return True
+
     cdef int _fill_f64(self, const uint8_t *sp, const double *pp, const double *qp, size_t n,
                        size_t *bad) noexcept nogil:
         cdef liq_delta *d = liq_book_scratch(&self._b, n)
@@ -720,8 +738,8 @@ cdef class OrderBook:
         # Fast path for what feed adapters pass: exact ndarrays that are already 1-D,
         # C-contiguous float64/float64/uint8 (or bool). Profiling (callgrind, 10-level
         # messages) showed the generic path's np.ascontiguousarray/dtype comparisons and
-        # the describe closure cost ~400 ns per message, more than applying it. Same
-        # conversion (_fill_f64) and the same liq_book_apply, so identical semantics.
+        # the describe closure cost ~400 ns per message, more than applying it. The same
+        # C call as the generic path below, so identical semantics.
         if (type(prices) is np.ndarray and type(sizes) is np.ndarray and type(sides) is np.ndarray
                 and last_id is None and first_id is None and prev_id is None):
             pa = <cnp.ndarray>prices
@@ -734,20 +752,8 @@ cdef class OrderBook:
                     and cnp.PyArray_ISCARRAY_RO(pa) and cnp.PyArray_ISCARRAY_RO(qa)
                     and cnp.PyArray_ISCARRAY_RO(sa)
                     and cnp.PyArray_ISNOTSWAPPED(pa) and cnp.PyArray_ISNOTSWAPPED(qa)
-                    and cnp.PyArray_DIM(pa, 0) == cnp.PyArray_DIM(qa, 0) == cnp.PyArray_DIM(sa, 0)
-                    and cnp.PyArray_DIM(pa, 0) < NOGIL_MIN):
-                n = <size_t>cnp.PyArray_DIM(pa, 0)
-                st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),
-                                    <const double *>cnp.PyArray_DATA(qa), n, &bad)
-                if st != LIQ_OK:
-                    self._b.stats.rejected += 1
-                    raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes))
-                bad = n
-                st = liq_book_apply(&self._b, liq_book_scratch(&self._b, n), n, &bad)
-                if st != LIQ_OK:
-                    raise _error(st, "apply_deltas",
-                                 _describe_element(bad, sides, prices, sizes) if bad < n else None)
-                return True
+                    and cnp.PyArray_DIM(pa, 0) == cnp.PyArray_DIM(qa, 0) == cnp.PyArray_DIM(sa, 0)):
+                return self._apply_f64(sa, pa, qa, sides, prices, sizes)
         try:
             pa = _float_array(prices)
             qa = _float_array(sizes)
@@ -761,6 +767,9 @@ cdef class OrderBook:
                 self._b.stats.rejected += 1
                 raise _error(LIQ_ERR_LENGTH, "apply_deltas",
                              f"sides {sa.shape[0]}, prices {pa.shape[0]}, sizes {qa.shape[0]}")
+            if last_id is None and first_id is None and prev_id is None:
+                return self._apply_f64(sa, pa, qa, sides, prices, sizes)
+            # with ids: convert (validating) first, then the sequence check and apply
             if n >= NOGIL_MIN:
                 with nogil:
                     st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),

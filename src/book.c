@@ -518,41 +518,92 @@ static void rollback(liq_book *b, size_t applied)
     }
 }
 
-liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
+/* A copy of a side's arrays (exactly len entries), for rolling back a large message. */
+static liq_status side_backup(const liq_side *s, liq_side *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->len) return LIQ_OK;
+    liq_status st = side_grow(out, s->len);
+    if (st != LIQ_OK) { side_free(out); return st; }
+    memcpy(out->key, s->key, s->len * sizeof *s->key);
+    memcpy(out->qty, s->qty, s->len * sizeof *s->qty);
+    memcpy(out->dec, s->dec, s->len * sizeof *s->dec);
+    out->len = s->len;
+    out->live = s->live;
+    out->dstart = s->dstart;
+    return LIQ_OK;
+}
+
+/*
+ * Where a message's deltas come from: converted deltas, or parallel arrays of sides
+ * and doubles converted on the fly (no scratch buffer; a 1M-level replay batch would
+ * otherwise write and page in 24 MB of it).
+ */
+typedef struct msg_src {
+    const liq_delta *d;
+    const uint8_t *sides;
+    const double *px, *qty;
+} msg_src;
+
+static inline liq_status msg_get(const liq_book *b, const msg_src *m, size_t i, liq_delta *out)
+{
+    if (m->d) {
+        *out = m->d[i];
+        return liq_delta_check(b, out);
+    }
+    return liq_delta_from_f64(b, m->sides[i], m->px[i], m->qty[i], out);
+}
+
+/* apply_msg after validation (ins = insertions per side, an upper bound). */
+static liq_status apply_converted(liq_book *b, const msg_src *m, size_t n, const size_t ins[2], size_t *bad)
 {
     liq_status st;
-    size_t ins[2] = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        if ((st = liq_delta_check(b, &d[i])) != LIQ_OK) {
-            if (bad) *bad = i;
-            b->stats.rejected++;
-            return st;
-        }
-        ins[d[i].side] += d[i].qty != 0;
-    }
+    liq_delta d;
+    const int by_copy = b->cross_policy == LIQ_CROSS_RAISE && n > 256 &&
+                        n * sizeof(liq_delta) > (b->side[0].len + b->side[1].len) * 18;
+    const int logged = b->cross_policy == LIQ_CROSS_RAISE && !by_copy;
+    liq_side saved[2];   /* used only when by_copy */
+    if (by_copy) memset(saved, 0, sizeof saved);
     if ((st = side_grow(&b->side[0], b->side[0].len + ins[0] + DENSE_GAP)) != LIQ_OK ||
         (st = side_grow(&b->side[1], b->side[1].len + ins[1] + DENSE_GAP)) != LIQ_OK ||
-        (st = ensure_undo(b, n)) != LIQ_OK) {
+        (logged && (st = ensure_undo(b, n)) != LIQ_OK) ||
+        (by_copy && ((st = side_backup(&b->side[0], &saved[0])) != LIQ_OK ||
+                     (st = side_backup(&b->side[1], &saved[1])) != LIQ_OK))) {
+        if (by_copy) {
+            side_free(&saved[0]);
+            side_free(&saved[1]);
+        }
         if (bad) *bad = n;
         b->stats.rejected++;
         return st;
     }
     for (size_t i = 0; i < n; i++) {
-        liq_delta *u = &b->undo[i];
-        int64_t k = key_of(d[i].side, d[i].px);
+        (void)msg_get(b, m, i, &d);         /* validated above */
+        int64_t k = key_of(d.side, d.px);
         int64_t old_q;
         uint16_t old_dec;
-        side_set(&b->side[d[i].side], k, d[i].qty, dec_of(&d[i]), b->tick, &old_q, &old_dec);
-        u->side = d[i].side;
-        u->px = k;                 /* the undo log keeps keys, not prices */
-        u->qty = old_q;
-        u->px_dec = (uint8_t)(old_dec >> 8);
-        u->qty_dec = (uint8_t)old_dec;
+        side_set(&b->side[d.side], k, d.qty, dec_of(&d), b->tick, &old_q, &old_dec);
+        if (logged) {
+            liq_delta *u = &b->undo[i];
+            u->side = d.side;
+            u->px = k;                 /* the undo log keeps keys, not prices */
+            u->qty = old_q;
+            u->px_dec = (uint8_t)(old_dec >> 8);
+            u->qty_dec = (uint8_t)old_dec;
+        }
     }
     if (liq_book_is_crossed(b)) {
         b->stats.crossed++;
         if (b->cross_policy == LIQ_CROSS_RAISE) {
-            rollback(b, n);
+            if (by_copy) {
+                /* the saved sides are the book as it was (capacity aside) */
+                for (int sd = 0; sd < 2; sd++) {
+                    side_free(&b->side[sd]);
+                    b->side[sd] = saved[sd];
+                }
+            } else {
+                rollback(b, n);
+            }
             if (bad) *bad = n;
             b->stats.rejected++;
             return LIQ_ERR_CROSSED;
@@ -560,23 +611,32 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
         if (b->cross_policy == LIQ_CROSS_REPAIR) {
             /* The side refreshed last is trusted: find the last delta that rests a
              * level through the other side's touch; the other side is stale. */
-            int fresh = n ? d[n - 1].side : LIQ_BID;
+            int fresh = LIQ_BID;
             int64_t bb, bq, ab, aq;
             liq_book_best(b, LIQ_BID, &bb, &bq);
             liq_book_best(b, LIQ_ASK, &ab, &aq);
+            if (n) {
+                (void)msg_get(b, m, n - 1, &d);
+                fresh = d.side;
+            }
             for (size_t i = n; i-- > 0;) {
-                if (!d[i].qty) continue;
-                if ((d[i].side == LIQ_BID && d[i].px > ab) || (d[i].side == LIQ_ASK && d[i].px < bb)) {
-                    fresh = d[i].side;
+                (void)msg_get(b, m, i, &d);
+                if (!d.qty) continue;
+                if ((d.side == LIQ_BID && d.px > ab) || (d.side == LIQ_ASK && d.px < bb)) {
+                    fresh = d.side;
                     break;
                 }
             }
             drop_crossed(b, !fresh);
         }
     }
+    if (by_copy) {
+        side_free(&saved[0]);
+        side_free(&saved[1]);
+    }
     truncate_depth(b);
     if (b->undo_cap > SCRATCH_KEEP * 64) {
-        /* one huge message (e.g. a replay batch) must not pin its undo log forever */
+        /* one huge message must not pin its undo log forever */
         free(b->undo);
         b->undo = NULL;
         b->undo_cap = 0;
@@ -585,6 +645,53 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
     b->stats.levels += n;
     b->generation++;
     return LIQ_OK;
+}
+
+/* Messages up to this size are converted once into a stack buffer (1.5 KB). */
+#define SMALL_MSG 64
+
+/*
+ * liq_book_apply over any source. Validation first (nothing changes on a bad
+ * delta), then storage for the worst case, then the changes. The crossing check at
+ * the end may reject the message: it is undone from a log of the old sizes, or,
+ * when the message is larger than the book, by restoring a copy of the sides taken
+ * up front (O(levels) instead of O(n) memory for replay-sized batches).
+ */
+static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad)
+{
+    liq_status st;
+    liq_delta d, small[SMALL_MSG];
+    const int keep = !m->d && n <= SMALL_MSG;
+    size_t ins[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        /* convert straight into place: copying the just-written struct as a whole
+         * stalls on store forwarding (a third of a small message's time) */
+        liq_delta *out = keep ? &small[i] : &d;
+        if ((st = msg_get(b, m, i, out)) != LIQ_OK) {
+            if (bad) *bad = i;
+            b->stats.rejected++;
+            return st;
+        }
+        ins[out->side] += out->qty != 0;
+    }
+    if (keep) {
+        msg_src conv = {small, NULL, NULL, NULL};   /* apply what was just converted */
+        return apply_converted(b, &conv, n, ins, bad);
+    }
+    return apply_converted(b, m, n, ins, bad);
+}
+
+liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
+{
+    msg_src m = {d, NULL, NULL, NULL};
+    return apply_msg(b, &m, n, bad);
+}
+
+liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty,
+                              size_t n, size_t *bad)
+{
+    msg_src m = {NULL, sides, px, qty};
+    return apply_msg(b, &m, n, bad);
 }
 
 liq_delta *liq_book_scratch(liq_book *b, size_t n)
@@ -597,21 +704,6 @@ liq_delta *liq_book_scratch(liq_book *b, size_t n)
     b->scratch = s;
     b->scratch_cap = cap;
     return s;
-}
-
-liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty,
-                              size_t n, size_t *bad)
-{
-    liq_status st;
-    if (!liq_book_scratch(b, n)) { if (bad) *bad = n; b->stats.rejected++; return LIQ_ERR_NOMEM; }
-    for (size_t i = 0; i < n; i++) {
-        if ((st = liq_delta_from_f64(b, sides[i], px[i], qty[i], &b->scratch[i])) != LIQ_OK) {
-            if (bad) *bad = i;
-            b->stats.rejected++;
-            return st;
-        }
-    }
-    return liq_book_apply(b, b->scratch, n, bad);
 }
 
 /* ---- snapshots --------------------------------------------------------- */
@@ -779,6 +871,7 @@ liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq
     b->after_snapshot = 0;
     return LIQ_OK;
 }
+
 
 /* ---- export ------------------------------------------------------------ */
 

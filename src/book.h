@@ -168,7 +168,11 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
  */
 liq_delta *liq_book_scratch(liq_book *b, size_t n);
 
-/* Same from parallel arrays of sides (0/1) and doubles: converts into book scratch first. */
+/*
+ * Same from parallel arrays of sides (0/1) and doubles, converted on the fly (twice:
+ * once to validate, once to apply; no scratch). A message larger than the book is
+ * made undoable by copying the book, not by logging every delta.
+ */
 liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty,
                               size_t n, size_t *bad);
 

@@ -7,6 +7,11 @@ const int64_t liq_pow10[LIQ_MAX_SCALE + 1] = {
     1000000000000000000LL,
 };
 
+/* The same powers as doubles: all exact (10^18 < 2^53 * 2^18, and 5^18 < 2^53). */
+const double liq_pow10_f64[LIQ_MAX_SCALE + 1] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+};
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, uint8_t *wire_dec)
