@@ -153,7 +153,7 @@ class SyntheticBook:
         return min(i, self.book.depth(side) - 1)
 
     def next_event(self) -> BookEvent:
-        rng, book, tick = self._rng, self.book, self.instrument.tick
+        rng, book = self._rng, self.book
         changes: tuple[dict[Decimal, Level], dict[Decimal, Level]] = ({}, {})
 
         def put(side: int, price: Decimal, size: Decimal) -> None:
@@ -161,7 +161,18 @@ class SyntheticBook:
             book.set(side, lv)
             changes[side][price] = lv   # several edits of one price in an event: the last wins
 
-        for _ in range(rng.randint(1, self.max_changes)):
+        # edits that would be invalid (a crossing insert, a cancel at minimum depth) are
+        # skipped, so draw until the event changes something: an exchange sends no empty diff
+        while not (changes[0] or changes[1]):
+            self._edit(put, rng.randint(1, self.max_changes))
+        self._keep_depth(put)
+        assert not book.is_crossed
+        return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
+
+    def _edit(self, put: Any, n: int) -> None:
+        """Make ``n`` random edits near the touch (each applied to the engine book at once)."""
+        rng, book, tick = self._rng, self.book, self.instrument.tick
+        for _ in range(n):
             side = rng.randint(0, 1)
             r = rng.random()
             if r < 0.45:                                   # size change near the touch
@@ -186,6 +197,10 @@ class SyntheticBook:
                     p = book.price(side)
                     assert p is not None
                     put(side, p, Decimal(0))
+
+    def _keep_depth(self, put: Any) -> None:
+        """Trim or extend each side far from the touch to stay within [min_levels, max_levels]."""
+        rng, book, tick = self._rng, self.book, self.instrument.tick
         for side in (0, 1):                                # depth bounds, far from the touch
             while book.depth(side) > self.max_levels:
                 p = book.price(side, book.depth(side) - 1)
@@ -196,8 +211,6 @@ class SyntheticBook:
                 assert worst is not None
                 step = tick * rng.randint(1, 3)
                 put(side, worst - step if side == 0 else worst + step, self._size())
-        assert not book.is_crossed
-        return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
 
 
 # ---------------------------------------------------------------------------- replays
