@@ -25,10 +25,10 @@ import socket
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
 
+aiohttp = pytest.importorskip("aiohttp")
 ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt  # noqa: E402  (after the importorskip)
 
