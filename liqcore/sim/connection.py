@@ -47,7 +47,7 @@ class SimConnection:
     """
 
     def __init__(self, venue: str, ordinal: int, ws: web.WebSocketResponse, plan: FaultPlan | None,
-                 transport: asyncio.BaseTransport | None = None) -> None:
+                 transport: asyncio.Transport | None = None) -> None:
         self.venue = venue
         self.transport = transport
         self.ordinal = ordinal

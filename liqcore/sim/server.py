@@ -123,9 +123,7 @@ class ExchangeSimulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port, reuse_address=False)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port nowhere else
-        assert server is not None
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._port = self._runner.addresses[0][1]     # the port the OS picked for port 0
         self._tasks = [asyncio.create_task(self._tick_loop(), name="sim-ticks"),
                        asyncio.create_task(self._deadline(), name="sim-deadline")]
         return self

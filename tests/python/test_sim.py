@@ -150,6 +150,28 @@ def test_ccxt_pro_book_equals_true_book(exid, symbol, venue, vid):
     run(body())
 
 
+def test_ccxt_pro_okx_books5_is_the_true_top_five():
+    async def body():
+        async with ExchangeSimulator(seed=8, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.okx({"enableRateLimit": False}))
+            try:
+                for _ in range(10):
+                    await asyncio.wait_for(ex.watch_order_book("ETH/USDT", 5), 5)
+                sim.pause()
+                (conn,) = sim.connections_of("okx")
+                while not conn.queue.empty():     # let the frames already produced go out
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
+                ob = ex.orderbooks["ETH/USDT"]
+                truth = sim.true_book("okx", "ETH-USDT", 5)
+                assert [lv[:2] for lv in ob["bids"]] == floats(truth["bids"], 5)
+                assert [lv[:2] for lv in ob["asks"]] == floats(truth["asks"], 5)
+                assert '"books5"' in conn.received[0]
+            finally:
+                await ex.close()
+    run(body())
+
+
 # ------------------------------------------------------------- stock ccxt.pro, replays
 def test_ccxt_pro_follows_binance_recording_replay():
     inst = Instrument("binance", "BTCUSDT", "BTC", "USDT", "0.01", "0.00001", "61700", wire_decimals=(8, 8))
