@@ -1,0 +1,168 @@
+"""One websocket connection of a client to the simulator: an ordered send queue, a writer
+task, and the connection's fault plan applied to data frames.
+
+Everything a connection sends goes through its queue in order, so an acknowledgement
+queued before a stream starts always reaches the client first (ccxt's Binance client
+creates its book on the ack and drops depth events that come earlier).
+
+Ownership: created and closed by the venue's websocket handler; the simulator keeps a
+list of live connections (``ExchangeSimulator.connections``) to close them at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, Callable
+
+import orjson
+from aiohttp import web
+
+from liqcore.sim.faults import FaultCursor, FaultPlan
+
+__all__ = ["SimConnection"]
+
+_CLOSE = object()   # queue sentinel: end the connection after what was queued before it
+
+#: close code and reason for a consumer that cannot keep up (RFC 6455 1008 policy violation)
+SLOW_CONSUMER = (1008, b"slow consumer")
+
+
+class SimConnection:
+    """A client's websocket as the server sees it.
+
+    Parameters
+    ----------
+    venue : str
+        ``"binance"``, ``"binanceusdm"`` or ``"okx"``.
+    ordinal : int
+        This connection's number among the venue's connections (0 = first), which picks
+        its fault plan.
+    ws : aiohttp.web.WebSocketResponse
+        The prepared websocket.
+    plan : FaultPlan | None
+        Faults of this connection.
+    transport : asyncio transport, optional
+        The request's transport, aborted by ``disconnect_mode="abort"``.
+    """
+
+    def __init__(self, venue: str, ordinal: int, ws: web.WebSocketResponse, plan: FaultPlan | None,
+                 transport: asyncio.Transport | None = None) -> None:
+        self.venue = venue
+        self.transport = transport
+        self.ordinal = ordinal
+        self.ws = ws
+        self.plan = plan
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.cursors: dict[str, FaultCursor] = {}
+        self._held: dict[str, list[str]] = {}
+        self.data_frames = 0          # data frames decided (including dropped ones)
+        self.sent_frames = 0          # text frames written to the socket
+        self.closing = False
+        self.close_code: int | None = None
+        self.received: list[str] = []  # text frames received from the client
+        self._writer = asyncio.create_task(self._write_loop(), name=f"sim-{venue}-{ordinal}-writer")
+
+    # ---------------------------------------------------------------- sending
+    @property
+    def faults_log(self) -> list[tuple[str, str, int]]:
+        """Every fault injected on this connection, in order: (fault, stream, frame index)."""
+        out: list[tuple[str, str, int]] = []
+        for c in self.cursors.values():
+            out.extend(c.log)
+        return out
+
+    def send_control(self, obj: Any) -> None:
+        """Queue a non-data frame (ack, error, pong): never faulted, except by overflow."""
+        self._enqueue(obj if isinstance(obj, str) else orjson.dumps(obj).decode())
+
+    def send_data(self, stream: str, obj: dict[str, Any],
+                  corrupt_checksum: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        """Queue one data frame of ``stream`` after applying this connection's faults."""
+        if self.closing:
+            return
+        cursor = self.cursors.get(stream)
+        if cursor is None:
+            cursor = self.cursors[stream] = FaultCursor(self.plan, stream, f"{self.venue}:{self.ordinal}")
+        faults = cursor.decide()
+        self.data_frames += 1
+        if "bad_checksum" in faults and corrupt_checksum is not None:
+            obj = corrupt_checksum(obj)
+        text = orjson.dumps(obj).decode()
+        if "malformed" in faults:
+            # cut inside the JSON: unbalanced braces, so no JSON parser accepts it
+            self._enqueue(text[: max(1, len(text) // 2)])
+        if "drop" in faults:
+            pass
+        elif "reorder" in faults:
+            self._held.setdefault(stream, []).append(text)
+        else:
+            self._enqueue(text)
+            if "duplicate" in faults:
+                self._enqueue(text)
+            for held in self._held.pop(stream, ()):
+                self._enqueue(held)
+        plan = self.plan
+        if plan is not None and plan.disconnect_after is not None and self.data_frames >= plan.disconnect_after:
+            self.close(1001, b"disconnect fault", abort=plan.disconnect_mode == "abort")
+
+    def _enqueue(self, text: str) -> None:
+        if self.closing:
+            return
+        limit = None if self.plan is None else self.plan.queue_limit
+        if limit is not None and self.queue.qsize() >= limit:
+            assert self.plan is not None
+            if self.plan.on_overflow == "drop":
+                return
+            # an exchange cuts a consumer that cannot keep up at once: what waits is lost
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.close(*SLOW_CONSUMER)
+            return
+        self.queue.put_nowait(text)
+
+    def close(self, code: int = 1001, message: bytes = b"", *, abort: bool = False) -> None:
+        """End the connection after the frames already queued (abort: drop TCP right away)."""
+        if self.closing:
+            return
+        self.closing = True
+        self.close_code = None if abort else code
+        if abort:
+            if self.transport is not None:
+                self.transport.abort()
+            self._writer.cancel()
+            return
+        self.queue.put_nowait((_CLOSE, code, message))
+
+    async def _write_loop(self) -> None:
+        delay = 0.0 if self.plan is None else self.plan.send_delay
+        try:
+            while True:
+                item = await self.queue.get()
+                if isinstance(item, tuple) and item[0] is _CLOSE:
+                    await self.ws.close(code=item[1], message=item[2])
+                    return
+                if delay:
+                    await asyncio.sleep(delay)
+                if self.ws.closed:
+                    return
+                await self.ws.send_str(item)
+                self.sent_frames += 1
+        except (ConnectionError, RuntimeError):
+            # the client went away mid-send: nothing to deliver any more
+            return
+
+    async def wait_closed(self) -> None:
+        """Wait for the writer to finish (after close())."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+
+    async def shutdown(self) -> None:
+        """Close now (server shutdown): going-away close frame, writer stopped."""
+        self.closing = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._writer
+        if not self.ws.closed:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=1001, message=b"server shutting down")

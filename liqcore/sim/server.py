@@ -1,0 +1,302 @@
+"""The local exchange simulator: an aiohttp server on 127.0.0.1 speaking Binance spot,
+Binance USDⓈ-M and OKX market data closely enough for unmodified ccxt.pro.
+
+::
+
+    async with ExchangeSimulator(seed=1, interval=0.01, max_seconds=30) as sim:
+        ex = sim.attach(ccxt.pro.binance({"enableRateLimit": False}))
+        book = await ex.watch_order_book("BTC/USDT")
+        truth = sim.true_book("binance", "BTCUSDT")
+        await ex.close()
+
+Clock: one tick every ``interval`` seconds stands for the venues' 100 ms push window;
+each tick every market takes at most one event from its source, applies it to its true
+book, and its subscribers (websocket streams) format and send it, faults included.
+Everything runs on the caller's event loop; the server stops itself after
+``max_seconds`` (tick loop stopped, connections closed with 1001, socket unbound).
+
+Ownership: the simulator owns its markets, connections, aiohttp runner and tasks;
+:meth:`close` (or leaving the ``async with``) releases them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any, Iterable, Mapping, Sequence, Union
+
+from aiohttp import web
+
+from liqcore.sim.binance_protocol import add_binance_routes
+from liqcore.sim.connection import SimConnection
+from liqcore.sim.faults import FaultPlan
+from liqcore.sim.instruments import VENUES, Instrument, default_instruments
+from liqcore.sim.market import Market
+from liqcore.sim.okx_protocol import add_okx_routes
+from liqcore.sim.sources import BookSource, SyntheticBook
+from liqcore.sim.urls import loopback_urls
+
+__all__ = ["ExchangeSimulator"]
+
+MarketSpec = Union[Instrument, tuple[Instrument, BookSource]]
+FaultSpec = Union[FaultPlan, Sequence[Union[FaultPlan, None]], None]
+
+
+class ExchangeSimulator:
+    """A loopback exchange for Binance spot (``"binance"``), USDⓈ-M (``"binanceusdm"``) and OKX.
+
+    Parameters
+    ----------
+    markets : iterable of Instrument or (Instrument, source), optional
+        The books served. A bare instrument gets a :class:`SyntheticBook` seeded with
+        ``seed``; a pair brings its own source (e.g. a recording replay). Default:
+        :func:`~liqcore.sim.instruments.default_instruments`, synthetic.
+    seed : int
+        Seeds the synthetic books and the id arithmetic: same seed, same events.
+    interval : float
+        Seconds per tick (default 0.1: real time).
+    max_seconds : float
+        The server shuts itself down this long after :meth:`start`.
+    faults : mapping venue -> FaultPlan or sequence of FaultPlan/None, optional
+        Fault plan per websocket connection: a single plan applies to every connection of
+        the venue, a sequence to the connections in order of arrival (0 = first; later
+        connections get none). Changed later with :meth:`set_faults`.
+    host, port : str, int
+        Listen address. Only loopback hosts are accepted; port 0 picks a free port
+        (reported by :attr:`port` / :attr:`url`).
+    compress : bool
+        Offer permessage-deflate on websockets (off by default: cheaper on loopback).
+    synthetic_options : mapping, optional
+        Extra keyword arguments of :class:`SyntheticBook` (``levels``, ``max_changes``...).
+    """
+
+    def __init__(self, markets: Iterable[MarketSpec] | None = None, *, seed: int = 0, interval: float = 0.1,
+                 max_seconds: float = 60.0, faults: Mapping[str, FaultSpec] | None = None,
+                 host: str = "127.0.0.1", port: int = 0, compress: bool = False,
+                 synthetic_options: Mapping[str, Any] | None = None) -> None:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(f"the simulator binds to loopback only, not {host!r}")
+        if interval <= 0 or max_seconds <= 0:
+            raise ValueError("interval and max_seconds must be positive")
+        self.seed = seed
+        self.interval = interval
+        self.max_seconds = max_seconds
+        self.host = host
+        self.compress = compress
+        self._port = port
+        self._markets: dict[tuple[str, str], Market] = {}
+        for spec in (default_instruments() if markets is None else markets):
+            inst, source = (spec, None) if isinstance(spec, Instrument) else spec
+            if inst.venue not in VENUES:
+                raise ValueError(f"unknown venue {inst.venue!r}; one of {VENUES}")
+            if source is None:
+                source = SyntheticBook(inst, seed=seed, **dict(synthetic_options or {}))
+            self._markets[(inst.venue, inst.id)] = Market(inst, source, seed=seed)
+        self._faults: dict[str, FaultSpec] = dict(faults or {})
+        self._ordinals = dict.fromkeys(VENUES, 0)
+        #: live and finished websocket connections, in order of arrival
+        self.connections: list[SimConnection] = []
+        #: every HTTP request served: (method, path with query)
+        self.requests: list[tuple[str, str]] = []
+        #: requests for endpoints the simulator does not emulate (answered 404)
+        self.unhandled: list[tuple[str, str]] = []
+        #: REST depth snapshots served per (venue, id)
+        self.snapshots_served: dict[tuple[str, str], int] = {}
+        self.tick_count = 0
+        self._paused = False
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._closing = False
+        self.closed = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> "ExchangeSimulator":
+        """Bind, start ticking, arm the ``max_seconds`` shutdown. Returns self."""
+        app = web.Application(middlewares=[self._log_middleware])
+        add_binance_routes(app, self)
+        add_okx_routes(app, self)
+        app.router.add_route("*", "/{tail:.*}", self._unhandled)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=False)
+        await site.start()
+        self._port = self._runner.addresses[0][1]     # the port the OS picked for port 0
+        self._tasks = [asyncio.create_task(self._tick_loop(), name="sim-ticks"),
+                       asyncio.create_task(self._deadline(), name="sim-deadline")]
+        return self
+
+    async def close(self) -> None:
+        """Stop ticking, close every connection (1001 going away), unbind. Idempotent."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        current = asyncio.current_task()
+        for t in self._tasks:
+            if t is not current:
+                t.cancel()
+        for t in self._tasks:
+            if t is not current:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+        for conn in list(self.connections):
+            await conn.shutdown()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self.closed.set()
+
+    async def __aenter__(self) -> "ExchangeSimulator":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _deadline(self) -> None:
+        await asyncio.sleep(self.max_seconds)
+        await self.close()
+
+    async def _tick_loop(self) -> None:
+        # absolute schedule: a slow tick does not stretch the simulated clock
+        next_at = time.monotonic()
+        while True:
+            next_at += self.interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if self._paused:
+                await self._resumed.wait()
+                next_at = time.monotonic()
+                continue
+            self.tick_count += 1
+            now_ms = int(time.time() * 1000)
+            for market in self._markets.values():
+                market.tick(self.tick_count, now_ms)
+
+    # ---------------------------------------------------------------- addresses
+    @property
+    def port(self) -> int:
+        """The bound TCP port (after start)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (the websocket base is the same with ``ws://``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    def ccxt_urls(self, urls_api: Any) -> Any:
+        """A copy of a ccxt ``urls["api"]`` table pointing at this simulator."""
+        return loopback_urls(urls_api, self.url)
+
+    def attach(self, exchange: Any) -> Any:
+        """Point a ccxt (pro) exchange instance at this simulator; returns it.
+
+        Rewrites every URL of ``exchange.urls["api"]`` (see :mod:`liqcore.sim.urls`) and
+        sets OKX's ``hostname`` to the one the simulator serves.
+        """
+        exchange.urls["api"] = self.ccxt_urls(exchange.urls["api"])
+        if getattr(exchange, "id", None) == "okx":
+            exchange.hostname = "www.okx.com"
+        return exchange
+
+    # ------------------------------------------------------------------ markets
+    def instruments(self, venue: str) -> list[Instrument]:
+        """The instruments listed by ``venue``."""
+        return [m.instrument for (v, _), m in self._markets.items() if v == venue]
+
+    def find_market(self, venue: str, symbol: str | None) -> Market | None:
+        """The market of ``venue`` by exchange id (``BTCUSDT``, ``BTC-USDT``) or unified
+        symbol (``BTC/USDT``, ``BTC/USDT:USDT``); None if not listed."""
+        if symbol is None:
+            return None
+        m = self._markets.get((venue, symbol))
+        if m is not None:
+            return m
+        for (v, _), market in self._markets.items():
+            if v == venue and _unified(market.instrument) == symbol:
+                return market
+        return None
+
+    def market(self, venue: str, symbol: str) -> Market:
+        """Like :meth:`find_market` but raises KeyError."""
+        m = self.find_market(venue, symbol)
+        if m is None:
+            raise KeyError(f"{venue} lists no {symbol!r}")
+        return m
+
+    def true_book(self, venue: str, symbol: str, depth: int | None = None) -> dict[str, Any]:
+        """The exchange's true book now: ``{"bids": [[px, sz], ...], "asks": ..., "update_id"}``,
+        best first, the exchange's decimal strings; ``update_id`` is the last ``u``/``seqId``."""
+        return self.market(venue, symbol).snapshot(depth)
+
+    def last_update_id(self, venue: str, symbol: str) -> int:
+        return self.market(venue, symbol).last_id
+
+    # ------------------------------------------------------------------- control
+    def pause(self) -> None:
+        """Freeze every market (no tick runs until :meth:`resume`); queued frames still go out."""
+        self._paused = True
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._paused = False
+        self._resumed.set()
+
+    async def wait_updates(self, venue: str, symbol: str, n: int, timeout: float = 10.0) -> None:
+        """Wait until the market has published ``n`` more updates."""
+        market = self.market(venue, symbol)
+        target = market.updates + n
+
+        async def _wait() -> None:
+            while market.updates < target:
+                await market.wait_changed()
+        await asyncio.wait_for(_wait(), timeout)
+
+    def set_faults(self, venue: str, faults: FaultSpec) -> None:
+        """Fault plans for the venue's connections (counted from the first, as in __init__)."""
+        self._faults[venue] = faults
+
+    # --------------------------------------------------------------- connections
+    def open_connection(self, venue: str, ws: web.WebSocketResponse, request: web.Request) -> SimConnection:
+        """Register a new websocket of ``venue`` with its fault plan (used by the protocols)."""
+        ordinal = self._ordinals[venue]
+        self._ordinals[venue] += 1
+        spec = self._faults.get(venue)
+        if spec is None or isinstance(spec, FaultPlan):
+            plan = spec
+        else:
+            plan = spec[ordinal] if ordinal < len(spec) else None
+        conn = SimConnection(venue, ordinal, ws, plan, request.transport)
+        self.connections.append(conn)
+        if self._closing:
+            conn.close(1001, b"server shutting down")
+        return conn
+
+    async def close_connection(self, conn: SimConnection) -> None:
+        conn.close(1000)
+        await conn.wait_closed()
+
+    def connections_of(self, venue: str) -> list[SimConnection]:
+        return [c for c in self.connections if c.venue == venue]
+
+    # ----------------------------------------------------------------- HTTP glue
+    @web.middleware
+    async def _log_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path_qs))
+        return await handler(request)
+
+    async def _unhandled(self, request: web.Request) -> web.Response:
+        self.unhandled.append((request.method, request.path_qs))
+        return web.json_response({"code": -1, "msg": f"not emulated by liqcore.sim: {request.path}"}, status=404)
+
+
+def _unified(inst: Instrument) -> str:
+    """ccxt's unified symbol of an instrument (``BTC/USDT``, ``BTC/USDT:USDT``, ``BTC/USD:BTC-220527``)."""
+    sym = f"{inst.base}/{inst.quote}"
+    if inst.kind == "spot":
+        return sym
+    sym += f":{inst.settle}"
+    if inst.kind == "future" and inst.expiry_ms is not None:
+        sym += "-" + time.strftime("%y%m%d", time.gmtime(inst.expiry_ms / 1000))
+    return sym

@@ -1,0 +1,320 @@
+"""What moves the simulator's books: a synthetic process or a replayed recording.
+
+A *source* gives a market its initial book and then, once per tick, at most one
+:class:`BookEvent` (the level changes of one exchange message). Sources never see
+sockets or clocks; they are deterministic (synthetic: from a seed; replays: from a file).
+
+* :class:`SyntheticBook` — a random book process near the touch (size changes,
+  insertions, deletions, occasional consumption of the best level), never crossed, depth
+  kept within ``[min_levels, max_levels]`` per side.
+* :class:`BinanceRecording` — the diff-depth events of an hftbacktest capture of
+  Binance's combined stream (e.g. the bundled ``liqcore/data/spot_btcusdt_20240808.gz``)
+  after its REST snapshot, with the recorded ``U``/``u``/``E`` and price strings.
+* :class:`OkxRecording` — one instrument's ``books`` messages of a cryptofeed capture
+  (``tests/data/cryptofeed/OKX.ws.1.0``), with the recorded checksums kept so the
+  market can verify its own checksum against the exchange's.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, Protocol, Sequence
+
+import orjson
+
+from liqcore.recordings import iter_cryptofeed, iter_records
+from liqcore.sim.instruments import Instrument
+from liqcore.sim.true_book import Level, TrueBook
+
+__all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording",
+           "BUNDLED_BINANCE_RECORDING"]
+
+#: the Binance spot BTCUSDT capture shipped inside the package
+BUNDLED_BINANCE_RECORDING = Path(__file__).resolve().parents[1] / "data" / "spot_btcusdt_20240808.gz"
+
+
+@dataclass(frozen=True)
+class BookEvent:
+    """The level changes of one exchange message (absolute sizes; size 0 deletes).
+
+    ``ids`` carries recorded sequence ids (Binance ``U``/``u``, optional ``pu``) to send
+    verbatim; None lets the market number the event. ``ts_ms`` is a recorded event time,
+    ``checksum`` a recorded exchange checksum of the book after this event.
+    """
+
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    ids: dict[str, int] | None = None
+    ts_ms: int | None = None
+    checksum: int | None = None
+
+
+@dataclass(frozen=True)
+class InitialBook:
+    """A source's starting book and the update id it corresponds to (None: market picks)."""
+
+    bids: Sequence[Level]
+    asks: Sequence[Level]
+    update_id: int | None = None
+    ts_ms: int | None = None
+    checksum: int | None = None
+
+
+class BookSource(Protocol):
+    """Interface of the book drivers (duck-typed)."""
+
+    def initial(self) -> InitialBook: ...
+
+    def next_event(self) -> BookEvent | None:
+        """The next message's changes, or None when there is nothing this tick."""
+        ...
+
+    @property
+    def exhausted(self) -> bool: ...
+
+
+# ---------------------------------------------------------------------------- synthetic
+@dataclass
+class SyntheticBook:
+    """A deterministic random book process for one instrument.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        Grid (tick, lot), start price and wire formatting.
+    seed : int
+        Same seed and instrument -> the same sequence of events.
+    levels : int
+        Levels per side of the initial book.
+    min_levels, max_levels : int
+        Depth bounds per side kept by every event (deep levels added/removed as needed).
+    max_changes : int
+        Most level changes per event (at least 1).
+
+    The process keeps its own book (the "matching engine"); every change is checked
+    against it as it is made, so the book is never crossed (nor locked) after any change.
+    Changes concentrate near the touch: the level index of an edit is geometric (p=0.35).
+    O(max_changes · L) per event.
+    """
+
+    instrument: Instrument
+    seed: int = 0
+    levels: int = 60
+    min_levels: int = 20
+    max_levels: int = 150
+    max_changes: int = 8
+    book: TrueBook = field(init=False)
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        # str seeds hash with SHA-512 in CPython: stable across runs and processes
+        self._rng = random.Random(f"{self.seed}:{self.instrument.venue}:{self.instrument.id}")
+        self.book = TrueBook()
+        self._okx = self.instrument.venue == "okx"
+        inst = self.instrument
+        # typical level size ~ 10 000 quote units, at least one lot
+        self._typical_lots = max(1.0, float(Decimal(10_000) / Decimal(inst.start_price) / inst.lot))
+        mid = (Decimal(inst.start_price) / inst.tick).to_integral_value() * inst.tick
+        bid, ask = mid - inst.tick, mid + inst.tick
+        for _ in range(self.levels):
+            self.book.set(0, self._level(bid, self._size()))
+            self.book.set(1, self._level(ask, self._size()))
+            bid -= inst.tick * self._rng.randint(1, 3)
+            ask += inst.tick * self._rng.randint(1, 3)
+
+    @property
+    def exhausted(self) -> bool:
+        return False
+
+    def initial(self) -> InitialBook:
+        return InitialBook(self.book.top(0), self.book.top(1))
+
+    # the wire level of a price/size; OKX levels carry "0" and an order count
+    def _level(self, price: Decimal, size: Decimal) -> Level:
+        inst = self.instrument
+        lv: Level = (inst.price_text(price), inst.size_text(size))
+        if self._okx:
+            lv += ("0", str(self._rng.randint(1, 30)) if size else "0")
+        return lv
+
+    def _size(self) -> Decimal:
+        lots = max(1, int(self._rng.lognormvariate(math.log(self._typical_lots), 1.0)))
+        return self.instrument.lot * lots
+
+    def _near(self, side: int) -> int:
+        # geometric index from the touch, capped at the side's depth
+        i = 0
+        while self._rng.random() > 0.35:
+            i += 1
+        return min(i, self.book.depth(side) - 1)
+
+    def next_event(self) -> BookEvent:
+        rng, book = self._rng, self.book
+        changes: tuple[dict[Decimal, Level], dict[Decimal, Level]] = ({}, {})
+
+        def put(side: int, price: Decimal, size: Decimal) -> None:
+            lv = self._level(price, size)
+            book.set(side, lv)
+            changes[side][price] = lv   # several edits of one price in an event: the last wins
+
+        # edits that would be invalid (a crossing insert, a cancel at minimum depth) are
+        # skipped, so draw until the event changes something: an exchange sends no empty diff
+        while not (changes[0] or changes[1]):
+            self._edit(put, rng.randint(1, self.max_changes))
+        self._keep_depth(put)
+        assert not book.is_crossed
+        return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
+
+    def _edit(self, put: Any, n: int) -> None:
+        """Make ``n`` random edits near the touch (each applied to the engine book at once)."""
+        rng, book, tick = self._rng, self.book, self.instrument.tick
+        for _ in range(n):
+            side = rng.randint(0, 1)
+            r = rng.random()
+            if r < 0.45:                                   # size change near the touch
+                p = book.price(side, self._near(side))
+                assert p is not None
+                put(side, p, self._size())
+            elif r < 0.65:                                 # cancel near the touch
+                if book.depth(side) > self.min_levels:
+                    p = book.price(side, self._near(side))
+                    assert p is not None
+                    put(side, p, Decimal(0))
+            elif r < 0.95:                                 # new level, maybe inside the spread
+                best, other = book.price(side), book.price(1 - side)
+                assert best is not None and other is not None
+                k = rng.randint(-6, 2)
+                p = best + tick * k if side == 0 else best - tick * k
+                inside = p < other if side == 0 else p > other
+                if inside and book.get(side, p) is None:
+                    put(side, p, self._size())
+            else:                                          # the best level is taken out
+                if book.depth(side) > self.min_levels:
+                    p = book.price(side)
+                    assert p is not None
+                    put(side, p, Decimal(0))
+
+    def _keep_depth(self, put: Any) -> None:
+        """Trim or extend each side far from the touch to stay within [min_levels, max_levels]."""
+        rng, book, tick = self._rng, self.book, self.instrument.tick
+        for side in (0, 1):                                # depth bounds, far from the touch
+            while book.depth(side) > self.max_levels:
+                p = book.price(side, book.depth(side) - 1)
+                assert p is not None
+                put(side, p, Decimal(0))
+            while book.depth(side) < self.min_levels:
+                worst = book.price(side, book.depth(side) - 1)
+                assert worst is not None
+                step = tick * rng.randint(1, 3)
+                put(side, worst - step if side == 0 else worst + step, self._size())
+
+
+# ---------------------------------------------------------------------------- replays
+def _levels(rows: Any) -> tuple[Level, ...]:
+    return tuple(tuple(str(x) for x in row) for row in rows)
+
+
+class BinanceRecording:
+    """Replay of the depth events of a Binance capture (hftbacktest format), one per tick.
+
+    The capture's REST snapshot (``{"lastUpdateId", "bids", "asks"}``) is the initial book;
+    the events follow from the first one that continues it (``u > lastUpdateId``, in the
+    capture's order, including those received before the snapshot). Only one symbol's
+    ``<symbol>@depth...`` events are used. Loads the whole capture once: O(events).
+    """
+
+    def __init__(self, path: str | Path = BUNDLED_BINANCE_RECORDING, symbol: str = "BTCUSDT") -> None:
+        self.path = Path(path)
+        self.symbol = symbol
+        snapshot: dict[str, Any] | None = None
+        events: list[dict[str, Any]] = []
+        prefix = symbol.lower() + "@depth"
+        for rec in iter_records(self.path):
+            msg = orjson.loads(rec.raw)
+            if "lastUpdateId" in msg:
+                snapshot = snapshot or msg
+            elif str(msg.get("stream", "")).startswith(prefix) and msg["data"].get("e") == "depthUpdate":
+                events.append(msg["data"])
+        if snapshot is None:
+            raise ValueError(f"{self.path}: no REST depth snapshot in the capture")
+        last = int(snapshot["lastUpdateId"])
+        self._snapshot = snapshot
+        self._events: list[dict[str, Any]] = [e for e in events if int(e["u"]) > last]
+        self._next = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self._next >= len(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def initial(self) -> InitialBook:
+        s = self._snapshot
+        return InitialBook(_levels(s["bids"]), _levels(s["asks"]), int(s["lastUpdateId"]))
+
+    def next_event(self) -> BookEvent | None:
+        if self.exhausted:
+            return None
+        e = self._events[self._next]
+        self._next += 1
+        ids = {"U": int(e["U"]), "u": int(e["u"])}
+        if e.get("pu") is not None:
+            ids["pu"] = int(e["pu"])
+        return BookEvent(_levels(e["b"]), _levels(e["a"]), ids, int(e["E"]))
+
+
+class OkxRecording:
+    """Replay of one instrument's OKX ``books`` messages of a cryptofeed capture.
+
+    The first snapshot is the initial book; each later ``update`` is one event, with its
+    recorded ``ts`` and ``checksum``. The 2022 capture has no ``seqId``, so the market
+    numbers the events itself (as OKX does today).
+    """
+
+    def __init__(self, path: str | Path, inst_id: str, channel: str = "books") -> None:
+        self.path = Path(path)
+        self.inst_id = inst_id
+        self._initial: InitialBook | None = None
+        self._events: list[BookEvent] = []
+        for msg in self._messages(channel):
+            for d in msg["data"]:
+                if msg["action"] == "snapshot" and self._initial is None:
+                    self._initial = InitialBook(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
+                                                ts_ms=int(d["ts"]), checksum=d.get("checksum"))
+                elif msg["action"] == "update" and self._initial is not None:
+                    self._events.append(BookEvent(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
+                                                  ts_ms=int(d["ts"]), checksum=d.get("checksum")))
+        if self._initial is None:
+            raise ValueError(f"{self.path}: no {channel} snapshot of {inst_id}")
+        self._next = 0
+
+    def _messages(self, channel: str) -> Iterator[dict[str, Any]]:
+        for rec in iter_cryptofeed(self.path):
+            if rec.kind != "recv" or not rec.raw.startswith(b"{"):
+                continue
+            msg = orjson.loads(rec.raw)
+            arg = msg.get("arg") or {}
+            if arg.get("channel") == channel and arg.get("instId") == self.inst_id and "action" in msg:
+                yield msg
+
+    @property
+    def exhausted(self) -> bool:
+        return self._next >= len(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def initial(self) -> InitialBook:
+        assert self._initial is not None
+        return self._initial
+
+    def next_event(self) -> BookEvent | None:
+        if self.exhausted:
+            return None
+        self._next += 1
+        return self._events[self._next - 1]

@@ -1,0 +1,545 @@
+"""The local exchange simulator (liqcore/sim) against stock ccxt.pro and raw websocket clients.
+
+What is proved here:
+
+* unmodified ccxt.pro (binance, binanceusdm, okx) loads its markets from the simulator and
+  keeps a book equal to the simulator's true book, for the synthetic process and for
+  replays of real recordings;
+* every fault is visible on the wire exactly where it was configured (a raw aiohttp
+  client sees the U/u or seqId gap, the duplicate, the swap, the malformed frame, the bad
+  checksum, the close), and after a fault ccxt resynchronises to the unchanged true book;
+* the replayed true books equal the recordings' independent ground truth (EXPECTED.json)
+  and the simulator's own OKX checksum equals every checksum OKX sent;
+* nothing leaves 127.0.0.1: an autouse guard refuses (and records) every non-loopback DNS
+  lookup or connect, and fails the test that tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import ipaddress
+import json
+import socket
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+
+aiohttp = pytest.importorskip("aiohttp")
+ccxt_pro = pytest.importorskip("ccxt.pro")
+import ccxt  # noqa: E402  (after the importorskip)
+
+from liqcore import OrderBook, SequenceGapError  # noqa: E402
+from liqcore.feed.binance import BinanceDepthSync  # noqa: E402
+from liqcore.feed.checksummed import OkxBooks  # noqa: E402
+from liqcore.sim import (BinanceRecording, ExchangeSimulator, FaultPlan, Instrument, OkxRecording,  # noqa: E402
+                         SyntheticBook, TrueBook, default_instruments, okx_checksum, okx_recording_instruments)
+from liqcore.sim.market import Market  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+OKX_CAPTURE = DATA / "cryptofeed" / "OKX.ws.1.0"
+BINANCE_EXPECTED = json.loads((DATA / "binance" / "EXPECTED.json").read_text())
+OKX_EXPECTED = json.loads((DATA / "cryptofeed" / "EXPECTED.json").read_text())["OKX.ws.1.0"]
+
+FAST = 0.005   # seconds per tick in tests
+
+
+# ------------------------------------------------------------------------ helpers
+def _is_loopback(host) -> bool:
+    if host in (None, "localhost", b"localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Refuse every DNS lookup and connect that is not loopback; fail the test that tried."""
+    attempts: list[object] = []
+    real_gai, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+
+    def getaddrinfo(host, *args, **kw):
+        if not _is_loopback(host):
+            attempts.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, f"test guard: no DNS for {host!r}")
+        return real_gai(host, *args, **kw)
+
+    def guarded(real):
+        def connect(self, address):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+                attempts.append(address)
+                raise OSError(errno.ENETUNREACH, f"test guard: no connect to {address!r}")
+            return real(self, address)
+        return connect
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+    yield attempts
+    assert not attempts, f"the test tried to reach the internet: {attempts}"
+
+
+def run(coro, timeout: float = 15.0):
+    """Run one async test body with a hard time limit."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def floats(levels, n):
+    return [[float(p), float(s)] for p, s in levels[:n]]
+
+
+async def synced_book(ex, sim, symbol, venue, vid, updates, *, retry_errors=False):
+    """Watch ``symbol`` for ``updates`` updates, freeze the simulator, return ccxt's book
+    once it has caught up with the true book's last update id, and the errors seen."""
+    errors = []
+    got = 0
+    while got < updates:
+        try:
+            ob = await asyncio.wait_for(ex.watch_order_book(symbol), 5)
+        except ccxt.InvalidNonce as e:   # binance's ChecksumError is one too
+            if not retry_errors:
+                raise
+            errors.append(e)
+            await asyncio.sleep(0.02)    # ccxt re-raises a stale rejection without yielding
+            continue
+        got += 1
+    sim.pause()
+    target = sim.last_update_id(venue, vid)
+    while ob["nonce"] != target:
+        ob = await asyncio.wait_for(ex.watch_order_book(symbol), 5)
+    return ob, errors
+
+
+def assert_equal_to_truth(ob, sim, venue, vid, depth):
+    truth = sim.true_book(venue, vid)
+    assert ob["nonce"] == truth["update_id"]
+    assert ob["bids"][:depth] == floats(truth["bids"], depth)
+    assert ob["asks"][:depth] == floats(truth["asks"], depth)
+    assert len(ob["bids"]) >= min(depth, len(truth["bids"]))
+
+
+CCXT_CASES = [("binance", "BTC/USDT", "binance", "BTCUSDT"),
+              ("binanceusdm", "BTC/USDT:USDT", "binanceusdm", "BTCUSDT"),
+              ("okx", "BTC/USDT", "okx", "BTC-USDT")]
+
+
+# ------------------------------------------------------------- stock ccxt.pro, synthetic
+@pytest.mark.parametrize("exid,symbol,venue,vid", CCXT_CASES, ids=[c[0] for c in CCXT_CASES])
+def test_ccxt_pro_book_equals_true_book(exid, symbol, venue, vid):
+    async def body():
+        async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(getattr(ccxt_pro, exid)({"enableRateLimit": False}))
+            try:
+                ob, _ = await synced_book(ex, sim, symbol, venue, vid, 60)
+                assert_equal_to_truth(ob, sim, venue, vid, 50)
+                assert sim.market(venue, vid).updates >= 60
+                assert ex.markets[symbol]["precision"]["price"] == float(sim.market(venue, vid).instrument.tick)
+            finally:
+                await ex.close()
+            # markets came from the simulator's REST API, and nothing ccxt asked for went unanswered
+            paths = [p for _, p in sim.requests]
+            assert any("exchangeInfo" in p or "public/instruments" in p for p in paths)
+            assert sim.unhandled == []
+            if venue != "okx":    # binance books start from one REST snapshot; okx's come over the socket
+                assert sim.snapshots_served == {(venue, vid): 1}
+    run(body())
+
+
+def test_ccxt_pro_okx_books5_is_the_true_top_five():
+    async def body():
+        async with ExchangeSimulator(seed=8, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.okx({"enableRateLimit": False}))
+            try:
+                for _ in range(10):
+                    await asyncio.wait_for(ex.watch_order_book("ETH/USDT", 5), 5)
+                sim.pause()
+                (conn,) = sim.connections_of("okx")
+                while not conn.queue.empty():     # let the frames already produced go out
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
+                ob = ex.orderbooks["ETH/USDT"]
+                truth = sim.true_book("okx", "ETH-USDT", 5)
+                assert [lv[:2] for lv in ob["bids"]] == floats(truth["bids"], 5)
+                assert [lv[:2] for lv in ob["asks"]] == floats(truth["asks"], 5)
+                assert '"books5"' in conn.received[0]
+            finally:
+                await ex.close()
+    run(body())
+
+
+# ------------------------------------------------------------- stock ccxt.pro, replays
+def test_ccxt_pro_follows_binance_recording_replay():
+    inst = Instrument("binance", "BTCUSDT", "BTC", "USDT", "0.01", "0.00001", "61700", wire_decimals=(8, 8))
+
+    async def body():
+        async with ExchangeSimulator([(inst, BinanceRecording())], interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.binance({"enableRateLimit": False}))
+            try:
+                ob, _ = await synced_book(ex, sim, "BTC/USDT", "binance", "BTCUSDT", 150)
+                assert_equal_to_truth(ob, sim, "binance", "BTCUSDT", 200)
+                # the recorded ids go out verbatim
+                assert BINANCE_EXPECTED["snapshot_lastUpdateId"] < ob["nonce"] <= BINANCE_EXPECTED["last_applied_u"]
+            finally:
+                await ex.close()
+    run(body())
+
+
+def test_ccxt_pro_follows_okx_recording_replay():
+    markets = [(i, OkxRecording(OKX_CAPTURE, i.id)) for i in okx_recording_instruments()]
+
+    async def body():
+        async with ExchangeSimulator(markets, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.okx({"enableRateLimit": False}))
+            try:
+                for symbol, vid in (("UNI/USD:UNI", "UNI-USD-SWAP"), ("BTC/USDT", "BTC-USDT")):
+                    ob, _ = await synced_book(ex, sim, symbol, "okx", vid, 20)
+                    assert_equal_to_truth(ob, sim, "okx", vid, 400)
+                    sim.resume()
+                assert "BTC/USD:BTC-220527" in ex.markets
+            finally:
+                await ex.close()
+            for (venue, vid), m in sim._markets.items():
+                assert m.checksum_mismatches == [], vid
+    run(body())
+
+
+# ---------------------------------------------------------------------- ccxt after faults
+def test_ccxt_pro_binance_resyncs_after_gap_to_true_book():
+    async def body():
+        plan = FaultPlan(drop={12})
+        async with ExchangeSimulator(seed=11, interval=FAST, max_seconds=20, faults={"binance": plan}) as sim:
+            ex = sim.attach(ccxt_pro.binance({"enableRateLimit": False}))
+            try:
+                ob, errors = await synced_book(ex, sim, "BTC/USDT", "binance", "BTCUSDT", 50, retry_errors=True)
+                assert len(errors) >= 1 and isinstance(errors[0], ccxt.ChecksumError)
+                assert_equal_to_truth(ob, sim, "binance", "BTCUSDT", 50)
+            finally:
+                await ex.close()
+            (conn,) = sim.connections_of("binance")
+            assert conn.faults_log == [("drop", "btcusdt@depth@100ms", 12)]
+            # the gap made ccxt resubscribe on the same socket and take a second REST snapshot
+            assert sum('"SUBSCRIBE"' in r for r in conn.received) == 2
+            assert sim.snapshots_served[("binance", "BTCUSDT")] == 2
+    run(body())
+
+
+def test_ccxt_pro_okx_resyncs_after_gap_to_true_book():
+    async def body():
+        plan = FaultPlan(drop={12})
+        async with ExchangeSimulator(seed=12, interval=FAST, max_seconds=20, faults={"okx": plan}) as sim:
+            ex = sim.attach(ccxt_pro.okx({"enableRateLimit": False}))
+            try:
+                ob, errors = await synced_book(ex, sim, "BTC/USDT", "okx", "BTC-USDT", 50, retry_errors=True)
+                assert len(errors) >= 1
+                assert_equal_to_truth(ob, sim, "okx", "BTC-USDT", 50)
+            finally:
+                await ex.close()
+            (conn,) = sim.connections_of("okx")
+            ops = [orjson.loads(r)["op"] for r in conn.received if r.startswith("{")]
+            assert ops == ["subscribe", "unsubscribe", "subscribe"]
+    run(body())
+
+
+# ------------------------------------------------------------ faults seen by a raw client
+async def _frames(ws, n, timeout=5.0, ends=None):
+    """The next ``n`` text frames (or fewer if the connection ends; then the closing
+    message is appended to ``ends``: its data is the close code the server sent)."""
+    out = []
+    while len(out) < n:
+        msg = await asyncio.wait_for(ws.receive(), timeout)
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            if ends is not None:
+                ends.append(msg)
+            break
+        out.append(msg.data)
+    return out
+
+
+@pytest.mark.parametrize("venue", ["binance", "binanceusdm"])
+def test_binance_faults_on_the_wire(venue):
+    """drop 5, duplicate 10, reorder 15, malformed 20: exactly that on a faulty raw stream,
+    compared with a clean combined stream (the first connection) of the same market."""
+    plan = FaultPlan(drop={5}, duplicate={10}, reorder={15}, malformed={20})
+    host = "stream.binance.com/ws" if venue == "binance" else "fstream.binance.com/public/ws"
+    combined = host.rsplit("/", 1)[0] + "/stream"
+
+    async def body():
+        async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=20, faults={venue: [None, plan]}) as sim:
+            base = sim.url.replace("http", "ws")
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(f"{base}/{combined}?streams=btcusdt@depth@100ms") as clean_ws:
+                    await sim.wait_updates(venue, "BTCUSDT", 2)
+                    async with s.ws_connect(f"{base}/{host}/btcusdt@depth@100ms") as faulty_ws:
+                        faulty = await _frames(faulty_ws, 30)
+                    clean = [orjson.loads(f)["data"] for f in await _frames(clean_ws, 60)]
+        assert len(faulty) == 30
+        bad = [i for i, f in enumerate(faulty) if not _parses(f)]
+        assert len(bad) == 1
+        events = [orjson.loads(f) for i, f in enumerate(faulty) if i != bad[0]]
+        by_u = [e["u"] for e in clean]
+        c = by_u[by_u.index(events[0]["u"]):]
+        expected = c[0:5] + c[6:11] + [c[10]] + c[11:15] + [c[16], c[15]] + c[17:]
+        assert [e["u"] for e in events] == expected[:len(events)]
+        assert bad[0] == expected.index(c[20])            # the malformed frame came right before event 20
+        # the clean stream is continuous by the venue's own rule ...
+        for prev, ev in zip(clean, clean[1:]):
+            assert (ev["pu"] == prev["u"]) if venue == "binanceusdm" else (ev["U"] == prev["u"] + 1)
+        # ... and liqcore's Binance procedure notices the gap on the faulty one
+        sync = BinanceDepthSync(OrderBook(price_decimals=8, size_decimals=8), futures=venue == "binanceusdm")
+        first = events[0]
+        sync.on_snapshot({"lastUpdateId": first["U"] - 1 if venue == "binance" else first["U"],
+                          "bids": [], "asks": []})
+        with pytest.raises(SequenceGapError):
+            for ev in events:
+                sync.on_depth(ev)
+    run(body())
+
+
+def _parses(text):
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def test_okx_bad_checksum_and_gap_on_the_wire():
+    """A corrupted checksum fails liqcore's (C) verification exactly once; every other
+    checksum the simulator computed (independently) verifies; the dropped update breaks
+    the seqId chain."""
+    plan = FaultPlan(bad_checksum={3}, drop={6})
+
+    async def body():
+        async with ExchangeSimulator(seed=9, interval=FAST, max_seconds=20, faults={"okx": plan}) as sim:
+            base = sim.url.replace("http", "ws")
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(f"{base}/ws.okx.com/ws/v5/public") as ws:
+                    await ws.send_str("ping")
+                    await ws.send_json({"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]})
+                    frames = await _frames(ws, 12)
+        assert frames[0] == "pong"
+        assert orjson.loads(frames[1])["event"] == "subscribe"
+        msgs = [orjson.loads(f) for f in frames[2:]]
+        assert msgs[0]["action"] == "snapshot" and msgs[0]["data"][0]["prevSeqId"] == -1
+        data = [m["data"][0] for m in msgs]
+        breaks = [i for i in range(1, len(data)) if data[i]["prevSeqId"] != data[i - 1]["seqId"]]
+        assert breaks == [6]              # frame 6 (an update) never went out
+        books = OkxBooks()
+        for i, m in enumerate(msgs):
+            if i == 6:
+                with pytest.raises(SequenceGapError):
+                    books.on_message(m)
+                break
+            books.on_message(m)
+        counts = books.counts["BTC-USDT"]
+        assert counts.checksum_failed == 1 and counts.checksum_ok == 5
+        assert books.failures[0].startswith("BTC-USDT message 4")
+    run(body())
+
+
+@pytest.mark.parametrize("mode", ["close", "abort"])
+def test_disconnect_mid_stream(mode):
+    plan = FaultPlan(disconnect_after=5, disconnect_mode=mode)
+
+    async def body():
+        async with ExchangeSimulator(seed=2, interval=FAST, max_seconds=20, faults={"binance": [plan]}) as sim:
+            url = sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@depth@100ms"
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url) as ws:
+                    ends = []
+                    got = await _frames(ws, 50, ends=ends)
+                    if mode == "close":     # all 5 frames, then a close frame 1001
+                        assert len(got) == 5
+                        assert (ends[0].type, ends[0].data) == (aiohttp.WSMsgType.CLOSE, 1001)
+                    else:                   # at most 5 frames, then the TCP connection is gone
+                        assert len(got) <= 5
+                        assert ends[0].type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+                async with s.ws_connect(url) as ws2:     # the exchange itself is fine
+                    assert len(await _frames(ws2, 10)) == 10
+    run(body())
+
+
+@pytest.mark.parametrize("policy", ["disconnect", "drop"])
+def test_slow_consumer(policy):
+    """The server sends at most one frame per 30 ms but produces one per tick (5 ms) with a
+    queue of 4: it either cuts the consumer (1008) or loses frames (a gap in U/u)."""
+    plan = FaultPlan(send_delay=0.03, queue_limit=4, on_overflow=policy)
+
+    async def body():
+        async with ExchangeSimulator(seed=4, interval=FAST, max_seconds=20, faults={"binance": plan}) as sim:
+            url = sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@depth@100ms"
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(url) as ws:
+                    ends = []
+                    got = await _frames(ws, 12, ends=ends)
+                    if policy == "disconnect":
+                        assert len(got) < 12
+                        assert (ends[0].type, ends[0].data, ends[0].extra) == (aiohttp.WSMsgType.CLOSE, 1008,
+                                                                               "slow consumer")
+                    else:
+                        us = [(e["U"], e["u"]) for e in map(orjson.loads, got)]
+                        assert any(b[0] != a[1] + 1 for a, b in zip(us, us[1:]))
+    run(body())
+
+
+# ------------------------------------------------------------ REST/websocket protocol details
+def test_rest_and_ws_protocol_details():
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=20) as sim:
+            async with aiohttp.ClientSession() as s:
+                async def get(path):
+                    async with s.get(sim.url + path) as r:
+                        return r.status, await r.json()
+                assert await get("/api.binance.com/api/v3/depth?symbol=NOPE") == (400, {"code": -1121,
+                                                                                       "msg": "Invalid symbol."})
+                assert (await get("/api.binance.com/api/v3/depth"))[1]["code"] == -1102
+                st, depth = await get("/api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=5")
+                assert st == 200 and len(depth["bids"]) == 5 and len(depth["bids"][0][0].split(".")[1]) == 8
+                assert depth["lastUpdateId"] == sim.last_update_id("binance", "BTCUSDT")
+                st, fdepth = await get("/fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+                assert {"E", "T", "lastUpdateId"} <= set(fdepth)
+                assert (await get("/www.okx.com/api/v5/public/instruments?instType=BAD"))[1]["code"] == "51000"
+                st, books = await get("/www.okx.com/api/v5/market/books?instId=BTC-USDT&sz=3")
+                assert books["code"] == "0" and len(books["data"][0]["asks"][0]) == 4
+                assert (await get("/api.binance.com/sapi/v1/capital/config/getall"))[0] == 404
+                assert sim.unhandled == [("GET", "/api.binance.com/sapi/v1/capital/config/getall")]
+                ws = await s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/0")
+                await ws.send_str("{not json")
+                await ws.send_json({"method": "SUBSCRIBE", "params": ["ethusdt@depth"], "id": 7})
+                await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
+                frames = [orjson.loads(f) for f in await _frames(ws, 3)]
+                assert frames[0]["error"]["code"] == 3
+                assert frames[1] == {"result": None, "id": 7}
+                assert frames[2] == {"result": ["0", "ethusdt@depth"], "id": 8}
+                # @depth is the 1000 ms stream: ten ticks merged into one event
+                ev = orjson.loads((await _frames(ws, 1))[0])
+                assert ev["s"] == "ETHUSDT" and ev["u"] - ev["U"] >= 9
+                await ws.close()
+                okx = await s.ws_connect(sim.url.replace("http", "ws") + "/ws.okx.com/ws/v5/public")
+                await okx.send_json({"op": "subscribe", "args": [{"channel": "books-l2-tbt", "instId": "BTC-USDT"},
+                                                                 {"channel": "books", "instId": "NOPE"}]})
+                errs = [orjson.loads(f) for f in await _frames(okx, 2)]
+                assert [e["code"] for e in errs] == ["60011", "60018"]
+                await okx.close()
+    run(body())
+
+
+def test_server_is_loopback_only_and_stops_itself():
+    with pytest.raises(ValueError):
+        ExchangeSimulator(host="0.0.0.0")
+
+    async def body():
+        sim = await ExchangeSimulator(interval=FAST, max_seconds=0.3).start()
+        assert sim.url.startswith("http://127.0.0.1:") and sim.port > 0
+        async with aiohttp.ClientSession() as s:
+            ws = await s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@depth@100ms")
+            await asyncio.wait_for(sim.closed.wait(), 3)
+            ends = []
+            await _frames(ws, 10_000, ends=ends)                # the open stream is closed too
+            assert (ends[0].type, ends[0].data) == (aiohttp.WSMsgType.CLOSE, 1001)
+            await ws.close()
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await s.get(sim.url + "/api.binance.com/api/v3/ping")
+    run(body())
+
+
+def test_guard_catches_a_client_not_pointed_at_the_simulator(no_internet):
+    async def body():
+        ex = ccxt_pro.binance({"enableRateLimit": False})
+        try:
+            with pytest.raises(ccxt.NetworkError):
+                await ex.load_markets()
+        finally:
+            await ex.close()
+    run(body())
+    assert any("binance.com" in str(a) for a in no_internet)
+    no_internet.clear()
+
+
+# ------------------------------------------------------------------ truth of the sources
+def test_binance_replay_true_book_equals_expected():
+    market = Market(Instrument("binance", "BTCUSDT", "BTC", "USDT", "0.01", "0.00001", wire_decimals=(8, 8)),
+                    BinanceRecording())
+    assert market.last_id == BINANCE_EXPECTED["snapshot_lastUpdateId"]
+    while not market.source.exhausted:
+        market.tick(0, 0)
+    assert market.updates == BINANCE_EXPECTED["applied"]
+    assert market.last_id == BINANCE_EXPECTED["last_applied_u"]
+    book = market.book
+
+    def norm(lv):
+        return f"{Decimal(lv[0]).normalize()}:{Decimal(lv[1]).normalize()}"
+    text = "|".join("B" + norm(lv) for lv in book.top(0)) + "||" + "|".join("A" + norm(lv) for lv in book.top(1))
+    assert hashlib.sha256(text.encode()).hexdigest() == BINANCE_EXPECTED["final_book_sha256"]
+
+
+def test_okx_replay_checksums_equal_the_recorded_ones():
+    total = 0
+    for inst in okx_recording_instruments():
+        market = Market(inst, OkxRecording(OKX_CAPTURE, inst.id))
+        while not market.source.exhausted:
+            market.tick(0, 0)
+        exp = OKX_EXPECTED["per_instrument"][inst.id]
+        assert market.updates == exp["update"]
+        assert market.checksums_compared == exp["checksum_ok"]
+        assert market.checksum_mismatches == []
+        total += market.checksums_compared
+        final = OKX_EXPECTED["final_state"][inst.id]
+        assert list(market.book.top(0, 1)[0][:2]) == final["best_bid"]
+        assert list(market.book.top(1, 1)[0][:2]) == final["best_ask"]
+        assert [market.book.depth(0), market.book.depth(1)] == final["levels"]
+        # and the C checksum agrees with the simulator's on the final book
+        ob = OrderBook(price_decimals=inst.price_decimals, size_decimals=inst.size_decimals)
+        ob.apply_snapshot(market.book.as_lists()["bids"], market.book.as_lists()["asks"])
+        assert ob.checksum("okx") == market.checksum()
+    assert total == 290
+    # OKX's documented example
+    assert okx_checksum([["3366.1", "7"], ["3366", "6"]], [["3366.8", "9"], ["3368", "8"]]) == -1881014294
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx"])
+def test_synthetic_book_is_deterministic_uncrossed_and_on_grid(venue):
+    inst = next(i for i in default_instruments() if i.venue == venue)
+
+    def events(seed):
+        src = SyntheticBook(inst, seed=seed)
+        out = [src.next_event() for _ in range(1500)]
+        return src, out
+
+    src, a = events(1)
+    _, b = events(1)
+    _, c = events(2)
+    assert a == b and a != c
+    book = src.book
+    assert not book.is_crossed
+    assert src.min_levels <= book.depth(0) <= src.max_levels and src.min_levels <= book.depth(1) <= src.max_levels
+    for ev in a:
+        assert ev.bids or ev.asks
+        for lv in ev.bids + ev.asks:
+            assert Decimal(lv[0]) % inst.tick == 0 and Decimal(lv[1]) % inst.lot == 0
+            if venue == "binance":
+                assert len(lv) == 2 and lv[0].split(".")[1].__len__() == 8
+            else:
+                assert len(lv) == 4 and lv[2] == "0"
+    # the changes concentrate near the touch: most are within 10 ticks of the best price
+    near = 0
+    total = 0
+    start = SyntheticBook(inst, seed=3).initial()
+    book = TrueBook()
+    book.load(start.bids, start.asks)
+    for ev in events(3)[1]:
+        bb, ba = book.best_bid, book.best_ask
+        book.apply(ev.bids, ev.asks)
+        assert not book.is_crossed
+        for lv in ev.bids:
+            total += 1
+            near += abs(bb - Decimal(lv[0])) <= 10 * inst.tick
+        for lv in ev.asks:
+            total += 1
+            near += abs(Decimal(lv[0]) - ba) <= 10 * inst.tick
+    assert near / total > 0.6
