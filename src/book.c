@@ -535,6 +535,74 @@ static liq_status side_backup(const liq_side *s, liq_side *out)
 }
 
 /*
+ * How a message in progress is undone: a log of the old sizes (O(n) entries), or,
+ * when the message is larger than the book, a copy of the sides taken up front
+ * (O(levels): a 1M-level replay batch must not log 24 MB), or nothing when the
+ * message is known valid and cannot be rejected afterwards (policy not RAISE).
+ */
+typedef struct undo_plan {
+    int logged, by_copy;
+    liq_side saved[2];
+} undo_plan;
+
+static liq_status undo_prepare(liq_book *b, size_t n, int needed, undo_plan *u)
+{
+    liq_status st = LIQ_OK;
+    u->by_copy = needed && n > 256 && n * sizeof(liq_delta) > (b->side[0].len + b->side[1].len) * 18;
+    u->logged = needed && !u->by_copy;
+    if (u->logged) return ensure_undo(b, n);
+    if (u->by_copy) {
+        memset(u->saved, 0, sizeof u->saved);
+        if ((st = side_backup(&b->side[0], &u->saved[0])) != LIQ_OK ||
+            (st = side_backup(&b->side[1], &u->saved[1])) != LIQ_OK) {
+            side_free(&u->saved[0]);
+            side_free(&u->saved[1]);
+        }
+    }
+    return st;
+}
+
+static inline void undo_log(liq_book *b, const undo_plan *u, size_t i, int side, int64_t key, int64_t old_q,
+                            uint16_t old_dec)
+{
+    if (!u->logged) return;
+    liq_delta *e = &b->undo[i];
+    e->side = (uint8_t)side;
+    e->px = key;                 /* the undo log keeps keys, not prices */
+    e->qty = old_q;
+    e->px_dec = (uint8_t)(old_dec >> 8);
+    e->qty_dec = (uint8_t)old_dec;
+}
+
+/* Undo the first `applied` deltas of the message (the book is as it was). */
+static void undo_restore(liq_book *b, undo_plan *u, size_t applied)
+{
+    if (u->by_copy) {
+        for (int sd = 0; sd < 2; sd++) {   /* the saved sides are the book as it was */
+            side_free(&b->side[sd]);
+            b->side[sd] = u->saved[sd];
+        }
+        u->by_copy = 0;
+    } else if (u->logged) {
+        rollback(b, applied);
+    }
+}
+
+static void undo_release(liq_book *b, undo_plan *u)
+{
+    if (u->by_copy) {
+        side_free(&u->saved[0]);
+        side_free(&u->saved[1]);
+    }
+    if (b->undo_cap > SCRATCH_KEEP * 64) {
+        /* one huge message must not pin its undo log forever */
+        free(b->undo);
+        b->undo = NULL;
+        b->undo_cap = 0;
+    }
+}
+
+/*
  * Where a message's deltas come from: converted deltas, or parallel arrays of sides
  * and doubles converted on the fly (no scratch buffer; a 1M-level replay batch would
  * otherwise write and page in 24 MB of it).
@@ -554,56 +622,27 @@ static inline liq_status msg_get(const liq_book *b, const msg_src *m, size_t i, 
     return liq_delta_from_f64(b, m->sides[i], m->px[i], m->qty[i], out);
 }
 
-/* apply_msg after validation (ins = insertions per side, an upper bound). */
-static liq_status apply_converted(liq_book *b, const msg_src *m, size_t n, const size_t ins[2], size_t *bad)
+/* Set one validated delta, logging its undo entry i. */
+static inline void apply_one(liq_book *b, const undo_plan *u, size_t i, const liq_delta *d)
 {
-    liq_status st;
+    int64_t k = key_of(d->side, d->px), old_q;
+    uint16_t old_dec;
+    side_set(&b->side[d->side], k, d->qty, dec_of(d), b->tick, &old_q, &old_dec);
+    undo_log(b, u, i, d->side, k, old_q, old_dec);
+}
+
+/*
+ * After all n deltas are applied: the crossing check (reject and undo, repair, or
+ * allow), max_depth, counters. m is read again only to find the fresh side.
+ */
+static liq_status apply_finish(liq_book *b, const msg_src *m, size_t n, undo_plan *u, size_t *bad)
+{
     liq_delta d;
-    const int by_copy = b->cross_policy == LIQ_CROSS_RAISE && n > 256 &&
-                        n * sizeof(liq_delta) > (b->side[0].len + b->side[1].len) * 18;
-    const int logged = b->cross_policy == LIQ_CROSS_RAISE && !by_copy;
-    liq_side saved[2];   /* used only when by_copy */
-    if (by_copy) memset(saved, 0, sizeof saved);
-    if ((st = side_grow(&b->side[0], b->side[0].len + ins[0] + DENSE_GAP)) != LIQ_OK ||
-        (st = side_grow(&b->side[1], b->side[1].len + ins[1] + DENSE_GAP)) != LIQ_OK ||
-        (logged && (st = ensure_undo(b, n)) != LIQ_OK) ||
-        (by_copy && ((st = side_backup(&b->side[0], &saved[0])) != LIQ_OK ||
-                     (st = side_backup(&b->side[1], &saved[1])) != LIQ_OK))) {
-        if (by_copy) {
-            side_free(&saved[0]);
-            side_free(&saved[1]);
-        }
-        if (bad) *bad = n;
-        b->stats.rejected++;
-        return st;
-    }
-    for (size_t i = 0; i < n; i++) {
-        (void)msg_get(b, m, i, &d);         /* validated above */
-        int64_t k = key_of(d.side, d.px);
-        int64_t old_q;
-        uint16_t old_dec;
-        side_set(&b->side[d.side], k, d.qty, dec_of(&d), b->tick, &old_q, &old_dec);
-        if (logged) {
-            liq_delta *u = &b->undo[i];
-            u->side = d.side;
-            u->px = k;                 /* the undo log keeps keys, not prices */
-            u->qty = old_q;
-            u->px_dec = (uint8_t)(old_dec >> 8);
-            u->qty_dec = (uint8_t)old_dec;
-        }
-    }
     if (liq_book_is_crossed(b)) {
         b->stats.crossed++;
         if (b->cross_policy == LIQ_CROSS_RAISE) {
-            if (by_copy) {
-                /* the saved sides are the book as it was (capacity aside) */
-                for (int sd = 0; sd < 2; sd++) {
-                    side_free(&b->side[sd]);
-                    b->side[sd] = saved[sd];
-                }
-            } else {
-                rollback(b, n);
-            }
+            undo_restore(b, u, n);
+            undo_release(b, u);
             if (bad) *bad = n;
             b->stats.rejected++;
             return LIQ_ERR_CROSSED;
@@ -630,17 +669,8 @@ static liq_status apply_converted(liq_book *b, const msg_src *m, size_t n, const
             drop_crossed(b, !fresh);
         }
     }
-    if (by_copy) {
-        side_free(&saved[0]);
-        side_free(&saved[1]);
-    }
+    undo_release(b, u);
     truncate_depth(b);
-    if (b->undo_cap > SCRATCH_KEEP * 64) {
-        /* one huge message must not pin its undo log forever */
-        free(b->undo);
-        b->undo = NULL;
-        b->undo_cap = 0;
-    }
     b->stats.messages++;
     b->stats.levels += n;
     b->generation++;
@@ -651,17 +681,38 @@ static liq_status apply_converted(liq_book *b, const msg_src *m, size_t n, const
 #define SMALL_MSG 64
 
 /*
- * liq_book_apply over any source. Validation first (nothing changes on a bad
- * delta), then storage for the worst case, then the changes. The crossing check at
- * the end may reject the message: it is undone from a log of the old sizes, or,
- * when the message is larger than the book, by restoring a copy of the sides taken
- * up front (O(levels) instead of O(n) memory for replay-sized batches).
+ * Apply a message, all or nothing. Small messages and converted deltas: validate
+ * all first (nothing changes on a bad delta), reserve the worst case, apply.
+ * Large f64 messages: one pass that converts and applies, growing on demand; a bad
+ * delta undoes what was applied (from the copy of the book) -- one conversion per
+ * delta instead of two.
  */
 static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad)
 {
     liq_status st;
     liq_delta d, small[SMALL_MSG];
-    const int keep = !m->d && n <= SMALL_MSG;
+    undo_plan u;
+    if (!m->d && n > SMALL_MSG) {
+        if ((st = undo_prepare(b, n, 1, &u)) != LIQ_OK) goto fail_n;
+        for (size_t i = 0; i < n; i++) {
+            if ((st = msg_get(b, m, i, &d)) != LIQ_OK) {
+                undo_restore(b, &u, i);
+                undo_release(b, &u);
+                if (bad) *bad = i;
+                b->stats.rejected++;
+                return st;
+            }
+            liq_side *s = &b->side[d.side];
+            if (d.qty && s->len >= s->cap && (st = side_grow(s, s->len + 1 + DENSE_GAP)) != LIQ_OK) {
+                undo_restore(b, &u, i);
+                undo_release(b, &u);
+                goto fail_n;
+            }
+            apply_one(b, &u, i, &d);
+        }
+        return apply_finish(b, m, n, &u, bad);
+    }
+    const int keep = !m->d;   /* an f64 source is small here: convert it once */
     size_t ins[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         /* convert straight into place: copying the just-written struct as a whole
@@ -674,11 +725,21 @@ static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad
         }
         ins[out->side] += out->qty != 0;
     }
-    if (keep) {
-        msg_src conv = {small, NULL, NULL, NULL};   /* apply what was just converted */
-        return apply_converted(b, &conv, n, ins, bad);
+    msg_src conv = {small, NULL, NULL, NULL};
+    const msg_src *src = keep ? &conv : m;   /* apply what was just converted */
+    if ((st = side_grow(&b->side[0], b->side[0].len + ins[0] + DENSE_GAP)) != LIQ_OK ||
+        (st = side_grow(&b->side[1], b->side[1].len + ins[1] + DENSE_GAP)) != LIQ_OK ||
+        (st = undo_prepare(b, n, b->cross_policy == LIQ_CROSS_RAISE, &u)) != LIQ_OK)
+        goto fail_n;
+    for (size_t i = 0; i < n; i++) {
+        (void)msg_get(b, src, i, &d);       /* validated above */
+        apply_one(b, &u, i, &d);
     }
-    return apply_converted(b, m, n, ins, bad);
+    return apply_finish(b, src, n, &u, bad);
+fail_n:
+    if (bad) *bad = n;
+    b->stats.rejected++;
+    return st;
 }
 
 liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)

@@ -7,7 +7,8 @@
  *   mode 1: liq_book_deserialize on the remaining bytes; never crashes, and a book it
  *           accepts satisfies the invariants and serializes back to the same bytes.
  *   else:   a sequence of book operations decoded from the bytes (snapshot, apply,
- *           set, apply_seq with ids, apply_f64, serialize -> deserialize, copy,
+ *           set, apply_seq with ids, apply_f64 (also messages of 65..419 levels),
+ *           serialize -> deserialize, copy,
  *           deserialize of a mutated serialization, policy switch).
  * After every step the invariants of tests/c/book_invariants.h hold (sorted keys,
  * valid live levels, holes bounded and never at the touch, counts within max_depth,
@@ -285,9 +286,11 @@ static void fuzz_ops(const uint8_t *data, size_t size)
             break;
         }
         case 6: {   /* doubles from raw bytes (NaN, inf, huge, off grid) or from small ints */
-            n = u8(&r) % (MAXMSG + 1);
-            uint8_t sides[MAXMSG];
-            double px[MAXMSG], qty[MAXMSG];
+            uint8_t cnt = u8(&r);
+            n = cnt % (MAXMSG + 1);
+            enum { BIG = 420 };
+            uint8_t sides[BIG];
+            double px[BIG], qty[BIG];
             for (size_t i = 0; i < n; i++) {
                 uint8_t c = u8(&r);
                 sides[i] = (uint8_t)(c == 0xFF ? 2 : c & 1);
@@ -299,6 +302,17 @@ static void fuzz_ops(const uint8_t *data, size_t size)
                     px[i] = (double)((u8(&r) % 64) * tick) / (double)liq_pow10[px_scale];
                     qty[i] = (double)((u8(&r) % 8) * lot) / (double)liq_pow10[qty_scale];
                 }
+            }
+            if ((cnt & 0x40) && n) {
+                /* a large message (the one-pass path, undone from a log or from a copy of
+                 * the book): the decoded levels again at shifted prices, the sizes cycled */
+                size_t big = 65 + u8(&r) % (BIG - 65);
+                for (size_t i = n; i < big; i++) {
+                    sides[i] = sides[i % n];
+                    px[i] = px[i % n] + (double)((i / n) % 5 * tick) / (double)liq_pow10[px_scale];
+                    qty[i] = qty[(i + i / n) % n];
+                }
+                n = big;
             }
             MUTATE(&b, liq_book_apply_f64(&b, sides, px, qty, n, &bad));
             break;

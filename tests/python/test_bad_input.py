@@ -213,6 +213,45 @@ def test_apply_deltas_crossed_rolls_back(book):
                     exc=CrossedBookError, moved=("rejected", "crossed"))
 
 
+def _long_message(n, rng):
+    """n valid float64 levels around the book (bids below 100.05, asks above 100.00)."""
+    sides = rng.integers(0, 2, n).astype(np.uint8)
+    ticks = rng.integers(1, 60, n)
+    prices = np.where(sides == 0, 100.00 - 0.05 * ticks, 100.05 + 0.05 * ticks).round(2)
+    sizes = (rng.integers(0, 5, n) * 0.002).round(3)
+    return sides, prices, sizes
+
+
+@pytest.mark.parametrize("policy", ["raise", "repair", "allow"])
+@pytest.mark.parametrize("n,at", [(65, 64), (300, 150), (5000, 4999), (5000, 0)])
+def test_apply_deltas_long_message_bad_element(policy, n, at):
+    # long float messages are converted and applied in one pass (undone from a log, or
+    # from a copy of the book when larger than it): a bad element anywhere undoes it all
+    rng = np.random.default_rng(n + at)
+    sides, prices, sizes = _long_message(n, rng)
+    sizes[at] = math.nan
+    assert_rejected(make(cross_policy=policy), lambda b: b.apply_deltas(sides, prices, sizes),
+                    [f"element {at}", "nan"])
+
+
+@pytest.mark.parametrize("n", [65, 300, 5000])
+def test_apply_deltas_long_message_crossed_rolls_back(n):
+    sides, prices, sizes = _long_message(n, np.random.default_rng(n))
+    sides[-1], prices[-1], sizes[-1] = 0, 101.00, 1.0     # the last level crosses the asks
+    assert_rejected(make(), lambda b: b.apply_deltas(sides, prices, sizes),
+                    exc=CrossedBookError, moved=("rejected", "crossed"))
+
+
+def test_apply_deltas_long_message_applies_like_short_ones():
+    # the one-pass path (long messages) and the validate-first path (short ones) agree
+    sides, prices, sizes = _long_message(5000, np.random.default_rng(1))
+    a, b = make(), make()
+    a.apply_deltas(sides, prices, sizes)
+    for i in range(0, 5000, 50):
+        b.apply_deltas(sides[i:i + 50], prices[i:i + 50], sizes[i:i + 50])
+    assert a.level_strings(0) == b.level_strings(0) and a.level_strings(1) == b.level_strings(1)
+
+
 # ---------------------------------------------------------------- apply_levels / apply_snapshot
 
 LEVEL_CASES = [
