@@ -141,6 +141,7 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
     return LIQ_ERR_PARSE
 
 
+cdef object _UNSET = object()  # a cached read not built yet (None is a valid best_bid)
 cdef object _SIDE_BID = 0      # the interpreter's cached small ints (see update)
 cdef object _SIDE_ASK = 1
 
@@ -258,8 +259,10 @@ cdef class OrderBook:
 
     Notes
     -----
-    Memory: 18 bytes per level plus the growth slack of the side arrays. Not
-    thread-safe: one writer; no reads from other threads during a write.
+    Memory: 18 bytes per level, plus the holes of the dense region near the touch (at
+    most a quarter more when rebuilt) and the growth slack of the side arrays: about
+    23 bytes per level for a 1000-level-a-side book. Not thread-safe: one writer; no
+    reads from other threads during a write.
     """
 
     cdef liq_book _b
@@ -267,10 +270,12 @@ cdef class OrderBook:
     cdef readonly object exchange
     cdef double _pdiv
     cdef double _qdiv
-    cdef object _bbo           # the last bbo tuple, valid while generation == _bbo_gen
-    cdef uint64_t _bbo_gen
+    # best_bid / best_ask / bbo results, valid while generation == _cache_gen (_UNSET: not built)
+    cdef object _bb, _ba, _bbo
+    cdef uint64_t _cache_gen
 
     def __cinit__(self):
+        self._bb = self._ba = self._bbo = _UNSET
         liq_book_init(&self._b, 8, 8, 1, 1, 0)
         self._pdiv = 1e8
         self._qdiv = 1e8
@@ -285,7 +290,7 @@ cdef class OrderBook:
         if depth < 0 or depth >= (1 << 63):
             raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
         liq_book_free(&self._b)
-        self._bbo = None
+        self._bb = self._ba = self._bbo = _UNSET
         check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
         self._pdiv = <double>liq_pow10[ps]
         self._qdiv = <double>liq_pow10[qs]
@@ -354,21 +359,35 @@ cdef class OrderBook:
 
     # ------------------------------------------------------------ reads (O(1))
 
-    @property
-    def best_bid(self):
-        """(price, size) of the best bid as floats, or None if there are no bids."""
+    cdef inline void _fresh_cache(self):
+        """Forget the cached top-of-book reads if the book changed since they were built."""
+        if self._cache_gen != self._b.generation:
+            self._bb = self._ba = self._bbo = _UNSET
+            self._cache_gen = self._b.generation
+
+    cdef object _best(self, int side):
         cdef int64_t px, qty
-        if not liq_book_best(&self._b, LIQ_BID, &px, &qty):
+        if not liq_book_best(&self._b, side, &px, &qty):
             return None
         return (px / self._pdiv, qty / self._qdiv)
 
     @property
+    def best_bid(self):
+        """(price, size) of the best bid as floats, or None if there are no bids.
+        Built once per book change, like :attr:`bbo`."""
+        self._fresh_cache()
+        if self._bb is _UNSET:
+            self._bb = self._best(LIQ_BID)
+        return self._bb
+
+    @property
     def best_ask(self):
-        """(price, size) of the best ask as floats, or None if there are no asks."""
-        cdef int64_t px, qty
-        if not liq_book_best(&self._b, LIQ_ASK, &px, &qty):
-            return None
-        return (px / self._pdiv, qty / self._qdiv)
+        """(price, size) of the best ask as floats, or None if there are no asks.
+        Built once per book change, like :attr:`bbo`."""
+        self._fresh_cache()
+        if self._ba is _UNSET:
+            self._ba = self._best(LIQ_ASK)
+        return self._ba
 
     @property
     def bbo(self):
@@ -380,7 +399,8 @@ cdef class OrderBook:
         """
         cdef int64_t bp, bq, ap, aq
         cdef double r0 = NAN, r1 = NAN, r2 = NAN, r3 = NAN
-        if self._bbo is not None and self._bbo_gen == self._b.generation:
+        self._fresh_cache()
+        if self._bbo is not _UNSET:
             return self._bbo
         if liq_book_best(&self._b, LIQ_BID, &bp, &bq):
             r0 = bp / self._pdiv
@@ -389,7 +409,6 @@ cdef class OrderBook:
             r2 = ap / self._pdiv
             r3 = aq / self._qdiv
         self._bbo = (r0, r1, r2, r3)
-        self._bbo_gen = self._b.generation
         return self._bbo
 
     @property
@@ -463,9 +482,18 @@ cdef class OrderBook:
         float64 (price, size) by default; ``raw=True`` gives int64 units (price *
         10**price_decimals, size * 10**size_decimals). A copy: O(k).
         """
-        cdef int sd = _side_of(side)
+        return self._levels(_side_of(side), n, raw)
+
+    cdef object _levels(self, int sd, object n, bint raw):
         cdef size_t cnt = self._b.side[sd].live
-        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
+        cdef size_t k = cnt
+        cdef long ni
+        if n is not None:
+            if type(n) is int and -(1 << 30) < n < (1 << 30):   # the usual case, without builtins
+                ni = n
+                k = 0 if ni < 0 else <size_t>ni if <size_t>ni < cnt else cnt
+            else:
+                k = <size_t>min(max(int(n), 0), cnt)
         cdef cnp.npy_intp dims[2]
         dims[0] = <cnp.npy_intp>k
         dims[1] = 2
@@ -480,11 +508,11 @@ cdef class OrderBook:
 
     def bids(self, n=None):
         """Best ``n`` bids (all if None), highest first: ``(k, 2)`` float64 (price, size) copy."""
-        return self.levels(LIQ_BID, n)
+        return self._levels(LIQ_BID, n, False)
 
     def asks(self, n=None):
         """Best ``n`` asks (all if None), lowest first: ``(k, 2)`` float64 (price, size) copy."""
-        return self.levels(LIQ_ASK, n)
+        return self._levels(LIQ_ASK, n, False)
 
     def level_strings(self, side, n=None):
         """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
