@@ -148,10 +148,11 @@ def test_a_apply_1by1(benchmark, data, name):
     _final.setdefault(name, books[-1])
 
 
-def test_a_nautilus_build_delta(benchmark, data):
+@pytest.mark.parametrize("name", [P.Nautilus.name, P.NautilusPyo3.name])
+def test_a_nautilus_build_delta(benchmark, data, name):
     """a) nautilus only: building the OrderBookDelta objects (natural path), ns/update."""
     benchmark.group = "a') nautilus build OrderBookDelta [ns/update]"
-    a = adapter(P.Nautilus.name)
+    a = adapter(name)
     ups = data["ups"][:G_N]
     benchmark.extra_info.update(ops=len(ups), unit="ns", per="update", version=a.version)
     benchmark.pedantic(a.build, args=(ups,), rounds=ROUNDS, iterations=1)
@@ -171,7 +172,7 @@ def _naut_msgs(book, msgs):
         ad(m)
 
 
-@pytest.mark.parametrize("name", [P.LiqCore.name, P.Nautilus.name])
+@pytest.mark.parametrize("name", [P.LiqCore.name, P.Nautilus.name, P.NautilusPyo3.name])
 def test_b_batched_msg10(benchmark, data, name):
     """b) whole-message apply over messages of 10 levels; ns/level."""
     benchmark.group = "b) batched, messages of 10 [ns/level]"
@@ -227,7 +228,8 @@ def test_c_best_bid_ask(benchmark, data, name, kind):
     benchmark.extra_info["version"] = a.version
 
 
-D_CASES = [(n, "walk") for n in NAMES] + [(P.LiqCore.name, "walk_native"), (P.Nautilus.name, "walk_native")]
+D_CASES = [(n, "walk") for n in NAMES] + [(P.LiqCore.name, "walk_native"), (P.Nautilus.name, "walk_native"),
+                                          (P.NautilusPyo3.name, "walk_native")]
 
 
 @pytest.mark.parametrize("name,kind", D_CASES, ids=[f"{n}:{k}" for n, k in D_CASES])

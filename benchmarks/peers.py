@@ -419,7 +419,27 @@ class Nautilus(Adapter):
             bp(), bs(), ap(), as_()
 
 
-ALL = (LiqCore, Ccxt, Bmoscon, SortedDictBook, PlainDict, Nautilus)
+class NautilusPyo3(Nautilus):
+    """The same book through nautilus_trader's Rust bindings (``nautilus_pyo3``): the
+    pyo3 OrderBook, OrderBookDelta, Price and Quantity; everything else as the Cython
+    adapter (peers.md measures both)."""
+
+    name = "nautilus_trader OrderBook (pyo3)"
+
+    def __init__(self):
+        import nautilus_trader
+        from nautilus_trader.core import nautilus_pyo3 as p
+        self.version = nautilus_trader.__version__
+        self.OrderBook, self.BookType = p.OrderBook, p.BookType
+        self.BookOrder, self.Delta, self.Deltas = p.BookOrder, p.OrderBookDelta, p.OrderBookDeltas
+        self.UPDATE, self.DELETE = p.BookAction.UPDATE, p.BookAction.DELETE
+        self.SIDES = (p.OrderSide.BUY, p.OrderSide.SELL)
+        self.Price, self.Quantity = p.Price, p.Quantity
+        self.BUY = p.OrderSide.BUY
+        self.iid = p.InstrumentId.from_str("BTCUSDT.BINANCE")
+
+
+ALL = (LiqCore, Ccxt, Bmoscon, SortedDictBook, PlainDict, Nautilus, NautilusPyo3)
 
 
 def available():
