@@ -274,8 +274,9 @@ static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, ui
 }
 
 /*
- * Set key k to size q (0 deletes). Writes the previous size (0 if absent) and
- * decimals through old_q and old_dec. Needs cap > live when inserting.
+ * Set key k to size q (0 deletes). Writes the previous size (0 if absent) and, when
+ * old_dec is not NULL, the previous decimals (only an undo log needs them: skipping the
+ * load saves a cache miss per update). Needs cap > live when inserting.
  */
 static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int64_t tick, int64_t *old_q,
                             uint16_t *old_dec)
@@ -284,7 +285,7 @@ static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int
     size_t pos = find_pos(s, k, tick, &exact);
     if (exact) {
         *old_q = s->qty[pos];                   /* 0 for a hole: absent */
-        *old_dec = s->dec[pos];
+        if (old_dec) *old_dec = s->dec[pos];
         if (q == 0) {
             if (*old_q) side_remove(s, pos, tick);
         } else {
@@ -294,7 +295,7 @@ static inline void side_set(liq_side *s, int64_t k, int64_t q, uint16_t dec, int
         }
     } else {
         *old_q = 0;
-        *old_dec = 0;
+        if (old_dec) *old_dec = 0;
         if (q == 0) return;
         if (s->len == s->cap) {
             /* Holes used the spare room. Callers reserve one entry per insertion on top
@@ -466,8 +467,7 @@ static liq_status set_valid(liq_book *b, const liq_delta *d)
         if ((st = side_grow(s, s->len + 1 + DENSE_GAP)) != LIQ_OK) { b->stats.rejected++; return st; }
     }
     int64_t old_q;
-    uint16_t old_dec;
-    side_set(s, key_of(sd, d->px), d->qty, dec_of(d), b->tick, &old_q, &old_dec);
+    side_set(s, key_of(sd, d->px), d->qty, dec_of(d), b->tick, &old_q, NULL);
     if (crosses) {
         b->stats.crossed++;
         if (b->cross_policy == LIQ_CROSS_REPAIR) drop_crossed(b, !sd);
@@ -627,6 +627,10 @@ static inline void apply_one(liq_book *b, const undo_plan *u, size_t i, const li
 {
     int64_t k = key_of(d->side, d->px), old_q;
     uint16_t old_dec;
+    if (!u->logged) {
+        side_set(&b->side[d->side], k, d->qty, dec_of(d), b->tick, &old_q, NULL);
+        return;
+    }
     side_set(&b->side[d->side], k, d->qty, dec_of(d), b->tick, &old_q, &old_dec);
     undo_log(b, u, i, d->side, k, old_q, old_dec);
 }
@@ -694,21 +698,34 @@ static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad
     undo_plan u;
     if (!m->d && n > SMALL_MSG) {
         if ((st = undo_prepare(b, n, 1, &u)) != LIQ_OK) goto fail_n;
-        for (size_t i = 0; i < n; i++) {
-            if ((st = msg_get(b, m, i, &d)) != LIQ_OK) {
-                undo_restore(b, &u, i);
+        /* In chunks: convert SMALL_MSG deltas (independent arithmetic that pipelines
+         * well), then apply them (bound by the book's memory), growing on demand. */
+        for (size_t c0 = 0; c0 < n; c0 += SMALL_MSG) {
+            size_t cn = n - c0 < SMALL_MSG ? n - c0 : SMALL_MSG, got = 0;
+            size_t need[2] = {0, 0};
+            for (; got < cn; got++) {
+                if ((st = msg_get(b, m, c0 + got, &small[got])) != LIQ_OK) break;
+                need[small[got].side] += small[got].qty != 0;
+            }
+            for (int sd = 0; sd < 2 && got; sd++) {
+                liq_side *s = &b->side[sd];
+                liq_status gs;
+                if (s->len + need[sd] > s->cap &&
+                    (gs = side_grow(s, s->len + need[sd] + DENSE_GAP)) != LIQ_OK) {
+                    undo_restore(b, &u, c0);
+                    undo_release(b, &u);
+                    st = gs;
+                    goto fail_n;
+                }
+            }
+            for (size_t i = 0; i < got; i++) apply_one(b, &u, c0 + i, &small[i]);
+            if (st != LIQ_OK) {            /* delta c0 + got is bad: undo the message */
+                undo_restore(b, &u, c0 + got);
                 undo_release(b, &u);
-                if (bad) *bad = i;
+                if (bad) *bad = c0 + got;
                 b->stats.rejected++;
                 return st;
             }
-            liq_side *s = &b->side[d.side];
-            if (d.qty && s->len >= s->cap && (st = side_grow(s, s->len + 1 + DENSE_GAP)) != LIQ_OK) {
-                undo_restore(b, &u, i);
-                undo_release(b, &u);
-                goto fail_n;
-            }
-            apply_one(b, &u, i, &d);
         }
         return apply_finish(b, m, n, &u, bad);
     }
