@@ -217,7 +217,18 @@ class Bmoscon(Adapter):
             bids.index(0), asks.index(0)
 
 
-class SortedDictBook(Adapter):
+class _MappingPair(Adapter):
+    """A book as a (bids, asks) pair of price -> size mappings: setitem, or delitem for 0."""
+
+    def apply_all(self, book, ups):
+        for s, p, q in ups:
+            if q:
+                book[s][p] = q
+            else:
+                del book[s][p]
+
+
+class SortedDictBook(_MappingPair):
     name = "sortedcontainers.SortedDict x2"
     _h = "bids, asks = book"
     stmts = {"bbo": (_h, "bids.peekitem(-1), asks.peekitem(0)"),
@@ -231,13 +242,6 @@ class SortedDictBook(Adapter):
 
     def snapshot(self, bids, asks):
         return (self.SortedDict((p, s) for p, s in bids), self.SortedDict((p, s) for p, s in asks))
-
-    def apply_all(self, book, ups):
-        for s, p, q in ups:
-            if q:
-                book[s][p] = q
-            else:
-                del book[s][p]
 
     def best(self, book):
         b, a = book[0].peekitem(-1), book[1].peekitem(0)
@@ -267,7 +271,7 @@ class SortedDictBook(Adapter):
             bids.peekitem(-1), asks.peekitem(0)
 
 
-class PlainDict(Adapter):
+class PlainDict(_MappingPair):
     name = "plain dict x2 (sort on query)"
     _h = "bids, asks = book"
     stmts = {"bbo": (_h, "b = max(bids); a = min(asks); bids[b], asks[a]"),
@@ -280,13 +284,6 @@ class PlainDict(Adapter):
 
     def snapshot(self, bids, asks):
         return ({p: s for p, s in bids}, {p: s for p, s in asks})
-
-    def apply_all(self, book, ups):
-        for s, p, q in ups:
-            if q:
-                book[s][p] = q
-            else:
-                del book[s][p]
 
     def best(self, book):
         b, a = max(book[0]), min(book[1])
