@@ -66,6 +66,17 @@ class _BinanceEngineBase(EngineMixin):
         for symbol in symbols:
             self.orderbooks[symbol].live = self.liq_books[symbol]
 
+    @staticmethod
+    def liq_apply_event(live: Any, m: dict) -> bool:
+        """Apply one depthUpdate under the book's rule. Futures: an event whose ``pu`` equals the
+        book's id continues it exactly, even as the first event after a snapshot that ended on an
+        event boundary (``U > lastUpdateId``), which the documented first-event test
+        ``U <= L <= u`` (the C rule) would call a gap forever: ``U`` is passed as ``L`` then."""
+        first, pu = m["U"], m.get("pu")
+        if pu is not None and first > pu and pu == live.book.last_update_id:
+            first = pu
+        return live.apply(m["b"], m["a"], m["u"], first, pu)
+
     def handle_order_book(self, client: Any, message: dict) -> None:
         # ccxt's own dispatch (handle_message) lands here too
         self.liq_on_depth(client, message)
@@ -86,7 +97,7 @@ class _BinanceEngineBase(EngineMixin):
             st.buffered += 1
             return
         try:
-            if live.apply(msg["b"], msg["a"], msg["u"], msg["U"], msg.get("pu")):
+            if self.liq_apply_event(live, msg):
                 shell["nonce"] = msg["u"]
                 shell["timestamp"] = msg.get("E")
                 live.publish(self.liq_recv_ns)
@@ -114,15 +125,15 @@ class _BinanceEngineBase(EngineMixin):
             limit = subscription.get("limit") or self.safe_integer(self.options, "watchOrderBookLimit", 1000)
             for attempt in range(self.liq_snapshot_tries):
                 raw = await self.liq_fetch_depth(symbol, limit, subscription.get("type"))
-                if symbol not in self.orderbooks:
-                    return          # dropped (resync/unwatch) while the request ran
+                if symbol not in self.orderbooks or client.closed() or self.clients.get(client.url) is not client:
+                    return          # dropped (resync/unwatch/disconnect) while the request ran
                 self.liq_record_rest(raw, symbol)
                 live.load_snapshot(raw["bids"], raw["asks"], int(raw["lastUpdateId"]))
                 buffered = list(live.buffer)
                 live.buffer.clear()
                 try:
                     for m in buffered:    # older ones are skipped by the rule (returns False)
-                        live.apply(m["b"], m["a"], m["u"], m["U"], m.get("pu"))
+                        self.liq_apply_event(live, m)
                     break
                 except SequenceGapError:
                     # the snapshot is older than the buffered stream (Binance step 4: fetch again)

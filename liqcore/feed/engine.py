@@ -245,8 +245,9 @@ class EngineMixin:
 
     # ------------------------------------------------------- connection losses
     def _liq_connection_lost(self, client: Any, error: Any) -> None:
+        # syncing books too: a snapshot task may still complete for a connection that is gone
         for live in self.liq_books.values():
-            if live.client_url == client.url and live.state == "live":
+            if live.client_url == client.url and live.state in ("live", "syncing"):
                 live.mark_stale("disconnect", error if isinstance(error, BaseException) else None)
 
     def on_close(self, client: Any, error: Any) -> None:

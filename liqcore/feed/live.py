@@ -306,9 +306,11 @@ class LiveFeed:
     async def _watch_engine(self, ex: Any, live: LiveBook) -> None:
         backoff = Backoff(*self.backoff)
         key = (live.exchange, live.symbol)
+        must_watch = True
         while True:
             try:
-                if live.state != "live":
+                if must_watch or live.state != "live":
+                    must_watch = True     # until this watch succeeds
                     live.wait_trouble_reset()
                     self.watch_calls[key] += 1
                     try:
@@ -318,6 +320,7 @@ class LiveFeed:
                         raise
                     if live.state != "live":
                         continue
+                    must_watch = False
                     backoff.reset()
                 reason = await live.wait_trouble(self.idle_timeout)
                 if reason == "idle":
