@@ -18,6 +18,8 @@ __all__ = [
     "SequenceGapError",
     "LiqMemoryError",
     "RecordingFormatError",
+    "FeedError",
+    "FeedConfigError",
 ]
 
 
@@ -58,3 +60,13 @@ class LiqMemoryError(LiqError, MemoryError):
 class RecordingFormatError(LiqError, ValueError):
     """A file is not a liqcore recording, has an unsupported version, or (in strict reading)
     holds a damaged block. Non-strict readers skip damaged blocks and report them instead."""
+
+
+class FeedError(LiqError, RuntimeError):
+    """A live feed cannot continue: a fatal exchange error (authentication, unknown symbol,
+    unsupported channel) or a feed used after it was closed. Transient problems (gaps,
+    checksum mismatches, disconnects) never raise this: they resync and are counted."""
+
+
+class FeedConfigError(LiqError, ValueError):
+    """A live feed was configured with an unknown exchange, symbol or option."""

@@ -1,2 +1,32 @@
-"""Feed layer: exchange synchronisation procedures (sans I/O) that keep compiled books
-equal to the exchanges' books. Network adapters (ccxt.pro) build on these."""
+"""Feed layer: keep compiled books equal to the exchanges' books.
+
+* sans-I/O procedures over decoded messages: :mod:`liqcore.feed.binance` (Binance's sync
+  procedure), :mod:`liqcore.feed.checksummed` (OKX/Bitget/Kraken v1 with checksums);
+* live books through ccxt.pro (needs the ``feed`` extra): :class:`LiveFeed` (the API),
+  engine adapters per exchange (``ccxt_binance``, ``ccxt_okx``, ``ccxt_bybit``, ``ccxt_kraken``,
+  ``ccxt_coinbase``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
+  policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``.
+
+The ccxt-based names are imported lazily, so ``import liqcore.feed`` works without ccxt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LiveFeed", "BookUpdate", "LiveBook", "BookStats", "Backoff", "classify_error", "create_exchange",
+           "adapter_class", "run"]
+
+_LAZY = {
+    "LiveFeed": "liqcore.feed.live", "BookUpdate": "liqcore.feed.live", "run": "liqcore.feed.live",
+    "LiveBook": "liqcore.feed.live_book", "BookStats": "liqcore.feed.live_book",
+    "Backoff": "liqcore.feed.retry", "classify_error": "liqcore.feed.retry",
+    "create_exchange": "liqcore.feed.adapters", "adapter_class": "liqcore.feed.adapters",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'liqcore.feed' has no attribute {name!r}")

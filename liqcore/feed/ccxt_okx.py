@@ -1,0 +1,112 @@
+"""OKX through ccxt.pro, books in the compiled core, checksums verified in C.
+
+Channels ``books`` (400 levels), ``books-l2-tbt``, ``books50-l2-tbt`` and ``books-rpi`` go to the
+engine; ``books5``/``bbo-tbt`` (full top-N replacements) stay with ccxt. A snapshot (sent by OKX
+over the websocket after each subscribe) loads the book at its ``seqId``; updates are applied
+under the book's ``okx`` rule (``prevSeqId`` continuity, heartbeat ``seqId == prevSeqId``,
+reset ``seqId < prevSeqId``) and then OKX's CRC32 of the top 25 levels is recomputed in C from
+the book's wire strings and compared — ccxt 4.5 ignores it. A checksum of 0 means "none" (OKX
+deprecates it from June 2026) and is counted as absent. A gap or mismatch marks the book stale and
+sets ccxt's subscription to ``"resync"``: the next ``watch_order_book`` sends unsubscribe +
+subscribe and OKX answers with a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ccxt.pro
+
+from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.live_book import LiveBook
+
+__all__ = ["OkxEngine", "okx_frame_handler", "ENGINE_CHANNELS"]
+
+#: OKX incremental book channels handled by the engine, and their depth
+ENGINE_CHANNELS = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50, "books-rpi": 400}
+
+
+def okx_frame_handler(exchange: Any, client: Any, data: str) -> None:
+    """Fast dispatch: incremental book frames to the engine, the rest (``pong``, events,
+    other channels) to ccxt's ``handle_message``."""
+    msg = decode_frame(exchange, client, data)
+    if msg is _MALFORMED:
+        return
+    if type(msg) is dict and "action" in msg:
+        arg = msg.get("arg")
+        if type(arg) is dict and arg.get("channel") in ENGINE_CHANNELS:
+            exchange.liq_on_books(client, msg)
+            return
+    exchange.handle_message(client, msg)
+
+
+def verify_checksum(live: LiveBook, kind: str, expected: Any) -> None:
+    """Count one exchange checksum: ok, absent (None or OKX's 0), or raise ChecksumError."""
+    st = live.stats
+    if expected is None or (kind == "okx" and expected == 0):
+        st.checksum_absent += 1
+        return
+    if live.book.verify_checksum(kind, expected):   # raises ChecksumError on a mismatch
+        st.checksum_ok += 1
+    else:
+        st.checksum_absent += 1
+
+
+class OkxEngine(EngineMixin, ccxt.pro.okx):
+    """ccxt.pro ``okx`` with books in the compiled core and OKX's checksum verified."""
+
+    default_frame_handler = staticmethod(okx_frame_handler)
+    checksum_kind = "okx"
+
+    def liq_sequence_rule(self, market: dict) -> str:
+        return "okx"
+
+    def handle_order_book(self, client: Any, message: dict) -> Any:
+        arg = message.get("arg") or {}
+        if arg.get("channel") in ENGINE_CHANNELS:
+            return self.liq_on_books(client, message)
+        return super().handle_order_book(client, message)
+
+    def liq_on_books(self, client: Any, message: dict) -> None:
+        """One ``books`` message (snapshot or update; ``data`` holds one entry per instrument
+        message). O(levels in the message) + O(25) for the checksum."""
+        arg = message["arg"]
+        channel = arg["channel"]
+        symbol = self.liq_symbol(client, arg["instId"])
+        live = self.liq_book(symbol)
+        h = channel + ":" + symbol
+        action = message.get("action")
+        for d in message.get("data", ()):
+            try:
+                seq = d.get("seqId")
+                if action == "snapshot":
+                    live.message_hash = h
+                    live.client_url = client.url
+                    live.book.sequence = None if seq is None else "okx"
+                    live.load_snapshot(d.get("bids", ()), d.get("asks", ()), seq)
+                    shell = self.liq_shell(symbol, live, ENGINE_CHANNELS[channel])
+                else:
+                    live.stats.messages += 1
+                    shell = self.orderbooks.get(symbol)
+                    if live.state != "live" or shell is None:
+                        live.stats.stale_skipped += 1     # in flight before the resync's snapshot
+                        continue
+                    if not live.apply(d.get("bids", ()), d.get("asks", ()), seq, None, d.get("prevSeqId")):
+                        continue                          # duplicate / older: nothing changed
+                verify_checksum(live, self.checksum_kind, d.get("checksum"))
+                shell["nonce"] = seq
+                shell["timestamp"] = d.get("ts")
+                live.publish(self.liq_recv_ns)
+                if h in client.futures:
+                    client.resolve(shell, h)
+            except Exception as exc:      # gap, checksum, bad levels: resync this book
+                self.liq_fail(client, live, exc)
+                break
+
+    def liq_drop_subscription(self, client: Any, live: LiveBook) -> None:
+        # ccxt's own OKX resync path: 'resync' makes watch_order_book send unsubscribe + subscribe
+        if live.message_hash is not None:
+            client.subscriptions[live.message_hash] = "resync"
+        self.orderbooks.pop(live.symbol, None)
+
+

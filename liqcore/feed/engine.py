@@ -1,0 +1,259 @@
+"""What every ccxt.pro adapter shares: the empty ccxt book shell, raw-frame interception,
+error containment, resync and connection-loss bookkeeping.
+
+How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
+``shared/research/ccxt_integration.md`` §2):
+
+* ``order_book()`` returns a :class:`ShellOrderBook`: ccxt's book dict without levels. ccxt
+  keeps using it for ``nonce``/``timestamp`` bookkeeping and resolves ``watch_order_book``
+  with it; the levels live in the compiled book (``exchange.liq_books[symbol].book``). The
+  ~53 µs per message ccxt spends storing levels in Python lists is gone.
+* ``client(url)`` patches each new ccxt ``Client`` so raw frames reach
+  :meth:`EngineMixin._liq_on_frame` first: receive timestamp, optional recording, then the
+  adapter's *frame handler* — a plain function ``handler(exchange, client, text)`` chosen per
+  exchange (``liq_frame_handler``) that decodes book frames and applies them straight to the
+  compiled book ("fast dispatch": ccxt's per-frame method table is skipped) and hands every other
+  frame to ccxt's ``handle_message``. A C frame parser replaces it by assigning another function.
+* Nothing raised while handling a frame escapes into ccxt's receive loop (an escaping exception
+  silently stops that connection: ``Client.receive_loop`` re-arms only after ``handle_message``
+  returns). Book errors become a resync of that book; other errors reject the pending futures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from typing import Any, Callable
+
+import orjson
+from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
+
+from liqcore.errors import ChecksumError, FeedConfigError, SequenceGapError
+from liqcore.feed.live_book import LiveBook
+from liqcore.feed.scales import book_for_market
+
+__all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "decode_frame"]
+
+log = logging.getLogger("liqcore.feed")
+
+#: ``handler(exchange, client, frame_text)``: applies one raw frame; must not raise (it may, the
+#: caller contains it, but then the frame's book is resynced)
+FrameHandler = Callable[[Any, Any, str], None]
+
+_MALFORMED = object()
+
+
+def decode_frame(exchange: "EngineMixin", client: Any, data: str) -> Any:
+    """orjson-decode a JSON text frame; non-JSON text (``"pong"``) is returned as is (ccxt's rule:
+    JSON iff it starts with ``{`` or ``[``). A malformed frame is counted and logged and
+    ``_MALFORMED`` returned: it is skipped, and if it hid a real update the sequence checks of
+    the next one report the gap."""
+    if not data or data[0] not in "{[":
+        return data
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        exchange.liq_malformed += 1
+        log.warning("%s: malformed frame on %s skipped: %.80r", exchange.id, client.url, data)
+        return _MALFORMED
+
+
+def generic_frame_handler(exchange: Any, client: Any, data: str) -> None:
+    """Decode and pass to ccxt's ``handle_message`` (the exchange's book hooks still apply)."""
+    msg = decode_frame(exchange, client, data)
+    if msg is not _MALFORMED:
+        exchange.handle_message(client, msg)
+
+
+class ShellOrderBook(CcxtOrderBook):
+    """ccxt's OrderBook without levels: ``nonce``/``timestamp``/``symbol``/``cache`` only.
+
+    ``reset(snapshot)`` loads the snapshot's levels into the linked :class:`LiveBook` (``live``)
+    instead of Python lists, so any ccxt path that still resets a book feeds the compiled one;
+    ``limit()`` trims nothing (the compiled book's own ``max_depth`` rules). O(1) apart from reset.
+    """
+
+    def __init__(self, snapshot: dict = {}, depth: int | None = None) -> None:  # noqa: B006 (ccxt's signature)
+        super().__init__({}, depth)
+        self.live: LiveBook | None = None
+
+    def limit(self) -> "ShellOrderBook":
+        return self
+
+    def reset(self, snapshot: dict = {}) -> None:  # noqa: B006
+        if self.live is not None and (snapshot.get("bids") or snapshot.get("asks")):
+            self.live.load_snapshot(snapshot.get("bids") or [], snapshot.get("asks") or [], snapshot.get("nonce"))
+        self["nonce"] = snapshot.get("nonce")
+        self["timestamp"] = snapshot.get("timestamp")
+        self["symbol"] = snapshot.get("symbol", self.get("symbol"))
+
+
+class EngineMixin:
+    """Mixed into a ccxt.pro exchange class before it: ``class X(EngineMixin, ccxt.pro.x)``.
+
+    Keyword options (besides ccxt's config dict): ``recorder`` (a
+    :class:`liqcore.recorder.Recorder`: every frame received, with wall and monotonic receive
+    times, and every REST snapshot body), ``max_depth`` and ``cross_policy`` of the books
+    (:class:`~liqcore.OrderBook`), ``buffer_limit`` (deltas held per book before its snapshot).
+
+    Attributes: ``liq_books`` (unified symbol -> LiveBook), ``liq_frames`` (frames received),
+    ``liq_malformed`` (frames that were not valid JSON), ``liq_handler_errors`` (exceptions
+    contained while handling frames), ``liq_recv_ns`` (monotonic ns of the frame being handled).
+    """
+
+    #: the adapter's default frame handler (a plain function; see FrameHandler)
+    default_frame_handler: FrameHandler = staticmethod(generic_frame_handler)
+
+    def __init__(self, config: dict | None = None, *, recorder: Any = None, max_depth: int | None = None,
+                 cross_policy: str = "raise", buffer_limit: int = 10_000) -> None:
+        super().__init__(config or {})  # type: ignore[call-arg]
+        self.liq_books: dict[str, LiveBook] = {}
+        self.liq_recorder = recorder
+        self.liq_max_depth = max_depth
+        self.liq_cross_policy = cross_policy
+        self.liq_buffer_limit = buffer_limit
+        self.liq_frame_handler: FrameHandler = type(self).default_frame_handler
+        self.liq_frames = 0
+        self.liq_malformed = 0
+        self.liq_handler_errors = 0
+        self.liq_recv_ns = 0
+        self._liq_symbols: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------ per-exchange knobs
+    def liq_sequence_rule(self, market: dict) -> str | None:
+        """The compiled book's sequence rule for ``market`` (None: the adapter checks ids itself)."""
+        return None
+
+    def liq_message_hash(self, symbol: str) -> str:
+        """ccxt's message hash of the book subscription of ``symbol``."""
+        return "orderbook::" + symbol
+
+    def liq_book_options(self, market: dict) -> dict[str, Any]:
+        """Extra keyword arguments of :func:`book_for_market` for ``market``."""
+        return {}
+
+    # ------------------------------------------------------------------ books
+    def liq_book(self, symbol: str) -> LiveBook:
+        """The LiveBook of ``symbol``, created (empty, syncing) from the markets metadata."""
+        live = self.liq_books.get(symbol)
+        if live is None:
+            if self.markets is None or symbol not in self.markets:
+                raise FeedConfigError(f"{self.id}: unknown symbol {symbol!r} (markets not loaded?)")
+            market = self.markets[symbol]
+            opts = {"max_depth": self.liq_max_depth, "cross_policy": self.liq_cross_policy}
+            opts.update(self.liq_book_options(market))
+            book = book_for_market(self.id, market, precision_mode=self.precisionMode,
+                                   sequence=self.liq_sequence_rule(market), **opts)
+            live = self.liq_books[symbol] = LiveBook(self.id, symbol, book, buffer_limit=self.liq_buffer_limit)
+            live.message_hash = self.liq_message_hash(symbol)
+        return live
+
+    def liq_symbol(self, client: Any, market_id: str, market_type: str | None = None) -> str:
+        """Unified symbol of an exchange market id seen on ``client`` (cached per url and id:
+        ``safe_market`` is a few µs, a dict hit ~50 ns)."""
+        key = (client.url, market_id)
+        sym = self._liq_symbols.get(key)
+        if sym is None:
+            sym = self._liq_symbols[key] = self.safe_market(market_id, None, None, market_type)["symbol"]
+        return sym
+
+    def order_book(self, snapshot: dict = {}, depth: int | None = None) -> ShellOrderBook:  # noqa: B006
+        return ShellOrderBook(snapshot, depth)
+
+    def liq_shell(self, symbol: str, live: LiveBook, depth: int | None = None) -> ShellOrderBook:
+        """The shell ccxt resolves for ``symbol`` (created and registered if missing)."""
+        shell = self.orderbooks.get(symbol)
+        if shell is None:
+            shell = self.orderbooks[symbol] = self.order_book({}, depth)
+        shell.live = live
+        shell["symbol"] = symbol
+        return shell
+
+    # ------------------------------------------------------------ raw frames
+    def client(self, url: str) -> Any:
+        client = super().client(url)  # type: ignore[misc]
+        if not getattr(client, "_liq_patched", False):
+            # an instance attribute shadows Client.handle_text_or_binary_message: ccxt's
+            # Client.handle_message (WSMessage -> text, gunzip/inflate) then calls us
+            client.handle_text_or_binary_message = functools.partial(self._liq_on_frame, client)
+            client._liq_patched = True
+        return client
+
+    def _liq_on_frame(self, client: Any, data: Any) -> None:
+        recv = time.monotonic_ns()
+        self.liq_recv_ns = recv
+        self.liq_frames += 1
+        rec = self.liq_recorder
+        if rec is not None:
+            rec.write(data, exchange=self.id, stream=client.url, ts_ns=time.time_ns(), mono_ns=recv)
+        if type(data) is not str:
+            data = bytes(data).decode()
+        try:
+            self.liq_frame_handler(self, client, data)
+        except Exception as exc:        # never into ccxt's receive loop (it would stop reading)
+            self.liq_handler_errors += 1
+            log.exception("%s: handler error on %s", self.id, client.url)
+            client.reject(exc)           # every pending watcher of this connection sees it
+
+    def liq_record_rest(self, body: Any, symbol: str) -> None:
+        """Record a REST response body (a decoded dict; stored as JSON) when recording."""
+        if self.liq_recorder is not None:
+            self.liq_recorder.write(orjson.dumps(body), exchange=self.id, stream="rest", symbol=symbol,
+                                    kind="rest")
+
+    # ---------------------------------------------------------------- resync
+    def liq_fail(self, client: Any, live: LiveBook, exc: BaseException) -> None:
+        """The book cannot continue from this message: mark it stale (counted by kind), make ccxt
+        resubscribe on the next ``watch_order_book`` and fail a pending watcher (not a parked
+        rejection: that would make the next watch raise without yielding)."""
+        if isinstance(exc, SequenceGapError):
+            reason = "gap"
+        elif isinstance(exc, ChecksumError):
+            reason = "checksum"
+        else:
+            reason = "error"
+            log.warning("%s %s: %r -> resync", self.id, live.symbol, exc)
+        live.mark_stale(reason, exc)
+        self.liq_drop_subscription(client, live)
+        h = live.message_hash
+        if h is not None and h in client.futures:
+            client.reject(exc, h)
+
+    def liq_drop_subscription(self, client: Any, live: LiveBook) -> None:
+        """Forget the subscription so the next watch resubscribes (and resnapshots). Default:
+        delete ccxt's subscription entry and book (binance's own gap recovery)."""
+        if live.message_hash is not None:
+            client.subscriptions.pop(live.message_hash, None)
+        self.orderbooks.pop(live.symbol, None)
+
+    def liq_drop_connection(self, client: Any, exc: BaseException) -> None:
+        """Resync by reconnecting (venues whose fresh snapshot comes only with a new
+        subscription and where ccxt has no re-subscribe path): every book of the connection is
+        marked stale, pending futures fail, the socket closes, the next watch dials again."""
+        for live in self.liq_books.values():
+            if live.client_url == client.url and live.state == "live":
+                live.mark_stale("disconnect", exc)
+            self.orderbooks.pop(live.symbol, None) if live.client_url == client.url else None
+        if client.error is None:
+            client.error = exc           # ccxt's on_close must not treat this as a server close
+        client.reject(exc)               # before close(): close() cancels pending futures
+        if self.clients.get(client.url) is client:
+            del self.clients[client.url]
+        asyncio.ensure_future(client.close())
+
+    # ------------------------------------------------------- connection losses
+    def _liq_connection_lost(self, client: Any, error: Any) -> None:
+        # syncing books too: a snapshot task may still complete for a connection that is gone
+        for live in self.liq_books.values():
+            if live.client_url == client.url and live.state in ("live", "syncing"):
+                live.mark_stale("disconnect", error if isinstance(error, BaseException) else None)
+
+    def on_close(self, client: Any, error: Any) -> None:
+        super().on_close(client, error)  # type: ignore[misc]
+        self._liq_connection_lost(client, error)
+
+    def on_error(self, client: Any, error: Any) -> None:
+        super().on_error(client, error)  # type: ignore[misc]
+        self._liq_connection_lost(client, error)

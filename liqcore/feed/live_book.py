@@ -1,0 +1,265 @@
+"""One live book: the compiled :class:`~liqcore.OrderBook`, its sync state, counters and subscribers.
+
+A :class:`LiveBook` is what every adapter writes into and what users read. It is sans-I/O:
+no sockets, no tasks; the adapter calls :meth:`load_snapshot` / :meth:`apply` /
+:meth:`mark_stale`, the watch loop waits on :meth:`wait_trouble`.
+
+States
+------
+``"syncing"``  no trusted snapshot yet (deltas are buffered, see :attr:`buffer`)
+``"live"``     snapshot applied and every later message passed the sequence/checksum checks
+``"stale"``    a gap, checksum mismatch, disconnect or handler error happened; the levels are
+               the last good ones but must not be trusted until the resync completes
+``"failed"``   a fatal error (see :attr:`last_error`); the feed stopped watching this book
+
+Ownership: the LiveBook owns its OrderBook. A book may be *replaced* (not mutated) when an
+exchange sends more decimals than the book's scale holds (:meth:`apply` rebuilds it exactly
+from its wire strings); always read ``live.book`` (or ``feed.book(...)``) for the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from liqcore._book import ASK, BID, OrderBook
+from liqcore.errors import InvalidDeltaError
+
+__all__ = ["BookStats", "LiveBook", "Callback"]
+
+log = logging.getLogger("liqcore.feed")
+
+# Largest fixed-point scale of the core (src/fixed.h LIQ_MAX_SCALE).
+_MAX_SCALE = 18
+
+Callback = Callable[["LiveBook"], Any]
+
+
+@dataclass
+class BookStats:
+    """Counters of one live book (counts of messages unless named otherwise).
+
+    ``messages``: book messages received for this book (snapshots and deltas, buffered ones too);
+    ``applied``: deltas that changed the book; ``stale_skipped``: deltas older than the book
+    (duplicates, replays); ``buffered``: deltas held before a snapshot; ``snapshots``: snapshots
+    loaded; ``resyncs``: times the book was marked stale and resynchronised; ``gaps``: sequence
+    gaps; ``checksum_ok``/``checksum_failed``/``checksum_absent``: exchange checksums verified,
+    mismatched, or not sent (OKX 0); ``handler_errors``: exceptions in the handler (bad levels,
+    crossed snapshot, bugs) turned into resyncs; ``disconnects``: connection losses that made the
+    book stale; ``watch_errors``: errors the watch loop retried; ``callback_errors``: exceptions
+    raised by subscribers (logged, never propagated); ``rescaled``: books rebuilt at a larger
+    decimal scale; ``last_recv_ns``: ``time.monotonic_ns()`` when the last applied frame arrived;
+    ``last_latency_ns``: frame receive -> book applied for that frame, ns.
+    """
+
+    messages: int = 0
+    applied: int = 0
+    stale_skipped: int = 0
+    buffered: int = 0
+    snapshots: int = 0
+    resyncs: int = 0
+    gaps: int = 0
+    checksum_ok: int = 0
+    checksum_failed: int = 0
+    checksum_absent: int = 0
+    handler_errors: int = 0
+    disconnects: int = 0
+    watch_errors: int = 0
+    callback_errors: int = 0
+    rescaled: int = 0
+    last_recv_ns: int = 0
+    last_latency_ns: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def fraction_digits(levels: Iterable[Sequence[Any]], field: int) -> int:
+    """Most digits after the '.' among the string fields ``field`` of ``levels`` (0 price, 1 size)."""
+    most = 0
+    for lv in levels:
+        s = lv[field]
+        if type(s) is not str:
+            continue
+        i = s.find(".")
+        if i >= 0 and len(s) - i - 1 > most:
+            most = len(s) - i - 1
+    return min(most, _MAX_SCALE)
+
+
+class LiveBook:
+    """A compiled book kept equal to one exchange book, with its state and stats.
+
+    Parameters
+    ----------
+    exchange, symbol : str
+        ccxt exchange id and unified symbol.
+    book : OrderBook
+        The compiled book (its scales, sequence rule, max_depth and cross policy are set by
+        the adapter that creates it).
+    buffer_limit : int
+        Most deltas held while waiting for a snapshot (oldest dropped first; a dropped one
+        only matters if the snapshot is older than it, which the sequence rule then reports).
+    """
+
+    __slots__ = ("exchange", "symbol", "book", "state", "stats", "last_error", "buffer", "subscribers",
+                 "_trouble", "_trouble_reason", "message_hash", "client_url")
+
+    def __init__(self, exchange: str, symbol: str, book: OrderBook, *, buffer_limit: int = 10_000) -> None:
+        self.exchange = exchange
+        self.symbol = symbol
+        self.book = book
+        self.state = "syncing"
+        self.stats = BookStats()
+        self.last_error: BaseException | None = None
+        self.buffer: collections.deque[Any] = collections.deque(maxlen=buffer_limit)
+        self.subscribers: list[Callback] = []
+        self._trouble: asyncio.Event | None = None
+        self._trouble_reason: str | None = None
+        #: ccxt message hash of the book's subscription, and the url of its connection (set by adapters)
+        self.message_hash: str | None = None
+        self.client_url: str | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_live(self) -> bool:
+        """True when the book is synced and every message since passed its checks."""
+        return self.state == "live"
+
+    def begin_sync(self) -> None:
+        """A (re)subscription started: the book is not trusted until the next snapshot."""
+        if self.state == "live":
+            self.state = "stale"
+        elif self.state != "stale":
+            self.state = "syncing"
+
+    def mark_stale(self, reason: str, error: BaseException | None = None) -> None:
+        """Stop trusting the book and wake the watch loop to resync (O(1)).
+
+        ``reason``: ``"gap"``, ``"checksum"``, ``"error"``, ``"disconnect"``, ``"idle"``; counted in
+        :attr:`stats` (``resyncs`` plus the matching counter)."""
+        if self.state == "failed":
+            return
+        st = self.stats
+        st.resyncs += 1
+        if reason == "gap":
+            st.gaps += 1
+        elif reason == "checksum":
+            st.checksum_failed += 1
+        elif reason == "error":
+            st.handler_errors += 1
+        elif reason == "disconnect":
+            st.disconnects += 1
+        if error is not None:
+            self.last_error = error
+        log.info("%s %s stale (%s): %s", self.exchange, self.symbol, reason, error)
+        self.state = "stale"
+        self._wake(reason)
+
+    def mark_failed(self, error: BaseException) -> None:
+        """A fatal error: the book is not watched any more."""
+        self.last_error = error
+        self.state = "failed"
+        self._wake("failed")
+
+    def _wake(self, reason: str) -> None:
+        self._trouble_reason = reason
+        if self._trouble is not None:
+            self._trouble.set()
+
+    def wait_trouble_reset(self) -> None:
+        """Forget a pending trouble signal (a (re)subscription starts from here)."""
+        self._trouble_reason = None
+        if self._trouble is not None:
+            self._trouble.clear()
+
+    async def wait_trouble(self, timeout: float | None) -> str:
+        """Wait until the book turns stale (returns the reason) or ``timeout`` seconds pass
+        without any message for it (returns ``"idle"``); used by the feed's watch loop."""
+        if self._trouble is None:
+            self._trouble = asyncio.Event()
+        while True:
+            if self._trouble_reason is not None:
+                reason, self._trouble_reason = self._trouble_reason, None
+                self._trouble.clear()
+                return reason
+            seen = self.stats.messages
+            try:
+                await asyncio.wait_for(self._trouble.wait(), timeout)
+            except asyncio.TimeoutError:
+                if self.stats.messages == seen:
+                    return "idle"
+
+    # ------------------------------------------------------------------ writes
+    def load_snapshot(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
+                      update_id: int | None = None) -> None:
+        """Replace the book with a snapshot; the book becomes live. All or nothing (a bad
+        snapshot raises a liqcore error and leaves the book and state as they were)."""
+        self.stats.messages += 1
+        try:
+            self.book.apply_snapshot(bids, asks, update_id=update_id)
+        except InvalidDeltaError:
+            if not self._widen(bids, asks):
+                raise
+            self.book.apply_snapshot(bids, asks, update_id=update_id)
+        self.stats.snapshots += 1
+        self.state = "live"
+
+    def apply(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], last_id: int | None = None,
+              first_id: int | None = None, prev_id: int | None = None) -> bool:
+        """Apply one delta message under the book's sequence rule; True if it changed the book,
+        False if it was older than the book (counted in ``stale_skipped``). Raises
+        SequenceGapError on a gap and the book's errors on bad levels (book unchanged)."""
+        try:
+            applied = self.book.apply_levels(bids, asks, last_id=last_id, first_id=first_id, prev_id=prev_id)
+        except InvalidDeltaError:
+            if not self._widen(bids, asks):
+                raise
+            applied = self.book.apply_levels(bids, asks, last_id=last_id, first_id=first_id, prev_id=prev_id)
+        if applied:
+            self.stats.applied += 1
+        else:
+            self.stats.stale_skipped += 1
+        return applied
+
+    def _widen(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]]) -> bool:
+        """Rebuild the book at the message's larger decimal scales (exact: from the book's own
+        wire strings). False when the message carries no more decimals than the book holds
+        (then the InvalidDeltaError was about something else: off-grid, negative, NaN)."""
+        book = self.book
+        pd = max(fraction_digits(bids, 0), fraction_digits(asks, 0))
+        qd = max(fraction_digits(bids, 1), fraction_digits(asks, 1))
+        if pd <= book.price_decimals and qd <= book.size_decimals:
+            return False
+        new = OrderBook(price_decimals=max(pd, book.price_decimals), size_decimals=max(qd, book.size_decimals),
+                        max_depth=book.max_depth, cross_policy=book.cross_policy, sequence=book.sequence,
+                        symbol=book.symbol, exchange=book.exchange)
+        if len(book):
+            new.apply_snapshot(book.level_strings(BID), book.level_strings(ASK), update_id=book.last_update_id)
+        self.book = new
+        self.stats.rescaled += 1
+        return True
+
+    # ---------------------------------------------------------------- readers
+    def publish(self, recv_ns: int) -> None:
+        """Record the latency of the frame received at ``recv_ns`` (monotonic ns) and call every
+        subscriber with this LiveBook. A subscriber's exception is logged and counted, never
+        propagated: it must not stop the feed."""
+        st = self.stats
+        st.last_recv_ns = recv_ns
+        st.last_latency_ns = time.monotonic_ns() - recv_ns
+        for cb in self.subscribers:
+            try:
+                cb(self)
+            except Exception:
+                st.callback_errors += 1
+                log.exception("subscriber of %s %s raised", self.exchange, self.symbol)
+
+    def __repr__(self) -> str:
+        bbo = self.book.bbo
+        return (f"LiveBook({self.exchange} {self.symbol} {self.state} id={self.book.last_update_id} "
+                f"bid={bbo[0]} ask={bbo[2]} applied={self.stats.applied} resyncs={self.stats.resyncs})")
