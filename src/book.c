@@ -914,7 +914,11 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
     case LIQ_SEQ_BINANCE_FUTURES:
         if (ids.first == LIQ_ID_NONE || ids.prev == LIQ_ID_NONE) return LIQ_ERR_ARG;
         if (ids.last < L) return LIQ_STALE;
-        if (b->after_snapshot) return ids.first <= L ? LIQ_OK : LIQ_ERR_SEQ_GAP;
+        /* First event after a snapshot: U <= L <= u as documented, or pu == L: the
+         * snapshot ended exactly on an event boundary and this event continues it (the
+         * event with u == L was never received; refetching would land on a boundary
+         * again on a quiet market and never converge). */
+        if (b->after_snapshot) return ids.first <= L || ids.prev == L ? LIQ_OK : LIQ_ERR_SEQ_GAP;
         if (ids.last == L) return LIQ_STALE;
         return ids.prev == L ? LIQ_OK : LIQ_ERR_SEQ_GAP;
     case LIQ_SEQ_OKX:

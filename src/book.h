@@ -58,7 +58,7 @@ typedef enum liq_cross_policy {
 typedef enum liq_seq_rule {
     LIQ_SEQ_NONE = 0,            /* ids not checked */
     LIQ_SEQ_BINANCE_SPOT = 1,    /* skip u <= L; gap if U > L + 1 */
-    LIQ_SEQ_BINANCE_FUTURES = 2, /* skip u < L; first after snapshot needs U <= L <= u; then pu == L */
+    LIQ_SEQ_BINANCE_FUTURES = 2, /* skip u < L; first after snapshot U <= L <= u or pu == L; then pu == L */
     LIQ_SEQ_OKX = 3,             /* prevSeqId == L (heartbeat seq == prev, reset seq < prev); skip old */
     LIQ_SEQ_CONTIGUOUS = 4,      /* skip last <= L; gap unless first == L + 1 (Bybit u, Coinbase, Gate) */
     LIQ_SEQ_PREV = 5             /* prev == L (Deribit change ids); skip last <= L */

@@ -30,7 +30,7 @@ class BinanceDepthSync:
     book : OrderBook
         The book to maintain; its ``sequence`` rule is set here.
     futures : bool
-        USDⓈ-M/COIN-M rules (``pu`` continuity, first event ``U <= L <= u``) instead of spot.
+        USDⓈ-M/COIN-M rules (``pu`` continuity, first event ``U <= L <= u`` or ``pu == L``) instead of spot.
     """
 
     def __init__(self, book: OrderBook, *, futures: bool = False) -> None:

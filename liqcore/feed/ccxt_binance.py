@@ -68,14 +68,10 @@ class _BinanceEngineBase(EngineMixin):
 
     @staticmethod
     def liq_apply_event(live: Any, m: dict) -> bool:
-        """Apply one depthUpdate under the book's rule. Futures: an event whose ``pu`` equals the
-        book's id continues it exactly, even as the first event after a snapshot that ended on an
-        event boundary (``U > lastUpdateId``), which the documented first-event test
-        ``U <= L <= u`` (the C rule) would call a gap forever: ``U`` is passed as ``L`` then."""
-        first, pu = m["U"], m.get("pu")
-        if pu is not None and first > pu and pu == live.book.last_update_id:
-            first = pu
-        return live.apply(m["b"], m["a"], m["u"], first, pu)
+        """Apply one depthUpdate under the book's rule (``binance_spot``/``binance_futures``:
+        U/u, and pu for futures, checked in C; a futures event with ``pu`` equal to the book's
+        id continues it even right after a snapshot that ended on an event boundary)."""
+        return live.apply(m["b"], m["a"], m["u"], m["U"], m.get("pu"))
 
     def handle_order_book(self, client: Any, message: dict) -> None:
         # ccxt's own dispatch (handle_message) lands here too

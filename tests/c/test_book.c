@@ -718,7 +718,7 @@ static void test_seq_binance_futures(void)
     SEQ_REJECT(&b, NONE, 105, 90, LIQ_ERR_ARG);
     SEQ_REJECT(&b, 95, 105, NONE, LIQ_ERR_ARG);
     SEQ_REJECT(&b, 80, 99, 70, LIQ_STALE);          /* u < L dropped */
-    SEQ_REJECT(&b, 101, 110, 100, LIQ_ERR_SEQ_GAP); /* first event needs U <= L (not L + 1) */
+    SEQ_REJECT(&b, 101, 110, 99, LIQ_ERR_SEQ_GAP);  /* first event: U > L and pu != L */
     CHECK_EQ_I64(b.after_snapshot, 1);              /* still waiting for the first event */
     SEQ_OK(&b, 90, 100, 80);                         /* U <= L <= u with u == L: accepted, pu ignored */
     /* then pu == previous u */
@@ -735,8 +735,14 @@ static void test_seq_binance_futures(void)
     liq_delta s[] = {D(LIQ_BID, 10, 1)};
     CHECK_EQ_I64(liq_book_snapshot(&b, s, 1, 200, NULL), LIQ_OK);
     CHECK_EQ_I64(b.after_snapshot, 1);
-    SEQ_REJECT(&b, 201, 210, 200, LIQ_ERR_SEQ_GAP);
+    SEQ_REJECT(&b, 202, 210, 199, LIQ_ERR_SEQ_GAP);
     SEQ_OK(&b, 200, 210, 150);
+    liq_book_free(&b);
+    /* the snapshot ended on an event boundary: the next event has U > L but pu == L */
+    seq_book(&b, LIQ_SEQ_BINANCE_FUTURES, 100);
+    SEQ_OK(&b, 105, 110, 100);
+    SEQ_REJECT(&b, 111, 120, 109, LIQ_ERR_SEQ_GAP);  /* then pu continuity as usual */
+    SEQ_OK(&b, 111, 120, 110);
     liq_book_free(&b);
 }
 

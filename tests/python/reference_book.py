@@ -198,7 +198,7 @@ class RefBook:
             if last < L:
                 return STALE
             if self.after_snapshot:
-                return "ok" if first <= L else "gap"
+                return "ok" if first <= L or prev == L else "gap"
             if last == L:
                 return STALE
             return "ok" if prev == L else "gap"

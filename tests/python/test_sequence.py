@@ -2,7 +2,7 @@
 
 Rules (src/book.h, shared/research/exchange_protocols.md §3.1, §3.5, §4):
   binance_spot      skip u <= L; gap if U > L + 1 (U == L + 1 is accepted)
-  binance_futures   skip u < L; first after a snapshot needs U <= L <= u; then pu == L
+  binance_futures   skip u < L; first after a snapshot U <= L <= u, or pu == L; then pu == L
   okx               prevSeqId == L (heartbeat seqId == prevSeqId, reset seqId < prevSeqId); old -> skip
   contiguous        (Bybit u, Coinbase, Gate) skip last <= L; gap unless first == L + 1
   prev              (Deribit change ids) prev == L; skip last <= L
@@ -113,7 +113,7 @@ class TestBinanceFutures:
     def test_first_event_after_snapshot(self):
         b = make("binance_futures")
         assert_stale(b, first_id=80, last_id=99, prev_id=79)          # u < L dropped
-        assert_gap(b, first_id=101, last_id=110, prev_id=100)         # U > L: spot would accept, futures not
+        assert_gap(b, first_id=101, last_id=110, prev_id=99)          # U > L and pu != L: spot would accept
         assert_applied(b, first_id=100, last_id=110, prev_id=99)      # U <= L <= u (U == L)
 
     def test_first_event_u_equal_L(self):
@@ -133,8 +133,15 @@ class TestBinanceFutures:
         b = make("binance_futures")
         assert_applied(b, first_id=95, last_id=110, prev_id=94)
         b.apply_snapshot(BIDS, ASKS, update_id=200)
-        assert_gap(b, first_id=201, last_id=210, prev_id=200)         # pu == L is not enough
+        assert_gap(b, first_id=202, last_id=210, prev_id=199)
         assert_applied(b, first_id=199, last_id=210, prev_id=198)
+
+    def test_snapshot_on_an_event_boundary(self):
+        # the snapshot's L is the u of an event never received: the next event has U > L and
+        # pu == L, and continues the book exactly
+        b = make("binance_futures")
+        assert_applied(b, first_id=105, last_id=110, prev_id=100)
+        assert_gap(b, first_id=111, last_id=120, prev_id=109)
 
     def test_prev_id_required(self):
         b = make("binance_futures")
