@@ -39,6 +39,15 @@ static inline int expect(cur *c, char ch)
     return 0;
 }
 
+/* Non-zero when one of the 8 bytes of w is '"', '\\' or a control byte (< 0x20): the
+ * classic "has a zero byte" bit trick on w ^ pattern; bytes >= 0x80 are excluded by ~w. */
+static inline uint64_t special8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20)) & ~w & high;
+}
+
 static int hexdig(char ch)
 {
     return (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'f');
@@ -53,7 +62,13 @@ static int str(cur *c, size_t *off, size_t *len)
     const char *s = c->s;
     size_t n = c->n;
     for (;;) {
-        /* the common case, plain bytes, in a tight loop */
+        /* the common case, plain bytes: 8 at a time while they last, then one by one */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (special8(w)) break;
+            i += 8;
+        }
         while (i < n && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20) i++;
         if (i >= n || (unsigned char)s[i] < 0x20) { c->i = i; return fail(c); }
         if (s[i] == '"') break;
@@ -224,40 +239,80 @@ static int frac_digits(const char *s, size_t n)
     return (int)(j - i);
 }
 
-/* One price/size pair into the next delta (or validated and measured in scan mode). */
+/*
+ * A price/size string at the cursor converted at `scale` (apply mode). The usual form,
+ * digits[.digits] with at most 18 digits of integer part plus scale, is converted while
+ * it is scanned; any other string is scanned as JSON and given to liq_decimal_parse, so
+ * the results (value, wire decimals, status) are always liq_decimal_parse's. Returns -1
+ * for a malformed JSON string, else 0 with the conversion status in *st.
+ */
+static int dec_field(cur *c, int scale, int64_t *v, uint8_t *dec, liq_status *st)
+{
+    const char *s = c->s;
+    size_t n = c->n, i = c->i + 1;   /* c->i is at the opening quote */
+    uint64_t acc = 0;
+    int nd = 0, fd = 0;
+    while (i < n && is_digit(s[i])) {
+        if (++nd > 18) goto slow;
+        acc = acc * 10 + (uint64_t)(s[i++] - '0');
+    }
+    if (nd == 0 || nd + scale > 18) goto slow;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && is_digit(s[i])) {
+            if (fd < scale) acc = acc * 10 + (uint64_t)(s[i] - '0');
+            else if (s[i] != '0') goto slow;      /* a precision error: reported by the slow path */
+            fd++;
+            i++;
+        }
+        if (fd == 0 || fd > 254) goto slow;
+    }
+    if (i >= n || s[i] != '"') goto slow;
+    *v = (int64_t)(acc * (uint64_t)liq_pow10[fd < scale ? scale - fd : 0]);
+    *dec = (uint8_t)fd;
+    *st = LIQ_OK;
+    c->i = i + 1;
+    return 0;
+slow:;
+    size_t off, len;
+    if (str(c, &off, &len)) return -1;
+    *st = liq_decimal_parse(s + off, len, scale, v, dec);
+    return 0;
+}
+
+/* One price/size pair validated and measured (scan mode: not converted at any scale). */
 static void level(fstate *f, const cur *c, int side, size_t idx, size_t po, size_t pl, size_t qo, size_t ql)
 {
     liq_frame_result *r = f->r;
     if (f->val_st != LIQ_OK) return;   /* the first bad value is reported; the rest is only parsed */
-    if (f->scan) {
-        int64_t v;
-        liq_status st = liq_decimal_parse(c->s + po, pl, 0, &v, NULL);
-        if (st == LIQ_OK || st == LIQ_ERR_PRECISION || st == LIQ_ERR_OVERFLOW)
-            st = liq_decimal_parse(c->s + qo, ql, 0, &v, NULL);
-        if (st != LIQ_OK && st != LIQ_ERR_PRECISION && st != LIQ_ERR_OVERFLOW) {
-            f->val_st = st; f->val_side = side; f->val_idx = idx;
-            return;
-        }
-        int pd = frac_digits(c->s + po, pl), qd = frac_digits(c->s + qo, ql);
-        if (pd > r->max_px_dec) r->max_px_dec = pd;
-        if (qd > r->max_qty_dec) r->max_qty_dec = qd;
+    int64_t v;
+    liq_status st = liq_decimal_parse(c->s + po, pl, 0, &v, NULL);
+    if (st == LIQ_OK || st == LIQ_ERR_PRECISION || st == LIQ_ERR_OVERFLOW)
+        st = liq_decimal_parse(c->s + qo, ql, 0, &v, NULL);
+    if (st != LIQ_OK && st != LIQ_ERR_PRECISION && st != LIQ_ERR_OVERFLOW) {
+        f->val_st = st; f->val_side = side; f->val_idx = idx;
         return;
     }
+    int pd = frac_digits(c->s + po, pl), qd = frac_digits(c->s + qo, ql);
+    if (pd > r->max_px_dec) r->max_px_dec = pd;
+    if (qd > r->max_qty_dec) r->max_qty_dec = qd;
+}
+
+/* A converted level into the next scratch delta (apply mode); st: its conversion status. */
+static void put(fstate *f, const liq_delta *dl, liq_status st, size_t idx)
+{
+    liq_frame_result *r = f->r;
+    if (f->val_st != LIQ_OK) return;   /* the first bad value is reported; the rest is only parsed */
+    if (st != LIQ_OK) { f->val_st = st; f->val_side = dl->side; f->val_idx = idx; return; }
     if (f->nd == f->cap) {
-        size_t want = f->cap ? f->cap * 2 : 64;
-        liq_delta *d = liq_book_scratch(f->b, want);
-        if (!d) { f->val_st = LIQ_ERR_NOMEM; f->val_side = side; f->val_idx = idx; return; }
+        liq_delta *d = liq_book_scratch(f->b, f->cap ? f->cap * 2 : 64);
+        if (!d) { f->val_st = LIQ_ERR_NOMEM; f->val_side = dl->side; f->val_idx = idx; return; }
         f->d = d;
         f->cap = f->b->scratch_cap;
     }
-    liq_delta *d = &f->d[f->nd];
-    liq_status st = liq_decimal_parse(c->s + po, pl, f->b->px_scale, &d->px, &d->px_dec);
-    if (st == LIQ_OK) st = liq_decimal_parse(c->s + qo, ql, f->b->qty_scale, &d->qty, &d->qty_dec);
-    if (st != LIQ_OK) { f->val_st = st; f->val_side = side; f->val_idx = idx; return; }
-    d->side = (uint8_t)side;
-    if (d->px_dec != LIQ_DEC_NONE && d->px_dec > r->max_px_dec) r->max_px_dec = d->px_dec;
-    if (d->qty_dec != LIQ_DEC_NONE && d->qty_dec > r->max_qty_dec) r->max_qty_dec = d->qty_dec;
-    f->nd++;
+    f->d[f->nd++] = *dl;
+    if (dl->px_dec != LIQ_DEC_NONE && dl->px_dec > r->max_px_dec) r->max_px_dec = dl->px_dec;
+    if (dl->qty_dec != LIQ_DEC_NONE && dl->qty_dec > r->max_qty_dec) r->max_qty_dec = dl->qty_dec;
 }
 
 /*
@@ -273,13 +328,17 @@ static int levels(cur *c, fstate *f, int side, size_t *count, int depth)
     c->i++;
     if (peek(c) == ']') { c->i++; *count = 0; return 0; }
     for (;;) {
-        size_t po, pl, qo, ql;
+        size_t po = 0, pl = 0, qo = 0, ql = 0;
+        liq_delta dl = {0, 0, (uint8_t)side, 0, 0};
+        liq_status pst = LIQ_OK, qst = LIQ_OK;
         if (peek(c) != '[') goto other;
         c->i++;
-        if (peek(c) != '"' || str(c, &po, &pl)) goto other;
+        if (peek(c) != '"') goto other;
+        if (f->scan ? str(c, &po, &pl) : dec_field(c, f->b->px_scale, &dl.px, &dl.px_dec, &pst)) goto other;
         if (peek(c) != ',') goto other;
         c->i++;
-        if (peek(c) != '"' || str(c, &qo, &ql)) goto other;
+        if (peek(c) != '"') goto other;
+        if (f->scan ? str(c, &qo, &ql) : dec_field(c, f->b->qty_scale, &dl.qty, &dl.qty_dec, &qst)) goto other;
         for (;;) {
             char ch = peek(c);
             if (ch == ']') { c->i++; break; }
@@ -287,7 +346,8 @@ static int levels(cur *c, fstate *f, int side, size_t *count, int depth)
             c->i++;
             if (skip(c, depth + 2)) goto other;
         }
-        level(f, c, side, n, po, pl, qo, ql);
+        if (f->scan) level(f, c, side, n, po, pl, qo, ql);
+        else put(f, &dl, pst != LIQ_OK ? pst : qst, n);
         n++;
         char ch = peek(c);
         if (ch == ',') { c->i++; continue; }
