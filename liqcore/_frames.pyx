@@ -7,6 +7,7 @@ one frame all or nothing (see ``docs/frames.md``): on any error the book is unch
 is an OKX checksum mismatch, found after the update was applied (as OKX defines it).
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy
@@ -38,6 +39,7 @@ cdef inline object _id(int64_t v):
     return None if v == LIQ_ID_NONE else v
 
 
+@cython.auto_pickle(False)
 cdef class FrameResult:
     """What one frame was and what applying it did (built by the ``apply_*``/``scan_*`` functions).
 
@@ -276,6 +278,7 @@ def scan_okx_books(frame):
 from liqcore.feed.binance import SnapshotTooOld
 
 
+@cython.auto_pickle(False)
 cdef class BinanceFastSync:
     """Binance's "How to manage a local order book correctly" over raw frame bytes.
 

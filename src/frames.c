@@ -807,7 +807,9 @@ liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned 
         st = liq_book_snapshot(b, f.d, nd, r->last_id, &bad);
     } else {
         liq_seq_ids ids = {LIQ_ID_NONE, r->last_id, r->prev_id};
-        st = liq_book_apply_seq(b, f.d, nd, ids, &bad);
+        /* without ids, a plain apply, as apply_levels does (the sequence state stays as is) */
+        if (r->last_id == LIQ_ID_NONE && r->prev_id == LIQ_ID_NONE) st = liq_book_apply(b, f.d, nd, &bad);
+        else st = liq_book_apply_seq(b, f.d, nd, ids, &bad);
     }
     if (st != LIQ_OK) {
         if (st < 0 && bad < nd) r->error_at = bad;

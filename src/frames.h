@@ -28,7 +28,8 @@
  *
  * Sequencing: every frame is applied with liq_book_apply_seq using the book's seq_rule
  * (ids: Binance U/u/pu, OKX seqId/prevSeqId as last/prev); with LIQ_SEQ_NONE nothing is
- * checked and the last id is just recorded. Binance bids are applied before asks,
+ * checked and the last id is just recorded. An OKX update without seqId and prevSeqId
+ * (older feeds) is applied with liq_book_apply, as OrderBook.apply_levels does without ids. Binance bids are applied before asks,
  * whatever order the keys come in, as liq_book_apply would see them from Python.
  *
  * Errors and the book: a frame that is not valid JSON, lacks a required key, has a value
