@@ -1379,3 +1379,13 @@ def _walk_result(d, quote):
     res._r.complete = d["complete"]
     res._quote = quote
     return res
+
+
+# ---------------------------------------------------------------- C API (liqcore/_book.pxd)
+
+cdef liq_book *_book_ptr(object book) except NULL:
+    """The C book inside an OrderBook, for the other compiled modules (``_frames``).
+    The caller holds a reference to ``book`` for as long as it uses the pointer."""
+    if type(book) is not OrderBook and not isinstance(book, OrderBook):
+        raise TypeError(f"expected an OrderBook, got {type(book).__name__}")
+    return &(<OrderBook>book)._b

@@ -123,7 +123,7 @@ cdef extern from "book.h" nogil:
     int liq_book_best(const liq_book *b, int side, int64_t *px, int64_t *qty)
     int liq_book_is_crossed(const liq_book *b)
 
-from libc.stdint cimport uint32_t
+from libc.stdint cimport uint32_t, int32_t
 
 cdef extern from "checksum.h" nogil:
     enum:
@@ -172,3 +172,41 @@ cdef extern from "analytics.h" nogil:
     liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
                                   int notional, double *out)
     double liq_book_weighted_mid(const liq_book *b)
+
+cdef extern from "frames.h" nogil:
+    enum:
+        LIQ_FRAME_MAX_DEPTH
+        LIQ_FRAME_SCAN
+    ctypedef enum liq_frame_kind:
+        LIQ_FRAME_OTHER
+        LIQ_FRAME_DEPTH
+        LIQ_FRAME_SNAPSHOT
+        LIQ_FRAME_UPDATE
+    ctypedef enum liq_frame_check:
+        LIQ_CHECK_NONE
+        LIQ_CHECK_OK
+        LIQ_CHECK_ABSENT
+        LIQ_CHECK_MISMATCH
+    ctypedef struct liq_frame_result:
+        int kind
+        int64_t first_id
+        int64_t last_id
+        int64_t prev_id
+        int64_t event_ms
+        int64_t txn_ms
+        size_t sym_off
+        size_t sym_len
+        size_t stream_off
+        size_t stream_len
+        size_t bids
+        size_t asks
+        int has_checksum
+        int32_t checksum
+        uint32_t computed
+        int check
+        int max_px_dec
+        int max_qty_dec
+        size_t error_at
+    liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
+    liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
+    liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)

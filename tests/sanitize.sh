@@ -9,8 +9,9 @@
 #           virtualenv (build/san-venv; its own scikit-build dir, so normal builds are
 #           not touched), then `pytest tests/python` with the gcc ASan/UBSan runtimes
 #           LD_PRELOADed into the (uninstrumented) interpreter.
-#   fuzz    the libFuzzer harness tests/fuzz/fuzz_book.c (clang) for
-#           $LIQ_FUZZ_SECONDS (default 60) seconds, seeded with tests/fuzz/corpus.
+#   fuzz    the libFuzzer harnesses (clang) tests/fuzz/fuzz_book.c (seeded with
+#           tests/fuzz/corpus) and tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames),
+#           $LIQ_FUZZ_SECONDS (default 60) seconds in all, split between them.
 #
 # Every sanitizer report is fatal (CMakeLists.txt sets -fno-sanitize-recover=all, and
 # *SAN_OPTIONS below set halt_on_error), so the script exits non-zero on the first
@@ -89,26 +90,32 @@ EOF
 }
 
 run_fuzz() {
-    local s work bin
+    local s work bin target corpus secs
     if ! command -v clang >/dev/null; then echo "fuzz: clang is required (apt-get install -y clang libclang-rt-14-dev)" >&2; exit 1; fi
-    s=$(t0)
-    echo "== libFuzzer tests/fuzz/fuzz_book.c for ${FUZZ_SECONDS}s"
     CC=clang cmake -S . -B "$OUT/fuzz" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Debug -DLIQ_BUILD_TESTS=OFF \
         -DLIQ_BUILD_FUZZ=ON -DLIQ_SANITIZE=$SAN >/dev/null
-    cmake --build "$OUT/fuzz" -j2 --target fuzz_book
-    bin=$OUT/fuzz/tests/fuzz/fuzz_book
-    work=$OUT/fuzz-corpus      # grows across runs; tests/fuzz/corpus is only read
-    mkdir -p "$work"
-    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$OUT/" "$work" tests/fuzz/corpus 2>&1 | tee "$OUT/fuzz.log" | grep -E '^#[0-9]+.*(DONE|pulse)|^stat::|ERROR|SUMMARY|crash-|Test unit written' || true
-    # tee swallows the fuzzer's status: a finding leaves an artifact and a non-zero exit in the log
-    if grep -qE 'ERROR: (libFuzzer|AddressSanitizer|UndefinedBehaviorSanitizer)|runtime error|invariant violated|deadly signal' "$OUT/fuzz.log"; then
-        sed -n '/ERROR\|runtime error\|invariant violated\|deadly signal/,$p' "$OUT/fuzz.log" | head -60
-        echo "fuzz: finding, reproducer in $OUT/crash-* (replay: $bin <file>)" >&2
-        exit 1
-    fi
-    grep -E '^#[0-9]+[[:space:]]+DONE' "$OUT/fuzz.log" | tail -n 1
-    took "fuzz" "$s"
+    cmake --build "$OUT/fuzz" -j2 --target fuzz_book fuzz_frames
+    # the time budget is split between the harnesses (book operations, frame parsers)
+    secs=$(( FUZZ_SECONDS / 2 ))
+    for target in fuzz_book:corpus fuzz_frames:corpus_frames; do
+        corpus=tests/fuzz/${target#*:}
+        target=${target%%:*}
+        s=$(t0)
+        echo "== libFuzzer tests/fuzz/$target.c for ${secs}s"
+        bin=$OUT/fuzz/tests/fuzz/$target
+        work=$OUT/$target-corpus      # grows across runs; the committed corpus is only read
+        mkdir -p "$work"
+        "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$OUT/$target-" "$work" "$corpus" 2>&1 | tee "$OUT/$target.log" | grep -E '^#[0-9]+.*(DONE|pulse)|^stat::|ERROR|SUMMARY|crash-|Test unit written' || true
+        # tee swallows the fuzzer's status: a finding leaves an artifact and a non-zero exit in the log
+        if grep -qE 'ERROR: (libFuzzer|AddressSanitizer|UndefinedBehaviorSanitizer)|runtime error|invariant violated|deadly signal' "$OUT/$target.log"; then
+            sed -n '/ERROR\|runtime error\|invariant violated\|deadly signal/,$p' "$OUT/$target.log" | head -60
+            echo "fuzz: finding, reproducer in $OUT/$target-crash-* (replay: $bin <file>)" >&2
+            exit 1
+        fi
+        grep -E '^#[0-9]+[[:space:]]+DONE' "$OUT/$target.log" | tail -n 1
+        took "fuzz $target" "$s"
+    done
 }
 
 for step in "${steps[@]}"; do

@@ -1,0 +1,138 @@
+/*
+ * frames.h — exchange websocket/REST frames parsed straight into a book.
+ *
+ * A small, strict, allocation-free JSON scanner for exactly the frames a book needs
+ * (not a JSON library): the bytes of one frame go in, the book's scratch deltas are
+ * filled from the decimal strings (liq_decimal_parse: exact, wire decimals kept for
+ * checksums), and the message is applied once, all or nothing, with its sequence ids.
+ * No Python object (nor any other allocation beyond the book's own scratch) per level.
+ *
+ * Frames (keys in any order, unknown keys skipped whatever their value, whitespace
+ * anywhere JSON allows it):
+ *   Binance depthUpdate   raw stream {"e":"depthUpdate","E":ms,"s":"BTCUSDT","U":id,"u":id,
+ *                         ["pu":id,"T":ms,] "b":[["px","qty"],...],"a":[...]}, or the same
+ *                         object as "data" of a combined stream {"stream":"..","data":{..}}
+ *                         (spot and USD-M/COIN-M: pu).
+ *   Binance REST depth    {"lastUpdateId":id,"bids":[["px","qty"],...],"asks":[...]} (also
+ *                         wrapped as "data", as a recorder may store it).
+ *   OKX books             {"arg":{"channel":"books"|"books-l2-tbt"|"books50-l2-tbt","instId":".."},
+ *                         "action":"snapshot"|"update","data":[{"asks":[["px","qty","0","n"],...],
+ *                         "bids":[...],"ts":"ms","checksum":int,"prevSeqId":int,"seqId":int}]}
+ *                         (exactly one element in "data", as OKX sends).
+ * Levels are arrays whose first two elements are decimal strings (price, size); further
+ * elements (OKX's "0" and order count) are skipped. Keys are compared byte for byte: a
+ * key written with escapes counts as unknown. A repeated known key is malformed.
+ * Nesting deeper than LIQ_FRAME_MAX_DEPTH is malformed. Integers (ids, E, T, checksum)
+ * are JSON integers within int64 (OKX's "ts" is a digit string); prices and sizes are
+ * strings (never JSON numbers).
+ *
+ * Sequencing: every frame is applied with liq_book_apply_seq using the book's seq_rule
+ * (ids: Binance U/u/pu, OKX seqId/prevSeqId as last/prev); with LIQ_SEQ_NONE nothing is
+ * checked and the last id is just recorded. An OKX update without seqId and prevSeqId
+ * (older feeds) is applied with liq_book_apply, as OrderBook.apply_levels does without ids. Binance bids are applied before asks,
+ * whatever order the keys come in, as liq_book_apply would see them from Python.
+ *
+ * Errors and the book: a frame that is not valid JSON, lacks a required key, has a value
+ * of the wrong type or a level that is not [string, string, ...] gives LIQ_ERR_FORMAT;
+ * a price/size string that is not a decimal, or does not fit the book, gives the
+ * liq_decimal_parse/liq_delta_check status (LIQ_ERR_PARSE, _PRECISION, _OFF_GRID,
+ * _OVERFLOW, _NEGATIVE); sequence and cross outcomes are those of liq_book_apply_seq /
+ * liq_book_snapshot. In every such case the book is unchanged except stats.rejected
+ * (+1; and gaps/crossed as the core counts them). One exception, documented with
+ * liq_frame_okx_books: a checksum mismatch is found after the update was applied.
+ *
+ * A valid JSON object that is not a frame of the function's kind (a trade, a bookTicker,
+ * an OKX subscribe event or another channel) gives LIQ_OK with kind LIQ_FRAME_OTHER and
+ * leaves the book and its stats untouched.
+ *
+ * Threads: one writer per book, as for book.h; the frame bytes are only read.
+ */
+#ifndef LIQ_FRAMES_H
+#define LIQ_FRAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+#include "book.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { LIQ_FRAME_MAX_DEPTH = 32 };   /* nesting of arrays/objects accepted (skipped values too) */
+
+typedef enum liq_frame_kind {
+    LIQ_FRAME_OTHER = 0,      /* valid JSON, not a frame of this kind: nothing done */
+    LIQ_FRAME_DEPTH = 1,      /* Binance depthUpdate */
+    LIQ_FRAME_SNAPSHOT = 2,   /* Binance REST depth snapshot, OKX action "snapshot" */
+    LIQ_FRAME_UPDATE = 3      /* OKX action "update" */
+} liq_frame_kind;
+
+/* Flags of the liq_frame_* calls. */
+enum {
+    /* Parse and validate the whole frame (structure, ids, every decimal string's grammar),
+     * fill the result, apply nothing. Decimals are not converted at the book's scales
+     * (b may be NULL); max_px_dec/max_qty_dec tell the scales a book needs. */
+    LIQ_FRAME_SCAN = 1
+};
+
+typedef enum liq_frame_check {
+    LIQ_CHECK_NONE = 0,       /* no checksum in the frame (or not verified: stale, error, scan) */
+    LIQ_CHECK_OK = 1,
+    LIQ_CHECK_ABSENT = 2,     /* OKX checksum 0: "no checksum" (deprecated by OKX in 2026) */
+    LIQ_CHECK_MISMATCH = 3
+} liq_frame_check;
+
+typedef struct liq_frame_result {
+    int kind;                 /* liq_frame_kind */
+    int64_t first_id;         /* Binance U; LIQ_ID_NONE when absent */
+    int64_t last_id;          /* Binance u / lastUpdateId, OKX seqId; LIQ_ID_NONE when absent */
+    int64_t prev_id;          /* Binance pu, OKX prevSeqId; LIQ_ID_NONE when absent */
+    int64_t event_ms;         /* Binance E, OKX ts; LIQ_ID_NONE when absent */
+    int64_t txn_ms;           /* Binance T (USD-M); LIQ_ID_NONE when absent */
+    size_t sym_off, sym_len;  /* Binance "s" / OKX instId: bytes inside the quotes (len 0: absent) */
+    size_t stream_off, stream_len;  /* Binance combined "stream", OKX "channel" (len 0: absent) */
+    size_t bids, asks;        /* levels in the frame */
+    int has_checksum;         /* OKX: the frame carries "checksum" */
+    int32_t checksum;         /* as sent (signed) */
+    uint32_t computed;        /* the book's CRC after the apply (when verified) */
+    int check;                /* liq_frame_check */
+    int max_px_dec, max_qty_dec;   /* most fraction digits of the frame's prices / sizes */
+    size_t error_at;          /* malformed frame: byte offset of the error; bad value: the
+                               * level index (bids first, then asks) */
+} liq_frame_result;
+
+/*
+ * Apply one Binance depthUpdate frame (raw or combined stream) to b.
+ * Returns LIQ_OK (applied, or kind OTHER), LIQ_STALE (older than the book: nothing
+ * applied), or an error with the book unchanged (see above). *r (required) is filled
+ * as far as the frame was read. O(frame bytes + levels * log levels); grows only the
+ * book's scratch and, as liq_book_apply, its level storage.
+ */
+liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsigned flags,
+                                   liq_frame_result *r);
+
+/*
+ * Replace b with a Binance REST depth snapshot (liq_book_snapshot, id lastUpdateId).
+ * Kind LIQ_FRAME_SNAPSHOT, or OTHER when the object has no "lastUpdateId".
+ */
+liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, unsigned flags,
+                                      liq_frame_result *r);
+
+/*
+ * Apply one OKX books frame: a snapshot replaces the book (id seqId when present), an
+ * update goes through liq_book_apply_seq (ids seqId/prevSeqId). Then, when the frame
+ * carries a non-zero checksum, the book's OKX checksum (checksum.h) is compared with it:
+ * on a mismatch the frame HAS been applied (the exchange's book moved on; the caller
+ * resubscribes) and LIQ_ERR_CHECKSUM is returned with r->check = LIQ_CHECK_MISMATCH and
+ * both values in r. A frame with a checksum on a book whose max_depth (non-zero) is below
+ * 25 is refused before applying (LIQ_ERR_DEPTH). Channels other than books,
+ * books-l2-tbt, books50-l2-tbt, and event frames, are kind OTHER.
+ */
+liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags,
+                               liq_frame_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

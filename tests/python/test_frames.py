@@ -1,0 +1,481 @@
+"""The native frame path (liqcore._frames, src/frames.c) against the Python path and real data.
+
+* The real Binance recording (hftbacktest, tests/data/binance) replayed through
+  BinanceFastSync from the raw bytes: all 564 bookTicker checkpoints hold, the final book is
+  EXPECTED.json's, and after every depth frame the book is byte-identical (to_bytes(),
+  stats included) to the one the Python path (orjson + BinanceDepthSync) builds.
+* The real OKX recording (cryptofeed capture): all 290 checksums verify in C, and every
+  frame leaves the book byte-identical to liqcore.feed.checksummed.OkxBooks' book.
+* Random messages (hypothesis): fast path == orjson + apply_levels, outcome and bytes.
+* Bad frames (every truncation of real frames, mutated bytes, wrong types): an exception
+  of the liqcore hierarchy and the book byte-identical except the stats counter that
+  documents the rejection.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liqcore import (ChecksumError, CrossedBookError, DepthError, FormatError, InvalidDeltaError, LiqError,
+                     OrderBook, SequenceGapError)
+from liqcore._frames import (BinanceFastSync, FrameResult, SnapshotTooOld, apply_binance_depth, apply_okx_books,
+                             load_binance_snapshot, scan_binance_depth, scan_binance_snapshot, scan_okx_books)
+from liqcore.feed.binance import BinanceDepthSync
+from liqcore.feed.binance import SnapshotTooOld as PySnapshotTooOld
+from liqcore.feed.checksummed import OkxBooks
+from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
+from liqcore.replay import BUNDLED_RECORDING
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+EXPECTED_BINANCE = json.loads((DATA / "binance" / "EXPECTED.json").read_text())
+EXPECTED_CF = json.loads((DATA / "cryptofeed" / "EXPECTED.json").read_text())
+STATS_AT, STATS_END = 52, 124   # src/book.h LIQ_SER_STATS_OFF / _END
+
+
+def without_stats(book):
+    raw = book.to_bytes()
+    return raw[:STATS_AT] + raw[STATS_END:]
+
+
+def bbo_units(book):
+    b = book.levels(0, 1, raw=True)
+    a = book.levels(1, 1, raw=True)
+    return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
+
+
+def units(s, scale):
+    return int(Decimal(s).scaleb(scale))
+
+
+# ---------------------------------------------------------------- Binance recording
+
+@pytest.fixture(scope="module")
+def binance_frames():
+    return [r.raw for r in iter_hftbacktest(BUNDLED_RECORDING)]
+
+
+@pytest.fixture(scope="module")
+def binance_replay(binance_frames):
+    """Both paths side by side over the whole recording; the fast one checked at every step."""
+    fast_book, py_book = OrderBook("0.01", "0.00000001"), OrderBook("0.01", "0.00000001")
+    fast, py = BinanceFastSync(fast_book), BinanceDepthSync(py_book)
+    pending, seen = {}, {}
+    rep = {"ok": 0, "failed": 0, "applied": 0, "depth": 0, "other": 0, "compared": 0, "failures": []}
+
+    def after(u):
+        got = bbo_units(fast_book)
+        seen[u] = got
+        want = pending.pop(u, None)
+        if want is not None:
+            check(u, want, got)
+
+    def check(u, want, got):
+        if want == got:
+            rep["ok"] += 1
+        else:
+            rep["failed"] += 1
+            rep["failures"].append((u, want, got))
+
+    for raw in binance_frames:
+        if b'"lastUpdateId"' in raw[:40]:
+            snap = scan_binance_snapshot(raw)
+            buffered = [scan_binance_depth(f).last_id for f in fast.buffer]
+            n = fast.on_snapshot(raw)
+            assert n == py.on_snapshot(orjson.loads(raw))
+            rep["applied"] += n
+            for u in buffered:
+                if u > snap.last_id:
+                    after(u)
+        elif b"@bookTicker" in raw[:40]:
+            d = orjson.loads(raw)["data"]
+            want = (units(d["b"], 2), units(d["B"], 8), units(d["a"], 2), units(d["A"], 8))
+            u = int(d["u"])
+            if u in seen:
+                check(u, want, seen[u])
+            elif fast_book.last_update_id is None or u > fast_book.last_update_id:
+                pending[u] = want
+            # the fast path classifies it as another kind of frame and ignores it
+            assert fast.on_depth(raw) is False
+        else:
+            changed = fast.on_depth(raw)
+            msg = orjson.loads(raw)
+            if msg["data"].get("e") == "depthUpdate":
+                rep["depth"] += 1
+                assert changed == py.on_depth(msg["data"])
+                if changed:
+                    rep["applied"] += 1
+                    after(fast_book.last_update_id)
+            else:
+                rep["other"] += 1
+                assert changed is False
+        if fast.synced:
+            assert fast_book.to_bytes() == py_book.to_bytes()
+            rep["compared"] += 1
+    return fast_book, py_book, rep
+
+
+def test_binance_recording_checkpoints(binance_replay):
+    _, _, rep = binance_replay
+    assert rep["failures"] == []
+    assert rep["ok"] == EXPECTED_BINANCE["bbo_checkpoints_match"] == 564
+    assert rep["applied"] == EXPECTED_BINANCE["applied"] == 3449
+    assert rep["depth"] == EXPECTED_BINANCE["streams"]["depth@100ms"]
+    assert rep["other"] == EXPECTED_BINANCE["streams"]["trade"]
+
+
+def test_binance_recording_final_book(binance_replay):
+    from test_replay_binance import book_sha256
+
+    fast_book, py_book, rep = binance_replay
+    assert rep["compared"] > 38000   # every frame from the snapshot on
+    assert fast_book.to_bytes() == py_book.to_bytes()
+    assert fast_book.last_update_id == EXPECTED_BINANCE["last_applied_u"]
+    assert fast_book.level_strings(0, 1) == [EXPECTED_BINANCE["final_best_bid"]]
+    assert fast_book.level_strings(1, 1) == [EXPECTED_BINANCE["final_best_ask"]]
+    assert [fast_book.bid_count, fast_book.ask_count] == EXPECTED_BINANCE["final_levels_bids_asks"]
+    assert book_sha256(fast_book) == EXPECTED_BINANCE["final_book_sha256"]
+
+
+def test_binance_recording_gap_is_detected(binance_frames):
+    """Negative control: one depth frame removed after the snapshot -> SequenceGapError, book unchanged."""
+    snap_at = next(i for i, f in enumerate(binance_frames) if b'"lastUpdateId"' in f[:40])
+    depth = [i for i, f in enumerate(binance_frames) if b"@depth" in f[:40] and i > snap_at]
+    victim = depth[len(depth) // 2]
+    book = OrderBook("0.01", "0.00000001")
+    sync = BinanceFastSync(book)
+    gaps = 0
+    for i, raw in enumerate(binance_frames):
+        if i == victim:
+            continue
+        if i == snap_at:
+            sync.on_snapshot(raw)
+            continue
+        if b"@depth" not in raw[:40]:
+            continue
+        before = book.to_bytes()
+        try:
+            sync.on_depth(raw)
+        except SequenceGapError:
+            gaps += 1
+            assert without_stats(book) == before[:STATS_AT] + before[STATS_END:]
+            break
+    assert gaps == 1 and i == depth[len(depth) // 2 + 1]
+
+
+def test_snapshot_too_old():
+    book = OrderBook("0.01", "1")
+    sync = BinanceFastSync(book)
+    assert sync.on_depth(b'{"e":"depthUpdate","U":10,"u":12,"b":[],"a":[]}') is False
+    assert len(sync.buffer) == 1 and not sync.synced
+    with pytest.raises(SnapshotTooOld):
+        sync.on_snapshot(b'{"lastUpdateId":8,"bids":[],"asks":[]}')
+    assert issubclass(SnapshotTooOld, PySnapshotTooOld)
+    assert not sync.synced and book.last_update_id is None
+    assert sync.on_snapshot(b'{"lastUpdateId":11,"bids":[["1.00","2"]],"asks":[]}') == 1
+    assert book.last_update_id == 12 and sync.synced
+    sync.reset()
+    assert not sync.synced and len(book) == 0
+    with pytest.raises(FormatError):
+        sync.on_snapshot(b'{"bids":[],"asks":[]}')
+
+
+def test_futures_rules():
+    book = OrderBook("0.01", "1")
+    sync = BinanceFastSync(book, futures=True)
+    assert book.sequence == "binance_futures"
+    sync.on_depth(b'{"e":"depthUpdate","E":1,"T":1,"U":5,"u":9,"pu":4,"b":[["1.00","1"]],"a":[]}')
+    assert sync.on_snapshot(b'{"lastUpdateId":7,"E":1,"T":1,"bids":[],"asks":[]}') == 1
+    assert sync.on_depth(b'{"e":"depthUpdate","U":10,"u":11,"pu":9,"b":[],"a":[["2.00","1"]]}') is True
+    with pytest.raises(SequenceGapError):
+        sync.on_depth(b'{"e":"depthUpdate","U":13,"u":14,"pu":12,"b":[],"a":[]}')
+
+
+# ---------------------------------------------------------------- OKX recording
+
+@pytest.fixture(scope="module")
+def okx_replay():
+    frames = [r.raw for r in iter_cryptofeed(DATA / "cryptofeed" / "OKX.ws.1.0") if r.kind == "recv"]
+    py = OkxBooks()
+    books = {}
+    counts = {"ok": 0, "other": 0, "updates": 0, "snapshots": 0, "compared": 0}
+    for raw in frames:
+        scan = scan_okx_books(raw)
+        py_sym = py.on_frame(raw)
+        if scan.kind == "other":
+            counts["other"] += 1
+            assert py_sym is None
+            continue
+        sym = scan.symbol
+        assert sym == py_sym
+        if scan.kind == "snapshot":
+            # the book's scales from the snapshot's strings, as OkxBooks takes them
+            books[sym] = OrderBook(price_decimals=scan.price_decimals, size_decimals=scan.size_decimals,
+                                   sequence=None if scan.last_id is None else "okx")
+            counts["snapshots"] += 1
+        else:
+            counts["updates"] += 1
+        res = apply_okx_books(books[sym], raw)
+        assert res.applied and res.kind == scan.kind and res.symbol == sym and res.stream == "books"
+        if res.checksum_ok:
+            counts["ok"] += 1
+        assert books[sym].to_bytes() == py.books[sym].to_bytes()
+        counts["compared"] += 1
+    return books, py, counts
+
+
+def test_okx_recording_every_checksum_verifies(okx_replay):
+    books, py, counts = okx_replay
+    assert counts["ok"] == 290
+    exp = EXPECTED_CF["OKX.ws.1.0"]["per_instrument"]
+    assert counts["snapshots"] == len(exp) == 3
+    assert counts["updates"] == sum(e["update"] for e in exp.values())
+    assert counts["compared"] == counts["snapshots"] + counts["updates"]
+    for sym, e in EXPECTED_CF["OKX.ws.1.0"]["final_state"].items():
+        assert books[sym].level_strings("bid", 1) == [e["best_bid"]]
+        assert books[sym].level_strings("ask", 1) == [e["best_ask"]]
+        assert [books[sym].bid_count, books[sym].ask_count] == e["levels"]
+
+
+def test_okx_checksum_mismatch_is_raised_after_applying():
+    frames = [r.raw for r in iter_cryptofeed(DATA / "cryptofeed" / "OKX.ws.1.0") if r.kind == "recv"]
+    snap = next(f for f in frames if b'"action":"snapshot"' in f and b"BTC-USDT\"" in f)
+    upd = next(f for f in frames if b'"action":"update"' in f and b"BTC-USDT\"" in f)
+    s = scan_okx_books(snap)
+    book = OrderBook(price_decimals=s.price_decimals, size_decimals=s.size_decimals)
+    assert apply_okx_books(book, snap).checksum_ok is True
+    msg = orjson.loads(upd)
+    good = msg["data"][0]["checksum"]
+    msg["data"][0]["checksum"] = good ^ 1
+    with pytest.raises(ChecksumError, match="BTC-USDT") as ei:
+        apply_okx_books(book, orjson.dumps(msg))
+    assert str(good) in str(ei.value) and "applied" in str(ei.value)
+    # the update was applied: the book's checksum is the exchange's real one now
+    assert book.checksum("okx") == good
+    # checksum 0: absent, not verified
+    msg["data"][0]["checksum"] = 0
+    book2 = OrderBook(price_decimals=s.price_decimals, size_decimals=s.size_decimals)
+    apply_okx_books(book2, snap)
+    r = apply_okx_books(book2, orjson.dumps(msg))
+    assert r.applied and r.checksum == 0 and r.checksum_ok is None
+    # a book too shallow for the checksum: refused before applying
+    shallow = OrderBook(price_decimals=s.price_decimals, size_decimals=s.size_decimals, max_depth=10)
+    with pytest.raises(DepthError):
+        apply_okx_books(shallow, snap)
+    assert len(shallow) == 0
+
+
+# ---------------------------------------------------------------- equality with apply_levels
+
+_px = st.integers(1, 400).map(lambda t: f"{t * 0.05 + 90:.2f}" if t % 3 else f"{t * 0.05 + 90:.4f}")
+_qty = st.one_of(st.integers(0, 5000).map(lambda q: f"{q * 0.002:.3f}"),
+                 st.sampled_from(["0", "0.0", "1e-3", "-1", "x", "0.0001", "1.5", "100000000000000000000"]))
+_level = st.tuples(_px, _qty).map(list)
+
+
+def _fresh():
+    b = OrderBook("0.05", "0.002", sequence="binance_spot")
+    b.apply_snapshot([["100.00", "1"], ["99.95", "2"], ["95", "0.5"]], [["100.05", "1"], ["101", "3"]], update_id=10)
+    return b
+
+
+def _outcome(call):
+    try:
+        return ("ok", call())
+    except LiqError as exc:
+        return (type(exc).__name__,)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bids=st.lists(_level, max_size=12), asks=st.lists(_level, max_size=12), first=st.integers(9, 13),
+       span=st.integers(0, 3), asks_first=st.booleans(), policy=st.sampled_from(["raise", "repair", "allow"]))
+def test_fast_path_equals_apply_levels(bids, asks, first, span, asks_first, policy):
+    fast, ref = _fresh(), _fresh()
+    fast.cross_policy = ref.cross_policy = policy
+    payload = {"e": "depthUpdate", "E": 1, "s": "X", "U": first, "u": first + span}
+    payload.update({"a": asks, "b": bids} if asks_first else {"b": bids, "a": asks})
+    frame = orjson.dumps({"stream": "x@depth", "data": payload})
+    got = _outcome(lambda: apply_binance_depth(fast, frame).applied)
+    want = _outcome(lambda: ref.apply_levels(bids, asks, last_id=first + span, first_id=first))
+    assert got == want
+    assert fast.to_bytes() == ref.to_bytes()
+
+
+def test_snapshot_equals_apply_snapshot():
+    rng = random.Random(7)
+    bids = [[f"{100 - i * 0.05:.2f}", f"{rng.randint(0, 9) * 0.002:.3f}"] for i in range(300)]
+    asks = [[f"{100.05 + i * 0.05:.2f}", f"{rng.randint(1, 9) * 0.002:.3f}"] for i in range(300)]
+    fast, ref = OrderBook("0.05", "0.002"), OrderBook("0.05", "0.002")
+    r = load_binance_snapshot(fast, orjson.dumps({"lastUpdateId": 5, "bids": bids, "asks": asks}))
+    ref.apply_snapshot(bids, asks, update_id=5)
+    assert (r.kind, r.last_id, r.bids, r.asks) == ("snapshot", 5, 300, 300)
+    assert fast.to_bytes() == ref.to_bytes()
+    # the GIL-released path (a frame over 64 KiB) gives the same book
+    big = orjson.dumps({"lastUpdateId": 6, "bids": bids * 10, "asks": asks * 10, "pad": "x" * 70000})
+    load_binance_snapshot(fast, big)
+    ref.apply_snapshot(bids * 10, asks * 10, update_id=6)
+    assert fast.to_bytes() == ref.to_bytes()
+
+
+def test_result_fields_and_inputs():
+    b = _fresh()
+    frame = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":17,"T":18,"s":"BTC\\u0055SDT","U":11,"u":12,"pu":10,"b":[["100.05","0"]],"a":[]}}'
+    for f in (frame, bytearray(frame), memoryview(frame), frame.decode()):
+        c = _fresh()
+        r = apply_binance_depth(c, f)
+        assert isinstance(r, FrameResult)
+        assert (r.kind, r.applied, r.stale, r.first_id, r.last_id, r.prev_id) == ("depth", True, False, 11, 12, 10)
+        assert (r.event_ms, r.txn_ms, r.stream, r.bids, r.asks) == (17, 18, "btcusdt@depth", 1, 0)
+        assert r.symbol == "BTC\\u0055SDT"   # raw bytes between the quotes (escapes not decoded)
+        assert (r.checksum, r.checksum_ok, r.price_decimals, r.size_decimals) == (None, None, 2, 0)
+        assert "depth" in repr(r)
+    r = apply_binance_depth(b, frame)
+    assert apply_binance_depth(b, frame).stale
+    other = apply_binance_depth(b, b'{"stream":"x@trade","data":{"e":"trade","E":1}}')
+    assert (other.kind, other.applied, other.symbol, other.last_id) == ("other", False, None, None)
+    with pytest.raises(TypeError):
+        apply_binance_depth(object(), frame)
+    with pytest.raises(TypeError):
+        apply_binance_depth(b, 12)
+    with pytest.raises(TypeError):
+        FrameResult()
+    s = scan_binance_depth(frame)
+    assert (s.kind, s.applied, s.last_id) == ("depth", False, 12)
+
+
+# ---------------------------------------------------------------- bad frames
+
+GOOD = (b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",'
+        b'"U":11,"u":12,"b":[["99.95","0"],["99.90","1.5"]],"a":[["100.10","0.25"]]}}')
+
+
+def _rejected(call, book, exc=LiqError, moved="rejected"):
+    before, stats, gen = without_stats(book), book.stats, book.generation
+    with pytest.raises(exc) as ei:
+        call()
+    assert isinstance(ei.value, LiqError) and isinstance(ei.value, (ValueError, RuntimeError))
+    assert without_stats(book) == before and book.generation == gen
+    after = book.stats
+    assert after[moved] == stats[moved] + 1
+    assert {k: v for k, v in after.items() if k not in ("rejected", "gaps", "crossed")} == \
+        {k: v for k, v in stats.items() if k not in ("rejected", "gaps", "crossed")}
+    return ei.value
+
+
+def test_every_truncation_is_rejected():
+    b = _fresh()
+    for k in range(len(GOOD)):
+        err = _rejected(lambda: apply_binance_depth(b, GOOD[:k]), b, FormatError)
+        assert f"at byte {k}" in str(err) or k == 0 or "at byte" in str(err)
+    assert apply_binance_depth(b, GOOD).applied
+
+
+def test_truncated_real_frames_are_rejected(binance_frames):
+    b = OrderBook("0.01", "0.00000001", sequence="binance_spot")
+    snap = next(f for f in binance_frames if b'"lastUpdateId"' in f[:40])
+    load_binance_snapshot(b, snap)
+    depth = [f for f in binance_frames if b"@depth" in f[:40]]
+    rng = random.Random(3)
+    for f in rng.sample(depth, 20):
+        for k in sorted(rng.sample(range(len(f)), 25)):
+            _rejected(lambda: apply_binance_depth(b, f[:k]), b, FormatError)
+    for k in range(0, len(snap), 97):
+        _rejected(lambda: load_binance_snapshot(b, snap[:k]), b, FormatError)
+
+
+BAD = [
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[["99.95","x"]],"a":[]}', InvalidDeltaError, "bids[0]"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[["100.10","1"],["100.1x","1"]]}', InvalidDeltaError, "asks[1]"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[["100.12","1"]]}', InvalidDeltaError, "asks[0]"),   # off grid
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[["100.10","0.0001"]]}', InvalidDeltaError, "asks[0]"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[[100.1,"1"]]}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":"11","u":12,"b":[],"a":[]}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12.5,"b":[],"a":[]}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[]}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"u":13,"b":[],"a":[]}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[],}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[]} x', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[],"x":"\x01"}', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[["100.10","1"]],"a":[]}', CrossedBookError, None),
+    (b'[1,2]', FormatError, "at byte"),
+    (b'', FormatError, "at byte"),
+    (b'{"e":"depthUpdate","U":11,"u":12,"b":[],"a":[],"n":' + b"[" * 40 + b"]" * 40 + b"}", FormatError, "at byte"),
+]
+
+
+@pytest.mark.parametrize("frame,exc,names", BAD, ids=range(len(BAD)))
+def test_bad_frames_leave_the_book_unchanged(frame, exc, names):
+    b = _fresh()
+    err = _rejected(lambda: apply_binance_depth(b, frame), b, exc)
+    if names:
+        assert names in str(err)
+
+
+def test_gap_moves_only_the_gap_counter():
+    b = _fresh()
+    _rejected(lambda: apply_binance_depth(b, b'{"e":"depthUpdate","U":13,"u":14,"b":[],"a":[]}'), b,
+              SequenceGapError, moved="gaps")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_frames_never_corrupt_the_book(data):
+    """Any byte changed, inserted or deleted: either a clean outcome (the same as the Python
+    path's on the decoded frame, when it still decodes) or a liqcore error, book unchanged."""
+    f = bytearray(GOOD)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(f) - 1))
+        op = data.draw(st.sampled_from(["set", "ins", "del"]))
+        ch = data.draw(st.sampled_from(list(b'"[]{},:0123456789.-eE \\xu')))
+        if op == "set":
+            f[i] = ch
+        elif op == "ins":
+            f.insert(i, ch)
+        else:
+            del f[i]
+    b = _fresh()
+    before = without_stats(b)
+    try:
+        r = apply_binance_depth(b, bytes(f))
+    except LiqError:
+        assert without_stats(b) == before
+        return
+    try:
+        # the stdlib as the reference of validity: orjson also refuses valid JSON numbers
+        # beyond double range ("1e231612"), which the scanner skips as JSON allows
+        msg = json.loads(bytes(f))
+    except ValueError:
+        pytest.fail(f"accepted invalid JSON {bytes(f)!r}")
+    if r.kind == "depth" and r.applied:
+        ref = _fresh()
+        d = msg["data"] if "data" in msg else msg
+        ref.apply_levels(d["b"], d["a"], last_id=d["u"], first_id=d["U"])
+        assert b.to_bytes() == ref.to_bytes()
+    elif not r.applied:
+        assert without_stats(b) == before
+
+
+def test_okx_bad_frames():
+    book = OrderBook(price_decimals=1, size_decimals=0, sequence="okx")
+    apply_okx_books(book, b'{"arg":{"channel":"books","instId":"X"},"action":"snapshot","data":[{"asks":[["2.0","1","0","1"]],'
+                          b'"bids":[["1.0","1","0","1"]],"ts":"1","checksum":0,"seqId":5,"prevSeqId":-1}]}')
+    for frame, exc in [
+        (b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[["2.0","x","0","1"]],"bids":[],"seqId":6,"prevSeqId":5}]}', InvalidDeltaError),
+        (b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[],"bids":[],"seqId":6,"prevSeqId":5},{}]}', FormatError),
+        (b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[],"bids":[],"seqId":"6","prevSeqId":5}]}', FormatError),
+        (b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[],"bids":[],"seqId":6,"prevSeqId":5}]', FormatError),
+        (b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[["2.05","1","0","1"]],"bids":[],"seqId":6,"prevSeqId":5}]}', InvalidDeltaError),
+    ]:
+        _rejected(lambda: apply_okx_books(book, frame), book, exc)
+    _rejected(lambda: apply_okx_books(book, b'{"arg":{"channel":"books","instId":"X"},"action":"update","data":[{"asks":[],"bids":[],"seqId":9,"prevSeqId":8}]}'),
+              book, SequenceGapError, moved="gaps")
+    r = apply_okx_books(book, b'{"event":"subscribe","arg":{"channel":"books","instId":"X"}}')
+    assert r.kind == "other" and not r.applied
