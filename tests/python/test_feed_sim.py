@@ -195,12 +195,14 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
             exs = exchanges(sim, "binance")
             ex = exs["binance"]
             stock = ex.liq_frame_handler
-            seen = {"n": 0}
+            seen = {"n": 0, "armed": False}
 
             def corrupting(exchange, client, data):
-                # the pluggable handler slot: the 30th depth frame gets an unparsable price, the
-                # 60th makes the handler itself raise (outside any book)
-                if '"depthUpdate"' in data:
+                # the pluggable handler slot: once the book is live, the 30th depth frame gets an
+                # unparsable price, the 60th makes the handler itself raise (outside any book).
+                # Counting from "live" keeps the bad frame out of the pre-snapshot buffer on a
+                # slow run (under the sanitizers), where it would be dropped with the buffer.
+                if seen["armed"] and '"depthUpdate"' in data:
                     seen["n"] += 1
                     if seen["n"] == 30:
                         data = data.replace('"b":[["', '"b":[["x', 1)
@@ -210,6 +212,8 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
             ex.liq_frame_handler = corrupting
             async with LiveFeed([("binance", "BTC/USDT")], exchanges=exs, backoff=(0.02, 0.5)) as feed:
                 live = feed.live_book("binance", "BTC/USDT")
+                await feed.wait_live(10)
+                seen["armed"] = True
                 while seen["n"] < 90 or not live.is_live:
                     await asyncio.sleep(0.02)
                 assert live.stats.handler_errors == 1 and live.stats.resyncs >= 1
