@@ -195,17 +195,18 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
             exs = exchanges(sim, "binance")
             ex = exs["binance"]
             stock = ex.liq_frame_handler
-            seen = {"n": 0, "armed": False}
+            seen = {"n": 0, "armed": False, "bad": False}
 
             def corrupting(exchange, client, data):
-                # the pluggable handler slot: once the book is live, the 30th depth frame gets an
-                # unparsable price, the 60th makes the handler itself raise (outside any book).
-                # Counting from "live" keeps the bad frame out of the pre-snapshot buffer on a
-                # slow run (under the sanitizers), where it would be dropped with the buffer.
+                # the pluggable handler slot: once the book is live, the first depth frame from
+                # the 30th on that carries bids gets an unparsable price; the 60th makes the
+                # handler itself raise (outside any book). Counting from "live" keeps the bad
+                # frame out of the pre-snapshot buffer on a slow run (under the sanitizers).
                 if seen["armed"] and '"depthUpdate"' in data:
                     seen["n"] += 1
-                    if seen["n"] == 30:
+                    if seen["n"] >= 30 and not seen["bad"] and '"b":[["' in data:
                         data = data.replace('"b":[["', '"b":[["x', 1)
+                        seen["bad"] = True
                     elif seen["n"] == 60:
                         raise RuntimeError("handler bug")
                 stock(exchange, client, data)
@@ -214,7 +215,7 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
                 live = feed.live_book("binance", "BTC/USDT")
                 await feed.wait_live(10)
                 seen["armed"] = True
-                while seen["n"] < 90 or not live.is_live:
+                while seen["n"] < 90 or not seen["bad"] or not live.is_live:
                     await asyncio.sleep(0.02)
                 assert live.stats.handler_errors == 1 and live.stats.resyncs >= 1
                 assert ex.liq_handler_errors == 1          # contained, not into ccxt's receive loop
