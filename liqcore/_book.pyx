@@ -1053,6 +1053,50 @@ cdef class OrderBook:
         Not Stoikov's micro-price, which needs a fitted model."""
         return liq_book_weighted_mid(&self._b)
 
+    # ------------------------------------------------------------ order flow (src/flow.c)
+
+    def track_ofi(self, int levels=1):
+        """Maintain order-flow imbalance (Cont, Kukanov & Stoikov 2014) over the top
+        ``levels`` (1..10; several levels = multi-level OFI) as the book changes; 0 stops.
+
+        Every applied call (one update, or one whole message: states inside a message are
+        not observed) adds ``e_n`` per level; snapshots and ``clear()`` restart the
+        reference without adding (a resync is not order flow); rejected calls add nothing.
+        Restarting zeroes the sums. Not part of ``to_bytes``/pickles (copies keep it).
+        Cost: O(levels) per applied call while tracking, nothing otherwise.
+        """
+        check_status(liq_book_ofi_enable(&self._b, levels), "track_ofi")
+
+    @property
+    def ofi_levels(self):
+        """Levels over which order-flow imbalance is tracked (0: not tracked)."""
+        cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
+        return liq_book_ofi_read(&self._b, acc, NULL, 0)
+
+    @property
+    def ofi_events(self):
+        """Applied calls counted into :meth:`ofi` since tracking started or the last take."""
+        cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
+        cdef uint64_t events = 0
+        liq_book_ofi_read(&self._b, acc, &events, 0)
+        return events
+
+    def ofi(self, *, bint take=False):
+        """Order-flow imbalance per level, level 1 first, in base units: a ``(levels,)``
+        float64 array (empty when not tracked). Positive = net buying pressure (bids
+        growing / asks shrinking). ``take=True`` ends the window: the sums restart from 0.
+        O(levels)."""
+        cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
+        cdef uint64_t events
+        cdef int k = liq_book_ofi_read(&self._b, acc, &events, take)
+        cdef cnp.npy_intp dims[1]
+        dims[0] = k
+        cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_FLOAT64, 0)
+        cdef double *o = <double *>cnp.PyArray_DATA(out)
+        for i in range(k):
+            o[i] = acc[i] / self._qdiv
+        return out
+
     # ------------------------------------------------------------ checksums (src/checksum.c)
 
     #: Checksum kinds by name: (C kind, levels per side covered, exchange sends it signed,

@@ -210,3 +210,10 @@ cdef extern from "frames.h" nogil:
     liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
     liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
     liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
+
+
+cdef extern from "flow.h" nogil:
+    enum:
+        LIQ_OFI_MAX_LEVELS
+    liq_status liq_book_ofi_enable(liq_book *b, int levels)
+    int liq_book_ofi_read(liq_book *b, int64_t *out, uint64_t *events, int take)

@@ -1,4 +1,5 @@
 #include "book.h"
+#include "flow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -376,7 +377,9 @@ void liq_book_free(liq_book *b)
     side_free(&b->side[1]);
     free(b->scratch);
     free(b->undo);
+    free(b->ofi);
     b->scratch = b->undo = NULL;
+    b->ofi = NULL;
     b->scratch_cap = b->undo_cap = 0;
 }
 
@@ -388,6 +391,7 @@ void liq_book_clear(liq_book *b)
     b->last_id = LIQ_ID_NONE;
     b->after_snapshot = 0;
     b->generation++;
+    if (b->ofi) liq_ofi_observe(b->ofi, b, 1);
 }
 
 liq_status liq_book_copy(liq_book *dst, const liq_book *src)
@@ -395,7 +399,12 @@ liq_status liq_book_copy(liq_book *dst, const liq_book *src)
     liq_book tmp = *src;
     tmp.scratch = tmp.undo = NULL;
     tmp.scratch_cap = tmp.undo_cap = 0;
+    tmp.ofi = NULL;
     memset(tmp.side, 0, sizeof tmp.side);
+    if (src->ofi) {
+        if (!(tmp.ofi = malloc(sizeof *tmp.ofi))) return LIQ_ERR_NOMEM;
+        memcpy(tmp.ofi, src->ofi, sizeof *tmp.ofi);
+    }
     for (int sd = 0; sd < 2; sd++) {
         const liq_side *s = &src->side[sd];
         if (!s->len) continue;
@@ -476,6 +485,7 @@ static liq_status set_valid(liq_book *b, const liq_delta *d)
     b->stats.messages++;
     b->stats.levels++;
     b->generation++;
+    if (b->ofi) liq_ofi_observe(b->ofi, b, 0);
     return LIQ_OK;
 }
 
@@ -678,6 +688,7 @@ static liq_status apply_finish(liq_book *b, const msg_src *m, size_t n, undo_pla
     b->stats.messages++;
     b->stats.levels += n;
     b->generation++;
+    if (b->ofi) liq_ofi_observe(b->ofi, b, 0);
     return LIQ_OK;
 }
 
@@ -889,6 +900,7 @@ liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t 
     b->last_id = id;
     b->after_snapshot = 1;
     b->stats.snapshots++;
+    if (b->ofi) liq_ofi_observe(b->ofi, b, 1);   /* a resync is not order flow */
     b->stats.messages++;
     b->generation++;
     return LIQ_OK;

@@ -113,6 +113,7 @@ typedef struct liq_book {
     int after_snapshot;            /* no sequenced delta applied since the last snapshot */
     uint64_t generation;           /* bumped by every change (for views / caches) */
     liq_book_stats stats;
+    struct liq_ofi *ofi;           /* order-flow imbalance state (flow.h), NULL when off; owned */
     /* scratch owned by the book: converted deltas and the undo log of one message */
     liq_delta *scratch;
     size_t scratch_cap;

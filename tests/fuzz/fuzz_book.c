@@ -27,6 +27,7 @@
 #include "book.h"
 #include "fixed.h"
 #include "book_invariants.h"
+#include "flow.h"
 
 #define FAIL(...)                                                     \
     do {                                                              \
@@ -347,8 +348,16 @@ static void fuzz_ops(const uint8_t *data, size_t size)
             }
             break;
         }
-        default: {   /* switch between RAISE and REPAIR (ALLOW books may be crossed for good) */
-            if (!allow_ever) b.cross_policy = (u8(&r) & 1) ? LIQ_CROSS_REPAIR : LIQ_CROSS_RAISE;
+        default: {   /* switch between RAISE and REPAIR (ALLOW books may be crossed for good);
+                      * start, restart or stop order-flow tracking (its hooks run in every call) */
+            uint8_t x = u8(&r);
+            if (!allow_ever) b.cross_policy = (x & 1) ? LIQ_CROSS_REPAIR : LIQ_CROSS_RAISE;
+            if (x & 2) {
+                int64_t acc[LIQ_OFI_MAX_LEVELS];
+                uint64_t ev;
+                if (liq_book_ofi_enable(&b, (x >> 2) % (LIQ_OFI_MAX_LEVELS + 1)) != LIQ_OK) abort();
+                (void)liq_book_ofi_read(&b, acc, &ev, x >> 7);
+            }
             check_book(&b);
             break;
         }
