@@ -208,6 +208,47 @@ liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth
     return st;
 }
 
+liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n, int ref, liq_depth *out)
+{
+    if (ref != LIQ_REF_MID && ref != LIQ_REF_TOUCH) return LIQ_ERR_ARG;
+    for (size_t k = 0; k < n; k++)
+        if (!(bps[k] >= 0) || (k && bps[k] < bps[k - 1])) return LIQ_ERR_ARG;
+    const double qdiv = (double)liq_pow10[b->qty_scale], ndiv = notional_div(b);
+    for (int side = 0; side < 2; side++) {
+        const liq_side *s = &b->side[side];
+        const double r = ref_units(b, ref, side), sign = side == LIQ_BID ? -1.0 : 1.0;
+        size_t j = s->len;                  /* levels above j are summed (holes add 0) */
+        liq_i128 qb = 0, qq = 0;
+        int overflow = 0;
+        for (size_t k = 0; k < n; k++) {
+            double base = 0, quote = 0;
+            int64_t kmin;
+            if (!s->len) {
+                /* empty side: 0 */
+            } else if (r != r) {
+                base = quote = NAN;
+            } else if (key_limit(side, r + sign * r * (bps[k] / 1e4), 1, &kmin)) {
+                while (j > 0 && s->key[j - 1] >= kmin) {
+                    --j;
+                    qb += s->qty[j];
+                    overflow |= __builtin_add_overflow(qq, (liq_i128)s->key[j] * s->qty[j], &qq);
+                }
+                if (overflow) return LIQ_ERR_OVERFLOW;
+                base = (double)qb / qdiv;
+                quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / ndiv;
+            }
+            if (side == LIQ_BID) {
+                out[k].bid_base = base;
+                out[k].bid_quote = quote;
+            } else {
+                out[k].ask_base = base;
+                out[k].ask_quote = quote;
+            }
+        }
+    }
+    return LIQ_OK;
+}
+
 liq_status liq_book_cost_to_move(const liq_book *b, double move_bps, int ref, double *base,
                                  double *quote)
 {

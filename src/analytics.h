@@ -102,6 +102,14 @@ liq_status liq_book_walk_notional(const liq_book *b, int dir, double notional, l
 liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth *out);
 
 /*
+ * The cumulative depth profile: liq_book_depth at n bands at once (bps[] ascending, each
+ * >= 0), one pass over each side: out[k] = the liq_depth of band bps[k]. LIQ_ERR_ARG for
+ * a band that is negative, NaN or smaller than the one before. O(levels within the
+ * widest band + n).
+ */
+liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n, int ref, liq_depth *out);
+
+/*
  * Base and quote needed to move the price by `move_bps` (signed): for move_bps > 0 the
  * target is P* = ref*(1 + x) and every ask with p < P* is consumed; for move_bps < 0,
  * P* = ref*(1 - |x|) and every bid with p > P* (STRICT: a level exactly on P* stays,

@@ -1,0 +1,103 @@
+/*
+ * liquidity.h — the shape of a book: liquidity walls, order clusters and a 0-1 liquidity
+ * score (shared/research/analytics.md §4.5 and §5). The cumulative depth profile over
+ * several bands is liq_book_depth_profile (analytics.h).
+ *
+ * Walls (per side): levels within `band_bps` of the mid whose size stands out against a
+ * robust baseline of that side's neighbourhood: the median and the MAD of the sizes of
+ * the `window` levels nearest the touch inside the band. A level is a wall when
+ *     size / median >= ratio            (default 5; 3 on thin books)
+ *  or robust z = 0.6745 (size - median) / MAD >= z_min   (Iglewicz-Hoaglin; default 3.5).
+ * Medians and MADs, not means and standard deviations: walls inflate the latter and hide
+ * themselves (the worked example: classic z 1.4-1.9 for three walls of robust z 22-28).
+ *
+ * Clusters (per side): runs of levels whose size is >= cluster_ratio x median (default 3),
+ * consecutive in the book and at most `gap_ticks` ticks apart, reported with their total
+ * size and notional, size-weighted price, span and share of the side's depth in the band.
+ *
+ * Units: prices in quote, sizes in base, notionals in quote, distances in bps of the mid.
+ * No allocation beyond a caller-sized stack window (LIQ_WALL_WINDOW_MAX), no globals.
+ * Cost: O(levels in the band) plus two O(window) selections per side.
+ */
+#ifndef LIQ_LIQUIDITY_H
+#define LIQ_LIQUIDITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+#include "book.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { LIQ_WALL_WINDOW_MAX = 512 };
+
+typedef struct liq_shape_params {
+    double band_bps;          /* walls and clusters are looked for within mid*(1 -+ band) (default 200) */
+    size_t window;            /* levels (nearest the touch, in the band) of the baseline; <= LIQ_WALL_WINDOW_MAX */
+    double ratio;             /* wall when size/median >= ratio (0 disables this test) */
+    double z_min;             /* wall when robust z >= z_min (0 disables this test) */
+    double cluster_ratio;     /* cluster members: size/median >= cluster_ratio */
+    int64_t gap_ticks;        /* members at most this many ticks apart (>= 1) */
+} liq_shape_params;
+
+typedef struct liq_wall {
+    int side;                 /* LIQ_BID / LIQ_ASK */
+    double price, size, notional;
+    double strength;          /* size / median */
+    double z;                 /* robust z (inf when MAD is 0 and size > median) */
+    double confidence;        /* 1 - exp(-z / z_min): 0.63 at the threshold, -> 1 beyond */
+    double distance_bps;      /* |price - mid| / mid * 1e4 */
+    size_t rank;              /* 0 = the best level of the side */
+} liq_wall;
+
+typedef struct liq_cluster {
+    int side;
+    double price_best, price_worst;   /* the member nearest to / farthest from the touch */
+    double size, notional;
+    double vwap;              /* notional / size */
+    double span_bps;          /* |price_worst - price_best| / mid * 1e4 */
+    double share;             /* size / the side's size within the band */
+    size_t levels;            /* members */
+} liq_cluster;
+
+/* Baseline of one side: median and MAD of the window's sizes (base units); n levels used. */
+typedef struct liq_baseline {
+    double median, mad, band_size;    /* band_size: the side's total size within the band */
+    size_t n;
+} liq_baseline;
+
+/* Defaults of liq_shape_params (band 200 bps, window 50, ratio 5, z 3.5, cluster 3x, gap 1). */
+liq_shape_params liq_shape_defaults(void);
+
+/*
+ * Walls of one side (or both with side = -1), best first per side, into out[0..cap);
+ * returns how many were found (may exceed cap: only cap are written). baseline (may be
+ * NULL) receives each side's baseline (2 entries, [LIQ_BID], [LIQ_ASK]). LIQ_ERR_ARG on
+ * bad parameters; an empty side or no mid gives 0 walls.
+ */
+liq_status liq_book_walls(const liq_book *b, const liq_shape_params *p, int side, liq_wall *out, size_t cap,
+                          size_t *found, liq_baseline *baseline);
+
+/* Clusters, as liq_book_walls (best first per side). */
+liq_status liq_book_clusters(const liq_book *b, const liq_shape_params *p, int side, liq_cluster *out,
+                             size_t cap, size_t *found);
+
+/*
+ * 0-1 liquidity score (analytics.md §4.5):
+ *     s_spread = exp(-spread_bps / 10)            s_depth = D1 / (D1 + depth_half)
+ *     s_slip   = exp(-slippage_bps / 25)          s_resil = exp(-half_life_s / 30)
+ *     score    = 0.25 s_spread + 0.35 s_depth + 0.25 s_slip + 0.15 s_resil
+ * D1 = quote depth within 1% of mid, slippage of a reference order in bps (>= 0). A NaN
+ * half-life (unknown resilience) drops that term and renormalises the weights (/0.85).
+ * Monotone: decreasing in spread, slippage and half-life, increasing in depth. Returns
+ * NaN for NaN/negative spread, depth or slippage, or a non-positive depth_half.
+ */
+double liq_liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, double half_life_s,
+                           double depth_half);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

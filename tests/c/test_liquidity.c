@@ -1,0 +1,158 @@
+/* Walls, clusters and the liquidity score (src/liquidity.h) on the worked examples of
+ * shared/research/analytics.md §5 and §4.5, and the depth profile (analytics.h) against
+ * liq_book_depth band by band. */
+#include <math.h>
+#include <string.h>
+#include "check.h"
+#include "book.h"
+#include "analytics.h"
+#include "liquidity.h"
+
+#define CHECK_NEAR(a, b, tol)                                                                  \
+    do {                                                                                       \
+        double a_ = (a), b_ = (b);                                                             \
+        if (!(fabs(a_ - b_) <= (tol))) {                                                       \
+            fprintf(stderr, "%s:%d: %s = %.9g, want %.9g\n", __FILE__, __LINE__, #a, a_, b_); \
+            liq_test_failures++;                                                               \
+        }                                                                                      \
+    } while (0)
+
+static liq_delta D(int side, int64_t px, int64_t qty)
+{
+    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
+    return d;
+}
+
+/* §5: 12 bids from 100.0 down in 0.5 steps, sizes (0.1 units)
+ * [1.2, 0.8, 1.0, 9.5, 1.1, 0.9, 1.3, 7.8, 8.4, 1.0, 0.7, 1.2]; one ask at 100.5 x 1. */
+static void example_book(liq_book *b)
+{
+    static const int64_t q[12] = {12, 8, 10, 95, 11, 9, 13, 78, 84, 10, 7, 12};
+    liq_delta d[13];
+    CHECK_EQ_I64(liq_book_init(b, 1, 1, 5, 1, 0), LIQ_OK);
+    for (int i = 0; i < 12; i++) d[i] = D(LIQ_BID, 1000 - 5 * i, q[i]);
+    d[12] = D(LIQ_ASK, 1005, 10);
+    CHECK_EQ_I64(liq_book_snapshot(b, d, 13, LIQ_ID_NONE, NULL), LIQ_OK);
+}
+
+static void test_walls_worked_example(void)
+{
+    liq_book b;
+    example_book(&b);
+    liq_shape_params p = liq_shape_defaults();
+    p.band_bps = 600;                                    /* the example spans 5.7% below the mid */
+    liq_wall w[8];
+    liq_baseline base[2];
+    size_t n = 99;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 8, &n, base), LIQ_OK);
+    CHECK_NEAR(base[LIQ_BID].median, 1.15, 1e-12);
+    CHECK_NEAR(base[LIQ_BID].mad, 0.20, 1e-12);
+    CHECK_EQ_I64(base[LIQ_BID].n, 12);
+    CHECK_NEAR(base[LIQ_BID].band_size, 34.9, 1e-9);
+    CHECK_EQ_I64(n, 3);                                  /* the lone ask is its own median: no wall */
+    static const double px[3] = {98.5, 96.5, 96.0}, ratio[3] = {8.26087, 6.78261, 7.30435},
+                        z[3] = {28.16, 22.43, 24.45};
+    static const size_t rank[3] = {3, 7, 8};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_I64(w[i].side, LIQ_BID);
+        CHECK_NEAR(w[i].price, px[i], 1e-12);
+        CHECK_NEAR(w[i].strength, ratio[i], 1e-5);
+        CHECK_NEAR(w[i].z, z[i], 0.005);
+        CHECK_EQ_I64(w[i].rank, rank[i]);
+        CHECK_NEAR(w[i].distance_bps, (100.25 - px[i]) / 100.25 * 1e4, 1e-9);
+        CHECK_NEAR(w[i].confidence, 1 - exp(-w[i].z / 3.5), 1e-12);
+        CHECK_NEAR(w[i].notional, px[i] * w[i].size, 1e-9);
+    }
+    /* the ratio test alone at 8x keeps only 98.5; the z test alone at 25 keeps 98.5 (28.16) */
+    p.ratio = 8;
+    p.z_min = 0;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, LIQ_BID, w, 8, &n, NULL), LIQ_OK);
+    CHECK_EQ_I64(n, 1);
+    p.ratio = 0;
+    p.z_min = 25;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, LIQ_BID, w, 8, &n, NULL), LIQ_OK);
+    CHECK_EQ_I64(n, 1);
+    CHECK_NEAR(w[0].price, 98.5, 1e-12);
+    /* a narrow band (1%: bids >= 99.2475) sees 100.0, 99.5: no wall; the cap is respected */
+    p = liq_shape_defaults();
+    p.band_bps = 100;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 8, &n, base), LIQ_OK);
+    CHECK_EQ_I64(n, 0);
+    CHECK_EQ_I64(base[LIQ_BID].n, 2);
+    p.band_bps = 600;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 2, &n, NULL), LIQ_OK);
+    CHECK_EQ_I64(n, 3);                                  /* found 3, wrote 2 */
+    p.window = 0;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 2, &n, NULL), LIQ_ERR_ARG);
+    p.window = LIQ_WALL_WINDOW_MAX + 1;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 2, &n, NULL), LIQ_ERR_ARG);
+    liq_book_free(&b);
+}
+
+static void test_clusters_worked_example(void)
+{
+    liq_book b;
+    example_book(&b);
+    liq_shape_params p = liq_shape_defaults();
+    p.band_bps = 600;
+    liq_cluster c[8];
+    size_t n = 0;
+    CHECK_EQ_I64(liq_book_clusters(&b, &p, -1, c, 8, &n), LIQ_OK);
+    CHECK_EQ_I64(n, 2);
+    CHECK_NEAR(c[0].price_best, 98.5, 1e-12);
+    CHECK_NEAR(c[0].size, 9.5, 1e-12);
+    CHECK_EQ_I64(c[0].levels, 1);
+    CHECK_NEAR(c[1].price_best, 96.5, 1e-12);
+    CHECK_NEAR(c[1].price_worst, 96.0, 1e-12);
+    CHECK_NEAR(c[1].size, 16.2, 1e-12);
+    CHECK_NEAR(c[1].vwap, 96.2407407, 1e-6);
+    CHECK_NEAR(c[1].span_bps, 0.5 / 100.25 * 1e4, 1e-9);
+    CHECK_NEAR(c[1].share, 16.2 / 34.9, 1e-12);
+    CHECK_EQ_I64(c[1].levels, 2);
+    /* a 4-tick gap joins 98.5 with 96.5 (4 ticks apart) and 96.0 */
+    p.gap_ticks = 4;
+    CHECK_EQ_I64(liq_book_clusters(&b, &p, LIQ_BID, c, 8, &n), LIQ_OK);
+    CHECK_EQ_I64(n, 1);
+    CHECK_NEAR(c[0].size, 25.7, 1e-12);
+    CHECK_EQ_I64(c[0].levels, 3);
+    liq_book_free(&b);
+}
+
+static void test_score(void)
+{
+    /* §4.5: spread 3 bps, D1 $750k, slippage 12 bps, half-life 15 s -> 0.64088 */
+    CHECK_NEAR(liq_liquidity_score(3, 750000, 12, 15, 500000), 0.64088, 5e-6);
+    double no_resil = liq_liquidity_score(3, 750000, 12, NAN, 500000);
+    CHECK_NEAR(no_resil, (0.25 * exp(-0.3) + 0.35 * 0.6 + 0.25 * exp(-12.0 / 25)) / 0.85, 1e-12);
+    CHECK(isnan(liq_liquidity_score(-1, 1, 1, 1, 1)));
+    CHECK(isnan(liq_liquidity_score(1, NAN, 1, 1, 1)));
+    CHECK(isnan(liq_liquidity_score(1, 1, 1, 1, 0)));
+    CHECK(liq_liquidity_score(0, 1e12, 0, 0, 1) > 0.999999);
+}
+
+static void test_profile_matches_depth(void)
+{
+    liq_book b;
+    example_book(&b);
+    static const double bands[5] = {0, 30, 100, 250, 600};
+    liq_depth prof[5], one;
+    for (int ref = LIQ_REF_MID; ref <= LIQ_REF_TOUCH; ref++) {
+        CHECK_EQ_I64(liq_book_depth_profile(&b, bands, 5, ref, prof), LIQ_OK);
+        for (int k = 0; k < 5; k++) {
+            CHECK_EQ_I64(liq_book_depth(&b, bands[k], ref, &one), LIQ_OK);
+            CHECK(memcmp(&one, &prof[k], sizeof one) == 0);
+        }
+    }
+    static const double bad[2] = {100, 50};
+    CHECK_EQ_I64(liq_book_depth_profile(&b, bad, 2, LIQ_REF_MID, prof), LIQ_ERR_ARG);
+    liq_book_free(&b);
+}
+
+int main(void)
+{
+    test_walls_worked_example();
+    test_clusters_worked_example();
+    test_score();
+    test_profile_matches_depth();
+    TEST_MAIN_END();
+}
