@@ -289,7 +289,6 @@ class _BinanceEngineBase(EngineMixin):
     async def fetch_order_book_snapshot(self, client: Any, message: Any, subscription: dict) -> None:
         symbol = subscription["symbol"]
         live = self.liq_book(symbol)
-        h = live.message_hash
         try:
             limit = subscription.get("limit") or self.safe_integer(self.options, "watchOrderBookLimit", 1000)
             for attempt in range(self.liq_snapshot_tries):
@@ -300,19 +299,27 @@ class _BinanceEngineBase(EngineMixin):
                 if self.liq_recorder is not None:
                     self.liq_recorder.write(body, exchange=self.id, stream="rest", symbol=symbol, kind="rest")
                 try:
-                    self.liq_load_snapshot(live, raw, body)
+                    self.liq_on_snapshot_body(client, live, raw, body)
                     break
                 except SnapshotTooOld:
                     # older than the buffered stream (Binance step 4): fetch again
                     if attempt + 1 == self.liq_snapshot_tries:
                         raise
                     await asyncio.sleep(0.05 * (attempt + 1))
-            shell = self.orderbooks[symbol]
-            shell["nonce"] = live.book.last_update_id
-            live.publish(time.monotonic_ns())
-            client.resolve(shell, h)
         except Exception as exc:
             self.liq_fail(client, live, exc)
+
+    def liq_on_snapshot_body(self, client: Any, live: LiveBook, raw: dict, body: bytes | None = None) -> None:
+        """A REST snapshot arrived for ``live`` (subscribed on ``client``): load it and the buffered
+        frames (:meth:`liq_load_snapshot`), then publish and resolve ccxt's watcher. Used by the
+        snapshot task and by replays of recordings (``liqcore.replay.adapter``)."""
+        self.liq_load_snapshot(live, raw, body)
+        shell = self.orderbooks[live.symbol]
+        shell["nonce"] = live.book.last_update_id
+        live.publish(time.monotonic_ns())
+        h = live.message_hash
+        if h in client.futures:
+            client.resolve(shell, h)
 
 
 class BinanceEngine(_BinanceEngineBase, ccxt.pro.binance):
