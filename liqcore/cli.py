@@ -181,7 +181,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="liqcore", description=__doc__.split("\n\n")[1].replace("\n", " "),
+    about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
+    p = argparse.ArgumentParser(prog="liqcore", description=about,
                                 epilog="Live exchanges: liqcore watch binance:BTC/USDT okx:BTC/USDT (see liqcore "
                                        "watch --help). Other recordings, any exchange: liqcore replay FILE... "
                                        "(see liqcore replay --help)")
