@@ -1,6 +1,6 @@
 """Feed hot path: one Binance depthUpdate (20 bid + 20 ask changes) from the websocket frame to an
-updated book, through liqcore's adapter (compiled book, fast dispatch) vs stock ccxt.pro (Python
-book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
+updated book, through liqcore's adapter — fast path (frame text parsed in C into the book, no JSON
+decode) and Python path (orjson + apply_levels) — vs stock ccxt.pro (Python book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
 loop calls per frame: decode + dispatch + sync + store), as in
 ``shared/research/ccxt_integration.md`` §4. No network: the client is never connected.
 
@@ -55,6 +55,13 @@ def _frames(n=N_FRAMES, seed=1):
 
 
 SNAPSHOT, FRAMES = _frames()
+
+
+class _PythonPathEngine(BinanceEngine):
+    """The adapter with its Python path (the fallback: frames decoded by orjson)."""
+
+
+FAST_PATH = {id(_PythonPathEngine): False}
 MARKET = {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
           "type": "spot", "spot": True, "margin": False, "swap": False, "future": False, "option": False,
           "active": True, "contract": False, "linear": None, "inverse": None, "lowercaseId": "btcusdt",
@@ -68,10 +75,11 @@ async def _synced(cls):
     ob = ex.order_book({}, 1000)
     ob["symbol"] = "BTC/USDT"
     if isinstance(ex, BinanceEngine):
-        live = ex.liq_book("BTC/USDT")
+        ex.liq_fast_path = FAST_PATH.get(id(cls), True)
+        live = ex.liq_begin_sync("BTC/USDT")          # what the SUBSCRIBE ack does
         live.client_url = client.url
         ob.live = live
-        live.load_snapshot(SNAPSHOT["bids"], SNAPSHOT["asks"], SNAPSHOT["lastUpdateId"])
+        ex.liq_load_snapshot(live, SNAPSHOT)          # what the snapshot task does
     else:
         ob.reset(ex.parse_order_book(SNAPSHOT, "BTC/USDT"))
     ob["nonce"], ob["timestamp"] = SNAPSHOT["lastUpdateId"], 1   # timestamp set: strict U == nonce + 1
@@ -106,7 +114,17 @@ def test_liqcore_adapter(benchmark):
     ex, ob = _run(benchmark, BinanceEngine)
     live = ex.liq_books["BTC/USDT"]
     assert live.stats.resyncs == 0 and live.stats.applied >= N_FRAMES - 10
+    assert ex.liq_fast_frames == live.stats.applied           # every frame took the C frame path
     assert len(ob["bids"]) == 0                               # ccxt's Python book stayed empty
+    benchmark.extra_info["levels"] = live.book.bid_count + live.book.ask_count
+
+
+@pytest.mark.benchmark(group="feed: depthUpdate 20+20, frame -> book")
+def test_liqcore_adapter_python_path(benchmark):
+    ex, ob = _run(benchmark, _PythonPathEngine)
+    live = ex.liq_books["BTC/USDT"]
+    assert live.stats.resyncs == 0 and live.stats.applied >= N_FRAMES - 10
+    assert ex.liq_fast_frames == 0
     benchmark.extra_info["levels"] = live.book.bid_count + live.book.ask_count
 
 

@@ -1,9 +1,12 @@
 """The ``liqcore`` command line.
 
-``liqcore`` is the main job: it replays a real recording (by
-default the bundled Binance BTCUSDT capture, offline) through the compiled book, shows
-the live top of book, spread, imbalance and a market-impact estimate with a progress
-indicator, verifies every best-bid/ask checkpoint of the recording and prints a summary.
+``liqcore`` is the main job, offline: the local exchange simulator replays a real recording (by
+default the bundled Binance BTCUSDT capture) on 127.0.0.1, ccxt.pro watches it through liqcore's
+live feed, and the live book is shown (progress, top of book, spread, imbalance, impact of a
+$100k market order) while every best-bid/ask checkpoint of the recording is verified against it.
+
+``liqcore watch binance:BTC/USDT okx:BTC/USDT`` watches real exchanges the same way (online;
+Ctrl-C stops; ``--sim`` watches the local simulator's synthetic books instead).
 
 ``liqcore replay FILE...`` replays recordings of any supported exchange and format through
 the feed handlers and prints, per book, what was applied and verified (see ``docs/recording.md``).
@@ -84,7 +87,40 @@ def _count_frames(path: Path) -> int:
     return sum(1 for _ in iter_hftbacktest(path))
 
 
+def _feed_missing() -> str | None:
+    """Why the live main job cannot run here (ccxt.pro or aiohttp not importable), or None."""
+    try:
+        import aiohttp  # noqa: F401
+        import ccxt.pro  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name or exc}"
+    return None
+
+
+def _main_job(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from liqcore.feed import run
+    from liqcore.watch import main_job, print_main_summary
+
+    out = sys.stdout
+    try:
+        s = run(main_job(args.file, speed=args.speed, quiet=args.json, notional=args.notional, levels=args.levels,
+                         tick_size=args.tick_size, lot_size=args.lot_size, timeout=args.timeout,
+                         fast_path=not args.python_path))
+    except (TimeoutError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        print(f"liqcore: error: {exc}", file=sys.stderr)
+        return 2
+    s.pop("book")
+    if args.json:
+        print(json.dumps(s))
+    else:
+        print_main_summary(s, out)
+    return 0 if s["ok"] else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
+    """The direct replay (no simulator, no ccxt): the fallback main job."""
     from liqcore.replay import BUNDLED_RECORDING, replay_binance
 
     path = Path(args.file) if args.file else BUNDLED_RECORDING
@@ -100,6 +136,7 @@ def _demo(args: argparse.Namespace) -> int:
     buy = book.walk("buy", notional=args.notional)
     sell = book.walk("sell", notional=args.notional)
     summary = {
+        "mode": "direct replay",
         "recording": str(path),
         "symbol": rep.symbol,
         "frames": rep.frames,
@@ -144,18 +181,82 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="liqcore", description=__doc__.split("\n\n")[1].replace("\n", " "),
-                                epilog="Other recordings, any exchange: liqcore replay FILE... "
+    about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
+    p = argparse.ArgumentParser(prog="liqcore", description=about,
+                                epilog="Live exchanges: liqcore watch binance:BTC/USDT okx:BTC/USDT (see liqcore "
+                                       "watch --help). Other recordings, any exchange: liqcore replay FILE... "
                                        "(see liqcore replay --help)")
     p.add_argument("--file", help="hftbacktest-format Binance spot recording (default: the bundled one)")
     p.add_argument("--tick-size", default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
-    p.add_argument("--lot-size", default="0.00000001", help="size grid (default 1e-8, Binance's wire decimals)")
+    p.add_argument("--lot-size", default=None,
+                   help="size grid (default 1e-5, BTCUSDT's; the direct replay: 1e-8, Binance's wire decimals)")
     p.add_argument("--notional", type=float, default=100_000.0, help="quote notional of the impact estimate")
     p.add_argument("--levels", type=int, default=10, help="levels in the imbalance (default 10)")
     p.add_argument("--speed", type=float, default=None,
                    help="replay at SPEED x the recorded pace (default: as fast as possible)")
     p.add_argument("--json", action="store_true", help="print only a JSON summary")
+    p.add_argument("--timeout", type=float, default=120.0, help="bound of the whole run, seconds (default 120)")
+    p.add_argument("--python-path", action="store_true",
+                   help="decode frames in Python (ccxt's JSON path) instead of the adapters' C frame parser")
+    p.add_argument("--direct", action="store_true",
+                   help="replay the recording straight into the book (no simulator, no ccxt): the fallback "
+                        "when ccxt or aiohttp are missing")
     return p
+
+
+def _watch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="liqcore watch",
+        description="Watch live order books through ccxt.pro and liqcore's feed (online): per book, the top of "
+                    "book, spread, imbalance and the impact of a market order, until Ctrl-C. Binance, USD-M and "
+                    "OKX books are parsed in C from the raw frames (sequence checks and OKX checksums in C); "
+                    "other ccxt exchanges are mirrored. Exit status: 0 if every book ended live (and, with --sim, "
+                    "equal to the simulator's true book), 1 otherwise, 2 on an error.")
+    p.add_argument("pairs", nargs="+", metavar="EXCHANGE:SYMBOL",
+                   help="e.g. binance:BTC/USDT okx:BTC/USDT binanceusdm:BTC/USDT:USDT")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--sim", action="store_true",
+                   help="watch the local exchange simulator's synthetic books (offline; binance, binanceusdm, okx) "
+                        "and check the final books against its true books")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
+    p.add_argument("--depth", type=int, default=None, help="order book depth to subscribe (exchange default)")
+    p.add_argument("--notional", type=float, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=int, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--refresh", type=float, default=1.0,
+                   help="seconds between printed lines when the output is not a terminal (default 1)")
+    p.add_argument("--python-path", action="store_true", help="decode frames in Python instead of C")
+    p.add_argument("--json", action="store_true", help="print only a JSON summary at the end")
+    return p
+
+
+def _watch_cmd(argv: list[str]) -> int:
+    p = _watch_parser()
+    args = p.parse_args(argv)
+    from liqcore.watch import parse_pair
+    try:
+        pairs = [parse_pair(t) for t in args.pairs]
+    except ValueError as exc:
+        p.error(str(exc))
+    missing = _feed_missing()
+    if missing:
+        print(f"liqcore watch: needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp",
+              file=sys.stderr)
+        return 2
+    from liqcore.errors import LiqError
+    from liqcore.feed import run
+    from liqcore.watch import print_watch_summary, watch
+    try:
+        res = run(watch(pairs, seconds=args.seconds, quiet=args.json, notional=args.notional, levels=args.levels,
+                        depth=args.depth, refresh=args.refresh, simulator=args.sim, seed=args.seed,
+                        fast_path=not args.python_path))
+    except (LiqError, OSError, ValueError) as exc:
+        print(f"liqcore watch: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(res))
+    else:
+        print_watch_summary(res, sys.stdout)
+    return 0 if res["ok"] else 1
 
 
 def _replay_parser() -> argparse.ArgumentParser:
@@ -235,7 +336,18 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["replay"]:
         return _replay_cmd(argv[1:])
+    if argv[:1] == ["watch"]:
+        return _watch_cmd(argv[1:])
     args = _parser().parse_args(argv)
+    if not args.direct:
+        missing = _feed_missing()
+        if missing is None:
+            args.lot_size = args.lot_size or "0.00001"
+            return _main_job(args)
+        print(f"liqcore: the live main job (simulator + ccxt.pro + liqcore's feed) needs ccxt and aiohttp, and "
+              f"{missing} is missing (pip install ccxt aiohttp); falling back to replaying the recording straight "
+              f"into the book", file=sys.stderr)
+    args.lot_size = args.lot_size or "0.00000001"
     return _demo(args)
 
 

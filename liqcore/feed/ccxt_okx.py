@@ -9,6 +9,12 @@ the book's wire strings and compared — ccxt 4.5 ignores it. A checksum of 0 me
 deprecates it from June 2026) and is counted as absent. A gap or mismatch marks the book stale and
 sets ccxt's subscription to ``"resync"``: the next ``watch_order_book`` sends unsubscribe +
 subscribe and OKX answers with a fresh snapshot.
+
+Fast path (``liq_fast_path``, the default): ``update`` frames go as text to
+:func:`liqcore._frames.apply_okx_books` — no JSON decode, no Python object per level; the
+sequence rule and the checksum run in C — with the same counters and reactions as the Python
+path (:meth:`OkxEngine.liq_on_books`, used for snapshots, which are rare, and for anything the
+fast path declines).
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from typing import Any
 
 import ccxt.pro
 
+from liqcore._frames import apply_okx_books
+from liqcore.errors import ChecksumError, FormatError, InvalidDeltaError
+from liqcore.feed.ccxt_binance import _text_field
 from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
 from liqcore.feed.live_book import LiveBook
 
@@ -27,8 +36,10 @@ ENGINE_CHANNELS = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50, "boo
 
 
 def okx_frame_handler(exchange: Any, client: Any, data: str) -> None:
-    """Fast dispatch: incremental book frames to the engine, the rest (``pong``, events,
-    other channels) to ccxt's ``handle_message``."""
+    """Fast dispatch: incremental book frames to the engine — updates as text to the C parser on
+    the fast path — the rest (``pong``, events, other channels) to ccxt's ``handle_message``."""
+    if exchange.liq_fast_path and '"action":"update"' in data and exchange.liq_on_books_text(client, data):
+        return
     msg = decode_frame(exchange, client, data)
     if msg is _MALFORMED:
         return
@@ -102,6 +113,60 @@ class OkxEngine(EngineMixin, ccxt.pro.okx):
             except Exception as exc:      # gap, checksum, bad levels: resync this book
                 self.liq_fail(client, live, exc)
                 break
+
+    def liq_on_books_text(self, client: Any, data: str) -> bool:
+        """The fast path: one ``update`` frame's text parsed in C straight into the book of its
+        ``instId`` (sequence rule, then OKX's checksum, both in C). Returns False when the frame
+        must take the Python path (another channel, an unknown book, several ``data`` entries, a
+        frame the C parser refuses as malformed, more decimals than the book's scale)."""
+        channel = _text_field(data, '"channel":"')
+        if channel not in ENGINE_CHANNELS:
+            return False
+        inst_id = _text_field(data, '"instId":"')
+        if inst_id is None:
+            return False
+        symbol = self.liq_symbol(client, inst_id)
+        live = self.liq_books.get(symbol)
+        if live is None:
+            return False
+        st = live.stats
+        shell = self.orderbooks.get(symbol)
+        if live.state != "live" or shell is None:
+            st.messages += 1
+            st.stale_skipped += 1                 # in flight before the resync's snapshot
+            return True
+        try:
+            res = apply_okx_books(live.book, data)
+        except (FormatError, InvalidDeltaError):
+            return False                          # the Python path decides (widens, or fails the book)
+        except ChecksumError as exc:              # applied, then the checksum differed: resync
+            st.messages += 1
+            st.applied += 1
+            self.liq_fail(client, live, exc)
+            return True
+        except Exception as exc:                  # gap, crossed, depth: resync this book
+            st.messages += 1
+            self.liq_fail(client, live, exc)
+            return True
+        if res.kind != "update" or res.symbol != inst_id:
+            return False
+        self.liq_fast_frames += 1
+        st.messages += 1
+        if not res.applied:
+            st.stale_skipped += 1                 # duplicate / older: nothing changed
+            return True
+        st.applied += 1
+        if res.checksum_ok:
+            st.checksum_ok += 1
+        else:
+            st.checksum_absent += 1               # absent or OKX's 0
+        shell["nonce"] = res.last_id
+        shell["timestamp"] = res.event_ms if res.event_ms is not None else res.txn_ms
+        live.publish(self.liq_recv_ns)
+        h = channel + ":" + symbol
+        if h in client.futures:
+            client.resolve(shell, h)
+        return True
 
     def liq_drop_subscription(self, client: Any, live: LiveBook) -> None:
         # ccxt's own OKX resync path: 'resync' makes watch_order_book send unsubscribe + subscribe

@@ -13,7 +13,9 @@ How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
   adapter's *frame handler* — a plain function ``handler(exchange, client, text)`` chosen per
   exchange (``liq_frame_handler``) that decodes book frames and applies them straight to the
   compiled book ("fast dispatch": ccxt's per-frame method table is skipped) and hands every other
-  frame to ccxt's ``handle_message``. A C frame parser replaces it by assigning another function.
+  frame to ccxt's ``handle_message``. The Binance and OKX handlers give depth frames' raw text to
+  the C frame parser (``liqcore._frames``: no JSON decode, no Python object per level) when
+  ``liq_fast_path`` is on, and decode them in Python otherwise.
 * Nothing raised while handling a frame escapes into ccxt's receive loop (an escaping exception
   silently stops that connection: ``Client.receive_loop`` re-arms only after ``handle_message``
   returns). Book errors become a resync of that book; other errors reject the pending futures.
@@ -105,6 +107,12 @@ class EngineMixin:
 
     #: the adapter's default frame handler (a plain function; see FrameHandler)
     default_frame_handler: FrameHandler = staticmethod(generic_frame_handler)
+    #: adapters with a native frame path (Binance, OKX) parse book frames' bytes in C straight into
+    #: the book when True (per instance: ``exchange.liq_fast_path = False`` selects the Python path,
+    #: decoded frames and ``apply_levels``; both give the same books)
+    liq_fast_path: bool = True
+    #: frames applied (or buffered) through the native frame path, for stats and tests
+    liq_fast_frames: int = 0
 
     def __init__(self, config: dict | None = None, *, recorder: Any = None, max_depth: int | None = None,
                  cross_policy: str = "raise", buffer_limit: int = 10_000) -> None:

@@ -230,9 +230,14 @@ class LiveBook:
         """Rebuild the book at the message's larger decimal scales (exact: from the book's own
         wire strings). False when the message carries no more decimals than the book holds
         (then the InvalidDeltaError was about something else: off-grid, negative, NaN)."""
+        return self.widen_to(max(fraction_digits(bids, 0), fraction_digits(asks, 0)),
+                             max(fraction_digits(bids, 1), fraction_digits(asks, 1)))
+
+    def widen_to(self, pd: int, qd: int) -> bool:
+        """Rebuild the book with at least ``pd`` price and ``qd`` size decimals (exact: from its own
+        wire strings; ids, rule, depth and cross policy kept). False when it already has them."""
         book = self.book
-        pd = max(fraction_digits(bids, 0), fraction_digits(asks, 0))
-        qd = max(fraction_digits(bids, 1), fraction_digits(asks, 1))
+        pd, qd = min(pd, _MAX_SCALE), min(qd, _MAX_SCALE)
         if pd <= book.price_decimals and qd <= book.size_decimals:
             return False
         new = OrderBook(price_decimals=max(pd, book.price_decimals), size_decimals=max(qd, book.size_decimals),

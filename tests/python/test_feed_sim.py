@@ -76,25 +76,32 @@ def assert_equals_truth(feed, sim, ex_id):
     assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
 
 
-async def run_feed(ex_id, plan=None, updates=80, seed=3, **feed_opts):
+async def run_feed(ex_id, plan=None, updates=80, seed=3, fast_path=True, **feed_opts):
     sym, venue, vid = VENUES[ex_id]
     faults = None if plan is None else {venue: plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        async with LiveFeed([(ex_id, sym)], exchanges=exchanges(sim, ex_id), backoff=(0.02, 0.5),
-                            **feed_opts) as feed:
+        exs = exchanges(sim, ex_id)
+        exs[ex_id].liq_fast_path = fast_path
+        async with LiveFeed([(ex_id, sym)], exchanges=exs, backoff=(0.02, 0.5), **feed_opts) as feed:
             await feed.wait_live(8)
             live = feed.live_book(ex_id, sym)
             while live.stats.applied < updates or not live.is_live:
                 await asyncio.sleep(0.02)
             await settle(feed, sim, [ex_id])
             assert_equals_truth(feed, sim, ex_id)
-            return feed.stats(ex_id, sym), sim
+            return dict(feed.stats(ex_id, sym), exchange=exs[ex_id]), sim
 
 
 # --------------------------------------------------------------------------- clean runs
+@pytest.mark.parametrize("fast_path", [True, False], ids=["C-frames", "python"])
 @pytest.mark.parametrize("ex_id", list(VENUES))
-def test_book_equals_true_book(ex_id):
-    stats, sim = run(run_feed(ex_id))
+def test_book_equals_true_book(ex_id, fast_path):
+    stats, sim = run(run_feed(ex_id, fast_path=fast_path))
+    ex = stats.pop("exchange")
+    if fast_path:       # every depth/update frame went through the C frame parser
+        assert ex.liq_fast_frames >= stats["applied"] + stats["buffered"] - (stats["snapshots"] if ex_id == "okx" else 0)
+    else:
+        assert ex.liq_fast_frames == 0
     assert stats["applied"] >= 80 and stats["resyncs"] == 0 and stats["gaps"] == 0, stats
     assert stats["state"] == "live" and stats["watch_calls"] == 1
     assert 0 < stats["last_latency_ns"] < 50_000_000
@@ -125,10 +132,11 @@ FAULTS = [
 ]
 
 
+@pytest.mark.parametrize("fast_path", [True, False], ids=["C-frames", "python"])
 @pytest.mark.parametrize("ex_id,plan,expect", FAULTS,
                          ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FAULTS)])
-def test_book_equals_true_book_after_fault(ex_id, plan, expect):
-    stats, sim = run(run_feed(ex_id, plan, updates=60))
+def test_book_equals_true_book_after_fault(ex_id, plan, expect, fast_path):
+    stats, sim = run(run_feed(ex_id, plan, updates=60, fast_path=fast_path))
     for name, want in expect.items():
         if isinstance(want, str):
             assert stats[name] == int(want[2:]), (name, stats)
