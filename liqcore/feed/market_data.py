@@ -54,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -85,7 +86,8 @@ class StreamStats:
     ``reconnects``: recoveries (a successful call after errors); ``backfills`` /
     ``backfilled``: REST backfills after a reconnect and the new trades they found;
     ``backfill_errors``; ``calls``: watch/fetch calls; ``callback_errors``: exceptions raised
-    by subscriber callbacks; ``last_recv_ns``: wall clock (ns) when the last delivered batch
+    by subscriber callbacks; ``foreign_errors``: fatal-looking errors that named another
+    stream's channel or instrument (retried, see :func:`_names_other_stream`); ``last_recv_ns``: wall clock (ns) when the last delivered batch
     arrived; ``last_latency_ns``: frame received -> records delivered (monotonic ns; for polls,
     REST answer -> delivered).
     """
@@ -100,6 +102,7 @@ class StreamStats:
     backfill_errors: int = 0
     calls: int = 0
     callback_errors: int = 0
+    foreign_errors: int = 0
     last_recv_ns: int = 0
     last_latency_ns: int = 0
 
@@ -130,7 +133,7 @@ class MarketDataStream:
     # trade ids already delivered (insertion ordered, bounded)
     _seen: "OrderedDict[str, None]" = field(default_factory=OrderedDict, repr=False)
     _need_backfill: bool = field(default=False, repr=False)
-    _last_trade_ms: int | None = field(default=None, repr=False)
+    _first_trade_ms: int | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -396,9 +399,8 @@ class MarketData:
         while len(seen) > self.dedupe_window:
             seen.popitem(last=False)
         out.sort(key=lambda t: (t.ts_ms, _id_key(t.id)))
-        if out:
-            last = max(t.ts_ms for t in out)
-            stream._last_trade_ms = last if stream._last_trade_ms is None else max(last, stream._last_trade_ms)
+        if out and stream._first_trade_ms is None:
+            stream._first_trade_ms = out[0].ts_ms
         return out
 
     # ------------------------------------------------------------ instrumentation
@@ -462,7 +464,7 @@ class MarketData:
     def _plan(self, ex: Any, stream: MarketDataStream) -> tuple[str, str]:
         """(mode, ccxt method) for a stream on this exchange instance."""
         has = getattr(ex, "has", None) or {}
-        ws = hasattr(ex, "watch_trades") and stream.kind not in self.poll_kinds
+        ws = bool(has.get("ws")) and stream.kind not in self.poll_kinds
         kind = stream.kind
         if kind == "trades":
             if ws and has.get("watchTrades"):
@@ -575,7 +577,8 @@ class MarketData:
             log.info("%s %s: backfill failed: %r", stream.exchange, stream.symbol, exc)
             return []
         recv = time.time_ns()
-        since = stream._last_trade_ms
+        # trades older than the stream's first one are history, not missed trades
+        since = stream._first_trade_ms
         recs = [md_ccxt.trade_record(stream.exchange, stream.market or {}, t, recv) for t in trades]
         if since is not None:
             recs = [r for r in recs if r.ts_ms >= since]
@@ -605,14 +608,39 @@ class MarketData:
         stream.stats.errors += 1
         stream.last_error = exc
         if not retry and classify_error(exc) == FATAL:
-            self._fail(stream, exc)
-            return False
+            if _names_other_stream(stream, exc):
+                stream.stats.foreign_errors += 1
+            else:
+                self._fail(stream, exc)
+                return False
         if stream.kind == "trades" and stream.mode == "watch" and self.backfill:
             stream._need_backfill = True
         stream.state = "retrying"
         log.info("%s %s %s: %r, retrying", stream.exchange, stream.symbol, stream.kind, exc)
         await asyncio.sleep(backoff.next())   # always yields: ccxt can re-raise without yielding
         return True
+
+
+_KIND_WORDS = {"trades": ("trade",), "funding": ("funding",), "mark": ("mark",),
+               "liquidations": ("liquidation", "forceorder"), "open_interest": ("open-interest", "openinterest")}
+_INST_ID = re.compile(r"instId[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9_\-]+)")
+
+
+def _names_other_stream(stream: MarketDataStream, exc: BaseException) -> bool:
+    """True when a fatal error names another stream's channel or instrument and not this one's.
+
+    OKX (like several ccxt.pro exchanges) answers one bad subscription with an error event that
+    ccxt turns into a rejection of *every* pending watch of the connection; the event names the
+    channel and instId it refers to, so the innocent streams retry instead of failing.
+    """
+    text = str(exc).lower()
+    own = _KIND_WORDS.get(stream.kind, ())
+    if any(w in text for k, words in _KIND_WORDS.items() if k != stream.kind for w in words) and \
+            not any(w in text for w in own):
+        return True
+    market_id = str((stream.market or {}).get("id") or "")
+    ids = [m for m in _INST_ID.findall(str(exc)) if m != "None"]
+    return bool(ids) and bool(market_id) and market_id not in ids
 
 
 def _id_key(trade_id: str) -> tuple[int, int | str]:
