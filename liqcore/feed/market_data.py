@@ -544,7 +544,7 @@ class MarketData:
                 if stream.kind == "trades":
                     if stream._need_backfill:
                         recs = recs + await self._backfill(ex, stream)
-                    recs = self._new_trades(stream, recs)  # type: ignore[arg-type]
+                    recs = list(self._new_trades(stream, recs))  # type: ignore[arg-type]
                 if stream.state == "retrying":
                     stream.stats.reconnects += 1
                 stream.state = "live"
