@@ -80,7 +80,7 @@ _HASH_WORDS = {"trades": ("trade",), "mark": ("mark",), "funding": ("funding", "
 class StreamStats:
     """Counters of one stream (all since start).
 
-    ``records``: records delivered; ``batches``: watch returns / polls that delivered records;
+    ``messages``: successful watch returns / poll answers; ``records``: records delivered; ``batches``: watch returns / polls that delivered records;
     ``duplicates``: trades removed because their id was already delivered; ``errors``: failed
     watch/fetch calls (each followed by a backoff sleep, or the stream's end when fatal);
     ``reconnects``: recoveries (a successful call after errors); ``backfills`` /
@@ -92,6 +92,7 @@ class StreamStats:
     REST answer -> delivered).
     """
 
+    messages: int = 0
     records: int = 0
     batches: int = 0
     duplicates: int = 0
@@ -448,7 +449,7 @@ class MarketData:
             words = _HASH_WORDS.get(stream.kind, ())
             for h, stamp in resolved.items():
                 hl = str(h).lower()
-                if stream.symbol in str(h) and any(w in hl for w in words) and stamp[1] > best[1]:
+                if str(h).endswith(stream.symbol) and any(w in hl for w in words) and stamp[1] > best[1]:
                     best = stamp
         if best[1] == 0:
             best = getattr(ex, "_liq_md_frame", (0, 0))
@@ -536,6 +537,7 @@ class MarketData:
         while True:
             try:
                 result = await self._call(ex, stream)
+                stream.stats.messages += 1
                 if stream.mode == "watch":
                     wall, mono = self._frame_time(ex, stream)
                 else:
