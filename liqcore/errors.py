@@ -20,6 +20,7 @@ __all__ = [
     "RecordingFormatError",
     "FeedError",
     "FeedConfigError",
+    "MarketDataError",
 ]
 
 
@@ -70,3 +71,9 @@ class FeedError(LiqError, RuntimeError):
 
 class FeedConfigError(LiqError, ValueError):
     """A live feed was configured with an unknown exchange, symbol or option."""
+
+
+class MarketDataError(FeedError):
+    """A market-data stream (trades, funding, mark price, liquidations, open interest) stopped on
+    a fatal error (unknown symbol, channel the exchange does not offer, bad arguments); the
+    exchange's own exception is its ``__cause__``. Other streams keep running."""

@@ -5,7 +5,9 @@
 * live books through ccxt.pro (needs the ``feed`` extra): :class:`LiveFeed` (the API),
   engine adapters per exchange (``ccxt_binance``, ``ccxt_okx``, ``ccxt_bybit``, ``ccxt_kraken``,
   ``ccxt_coinbase``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
-  policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``.
+  policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``;
+* other market data as typed records (:mod:`liqcore.feed.records`): :class:`MarketData` streams
+  trades, funding, mark prices, liquidations and open interest (:mod:`liqcore.feed.market_data`).
 
 The ccxt-based names are imported lazily, so ``import liqcore.feed`` works without ccxt.
 """
@@ -15,13 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["LiveFeed", "BookUpdate", "LiveBook", "BookStats", "Backoff", "classify_error", "create_exchange",
-           "adapter_class", "run"]
+           "adapter_class", "run", "MarketData", "Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest"]
 
 _LAZY = {
     "LiveFeed": "liqcore.feed.live", "BookUpdate": "liqcore.feed.live", "run": "liqcore.feed.live",
     "LiveBook": "liqcore.feed.live_book", "BookStats": "liqcore.feed.live_book",
     "Backoff": "liqcore.feed.retry", "classify_error": "liqcore.feed.retry",
     "create_exchange": "liqcore.feed.adapters", "adapter_class": "liqcore.feed.adapters",
+    "MarketData": "liqcore.feed.market_data", "Trade": "liqcore.feed.records", "FundingRate": "liqcore.feed.records",
+    "MarkPrice": "liqcore.feed.records", "Liquidation": "liqcore.feed.records", "OpenInterest": "liqcore.feed.records",
 }
 
 

@@ -19,7 +19,9 @@ does) and SUBSCRIBEs ``<symbol>@depth@100ms``.
 Diff-depth streams: ``<symbol>@depth`` (spot 1000 ms, futures 250 ms) and
 ``<symbol>@depth@<100|250|500|1000>ms``; a stream of period P pushes the merged changes
 of round(P / 100) ticks. Event fields: spot ``e E s U u b a``, futures ``e E T s U u pu b
-a``. Other streams (trades, tickers, partial depth) are acknowledged but carry nothing.
+a``. Trade, aggTrade, markPrice and forceOrder streams come from
+:mod:`liqcore.sim.market_data`; other streams (tickers, partial depth) are acknowledged but
+carry nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from aiohttp import WSMsgType, web
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
+from liqcore.sim.market_data import binance_md_stream
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -286,6 +289,8 @@ async def _serve_ws(sim: "ExchangeSimulator", request: web.Request, venue: str, 
                 every = max(1, round(periods[m.group(2)] / 100))
                 stream = BinanceDepthStream(conn, market, name, every, combined_flag)
                 market.subscribe(stream)
+        else:   # trades, mark price, liquidations (liqcore.sim.market_data)
+            stream = binance_md_stream(sim, conn, venue, name, combined_flag)  # type: ignore[assignment]
         streams[name] = stream
 
     def unsubscribe(name: str) -> None:

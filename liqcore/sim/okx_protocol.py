@@ -30,6 +30,7 @@ from aiohttp import WSMsgType, web
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
+from liqcore.sim.market_data import OKX_MD_CHANNELS, okx_md_stream
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -210,6 +211,16 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                         error("60011", "Please log in")
                         continue
                     market = sim.find_market("okx", inst_id) if public else None
+                    md = okx_md_stream(sim, conn, channel, market.instrument.id) if (
+                        market is not None and channel in OKX_MD_CHANNELS) else None
+                    if md is not None:      # trades, funding-rate, mark-price (liqcore.sim.market_data)
+                        conn.send_control({"event": "subscribe", "arg": arg, "connId": conn_id})
+                        old_md = streams.pop(key, None)
+                        if old_md is not None:
+                            old_md.market.unsubscribe(old_md)
+                        streams[key] = md  # type: ignore[assignment]
+                        md.start()
+                        continue
                     if channel not in _SNAPSHOT_DEPTH or market is None:
                         error("60018", f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist. Please use "
                                        "the correct URL, channel and parameters referring to API document.")

@@ -33,6 +33,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.faults import FaultPlan
 from liqcore.sim.instruments import VENUES, Instrument, default_instruments
 from liqcore.sim.market import Market
+from liqcore.sim.market_data import MarketDataProcess, add_market_data_routes, attach_processes
 from liqcore.sim.okx_protocol import add_okx_routes
 from liqcore.sim.sources import BookSource, SyntheticBook
 from liqcore.sim.urls import loopback_urls
@@ -93,6 +94,8 @@ class ExchangeSimulator:
             if source is None:
                 source = SyntheticBook(inst, seed=seed, **dict(synthetic_options or {}))
             self._markets[(inst.venue, inst.id)] = Market(inst, source, seed=seed)
+        #: trades, marks, liquidations, open interest per (venue, id) (see liqcore.sim.market_data)
+        self.market_data: dict[tuple[str, str], MarketDataProcess] = attach_processes(self._markets.values(), seed)
         self._faults: dict[str, FaultSpec] = dict(faults or {})
         self._ordinals = dict.fromkeys(VENUES, 0)
         #: live and finished websocket connections, in order of arrival
@@ -118,6 +121,7 @@ class ExchangeSimulator:
         app = web.Application(middlewares=[self._log_middleware])
         add_binance_routes(app, self)
         add_okx_routes(app, self)
+        add_market_data_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
