@@ -67,7 +67,8 @@ class BybitBookStream:
     def __init__(self, conn: SimConnection, market: Market, depth: int) -> None:
         self.conn, self.market, self.depth = conn, market, depth
         self.topic = f"orderbook.{depth}.{market.instrument.id}"
-        self.window: BookWindow = window_of(market, "bybit", depth, "pushed_out")
+        self.window: BookWindow = window_of(market, "bybit", depth, "pushed_out",
+                                               start_id=market.last_id % 9_000_000 + 1_000_000)
 
     def _send(self, kind: str, bids: Any, asks: Any, u: int) -> None:
         ts = _now_ms()

@@ -81,6 +81,13 @@ class CoinbaseLevel2Stream:
         self.session, self.market = session, market
         self.product_id = market.instrument.id
         self.name = f"level2:{self.product_id}"
+        #: ``sequence_num`` of the last l2_data message of this stream (sent or dropped)
+        self.last_sequence_num: int | None = None
+
+    def _send(self, ev: dict[str, Any]) -> None:
+        env = self.session.envelope("l2_data", [ev])
+        self.last_sequence_num = env["sequence_num"]
+        self.session.conn.send_data(self.name, env)
 
     def _updates(self, bids: Any, asks: Any, when: str) -> list[dict[str, str]]:
         out = [{"side": "bid", "event_time": when, "price_level": lv[0], "new_quantity": lv[1]} for lv in bids]
@@ -91,7 +98,7 @@ class CoinbaseLevel2Stream:
         snap = self.market.snapshot()
         ev = {"type": "snapshot", "product_id": self.product_id,
               "updates": self._updates(snap["bids"], snap["asks"], "1970-01-01T00:00:00Z")}
-        self.session.conn.send_data(self.name, self.session.envelope("l2_data", [ev]))
+        self._send(ev)
         self.market.subscribe(self)
 
     def on_tick(self, update: Update | None, tick: int) -> None:
@@ -99,7 +106,7 @@ class CoinbaseLevel2Stream:
             return
         ev = {"type": "update", "product_id": self.product_id,
               "updates": self._updates(update.bids, update.asks, _iso(update.ts_ms / 1000))}
-        self.session.conn.send_data(self.name, self.session.envelope("l2_data", [ev]))
+        self._send(ev)
 
 
 def _product(inst: Instrument, price: str) -> dict[str, Any]:

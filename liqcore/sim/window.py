@@ -96,10 +96,11 @@ class BookWindow:
         self.update_id = 1
 
 
-def window_of(market: "Market", key: str, depth: int, mode: Mode = "pushed_out") -> BookWindow:
-    """The market's shared window for channel ``key`` at ``depth`` (created on first use)."""
+def window_of(market: "Market", key: str, depth: int, mode: Mode = "pushed_out", start_id: int = 0) -> BookWindow:
+    """The market's shared window for channel ``key`` at ``depth`` (created on first use,
+    numbered from ``start_id``)."""
     windows = market.windows
     w = windows.get((key, depth))
     if w is None:
-        w = windows[(key, depth)] = BookWindow(market, depth, mode)
+        w = windows[(key, depth)] = BookWindow(market, depth, mode, start_id)
     return w
