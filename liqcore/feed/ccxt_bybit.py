@@ -66,7 +66,7 @@ class BybitEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bybit):
         """One ``orderbook.{depth}.{symbol}`` message (snapshot or delta). O(levels in it)."""
         data = msg.get("data") or {}
         # ccxt's rule: the url tells spot from contract markets sharing an id (BTCUSDT)
-        symbol = self.liq_symbol(client, data.get("s"), "spot" if "spot" in client.url else "contract")
+        symbol = self.liq_symbol(client, str(data.get("s")), "spot" if "spot" in client.url else "contract")
         if symbol not in (self.markets or {}):
             return
         live = self.liq_book(symbol)

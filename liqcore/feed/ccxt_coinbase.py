@@ -92,11 +92,12 @@ class CoinbaseEngine(ResubscribeMixin, EngineMixin, ccxt.pro.coinbase):
 
     def liq_on_l2(self, client: Any, msg: dict) -> None:
         """One ``l2_data`` message (one event per product). O(levels in it)."""
-        seq = msg.get("sequence_num")
+        seq: int = msg["sequence_num"]
         count = getattr(client, "_liq_cb_count", 0)
         for symbol, live, ev in self._liq_events(client, msg):
             try:
-                bids, asks = [], []
+                bids: list[tuple[str, str]] = []
+                asks: list[tuple[str, str]] = []
                 for u in ev.get("updates") or ():
                     (bids if u["side"] == "bid" else asks).append((u["price_level"], u["new_quantity"]))
                 if ev.get("type") == "snapshot":

@@ -56,9 +56,11 @@ class ResubscribeMixin:
         pending = self.liq_pending_unsubscribe.pop(symbol, None)
         if pending is None:
             return
-        client, request = pending
-        clients = getattr(self, "clients", None) or {}
-        if clients.get(client.url) is not client or client.closed() or not client.connected.done():
+        client: Any = pending[0]
+        request = pending[1]
+        clients: dict[str, Any] = getattr(self, "clients", None) or {}
+        current = clients.get(client.url) is client
+        if not current or client.closed() or not client.connected.done():
             return
         try:
             await client.send(request)

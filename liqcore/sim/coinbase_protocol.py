@@ -157,7 +157,8 @@ def add_coinbase_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         return _json({"iso": _iso(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))})
 
     def codes() -> tuple[set[str], set[str]]:
-        crypto, fiat = set(), set()
+        crypto: set[str] = set()
+        fiat: set[str] = set()
         for inst in sim.instruments("coinbase"):
             crypto.add(inst.base)
             (fiat if inst.quote in ("USD", "EUR", "GBP") else crypto).add(inst.quote)
