@@ -1,7 +1,7 @@
 """A local exchange simulator for tests and demos of feed handlers.
 
 An aiohttp server bound to 127.0.0.1 that speaks the REST and websocket protocols ccxt.pro
-uses for order books — Binance spot, Binance USDⓈ-M and OKX — driven by a deterministic
+uses for order books — Binance spot, Binance USDⓈ-M, OKX, Bybit, Kraken and Coinbase — driven by a deterministic
 synthetic book process or by replaying a real recording, with per-connection fault
 injection (gaps, duplicates, reordering, bad checksums, malformed frames, disconnects,
 slow consumers). The simulator always knows the exchange's true book
@@ -10,7 +10,7 @@ slow consumers). The simulator always knows the exchange's true book
 Needs the ``sim`` extra (``aiohttp``).
 """
 
-from liqcore.sim.checksum import okx_checksum
+from liqcore.sim.checksum import kraken_checksum, okx_checksum
 from liqcore.sim.faults import FaultPlan
 from liqcore.sim.instruments import Instrument, default_instruments, okx_recording_instruments
 from liqcore.sim.market import Market, Update
@@ -23,5 +23,5 @@ from liqcore.sim.urls import loopback_url, loopback_urls
 __all__ = [
     "ExchangeSimulator", "FaultPlan", "Instrument", "default_instruments", "okx_recording_instruments",
     "Market", "Update", "BookEvent", "SyntheticBook", "BinanceRecording", "OkxRecording",
-    "BUNDLED_BINANCE_RECORDING", "TrueBook", "okx_checksum", "loopback_url", "loopback_urls",
+    "BUNDLED_BINANCE_RECORDING", "TrueBook", "okx_checksum", "kraken_checksum", "loopback_url", "loopback_urls",
 ]

@@ -1,10 +1,17 @@
 """Instruments the simulator lists, and how their numbers look on the wire.
 
 An :class:`Instrument` is one tradable book of one venue. Venues are named after the ccxt
-ids of the APIs they emulate: ``"binance"`` (spot), ``"binanceusdm"`` (USDⓈ-M futures) and
-``"okx"``. Price and size strings are formatted as each venue does: Binance spot pads to
-8 decimals (``"61737.63000000"``), Binance USDⓈ-M pads to the contract's price/quantity
-precision (``"61737.60"``, ``"0.012"``), OKX sends the shortest form (``"61737.6"``).
+ids of the APIs they emulate: ``"binance"`` (spot), ``"binanceusdm"`` (USDⓈ-M futures),
+``"okx"``, ``"bybit"`` (spot), ``"kraken"`` (spot) and ``"coinbase"`` (Advanced Trade spot).
+Price and size strings are formatted as each venue does: Binance spot pads to 8 decimals
+(``"61737.63000000"``), Binance USDⓈ-M pads to the contract's price/quantity precision
+(``"61737.60"``, ``"0.012"``), OKX and Coinbase send the shortest form (``"61737.6"``),
+Bybit pads to the tick and base precision (``"61737.60"``, ``"0.001200"``), Kraken sends
+JSON numbers with the pair's price and quantity precision (``61737.6``, ``0.00120000``).
+
+Kraken lists pairs under its own asset codes (``extra``: ``altname`` ``XBTUSD``, ``wsname``
+``XBT/USD``, ``base_id`` ``XXBT``, ``quote_id`` ``ZUSD``); its websocket v2 and ccxt use
+``BTC/USD``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from decimal import Decimal
 
 __all__ = ["Instrument", "VENUES", "default_instruments", "okx_recording_instruments"]
 
-VENUES = ("binance", "binanceusdm", "okx")
+VENUES = ("binance", "binanceusdm", "okx", "bybit", "kraken", "coinbase")
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,14 @@ def default_instruments() -> list[Instrument]:
         Instrument("okx", "ETH-USDT", "ETH", "USDT", "0.01", "0.000001", "3000"),
         Instrument("okx", "BTC-USDT-SWAP", "BTC", "USDT", "0.1", "0.01", "60000", kind="swap", settle="USDT",
                    contract_size="0.01"),
+        Instrument("bybit", "BTCUSDT", "BTC", "USDT", "0.01", "0.000001", "60000", wire_decimals=(2, 6)),
+        Instrument("bybit", "ETHUSDT", "ETH", "USDT", "0.01", "0.00001", "3000", wire_decimals=(2, 5)),
+        Instrument("kraken", "XXBTZUSD", "BTC", "USD", "0.1", "0.00000001", "60000", wire_decimals=(1, 8),
+                   extra={"altname": "XBTUSD", "wsname": "XBT/USD", "base_id": "XXBT", "quote_id": "ZUSD"}),
+        Instrument("kraken", "XETHZUSD", "ETH", "USD", "0.01", "0.00000001", "3000", wire_decimals=(2, 8),
+                   extra={"altname": "ETHUSD", "wsname": "ETH/USD", "base_id": "XETH", "quote_id": "ZUSD"}),
+        Instrument("coinbase", "BTC-USD", "BTC", "USD", "0.01", "0.00000001", "60000"),
+        Instrument("coinbase", "ETH-USD", "ETH", "USD", "0.01", "0.00000001", "3000"),
     ]
 
 

@@ -14,7 +14,10 @@ Sequence ids, per venue, when the source does not carry recorded ones:
 * ``binanceusdm``: ``pu = last``, ``U = last + 1 + skip``, ``u >= U`` — not contiguous;
   continuity is ``pu == previous u``;
 * ``okx``: ``prevSeqId = last``, ``seqId = last + changes + extra``; the checksum is the
-  CRC32 of the true book's best 25 levels after the event.
+  CRC32 of the true book's best 25 levels after the event;
+* ``bybit``, ``kraken``, ``coinbase``: ``seq = last + changes + extra`` (Bybit's cross
+  sequence); Bybit's per-channel ``u`` is counted by the channel's window
+  (:mod:`liqcore.sim.window`), Coinbase's ``sequence_num`` by each connection.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class Market:
         self.book.load(init.bids, init.asks)
         self.last_id: int = init.update_id if init.update_id is not None else self._rng.randint(10**9, 10**10)
         self.subscribers: list[Subscriber] = []
+        #: depth-limited channels' published windows, by (channel, depth) (see liqcore.sim.window)
+        self.windows: dict[tuple[str, int], Any] = {}
         #: events applied since the start
         self.updates = 0
         #: recorded exchange checksums compared with ours, and the mismatches (update no., theirs, ours)
@@ -130,9 +135,14 @@ class Market:
             first = last + 1 + rng.randint(0, 4)
             ids = {"U": first, "u": first + n - 1 + rng.randint(0, 6), "pu": last}
             self.last_id = ids["u"]
-        else:
+        elif self.venue == "okx":
             ids = {"prevSeqId": last, "seqId": last + n + rng.randint(0, 2)}
             self.last_id = ids["seqId"]
+        else:
+            # bybit (cross sequence ``seq``; the per-channel ``u`` is the window's), kraken and
+            # coinbase (no per-book ids on the wire): an event counter with internal updates
+            ids = {"seq": last + n + rng.randint(0, 2)}
+            self.last_id = ids["seq"]
         return ids
 
     async def wait_changed(self) -> None:

@@ -1,5 +1,6 @@
 """The local exchange simulator: an aiohttp server on 127.0.0.1 speaking Binance spot,
-Binance USDⓈ-M and OKX market data closely enough for unmodified ccxt.pro.
+Binance USDⓈ-M, OKX, Bybit, Kraken and Coinbase market data closely enough for unmodified
+ccxt.pro.
 
 ::
 
@@ -29,9 +30,12 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 from aiohttp import web
 
 from liqcore.sim.binance_protocol import add_binance_routes
+from liqcore.sim.bybit_protocol import add_bybit_routes
+from liqcore.sim.coinbase_protocol import add_coinbase_routes
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.faults import FaultPlan
 from liqcore.sim.instruments import VENUES, Instrument, default_instruments
+from liqcore.sim.kraken_protocol import add_kraken_routes
 from liqcore.sim.market import Market
 from liqcore.sim.market_data import MarketDataProcess, add_market_data_routes, attach_processes
 from liqcore.sim.okx_protocol import add_okx_routes
@@ -45,7 +49,9 @@ FaultSpec = Union[FaultPlan, Sequence[Union[FaultPlan, None]], None]
 
 
 class ExchangeSimulator:
-    """A loopback exchange for Binance spot (``"binance"``), USDⓈ-M (``"binanceusdm"``) and OKX.
+    """A loopback exchange for Binance spot (``"binance"``), USDⓈ-M (``"binanceusdm"``), OKX
+    (``"okx"``), Bybit spot (``"bybit"``), Kraken spot (``"kraken"``) and Coinbase Advanced Trade
+    (``"coinbase"``).
 
     Parameters
     ----------
@@ -122,6 +128,9 @@ class ExchangeSimulator:
         add_binance_routes(app, self)
         add_okx_routes(app, self)
         add_market_data_routes(app, self)
+        add_bybit_routes(app, self)
+        add_kraken_routes(app, self)
+        add_coinbase_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -234,8 +243,29 @@ class ExchangeSimulator:
         best first, the exchange's decimal strings; ``update_id`` is the last ``u``/``seqId``."""
         return self.market(venue, symbol).snapshot(depth)
 
-    def last_update_id(self, venue: str, symbol: str) -> int:
-        return self.market(venue, symbol).last_id
+    def last_update_id(self, venue: str, symbol: str, depth: int | None = None) -> int:
+        """The market's last update id (``u``/``seqId``/``seq``); with ``depth``, the id of a
+        depth-limited channel's window (Bybit ``orderbook.{depth}``: its ``u``)."""
+        market = self.market(venue, symbol)
+        if depth is None:
+            return market.last_id
+        from liqcore.sim.window import window_of
+        return window_of(market, venue, depth).snapshot()[2]
+
+    def restart_channels(self, venue: str, symbol: str) -> int:
+        """Emulate an exchange-side restart of the market's book channels: every stream that
+        can (Bybit) sends a new snapshot at once, numbered ``u == 1``; the channel continues
+        from there. Returns the number of streams restarted."""
+        market = self.market(venue, symbol)
+        for window in market.windows.values():
+            window.restart()
+        n = 0
+        for sub in list(market.subscribers):
+            send = getattr(sub, "send_snapshot", None)
+            if send is not None:
+                send()
+                n += 1
+        return n
 
     # ------------------------------------------------------------------- control
     def pause(self) -> None:

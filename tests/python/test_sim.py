@@ -543,3 +543,100 @@ def test_synthetic_book_is_deterministic_uncrossed_and_on_grid(venue):
             total += 1
             near += abs(Decimal(lv[0]) - ba) <= 10 * inst.tick
     assert near / total > 0.6
+
+
+# ------------------------------------------------- stock ccxt.pro: Bybit, Kraken, Coinbase
+NEW_CASES = [("bybit", "BTC/USDT", "BTCUSDT", 50), ("kraken", "BTC/USD", "XXBTZUSD", 10),
+             ("coinbase", "BTC/USD", "BTC-USD", None)]
+
+
+async def _quiet(sim, venue):
+    """Freeze the simulator and let the client take everything already sent."""
+    sim.pause()
+    while not all(c.queue.empty() or c.closing for c in sim.connections_of(venue)):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("exid,symbol,vid,depth", NEW_CASES, ids=[c[0] for c in NEW_CASES])
+def test_ccxt_pro_new_venues_book_equals_true_book(exid, symbol, vid, depth):
+    async def body():
+        async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(getattr(ccxt_pro, exid)({"enableRateLimit": False}))
+            try:
+                for _ in range(40):
+                    await asyncio.wait_for(ex.watch_order_book(symbol), 5)
+                await _quiet(sim, exid)
+                ob = ex.orderbooks[symbol]
+                truth = sim.true_book(exid, vid, depth)
+                assert ob["bids"][:] == floats(truth["bids"], 10**6)
+                assert ob["asks"][:] == floats(truth["asks"], 10**6)
+                assert len(truth["bids"]) >= min(depth or 20, 20)
+                assert ex.markets[symbol]["precision"]["price"] == float(sim.market(exid, vid).instrument.tick)
+            finally:
+                await ex.close()
+            paths = [p for _, p in sim.requests]
+            assert paths and sim.unhandled == []
+    run(body())
+
+
+def test_bybit_kraken_coinbase_wire_protocols():
+    """What a raw client sees: Bybit's contiguous u (and the dropped one), Kraken's numbers
+    with the pair's decimals and checksums (the corrupted one too), Coinbase's sequence_num
+    over every message of the connection (and the dropped one)."""
+    from liqcore.sim import kraken_checksum
+
+    async def body():
+        faults = {"bybit": FaultPlan(drop={5}), "kraken": FaultPlan(bad_checksum={3}),
+                  "coinbase": FaultPlan(drop={4}, stream="BTC-USD")}
+        async with ExchangeSimulator(seed=2, interval=FAST, max_seconds=20, faults=faults) as sim:
+            async with aiohttp.ClientSession() as http:
+                # Bybit
+                async with http.ws_connect(sim.url.replace("http", "ws") + "/stream.bybit.com/v5/public/spot") as ws:
+                    await ws.send_str('{"op":"subscribe","req_id":"7","args":["orderbook.50.BTCUSDT"]}')
+                    frames = [orjson.loads(f) for f in await _frames(ws, 10)]
+                    assert frames[0] == {"success": True, "ret_msg": "subscribe", "conn_id": frames[0]["conn_id"],
+                                         "op": "subscribe", "req_id": "7"}
+                    assert frames[1]["type"] == "snapshot" and len(frames[1]["data"]["b"]) == 50
+                    us = [f["data"]["u"] for f in frames[1:]]
+                    assert us[1:5] == list(range(us[0] + 1, us[0] + 5)) and us[5] == us[4] + 2   # frame 5 lost
+                    assert all(len(lv[1].split(".")[1]) == 6 for f in frames[1:] for lv in f["data"]["b"])
+                    await ws.send_str('{"op":"subscribe","req_id":"8","args":["orderbook.50.BTCUSDT"]}')
+                    await ws.send_str('{"op":"ping","req_id":"9"}')
+                    replies = [orjson.loads(f) for f in await _frames(ws, 30)]
+                    replies = [r for r in replies if "op" in r]
+                    assert replies[0]["success"] is False and "already subscribed" in replies[0]["ret_msg"]
+                    assert replies[1]["ret_msg"] == "pong"
+                # Kraken
+                async with http.ws_connect(sim.url.replace("http", "ws") + "/ws.kraken.com/v2") as ws:
+                    await ws.send_str('{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"]},'
+                                      '"req_id":3}')
+                    raw = await _frames(ws, 8)
+                    msgs = [json.loads(f, parse_float=str) for f in raw]
+                    assert msgs[0]["channel"] == "status" and msgs[1]["success"] is True
+                    snap = msgs[2]["data"][0]
+                    assert msgs[2]["type"] == "snapshot" and len(snap["bids"]) == 10
+                    assert '"qty":' in raw[2] and all(len(lv["qty"].split(".")[1]) == 8 for lv in snap["asks"])
+                    book = OrderBook(price_decimals=1, size_decimals=8, max_depth=10)
+                    oks = []
+                    for i, m in enumerate(msgs[2:]):
+                        d = m["data"][0]
+                        side = book.apply_snapshot if i == 0 else book.apply_levels
+                        side([(lv["price"], lv["qty"]) for lv in d["bids"]], [(lv["price"], lv["qty"]) for lv in d["asks"]])
+                        oks.append(book.checksum("kraken") == d["checksum"])
+                        assert book.checksum("kraken") == kraken_checksum(book.level_strings("bid"),
+                                                                          book.level_strings("ask"))
+                    assert oks == [True, True, True, False, True, True]        # data frame 3 corrupted
+                # Coinbase
+                async with http.ws_connect(sim.url.replace("http", "ws") + "/advanced-trade-ws.coinbase.com") as ws:
+                    await ws.send_str('{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channel":"level2"}')
+                    msgs = [orjson.loads(f) for f in await _frames(ws, 16)]
+                    seqs = [m["sequence_num"] for m in msgs]
+                    assert [m["channel"] for m in msgs[:3]] == ["l2_data", "l2_data", "subscriptions"]
+                    assert msgs[2]["events"] == [{"subscriptions": {"level2": ["BTC-USD", "ETH-USD"]}}]
+                    assert seqs[:3] == [0, 1, 2]
+                    missing = sorted(set(range(seqs[-1])) - set(seqs))
+                    assert len(missing) == 1                                 # BTC-USD's data frame 4
+                    assert {m["events"][0]["product_id"] for m in msgs[3:]} == {"BTC-USD", "ETH-USD"}
+            assert sim.unhandled == []
+    run(body())

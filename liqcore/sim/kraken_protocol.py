@@ -1,0 +1,265 @@
+"""Kraken spot (REST and websocket v2), as ccxt.pro (and Kraken's docs) use it for books.
+
+ccxt.pro's ``kraken.watch_order_book`` uses websocket **v2** (``wss://ws.kraken.com/v2``,
+channel ``book``); v1 is not served.
+
+REST ``/api.kraken.com/0/public/``: ``AssetPairs`` (keys ``XXBTZUSD``..., with ``altname``,
+``wsname``, ``base``, ``quote``, ``pair_decimals``, ``lot_decimals``...), ``Assets``,
+``Time``, ``SystemStatus`` and ``Depth?pair&count`` (``[price, volume, timestamp]`` strings).
+Replies ``{"error": [], "result": ...}``; an unknown pair ``{"error": ["EQuery:Unknown asset
+pair"]}``.
+
+Websocket ``/ws.kraken.com/v2``: a ``status`` message on connect; ``{"method": "ping"}`` ->
+``{"method": "pong", "req_id", "time_in", "time_out"}``; ``{"method": "subscribe", "params":
+{"channel": "book", "symbol": ["BTC/USD"], "depth": 10}, "req_id"}`` answered per symbol
+``{"method": "subscribe", "result": {"channel", "depth", "snapshot": true, "symbol"},
+"success": true, ...}`` (errors ``"Already subscribed"``, ``"Currency pair not supported"``,
+``"Subscription depth not supported"`` with ``success: false``), then a ``snapshot`` of the
+best ``depth`` levels and ``update`` messages: ``{"channel": "book", "type", "data": [{"symbol",
+"bids": [{"price", "qty"}], "asks": [...], "checksum", "timestamp"}]}``. Prices and
+quantities are **JSON numbers written with the pair's precision** (``45285.2``,
+``0.00100000``: the text keeps the trailing zeros a float parser loses). ``checksum`` is the
+unsigned CRC32 of the best 10 asks and bids (:func:`liqcore.sim.checksum.kraken_checksum`)
+after the message, in snapshots too. Updates follow Kraken's depth rule: levels that leave the
+window because better ones arrived are not sent (the client truncates to ``depth``), deleted
+ones are sent with ``qty`` 0, levels moving into the window are sent. ``unsubscribe`` is
+answered like subscribe. Depths 10, 25, 100, 500, 1000.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from liqcore.sim.checksum import kraken_checksum
+from liqcore.sim.connection import SimConnection
+from liqcore.sim.instruments import Instrument
+from liqcore.sim.market import Market, Update
+from liqcore.sim.window import BookWindow, window_of
+
+if TYPE_CHECKING:
+    from liqcore.sim.server import ExchangeSimulator
+
+__all__ = ["add_kraken_routes", "KrakenBookStream", "DEPTHS", "ws_symbol"]
+
+DEPTHS = (10, 25, 100, 500, 1000)
+
+
+def _iso(ts: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if ts is None else ts, tz=timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ws_symbol(inst: Instrument) -> str:
+    """The pair as websocket v2 (and ccxt) name it: ``BTC/USD``."""
+    return f"{inst.base}/{inst.quote}"
+
+
+def _ok(result: Any) -> web.Response:
+    return web.Response(body=orjson.dumps({"error": [], "result": result}), content_type="application/json")
+
+
+def _err(msg: str) -> web.Response:
+    return web.Response(body=orjson.dumps({"error": [msg]}), content_type="application/json")
+
+
+def _levels(levels: Any) -> list[dict[str, Any]]:
+    # JSON numbers with the wire decimals, verbatim (orjson.Fragment: pre-serialized JSON)
+    return [{"price": orjson.Fragment(lv[0].encode()), "qty": orjson.Fragment(lv[1].encode())} for lv in levels]
+
+
+def _bad_checksum(obj: dict[str, Any]) -> dict[str, Any]:
+    data = [dict(d) for d in obj["data"]]
+    for d in data:
+        d["checksum"] = (d["checksum"] ^ 0x5A5A) & 0xFFFFFFFF
+    return {**obj, "data": data}
+
+
+class KrakenBookStream:
+    """One ``book`` subscription (symbol, depth) on one connection (a market subscriber)."""
+
+    def __init__(self, conn: SimConnection, market: Market, depth: int) -> None:
+        self.conn, self.market, self.depth = conn, market, depth
+        self.symbol = ws_symbol(market.instrument)
+        self.name = f"book:{self.symbol}:{depth}"
+        self.window: BookWindow = window_of(market, "kraken", depth, "truncate")
+
+    def _checksum(self) -> int:
+        bids, asks, _ = self.window.snapshot()
+        return kraken_checksum(bids, asks)
+
+    def start(self) -> None:
+        self.send_snapshot()
+        self.market.subscribe(self)
+
+    def send_snapshot(self) -> None:
+        bids, asks, _ = self.window.snapshot()
+        d = {"symbol": self.symbol, "bids": _levels(bids), "asks": _levels(asks),
+             "checksum": kraken_checksum(bids, asks), "timestamp": _iso()}
+        self.conn.send_data(self.name, {"channel": "book", "type": "snapshot", "data": [d]}, _bad_checksum)
+
+    def on_tick(self, update: Update | None, tick: int) -> None:
+        if update is None:
+            return
+        diff = self.window.catch_up()
+        if diff is None:
+            return
+        d = {"symbol": self.symbol, "bids": _levels(diff[0]), "asks": _levels(diff[1]),
+             "checksum": self._checksum(), "timestamp": _iso(update.ts_ms / 1000)}
+        self.conn.send_data(self.name, {"channel": "book", "type": "update", "data": [d]}, _bad_checksum)
+
+
+def _pair_info(inst: Instrument) -> dict[str, Any]:
+    x = inst.extra
+    return {
+        "altname": x.get("altname", inst.base + inst.quote), "wsname": x.get("wsname", ws_symbol(inst)),
+        "aclass_base": "currency", "base": x.get("base_id", inst.base), "aclass_quote": "currency",
+        "quote": x.get("quote_id", inst.quote), "lot": "unit", "cost_decimals": 5,
+        "pair_decimals": inst.price_decimals, "lot_decimals": inst.size_decimals, "lot_multiplier": 1,
+        "leverage_buy": [2, 3], "leverage_sell": [2, 3],
+        "fees": [[0, 0.4], [10000, 0.35]], "fees_maker": [[0, 0.25], [10000, 0.2]], "fee_volume_currency": "ZUSD",
+        "margin_call": 80, "margin_stop": 40, "ordermin": "0.0001", "costmin": "0.5", "tick_size": inst.tick_size,
+        "status": "online",
+    }
+
+
+def add_kraken_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
+    """Register Kraken REST and websocket routes on ``app``."""
+    base = "/api.kraken.com/0/public"
+
+    def find(pair: str | None) -> Market | None:
+        for inst in sim.instruments("kraken"):
+            if pair in (inst.id, inst.extra.get("altname"), inst.extra.get("wsname"), ws_symbol(inst)):
+                return sim.find_market("kraken", inst.id)
+        return None
+
+    async def asset_pairs(request: web.Request) -> web.Response:
+        return _ok({i.id: _pair_info(i) for i in sim.instruments("kraken")})
+
+    async def assets(request: web.Request) -> web.Response:
+        out: dict[str, Any] = {}
+        for inst in sim.instruments("kraken"):
+            for code, alt, dec in ((inst.extra.get("base_id", inst.base), inst.base, 10),
+                                   (inst.extra.get("quote_id", inst.quote), inst.quote, 4)):
+                out[code] = {"aclass": "currency", "altname": "XBT" if alt == "BTC" else alt, "decimals": dec,
+                             "display_decimals": min(dec, 5), "collateral_value": 1, "status": "enabled"}
+        return _ok(out)
+
+    async def server_time(request: web.Request) -> web.Response:
+        now = time.time()
+        return _ok({"unixtime": int(now), "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(now))})
+
+    async def system_status(request: web.Request) -> web.Response:
+        return _ok({"status": "online", "timestamp": _iso()})
+
+    async def depth(request: web.Request) -> web.Response:
+        market = find(request.query.get("pair"))
+        if market is None:
+            return _err("EQuery:Unknown asset pair")
+        try:
+            count = min(max(int(request.query.get("count", 100)), 1), 500)
+        except ValueError:
+            return _err("EGeneral:Invalid arguments")
+        snap = market.snapshot(count)
+        ts = int(time.time())
+        sim.snapshots_served[("kraken", market.instrument.id)] = sim.snapshots_served.get(
+            ("kraken", market.instrument.id), 0) + 1
+        return _ok({market.instrument.id: {"asks": [[p, s, ts] for p, s in snap["asks"]],
+                                           "bids": [[p, s, ts] for p, s in snap["bids"]]}})
+
+    r = app.router
+    r.add_get(base + "/AssetPairs", asset_pairs)
+    r.add_get(base + "/Assets", assets)
+    r.add_get(base + "/Time", server_time)
+    r.add_get(base + "/SystemStatus", system_status)
+    r.add_get(base + "/Depth", depth)
+    r.add_get("/ws.kraken.com/v2", _ws_handler(sim, find))
+
+
+def _ws_handler(sim: "ExchangeSimulator", find: Any):
+    async def handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(compress=sim.compress, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        conn = sim.open_connection("kraken", ws, request)
+        streams: dict[str, KrakenBookStream] = {}
+        conn.send_control({"channel": "status", "type": "update", "data": [{
+            "version": "2.0.10", "system": "online", "api_version": "v2", "connection_id": 1000 + conn.ordinal}]})
+
+        def answer(method: str, req_id: Any, result: dict[str, Any] | None, error: str | None) -> None:
+            now = _iso()
+            out: dict[str, Any] = {"method": method}
+            if error is None:
+                out["result"] = result
+                out["success"] = True
+            else:
+                out["error"] = error
+                out["success"] = False
+                if result is not None:
+                    out["symbol"] = result.get("symbol")
+            out["time_in"] = now
+            out["time_out"] = now
+            if req_id is not None:
+                out["req_id"] = req_id
+            conn.send_control(out)
+
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                conn.received.append(msg.data)
+                try:
+                    req = orjson.loads(msg.data)
+                    method = req["method"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    answer("", None, None, "Malformed request")
+                    continue
+                req_id = req.get("req_id")
+                if method == "ping":
+                    conn.send_control({"method": "pong", "req_id": req_id, "time_in": _iso(), "time_out": _iso()})
+                    continue
+                params = req.get("params") or {}
+                if method not in ("subscribe", "unsubscribe"):
+                    answer(str(method), req_id, None, "Method not found")
+                    continue
+                channel = params.get("channel")
+                if channel != "book":
+                    for sym in params.get("symbol") or [None]:
+                        answer(method, req_id, {"channel": channel, "symbol": sym}, None)  # carries nothing
+                    continue
+                depth = params.get("depth", 10)
+                if depth not in DEPTHS:
+                    answer(method, req_id, {"channel": channel}, "Subscription depth not supported")
+                    continue
+                new: list[KrakenBookStream] = []
+                for sym in params.get("symbol") or []:
+                    result = {"channel": "book", "depth": depth, "symbol": sym}
+                    market = find(sym)
+                    if market is None:
+                        answer(method, req_id, result, "Currency pair not supported")
+                        continue
+                    if method == "unsubscribe":
+                        stream = streams.pop(sym, None)
+                        if stream is None:
+                            answer(method, req_id, result, "Subscription Not Found")
+                        else:
+                            stream.market.unsubscribe(stream)
+                            answer(method, req_id, result, None)
+                        continue
+                    if sym in streams:
+                        answer(method, req_id, result, "Already subscribed")
+                        continue
+                    answer(method, req_id, {**result, "snapshot": True}, None)
+                    streams[sym] = KrakenBookStream(conn, market, depth)
+                    new.append(streams[sym])
+                for stream in new:
+                    stream.start()
+        finally:
+            for stream in streams.values():
+                stream.market.unsubscribe(stream)
+            await sim.close_connection(conn)
+        return ws
+    return handler
