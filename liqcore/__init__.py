@@ -6,7 +6,18 @@ Python API. ``import liqcore`` loads only the core; feeds, analytics layers and 
 CLI import their dependencies lazily.
 """
 
-from liqcore._book import ASK, BID, CROSS_POLICIES, SEQUENCE_RULES, OrderBook, WalkResult
+from liqcore._book import (
+    ASK,
+    BID,
+    CROSS_POLICIES,
+    SEQUENCE_RULES,
+    Cluster,
+    LiquidityReport,
+    OrderBook,
+    WalkResult,
+    Wall,
+    liquidity_score,
+)
 from liqcore.errors import (
     ChecksumError,
     CrossedBookError,
@@ -28,6 +39,10 @@ __all__ = [
     "SEQUENCE_RULES",
     "OrderBook",
     "WalkResult",
+    "Wall",
+    "Cluster",
+    "LiquidityReport",
+    "liquidity_score",
     "LiqError",
     "InvalidDeltaError",
     "FormatError",

@@ -7,6 +7,7 @@ Ownership, conversion and status -> exception live here; the rules live in C.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
 
@@ -1097,6 +1098,110 @@ cdef class OrderBook:
             o[i] = acc[i] / self._qdiv
         return out
 
+    # ------------------------------------------------------------ book shape (src/liquidity.c)
+
+    cdef liq_shape_params _shape(self, double band_bps, size_t window, double ratio, double z,
+                                 double cluster_ratio, int64_t gap_ticks, str where) except *:
+        cdef liq_shape_params p = liq_shape_defaults()
+        p.band_bps, p.window, p.ratio, p.z_min = band_bps, window, ratio, z
+        p.cluster_ratio, p.gap_ticks = cluster_ratio, gap_ticks
+        if not (band_bps >= 0) or window < 1 or window > LIQ_WALL_WINDOW_MAX or not (ratio >= 0) \
+                or not (z >= 0) or (ratio == 0 and z == 0) or not (cluster_ratio >= 0) or gap_ticks < 1:
+            raise _error(LIQ_ERR_ARG, where, f"band_bps={band_bps}, window={window} (1..{LIQ_WALL_WINDOW_MAX}), "
+                                             f"ratio={ratio}, z={z}, cluster ratio={cluster_ratio}, gap_ticks={gap_ticks}")
+        return p
+
+    def walls(self, double band_bps=200.0, *, side=None, size_t window=50, double ratio=5.0, double z=3.5,
+              size_t limit=32):
+        """Liquidity walls within ``band_bps`` of the mid: levels whose size stands out against
+        the median of the ``window`` levels nearest the touch on their side (in the band).
+
+        A level is a wall when ``size/median >= ratio`` or its robust z
+        ``0.6745 (size - median)/MAD >= z`` (either test off with 0). Returns up to ``limit``
+        :class:`Wall` records, bids then asks, best first. Medians, not means: walls inflate a
+        mean and hide themselves. O(levels in the band). Track them over time with
+        :class:`liqcore.liquidity.WallTracker` (persistence, flashes).
+        """
+        cdef liq_shape_params p = self._shape(band_bps, window, ratio, z, 3.0, 1, "walls")
+        cdef int sd = -1 if side is None else _side_of(side)
+        cdef liq_wall buf[64]
+        cdef size_t found = 0, cap = limit if limit < 64 else 64, i
+        check_status(liq_book_walls(&self._b, &p, sd, buf, cap, &found, NULL), "walls")
+        return [_wall(&buf[i]) for i in range(found if found < cap else cap)]
+
+    def wall_baseline(self, double band_bps=200.0, *, size_t window=50):
+        """The baseline :meth:`walls` compares with, per side: ``{"bid": (median, mad, levels,
+        band_size), "ask": ...}`` (sizes in base; NaN medians for a side with no level in the band)."""
+        cdef liq_shape_params p = self._shape(band_bps, window, 5.0, 3.5, 3.0, 1, "wall_baseline")
+        cdef liq_baseline base[2]
+        cdef size_t found = 0
+        check_status(liq_book_walls(&self._b, &p, -1, NULL, 0, &found, base), "wall_baseline")
+        return {"bid": (base[0].median, base[0].mad, base[0].n, base[0].band_size),
+                "ask": (base[1].median, base[1].mad, base[1].n, base[1].band_size)}
+
+    def clusters(self, double band_bps=200.0, *, side=None, size_t window=50, double ratio=3.0,
+                 long long gap_ticks=1, size_t limit=32):
+        """Order clusters within ``band_bps`` of the mid: runs of levels of size >= ``ratio`` x
+        the side's median (as :meth:`walls`) whose successive prices are at most ``gap_ticks``
+        ticks apart. Returns up to ``limit`` :class:`Cluster` records (total size and
+        notional, size-weighted price, span, share of the side's size in the band), bids then
+        asks, best first. O(levels in the band)."""
+        cdef liq_shape_params p = self._shape(band_bps, window, 5.0, 3.5, ratio, gap_ticks, "clusters")
+        cdef int sd = -1 if side is None else _side_of(side)
+        cdef liq_cluster buf[64]
+        cdef size_t found = 0, cap = limit if limit < 64 else 64, i
+        check_status(liq_book_clusters(&self._b, &p, sd, buf, cap, &found), "clusters")
+        return [_cluster(&buf[i]) for i in range(found if found < cap else cap)]
+
+    def depth_profile(self, bands_bps, *, reference="mid"):
+        """Cumulative depth at several bands (bps, ascending), one pass per side: a dict of
+        four float64 arrays ``bid_base``, ``bid_quote``, ``ask_base``, ``ask_quote`` (entry k =
+        :meth:`depth` at ``bands_bps[k]``), plus ``bands_bps``. O(levels in the widest band)."""
+        cdef cnp.ndarray bands = np.ascontiguousarray(bands_bps, dtype=np.float64)
+        if bands.ndim != 1:
+            raise errors.InvalidDeltaError("depth_profile: bands_bps must be 1-D")
+        cdef size_t n = <size_t>bands.shape[0], k
+        cdef liq_depth *d = <liq_depth *>PyMem_Malloc((n if n else 1) * sizeof(liq_depth))
+        if d == NULL:
+            raise MemoryError()
+        try:
+            st = liq_book_depth_profile(&self._b, <const double *>cnp.PyArray_DATA(bands), n,
+                                        _ref_of(reference, "depth_profile"), d)
+            if st != LIQ_OK:
+                raise _error(st, "depth_profile", "bands must be >= 0 and ascending")
+            out = {name: np.empty(n) for name in ("bid_base", "bid_quote", "ask_base", "ask_quote")}
+            for k in range(n):
+                out["bid_base"][k] = d[k].bid_base
+                out["bid_quote"][k] = d[k].bid_quote
+                out["ask_base"][k] = d[k].ask_base
+                out["ask_quote"][k] = d[k].ask_quote
+        finally:
+            PyMem_Free(d)
+        out["bands_bps"] = bands.copy()
+        return out
+
+    def pressure(self, bands_bps=(10.0, 50.0, 100.0, 200.0), *, reference="mid"):
+        """Depth pressure per band: ``{"bands_bps", "bid_quote", "ask_quote", "ratio",
+        "pressure"}`` with ratio = bid/ask notional and pressure = (bid - ask)/(bid + ask) in
+        -1..+1 (positive: more bids). Arrays over the bands; NaN where undefined."""
+        prof = self.depth_profile(bands_bps, reference=reference)
+        b, a = prof["bid_quote"], prof["ask_quote"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(a > 0, b / a, np.nan)
+            tot = b + a
+            pres = np.where(tot > 0, (b - a) / tot, np.nan)
+        return {"bands_bps": prof["bands_bps"], "bid_quote": b, "ask_quote": a, "ratio": ratio, "pressure": pres}
+
+    def liquidity_report(self, *, size_t levels=10, double notional=100_000.0, half_life_s=None,
+                         double depth_half=500_000.0, double band_bps=200.0):
+        """The liquidity snapshot record of this book (:class:`LiquidityReport`): top of book,
+        spread (abs, bps, %), volumes of the top ``levels`` per side, quote liquidity within 1%
+        and 2% of the mid, imbalance ratio, plain and linearly weighted imbalance, the mean
+        mid-slippage of a ``notional`` buy and sell, walls, clusters (within ``band_bps``) and
+        the 0-1 score (:func:`liquidity_score` with D1 = the 1% liquidity and that slippage;
+        ``half_life_s`` None = resilience unknown). A few microseconds for a 1000-level book."""
+        return _report(self, levels, notional, half_life_s, depth_half, band_bps)
+
     # ------------------------------------------------------------ checksums (src/checksum.c)
 
     #: Checksum kinds by name: (C kind, levels per side covered, exchange sends it signed,
@@ -1433,3 +1538,203 @@ cdef liq_book *_book_ptr(object book) except NULL:
     if type(book) is not OrderBook and not isinstance(book, OrderBook):
         raise TypeError(f"expected an OrderBook, got {type(book).__name__}")
     return &(<OrderBook>book)._b
+
+
+# ---------------------------------------------------------------- book shape records
+
+
+def liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, half_life_s=None, *,
+                    double depth_half=500_000.0):
+    """0-1 liquidity score (shared/research/analytics.md §4.5)::
+
+        s_spread = exp(-spread_bps / 10)          s_depth = D1 / (D1 + depth_half)
+        s_slip   = exp(-slippage_bps / 25)        s_resil = exp(-half_life_s / 30)
+        score    = 0.25 s_spread + 0.35 s_depth + 0.25 s_slip + 0.15 s_resil
+
+    D1: quote liquidity within 1% of mid; slippage of a reference order in bps (>= 0);
+    half-life of depth recovery after a shock in seconds (None: unknown, the other weights
+    are renormalised). Monotone in each input. NaN for invalid inputs.
+    """
+    cdef double hl = NAN if half_life_s is None else <double>half_life_s
+    return liq_liquidity_score(spread_bps, depth_1pct_quote, slippage_bps, hl, depth_half)
+
+
+@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
+cdef class Wall:
+    """A liquidity wall (:meth:`OrderBook.walls`). ``side`` "bid"/"ask"; ``price``, ``size``
+    (base), ``notional`` (quote); ``strength`` = size/median; ``z`` robust z; ``confidence``
+    = 1 - exp(-z/3.5) in 0..1 (from this book alone: see WallTracker for persistence);
+    ``distance_bps`` from the mid; ``rank`` = level index from the touch (0 = best)."""
+    cdef readonly str side
+    cdef readonly double price, size, notional, strength, z, confidence, distance_bps
+    cdef readonly size_t rank
+
+    def __init__(self):
+        raise TypeError("Wall is returned by OrderBook.walls()")
+
+    def _asdict(self):
+        return {"side": self.side, "price": self.price, "size": self.size, "notional": self.notional,
+                "strength": self.strength, "z": self.z, "confidence": self.confidence,
+                "distance_bps": self.distance_bps, "rank": self.rank}
+
+    def __repr__(self):
+        return (f"Wall({self.side} {self.price:g} x {self.size:g}, strength {self.strength:.2f}, "
+                f"z {self.z:.2f}, {self.distance_bps:.1f} bps)")
+
+
+cdef Wall _wall(const liq_wall *w):
+    cdef Wall r = Wall.__new__(Wall)
+    r.side = "bid" if w.side == LIQ_BID else "ask"
+    r.price, r.size, r.notional = w.price, w.size, w.notional
+    r.strength, r.z, r.confidence, r.distance_bps, r.rank = w.strength, w.z, w.confidence, w.distance_bps, w.rank
+    return r
+
+
+@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
+cdef class Cluster:
+    """An order cluster (:meth:`OrderBook.clusters`): ``side``; ``price_best``/``price_worst``
+    (nearest to / farthest from the touch); ``size`` (base), ``notional`` (quote), ``vwap``;
+    ``span_bps`` of the mid; ``share`` of the side's size in the band; ``levels``."""
+    cdef readonly str side
+    cdef readonly double price_best, price_worst, size, notional, vwap, span_bps, share
+    cdef readonly size_t levels
+
+    def __init__(self):
+        raise TypeError("Cluster is returned by OrderBook.clusters()")
+
+    def _asdict(self):
+        return {"side": self.side, "price_best": self.price_best, "price_worst": self.price_worst,
+                "size": self.size, "notional": self.notional, "vwap": self.vwap, "span_bps": self.span_bps,
+                "share": self.share, "levels": self.levels}
+
+    def __repr__(self):
+        return (f"Cluster({self.side} {self.price_best:g}..{self.price_worst:g}, {self.levels} levels, "
+                f"size {self.size:g}, vwap {self.vwap:g})")
+
+
+cdef Cluster _cluster(const liq_cluster *c):
+    cdef Cluster r = Cluster.__new__(Cluster)
+    r.side = "bid" if c.side == LIQ_BID else "ask"
+    r.price_best, r.price_worst, r.size, r.notional = c.price_best, c.price_worst, c.size, c.notional
+    r.vwap, r.span_bps, r.share, r.levels = c.vwap, c.span_bps, c.share, c.levels
+    return r
+
+
+_REPORT_FIELDS = ("best_bid", "best_bid_size", "best_ask", "best_ask_size", "mid", "spread", "spread_bps",
+                  "spread_pct", "bid_volume", "ask_volume", "total_volume", "bid_liquidity_1pct",
+                  "ask_liquidity_1pct", "liquidity_1pct", "bid_liquidity_2pct", "ask_liquidity_2pct",
+                  "liquidity_2pct", "imbalance_ratio", "imbalance", "weighted_imbalance", "slippage_bps",
+                  "score")
+
+
+@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
+cdef class LiquidityReport:
+    """The liquidity snapshot of one book (:meth:`OrderBook.liquidity_report`).
+
+    Prices in quote, volumes (``bid_volume``/``ask_volume``/``total_volume``: the top
+    ``levels`` per side) in base, liquidity within 1%/2% of the mid in quote, spreads in
+    quote / bps / percent of the mid, ``imbalance_ratio`` = bid/ask volume, ``imbalance``
+    and ``weighted_imbalance`` (linear weights) in -1..+1 over the top ``levels``,
+    ``slippage_bps`` the mean mid-slippage of the report's notional bought and sold,
+    ``walls``/``clusters`` tuples, ``score`` 0..1 (NaN where a side is empty).
+    ``to_dict()`` (JSON-ready), ``to_numpy()`` (one row of ``LiquidityReport.DTYPE``; walls
+    and clusters as counts).
+    """
+    cdef readonly object exchange, symbol
+    cdef readonly size_t levels
+    cdef readonly double best_bid, best_bid_size, best_ask, best_ask_size, mid, spread, spread_bps, spread_pct
+    cdef readonly double bid_volume, ask_volume, total_volume
+    cdef readonly double bid_liquidity_1pct, ask_liquidity_1pct, liquidity_1pct
+    cdef readonly double bid_liquidity_2pct, ask_liquidity_2pct, liquidity_2pct
+    cdef readonly double imbalance_ratio, imbalance, weighted_imbalance, slippage_bps, score
+    cdef readonly tuple walls, clusters
+
+    DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
+                                                                    ("clusters", np.int64)])
+
+    def __init__(self):
+        raise TypeError("LiquidityReport is returned by OrderBook.liquidity_report()")
+
+    def to_dict(self):
+        d = {"exchange": self.exchange, "symbol": self.symbol, "levels": self.levels}
+        for f in _REPORT_FIELDS:
+            d[f] = getattr(self, f)
+        d["walls"] = [w._asdict() for w in self.walls]
+        d["clusters"] = [c._asdict() for c in self.clusters]
+        return d
+
+    def to_numpy(self):
+        row = np.zeros((), dtype=self.DTYPE)
+        for f in _REPORT_FIELDS:
+            row[f] = getattr(self, f)
+        row["levels"], row["walls"], row["clusters"] = self.levels, len(self.walls), len(self.clusters)
+        return row
+
+    def __repr__(self):
+        return (f"LiquidityReport({self.symbol or ''} bid {self.best_bid:g} ask {self.best_ask:g}, "
+                f"spread {self.spread_bps:.2f} bps, 1% {self.liquidity_1pct:,.0f}, score {self.score:.3f}, "
+                f"{len(self.walls)} walls)")
+
+
+cdef double _top_volume(const liq_book *b, int side, size_t levels, double qdiv) noexcept nogil:
+    cdef const liq_side *s = &b.side[side]
+    cdef size_t c = liq_side_best(s), i = 0
+    cdef int64_t tot = 0
+    while c and i < levels:
+        tot += s.qty[c - 1]
+        c = liq_side_next(s, c)
+        i += 1
+    return tot / qdiv
+
+
+cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, object half_life_s, double depth_half,
+                             double band_bps):
+    cdef liq_book *b = &book._b
+    cdef LiquidityReport r = LiquidityReport.__new__(LiquidityReport)
+    cdef int64_t bp = 0, bq = 0, ap = 0, aq = 0
+    cdef int has_b = liq_book_best(b, LIQ_BID, &bp, &bq), has_a = liq_book_best(b, LIQ_ASK, &ap, &aq)
+    cdef double bands[2]
+    cdef liq_depth prof[2]
+    cdef liq_walk_result wb, ws
+    cdef double imb = NAN, wimb = NAN
+    cdef liq_shape_params p = liq_shape_defaults()
+    cdef liq_wall walls[16]
+    cdef liq_cluster clusters[16]
+    cdef size_t nw = 0, nc = 0, i
+    if levels < 1:
+        raise _error(LIQ_ERR_ARG, "liquidity_report", "levels must be >= 1")
+    if not (notional > 0) or not (band_bps >= 0):
+        raise _error(LIQ_ERR_ARG, "liquidity_report", f"notional={notional}, band_bps={band_bps}")
+    r.exchange, r.symbol, r.levels = book.exchange, book.symbol, levels
+    r.best_bid = bp / book._pdiv if has_b else NAN
+    r.best_bid_size = bq / book._qdiv if has_b else NAN
+    r.best_ask = ap / book._pdiv if has_a else NAN
+    r.best_ask_size = aq / book._qdiv if has_a else NAN
+    r.mid = (r.best_bid + r.best_ask) / 2
+    r.spread = r.best_ask - r.best_bid
+    r.spread_bps = r.spread / r.mid * 1e4
+    r.spread_pct = r.spread / r.mid * 100
+    r.bid_volume = _top_volume(b, LIQ_BID, levels, book._qdiv)
+    r.ask_volume = _top_volume(b, LIQ_ASK, levels, book._qdiv)
+    r.total_volume = r.bid_volume + r.ask_volume
+    bands[0], bands[1] = 100.0, 200.0
+    check_status(liq_book_depth_profile(b, bands, 2, LIQ_REF_MID, prof), "liquidity_report")
+    r.bid_liquidity_1pct, r.ask_liquidity_1pct = prof[0].bid_quote, prof[0].ask_quote
+    r.liquidity_1pct = prof[0].bid_quote + prof[0].ask_quote
+    r.bid_liquidity_2pct, r.ask_liquidity_2pct = prof[1].bid_quote, prof[1].ask_quote
+    r.liquidity_2pct = prof[1].bid_quote + prof[1].ask_quote
+    r.imbalance_ratio = r.bid_volume / r.ask_volume if r.ask_volume > 0 else NAN
+    if has_b and has_a:
+        check_status(liq_book_imbalance(b, levels, LIQ_WEIGHT_PLAIN, 50.0, 0, &imb), "liquidity_report")
+        check_status(liq_book_imbalance(b, levels, LIQ_WEIGHT_LINEAR, 50.0, 0, &wimb), "liquidity_report")
+    r.imbalance, r.weighted_imbalance = imb, wimb
+    check_status(liq_book_walk_notional(b, LIQ_WALK_BUY, notional, &wb), "liquidity_report")
+    check_status(liq_book_walk_notional(b, LIQ_WALK_SELL, notional, &ws), "liquidity_report")
+    r.slippage_bps = (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2
+    p.band_bps = band_bps
+    check_status(liq_book_shape(b, &p, -1, walls, 16, &nw, clusters, 16, &nc, NULL), "liquidity_report")
+    r.walls = tuple([_wall(&walls[i]) for i in range(nw if nw < 16 else 16)])
+    r.clusters = tuple([_cluster(&clusters[i]) for i in range(nc if nc < 16 else 16)])
+    r.score = liq_liquidity_score(r.spread_bps, r.liquidity_1pct, r.slippage_bps if r.slippage_bps > 0 else 0.0,
+                                  NAN if half_life_s is None else <double>half_life_s, depth_half)
+    return r

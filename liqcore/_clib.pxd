@@ -172,6 +172,7 @@ cdef extern from "analytics.h" nogil:
     liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
                                   int notional, double *out)
     double liq_book_weighted_mid(const liq_book *b)
+    liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n, int ref, liq_depth *out)
 
 cdef extern from "frames.h" nogil:
     enum:
@@ -217,3 +218,36 @@ cdef extern from "flow.h" nogil:
         LIQ_OFI_MAX_LEVELS
     liq_status liq_book_ofi_enable(liq_book *b, int levels)
     int liq_book_ofi_read(liq_book *b, int64_t *out, uint64_t *events, int take)
+
+
+cdef extern from "liquidity.h" nogil:
+    enum:
+        LIQ_WALL_WINDOW_MAX
+    ctypedef struct liq_shape_params:
+        double band_bps
+        size_t window
+        double ratio
+        double z_min
+        double cluster_ratio
+        int64_t gap_ticks
+    ctypedef struct liq_wall:
+        int side
+        double price, size, notional, strength, z, confidence, distance_bps
+        size_t rank
+    ctypedef struct liq_cluster:
+        int side
+        double price_best, price_worst, size, notional, vwap, span_bps, share
+        size_t levels
+    ctypedef struct liq_baseline:
+        double median, mad, band_size
+        size_t n
+    liq_shape_params liq_shape_defaults()
+    liq_status liq_book_walls(const liq_book *b, const liq_shape_params *p, int side, liq_wall *out, size_t cap,
+                              size_t *found, liq_baseline *baseline)
+    liq_status liq_book_clusters(const liq_book *b, const liq_shape_params *p, int side, liq_cluster *out,
+                                 size_t cap, size_t *found)
+    liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                              size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
+                              liq_baseline *baseline)
+    double liq_liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, double half_life_s,
+                               double depth_half)

@@ -162,7 +162,7 @@ static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, double *
         if (__builtin_add_overflow(qq, (liq_i128)key[j] * sz[j], &qq)) return LIQ_ERR_OVERFLOW;
     }
     *base = (double)qb / (double)liq_pow10[b->qty_scale];
-    *quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / notional_div(b);
+    *quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / notional_div(b) + 0.0;   /* + 0.0: no -0 for an empty band */
     return LIQ_OK;
 }
 
@@ -235,7 +235,7 @@ liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n
                 }
                 if (overflow) return LIQ_ERR_OVERFLOW;
                 base = (double)qb / qdiv;
-                quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / ndiv;
+                quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / ndiv + 0.0;
             }
             if (side == LIQ_BID) {
                 out[k].bid_base = base;

@@ -85,6 +85,14 @@ liq_status liq_book_clusters(const liq_book *b, const liq_shape_params *p, int s
                              size_t cap, size_t *found);
 
 /*
+ * Walls and clusters in one call sharing each side's baseline (either output may be
+ * skipped with a NULL count). Same arguments and results as the two calls above.
+ */
+liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                          size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
+                          liq_baseline *baseline);
+
+/*
  * 0-1 liquidity score (analytics.md §4.5):
  *     s_spread = exp(-spread_bps / 10)            s_depth = D1 / (D1 + depth_half)
  *     s_slip   = exp(-slippage_bps / 25)          s_resil = exp(-half_life_s / 30)
