@@ -64,7 +64,7 @@ async def drained(sim, feed, ex_id, symbols):
         while True:
             if all(c.queue.empty() or c.closing for c in sim.connections_of(ex_id)) and all(lb.is_live for lb in lives):
                 seen = [lb.stats.messages for lb in lives]
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.15)
                 if seen == [lb.stats.messages for lb in lives]:
                     return
             await asyncio.sleep(0.01)
