@@ -56,7 +56,7 @@ def exchanges(sim, *ids):
 
 async def drained(sim, feed, ex_id, symbols):
     """Freeze the simulator and wait until everything it sent was handled (queues empty, the
-    books live and quiet for 50 ms)."""
+    books live and quiet for 150 ms: a frame may still sit in a socket buffer on a loaded machine)."""
     sim.pause()
     lives = [feed.live_book(ex_id, s) for s in symbols]
 
