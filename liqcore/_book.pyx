@@ -1647,7 +1647,29 @@ cdef class LiquidityReport:
     cdef readonly double bid_liquidity_1pct, ask_liquidity_1pct, liquidity_1pct
     cdef readonly double bid_liquidity_2pct, ask_liquidity_2pct, liquidity_2pct
     cdef readonly double imbalance_ratio, imbalance, weighted_imbalance, slippage_bps, score
-    cdef readonly tuple walls, clusters
+    # walls and clusters are found in C when the report is made; their Python records are
+    # built on first access (a report of a busy book would otherwise spend most of its
+    # time creating objects nobody reads)
+    cdef liq_wall _w[16]
+    cdef liq_cluster _c[16]
+    cdef size_t _nw, _nc
+    cdef tuple _walls, _clusters
+
+    @property
+    def walls(self):
+        """Up to 16 walls (bids then asks, best first), :class:`Wall` records."""
+        cdef size_t i
+        if self._walls is None:
+            self._walls = tuple([_wall(&self._w[i]) for i in range(self._nw)])
+        return self._walls
+
+    @property
+    def clusters(self):
+        """Up to 16 clusters (bids then asks, best first), :class:`Cluster` records."""
+        cdef size_t i
+        if self._clusters is None:
+            self._clusters = tuple([_cluster(&self._c[i]) for i in range(self._nc)])
+        return self._clusters
 
     DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
                                                                     ("clusters", np.int64)])
@@ -1667,13 +1689,13 @@ cdef class LiquidityReport:
         row = np.zeros((), dtype=self.DTYPE)
         for f in _REPORT_FIELDS:
             row[f] = getattr(self, f)
-        row["levels"], row["walls"], row["clusters"] = self.levels, len(self.walls), len(self.clusters)
+        row["levels"], row["walls"], row["clusters"] = self.levels, self._nw, self._nc
         return row
 
     def __repr__(self):
         return (f"LiquidityReport({self.symbol or ''} bid {self.best_bid:g} ask {self.best_ask:g}, "
                 f"spread {self.spread_bps:.2f} bps, 1% {self.liquidity_1pct:,.0f}, score {self.score:.3f}, "
-                f"{len(self.walls)} walls)")
+                f"{self._nw} walls)")
 
 
 cdef double _top_volume(const liq_book *b, int side, size_t levels, double qdiv) noexcept nogil:
@@ -1698,8 +1720,7 @@ cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, obj
     cdef liq_walk_result wb, ws
     cdef double imb = NAN, wimb = NAN
     cdef liq_shape_params p = liq_shape_defaults()
-    cdef liq_wall walls[16]
-    cdef liq_cluster clusters[16]
+    cdef liq_baseline base[2]
     cdef size_t nw = 0, nc = 0, i
     if levels < 1:
         raise _error(LIQ_ERR_ARG, "liquidity_report", "levels must be >= 1")
@@ -1717,12 +1738,25 @@ cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, obj
     r.bid_volume = _top_volume(b, LIQ_BID, levels, book._qdiv)
     r.ask_volume = _top_volume(b, LIQ_ASK, levels, book._qdiv)
     r.total_volume = r.bid_volume + r.ask_volume
-    bands[0], bands[1] = 100.0, 200.0
-    check_status(liq_book_depth_profile(b, bands, 2, LIQ_REF_MID, prof), "liquidity_report")
-    r.bid_liquidity_1pct, r.ask_liquidity_1pct = prof[0].bid_quote, prof[0].ask_quote
-    r.liquidity_1pct = prof[0].bid_quote + prof[0].ask_quote
-    r.bid_liquidity_2pct, r.ask_liquidity_2pct = prof[1].bid_quote, prof[1].ask_quote
-    r.liquidity_2pct = prof[1].bid_quote + prof[1].ask_quote
+    # walls, clusters and (when the band reaches 2%) the 1%/2% liquidity in one pass per side
+    p.band_bps = band_bps
+    p.quote_bands_bps[0], p.quote_bands_bps[1] = 100.0, 200.0
+    check_status(liq_book_shape(b, &p, -1, r._w, 16, &nw, r._c, 16, &nc, base), "liquidity_report")
+    r._nw = nw if nw < 16 else 16
+    r._nc = nc if nc < 16 else 16
+    if band_bps >= 200.0 and has_b and has_a:
+        for i in range(2):
+            if base[i].n == 0:      # no level within the band: nothing to sum
+                base[i].band_quote[0] = base[i].band_quote[1] = 0.0
+        r.bid_liquidity_1pct, r.ask_liquidity_1pct = base[0].band_quote[0], base[1].band_quote[0]
+        r.bid_liquidity_2pct, r.ask_liquidity_2pct = base[0].band_quote[1], base[1].band_quote[1]
+    else:                           # a narrower band: the exact profile, a pass of its own
+        bands[0], bands[1] = 100.0, 200.0
+        check_status(liq_book_depth_profile(b, bands, 2, LIQ_REF_MID, prof), "liquidity_report")
+        r.bid_liquidity_1pct, r.ask_liquidity_1pct = prof[0].bid_quote, prof[0].ask_quote
+        r.bid_liquidity_2pct, r.ask_liquidity_2pct = prof[1].bid_quote, prof[1].ask_quote
+    r.liquidity_1pct = r.bid_liquidity_1pct + r.ask_liquidity_1pct
+    r.liquidity_2pct = r.bid_liquidity_2pct + r.ask_liquidity_2pct
     r.imbalance_ratio = r.bid_volume / r.ask_volume if r.ask_volume > 0 else NAN
     if has_b and has_a:
         check_status(liq_book_imbalance(b, levels, LIQ_WEIGHT_PLAIN, 50.0, 0, &imb), "liquidity_report")
@@ -1731,10 +1765,6 @@ cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, obj
     check_status(liq_book_walk_notional(b, LIQ_WALK_BUY, notional, &wb), "liquidity_report")
     check_status(liq_book_walk_notional(b, LIQ_WALK_SELL, notional, &ws), "liquidity_report")
     r.slippage_bps = (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2
-    p.band_bps = band_bps
-    check_status(liq_book_shape(b, &p, -1, walls, 16, &nw, clusters, 16, &nc, NULL), "liquidity_report")
-    r.walls = tuple([_wall(&walls[i]) for i in range(nw if nw < 16 else 16)])
-    r.clusters = tuple([_cluster(&clusters[i]) for i in range(nc if nc < 16 else 16)])
     r.score = liq_liquidity_score(r.spread_bps, r.liquidity_1pct, r.slippage_bps if r.slippage_bps > 0 else 0.0,
                                   NAN if half_life_s is None else <double>half_life_s, depth_half)
     return r

@@ -230,6 +230,7 @@ cdef extern from "liquidity.h" nogil:
         double z_min
         double cluster_ratio
         int64_t gap_ticks
+        double quote_bands_bps[2]
     ctypedef struct liq_wall:
         int side
         double price, size, notional, strength, z, confidence, distance_bps
@@ -240,6 +241,7 @@ cdef extern from "liquidity.h" nogil:
         size_t levels
     ctypedef struct liq_baseline:
         double median, mad, band_size
+        double band_quote[2]
         size_t n
     liq_shape_params liq_shape_defaults()
     liq_status liq_book_walls(const liq_book *b, const liq_shape_params *p, int side, liq_wall *out, size_t cap,

@@ -2,9 +2,12 @@
 
 #include <math.h>
 
+/* px*qty of two int64 needs up to 126 bits (see analytics.c). */
+__extension__ typedef __int128 liq_i128;
+
 liq_shape_params liq_shape_defaults(void)
 {
-    liq_shape_params p = {200.0, 50, 5.0, 3.5, 3.0, 1};
+    liq_shape_params p = {200.0, 50, 5.0, 3.5, 3.0, 1, {0, 0}};
     return p;
 }
 
@@ -92,7 +95,8 @@ static int64_t band_kmin(int side, double mid, double band)
 }
 
 /* Baseline of a side: median/MAD of the window's sizes (base), the band's total size. */
-static void side_baseline(const liq_book *b, const liq_shape_params *p, int side, double mid, liq_baseline *out)
+static void side_baseline(const liq_book *b, const liq_shape_params *p, int side, double mid, liq_baseline *out,
+                          int full)
 {
     double win[LIQ_WALL_WINDOW_MAX], dev[LIQ_WALL_WINDOW_MAX];
     const liq_side *s = &b->side[side];
@@ -103,9 +107,11 @@ static void side_baseline(const liq_book *b, const liq_shape_params *p, int side
     for (size_t j = s->len; j > 0 && s->key[j - 1] >= kmin; j--) {
         total += s->qty[j - 1];
         if (n < p->window && s->qty[j - 1]) win[n++] = (double)s->qty[j - 1] / qdiv;
+        else if (!full && n == p->window) break;   /* the band total is summed by the caller's pass */
     }
     out->n = n;
-    out->band_size = (double)total / qdiv;
+    /* the total is complete when the pass was not cut short at the window */
+    out->band_size = full || n < p->window ? (double)total / qdiv : NAN;
     if (!n) {
         out->median = out->mad = NAN;
         return;
@@ -115,86 +121,139 @@ static void side_baseline(const liq_book *b, const liq_shape_params *p, int side
     out->mad = median(dev, n);
 }
 
-/* Walls of side sd against its baseline (appended to out[*found..cap), counted in *found). */
-static void walls_side(const liq_book *b, const liq_shape_params *p, int sd, double mid, const liq_baseline *base,
-                       liq_wall *out, size_t cap, size_t *found)
+/* The smallest size in units that is >= q (base): q within 1e-12 (relative) above an integer
+ * snaps to it, so thresholds computed in floating point do not miss an exact boundary. */
+static int64_t qty_ceil(double q, double qdiv)
+{
+    const double u = q * qdiv;
+    if (!(u < 9.2e18)) return INT64_MAX;
+    return u <= 0 ? 0 : (int64_t)ceil(u * (1 - 1e-12));
+}
+
+/* First index of the side whose key is >= kmin (binary search; holes keep their keys). */
+static size_t first_in_band(const liq_side *s, int64_t kmin)
+{
+    size_t lo = 0, hi = s->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->key[mid] < kmin) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+enum { SHAPE_CHUNK = 256 };
+
+/*
+ * Walls and/or clusters of side sd against its baseline (appended to out[*found..cap),
+ * counted in *found; a NULL count skips that output), plus the band's total size and the
+ * quote within quote_bands_bps. A level is a wall iff its size in units reaches the
+ * smaller of the two tests' thresholds (both turned into integer sizes once), a cluster
+ * member iff it reaches the cluster floor. Two phases per chunk of the band: a branch-free
+ * pass (sums, and the indices of candidate levels), then the candidates only: about 1 ns
+ * per level on a busy book, where a branch per level would mispredict constantly.
+ */
+static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, double mid, liq_baseline *base,
+                       liq_wall *walls, size_t wcap, size_t *nwalls, liq_cluster *clusters, size_t ccap,
+                       size_t *nclusters)
 {
     const double pdiv = liq_pow10_f64[b->px_scale], qdiv = liq_pow10_f64[b->qty_scale];
     const double zref = p->z_min > 0 ? p->z_min : 3.5;
     const liq_side *s = &b->side[sd];
-    const int64_t kmin = band_kmin(sd, mid, p->band_bps / 1e4);
-    /* a cheap integer prefilter: no level below the smallest size either test could flag */
-    double qlo = INFINITY;
-    if (p->ratio > 0) qlo = fmin(qlo, p->ratio * base->median);
-    if (p->z_min > 0) qlo = fmin(qlo, base->mad > 0 ? base->median + p->z_min * base->mad / 0.6745 : base->median);
-    const int64_t qmin = qlo * qdiv >= 9.2e18 ? INT64_MAX : (int64_t)floor(qlo * qdiv * (1 - 1e-12));
-    size_t rank = 0;
-    for (size_t j = s->len; j > 0 && s->key[j - 1] >= kmin; j--) {
-        if (!s->qty[j - 1]) continue;       /* a hole */
-        rank++;
-        if (s->qty[j - 1] < qmin) continue;
-        const double px = px_units(s, sd, j - 1);
-        const double q = (double)s->qty[j - 1] / qdiv;
-        const double ratio = base->median > 0 ? q / base->median : INFINITY;
-        const double z = base->mad > 0 ? 0.6745 * (q - base->median) / base->mad : (q > base->median ? INFINITY : 0);
-        if (!((p->ratio > 0 && ratio >= p->ratio) || (p->z_min > 0 && z >= p->z_min))) continue;
-        if (*found < cap) {
-            liq_wall *w = &out[*found];
-            w->side = sd;
-            w->price = px / pdiv;
-            w->size = q;
-            w->notional = w->price * q;
-            w->strength = ratio;
-            w->z = z;
-            w->confidence = z > 0 ? 1 - exp(-z / zref) : 0;
-            w->distance_bps = fabs(px - mid) / mid * 1e4;
-            w->rank = rank - 1;
-        }
-        (*found)++;
+    const size_t lo = first_in_band(s, band_kmin(sd, mid, p->band_bps / 1e4));
+    /* the smallest size in units either wall test flags: size/median >= ratio, or robust z
+     * >= z_min (with MAD 0, any size above the median), and the cluster floor */
+    int64_t wqmin = INT64_MAX;
+    if (nwalls && p->ratio > 0) wqmin = qty_ceil(p->ratio * base->median, qdiv);
+    if (nwalls && p->z_min > 0) {
+        int64_t zq = base->mad > 0 ? qty_ceil(base->median + p->z_min * base->mad / 0.6745, qdiv)
+                                   : (int64_t)floor(base->median * qdiv) + 1;
+        if (zq < wqmin) wqmin = zq;
     }
-}
-
-/* Clusters of side sd against its baseline (as walls_side). */
-static void clusters_side(const liq_book *b, const liq_shape_params *p, int sd, double mid,
-                          const liq_baseline *base, liq_cluster *out, size_t cap, size_t *found)
-{
-    const double pdiv = liq_pow10_f64[b->px_scale], qdiv = liq_pow10_f64[b->qty_scale];
-    const double min_q = p->cluster_ratio * base->median;
-    const liq_side *s = &b->side[sd];
-    const int64_t kmin = band_kmin(sd, mid, p->band_bps / 1e4);
-    const int64_t qmin = min_q * qdiv >= 9.2e18 ? INT64_MAX : (int64_t)floor(min_q * qdiv * (1 - 1e-12));
+    const int64_t cqmin = nclusters ? qty_ceil(p->cluster_ratio * base->median, qdiv) : INT64_MAX;
+    int64_t qmin = wqmin < cqmin ? wqmin : cqmin;
+    if (qmin < 1) qmin = 1;                  /* holes never qualify */
+    int64_t qk[2];
+    /* integer sums: exact, and a 1-cycle add chain (a double sum's 4-cycle chain was the
+     * bottleneck of this pass) */
+    liq_i128 qsum[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        qk[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4) : INT64_MAX;
+    const size_t c0 = nclusters ? *nclusters : 0;
+    int64_t total = 0;
+    size_t rank = 0;
     liq_cluster cur = {0};
     double last_px = 0;
     int open = 0;
-    for (size_t j = s->len;; j--) {
-        const int more = j > 0 && s->key[j - 1] >= kmin;
-        if (more && s->qty[j - 1] < (qmin > 1 ? qmin : 1)) continue;   /* holes and small levels */
-        const double px = more ? px_units(s, sd, j - 1) : 0;
-        const double q = more ? (double)s->qty[j - 1] / qdiv : 0;
-        const int member = more && q >= min_q;
-        /* a member more than gap_ticks from the previous one, or the end, closes the run */
-        if (open && (!more || (member && fabs(px - last_px) > (double)(p->gap_ticks * b->tick)))) {
-            cur.vwap = cur.notional / cur.size;
-            cur.span_bps = fabs(cur.price_worst - cur.price_best) * pdiv / mid * 1e4;
-            cur.share = base->band_size > 0 ? cur.size / base->band_size : NAN;
-            if (*found < cap) out[*found] = cur;
-            (*found)++;
-            open = 0;
+    size_t cand[SHAPE_CHUNK], crank[SHAPE_CHUNK];
+    for (size_t hi = s->len; hi > lo;) {
+        const size_t end = hi - lo > SHAPE_CHUNK ? hi - SHAPE_CHUNK : lo;
+        size_t nc = 0;
+        for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
+            const int64_t qu = s->qty[j], key = s->key[j];
+            total += qu;
+            const liq_i128 pq = (liq_i128)key * qu;
+            qsum[0] += key >= qk[0] ? pq : 0;
+            qsum[1] += key >= qk[1] ? pq : 0;
+            cand[nc] = j;
+            crank[nc] = rank;
+            nc += qu >= qmin;
+            rank += qu != 0;
         }
-        if (!more) break;
-        if (!member) continue;
-        if (!open) {
-            cur = (liq_cluster){0};
-            cur.side = sd;
-            cur.price_best = px / pdiv;
-            open = 1;
+        hi = end;
+        for (size_t i = 0; i < nc; i++) {
+            const size_t j = cand[i];
+            const int64_t qu = s->qty[j];
+            const double px = px_units(s, sd, j), q = (double)qu / qdiv;
+            if (qu >= wqmin) {
+                if (*nwalls < wcap) {
+                    liq_wall *w = &walls[*nwalls];
+                    const double z = base->mad > 0 ? 0.6745 * (q - base->median) / base->mad
+                                                   : (q > base->median ? INFINITY : 0);
+                    w->side = sd;
+                    w->price = px / pdiv;
+                    w->size = q;
+                    w->notional = w->price * q;
+                    w->strength = base->median > 0 ? q / base->median : INFINITY;
+                    w->z = z;
+                    w->confidence = z > 0 ? 1 - exp(-z / zref) : 0;
+                    w->distance_bps = fabs(px - mid) / mid * 1e4;
+                    w->rank = crank[i];
+                }
+                (*nwalls)++;
+            }
+            if (qu < cqmin) continue;
+            /* a member more than gap_ticks from the previous one closes the run */
+            if (open && fabs(px - last_px) > (double)(p->gap_ticks * b->tick)) {
+                cur.vwap = cur.notional / cur.size;
+                cur.span_bps = fabs(cur.price_worst - cur.price_best) * pdiv / mid * 1e4;
+                if (*nclusters < ccap) clusters[*nclusters] = cur;
+                (*nclusters)++;
+                open = 0;
+            }
+            if (!open) {
+                cur = (liq_cluster){0};
+                cur.side = sd;
+                cur.price_best = px / pdiv;
+                open = 1;
+            }
+            cur.price_worst = px / pdiv;
+            cur.size += q;
+            cur.notional += px / pdiv * q;
+            cur.levels++;
+            last_px = px;
         }
-        cur.price_worst = px / pdiv;
-        cur.size += q;
-        cur.notional += px / pdiv * q;
-        cur.levels++;
-        last_px = px;
     }
+    if (open) {
+        cur.vwap = cur.notional / cur.size;
+        cur.span_bps = fabs(cur.price_worst - cur.price_best) * pdiv / mid * 1e4;
+        if (*nclusters < ccap) clusters[*nclusters] = cur;
+        (*nclusters)++;
+    }
+    base->band_size = (double)total / qdiv;
+    for (int k = 0; k < 2; k++)      /* keys are -px on the ask side */
+        base->band_quote[k] = qk[k] == INT64_MAX ? NAN : (sd == LIQ_BID ? 1 : -1) * (double)qsum[k] / (pdiv * qdiv) + 0.0;
+    for (size_t i = c0; nclusters && i < *nclusters && i < ccap; i++)
+        clusters[i].share = base->band_size > 0 ? clusters[i].size / base->band_size : NAN;
 }
 
 liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
@@ -206,12 +265,16 @@ liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side
     if (nclusters) *nclusters = 0;
     const double mid = mid_units(b);
     for (int sd = 0; sd < 2; sd++) {
-        liq_baseline base = {NAN, NAN, 0, 0};
-        if (mid > 0) side_baseline(b, p, sd, mid, &base);
+        liq_baseline base = {NAN, NAN, 0, {NAN, NAN}, 0};
+        const int wanted = mid > 0 && (side < 0 || sd == side);
+        /* the baseline reads only the window unless the caller wants the band total too
+         * (shape_side sums it in its own pass over the band) */
+        if (mid > 0 && (wanted || baseline)) side_baseline(b, p, sd, mid, &base, baseline && !wanted);
+        if (wanted && base.n && (nwalls || nclusters))
+            shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters);
+        else if (wanted && baseline && base.n != 0 && base.band_size != base.band_size)
+            side_baseline(b, p, sd, mid, &base, 1);
         if (baseline) baseline[sd] = base;
-        if (mid <= 0 || (side >= 0 && sd != side) || !base.n) continue;
-        if (nwalls) walls_side(b, p, sd, mid, &base, walls, wcap, nwalls);
-        if (nclusters) clusters_side(b, p, sd, mid, &base, clusters, ccap, nclusters);
     }
     return LIQ_OK;
 }

@@ -40,6 +40,8 @@ typedef struct liq_shape_params {
     double z_min;             /* wall when robust z >= z_min (0 disables this test) */
     double cluster_ratio;     /* cluster members: size/median >= cluster_ratio */
     int64_t gap_ticks;        /* members at most this many ticks apart (>= 1) */
+    double quote_bands_bps[2];/* also sum the quote notional within these bands of the mid in the same
+                               * pass (0 = off; a band wider than band_bps is summed up to band_bps only) */
 } liq_shape_params;
 
 typedef struct liq_wall {
@@ -65,6 +67,7 @@ typedef struct liq_cluster {
 /* Baseline of one side: median and MAD of the window's sizes (base units); n levels used. */
 typedef struct liq_baseline {
     double median, mad, band_size;    /* band_size: the side's total size within the band */
+    double band_quote[2];             /* quote within quote_bands_bps[k] (walls/clusters pass only; else NaN) */
     size_t n;
 } liq_baseline;
 
