@@ -20,6 +20,7 @@ __all__ = [
     "RecordingFormatError",
     "FeedError",
     "FeedConfigError",
+    "InvalidSeriesError",
 ]
 
 
@@ -70,3 +71,10 @@ class FeedError(LiqError, RuntimeError):
 
 class FeedConfigError(LiqError, ValueError):
     """A live feed was configured with an unknown exchange, symbol or option."""
+
+
+class InvalidSeriesError(LiqError, ValueError):
+    """An array given to a statistics function (``liqcore.flowstats``) is unusable: not 1-D or
+    not numeric, empty, of a length that does not match its companions, holding NaN or inf, out of
+    range (a non-positive price, a side other than +1/-1), or times that go backwards; or a
+    parameter is out of range. The message names the argument and the first offending index."""
