@@ -61,7 +61,7 @@ class TradeSpreads:
     """Effective, realized and impact spreads of each trade, and their volume-weighted means.
 
     Per-trade values are NaN when no quote precedes the trade (``mid`` NaN) or, for a horizon,
-    when ``t + Δ`` is after the last quote (``mid_after`` NaN); such trades are left out of the
+    when ``t + Δ`` is after the quote series ends (``quote_end``; ``mid_after`` NaN); such trades are left out of the
     corresponding means. Means are weighted by trade size (base units), as Rule 605 weights by
     shares executed.
     """
@@ -173,7 +173,7 @@ def _wmean(x: np.ndarray, w: np.ndarray) -> float | np.ndarray:
 
 
 def trade_spreads(t: Any, price: Any, size: Any, side: Any, quote_t: Any, bid: Any, ask: Any,
-                  horizons: Any) -> TradeSpreads:
+                  horizons: Any, *, quote_end: float | None = None) -> TradeSpreads:
     """Effective, realized and price-impact spreads of trades against a quote series.
 
     The mid at the trade ``M_t`` is the last quote stamped *strictly before* the trade (a quote
@@ -190,6 +190,9 @@ def trade_spreads(t: Any, price: Any, size: Any, side: Any, quote_t: Any, bid: A
         Quote series (non-decreasing times, bid <= ask).
     horizons : array_like or float, shape (k,)
         Δ values, >= 0, in the unit of ``t``.
+    quote_end : float, optional
+        Time up to which the last quote is known to hold (default: its own timestamp). A mid after
+        ``t + Δ > quote_end`` is unknown (NaN): the quote series does not cover it.
 
     Returns
     -------
@@ -219,7 +222,14 @@ def trade_spreads(t: Any, price: Any, size: Any, side: Any, quote_t: Any, bid: A
 
     t_after = tt[:, None] + hv[None, :]
     i1 = np.searchsorted(tq, t_after.ravel(), side="right").reshape(t_after.shape) - 1
-    known = t_after <= tq[-1]
+    if quote_end is None:
+        qend = tq[-1]
+    else:
+        V.scalar("quote_end", quote_end)
+        if quote_end < tq[-1]:
+            raise InvalidSeriesError(f"quote_end {quote_end} is before the last quote time {tq[-1]}")
+        qend = quote_end
+    known = t_after <= qend
     m1 = np.where(known, mid_q[i1], np.nan)
     m1 = np.where(has[:, None], m1, np.nan)
     real = 2.0 * d[:, None] * (p[:, None] - m1) / m0[:, None] * BPS
