@@ -128,3 +128,56 @@ def rolling_vpin(oi, window, vbs):  # pragma: no cover - compiled
         v = acc / denom
         out[j] = v if v < 1.0 else 1.0
     return out
+
+
+@njit(cache=True, nogil=True)
+def trade_spreads(t, p, d, tq, mid_q, q_bps, h, qend):  # pragma: no cover - compiled
+    """Per-trade mid before the trade (last quote with tq < t), quoted bps, effective bps, and for
+    each horizon the mid at t + h (last quote with tq <= t + h; NaN past ``qend``), realized and
+    impact bps. Trade times are sorted, so every lookup is a pointer that only moves forward:
+    O(n_trades * k + n_quotes * (k + 1))."""
+    n = t.shape[0]
+    k = h.shape[0]
+    nq = tq.shape[0]
+    m0 = np.empty(n)
+    qb = np.empty(n)
+    eff = np.empty(n)
+    m1 = np.empty((n, k))
+    real = np.empty((n, k))
+    imp = np.empty((n, k))
+    i0 = 0  # number of quotes with tq < t
+    ptr = np.zeros(k, dtype=np.int64)  # number of quotes with tq <= t + h[j]
+    for i in range(n):
+        ti = t[i]
+        while i0 < nq and tq[i0] < ti:
+            i0 += 1
+        if i0 == 0:
+            m0[i] = np.nan
+            qb[i] = np.nan
+            eff[i] = np.nan
+            for j in range(k):
+                m1[i, j] = np.nan
+                real[i, j] = np.nan
+                imp[i, j] = np.nan
+            continue
+        m = mid_q[i0 - 1]
+        m0[i] = m
+        qb[i] = q_bps[i0 - 1]
+        s = 2.0 * d[i] / m * 1e4
+        eff[i] = s * (p[i] - m)
+        for j in range(k):
+            ta = ti + h[j]
+            c = ptr[j]
+            while c < nq and tq[c] <= ta:
+                c += 1
+            ptr[j] = c
+            if ta > qend:
+                m1[i, j] = np.nan
+                real[i, j] = np.nan
+                imp[i, j] = np.nan
+            else:
+                ma = mid_q[c - 1]
+                m1[i, j] = ma
+                real[i, j] = s * (p[i] - ma)
+                imp[i, j] = s * (ma - m)
+    return m0, qb, eff, m1, real, imp

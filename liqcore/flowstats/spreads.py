@@ -211,17 +211,6 @@ def trade_spreads(t: Any, price: Any, size: Any, side: Any, quote_t: Any, bid: A
     if h.dtype.kind in "iu" and tt.dtype.kind in "iu" and tq.dtype.kind in "iu":
         hv = h.astype(np.int64)
 
-    mid_q = (a + b) * 0.5
-    q_bps = (a - b) / mid_q * BPS
-    i0 = np.searchsorted(tq, tt, side="left") - 1
-    has = i0 >= 0
-    j0 = np.where(has, i0, 0)
-    m0 = np.where(has, mid_q[j0], np.nan)
-    qb = np.where(has, q_bps[j0], np.nan)
-    eff = 2.0 * d * (p - m0) / m0 * BPS
-
-    t_after = tt[:, None] + hv[None, :]
-    i1 = np.searchsorted(tq, t_after.ravel(), side="right").reshape(t_after.shape) - 1
     if quote_end is None:
         qend = tq[-1]
     else:
@@ -229,11 +218,14 @@ def trade_spreads(t: Any, price: Any, size: Any, side: Any, quote_t: Any, bid: A
         if quote_end < tq[-1]:
             raise InvalidSeriesError(f"quote_end {quote_end} is before the last quote time {tq[-1]}")
         qend = quote_end
-    known = t_after <= qend
-    m1 = np.where(known, mid_q[i1], np.nan)
-    m1 = np.where(has[:, None], m1, np.nan)
-    real = 2.0 * d[:, None] * (p[:, None] - m1) / m0[:, None] * BPS
-    imp = 2.0 * d[:, None] * (m1 - m0[:, None]) / m0[:, None] * BPS
+    from liqcore.flowstats import _kernels
+
+    mid_q = (a + b) * 0.5
+    origin = min(tt[0], tq[0])
+    tr, tqr = V.rebase(origin, tt, tq)
+    (qer,) = V.rebase(origin, np.asarray([qend]))
+    m0, qb, eff, m1, real, imp = _kernels.trade_spreads(
+        tr, p, d, tqr, mid_q, (a - b) / mid_q * BPS, hv.astype(np.float64), float(qer[0]))
     return TradeSpreads(
         horizons=hv, mid=m0, quoted_bps=qb, effective_bps=eff, mid_after=m1,
         realized_bps=real, impact_bps=imp,
