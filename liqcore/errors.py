@@ -21,6 +21,7 @@ __all__ = [
     "FeedError",
     "FeedConfigError",
     "MarketDataError",
+    "InvalidSeriesError",
 ]
 
 
@@ -77,3 +78,10 @@ class MarketDataError(FeedError):
     """A market-data stream (trades, funding, mark price, liquidations, open interest) stopped on
     a fatal error (unknown symbol, channel the exchange does not offer, bad arguments); the
     exchange's own exception is its ``__cause__``. Other streams keep running."""
+
+
+class InvalidSeriesError(LiqError, ValueError):
+    """An array given to a statistics function (``liqcore.flowstats``) is unusable: not 1-D or
+    not numeric, empty, of a length that does not match its companions, holding NaN or inf, out of
+    range (a non-positive price, a side other than +1/-1), or times that go backwards; or a
+    parameter is out of range. The message names the argument and the first offending index."""

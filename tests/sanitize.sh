@@ -66,10 +66,11 @@ run_python() {
     CC=gcc python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
         -C cmake.define.LIQ_SANITIZE=$SAN -C cmake.build-type=RelWithDebInfo \
         -C build-dir="$OUT/skbuild/{wheel_tag}" .
-    # the [test] extra's dependencies, without rebuilding the package
+    # the package's own and the [test] extra's dependencies, without rebuilding the package
     python - <<'EOF' > "$OUT/test-requirements.txt"
 import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["test"]))
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["test"]))
 EOF
     python -m pip install -q --disable-pip-version-check -r "$OUT/test-requirements.txt"
     # the installed module really is instrumented (run outside the source tree: ./liqcore shadows it)
