@@ -98,8 +98,12 @@ async def run_feed(ex_id, plan=None, updates=80, seed=3, fast_path=True, **feed_
 def test_book_equals_true_book(ex_id, fast_path):
     stats, sim = run(run_feed(ex_id, fast_path=fast_path))
     ex = stats.pop("exchange")
-    if fast_path:       # every depth/update frame went through the C frame parser
-        assert ex.liq_fast_frames >= stats["applied"] + stats["buffered"] - (stats["snapshots"] if ex_id == "okx" else 0)
+    if fast_path:       # every depth/update frame went through the C frame parser...
+        # ...except, on Binance, a frame that arrives before its book's sync exists (right after
+        # the SUBSCRIBE ack): ccxt decodes that one and the Python path creates the sync
+        slack = stats["snapshots"] if ex_id == "okx" else 1
+        assert ex.liq_fast_frames >= stats["applied"] + stats["buffered"] - slack
+        assert ex.liq_fast_frames >= stats["applied"] - stats["snapshots"] - 1
     else:
         assert ex.liq_fast_frames == 0
     assert stats["applied"] >= 80 and stats["resyncs"] == 0 and stats["gaps"] == 0, stats
