@@ -135,6 +135,10 @@ class MarketDataProcess:
         self._premiums: deque[float] = deque(maxlen=10)
         self._oi_lots = self._rng.randint(50_000, 150_000)
         self._last_funding_time: int | None = None
+        #: traded base size and quote turnover since the start, and the last trade price (tickers)
+        self.volume = Decimal(0)
+        self.turnover = Decimal(0)
+        self.last_price: str | None = None
         self.ticks = 0
         market.subscribe(self)
 
@@ -158,7 +162,7 @@ class MarketDataProcess:
 
     def _rate_text(self, x: float) -> str:
         d = Decimal(repr(x)).quantize(_E8, ROUND_HALF_EVEN)
-        if self.instrument.venue == "okx":
+        if not self.instrument.venue.startswith("binance"):       # OKX, Bybit: shortest form
             s = f"{d.normalize():f}"
             return "0" if s in ("-0", "0") else s
         return f"{d:.8f}"
@@ -199,6 +203,9 @@ class MarketDataProcess:
                              tuple(self.instrument.size_text(r) for r in raw), now, side)
                 fills.append(t)
                 self.trades.append(t)
+                self.volume += size
+                self.turnover += size * Decimal(price)
+                self.last_price = price
                 if self.contract:
                     lots = int(size / self.instrument.lot)
                     self._oi_lots = max(0, self._oi_lots + (lots if rng.random() < 0.5 else -lots))
@@ -233,10 +240,10 @@ class MarketDataProcess:
         rate = max(-0.0075, min(0.0075, avg + max(-0.0005, min(0.0005, 0.0001 - avg))))
         mark = index * (1 + Decimal(repr(round(self._premium, 8))))
         next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
-        index_text = f"{index.quantize(_E8, ROUND_HALF_EVEN):.8f}" if self.instrument.venue != "okx" \
-            else self._price_text(index)
+        binance_style = self.instrument.venue.startswith("binance")   # OKX, Bybit: the tick's decimals
+        index_text = f"{index.quantize(_E8, ROUND_HALF_EVEN):.8f}" if binance_style else self._price_text(index)
         mark_text = self._price_text(mark)
-        if self.instrument.venue != "okx":
+        if binance_style:
             mark_text = f"{Decimal(mark_text):.8f}"
         m = SimMark(now, index_text, mark_text, self._rate_text(rate), next_funding, self._rate_text(self._premium))
         if self._last_funding_time is None:
