@@ -22,8 +22,10 @@ kind (record)             websocket (ccxt.pro)                             polli
 ``trades`` (Trade)        ``watch_trades`` (Binance: the ``aggTrade``       ``fetch_trades``
                           stream, whose ids match REST ``fetch_trades``)
 ``funding`` (FundingRate) ``watch_funding_rate``; Binance: the funding      ``fetch_funding_rate``
-                          inside ``watch_mark_price``
-``mark`` (MarkPrice)      ``watch_mark_price``                              ``fetch_mark_price``
+                          inside ``watch_mark_price``; Bybit contracts:
+                          the ``tickers`` stream (``watch_ticker``)
+``mark`` (MarkPrice)      ``watch_mark_price``; Bybit contracts:            ``fetch_mark_price``
+                          ``watch_ticker``
 ``liquidations``          ``watch_liquidations`` (Binance, Bybit)           ``fetch_liquidations``
 ``open_interest``         none (no ccxt.pro exchange streams it)            ``fetch_open_interest``
 ========================  ===============================================  ============================
@@ -72,7 +74,7 @@ log = logging.getLogger("liqcore.feed.market_data")
 RecordCallback = Callable[[Record], None]
 
 #: words of ccxt's message hashes per kind (to find the frame that resolved a watch)
-_HASH_WORDS = {"trades": ("trade",), "mark": ("mark",), "funding": ("funding", "mark"),
+_HASH_WORDS = {"trades": ("trade",), "mark": ("mark", "ticker"), "funding": ("funding", "mark", "ticker"),
                "liquidations": ("liquidation",)}
 
 
@@ -471,15 +473,20 @@ class MarketData:
             if ws and has.get("watchTrades"):
                 return "watch", "watch_trades"
             return "poll", "fetch_trades"
+        bybit_ticker = ws and ex.id == "bybit" and has.get("watchTicker") and bool((stream.market or {}).get("contract"))
         if kind == "funding":
             if ws and has.get("watchFundingRate"):
                 return "watch", "watch_funding_rate"
             if ws and has.get("watchMarkPrice") and ex.id.startswith("binance"):
                 return "watch", "watch_mark_price"      # Binance: funding rides on the mark-price stream
+            if bybit_ticker:
+                return "watch", "watch_ticker"          # Bybit: funding and mark ride on tickers.{symbol}
             return "poll", "fetch_funding_rate"
         if kind == "mark":
             if ws and has.get("watchMarkPrice"):
                 return "watch", "watch_mark_price"
+            if bybit_ticker:
+                return "watch", "watch_ticker"
             if has.get("fetchMarkPrice"):
                 return "poll", "fetch_mark_price"
             return "poll", "fetch_funding_rate"
@@ -511,8 +518,9 @@ class MarketData:
         if kind == "open_interest":
             return [md_ccxt.open_interest_record(ex_id, market, result, recv_ns)]
         if kind == "funding":
-            if m == "watch_mark_price":
-                fr = md_ccxt.funding_from_mark_ticker(ex_id, market, result, recv_ns)
+            if m in ("watch_mark_price", "watch_ticker"):
+                conv = md_ccxt.funding_from_ticker if m == "watch_ticker" else md_ccxt.funding_from_mark_ticker
+                fr = conv(ex_id, market, result, recv_ns)
                 return [] if fr is None else [fr]
             return [md_ccxt.funding_record(ex_id, market, result, recv_ns)]
         # mark
