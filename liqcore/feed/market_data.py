@@ -26,7 +26,8 @@ kind (record)             websocket (ccxt.pro)                             polli
                           the ``tickers`` stream (``watch_ticker``)
 ``mark`` (MarkPrice)      ``watch_mark_price``; Bybit contracts:            ``fetch_mark_price``
                           ``watch_ticker``
-``liquidations``          ``watch_liquidations`` (Binance, Bybit)           ``fetch_liquidations``
+``liquidations``          ``watch_liquidations`` (Binance, Bybit; every     ``fetch_liquidations``
+                          entry ccxt cached since the last watch)
 ``open_interest``         none (no ccxt.pro exchange streams it)            ``fetch_open_interest``
 ========================  ===============================================  ============================
 
@@ -513,6 +514,8 @@ class MarketData:
         if kind == "trades":
             return [md_ccxt.trade_record(ex_id, market, t, recv_ns) for t in result]
         if kind == "liquidations":
+            if m == "watch_liquidations":
+                result = _new_liquidations(ex, stream.symbol, result)
             return [md_ccxt.liquidation_record(ex_id, market, liq, recv_ns) for liq in result
                     if liq.get("symbol") in (None, stream.symbol)]
         if kind == "open_interest":
@@ -651,6 +654,20 @@ def _names_other_stream(stream: MarketDataStream, exc: BaseException) -> bool:
     market_id = str((stream.market or {}).get("id") or "")
     ids = [m for m in _INST_ID.findall(str(exc)) if m != "None"]
     return bool(ids) and bool(market_id) and market_id not in ids
+
+
+def _new_liquidations(ex: Any, symbol: str, result: Any) -> Any:
+    """Every liquidation of ``symbol`` ccxt cached since the last call, not only the one the watch
+    returned: ccxt resolves a watch with one liquidation, so the others of a batched message (Bybit
+    ``allLiquidation`` pushes a list every 500 ms) and those that arrived between two watches would
+    be lost. ccxt's ``ArrayCache`` counts the new entries per symbol (``getLimit``). O(cache size)."""
+    cache = getattr(ex, "liquidations", None)
+    if not hasattr(cache, "getLimit"):
+        return result
+    n = cache.getLimit(symbol, None)
+    if not n:
+        return result
+    return [x for x in list(cache) if x.get("symbol") == symbol][-n:]
 
 
 def _id_key(trade_id: str) -> tuple[int, int | str]:
