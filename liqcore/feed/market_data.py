@@ -661,8 +661,8 @@ def _new_liquidations(ex: Any, symbol: str, result: Any) -> Any:
     returned: ccxt resolves a watch with one liquidation, so the others of a batched message (Bybit
     ``allLiquidation`` pushes a list every 500 ms) and those that arrived between two watches would
     be lost. ccxt's ``ArrayCache`` counts the new entries per symbol (``getLimit``). O(cache size)."""
-    cache = getattr(ex, "liquidations", None)
-    if not hasattr(cache, "getLimit"):
+    cache: Any = getattr(ex, "liquidations", None)
+    if cache is None or not hasattr(cache, "getLimit"):
         return result
     n = cache.getLimit(symbol, None)
     if not n:
