@@ -15,7 +15,8 @@ listens):
 * **index / mark / funding** (contracts only): index = mid x (1 + small noise), premium an AR(1)
   process, mark = index x (1 + premium) on the tick grid; funding rate = average premium +
   clamp(0.01 % - average premium, +-0.05 %), capped at +-0.75 % (Binance's formula with a
-  constant interest rate); next funding at the next 8 h boundary (UTC);
+  constant interest rate; Binance writes 8 decimals, OKX and Bybit the tick's decimals and the
+  shortest rate); next funding at the next 8 h boundary (UTC);
 * **liquidations** (contracts only): sometimes a forced order — a long liquidated by a sell just
   below the best bid, a short by a buy just above the best ask;
 * **open interest** (contracts only): moves with each fill (opening or closing), never below zero.
@@ -33,7 +34,10 @@ Streams (subscribers of the process; the connection's fault plan applies to them
   ``/fapi/v1/fundingRate`` (settled history), ``/fapi/v1/openInterest``;
 * OKX websocket channels ``trades``, ``funding-rate`` (every 10 ticks), ``mark-price`` (every
   2 ticks); REST ``/api/v5/market/trades``, ``public/funding-rate``, ``public/open-interest``,
-  ``public/mark-price``.
+  ``public/mark-price``;
+* Bybit (spot ``bybit``, USDT perpetuals ``bybitlinear``): ``publicTrade``, ``tickers``,
+  ``allLiquidation`` / ``liquidation`` and their REST endpoints live in
+  :mod:`liqcore.sim.bybit_protocol` (they read these processes).
 """
 
 from __future__ import annotations
