@@ -22,9 +22,12 @@ kind (record)             websocket (ccxt.pro)                             polli
 ``trades`` (Trade)        ``watch_trades`` (Binance: the ``aggTrade``       ``fetch_trades``
                           stream, whose ids match REST ``fetch_trades``)
 ``funding`` (FundingRate) ``watch_funding_rate``; Binance: the funding      ``fetch_funding_rate``
-                          inside ``watch_mark_price``
-``mark`` (MarkPrice)      ``watch_mark_price``                              ``fetch_mark_price``
-``liquidations``          ``watch_liquidations`` (Binance, Bybit)           ``fetch_liquidations``
+                          inside ``watch_mark_price``; Bybit contracts:
+                          the ``tickers`` stream (``watch_ticker``)
+``mark`` (MarkPrice)      ``watch_mark_price``; Bybit contracts:            ``fetch_mark_price``
+                          ``watch_ticker``
+``liquidations``          ``watch_liquidations`` (Binance, Bybit; every     ``fetch_liquidations``
+                          entry ccxt cached since the last watch)
 ``open_interest``         none (no ccxt.pro exchange streams it)            ``fetch_open_interest``
 ========================  ===============================================  ============================
 
@@ -72,7 +75,7 @@ log = logging.getLogger("liqcore.feed.market_data")
 RecordCallback = Callable[[Record], None]
 
 #: words of ccxt's message hashes per kind (to find the frame that resolved a watch)
-_HASH_WORDS = {"trades": ("trade",), "mark": ("mark",), "funding": ("funding", "mark"),
+_HASH_WORDS = {"trades": ("trade",), "mark": ("mark", "ticker"), "funding": ("funding", "mark", "ticker"),
                "liquidations": ("liquidation",)}
 
 
@@ -471,15 +474,20 @@ class MarketData:
             if ws and has.get("watchTrades"):
                 return "watch", "watch_trades"
             return "poll", "fetch_trades"
+        bybit_ticker = ws and ex.id == "bybit" and has.get("watchTicker") and bool((stream.market or {}).get("contract"))
         if kind == "funding":
             if ws and has.get("watchFundingRate"):
                 return "watch", "watch_funding_rate"
             if ws and has.get("watchMarkPrice") and ex.id.startswith("binance"):
                 return "watch", "watch_mark_price"      # Binance: funding rides on the mark-price stream
+            if bybit_ticker:
+                return "watch", "watch_ticker"          # Bybit: funding and mark ride on tickers.{symbol}
             return "poll", "fetch_funding_rate"
         if kind == "mark":
             if ws and has.get("watchMarkPrice"):
                 return "watch", "watch_mark_price"
+            if bybit_ticker:
+                return "watch", "watch_ticker"
             if has.get("fetchMarkPrice"):
                 return "poll", "fetch_mark_price"
             return "poll", "fetch_funding_rate"
@@ -506,13 +514,16 @@ class MarketData:
         if kind == "trades":
             return [md_ccxt.trade_record(ex_id, market, t, recv_ns) for t in result]
         if kind == "liquidations":
+            if m == "watch_liquidations":
+                result = _new_liquidations(ex, stream.symbol, result)
             return [md_ccxt.liquidation_record(ex_id, market, liq, recv_ns) for liq in result
                     if liq.get("symbol") in (None, stream.symbol)]
         if kind == "open_interest":
             return [md_ccxt.open_interest_record(ex_id, market, result, recv_ns)]
         if kind == "funding":
-            if m == "watch_mark_price":
-                fr = md_ccxt.funding_from_mark_ticker(ex_id, market, result, recv_ns)
+            if m in ("watch_mark_price", "watch_ticker"):
+                conv = md_ccxt.funding_from_ticker if m == "watch_ticker" else md_ccxt.funding_from_mark_ticker
+                fr = conv(ex_id, market, result, recv_ns)
                 return [] if fr is None else [fr]
             return [md_ccxt.funding_record(ex_id, market, result, recv_ns)]
         # mark
@@ -643,6 +654,20 @@ def _names_other_stream(stream: MarketDataStream, exc: BaseException) -> bool:
     market_id = str((stream.market or {}).get("id") or "")
     ids = [m for m in _INST_ID.findall(str(exc)) if m != "None"]
     return bool(ids) and bool(market_id) and market_id not in ids
+
+
+def _new_liquidations(ex: Any, symbol: str, result: Any) -> Any:
+    """Every liquidation of ``symbol`` ccxt cached since the last call, not only the one the watch
+    returned: ccxt resolves a watch with one liquidation, so the others of a batched message (Bybit
+    ``allLiquidation`` pushes a list every 500 ms) and those that arrived between two watches would
+    be lost. ccxt's ``ArrayCache`` counts the new entries per symbol (``getLimit``). O(cache size)."""
+    cache: Any = getattr(ex, "liquidations", None)
+    if cache is None or not hasattr(cache, "getLimit"):
+        return result
+    n = cache.getLimit(symbol, None)
+    if not n:
+        return result
+    return [x for x in list(cache) if x.get("symbol") == symbol][-n:]
 
 
 def _id_key(trade_id: str) -> tuple[int, int | str]:

@@ -14,8 +14,13 @@ something the records need:
   (contract size in quote): base = contracts x contractSize / price.
 * **Aggressor side**: ccxt's trade ``side`` is the taker's (Binance ``m`` = buyer is maker ->
   sell); anything else than buy/sell becomes None.
-* **Liquidation side**: ccxt reports the liquidation *order's* side; the record holds the
-  liquidated *position's* side (a sell order closes a long).
+* **Liquidation side**: the record holds the liquidated *position's* side. ccxt passes on what
+  the exchange sends: Binance's ``forceOrder`` ``S`` is the liquidation *order's* side (a sell
+  order closes a long), Bybit's ``allLiquidation`` ``S`` / ``liquidation`` ``side`` is already
+  the *position's* side ("Buy": a long position was liquidated) — :data:`POSITION_SIDE_LIQUIDATIONS`.
+* **Bybit funding and mark** ride on the ``tickers.{symbol}`` stream (ccxt.pro ``watch_ticker``;
+  Bybit sends a snapshot, then deltas that ccxt merges into ``info``): rate ``fundingRate``,
+  next funding ``nextFundingTime``, interval from the market's ``fundingInterval`` (minutes).
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ from typing import Any, Mapping
 
 from liqcore.feed.records import FundingRate, Liquidation, MarkPrice, OpenInterest, Trade
 
-__all__ = ["base_size", "trade_record", "funding_record", "funding_from_mark_ticker", "mark_record",
-           "liquidation_record", "open_interest_record", "BINANCE_DEFAULT_INTERVAL_MS", "interval_ms"]
+__all__ = ["base_size", "trade_record", "funding_record", "funding_from_mark_ticker", "funding_from_ticker",
+           "mark_record", "liquidation_record", "open_interest_record", "BINANCE_DEFAULT_INTERVAL_MS", "interval_ms",
+           "POSITION_SIDE_LIQUIDATIONS"]
 
 BINANCE_DEFAULT_INTERVAL_MS = 8 * 3_600_000
+#: ccxt ids whose liquidation ``side`` is the liquidated position's (``buy`` = a long), not the order's
+POSITION_SIDE_LIQUIDATIONS = frozenset({"bybit"})
 _HOUR_MS = 3_600_000
 
 
@@ -87,6 +95,24 @@ def funding_from_mark_ticker(exchange: str, market: Mapping[str, Any], ticker: M
                        _f(info.get("p")), _f(info.get("i")), recv_ns)
 
 
+def funding_from_ticker(exchange: str, market: Mapping[str, Any], ticker: Mapping[str, Any],
+                        recv_ns: int) -> FundingRate | None:
+    """Bybit: the funding rate inside a contract ``tickers`` message (None if it has none)."""
+    info = ticker.get("info") or {}
+    rate = _f(info.get("fundingRate"))
+    if rate is None:
+        return None
+    ts = _i(ticker.get("timestamp")) or recv_ns // 1_000_000
+    minutes = _i((market.get("info") or {}).get("fundingInterval"))
+    hours = _f(info.get("fundingIntervalHour"))
+    interval = minutes * 60_000 if minutes else (int(hours * _HOUR_MS) if hours else None)
+    mark = _f(ticker.get("markPrice"))
+    index = _f(ticker.get("indexPrice"))
+    return FundingRate(exchange, market["symbol"], ts, rate, interval, _i(info.get("nextFundingTime")),
+                       _f(info.get("markPrice")) if mark is None else mark,
+                       _f(info.get("indexPrice")) if index is None else index, recv_ns)
+
+
 def funding_record(exchange: str, market: Mapping[str, Any], fr: Mapping[str, Any], recv_ns: int) -> FundingRate:
     """A ccxt funding-rate structure (``fetch_funding_rate``, OKX ``watch_funding_rate``)."""
     info = fr.get("info") or {}
@@ -119,6 +145,8 @@ def liquidation_record(exchange: str, market: Mapping[str, Any], liq: Mapping[st
     order_side = str(liq.get("side") or "").lower()
     if order_side not in ("buy", "sell"):
         raise ValueError(f"{exchange} {market['symbol']}: liquidation without an order side: {liq.get('info')!r}")
+    if exchange in POSITION_SIDE_LIQUIDATIONS:      # ccxt's side is the position's: flip to the order's
+        order_side = "sell" if order_side == "buy" else "buy"
     price = float(liq["price"])
     size = base_size(market, liq.get("contracts"), price)
     if size is None:

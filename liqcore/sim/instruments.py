@@ -2,7 +2,9 @@
 
 An :class:`Instrument` is one tradable book of one venue. Venues are named after the ccxt
 ids of the APIs they emulate: ``"binance"`` (spot), ``"binanceusdm"`` (USDⓈ-M futures),
-``"okx"``, ``"bybit"`` (spot), ``"kraken"`` (spot) and ``"coinbase"`` (Advanced Trade spot).
+``"okx"``, ``"bybit"`` (spot), ``"bybitlinear"`` (Bybit USDT perpetuals, category ``linear``;
+ccxt's ``bybit`` reaches it through the ``linear`` URLs and ``category=linear``), ``"kraken"``
+(spot) and ``"coinbase"`` (Advanced Trade spot).
 Price and size strings are formatted as each venue does: Binance spot pads to 8 decimals
 (``"61737.63000000"``), Binance USDⓈ-M pads to the contract's price/quantity precision
 (``"61737.60"``, ``"0.012"``), OKX and Coinbase send the shortest form (``"61737.6"``),
@@ -21,7 +23,7 @@ from decimal import Decimal
 
 __all__ = ["Instrument", "VENUES", "default_instruments", "okx_recording_instruments"]
 
-VENUES = ("binance", "binanceusdm", "okx", "bybit", "kraken", "coinbase")
+VENUES = ("binance", "binanceusdm", "okx", "bybit", "bybitlinear", "kraken", "coinbase")
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Instrument:
     Attributes
     ----------
     venue : str
-        ``"binance"``, ``"binanceusdm"`` or ``"okx"``.
+        One of :data:`VENUES` (``"binance"``, ``"binanceusdm"``, ``"okx"``, ``"bybit"``...).
     id : str
         The exchange's own id (``BTCUSDT``, ``BTC-USDT``, ``UNI-USD-SWAP``).
     base, quote : str
@@ -120,6 +122,8 @@ def default_instruments() -> list[Instrument]:
                    contract_size="0.01"),
         Instrument("bybit", "BTCUSDT", "BTC", "USDT", "0.01", "0.000001", "60000", wire_decimals=(2, 6)),
         Instrument("bybit", "ETHUSDT", "ETH", "USDT", "0.01", "0.00001", "3000", wire_decimals=(2, 5)),
+        Instrument("bybitlinear", "BTCUSDT", "BTC", "USDT", "0.10", "0.001", "60000", kind="swap", settle="USDT",
+                   wire_decimals=(2, 3)),
         Instrument("kraken", "XXBTZUSD", "BTC", "USD", "0.1", "0.00000001", "60000", wire_decimals=(1, 8),
                    extra={"altname": "XBTUSD", "wsname": "XBT/USD", "base_id": "XXBT", "quote_id": "ZUSD"}),
         Instrument("kraken", "XETHZUSD", "ETH", "USD", "0.01", "0.00000001", "3000", wire_decimals=(2, 8),

@@ -15,7 +15,8 @@ listens):
 * **index / mark / funding** (contracts only): index = mid x (1 + small noise), premium an AR(1)
   process, mark = index x (1 + premium) on the tick grid; funding rate = average premium +
   clamp(0.01 % - average premium, +-0.05 %), capped at +-0.75 % (Binance's formula with a
-  constant interest rate); next funding at the next 8 h boundary (UTC);
+  constant interest rate; Binance writes 8 decimals, OKX and Bybit the tick's decimals and the
+  shortest rate); next funding at the next 8 h boundary (UTC);
 * **liquidations** (contracts only): sometimes a forced order — a long liquidated by a sell just
   below the best bid, a short by a buy just above the best ask;
 * **open interest** (contracts only): moves with each fill (opening or closing), never below zero.
@@ -33,7 +34,10 @@ Streams (subscribers of the process; the connection's fault plan applies to them
   ``/fapi/v1/fundingRate`` (settled history), ``/fapi/v1/openInterest``;
 * OKX websocket channels ``trades``, ``funding-rate`` (every 10 ticks), ``mark-price`` (every
   2 ticks); REST ``/api/v5/market/trades``, ``public/funding-rate``, ``public/open-interest``,
-  ``public/mark-price``.
+  ``public/mark-price``;
+* Bybit (spot ``bybit``, USDT perpetuals ``bybitlinear``): ``publicTrade``, ``tickers``,
+  ``allLiquidation`` / ``liquidation`` and their REST endpoints live in
+  :mod:`liqcore.sim.bybit_protocol` (they read these processes).
 """
 
 from __future__ import annotations
@@ -135,6 +139,10 @@ class MarketDataProcess:
         self._premiums: deque[float] = deque(maxlen=10)
         self._oi_lots = self._rng.randint(50_000, 150_000)
         self._last_funding_time: int | None = None
+        #: traded base size and quote turnover since the start, and the last trade price (tickers)
+        self.volume = Decimal(0)
+        self.turnover = Decimal(0)
+        self.last_price: str | None = None
         self.ticks = 0
         market.subscribe(self)
 
@@ -158,7 +166,7 @@ class MarketDataProcess:
 
     def _rate_text(self, x: float) -> str:
         d = Decimal(repr(x)).quantize(_E8, ROUND_HALF_EVEN)
-        if self.instrument.venue == "okx":
+        if not self.instrument.venue.startswith("binance"):       # OKX, Bybit: shortest form
             s = f"{d.normalize():f}"
             return "0" if s in ("-0", "0") else s
         return f"{d:.8f}"
@@ -199,6 +207,9 @@ class MarketDataProcess:
                              tuple(self.instrument.size_text(r) for r in raw), now, side)
                 fills.append(t)
                 self.trades.append(t)
+                self.volume += size
+                self.turnover += size * Decimal(price)
+                self.last_price = price
                 if self.contract:
                     lots = int(size / self.instrument.lot)
                     self._oi_lots = max(0, self._oi_lots + (lots if rng.random() < 0.5 else -lots))
@@ -233,10 +244,10 @@ class MarketDataProcess:
         rate = max(-0.0075, min(0.0075, avg + max(-0.0005, min(0.0005, 0.0001 - avg))))
         mark = index * (1 + Decimal(repr(round(self._premium, 8))))
         next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
-        index_text = f"{index.quantize(_E8, ROUND_HALF_EVEN):.8f}" if self.instrument.venue != "okx" \
-            else self._price_text(index)
+        binance_style = self.instrument.venue.startswith("binance")   # OKX, Bybit: the tick's decimals
+        index_text = f"{index.quantize(_E8, ROUND_HALF_EVEN):.8f}" if binance_style else self._price_text(index)
         mark_text = self._price_text(mark)
-        if self.instrument.venue != "okx":
+        if binance_style:
             mark_text = f"{Decimal(mark_text):.8f}"
         m = SimMark(now, index_text, mark_text, self._rate_text(rate), next_funding, self._rate_text(self._premium))
         if self._last_funding_time is None:

@@ -1,5 +1,5 @@
 """The local exchange simulator: an aiohttp server on 127.0.0.1 speaking Binance spot,
-Binance USDⓈ-M, OKX, Bybit, Kraken and Coinbase market data closely enough for unmodified
+Binance USDⓈ-M, OKX, Bybit (spot and USDT perpetuals), Kraken and Coinbase market data closely enough for unmodified
 ccxt.pro.
 
 ::
@@ -50,7 +50,8 @@ FaultSpec = Union[FaultPlan, Sequence[Union[FaultPlan, None]], None]
 
 class ExchangeSimulator:
     """A loopback exchange for Binance spot (``"binance"``), USDⓈ-M (``"binanceusdm"``), OKX
-    (``"okx"``), Bybit spot (``"bybit"``), Kraken spot (``"kraken"``) and Coinbase Advanced Trade
+    (``"okx"``), Bybit spot (``"bybit"``), Bybit USDT perpetuals (``"bybitlinear"``: ccxt's
+    ``bybit`` with ``category=linear`` / the ``linear`` websocket), Kraken spot (``"kraken"``) and Coinbase Advanced Trade
     (``"coinbase"``).
 
     Parameters
@@ -250,7 +251,7 @@ class ExchangeSimulator:
         if depth is None:
             return market.last_id
         from liqcore.sim.window import window_of
-        return window_of(market, venue, depth).snapshot()[2]
+        return window_of(market, "bybit" if venue.startswith("bybit") else venue, depth).snapshot()[2]
 
     def restart_channels(self, venue: str, symbol: str) -> int:
         """Emulate an exchange-side restart of the market's book channels: every stream that

@@ -17,6 +17,10 @@ What is proved here:
 * Bybit's "u == 1" restart snapshot resets the book without a resync;
 * Coinbase numbers every message of a connection: two products on one socket interleave and
   neither sees a false gap, while a frame lost on one is a gap of that book only;
+* Bybit USDT perpetuals (``BTC/USDT:USDT``, the simulator venue ``bybitlinear`` on
+  ``/v5/public/linear``): the linear book equals its true best-50 window at the same ``u`` while the
+  spot book with the same id ``BTCUSDT`` runs beside it on its own socket and equals its own truth;
+  a dropped linear delta is one gap, resynced on the linear socket, and the book is equal again;
 * negative control: a live book altered behind the feed's back is caught by Kraken's checksum.
 """
 
@@ -54,15 +58,17 @@ def exchanges(sim, *ids):
     return {i: sim.attach(create_exchange(i, {"enableRateLimit": False})) for i in ids}
 
 
-async def drained(sim, feed, ex_id, symbols):
+async def drained(sim, feed, ex_id, symbols, venues=None):
     """Freeze the simulator and wait until everything it sent was handled (queues empty, the
-    books live and quiet for 150 ms: a frame may still sit in a socket buffer on a loaded machine)."""
+    books live and quiet for 150 ms: a frame may still sit in a socket buffer on a loaded machine).
+    ``venues``: the simulator venues whose connections carry the books (default ``ex_id``)."""
     sim.pause()
     lives = [feed.live_book(ex_id, s) for s in symbols]
+    conns = [c for v in (venues or (ex_id,)) for c in sim.connections_of(v)]
 
     async def _quiet():
         while True:
-            if all(c.queue.empty() or c.closing for c in sim.connections_of(ex_id)) and all(lb.is_live for lb in lives):
+            if all(c.queue.empty() or c.closing for c in conns) and all(lb.is_live for lb in lives):
                 seen = [lb.stats.messages for lb in lives]
                 await asyncio.sleep(0.15)
                 if seen == [lb.stats.messages for lb in lives]:
@@ -254,4 +260,69 @@ def test_tampered_book_is_caught_by_the_kraken_checksum_and_resynced():
                 await drained(sim, feed, "kraken", ["BTC/USD"])
                 assert_equals_truth(feed, sim, "kraken")
                 assert "checksum mismatch" in repr(live.last_error)
+    run(body())
+
+
+# ------------------------------------------------- Bybit USDT perpetuals (category linear)
+LINEAR = ("BTC/USDT:USDT", "BTCUSDT", 50)     # unified symbol, Bybit id (the spot pair's too), depth
+
+
+def assert_linear_equals_truth(feed, sim):
+    sym, vid, depth = LINEAR
+    truth = sim.true_book("bybitlinear", vid, depth)
+    book = feed.book("bybit", sym)
+    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
+    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]]
+    assert len(truth["bids"]) >= 11 and len(truth["asks"]) >= 11
+    assert book.last_update_id == sim.last_update_id("bybitlinear", vid, depth)     # the same u
+    shell = feed.exchange("bybit").orderbooks[sym]
+    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
+
+
+def test_bybit_linear_and_spot_books_equal_their_true_books():
+    # the perpetual and the spot pair are both BTCUSDT at Bybit: one feed, two sockets, two books
+    async def body():
+        pairs = [("bybit", "BTC/USDT"), ("bybit", LINEAR[0])]
+        async with ExchangeSimulator(seed=8, interval=FAST, max_seconds=25) as sim:
+            async with LiveFeed(pairs, exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                spot, lin = feed.live_book(*pairs[0]), feed.live_book(*pairs[1])
+                while spot.stats.applied < 50 or lin.stats.applied < 50:
+                    await asyncio.sleep(0.02)
+                await drained(sim, feed, "bybit", [p[1] for p in pairs], venues=("bybit", "bybitlinear"))
+                assert_equals_truth(feed, sim, "bybit")
+                assert_linear_equals_truth(feed, sim)
+                # two different books: the perpetual's grid is 0.10 / 0.001, the spot pair's 0.01 / 0.000001
+                assert lin.book.level_strings("bid", 5) != spot.book.level_strings("bid", 5)
+                assert all(px.endswith("0") and len(sz.split(".")[1]) == 3 for px, sz in lin.book.level_strings("bid"))
+                assert "/v5/public/linear" in lin.client_url and "/v5/public/spot" in spot.client_url
+                st = feed.stats("bybit", LINEAR[0])
+                assert st["gaps"] == 0 and st["resyncs"] == 0 and st["snapshots"] == 1 and st["handler_errors"] == 0
+                assert st["state"] == "live" and st["checksum_ok"] == 0
+            (conn,) = sim.connections_of("bybitlinear")
+            assert len(conn.received) == 1 and '"orderbook.50.BTCUSDT"' in conn.received[0]
+            assert len(sim.connections_of("bybit")) == 1
+    run(body())
+
+
+def test_bybit_linear_dropped_delta_is_a_gap_then_resynced():
+    async def body():
+        plan = FaultPlan(drop={15})
+        sym = LINEAR[0]
+        async with ExchangeSimulator(seed=9, interval=FAST, max_seconds=25, faults={"bybitlinear": plan}) as sim:
+            async with LiveFeed([("bybit", sym)], exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                live = feed.live_book("bybit", sym)
+                while live.stats.applied < 40 or live.stats.resyncs == 0 or not live.is_live:
+                    await asyncio.sleep(0.02)
+                await drained(sim, feed, "bybit", [sym], venues=("bybitlinear",))
+                assert_linear_equals_truth(feed, sim)
+                st = feed.stats("bybit", sym)
+                assert st["gaps"] == 1 and st["resyncs"] == 1 and st["snapshots"] == 2, st
+                assert st["state"] == "live" and st["handler_errors"] == 0
+                assert "gap" in repr(live.last_error).lower()
+            (conn,) = sim.connections_of("bybitlinear")       # resynced on the same socket
+            assert conn.faults_log == [("drop", "orderbook.50.BTCUSDT", 15)]
+            kinds = ["unsubscribe" if "unsubscribe" in r else "subscribe" for r in conn.received]
+            assert kinds == ["subscribe", "unsubscribe", "subscribe"], conn.received
     run(body())

@@ -1,5 +1,6 @@
 """Market data as typed records (liqcore.feed.MarketData) run for real: stock ccxt.pro (and ccxt REST)
-through liqcore's streams against the local exchange simulator (Binance spot, USDⓈ-M, OKX).
+through liqcore's streams against the local exchange simulator (Binance spot, USDⓈ-M, OKX, Bybit
+spot and USDT perpetuals).
 
 What is proved here:
 
@@ -15,6 +16,11 @@ What is proved here:
   ``MarketDataError`` (a ``LiqError`` and ``RuntimeError``, the ccxt error as cause) while the other
   streams keep delivering; the iterator raises once every stream failed;
 * an exchange without websockets (``ccxt.async_support``) is polled (trades, funding);
+* Bybit USDT perpetual (``BTC/USDT:USDT`` beside the spot ``BTC/USDT``, both ``BTCUSDT``): raw
+  trades (``publicTrade``), funding and mark/index (the ``tickers`` stream), open interest (REST)
+  and liquidations (``allLiquidation``, every one published in the received time range, the
+  position's side from Bybit's ``S``) equal what the simulator published; negative control: read
+  as an order side (Binance's convention) every Bybit liquidation gets the wrong side;
 * records <-> numpy structured arrays round-trip exactly.
 """
 
@@ -409,6 +415,81 @@ def test_okx_records_equal_published():
         # OKX liquidations: ccxt.pro has the channel, the simulator does not serve it -> the
         # subscription is refused (60018) and the stream ends with a clear error
         assert liq.state == "failed" and isinstance(liq.error, MarketDataError)
+    run(main())
+
+
+# ------------------------------------------------------------------ Bybit
+def raw_trade_mismatches(records, proc):
+    """Differences between Trade records and the simulator's raw trades (Bybit ``publicTrade``)."""
+    raw = {str(i): (ts, float(px), float(sz), "sell" if bm else "buy") for i, px, sz, ts, bm in proc.raw_trades()}
+    return [(r.id, (r.ts_ms, r.price, r.size, r.side), raw.get(r.id)) for r in records
+            if (r.ts_ms, r.price, r.size, r.side) != raw.get(r.id)]
+
+
+def test_bybit_linear_records_equal_published():
+    kinds = ("trades", "funding", "mark", "liquidations", "open_interest")
+
+    async def main():
+        async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=30) as sim:
+            streams = [("bybit", SWAP, k) for k in kinds] + [("bybit", "BTC/USDT", "trades")]
+            async with MarketData(streams, exchanges=pro(sim, "bybit"), poll_interval={"open_interest": 0.05}) as md:
+                by_kind = {k: collect(md, k) for k in kinds}
+                for kind, n in (("trades", 200), ("funding", 10), ("mark", 10), ("liquidations", 8),
+                                ("open_interest", 5)):
+                    await md.wait_records("bybit", SWAP, kind, n, timeout=10)
+                await md.wait_records("bybit", "BTC/USDT", "trades", 100, timeout=10)
+                st = {k: md.stats("bybit", SWAP, k) for k in kinds}
+                liq_info = [lq["info"] for lq in md.exchange("bybit").liquidations]
+            lin = sim.market_data[("bybitlinear", "BTCUSDT")]
+            spot = sim.market_data[("bybit", "BTCUSDT")]
+        # trades: raw ids, each equal to the published raw trade, contiguous, both aggressor sides
+        for sym, proc in ((SWAP, lin), ("BTC/USDT", spot)):
+            recs = [r for r in by_kind["trades"] if r.symbol == sym]
+            assert recs and raw_trade_mismatches(recs, proc) == []
+            ids = sorted(int(r.id) for r in recs)
+            published = [i for i, *_ in proc.raw_trades()]
+            assert len(ids) == len(set(ids)) and ids == [i for i in published if ids[0] <= i <= ids[-1]]
+            assert {r.side for r in recs} == {"buy", "sell"}
+        marks = by_ts(lin.marks)
+        for f in by_kind["funding"]:
+            assert isinstance(f, FundingRate) and funding_matches(f, lin), f
+            assert f.interval_ms == 8 * 3600 * 1000 and f.next_funding_ms % (8 * 3600 * 1000) == 0
+        for mk in by_kind["mark"]:
+            assert isinstance(mk, MarkPrice)
+            assert (mk.mark_price, mk.index_price) in [(float(m.mark), float(m.index)) for m in marks[mk.ts_ms]]
+        assert len({mk.mark_price for mk in by_kind["mark"]}) > 1, "the mark should move"
+        # liquidations: every one published between the first and the last received, position sides
+        got = [(lr.ts_ms, lr.side, lr.price, lr.size) for lr in by_kind["liquidations"]]
+        want = [(lq.ts_ms, "long" if lq.side == "sell" else "short", float(lq.price), float(lq.size))
+                for lq in lin.liquidations if got[0][0] <= lq.ts_ms <= got[-1][0]]
+        assert all(isinstance(lr, Liquidation) for lr in by_kind["liquidations"])
+        assert got == want and {g[1] for g in got} == {"long", "short"}
+        assert all(i["S"] == ("Buy" if g[1] == "long" else "Sell") for i, g in zip(liq_info[-len(got):], got))
+        oi = by_ts(lin.open_interest, ts=lambda x: x[0])
+        for o in by_kind["open_interest"]:
+            assert isinstance(o, OpenInterest) and o.contracts in [float(v) for _, v in oi[o.ts_ms]]
+            assert o.size == o.contracts and o.value is None
+        for k, s in st.items():
+            assert s["state"] == "live" and s["errors"] == 0, (k, s)
+        assert st["funding"]["method"] == "watch_ticker" and st["mark"]["method"] == "watch_ticker"
+        assert st["liquidations"]["method"] == "watch_liquidations" and st["trades"]["method"] == "watch_trades"
+        assert st["open_interest"]["mode"] == "poll"
+        assert not sim.unhandled
+        topics = [r for c in sim.connections_of("bybitlinear") for r in c.received]
+        assert any("allLiquidation.BTCUSDT" in r for r in topics) and any("tickers.BTCUSDT" in r for r in topics)
+
+        # negative controls: Binance's convention (ccxt side = the order's) flips every Bybit side;
+        # a trade with a flipped side or another size does not match
+        from liqcore.feed import md_ccxt
+        market = {"symbol": SWAP, "contract": True, "linear": True, "contractSize": 1}
+        for info, g in zip(liq_info[-len(got):], got):
+            ccxt_liq = {"side": info["S"].lower(), "price": info["p"], "contracts": info["v"], "timestamp": info["T"]}
+            assert md_ccxt.liquidation_record("bybit", market, ccxt_liq, 0).side == g[1]
+            assert md_ccxt.liquidation_record("binanceusdm", market, ccxt_liq, 0).side != g[1]
+        r0 = next(r for r in by_kind["trades"] if r.symbol == SWAP)
+        wrong = [Trade(r0.exchange, r0.symbol, r0.id, r0.ts_ms, r0.price, r0.size, "buy" if r0.side == "sell" else "sell"),
+                 Trade(r0.exchange, r0.symbol, r0.id, r0.ts_ms, r0.price, r0.size * 2, r0.side)]
+        assert len(raw_trade_mismatches(wrong, lin)) == 2
     run(main())
 
 

@@ -640,3 +640,59 @@ def test_bybit_kraken_coinbase_wire_protocols():
                     assert {m["events"][0]["product_id"] for m in msgs[3:]} == {"BTC-USD", "ETH-USD"}
             assert sim.unhandled == []
     run(body())
+
+
+def test_bybit_linear_wire_protocol():
+    """Bybit USDT perpetuals beside the spot pair with the same id: REST routed by ``category``,
+    the ``linear`` socket (venue ``bybitlinear``, its own fault plan) with books, trades, tickers
+    and liquidations as Bybit writes them, all equal to the simulator's records."""
+    async def body():
+        faults = {"bybitlinear": FaultPlan(drop={2}, stream="orderbook")}
+        async with ExchangeSimulator(seed=4, interval=FAST, max_seconds=20, faults=faults) as sim:
+            api = sim.url + "/api.bybit.com/v5/market"
+            async with aiohttp.ClientSession() as http:
+                async def get(path):
+                    async with http.get(api + path) as r:
+                        return await r.json()
+                lin = (await get("/instruments-info?category=linear"))["result"]["list"]
+                spot = (await get("/instruments-info?category=spot"))["result"]["list"]
+                assert [i["symbol"] for i in lin] == ["BTCUSDT"] and lin[0]["contractType"] == "LinearPerpetual"
+                assert lin[0]["priceFilter"]["tickSize"] == "0.10" and lin[0]["settleCoin"] == "USDT"
+                assert "BTCUSDT" in [i["symbol"] for i in spot] and "contractType" not in spot[0]
+                assert (await get("/instruments-info?category=linear&status=PreLaunch"))["result"]["list"] == []
+                ob_l = (await get("/orderbook?category=linear&symbol=BTCUSDT&limit=5"))["result"]
+                ob_s = (await get("/orderbook?category=spot&symbol=BTCUSDT&limit=5"))["result"]
+                assert len(ob_l["b"][0][1].split(".")[1]) == 3 and len(ob_s["b"][0][1].split(".")[1]) == 6
+                assert (await get("/orderbook?category=inverse&symbol=BTCUSDT"))["retCode"] == 10001
+                await asyncio.sleep(0.1)
+                t = (await get("/tickers?category=linear&symbol=BTCUSDT"))["result"]["list"][0]
+                proc = sim.market_data[("bybitlinear", "BTCUSDT")]
+                assert {"markPrice", "indexPrice", "fundingRate", "nextFundingTime", "openInterest"} <= set(t)
+                assert int(t["nextFundingTime"]) % (8 * 3_600_000) == 0
+                oi = (await get("/open-interest?category=linear&symbol=BTCUSDT&intervalTime=5min"))["result"]["list"]
+                assert oi[0]["openInterest"] in [f"{Decimal(v):.8f}" for _, v in proc.open_interest]
+                assert (await get("/open-interest?category=spot&symbol=BTCUSDT&intervalTime=5min"))["retCode"] == 10001
+                async with http.ws_connect(sim.url.replace("http", "ws") + "/stream.bybit.com/v5/public/linear") as ws:
+                    await ws.send_str('{"op":"subscribe","req_id":"1","args":["orderbook.50.BTCUSDT",'
+                                      '"publicTrade.BTCUSDT","tickers.BTCUSDT","allLiquidation.BTCUSDT"]}')
+                    msgs = [orjson.loads(f) for f in await _frames(ws, 200)]
+                assert msgs[0]["success"] is True
+                by_topic: dict = {}
+                for m in msgs[1:]:
+                    by_topic.setdefault(m["topic"].split(".")[0], []).append(m)
+                us = [m["data"]["u"] for m in by_topic["orderbook"]]
+                assert us[2] == us[1] + 2 and all(b == a + 1 for a, b in zip(us[2:], us[3:]))   # frame 2 lost
+                assert sim.connections_of("bybitlinear")[0].faults_log == [("drop", "orderbook.50.BTCUSDT", 2)]
+                assert not sim.connections_of("bybit")
+                raw = {str(i): (px, sz, ts, "Sell" if bm else "Buy") for i, px, sz, ts, bm in proc.raw_trades()}
+                trades = [d for m in by_topic["publicTrade"] for d in m["data"]]
+                assert trades and all((d["p"], d["v"], d["T"], d["S"]) == raw[d["i"]] for d in trades)
+                tick = by_topic["tickers"]
+                assert tick[0]["type"] == "snapshot" and all(m["type"] == "delta" for m in tick[1:])
+                marks = {m.ts_ms: m for m in proc.marks}
+                assert all(m["data"]["markPrice"] == marks[m["ts"]].mark for m in tick[1:] if "markPrice" in m["data"])
+                liqs = {(q.ts_ms, q.price, q.size): q.side for q in proc.liquidations}
+                rows = [d for m in by_topic.get("allLiquidation", []) for d in m["data"]]
+                assert rows and all(liqs[(d["T"], d["p"], d["v"])] == ("sell" if d["S"] == "Buy" else "buy")
+                                    for d in rows)
+    asyncio.run(asyncio.wait_for(body(), 20))
