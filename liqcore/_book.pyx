@@ -1140,13 +1140,16 @@ cdef class OrderBook:
                 "ask": (base[1].median, base[1].mad, base[1].n, base[1].band_size)}
 
     def clusters(self, double band_bps=200.0, *, side=None, size_t window=50, double ratio=3.0,
-                 long long gap_ticks=1, size_t limit=32):
+                 long long gap_ticks=1, double gap_bps=0.0, size_t limit=32):
         """Order clusters within ``band_bps`` of the mid: runs of levels of size >= ``ratio`` x
         the side's median (as :meth:`walls`) whose successive prices are at most ``gap_ticks``
-        ticks apart. Returns up to ``limit`` :class:`Cluster` records (total size and
+        ticks apart (or, with ``gap_bps`` > 0, at most ``gap_bps`` of the mid apart). Returns up to ``limit`` :class:`Cluster` records (total size and
         notional, size-weighted price, span, share of the side's size in the band), bids then
         asks, best first. O(levels in the band)."""
         cdef liq_shape_params p = self._shape(band_bps, window, 5.0, 3.5, ratio, gap_ticks, "clusters")
+        if not (gap_bps >= 0):
+            raise _error(LIQ_ERR_ARG, "clusters", f"gap_bps={gap_bps}")
+        p.gap_bps = gap_bps
         cdef int sd = -1 if side is None else _side_of(side)
         cdef liq_cluster buf[64]
         cdef size_t found = 0, cap = limit if limit < 64 else 64, i

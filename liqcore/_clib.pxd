@@ -230,6 +230,7 @@ cdef extern from "liquidity.h" nogil:
         double z_min
         double cluster_ratio
         int64_t gap_ticks
+        double gap_bps
         double quote_bands_bps[2]
     ctypedef struct liq_wall:
         int side

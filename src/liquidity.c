@@ -7,14 +7,15 @@ __extension__ typedef __int128 liq_i128;
 
 liq_shape_params liq_shape_defaults(void)
 {
-    liq_shape_params p = {200.0, 50, 5.0, 3.5, 3.0, 1, {0, 0}};
+    liq_shape_params p = {200.0, 50, 5.0, 3.5, 3.0, 1, 0.0, {0, 0}};
     return p;
 }
 
 static int params_ok(const liq_shape_params *p)
 {
     return p && p->band_bps >= 0 && p->window >= 1 && p->window <= LIQ_WALL_WINDOW_MAX && p->ratio >= 0 &&
-           p->z_min >= 0 && (p->ratio > 0 || p->z_min > 0) && p->cluster_ratio >= 0 && p->gap_ticks >= 1;
+           p->z_min >= 0 && (p->ratio > 0 || p->z_min > 0) && p->cluster_ratio >= 0 && p->gap_ticks >= 1 &&
+           p->gap_bps >= 0;
 }
 
 /* k-th smallest of a[0..n) (0-based), reordering a so that a[0..k) <= a[k] <= a(k..n).
@@ -179,6 +180,8 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
     for (int k = 0; k < 2; k++)
         qk[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4) : INT64_MAX;
     const size_t c0 = nclusters ? *nclusters : 0;
+    /* the cluster gap in price units (a hair of slack: a gap of exactly gap_bps joins) */
+    const double gap_units = p->gap_bps > 0 ? mid * p->gap_bps / 1e4 * (1 + 1e-12) : (double)(p->gap_ticks * b->tick);
     int64_t total = 0;
     size_t rank = 0;
     liq_cluster cur = {0};
@@ -222,8 +225,8 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
                 (*nwalls)++;
             }
             if (qu < cqmin) continue;
-            /* a member more than gap_ticks from the previous one closes the run */
-            if (open && fabs(px - last_px) > (double)(p->gap_ticks * b->tick)) {
+            /* a member farther than the gap from the previous one closes the run */
+            if (open && fabs(px - last_px) > gap_units) {
                 cur.vwap = cur.notional / cur.size;
                 cur.span_bps = fabs(cur.price_worst - cur.price_best) * pdiv / mid * 1e4;
                 if (*nclusters < ccap) clusters[*nclusters] = cur;

@@ -12,7 +12,8 @@
  * themselves (the worked example: classic z 1.4-1.9 for three walls of robust z 22-28).
  *
  * Clusters (per side): runs of levels whose size is >= cluster_ratio x median (default 3),
- * consecutive in the book and at most `gap_ticks` ticks apart, reported with their total
+ * consecutive in the book and at most `gap_ticks` ticks (or `gap_bps` of the mid) apart,
+ * reported with their total
  * size and notional, size-weighted price, span and share of the side's depth in the band.
  *
  * Units: prices in quote, sizes in base, notionals in quote, distances in bps of the mid.
@@ -40,6 +41,7 @@ typedef struct liq_shape_params {
     double z_min;             /* wall when robust z >= z_min (0 disables this test) */
     double cluster_ratio;     /* cluster members: size/median >= cluster_ratio */
     int64_t gap_ticks;        /* members at most this many ticks apart (>= 1) */
+    double gap_bps;           /* or, when > 0, at most this many bps of the mid apart (replaces gap_ticks) */
     double quote_bands_bps[2];/* also sum the quote notional within these bands of the mid in the same
                                * pass (0 = off; a band wider than band_bps is summed up to band_bps only) */
 } liq_shape_params;

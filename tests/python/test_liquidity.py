@@ -63,6 +63,10 @@ def test_clusters_worked_example(example):
     assert c[1].share == pytest.approx(16.2 / 34.9) and c[1].span_bps == pytest.approx(0.5 / 100.25 * 1e4)
     joined = example.clusters(600, gap_ticks=4)
     assert len(joined) == 1 and joined[0].size == pytest.approx(25.7)
+    # by bps of the mid (100.25): 2.0 apart (98.5 -> 96.5) is 199.5 bps
+    assert len(example.clusters(600, gap_bps=199.6)) == 1 and len(example.clusters(600, gap_bps=199.4)) == 2
+    with pytest.raises(ValueError):
+        example.clusters(600, gap_bps=-1)
 
 
 @settings(max_examples=60, deadline=None)
