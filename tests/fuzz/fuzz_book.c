@@ -380,29 +380,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef LIQ_FUZZ_STANDALONE
-/* Replay files (a corpus) without libFuzzer: any compiler, any sanitizer. */
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) { perror(argv[i]); return 2; }
-        uint8_t *buf = NULL;
-        size_t n = 0, cap = 0, got;
-        do {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 4096;
-                buf = realloc(buf, cap);
-                if (!buf) abort();
-            }
-            got = fread(buf + n, 1, cap - n, f);
-            n += got;
-        } while (got);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-        free(buf);
-    }
-    printf("replayed %d input(s)\n", argc - 1);
-    return 0;
-}
-#endif
+#include "fuzz_standalone.h"   /* main() for -DLIQ_FUZZ_STANDALONE (corpus replay) */
