@@ -37,6 +37,7 @@ from liqcore.feed.generic import mirror
 from liqcore.feed.live_book import Callback, LiveBook
 from liqcore.feed.retry import FATAL, Backoff, classify_error
 from liqcore.feed.scales import book_for_market
+from liqcore.feed.tasks import close_exchanges, stop_tasks
 
 __all__ = ["LiveFeed", "BookUpdate", "run"]
 
@@ -176,14 +177,8 @@ class LiveFeed:
         if self._closing:
             return
         self._closing = True
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        for ex in self._exchanges.values():
-            with contextlib.suppress(Exception):
-                await ex.close()
+        await stop_tasks(self._tasks)
+        await close_exchanges(self._exchanges.values())
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.flush()
         for q in self._queues:

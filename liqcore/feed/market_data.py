@@ -67,6 +67,7 @@ from liqcore.errors import FeedConfigError, MarketDataError
 from liqcore.feed import md_ccxt
 from liqcore.feed.records import KINDS, FundingRate, Liquidation, MarkPrice, OpenInterest, Record, Trade
 from liqcore.feed.retry import FATAL, Backoff, classify_error
+from liqcore.feed.tasks import close_exchanges, stop_tasks
 
 __all__ = ["MarketData", "MarketDataStream", "StreamStats", "KINDS"]
 
@@ -261,17 +262,11 @@ class MarketData:
         if self._closing:
             return
         self._closing = True
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await stop_tasks(self._tasks)
         for s in self._streams.values():
             if s.state != "failed":
                 s.state = "closed"
-        for ex in self._exchanges.values():
-            with contextlib.suppress(Exception):
-                await ex.close()
+        await close_exchanges(self._exchanges.values())
         for sink in self._sinks:
             sink.event.set()
 
