@@ -148,21 +148,26 @@ static int key_limit(int side, double t, int inclusive, int64_t *kmin)
     return 1;
 }
 
-/* Base and quote of the levels of a side from the touch down to key >= kmin. */
-static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, double *base, double *quote)
+/* Running sums of one side from the touch down: the levels at and above index j are summed
+ * (holes add 0). A fresh one, {len, 0, 0}, starts at the touch; wider bands extend it. */
+typedef struct side_sums {
+    size_t j;
+    liq_i128 qb, qq;
+} side_sums;
+
+/* Extend a's sums down to key >= kmin; base and quote of the levels summed so far. */
+static liq_status sum_levels(const liq_book *b, int side, int64_t kmin, side_sums *a, double *base, double *quote)
 {
     const liq_side *s = &b->side[side];
     const int64_t *key = s->key, *sz = s->qty;
-    liq_i128 qb = 0, qq = 0;
-    size_t j = s->len;   /* holes add 0 */
-    while (j > 0 && key[j - 1] >= kmin) {
-        --j;
-        qb += sz[j];
+    while (a->j > 0 && key[a->j - 1] >= kmin) {
+        const size_t j = --a->j;
+        a->qb += sz[j];
         /* a term is < 2^126 in magnitude; only a sum over many near-int64 levels overflows */
-        if (__builtin_add_overflow(qq, (liq_i128)key[j] * sz[j], &qq)) return LIQ_ERR_OVERFLOW;
+        if (__builtin_add_overflow(a->qq, (liq_i128)key[j] * sz[j], &a->qq)) return LIQ_ERR_OVERFLOW;
     }
-    *base = (double)qb / (double)liq_pow10[b->qty_scale];
-    *quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / notional_div(b) + 0.0;   /* + 0.0: no -0 for an empty band */
+    *base = (double)a->qb / (double)liq_pow10[b->qty_scale];
+    *quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)a->qq / notional_div(b) + 0.0;   /* + 0.0: no -0 for an empty band */
     return LIQ_OK;
 }
 
@@ -175,8 +180,9 @@ static double ref_units(const liq_book *b, int ref, int side)
     return side == LIQ_BID ? (double)s->key[s->len - 1] : -(double)s->key[s->len - 1];
 }
 
-/* Sums of one side within threshold t (units); empty side 0, undefined t NaN. */
-static liq_status sum_within(const liq_book *b, int side, double t, int inclusive, double *base,
+/* Sums of one side within threshold t (units), continuing a (see side_sums; thresholds
+ * widen from call to call); empty side 0, undefined t NaN. */
+static liq_status sum_within(const liq_book *b, int side, double t, int inclusive, side_sums *a, double *base,
                              double *quote)
 {
     int64_t kmin;
@@ -192,18 +198,13 @@ static liq_status sum_within(const liq_book *b, int side, double t, int inclusiv
         *base = *quote = 0.0;
         return LIQ_OK;
     }
-    return sum_levels(b, side, kmin, base, quote);
+    return sum_levels(b, side, kmin, a, base, quote);
 }
 
 liq_status liq_book_depth(const liq_book *b, double band_bps, int ref, liq_depth *out)
 {
-    if (!(band_bps >= 0) || (ref != LIQ_REF_MID && ref != LIQ_REF_TOUCH)) return LIQ_ERR_ARG;
-    const double x = band_bps / 1e4;
-    const double rb = ref_units(b, ref, LIQ_BID), ra = ref_units(b, ref, LIQ_ASK);
     liq_depth d;
-    /* ref + ref*x rounds once on the small term: closer to the decimal target than ref*(1+x) */
-    liq_status st = sum_within(b, LIQ_BID, rb - rb * x, 1, &d.bid_base, &d.bid_quote);
-    if (st == LIQ_OK) st = sum_within(b, LIQ_ASK, ra + ra * x, 1, &d.ask_base, &d.ask_quote);
+    liq_status st = liq_book_depth_profile(b, &band_bps, 1, ref, &d);
     if (st == LIQ_OK) *out = d;
     return st;
 }
@@ -213,37 +214,16 @@ liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n
     if (ref != LIQ_REF_MID && ref != LIQ_REF_TOUCH) return LIQ_ERR_ARG;
     for (size_t k = 0; k < n; k++)
         if (!(bps[k] >= 0) || (k && bps[k] < bps[k - 1])) return LIQ_ERR_ARG;
-    const double qdiv = (double)liq_pow10[b->qty_scale], ndiv = notional_div(b);
     for (int side = 0; side < 2; side++) {
-        const liq_side *s = &b->side[side];
-        const double r = ref_units(b, ref, side), sign = side == LIQ_BID ? -1.0 : 1.0;
-        size_t j = s->len;                  /* levels above j are summed (holes add 0) */
-        liq_i128 qb = 0, qq = 0;
-        int overflow = 0;
+        const double r = ref_units(b, ref, side);
+        side_sums a = {b->side[side].len, 0, 0};      /* one pass per side: each band extends the last */
         for (size_t k = 0; k < n; k++) {
-            double base = 0, quote = 0;
-            int64_t kmin;
-            if (!s->len) {
-                /* empty side: 0 */
-            } else if (r != r) {
-                base = quote = NAN;
-            } else if (key_limit(side, r + sign * r * (bps[k] / 1e4), 1, &kmin)) {
-                while (j > 0 && s->key[j - 1] >= kmin) {
-                    --j;
-                    qb += s->qty[j];
-                    overflow |= __builtin_add_overflow(qq, (liq_i128)s->key[j] * s->qty[j], &qq);
-                }
-                if (overflow) return LIQ_ERR_OVERFLOW;
-                base = (double)qb / qdiv;
-                quote = (side == LIQ_BID ? 1.0 : -1.0) * (double)qq / ndiv + 0.0;
-            }
-            if (side == LIQ_BID) {
-                out[k].bid_base = base;
-                out[k].bid_quote = quote;
-            } else {
-                out[k].ask_base = base;
-                out[k].ask_quote = quote;
-            }
+            /* ref + ref*x rounds once on the small term: closer to the decimal target than ref*(1+x) */
+            const double t = side == LIQ_BID ? r - r * (bps[k] / 1e4) : r + r * (bps[k] / 1e4);
+            double *base = side == LIQ_BID ? &out[k].bid_base : &out[k].ask_base;
+            double *quote = side == LIQ_BID ? &out[k].bid_quote : &out[k].ask_quote;
+            liq_status st = sum_within(b, side, t, 1, &a, base, quote);
+            if (st != LIQ_OK) return st;
         }
     }
     return LIQ_OK;
@@ -259,7 +239,8 @@ liq_status liq_book_cost_to_move(const liq_book *b, double move_bps, int ref, do
     }
     const int side = move_bps > 0 ? LIQ_ASK : LIQ_BID;
     const double r = ref_units(b, ref, side);
-    return sum_within(b, side, r + r * (move_bps / 1e4), 0, base, quote);
+    side_sums a = {b->side[side].len, 0, 0};
+    return sum_within(b, side, r + r * (move_bps / 1e4), 0, &a, base, quote);
 }
 
 liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
