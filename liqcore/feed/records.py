@@ -40,8 +40,25 @@ def _ns(ms: int | None) -> int | None:
     return None if ms is None else int(ms) * _NS_PER_MS
 
 
+class _Timestamped:
+    """What every record shares: ``ts`` (ns since the epoch) from its ``ts_ms`` field, and
+    ``to_dict()`` (the fields plus ``ts``)."""
+
+    __slots__ = ()
+    ts_ms: int
+
+    @property
+    def ts(self) -> int:
+        return self.ts_ms * _NS_PER_MS
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)  # type: ignore[call-overload]
+        d["ts"] = self.ts
+        return d
+
+
 @dataclass(frozen=True, slots=True)
-class Trade:
+class Trade(_Timestamped):
     """One public trade (a fill between a taker and a resting order).
 
     Attributes
@@ -77,22 +94,13 @@ class Trade:
                       ("price", "<f8"), ("size", "<f8"), ("side", "i1"), ("recv_ns", "<i8")])
 
     @property
-    def ts(self) -> int:
-        return self.ts_ms * _NS_PER_MS
-
-    @property
     def notional(self) -> float:
         """price x size, quote currency."""
         return self.price * self.size
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["ts"] = self.ts
-        return d
-
 
 @dataclass(frozen=True, slots=True)
-class FundingRate:
+class FundingRate(_Timestamped):
     """The funding rate of a perpetual contract as last published.
 
     Attributes
@@ -127,22 +135,13 @@ class FundingRate:
                       ("index_price", "<f8"), ("recv_ns", "<i8")])
 
     @property
-    def ts(self) -> int:
-        return self.ts_ms * _NS_PER_MS
-
-    @property
     def next_funding_ts(self) -> int | None:
         """``next_funding_ms`` in ns since the epoch."""
         return _ns(self.next_funding_ms)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["ts"] = self.ts
-        return d
-
 
 @dataclass(frozen=True, slots=True)
-class MarkPrice:
+class MarkPrice(_Timestamped):
     """Mark (and index) price of a contract: the price margin and liquidations use.
 
     ``mark_price`` / ``index_price`` in quote per base (index None when not sent: OKX's
@@ -160,18 +159,9 @@ class MarkPrice:
     DTYPE = np.dtype([("exchange", _EX), ("symbol", _SYM), ("ts", "<i8"), ("ts_ms", "<i8"),
                       ("mark_price", "<f8"), ("index_price", "<f8"), ("recv_ns", "<i8")])
 
-    @property
-    def ts(self) -> int:
-        return self.ts_ms * _NS_PER_MS
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["ts"] = self.ts
-        return d
-
 
 @dataclass(frozen=True, slots=True)
-class Liquidation:
+class Liquidation(_Timestamped):
     """A forced closing of a position published by the exchange.
 
     Attributes
@@ -200,21 +190,12 @@ class Liquidation:
                       ("price", "<f8"), ("size", "<f8"), ("recv_ns", "<i8")])
 
     @property
-    def ts(self) -> int:
-        return self.ts_ms * _NS_PER_MS
-
-    @property
     def notional(self) -> float:
         return self.price * self.size
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["ts"] = self.ts
-        return d
-
 
 @dataclass(frozen=True, slots=True)
-class OpenInterest:
+class OpenInterest(_Timestamped):
     """Open interest of a contract (polled: no ccxt.pro exchange streams it).
 
     Attributes
@@ -238,15 +219,6 @@ class OpenInterest:
     KIND = "open_interest"
     DTYPE = np.dtype([("exchange", _EX), ("symbol", _SYM), ("ts", "<i8"), ("ts_ms", "<i8"),
                       ("contracts", "<f8"), ("size", "<f8"), ("value", "<f8"), ("recv_ns", "<i8")])
-
-    @property
-    def ts(self) -> int:
-        return self.ts_ms * _NS_PER_MS
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["ts"] = self.ts
-        return d
 
 
 Record = Union[Trade, FundingRate, MarkPrice, Liquidation, OpenInterest]
