@@ -79,10 +79,8 @@ class BybitEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bybit):
                 live.load_snapshot(data.get("b") or (), data.get("a") or (), u)
                 shell = self.liq_shell(symbol, live, int(topic.split(".")[1]))
             else:
-                live.stats.messages += 1
-                shell = self.orderbooks.get(symbol)
-                if live.state != "live" or shell is None:
-                    live.stats.stale_skipped += 1     # in flight before the resync's snapshot
+                shell = self.liq_delta_shell(symbol, live)
+                if shell is None:
                     return
                 if not live.apply(data.get("b") or (), data.get("a") or (), u):
                     return                            # duplicate / older: nothing changed

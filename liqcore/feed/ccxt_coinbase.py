@@ -105,10 +105,8 @@ class CoinbaseEngine(ResubscribeMixin, EngineMixin, ccxt.pro.coinbase):
                     live.load_snapshot(bids, asks, seq)
                     shell = self.liq_shell(symbol, live)
                 else:
-                    live.stats.messages += 1
-                    shell = self.orderbooks.get(symbol)
-                    if live.state != "live" or shell is None:
-                        live.stats.stale_skipped += 1     # in flight before the resync's snapshot
+                    shell = self.liq_delta_shell(symbol, live)
+                    if shell is None:
                         continue
                     between = count - 1 - self.liq_marks.get(symbol, count - 1)
                     if not live.apply(bids, asks, seq, seq - between):

@@ -118,10 +118,8 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
                     live.load_snapshot(_levels(d.get("bids")), _levels(d.get("asks")))
                     shell = self.liq_shell(symbol, live, depth)
                 else:
-                    live.stats.messages += 1
-                    shell = self.orderbooks.get(symbol)
-                    if live.state != "live" or shell is None:
-                        live.stats.stale_skipped += 1     # in flight before the resync's snapshot
+                    shell = self.liq_delta_shell(symbol, live)
+                    if shell is None:
                         continue
                     live.apply(_levels(d.get("bids")), _levels(d.get("asks")))
                 self.liq_verify_checksum(live, d.get("checksum"))

@@ -97,10 +97,8 @@ class OkxEngine(EngineMixin, ccxt.pro.okx):
                     live.load_snapshot(d.get("bids", ()), d.get("asks", ()), seq)
                     shell = self.liq_shell(symbol, live, ENGINE_CHANNELS[channel])
                 else:
-                    live.stats.messages += 1
-                    shell = self.orderbooks.get(symbol)
-                    if live.state != "live" or shell is None:
-                        live.stats.stale_skipped += 1     # in flight before the resync's snapshot
+                    shell = self.liq_delta_shell(symbol, live)
+                    if shell is None:
                         continue
                     if not live.apply(d.get("bids", ()), d.get("asks", ()), seq, None, d.get("prevSeqId")):
                         continue                          # duplicate / older: nothing changed

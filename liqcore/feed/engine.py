@@ -179,6 +179,16 @@ class EngineMixin:
         shell["symbol"] = symbol
         return shell
 
+    def liq_delta_shell(self, symbol: str, live: LiveBook) -> ShellOrderBook | None:
+        """Count one delta message for ``live``; its ccxt shell when the book is live, else None
+        (a delta in flight before a resync's snapshot, counted as stale-skipped)."""
+        live.stats.messages += 1
+        shell = self.orderbooks.get(symbol)
+        if live.state != "live" or shell is None:
+            live.stats.stale_skipped += 1
+            return None
+        return shell
+
     # ------------------------------------------------------------ raw frames
     def client(self, url: str) -> Any:
         client = super().client(url)  # type: ignore[misc]
