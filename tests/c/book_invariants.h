@@ -1,8 +1,8 @@
 /*
- * book_invariants.h — checks shared by the C unit tests (tests/c/test_book.c) and the
- * fuzz harness (tests/fuzz/fuzz_book.c): the structural invariants of a liq_book and a
- * comparison of serialized book state that ignores the stats counters (a rejected
- * call may move those, nothing else). Header-only, test code only.
+ * book_invariants.h — book helpers shared by the C unit tests (tests/c/test_*.c) and the
+ * fuzz harness (tests/fuzz/fuzz_book.c): a delta shorthand, the structural invariants of
+ * a liq_book, and a comparison of serialized book state that ignores the stats counters
+ * (a rejected call may move those, nothing else). Header-only, test code only.
  */
 #ifndef LIQ_TEST_BOOK_INVARIANTS_H
 #define LIQ_TEST_BOOK_INVARIANTS_H
@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "book.h"
+
+/* A delta without wire decimals (side, price units, size units): the tests' shorthand. */
+static inline liq_delta D(int side, int64_t px, int64_t qty)
+{
+    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
+    return d;
+}
 
 typedef struct liq_blob {
     uint8_t *p;

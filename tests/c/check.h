@@ -1,6 +1,7 @@
 /* Minimal assertion helpers for the C unit tests (no framework dependency). */
 #ifndef LIQ_TEST_CHECK_H
 #define LIQ_TEST_CHECK_H
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,6 +23,17 @@ static int liq_test_failures = 0;
                     #b, va_, vb_);                                                             \
             liq_test_failures++;                                                               \
         }                                                                                      \
+    } while (0)
+
+/* |a - b| <= tol; tol 0 demands exact equality (for values that are exact in binary). */
+#define CHECK_NEAR(a, b, tol)                                                                   \
+    do {                                                                                        \
+        double va_ = (a), vb_ = (b);                                                            \
+        if (!(fabs(va_ - vb_) <= (tol))) {                                                      \
+            fprintf(stderr, "%s:%d: %s ~= %s failed: %.17g != %.17g\n", __FILE__, __LINE__, #a, \
+                    #b, va_, vb_);                                                              \
+            liq_test_failures++;                                                                \
+        }                                                                                       \
     } while (0)
 
 #define TEST_MAIN_END()                                                      \

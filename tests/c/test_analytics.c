@@ -1,24 +1,8 @@
 /* Analytics kernels on BOOK-A and edge cases (shared/research/analytics.md §1–2). */
 #include <math.h>
 #include "check.h"
+#include "book_invariants.h"
 #include "analytics.h"
-
-/* |a - b| <= tol; tol 0 demands exact equality (for values that are exact in binary). */
-#define CHECK_NEAR(a, b, tol)                                                                   \
-    do {                                                                                        \
-        double va_ = (a), vb_ = (b);                                                            \
-        if (!(fabs(va_ - vb_) <= (tol))) {                                                      \
-            fprintf(stderr, "%s:%d: %s ~= %s failed: %.17g != %.17g\n", __FILE__, __LINE__, #a, \
-                    #b, va_, vb_);                                                              \
-            liq_test_failures++;                                                                \
-        }                                                                                       \
-    } while (0)
-
-static liq_delta D(int side, int64_t px, int64_t qty)
-{
-    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
-    return d;
-}
 
 /* BOOK-A at scale 1 (tick 0.5, lot 0.5): prices and sizes in tenths. */
 static void book_a(liq_book *b)

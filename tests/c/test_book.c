@@ -11,11 +11,6 @@
 #include "analytics.h"
 #include "checksum.h"
 
-static liq_delta D(int side, int64_t px, int64_t qty)
-{
-    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
-    return d;
-}
 static liq_delta DD(int side, int64_t px, int64_t qty, uint8_t pd, uint8_t qd)
 {
     liq_delta d = {px, qty, (uint8_t)side, pd, qd};

@@ -6,13 +6,8 @@
 #include <string.h>
 #include "check.h"
 #include "book.h"
+#include "book_invariants.h"
 #include "flow.h"
-
-static liq_delta D(int side, int64_t px, int64_t qty)
-{
-    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
-    return d;
-}
 
 /* Level-1 OFI accumulated so far (the window is not ended). */
 static int64_t ofi1(liq_book *b)

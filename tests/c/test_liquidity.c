@@ -5,23 +5,9 @@
 #include <string.h>
 #include "check.h"
 #include "book.h"
+#include "book_invariants.h"
 #include "analytics.h"
 #include "liquidity.h"
-
-#define CHECK_NEAR(a, b, tol)                                                                  \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (tol))) {                                                       \
-            fprintf(stderr, "%s:%d: %s = %.9g, want %.9g\n", __FILE__, __LINE__, #a, a_, b_); \
-            liq_test_failures++;                                                               \
-        }                                                                                      \
-    } while (0)
-
-static liq_delta D(int side, int64_t px, int64_t qty)
-{
-    liq_delta d = {px, qty, (uint8_t)side, LIQ_DEC_NONE, LIQ_DEC_NONE};
-    return d;
-}
 
 /* §5: 12 bids from 100.0 down in 0.5 steps, sizes (0.1 units)
  * [1.2, 0.8, 1.0, 9.5, 1.1, 0.9, 1.3, 7.8, 8.4, 1.0, 0.7, 1.2]; one ask at 100.5 x 1. */
