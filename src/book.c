@@ -506,16 +506,23 @@ liq_status liq_book_set_f64(liq_book *b, int side, double px, double qty)
 
 /* ---- messages ---------------------------------------------------------- */
 
+/* Grow a book-owned delta buffer to hold n (doubling, at least 64); 0 on allocation
+ * failure, the buffer then unchanged. The scratch and the undo log both use it. */
+static int grow_deltas(liq_delta **buf, size_t *cap, size_t n)
+{
+    size_t c = *cap ? *cap * 2 : 64;
+    if (c < n) c = n;
+    liq_delta *p = realloc(*buf, c * sizeof *p);
+    if (!p) return 0;
+    *buf = p;
+    *cap = c;
+    return 1;
+}
+
 static liq_status ensure_undo(liq_book *b, size_t n)
 {
     if (n <= b->undo_cap) return LIQ_OK;
-    size_t cap = b->undo_cap ? b->undo_cap * 2 : 64;
-    if (cap < n) cap = n;
-    liq_delta *u = realloc(b->undo, cap * sizeof *u);
-    if (!u) return LIQ_ERR_NOMEM;
-    b->undo = u;
-    b->undo_cap = cap;
-    return LIQ_OK;
+    return grow_deltas(&b->undo, &b->undo_cap, n) ? LIQ_OK : LIQ_ERR_NOMEM;
 }
 
 static void rollback(liq_book *b, size_t applied)
@@ -786,13 +793,7 @@ liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *p
 liq_delta *liq_book_scratch(liq_book *b, size_t n)
 {
     if (b->scratch && n <= b->scratch_cap) return b->scratch;   /* never NULL for n == 0 */
-    size_t cap = b->scratch_cap ? b->scratch_cap * 2 : 64;
-    if (cap < n) cap = n;
-    liq_delta *s = realloc(b->scratch, cap * sizeof *s);
-    if (!s) return NULL;
-    b->scratch = s;
-    b->scratch_cap = cap;
-    return s;
+    return grow_deltas(&b->scratch, &b->scratch_cap, n) ? b->scratch : NULL;
 }
 
 /* ---- snapshots --------------------------------------------------------- */
