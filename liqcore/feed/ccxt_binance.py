@@ -39,7 +39,8 @@ from liqcore._frames import BinanceFastSync, scan_binance_depth, scan_binance_sn
 from liqcore.errors import FormatError, InvalidDeltaError
 from liqcore.feed.binance import BinanceDepthSync, SnapshotTooOld
 from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
-from liqcore.feed.live_book import LiveBook, fraction_digits
+from liqcore.feed.live_book import LiveBook
+from liqcore.feed.scales import fraction_digits
 
 __all__ = ["BinanceEngine", "BinanceUsdmEngine", "BinanceCoinmEngine", "binance_frame_handler"]
 

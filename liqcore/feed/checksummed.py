@@ -19,17 +19,16 @@ strings (exact) and the update applied again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import orjson
 
 from liqcore._book import ASK, BID, OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError
+from liqcore.feed.scales import fraction_digits
 
 __all__ = ["InstrumentCounts", "OkxBooks", "BitgetBooks", "KrakenV1Books"]
 
-# Largest fixed-point scale of the core (src/fixed.h LIQ_MAX_SCALE).
-_MAX_SCALE = 18
 
 
 @dataclass
@@ -43,17 +42,6 @@ class InstrumentCounts:
     checksum_absent: int = 0   # the message carried no checksum (OKX sends 0 since June 2026)
     skipped: int = 0           # updates before any snapshot of the instrument (not applied)
     rescaled: int = 0          # book rebuilt at a larger scale for an update's extra decimals
-
-
-def _fraction_digits(levels: Iterable[Sequence[Any]], field: int) -> int:
-    """Most digits after the '.' among the levels' field ``field`` (0 price, 1 size)."""
-    most = 0
-    for lv in levels:
-        s = str(lv[field])
-        i = s.find(".")
-        if i >= 0 and len(s) - i - 1 > most:
-            most = len(s) - i - 1
-    return min(most, _MAX_SCALE)
 
 
 class _ChecksummedBooks:
@@ -104,8 +92,8 @@ class _ChecksummedBooks:
                   max_depth: int | None = None, update_id: int | None = None,
                   sequence: str | None = None) -> OrderBook:
         pd, qd = self.decimals.get(symbol) or (
-            max(_fraction_digits(bids, 0), _fraction_digits(asks, 0)),
-            max(_fraction_digits(bids, 1), _fraction_digits(asks, 1)))
+            max(fraction_digits(bids, 0, strings_only=False), fraction_digits(asks, 0, strings_only=False)),
+            max(fraction_digits(bids, 1, strings_only=False), fraction_digits(asks, 1, strings_only=False)))
         book = OrderBook(price_decimals=pd, size_decimals=qd, max_depth=max_depth, cross_policy=self.cross_policy,
                          sequence=sequence, symbol=symbol, exchange=self.exchange)
         book.apply_snapshot(bids, asks, update_id=update_id)
@@ -123,8 +111,8 @@ class _ChecksummedBooks:
         try:
             book.apply_levels(bids, asks, last_id=last_id, prev_id=prev_id)
         except InvalidDeltaError:
-            pd = max(_fraction_digits(bids, 0), _fraction_digits(asks, 0))
-            qd = max(_fraction_digits(bids, 1), _fraction_digits(asks, 1))
+            pd = max(fraction_digits(bids, 0, strings_only=False), fraction_digits(asks, 0, strings_only=False))
+            qd = max(fraction_digits(bids, 1, strings_only=False), fraction_digits(asks, 1, strings_only=False))
             if pd <= book.price_decimals and qd <= book.size_decimals:
                 raise
             book = self._rescale(book, pd, qd)

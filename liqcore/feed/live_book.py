@@ -24,17 +24,16 @@ import collections
 import logging
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from liqcore._book import ASK, BID, OrderBook
 from liqcore.errors import InvalidDeltaError
+from liqcore.feed.scales import MAX_SCALE, fraction_digits
 
 __all__ = ["BookStats", "LiveBook", "Callback"]
 
 log = logging.getLogger("liqcore.feed")
 
-# Largest fixed-point scale of the core (src/fixed.h LIQ_MAX_SCALE).
-_MAX_SCALE = 18
 
 Callback = Callable[["LiveBook"], Any]
 
@@ -76,19 +75,6 @@ class BookStats:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-def fraction_digits(levels: Iterable[Sequence[Any]], field: int) -> int:
-    """Most digits after the '.' among the string fields ``field`` of ``levels`` (0 price, 1 size)."""
-    most = 0
-    for lv in levels:
-        s = lv[field]
-        if type(s) is not str:
-            continue
-        i = s.find(".")
-        if i >= 0 and len(s) - i - 1 > most:
-            most = len(s) - i - 1
-    return min(most, _MAX_SCALE)
 
 
 class LiveBook:
@@ -237,7 +223,7 @@ class LiveBook:
         """Rebuild the book with at least ``pd`` price and ``qd`` size decimals (exact: from its own
         wire strings; ids, rule, depth and cross policy kept). False when it already has them."""
         book = self.book
-        pd, qd = min(pd, _MAX_SCALE), min(qd, _MAX_SCALE)
+        pd, qd = min(pd, MAX_SCALE), min(qd, MAX_SCALE)
         if pd <= book.price_decimals and qd <= book.size_decimals:
             return False
         new = OrderBook(price_decimals=max(pd, book.price_decimals), size_decimals=max(qd, book.size_decimals),

@@ -12,9 +12,29 @@ extra digits are zeros; a message with real extra digits makes the live book wid
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from liqcore._book import OrderBook
+
+# Largest fixed-point scale of the core (src/fixed.h LIQ_MAX_SCALE).
+MAX_SCALE = 18
+
+
+def fraction_digits(levels: Iterable[Sequence[Any]], field: int, *, strings_only: bool = True) -> int:
+    """Most digits after the '.' among the levels' field ``field`` (0 price, 1 size), at most
+    MAX_SCALE: the book scale a message needs. ``strings_only``: only wire strings count
+    (numbers carry no wire decimals); else every value is read as ``str(value)``."""
+    most = 0
+    for lv in levels:
+        s = lv[field]
+        if type(s) is not str:
+            if strings_only:
+                continue
+            s = str(s)
+        i = s.find(".")
+        if i >= 0 and len(s) - i - 1 > most:
+            most = len(s) - i - 1
+    return min(most, MAX_SCALE)
 
 __all__ = ["grid_decimals", "book_for_market", "DEFAULT_DECIMALS"]
 
