@@ -205,8 +205,10 @@ static int64_t read_id(rd *r, int64_t last)
     switch (c >> 5) {
     case 0: return LIQ_ID_NONE;
     case 1: return (int64_t)u64(r);
-    case 2: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : last - (int64_t)(c & 3);
-    default: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : last + (int64_t)(c & 7);
+    /* near the int64 limits the id wraps (unsigned arithmetic): any id is a fair input, an
+     * overflowing signed add in the harness is not */
+    case 2: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : (int64_t)((uint64_t)last - (uint64_t)(c & 3));
+    default: return last == LIQ_ID_NONE ? (int64_t)(c & 31) : (int64_t)((uint64_t)last + (uint64_t)(c & 7));
     }
 }
 
