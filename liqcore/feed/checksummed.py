@@ -27,8 +27,7 @@ from liqcore._book import ASK, BID, OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError
 from liqcore.feed.scales import fraction_digits
 
-__all__ = ["InstrumentCounts", "OkxBooks", "BitgetBooks", "KrakenV1Books"]
-
+__all__ = ["InstrumentCounts", "OkxBooks", "BitgetBooks", "KrakenV1Books", "KrakenV1Message", "parse_kraken_v1_book"]
 
 
 @dataclass
@@ -192,37 +191,68 @@ class BitgetBooks(OkxBooks):
     channels = frozenset({"books"})
 
 
-class KrakenV1Books(_ChecksummedBooks):
-    """Kraken spot websocket v1 ``book-N`` channels.
+@dataclass(frozen=True)
+class KrakenV1Message:
+    """One Kraken websocket v1 ``book-N`` message, its dicts merged.
 
-    Snapshot ``[chan, {"as": [[px, vol, ts], ...], "bs": [...]}, "book-N", pair]``;
-    update ``[chan, {"a": [...]}, ("{"b": [...], "c": "crc"}",) "book-N", pair]`` with one
-    or two dicts, the checksum (unsigned decimal string) in the last. Entries are applied
-    in order (republish entries, flagged ``"r"``, like any other); the whole message is
-    applied, the book truncated to the subscribed depth N (the books' ``max_depth``, since
-    Kraken sends no deletes for levels that fall out of scope), then the checksum checked.
+    ``bids``/``asks`` are the entries as sent, in order (``[price, volume, timestamp]``, a
+    4th field ``"r"`` on republished ones); ``checksum`` is the unsigned CRC32 as its decimal
+    string (updates only; None when absent); ``depth`` is the subscribed depth N.
+    """
+
+    pair: str
+    depth: int
+    snapshot: bool
+    bids: list[Sequence[Any]]
+    asks: list[Sequence[Any]]
+    checksum: str | None = None
+
+
+def parse_kraken_v1_book(msg: Any) -> KrakenV1Message | None:
+    """The book message in a decoded Kraken v1 frame, or None for other frames (events,
+    heartbeats, other channels).
+
+    Snapshot ``[chan, {"as": [...], "bs": [...]}, "book-N", pair]``; update ``[chan, {"a":
+    [...]}, ({"b": [...], "c": "crc"},) "book-N", pair]`` with one or two dicts, the
+    checksum in the last. O(entries).
+    """
+    if not isinstance(msg, list) or len(msg) < 4:
+        return None
+    channel, pair = msg[-2], msg[-1]
+    if not isinstance(channel, str) or not channel.startswith("book-"):
+        return None
+    parts = msg[1:-2]
+    depth = int(channel[5:])
+    if "as" in parts[0] or "bs" in parts[0]:
+        return KrakenV1Message(pair, depth, True, list(parts[0].get("bs", ())), list(parts[0].get("as", ())))
+    bids: list[Sequence[Any]] = []
+    asks: list[Sequence[Any]] = []
+    expected = None
+    for p in parts:
+        asks.extend(p.get("a", ()))
+        bids.extend(p.get("b", ()))
+        expected = p.get("c", expected)
+    return KrakenV1Message(pair, depth, False, bids, asks, expected)
+
+
+class KrakenV1Books(_ChecksummedBooks):
+    """Kraken spot websocket v1 ``book-N`` channels (messages: :func:`parse_kraken_v1_book`).
+
+    Entries are applied in order (republish entries, flagged ``"r"``, like any other); the
+    whole message is applied, the book truncated to the subscribed depth N (the books'
+    ``max_depth``, since Kraken sends no deletes for levels that fall out of scope), then the
+    checksum checked.
     """
 
     kind = "kraken_v1"
     exchange = "kraken"
 
     def on_message(self, msg: Any) -> str | None:
-        if not isinstance(msg, list) or len(msg) < 4:
+        m = parse_kraken_v1_book(msg)
+        if m is None:
             return None
-        channel, pair = msg[-2], msg[-1]
-        if not isinstance(channel, str) or not channel.startswith("book-"):
-            return None
-        parts = msg[1:-2]
-        if "as" in parts[0] or "bs" in parts[0]:
-            self._snapshot(pair, parts[0].get("bs", ()), parts[0].get("as", ()), max_depth=int(channel[5:]))
-            return pair
-        bids: list[Sequence[Any]] = []
-        asks: list[Sequence[Any]] = []
-        expected = None
-        for p in parts:
-            asks.extend(p.get("a", ()))
-            bids.extend(p.get("b", ()))
-            expected = p.get("c", expected)
-        if self._update(pair, bids, asks) is not None and expected is not None:
-            self._check(pair, expected)
-        return pair
+        if m.snapshot:
+            self._snapshot(m.pair, m.bids, m.asks, max_depth=m.depth)
+        elif self._update(m.pair, m.bids, m.asks) is not None and m.checksum is not None:
+            self._check(m.pair, m.checksum)
+        return m.pair

@@ -15,13 +15,14 @@ from liqcore.sim.faults import FaultPlan
 from liqcore.sim.instruments import Instrument, default_instruments, okx_recording_instruments
 from liqcore.sim.market import Market, Update
 from liqcore.sim.server import ExchangeSimulator
-from liqcore.sim.sources import (BUNDLED_BINANCE_RECORDING, BinanceRecording, BookEvent, OkxRecording,
-                                 SyntheticBook)
+from liqcore.sim.sources import (BUNDLED_BINANCE_RECORDING, BinanceRecording, BookEvent, KrakenRecording,
+                                 OkxRecording, SyntheticBook, kraken_recording_markets)
 from liqcore.sim.true_book import TrueBook
 from liqcore.sim.urls import loopback_url, loopback_urls
 
 __all__ = [
     "ExchangeSimulator", "FaultPlan", "Instrument", "default_instruments", "okx_recording_instruments",
     "Market", "Update", "BookEvent", "SyntheticBook", "BinanceRecording", "OkxRecording",
-    "BUNDLED_BINANCE_RECORDING", "TrueBook", "okx_checksum", "kraken_checksum", "loopback_url", "loopback_urls",
+    "KrakenRecording", "kraken_recording_markets", "BUNDLED_BINANCE_RECORDING", "TrueBook", "okx_checksum",
+    "kraken_checksum", "loopback_url", "loopback_urls",
 ]

@@ -23,7 +23,16 @@ unsigned CRC32 of the best 10 asks and bids (:func:`liqcore.sim.checksum.kraken_
 after the message, in snapshots too. Updates follow Kraken's depth rule: levels that leave the
 window because better ones arrived are not sent (the client truncates to ``depth``), deleted
 ones are sent with ``qty`` 0, levels moving into the window are sent. ``unsubscribe`` is
-answered like subscribe. Depths 10, 25, 100, 500, 1000.
+answered like subscribe. Depths 10, 25, 100, 500, 1000. The ``instrument`` channel answers
+with one snapshot of every asset and pair (``price_precision``/``qty_precision`` = the decimals
+the book numbers are written with); other channels are acknowledged and carry nothing.
+
+Replays of a depth-limited recording (:class:`liqcore.sim.sources.KrakenRecording`, websocket
+v1 ``book-1000``): the market's true book follows the recording (kept to its depth), so
+snapshots, other depths and faults work as for synthetic books; a stream subscribed at the
+recorded depth sends each recorded message as it was recorded (its levels in order, translated
+to v2 ``{price, qty}`` with the recorded digits, and the recorded ``c`` as ``checksum``) instead
+of the window difference. Snapshots carry the simulator's checksum (v1 snapshots had none).
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ from liqcore.sim.window import BookWindow, window_of
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
 
-__all__ = ["add_kraken_routes", "KrakenBookStream", "DEPTHS", "ws_symbol"]
+__all__ = ["add_kraken_routes", "KrakenBookStream", "DEPTHS", "ws_symbol", "instrument_snapshot"]
 
 DEPTHS = (10, 25, 100, 500, 1000)
 
@@ -105,11 +114,17 @@ class KrakenBookStream:
     def on_tick(self, update: Update | None, tick: int) -> None:
         if update is None:
             return
-        diff = self.window.catch_up()
-        if diff is None:
-            return
-        d = {"symbol": self.symbol, "bids": _levels(diff[0]), "asks": _levels(diff[1]),
-             "checksum": self._checksum(), "timestamp": _iso(update.ts_ms / 1000)}
+        if self.depth == self.market.depth and update.checksum is not None:
+            # a recorded message of this very channel (a replay at the recorded depth): its
+            # levels in recorded order and its recorded checksum, as Kraken sent them
+            bids, asks, checksum = update.bids, update.asks, update.checksum
+        else:
+            diff = self.window.catch_up()
+            if diff is None:
+                return
+            bids, asks, checksum = diff[0], diff[1], self._checksum()
+        d = {"symbol": self.symbol, "bids": _levels(bids), "asks": _levels(asks),
+             "checksum": checksum, "timestamp": _iso(update.ts_ms / 1000)}
         self.conn.send_data(self.name, {"channel": "book", "type": "update", "data": [d]}, _bad_checksum)
 
 
@@ -127,6 +142,40 @@ def _pair_info(inst: Instrument) -> dict[str, Any]:
     }
 
 
+def _asset_decimals(instruments: list[Instrument]) -> dict[str, tuple[str, int]]:
+    """Kraken asset code -> (v2/ccxt name, decimals). An asset traded as a base anywhere has 10
+    decimals (XXBT, XETH), quote-only ones 4 (fiat), whatever the order of the pairs: ccxt
+    raises a market's amount precision to its base asset's."""
+    out: dict[str, tuple[str, int]] = {}
+    for inst in instruments:
+        out[inst.extra.get("base_id", inst.base)] = (inst.base, 10)
+    for inst in instruments:
+        out.setdefault(inst.extra.get("quote_id", inst.quote), (inst.quote, 4))
+    return out
+
+
+def _number(text: str) -> orjson.Fragment:
+    return orjson.Fragment(text.encode())
+
+
+def instrument_snapshot(instruments: list[Instrument]) -> dict[str, Any]:
+    """The websocket v2 ``instrument`` channel's snapshot: every asset and pair, with the pairs'
+    ``price_precision``/``qty_precision`` — the decimals the ``book`` channel writes numbers
+    with (the instrument's wire decimals) — and their increments (tick and lot)."""
+    assets = [{"id": name, "status": "enabled", "precision": dec, "precision_display": min(dec, 5),
+               "borrowable": False, "collateral_value": 1.0, "margin_rate": 0.02}
+              for name, dec in dict(_asset_decimals(instruments).values()).items()]
+    pairs = []
+    for inst in instruments:
+        pd, qd = inst.wire_decimals or (inst.price_decimals, inst.size_decimals)
+        pairs.append({"symbol": ws_symbol(inst), "base": inst.base, "quote": inst.quote, "status": "online",
+                      "qty_precision": qd, "qty_increment": _number(inst.lot_size), "price_precision": pd,
+                      "cost_precision": 5, "marginable": False, "has_index": True, "cost_min": 0.5,
+                      "tick_size": _number(inst.tick_size), "price_increment": _number(inst.tick_size),
+                      "qty_min": _number(inst.lot_size)})
+    return {"channel": "instrument", "type": "snapshot", "data": {"assets": assets, "pairs": pairs}}
+
+
 def add_kraken_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     """Register Kraken REST and websocket routes on ``app``."""
     base = "/api.kraken.com/0/public"
@@ -141,13 +190,9 @@ def add_kraken_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         return _ok({i.id: _pair_info(i) for i in sim.instruments("kraken")})
 
     async def assets(request: web.Request) -> web.Response:
-        out: dict[str, Any] = {}
-        for inst in sim.instruments("kraken"):
-            for code, alt, dec in ((inst.extra.get("base_id", inst.base), inst.base, 10),
-                                   (inst.extra.get("quote_id", inst.quote), inst.quote, 4)):
-                out[code] = {"aclass": "currency", "altname": "XBT" if alt == "BTC" else alt, "decimals": dec,
-                             "display_decimals": min(dec, 5), "collateral_value": 1, "status": "enabled"}
-        return _ok(out)
+        return _ok({code: {"aclass": "currency", "altname": "XBT" if name == "BTC" else name, "decimals": dec,
+                           "display_decimals": min(dec, 5), "collateral_value": 1, "status": "enabled"}
+                    for code, (name, dec) in _asset_decimals(sim.instruments("kraken")).items()})
 
     async def server_time(request: web.Request) -> web.Response:
         now = time.time()
@@ -226,6 +271,11 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                     answer(str(method), req_id, None, "Method not found")
                     continue
                 channel = params.get("channel")
+                if channel == "instrument":
+                    answer(method, req_id, {"channel": channel, "snapshot": method == "subscribe"}, None)
+                    if method == "subscribe" and params.get("snapshot", True):
+                        conn.send_control(instrument_snapshot(sim.instruments("kraken")))
+                    continue
                 if channel != "book":
                     for sym in params.get("symbol") or [None]:
                         answer(method, req_id, {"channel": channel, "symbol": sym}, None)  # carries nothing

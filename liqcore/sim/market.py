@@ -15,6 +15,8 @@ Sequence ids, per venue, when the source does not carry recorded ones:
   continuity is ``pu == previous u``;
 * ``okx``: ``prevSeqId = last``, ``seqId = last + changes + extra``; the checksum is the
   CRC32 of the true book's best 25 levels after the event;
+* a recorded checksum (OKX, Kraken replays) is compared with the market's own checksum of the
+  true book after the event and published as recorded;
 * ``bybit``, ``kraken``, ``coinbase``: ``seq = last + changes + extra`` (Bybit's cross
   sequence); Bybit's per-channel ``u`` is counted by the channel's window
   (:mod:`liqcore.sim.window`), Coinbase's ``sequence_num`` by each connection.
@@ -27,7 +29,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from liqcore.sim.checksum import okx_checksum
+from liqcore.sim.checksum import kraken_checksum, okx_checksum
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.sources import BookSource
 from liqcore.sim.true_book import Level, TrueBook
@@ -40,7 +42,9 @@ class Update:
     """One published change of a market (immutable; shared by every subscriber).
 
     ``ids`` holds the venue's sequence fields (``U``/``u``/``pu`` or ``seqId``/``prevSeqId``),
-    ``checksum`` OKX's checksum of the book after the change, ``ts_ms`` the event time.
+    ``checksum`` the exchange's checksum of the book after the change (the recorded one of a
+    replay; OKX's computed one otherwise; None for venues whose streams compute their own),
+    ``ts_ms`` the event time.
     """
 
     bids: tuple[Level, ...]
@@ -75,6 +79,11 @@ class Market:
         self._rng = random.Random(f"ids:{seed}:{instrument.venue}:{instrument.id}")
         init = source.initial()
         self.book.load(init.bids, init.asks)
+        #: the source knows only the best ``depth`` levels (a depth-limited recording): the true
+        #: book is kept to them and streams of that depth send the recorded events as they are
+        self.depth: int | None = init.depth
+        if self.depth is not None:
+            self.book.truncate(self.depth)
         self.last_id: int = init.update_id if init.update_id is not None else self._rng.randint(10**9, 10**10)
         self.subscribers: list[Subscriber] = []
         #: depth-limited channels' published windows, by (channel, depth) (see liqcore.sim.window)
@@ -93,7 +102,10 @@ class Market:
         return self.instrument.venue
 
     def checksum(self) -> int:
-        """OKX's checksum of the current true book (O(25))."""
+        """The venue's checksum of the current true book: Kraken's (best 10, O(10)) for
+        ``kraken``, OKX's (best 25, O(25)) otherwise."""
+        if self.venue == "kraken":
+            return kraken_checksum(self.book.top(0, 10), self.book.top(1, 10))
         return okx_checksum(self.book.top(0, 25), self.book.top(1, 25))
 
     def _compare_checksum(self, recorded: int) -> int:
@@ -109,10 +121,15 @@ class Market:
         ev = None if self.source.exhausted else self.source.next_event()
         if ev is not None and (ev.bids or ev.asks):
             self.book.apply(ev.bids, ev.asks)
+            if self.depth is not None:
+                self.book.truncate(self.depth)
             ids = self._number(ev.ids, len(ev.bids) + len(ev.asks))
             checksum = None
-            if self.venue == "okx":
-                checksum = self._compare_checksum(int(ev.checksum)) if ev.checksum is not None else self.checksum()
+            if ev.checksum is not None:
+                checksum = int(ev.checksum)
+                self._compare_checksum(checksum)
+            elif self.venue == "okx":
+                checksum = self.checksum()
             self.updates += 1
             update = Update(ev.bids, ev.asks, ids, ev.ts_ms if ev.ts_ms is not None else now_ms, checksum)
             self._changed.set()

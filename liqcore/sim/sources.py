@@ -13,6 +13,10 @@ sockets or clocks; they are deterministic (synthetic: from a seed; replays: from
 * :class:`OkxRecording` — one instrument's ``books`` messages of a cryptofeed capture
   (``tests/data/cryptofeed/OKX.ws.1.0``), with the recorded checksums kept so the
   market can verify its own checksum against the exchange's.
+* :class:`KrakenRecording` — one pair's Kraken websocket v1 ``book-N`` messages of a
+  cryptofeed capture (``tests/data/cryptofeed/KRAKEN.ws.50.0``), with the recorded
+  checksums and the subscribed depth N; :func:`kraken_recording_markets` lists every pair
+  of a capture as simulator markets whose precision is the recorded wire decimals.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from typing import Any, Iterator, Protocol, Sequence
 
 import orjson
 
+from liqcore.feed.checksummed import parse_kraken_v1_book
+from liqcore.feed.scales import fraction_digits
 from liqcore.recordings import iter_cryptofeed, iter_records
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.true_book import Level, TrueBook
 
-__all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording",
-           "BUNDLED_BINANCE_RECORDING"]
+__all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording", "KrakenRecording",
+           "kraken_recording_markets", "BUNDLED_BINANCE_RECORDING"]
 
 #: the Binance spot BTCUSDT capture shipped inside the package
 BUNDLED_BINANCE_RECORDING = Path(__file__).resolve().parents[1] / "data" / "spot_btcusdt_20240808.gz"
@@ -55,13 +61,20 @@ class BookEvent:
 
 @dataclass(frozen=True)
 class InitialBook:
-    """A source's starting book and the update id it corresponds to (None: market picks)."""
+    """A source's starting book and the update id it corresponds to (None: market picks).
+
+    ``depth``: the source only knows the best ``depth`` levels per side (a recording of a
+    depth-limited channel, Kraken ``book-1000``): the market truncates its true book to them
+    after every event, as the recording client did, and streams of that depth may send the
+    recorded messages as they are (see :class:`~liqcore.sim.market.Market`).
+    """
 
     bids: Sequence[Level]
     asks: Sequence[Level]
     update_id: int | None = None
     ts_ms: int | None = None
     checksum: int | None = None
+    depth: int | None = None
 
 
 class BookSource(Protocol):
@@ -268,39 +281,13 @@ class BinanceRecording:
         return BookEvent(_levels(e["b"]), _levels(e["a"]), ids, int(e["E"]))
 
 
-class OkxRecording:
-    """Replay of one instrument's OKX ``books`` messages of a cryptofeed capture.
+class _RecordedEvents:
+    """What the message replays share: an initial book, then one recorded event per call of
+    :meth:`next_event` until the recording ends. Subclasses fill ``_initial`` and ``_events``."""
 
-    The first snapshot is the initial book; each later ``update`` is one event, with its
-    recorded ``ts`` and ``checksum``. The 2022 capture has no ``seqId``, so the market
-    numbers the events itself (as OKX does today).
-    """
-
-    def __init__(self, path: str | Path, inst_id: str, channel: str = "books") -> None:
-        self.path = Path(path)
-        self.inst_id = inst_id
-        self._initial: InitialBook | None = None
-        self._events: list[BookEvent] = []
-        for msg in self._messages(channel):
-            for d in msg["data"]:
-                if msg["action"] == "snapshot" and self._initial is None:
-                    self._initial = InitialBook(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
-                                                ts_ms=int(d["ts"]), checksum=d.get("checksum"))
-                elif msg["action"] == "update" and self._initial is not None:
-                    self._events.append(BookEvent(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
-                                                  ts_ms=int(d["ts"]), checksum=d.get("checksum")))
-        if self._initial is None:
-            raise ValueError(f"{self.path}: no {channel} snapshot of {inst_id}")
-        self._next = 0
-
-    def _messages(self, channel: str) -> Iterator[dict[str, Any]]:
-        for rec in iter_cryptofeed(self.path):
-            if rec.kind != "recv" or not rec.raw.startswith(b"{"):
-                continue
-            msg = orjson.loads(rec.raw)
-            arg = msg.get("arg") or {}
-            if arg.get("channel") == channel and arg.get("instId") == self.inst_id and "action" in msg:
-                yield msg
+    _initial: InitialBook | None
+    _events: list[BookEvent]
+    _next: int = 0
 
     @property
     def exhausted(self) -> bool:
@@ -318,3 +305,136 @@ class OkxRecording:
             return None
         self._next += 1
         return self._events[self._next - 1]
+
+
+class OkxRecording(_RecordedEvents):
+    """Replay of one instrument's OKX ``books`` messages of a cryptofeed capture.
+
+    The first snapshot is the initial book; each later ``update`` is one event, with its
+    recorded ``ts`` and ``checksum``. The 2022 capture has no ``seqId``, so the market
+    numbers the events itself (as OKX does today).
+    """
+
+    def __init__(self, path: str | Path, inst_id: str, channel: str = "books") -> None:
+        self.path = Path(path)
+        self.inst_id = inst_id
+        self._initial = None
+        self._events = []
+        for msg in self._messages(channel):
+            for d in msg["data"]:
+                if msg["action"] == "snapshot" and self._initial is None:
+                    self._initial = InitialBook(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
+                                                ts_ms=int(d["ts"]), checksum=d.get("checksum"))
+                elif msg["action"] == "update" and self._initial is not None:
+                    self._events.append(BookEvent(_levels(d.get("bids", ())), _levels(d.get("asks", ())),
+                                                  ts_ms=int(d["ts"]), checksum=d.get("checksum")))
+        if self._initial is None:
+            raise ValueError(f"{self.path}: no {channel} snapshot of {inst_id}")
+
+    def _messages(self, channel: str) -> Iterator[dict[str, Any]]:
+        for rec in iter_cryptofeed(self.path):
+            if rec.kind != "recv" or not rec.raw.startswith(b"{"):
+                continue
+            msg = orjson.loads(rec.raw)
+            arg = msg.get("arg") or {}
+            if arg.get("channel") == channel and arg.get("instId") == self.inst_id and "action" in msg:
+                yield msg
+
+
+def _price_size(entries: Sequence[Sequence[Any]]) -> tuple[Level, ...]:
+    # a Kraken v1 entry is [price, volume, timestamp(, "r")]: the level is its first two fields
+    return tuple((str(e[0]), str(e[1])) for e in entries)
+
+
+def _latest_ms(entries: Sequence[Sequence[Any]]) -> int | None:
+    # the exchange time of a Kraken v1 message: its newest entry's timestamp (seconds, text)
+    return max((round(float(e[2]) * 1000) for e in entries), default=None)
+
+
+class KrakenRecording(_RecordedEvents):
+    """Replay of one pair's Kraken websocket v1 ``book-N`` messages of a cryptofeed capture.
+
+    The first snapshot is the initial book (its ``depth`` is the subscribed N: the market
+    keeps only the best N levels, as the recording client did); each later update message
+    (one or two dicts) is one event with its entries in recorded order (timestamps and the
+    republish flag dropped: websocket v2 levels are ``{price, qty}``), the recorded checksum
+    ``c`` and the newest entry's timestamp. Prices and volumes keep their recorded text, so
+    the events carry the wire decimals Kraken's checksum hashes. Messages are parsed by
+    :func:`liqcore.feed.checksummed.parse_kraken_v1_book` (as in the sans-I/O replay).
+    O(messages of the capture) to load.
+    """
+
+    def __init__(self, path: str | Path, pair: str) -> None:
+        self.path = Path(path)
+        self.pair = pair
+        self._initial = None
+        self._events = []
+        suffix = orjson.dumps(pair) + b"]"          # the pair closes every book array: skip others undecoded
+        for rec in iter_cryptofeed(self.path):
+            if rec.kind != "recv" or not rec.raw.startswith(b"[") or not rec.raw.endswith(suffix):
+                continue
+            m = parse_kraken_v1_book(orjson.loads(rec.raw))
+            if m is None or m.pair != pair:
+                continue
+            if m.snapshot and self._initial is None:
+                self._initial = InitialBook(_price_size(m.bids), _price_size(m.asks),
+                                            ts_ms=_latest_ms(m.bids + m.asks), depth=m.depth)
+            elif not m.snapshot and self._initial is not None:
+                self._events.append(BookEvent(_price_size(m.bids), _price_size(m.asks),
+                                              ts_ms=_latest_ms(m.bids + m.asks),
+                                              checksum=None if m.checksum is None else int(m.checksum)))
+        if self._initial is None:
+            raise ValueError(f"{self.path}: no book snapshot of {pair}")
+
+    @property
+    def wire_decimals(self) -> tuple[int, int]:
+        """The most (price, volume) fraction digits the recording sends for this pair: the
+        precision a websocket v2 instrument must have to write these numbers. O(levels)."""
+        init = self.initial()
+        sides = [init.bids, init.asks] + [side for ev in self._events for side in (ev.bids, ev.asks)]
+        return (max(fraction_digits(s, 0) for s in sides), max(fraction_digits(s, 1) for s in sides))
+
+
+#: websocket v1 / AssetPairs codes that ccxt and websocket v2 spell differently
+_KRAKEN_CODES = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def kraken_recording_markets(path: str | Path, asset_pairs: str | Path) -> list[tuple[Instrument, KrakenRecording]]:
+    """Every pair of a Kraken v1 book capture as a simulator market (instrument, replay).
+
+    ``asset_pairs``: a cryptofeed capture holding Kraken's REST ``AssetPairs`` response
+    (``tests/data/cryptofeed/KRAKEN.0``), which gives each pair's id (``XXMRZUSD``),
+    ``altname`` and asset codes. The instrument's price and lot decimals are the recorded
+    **wire** decimals (:attr:`KrakenRecording.wire_decimals`), not the response's
+    ``pair_decimals``: websocket v2 writes numbers with the instrument's precision, so only an
+    instrument of that precision sends the recorded digits (XMR/USD: 8 price decimals; its
+    2021 ``pair_decimals`` is 2). The simulator serves that precision in ``AssetPairs``, where
+    ccxt (and so the adapter's book scales) read it. Pairs in capture order.
+    """
+    pairs: list[str] = []
+    for rec in iter_cryptofeed(path):
+        if rec.kind == "recv" and rec.raw.startswith(b"["):
+            m = parse_kraken_v1_book(orjson.loads(rec.raw))
+            if m is not None and m.snapshot and m.pair not in pairs:
+                pairs.append(m.pair)
+    by_wsname: dict[str, tuple[str, dict[str, Any]]] = {}
+    for rec in iter_cryptofeed(asset_pairs):
+        if rec.kind == "rest":
+            for pair_id, info in (orjson.loads(rec.raw).get("result") or {}).items():
+                if "wsname" in info:
+                    by_wsname[info["wsname"]] = (pair_id, info)
+    out: list[tuple[Instrument, KrakenRecording]] = []
+    for pair in pairs:
+        if pair not in by_wsname:
+            raise ValueError(f"{asset_pairs}: no AssetPairs entry with wsname {pair!r}")
+        pair_id, info = by_wsname[pair]
+        replay = KrakenRecording(path, pair)
+        pd, qd = replay.wire_decimals
+        base, quote = (_KRAKEN_CODES.get(c, c) for c in pair.split("/"))
+        best = replay.initial().bids[0][0]
+        inst = Instrument("kraken", pair_id, base, quote, f"{Decimal(1).scaleb(-pd):f}", f"{Decimal(1).scaleb(-qd):f}",
+                          best, wire_decimals=(pd, qd),
+                          extra={"altname": info["altname"], "wsname": pair, "base_id": info["base"],
+                                 "quote_id": info["quote"]})
+        out.append((inst, replay))
+    return out

@@ -67,6 +67,14 @@ class TrueBook:
         for lv in asks:
             self.set(1, lv)
 
+    def truncate(self, depth: int) -> None:
+        """Keep only the best ``depth`` levels per side (a client's rule on depth-limited channels
+        such as Kraken ``book``: no delete comes for levels that fall out of scope). O(excess)."""
+        for levels, keys in zip(self._levels, self._keys):
+            for key in keys[depth:]:
+                del levels[key]
+            del keys[depth:]
+
     def load(self, bids: Iterable[Sequence[str]], asks: Iterable[Sequence[str]]) -> None:
         """Replace the whole book (a snapshot)."""
         self.clear()
