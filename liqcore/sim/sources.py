@@ -13,6 +13,8 @@ sockets or clocks; they are deterministic (synthetic: from a seed; replays: from
 * :class:`OkxRecording` — one instrument's ``books`` messages of a cryptofeed capture
   (``tests/data/cryptofeed/OKX.ws.1.0``), with the recorded checksums kept so the
   market can verify its own checksum against the exchange's.
+* :class:`BitgetRecording` — the same for Bitget's ``books`` (``BITGET.ws.1.0``, spot v1, 2022:
+  OKX's message layout and checksum), with the instrument's grid read off the recorded strings.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from liqcore.recordings import iter_cryptofeed, iter_records
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.true_book import Level, TrueBook
 
-__all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording",
-           "BUNDLED_BINANCE_RECORDING"]
+__all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording", "BitgetRecording",
+           "bitget_recording_markets", "BUNDLED_BINANCE_RECORDING"]
 
 #: the Binance spot BTCUSDT capture shipped inside the package
 BUNDLED_BINANCE_RECORDING = Path(__file__).resolve().parents[1] / "data" / "spot_btcusdt_20240808.gz"
@@ -318,3 +320,57 @@ class OkxRecording:
             return None
         self._next += 1
         return self._events[self._next - 1]
+
+
+class BitgetRecording(OkxRecording):
+    """Replay of one instrument's Bitget ``books`` messages of a cryptofeed capture (e.g. the
+    spot v1 capture ``tests/data/cryptofeed/BITGET.ws.1.0``, ``instType "sp"``, no ``seq``).
+
+    Bitget's v1 and v2 ``books`` messages have OKX's layout (``action``, ``arg.instId``,
+    ``data[i]`` with ``asks``/``bids``/``checksum``/``ts``), so the OKX replay reads them; the
+    market numbers the events with ``seq`` itself. The recorded checksums travel with the
+    events: the simulator sends them, and compares its own with them.
+    """
+
+    def __init__(self, path: str | Path, inst_id: str) -> None:
+        super().__init__(path, inst_id, "books")
+
+    def instrument(self, venue: str = "bitget") -> Instrument:
+        """The spot instrument this replay describes: base/quote split off the id's quote
+        suffix, tick and lot ``10**-decimals`` with the most fraction digits of the recorded
+        price and size strings (Bitget pads to the pair's precision: ``"0.00003505"``,
+        ``"39768615.0000"``), so the strings go out verbatim and ccxt's metadata agrees."""
+        events = [self.initial(), *self._events]
+        pd = max(_fraction_digits(lv[0]) for e in events for lv in (*e.bids, *e.asks))
+        qd = max(_fraction_digits(lv[1]) for e in events for lv in (*e.bids, *e.asks))
+        quote = next(q for q in ("USDT", "USDC", "BTC", "ETH") if self.inst_id.endswith(q))
+        init = self.initial()
+        mid = (Decimal(init.bids[0][0]) + Decimal(init.asks[0][0])) / 2
+        return Instrument(venue, self.inst_id, self.inst_id[: -len(quote)], quote, _grid(pd), _grid(qd),
+                          str(mid), wire_decimals=(pd, qd))
+
+
+def _fraction_digits(text: str) -> int:
+    i = text.find(".")
+    return 0 if i < 0 else len(text) - i - 1
+
+
+def _grid(decimals: int) -> str:
+    return "1" if decimals == 0 else "0." + "0" * (decimals - 1) + "1"
+
+
+def bitget_recording_markets(path: str | Path) -> list[tuple[Instrument, "BitgetRecording"]]:
+    """Every instrument with ``books`` messages in a Bitget capture, as simulator market specs
+    ``(instrument, replay)`` (``ExchangeSimulator(markets=...)``), in order of first appearance.
+    Reads the capture once per instrument: O(instruments x frames)."""
+    ids: dict[str, None] = {}
+    for rec in iter_cryptofeed(path):
+        if rec.kind == "recv" and rec.raw.startswith(b"{") and b'"books"' in rec.raw:
+            arg = orjson.loads(rec.raw).get("arg") or {}
+            if arg.get("channel") == "books":
+                ids.setdefault(arg["instId"])
+    out = []
+    for inst_id in ids:
+        replay = BitgetRecording(path, inst_id)
+        out.append((replay.instrument(), replay))
+    return out
