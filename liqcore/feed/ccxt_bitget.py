@@ -44,7 +44,7 @@ import ccxt.pro
 
 from liqcore.errors import SequenceGapError
 from liqcore.feed.ccxt_okx import verify_checksum
-from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
 
@@ -124,6 +124,7 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
             try:
                 seq = d.get("seq")
                 seq = None if seq is None else int(seq)
+                shell: ShellOrderBook | None
                 if action == "snapshot":
                     live.client_url = client.url
                     live.load_snapshot(d.get("bids") or (), d.get("asks") or ())

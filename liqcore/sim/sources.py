@@ -340,11 +340,11 @@ class BitgetRecording(OkxRecording):
         suffix, tick and lot ``10**-decimals`` with the most fraction digits of the recorded
         price and size strings (Bitget pads to the pair's precision: ``"0.00003505"``,
         ``"39768615.0000"``), so the strings go out verbatim and ccxt's metadata agrees."""
-        events = [self.initial(), *self._events]
-        pd = max(_fraction_digits(lv[0]) for e in events for lv in (*e.bids, *e.asks))
-        qd = max(_fraction_digits(lv[1]) for e in events for lv in (*e.bids, *e.asks))
-        quote = next(q for q in ("USDT", "USDC", "BTC", "ETH") if self.inst_id.endswith(q))
         init = self.initial()
+        levels = [*init.bids, *init.asks, *(lv for e in self._events for lv in (*e.bids, *e.asks))]
+        pd = max(_fraction_digits(lv[0]) for lv in levels)
+        qd = max(_fraction_digits(lv[1]) for lv in levels)
+        quote = next(q for q in ("USDT", "USDC", "BTC", "ETH") if self.inst_id.endswith(q))
         mid = (Decimal(init.bids[0][0]) + Decimal(init.asks[0][0])) / 2
         return Instrument(venue, self.inst_id, self.inst_id[: -len(quote)], quote, _grid(pd), _grid(qd),
                           str(mid), wire_decimals=(pd, qd))
