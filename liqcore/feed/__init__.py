@@ -4,7 +4,7 @@
   procedure), :mod:`liqcore.feed.checksummed` (OKX/Bitget/Kraken v1 with checksums);
 * live books through ccxt.pro (needs the ``feed`` extra): :class:`LiveFeed` (the API),
   engine adapters per exchange (``ccxt_binance``, ``ccxt_okx``, ``ccxt_bybit``, ``ccxt_kraken``,
-  ``ccxt_coinbase``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
+  ``ccxt_coinbase``, ``ccxt_bitget``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
   policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``;
 * other market data as typed records (:mod:`liqcore.feed.records`): :class:`MarketData` streams
   trades, funding, mark prices, liquidations and open interest (:mod:`liqcore.feed.market_data`).

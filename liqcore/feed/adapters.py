@@ -19,6 +19,7 @@ ADAPTERS = {
     "bybit": "liqcore.feed.ccxt_bybit:BybitEngine",
     "kraken": "liqcore.feed.ccxt_kraken:KrakenEngine",
     "coinbase": "liqcore.feed.ccxt_coinbase:CoinbaseEngine",
+    "bitget": "liqcore.feed.ccxt_bitget:BitgetEngine",
 }
 
 Mode = Literal["engine", "watch", "poll"]

@@ -4,11 +4,12 @@ An :class:`Instrument` is one tradable book of one venue. Venues are named after
 ids of the APIs they emulate: ``"binance"`` (spot), ``"binanceusdm"`` (USDⓈ-M futures),
 ``"okx"``, ``"bybit"`` (spot), ``"bybitlinear"`` (Bybit USDT perpetuals, category ``linear``;
 ccxt's ``bybit`` reaches it through the ``linear`` URLs and ``category=linear``), ``"kraken"``
-(spot) and ``"coinbase"`` (Advanced Trade spot).
+(spot), ``"coinbase"`` (Advanced Trade spot), ``"bitget"`` (spot) and ``"bitgetswap"`` (Bitget USDT-M
+perpetuals, productType ``USDT-FUTURES``; ccxt's ``bitget``, on the same websocket as spot).
 Price and size strings are formatted as each venue does: Binance spot pads to 8 decimals
 (``"61737.63000000"``), Binance USDⓈ-M pads to the contract's price/quantity precision
 (``"61737.60"``, ``"0.012"``), OKX and Coinbase send the shortest form (``"61737.6"``),
-Bybit pads to the tick and base precision (``"61737.60"``, ``"0.001200"``), Kraken sends
+Bybit and Bitget pad to the tick and base precision (``"61737.60"``, ``"0.001200"``), Kraken sends
 JSON numbers with the pair's price and quantity precision (``61737.6``, ``0.00120000``).
 
 Kraken lists pairs under its own asset codes (``extra``: ``altname`` ``XBTUSD``, ``wsname``
@@ -23,7 +24,7 @@ from decimal import Decimal
 
 __all__ = ["Instrument", "VENUES", "default_instruments", "okx_recording_instruments"]
 
-VENUES = ("binance", "binanceusdm", "okx", "bybit", "bybitlinear", "kraken", "coinbase")
+VENUES = ("binance", "binanceusdm", "okx", "bybit", "bybitlinear", "kraken", "coinbase", "bitget", "bitgetswap")
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ def default_instruments() -> list[Instrument]:
                    extra={"altname": "ETHUSD", "wsname": "ETH/USD", "base_id": "XETH", "quote_id": "ZUSD"}),
         Instrument("coinbase", "BTC-USD", "BTC", "USD", "0.01", "0.00000001", "60000"),
         Instrument("coinbase", "ETH-USD", "ETH", "USD", "0.01", "0.00000001", "3000"),
+        Instrument("bitget", "BTCUSDT", "BTC", "USDT", "0.01", "0.000001", "60000", wire_decimals=(2, 6)),
+        Instrument("bitget", "ETHUSDT", "ETH", "USDT", "0.01", "0.0001", "3000", wire_decimals=(2, 4)),
+        Instrument("bitgetswap", "BTCUSDT", "BTC", "USDT", "0.1", "0.001", "60000", kind="swap", settle="USDT",
+                   wire_decimals=(1, 3)),
     ]
 
 

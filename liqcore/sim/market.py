@@ -14,11 +14,11 @@ Sequence ids, per venue, when the source does not carry recorded ones:
 * ``binanceusdm``: ``pu = last``, ``U = last + 1 + skip``, ``u >= U`` — not contiguous;
   continuity is ``pu == previous u``;
 * ``okx``: ``prevSeqId = last``, ``seqId = last + changes + extra``; the checksum is the
-  CRC32 of the true book's best 25 levels after the event;
-* a recorded checksum (OKX, Kraken replays) is compared with the market's own checksum of the
-  true book after the event and published as recorded;
-* ``bybit``, ``kraken``, ``coinbase``: ``seq = last + changes + extra`` (Bybit's cross
-  sequence); Bybit's per-channel ``u`` is counted by the channel's window
+  CRC32 of the true book's best 25 levels after the event (Bitget: the same checksum);
+* a recorded checksum (OKX, Bitget, Kraken replays) is compared with the market's own checksum of
+  the true book after the event and published as recorded;
+* ``bybit``, ``kraken``, ``coinbase``, ``bitget``: ``seq = last + changes + extra`` (Bybit's cross
+  sequence; Bitget's ``seq``, increasing but not contiguous); Bybit's per-channel ``u`` is counted by the channel's window
   (:mod:`liqcore.sim.window`), Coinbase's ``sequence_num`` by each connection.
 """
 
@@ -34,7 +34,10 @@ from liqcore.sim.instruments import Instrument
 from liqcore.sim.sources import BookSource
 from liqcore.sim.true_book import Level, TrueBook
 
-__all__ = ["Market", "Update", "Subscriber"]
+__all__ = ["Market", "Update", "Subscriber", "CHECKSUM_VENUES"]
+
+#: venues whose book messages carry OKX's CRC32 of the best 25 levels (Bitget uses OKX's algorithm)
+CHECKSUM_VENUES = frozenset({"okx", "bitget", "bitgetswap"})
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class Update:
 
     ``ids`` holds the venue's sequence fields (``U``/``u``/``pu`` or ``seqId``/``prevSeqId``),
     ``checksum`` the exchange's checksum of the book after the change (the recorded one of a
-    replay; OKX's computed one otherwise; None for venues whose streams compute their own),
-    ``ts_ms`` the event time.
+    replay; the computed one for OKX and Bitget; None for venues whose streams compute their
+    own), ``ts_ms`` the event time.
     """
 
     bids: tuple[Level, ...]
@@ -94,8 +97,11 @@ class Market:
         self.checksums_compared = 0
         self.checksum_mismatches: list[tuple[int, int, int]] = []
         self._changed = asyncio.Event()
+        #: the exchange's recorded checksum of the current book (None once the book is not a recorded state)
+        self._recorded_checksum: int | None = None
         if init.checksum is not None:
             self._compare_checksum(int(init.checksum))
+            self._recorded_checksum = int(init.checksum)
 
     @property
     def venue(self) -> str:
@@ -107,6 +113,11 @@ class Market:
         if self.venue == "kraken":
             return kraken_checksum(self.book.top(0, 10), self.book.top(1, 10))
         return okx_checksum(self.book.top(0, 25), self.book.top(1, 25))
+
+    def wire_checksum(self) -> int:
+        """The checksum a message showing the current book carries: the exchange's recorded
+        value while the book is a recorded state (a replay), else :meth:`checksum`. O(25)."""
+        return self._recorded_checksum if self._recorded_checksum is not None else self.checksum()
 
     def _compare_checksum(self, recorded: int) -> int:
         ours = self.checksum()
@@ -125,10 +136,13 @@ class Market:
                 self.book.truncate(self.depth)
             ids = self._number(ev.ids, len(ev.bids) + len(ev.asks))
             checksum = None
+            self._recorded_checksum = None
             if ev.checksum is not None:
-                checksum = int(ev.checksum)
-                self._compare_checksum(checksum)
-            elif self.venue == "okx":
+                # ours is compared with the exchange's, and the exchange's goes on the wire: the
+                # client verifies the recorded checksum, not the simulator's opinion of it
+                self._compare_checksum(int(ev.checksum))
+                checksum = self._recorded_checksum = int(ev.checksum)
+            elif self.venue in CHECKSUM_VENUES:
                 checksum = self.checksum()
             self.updates += 1
             update = Update(ev.bids, ev.asks, ids, ev.ts_ms if ev.ts_ms is not None else now_ms, checksum)

@@ -86,7 +86,7 @@ class OkxBookStream:
             d["instId"] = m.instrument.id
         d["ts"] = str(_now_ms())
         if action is not None:
-            d["checksum"] = m.checksum()
+            d["checksum"] = m.wire_checksum()
             d["prevSeqId"] = -1
         d["seqId"] = m.last_id
         msg: dict[str, Any] = {"arg": self.arg}

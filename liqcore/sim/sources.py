@@ -17,6 +17,8 @@ sockets or clocks; they are deterministic (synthetic: from a seed; replays: from
   cryptofeed capture (``tests/data/cryptofeed/KRAKEN.ws.50.0``), with the recorded
   checksums and the subscribed depth N; :func:`kraken_recording_markets` lists every pair
   of a capture as simulator markets whose precision is the recorded wire decimals.
+* :class:`BitgetRecording` — the same for Bitget's ``books`` (``BITGET.ws.1.0``, spot v1, 2022:
+  OKX's message layout and checksum), with the instrument's grid read off the recorded strings.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from liqcore.sim.instruments import Instrument
 from liqcore.sim.true_book import Level, TrueBook
 
 __all__ = ["BookEvent", "BookSource", "SyntheticBook", "BinanceRecording", "OkxRecording", "KrakenRecording",
-           "kraken_recording_markets", "BUNDLED_BINANCE_RECORDING"]
+           "kraken_recording_markets", "BitgetRecording", "bitget_recording_markets", "BUNDLED_BINANCE_RECORDING"]
 
 #: the Binance spot BTCUSDT capture shipped inside the package
 BUNDLED_BINANCE_RECORDING = Path(__file__).resolve().parents[1] / "data" / "spot_btcusdt_20240808.gz"
@@ -281,6 +283,11 @@ class BinanceRecording:
         return BookEvent(_levels(e["b"]), _levels(e["a"]), ids, int(e["E"]))
 
 
+def _grid(decimals: int) -> str:
+    """The grid step ``10**-decimals`` as the exchanges write it (``"0.00000001"``, ``"1"``)."""
+    return f"{Decimal(1).scaleb(-decimals):f}"
+
+
 class _RecordedEvents:
     """What the message replays share: an initial book, then one recorded event per call of
     :meth:`next_event` until the recording ends. Subclasses fill ``_initial`` and ``_events``."""
@@ -305,6 +312,14 @@ class _RecordedEvents:
             return None
         self._next += 1
         return self._events[self._next - 1]
+
+    @property
+    def wire_decimals(self) -> tuple[int, int]:
+        """The most (price, volume) fraction digits the recording sends for this pair: the
+        precision an instrument must have to send these strings verbatim. O(levels)."""
+        init = self.initial()
+        sides = [init.bids, init.asks] + [side for ev in self._events for side in (ev.bids, ev.asks)]
+        return (max(fraction_digits(s, 0) for s in sides), max(fraction_digits(s, 1) for s in sides))
 
 
 class OkxRecording(_RecordedEvents):
@@ -386,14 +401,6 @@ class KrakenRecording(_RecordedEvents):
         if self._initial is None:
             raise ValueError(f"{self.path}: no book snapshot of {pair}")
 
-    @property
-    def wire_decimals(self) -> tuple[int, int]:
-        """The most (price, volume) fraction digits the recording sends for this pair: the
-        precision a websocket v2 instrument must have to write these numbers. O(levels)."""
-        init = self.initial()
-        sides = [init.bids, init.asks] + [side for ev in self._events for side in (ev.bids, ev.asks)]
-        return (max(fraction_digits(s, 0) for s in sides), max(fraction_digits(s, 1) for s in sides))
-
 
 #: websocket v1 / AssetPairs codes that ccxt and websocket v2 spell differently
 _KRAKEN_CODES = {"XBT": "BTC", "XDG": "DOGE"}
@@ -432,9 +439,52 @@ def kraken_recording_markets(path: str | Path, asset_pairs: str | Path) -> list[
         pd, qd = replay.wire_decimals
         base, quote = (_KRAKEN_CODES.get(c, c) for c in pair.split("/"))
         best = replay.initial().bids[0][0]
-        inst = Instrument("kraken", pair_id, base, quote, f"{Decimal(1).scaleb(-pd):f}", f"{Decimal(1).scaleb(-qd):f}",
+        inst = Instrument("kraken", pair_id, base, quote, _grid(pd), _grid(qd),
                           best, wire_decimals=(pd, qd),
                           extra={"altname": info["altname"], "wsname": pair, "base_id": info["base"],
                                  "quote_id": info["quote"]})
         out.append((inst, replay))
+    return out
+
+
+class BitgetRecording(OkxRecording):
+    """Replay of one instrument's Bitget ``books`` messages of a cryptofeed capture (e.g. the
+    spot v1 capture ``tests/data/cryptofeed/BITGET.ws.1.0``, ``instType "sp"``, no ``seq``).
+
+    Bitget's v1 and v2 ``books`` messages have OKX's layout (``action``, ``arg.instId``,
+    ``data[i]`` with ``asks``/``bids``/``checksum``/``ts``), so the OKX replay reads them; the
+    market numbers the events with ``seq`` itself. The recorded checksums travel with the
+    events: the simulator sends them, and compares its own with them.
+    """
+
+    def __init__(self, path: str | Path, inst_id: str) -> None:
+        super().__init__(path, inst_id, "books")
+
+    def instrument(self, venue: str = "bitget") -> Instrument:
+        """The spot instrument this replay describes: base/quote split off the id's quote
+        suffix, tick and lot ``10**-decimals`` with the most fraction digits of the recorded
+        price and size strings (Bitget pads to the pair's precision: ``"0.00003505"``,
+        ``"39768615.0000"``), so the strings go out verbatim and ccxt's metadata agrees."""
+        init = self.initial()
+        pd, qd = self.wire_decimals
+        quote = next(q for q in ("USDT", "USDC", "BTC", "ETH") if self.inst_id.endswith(q))
+        mid = (Decimal(init.bids[0][0]) + Decimal(init.asks[0][0])) / 2
+        return Instrument(venue, self.inst_id, self.inst_id[: -len(quote)], quote, _grid(pd), _grid(qd),
+                          str(mid), wire_decimals=(pd, qd))
+
+
+def bitget_recording_markets(path: str | Path) -> list[tuple[Instrument, "BitgetRecording"]]:
+    """Every instrument with ``books`` messages in a Bitget capture, as simulator market specs
+    ``(instrument, replay)`` (``ExchangeSimulator(markets=...)``), in order of first appearance.
+    Reads the capture once per instrument: O(instruments x frames)."""
+    ids: dict[str, None] = {}
+    for rec in iter_cryptofeed(path):
+        if rec.kind == "recv" and rec.raw.startswith(b"{") and b'"books"' in rec.raw:
+            arg = orjson.loads(rec.raw).get("arg") or {}
+            if arg.get("channel") == "books":
+                ids.setdefault(arg["instId"])
+    out = []
+    for inst_id in ids:
+        replay = BitgetRecording(path, inst_id)
+        out.append((replay.instrument(), replay))
     return out
