@@ -44,6 +44,8 @@ SEQUENCE_RULES = {
     "contiguous": LIQ_SEQ_CONTIGUOUS,
     "deribit": LIQ_SEQ_PREV,
     "prev": LIQ_SEQ_PREV,
+    "bitget": LIQ_SEQ_INCREASING,
+    "increasing": LIQ_SEQ_INCREASING,
 }
 _RULE_NAMES = {
     LIQ_SEQ_BINANCE_SPOT: "binance_spot",
@@ -51,6 +53,7 @@ _RULE_NAMES = {
     LIQ_SEQ_OKX: "okx",
     LIQ_SEQ_CONTIGUOUS: "contiguous",
     LIQ_SEQ_PREV: "prev",
+    LIQ_SEQ_INCREASING: "increasing",
 }
 
 # Messages at least this long are applied with the GIL released; below it the

@@ -50,6 +50,7 @@ cdef extern from "book.h" nogil:
         LIQ_SEQ_OKX
         LIQ_SEQ_CONTIGUOUS
         LIQ_SEQ_PREV
+        LIQ_SEQ_INCREASING
     int64_t LIQ_ID_NONE
 
     ctypedef struct liq_side:

@@ -949,6 +949,12 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
         if (ids.prev == L) return LIQ_OK;
         if (ids.last <= L) return LIQ_STALE;
         return LIQ_ERR_SEQ_GAP;
+    case LIQ_SEQ_INCREASING:
+        /* ids rise but skip (Bitget counts internal updates): only a repeat is harmless; a
+         * lower id is a packet out of order (a newer one is already applied) or a reset whose
+         * continuity is unknown, so the book resyncs rather than freezing on skipped messages */
+        if (ids.last > L) return LIQ_OK;
+        return ids.last == L ? LIQ_STALE : LIQ_ERR_SEQ_GAP;
     case LIQ_SEQ_NONE:
         break;
     }
@@ -1084,7 +1090,7 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
         liq_book_init(&t, (int)px_scale, (int)qty_scale, tick, lot, (size_t)max_depth) != LIQ_OK)
         return LIQ_ERR_FORMAT;
     uint32_t cross = flags & 0xff, rule = (flags >> 8) & 0xff;
-    if (cross > LIQ_CROSS_ALLOW || rule > LIQ_SEQ_PREV || (flags >> 17)) return LIQ_ERR_FORMAT;
+    if (cross > LIQ_CROSS_ALLOW || rule > LIQ_SEQ_RULE_MAX || (flags >> 17)) return LIQ_ERR_FORMAT;
     t.cross_policy = (liq_cross_policy)cross;
     t.seq_rule = (liq_seq_rule)rule;
     t.after_snapshot = (int)((flags >> 16) & 1);

@@ -61,7 +61,10 @@ typedef enum liq_seq_rule {
     LIQ_SEQ_BINANCE_FUTURES = 2, /* skip u < L; first after snapshot U <= L <= u or pu == L; then pu == L */
     LIQ_SEQ_OKX = 3,             /* prevSeqId == L (heartbeat seq == prev, reset seq < prev); skip old */
     LIQ_SEQ_CONTIGUOUS = 4,      /* skip last <= L; gap unless first == L + 1 (Bybit u, Coinbase, Gate) */
-    LIQ_SEQ_PREV = 5             /* prev == L (Deribit change ids); skip last <= L */
+    LIQ_SEQ_PREV = 5,            /* prev == L (Deribit change ids); skip last <= L */
+    LIQ_SEQ_INCREASING = 6,      /* last > L applies (any step); last == L skipped (a repeat);
+                                    last < L a gap (out of order or a reset): Bitget seq */
+    LIQ_SEQ_RULE_MAX = LIQ_SEQ_INCREASING
 } liq_seq_rule;
 
 #define LIQ_ID_NONE INT64_MIN

@@ -23,9 +23,9 @@ against the ``seq`` of the last snapshot or applied update:
 * no ``seq`` (older feeds, the 2022 v1 recording): only the checksum checks.
 
 A lost message is caught by the checksum of the next one (the sequence cannot show it). The
-rule runs here, not in C: the core has no "increasing" rule and none of its rules fits without
-inventing ids, so the books run without a C sequence rule and ``seq`` is kept in
-:attr:`BitgetEngine.liq_seqs` (and as ccxt's ``nonce``). A gap or mismatch marks the book stale;
+rule is the core's ``increasing`` sequence rule (``OrderBook(sequence="bitget")``), checked in C
+with the other venues' rules; ``seq`` is the book's ``last_update_id`` and ccxt's ``nonce``.
+A gap or mismatch marks the book stale;
 the watch loop unsubscribes and resubscribes on the same socket
 (:mod:`liqcore.feed.resubscribe`) and Bitget answers with a fresh snapshot. The acknowledgement
 of that unsubscribe is swallowed (ccxt would take it for a user's ``un_watch_order_book`` and
@@ -42,7 +42,6 @@ from typing import Any
 
 import ccxt.pro
 
-from liqcore.errors import SequenceGapError
 from liqcore.feed.ccxt_okx import verify_checksum
 from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
@@ -83,8 +82,6 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
         super().__init__(config, **liq_options)
         # belt and braces: ccxt's checksum would hash its (empty) Python book
         self.options.setdefault("watchOrderBook", {})["checksum"] = False
-        #: symbol -> ``seq`` of the book's last snapshot or applied update (None: the feed sends none)
-        self.liq_seqs: dict[str, int | None] = {}
         #: (instType, instId) -> unsubscribes the engine sent whose acknowledgement is still due
         self._liq_unsub_acks: collections.Counter[tuple[str, str]] = collections.Counter()
         self._liq_bitget_symbols: dict[tuple[str, str], str | None] = {}
@@ -127,18 +124,15 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
                 shell: ShellOrderBook | None
                 if action == "snapshot":
                     live.client_url = client.url
-                    live.load_snapshot(d.get("bids") or (), d.get("asks") or ())
-                    self.liq_seqs[symbol] = seq
+                    live.book.sequence = None if seq is None else "bitget"   # no seq: checksums only
+                    live.load_snapshot(d.get("bids") or (), d.get("asks") or (), seq)
                     shell = self.liq_shell(symbol, live)
                 else:
                     shell = self.liq_delta_shell(symbol, live)
                     if shell is None:
                         continue
-                    if not self._liq_in_order(live, seq):
-                        live.stats.stale_skipped += 1      # the same message again: nothing changes
-                        continue
-                    live.apply(d.get("bids") or (), d.get("asks") or ())
-                    self.liq_seqs[symbol] = seq
+                    if not live.apply(d.get("bids") or (), d.get("asks") or (), seq):
+                        continue                           # the same message again: nothing changed
                 verify_checksum(live, self.checksum_kind, d.get("checksum"))
                 shell["nonce"] = seq
                 ts = d.get("ts")
@@ -150,16 +144,6 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
             except Exception as exc:      # backwards seq, checksum, bad levels: resync this book
                 self.liq_fail(client, live, exc)
                 break
-
-    def _liq_in_order(self, live: LiveBook, seq: int | None) -> bool:
-        """Bitget's ``seq`` rule: True to apply, False for a repeat; raises SequenceGapError when
-        the sequence went backwards. O(1)."""
-        last = self.liq_seqs.get(live.symbol)
-        if seq is None or last is None or seq > last:
-            return True
-        if seq == last:
-            return False
-        raise SequenceGapError(f"bitget {live.symbol}: seq went backwards from {last} to {seq}")
 
     # ------------------------------------------------------------------ resync
     def _liq_arg(self, symbol: str) -> dict[str, str]:

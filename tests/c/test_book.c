@@ -665,7 +665,7 @@ static void test_seq_common(void)
     CHECK_EQ_I64(b.last_id, 3);
     liq_book_free(&b);
     /* every rule: last id required; no id to continue from is a gap */
-    for (int r = LIQ_SEQ_BINANCE_SPOT; r <= LIQ_SEQ_PREV; r++) {
+    for (int r = LIQ_SEQ_BINANCE_SPOT; r <= LIQ_SEQ_RULE_MAX; r++) {
         seq_book(&b, (liq_seq_rule)r, 100);
         SEQ_REJECT(&b, 101, NONE, 100, LIQ_ERR_ARG);
         liq_book_free(&b);
@@ -787,6 +787,15 @@ static void test_seq_contiguous_prev(void)
     SEQ_REJECT(&b, NONE, 230, 105, LIQ_STALE);
     SEQ_REJECT(&b, NONE, 200, 150, LIQ_STALE);
     SEQ_REJECT(&b, NONE, 300, 250, LIQ_ERR_SEQ_GAP);
+    liq_book_free(&b);
+
+    seq_book(&b, LIQ_SEQ_INCREASING, 100);           /* Bitget seq: rises, not contiguous */
+    SEQ_OK(&b, NONE, 101, NONE);
+    SEQ_OK(&b, 7, 180, 3);                           /* any step; first/prev ignored */
+    SEQ_REJECT(&b, NONE, 180, NONE, LIQ_STALE);      /* the same message again */
+    SEQ_REJECT(&b, NONE, 150, NONE, LIQ_ERR_SEQ_GAP);/* backwards: out of order or a reset */
+    CHECK_EQ_I64(b.last_id, 180);
+    SEQ_OK(&b, NONE, INT64_MAX, NONE);
     liq_book_free(&b);
 }
 
@@ -963,7 +972,7 @@ static void test_deserialize_rejects(void)
     EXPECT_BAD_BLOB(&t, s, put64(q + 24, 2));             /* sizes off the lot grid */
     EXPECT_BAD_BLOB(&t, s, put64(q + 32, 3));             /* max_depth below the level count */
     EXPECT_BAD_BLOB(&t, s, q[40] = 3);                    /* cross policy */
-    EXPECT_BAD_BLOB(&t, s, q[41] = 6);                    /* seq rule */
+    EXPECT_BAD_BLOB(&t, s, q[41] = LIQ_SEQ_RULE_MAX + 1);   /* seq rule */
     EXPECT_BAD_BLOB(&t, s, q[42] = 2);                    /* unknown flag bit */
     EXPECT_BAD_BLOB(&t, s, q[43] = 1);
     /* level counts */

@@ -239,7 +239,7 @@ static void fuzz_ops(const uint8_t *data, size_t size)
     size_t depth = u8(&r) % 8;
     if (liq_book_init(&b, px_scale, qty_scale, tick, lot, depth) != LIQ_OK) abort();
     b.cross_policy = (liq_cross_policy)(u8(&r) % 3);
-    b.seq_rule = (liq_seq_rule)(u8(&r) % 6);
+    b.seq_rule = (liq_seq_rule)(u8(&r) % (LIQ_SEQ_RULE_MAX + 1));
     int allow_ever = b.cross_policy == LIQ_CROSS_ALLOW;
     liq_delta m[MAXMSG];
     int steps = 0;
