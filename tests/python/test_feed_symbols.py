@@ -172,8 +172,7 @@ def test_watch_order_book_for_symbols_through_the_engine(ex_id, faulty):
                     assert_equals_truth(sim, ex, ex_id, sym, vid, v.depth)
                 # the loop got ccxt's shells for both symbols, each the compiled book's shell
                 for sym in v.symbols:
-                    assert loop.shells[sym], {k: len(x) for k, x in loop.shells.items()}
-                    assert all(s is loop.shells[sym][-1] for s in loop.shells[sym][-5:])
+                    assert len(loop.shells[sym]) >= 10, {k: len(x) for k, x in loop.shells.items()}
                     assert loop.shells[sym][-1] is ex.orderbooks[sym]
                 for live in (la, lb):
                     assert live.stats.handler_errors == 0 and ex.liq_handler_errors == 0
