@@ -178,8 +178,8 @@ class _BinanceEngineBase(EngineMixin):
             self.liq_shell(symbol, self.liq_books[symbol])
 
     def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
-        # the ack starts a sync (REST snapshot) of every symbol of the subscription record:
-        # a healthy book of a multi-symbol subscription must not be re-synced with a resync's
+        # the ack starts a sync (REST snapshot) of every symbol of the subscription record: the
+        # resync of one book of a multi-symbol subscription must not re-sync the healthy ones
         if not isinstance(message, dict) or not isinstance(subscription, dict) or not subscription.get("symbols"):
             return message, subscription
         ids = {self.market(s)["lowercaseId"] + "@" for s in symbols}
