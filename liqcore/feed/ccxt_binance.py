@@ -174,8 +174,18 @@ class _BinanceEngineBase(EngineMixin):
         for symbol in symbols:
             self.liq_begin_sync(symbol).client_url = client.url
         super().handle_order_book_subscription(client, message, subscription)  # type: ignore[misc]
-        for symbol in symbols:
-            self.orderbooks[symbol].live = self.liq_books[symbol]
+        for symbol in symbols:      # the shell names its symbol: a multi-symbol watch resolves with it
+            self.liq_shell(symbol, self.liq_books[symbol])
+
+    def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
+        # the ack starts a sync (REST snapshot) of every symbol of the subscription record: the
+        # resync of one book of a multi-symbol subscription must not re-sync the healthy ones
+        if not isinstance(message, dict) or not isinstance(subscription, dict) or not subscription.get("symbols"):
+            return message, subscription
+        ids = {self.market(s)["lowercaseId"] + "@" for s in symbols}
+        params = [p for p in message.get("params", ()) if any(str(p).startswith(i) for i in ids)]
+        return dict(message, params=params), \
+            dict(subscription, symbols=[s for s in subscription["symbols"] if s in symbols])
 
     def handle_order_book(self, client: Any, message: dict) -> None:
         # ccxt's own dispatch (handle_message) lands here too

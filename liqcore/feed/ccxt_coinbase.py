@@ -121,5 +121,12 @@ class CoinbaseEngine(ResubscribeMixin, EngineMixin, ccxt.pro.coinbase):
             except Exception as exc:      # gap, bad levels: resync this book
                 self.liq_fail(client, live, exc)
 
+    def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
+        # a product still subscribed would get a second snapshot
+        if not isinstance(message, dict) or message.get("channel") != "level2":
+            return message, subscription
+        ids = {self.market(s)["id"] for s in symbols}
+        return dict(message, product_ids=[p for p in message.get("product_ids", ()) if p in ids]), subscription
+
     def liq_unsubscribe_request(self, client: Any, live: LiveBook) -> dict | None:
         return {"type": "unsubscribe", "product_ids": [self.market(live.symbol)["id"]], "channel": "level2"}

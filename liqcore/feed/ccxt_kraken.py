@@ -140,6 +140,15 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
         live.book.verify_checksum(self.checksum_kind, expected)   # raises ChecksumError on a mismatch
         st.checksum_ok += 1
 
+    def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
+        # params.symbol lists unified symbols (BTC/USD): a symbol still subscribed would get
+        # Kraken's "Already subscribed" error
+        params = message.get("params") if isinstance(message, dict) else None
+        if not isinstance(params, dict) or params.get("channel") != "book":
+            return message, subscription
+        return dict(message, params=dict(params, symbol=[s for s in params.get("symbol", ()) if s in symbols])), \
+            subscription
+
     def liq_unsubscribe_request(self, client: Any, live: LiveBook) -> dict | None:
         params: dict[str, Any] = {"channel": "book", "symbol": [live.symbol]}
         depth = self.liq_depths.get(live.symbol)

@@ -166,6 +166,17 @@ class OkxEngine(EngineMixin, ccxt.pro.okx):
             client.resolve(shell, h)
         return True
 
+    def liq_hash_symbol(self, message_hash: str) -> str | None:
+        channel, sep, symbol = message_hash.partition(":")
+        return symbol if sep and channel in ENGINE_CHANNELS else None
+
+    def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
+        # OKX answers a repeated subscribe with a new snapshot: only the books being resynced
+        if not isinstance(message, dict) or message.get("op") != "subscribe":
+            return message, subscription
+        ids = {self.market(s)["id"] for s in symbols}
+        return dict(message, args=[a for a in message.get("args", ()) if a.get("instId") in ids]), subscription
+
     def liq_drop_subscription(self, client: Any, live: LiveBook) -> None:
         # ccxt's own OKX resync path: 'resync' makes watch_order_book send unsubscribe + subscribe
         if live.message_hash is not None:

@@ -19,6 +19,9 @@ How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
 * Nothing raised while handling a frame escapes into ccxt's receive loop (an escaping exception
   silently stops that connection: ``Client.receive_loop`` re-arms only after ``handle_message``
   returns). Book errors become a resync of that book; other errors reject the pending futures.
+* ``watch_order_book_for_symbols`` (one call, several symbols) runs through the same handlers; the
+  mixin narrows a re-subscribe to the books being resynced (``watch_multiple``) and makes the call
+  fair between the symbols (ccxt's race would starve all but the first of a batch).
 """
 
 from __future__ import annotations
@@ -128,6 +131,9 @@ class EngineMixin:
         self.liq_handler_errors = 0
         self.liq_recv_ns = 0
         self._liq_symbols: dict[tuple[str, str], str] = {}
+        #: per symbols list of watch_order_book_for_symbols: symbol -> book version last returned
+        self._liq_seen: dict[tuple[str, ...], dict[str, int]] = {}
+        self._liq_last_returned: dict[tuple[str, ...], str] = {}
 
     # ------------------------------------------------------------ per-exchange knobs
     def liq_sequence_rule(self, market: dict) -> str | None:
@@ -141,6 +147,17 @@ class EngineMixin:
     def liq_book_options(self, market: dict) -> dict[str, Any]:
         """Extra keyword arguments of :func:`book_for_market` for ``market``."""
         return {}
+
+    def liq_hash_symbol(self, message_hash: str) -> str | None:
+        """The symbol of a book subscription's ccxt message hash (None: not a book hash)."""
+        prefix = self.liq_message_hash("")
+        return message_hash[len(prefix):] if message_hash.startswith(prefix) else None
+
+    def liq_narrow_subscribe(self, message: Any, subscription: Any, symbols: set[str]) -> tuple[Any, Any]:
+        """ccxt's book subscribe request (and its subscription record) for several symbols,
+        narrowed to ``symbols``. Default: unchanged (the venue's request names no symbols, or ccxt
+        narrows it itself, as Bybit's ``watch_topics`` does)."""
+        return message, subscription
 
     # ------------------------------------------------------------------ books
     def liq_book(self, symbol: str) -> LiveBook:
@@ -188,6 +205,67 @@ class EngineMixin:
             live.stats.stale_skipped += 1
             return None
         return shell
+
+    # ------------------------------------------------- multi-symbol subscriptions
+    def watch_multiple(self, url: str, message_hashes: list[str], message: Any = None,
+                       subscribe_hashes: list[str] | None = None, subscription: Any = None) -> Any:
+        """ccxt's subscribe-and-wait for several hashes (``watch_order_book_for_symbols`` and,
+        on most venues, ``watch_order_book`` too). ccxt sends the whole request as soon as one of
+        ``subscribe_hashes`` has no subscription, e.g. after one book of a multi-symbol
+        subscription was dropped for a resync; the books that are still subscribed would then be
+        subscribed again (a second snapshot, a venue error, or Binance re-syncing a healthy book).
+        A book request is narrowed to the symbols whose subscription is missing instead."""
+        client = self.clients.get(url)
+        if message is not None and client is not None and subscribe_hashes and len(subscribe_hashes) > 1:
+            missing = [h for h in subscribe_hashes if h not in client.subscriptions]
+            if 0 < len(missing) < len(subscribe_hashes):
+                symbols = {self.liq_hash_symbol(h) for h in missing}
+                if None not in symbols:
+                    message, subscription = self.liq_narrow_subscribe(message, subscription, symbols)  # type: ignore[arg-type]
+        return super().watch_multiple(url, message_hashes, message, subscribe_hashes, subscription)  # type: ignore[misc]
+
+    async def watch_order_book_for_symbols(self, symbols: list[str], limit: int | None = None,
+                                           params: dict = {}) -> Any:  # noqa: B006 (ccxt's signature)
+        """ccxt's multi-symbol watch (one subscribe request; resolves with the shell of a symbol
+        that changed), made fair. ccxt races one future per symbol and forgets the losers: when
+        the symbols' frames arrive in one batch (lockstep updates, a busy socket) the symbol
+        whose frame is handled first wins every call and the others are never returned. Here a
+        call first returns, round-robin, the shell of a symbol of the same ``symbols`` list that
+        changed since that list's loop last got it — only while every book of the list is live
+        and subscribed, so a resync always goes through ccxt's subscribe — and otherwise waits in
+        ccxt's race. O(len(symbols)) per call."""
+        if len(symbols) < 2:
+            return await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]
+        key = tuple(symbols)
+        seen = self._liq_seen.setdefault(key, {})
+        shell = self._liq_unseen_shell(key, seen)
+        if shell is None:
+            shell = await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]
+        else:
+            await asyncio.sleep(0)        # a loop over it never holds the event loop
+        live = self.liq_books.get(shell.get("symbol"))
+        if live is not None:
+            seen[live.symbol] = live.stats.applied + live.stats.snapshots
+            self._liq_last_returned[key] = live.symbol
+        return shell
+
+    def _liq_unseen_shell(self, key: tuple[str, ...], seen: dict[str, int]) -> ShellOrderBook | None:
+        """The shell of the first symbol after the last one returned for ``key`` whose book
+        changed since (None if none did, or a book of ``key`` is not live and subscribed)."""
+        shells = []
+        for symbol in key:
+            live = self.liq_books.get(symbol)
+            shell = self.orderbooks.get(symbol)
+            if live is None or shell is None or live.state != "live":
+                return None
+            shells.append((symbol, live, shell))
+        last = self._liq_last_returned.get(key)
+        start = key.index(last) + 1 if last in key else 0
+        for i in range(len(key)):
+            symbol, live, shell = shells[(start + i) % len(key)]
+            if seen.get(symbol) != live.stats.applied + live.stats.snapshots:
+                return shell
+        return None
 
     # ------------------------------------------------------------ raw frames
     def client(self, url: str) -> Any:

@@ -26,8 +26,8 @@ kind (record)             websocket (ccxt.pro)                             polli
                           the ``tickers`` stream (``watch_ticker``)
 ``mark`` (MarkPrice)      ``watch_mark_price``; Bybit contracts:            ``fetch_mark_price``
                           ``watch_ticker``
-``liquidations``          ``watch_liquidations`` (Binance, Bybit; every     ``fetch_liquidations``
-                          entry ccxt cached since the last watch)
+``liquidations``          ``watch_liquidations`` (Binance, Bybit, OKX;      ``fetch_liquidations``
+                          every entry ccxt cached since the last watch)
 ``open_interest``         none (no ccxt.pro exchange streams it)            ``fetch_open_interest``
 ========================  ===============================================  ============================
 

@@ -18,6 +18,8 @@ something the records need:
   the exchange sends: Binance's ``forceOrder`` ``S`` is the liquidation *order's* side (a sell
   order closes a long), Bybit's ``allLiquidation`` ``S`` / ``liquidation`` ``side`` is already
   the *position's* side ("Buy": a long position was liquidated) — :data:`POSITION_SIDE_LIQUIDATIONS`.
+  OKX's ``liquidation-orders`` detail carries both: ``side`` the order's, ``posSide`` the position's
+  (or ``net`` in one-way mode); ccxt passes on ``side``, so OKX maps like Binance.
 * **Bybit funding and mark** ride on the ``tickers.{symbol}`` stream (ccxt.pro ``watch_ticker``;
   Bybit sends a snapshot, then deltas that ccxt merges into ``info``): rate ``fundingRate``,
   next funding ``nextFundingTime``, interval from the market's ``fundingInterval`` (minutes).

@@ -9,7 +9,9 @@ book and remembers the venue's unsubscribe request; the feed's watch loop then c
 ``watch_order_book``, which first sends that unsubscribe and then lets ccxt subscribe again on
 the same connection (the frames are written in this order). The venue answers with a fresh
 snapshot; deltas still in flight for the old subscription are skipped (the book is stale) and
-counted in ``stale_skipped``.
+counted in ``stale_skipped``. ``watch_order_book_for_symbols`` (several symbols in one call) does
+the same for each of its symbols; the subscribe that follows names only the resynced ones
+(:meth:`~liqcore.feed.engine.EngineMixin.watch_multiple`).
 """
 
 from __future__ import annotations
@@ -71,3 +73,12 @@ class ResubscribeMixin:
     async def watch_order_book(self, symbol: str, limit: int | None = None, params: dict = {}) -> Any:  # noqa: B006
         await self.liq_send_unsubscribe(symbol)
         return await super().watch_order_book(symbol, limit, params)  # type: ignore[misc]
+
+    async def watch_order_book_for_symbols(self, symbols: list[str], limit: int | None = None,
+                                           params: dict = {}) -> Any:  # noqa: B006
+        """ccxt's multi-symbol watch, after the pending unsubscribes of its symbols (the
+        subscribe that follows names only the symbols being resynced:
+        :meth:`EngineMixin.watch_multiple`)."""
+        for symbol in symbols:
+            await self.liq_send_unsubscribe(symbol)
+        return await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]

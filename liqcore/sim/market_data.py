@@ -33,7 +33,8 @@ Streams (subscribers of the process; the connection's fault plan applies to them
   (``fromId``, ``startTime``/``endTime``, ``limit``), ``/fapi/v1/premiumIndex``,
   ``/fapi/v1/fundingRate`` (settled history), ``/fapi/v1/openInterest``;
 * OKX websocket channels ``trades``, ``funding-rate`` (every 10 ticks), ``mark-price`` (every
-  2 ticks); REST ``/api/v5/market/trades``, ``public/funding-rate``, ``public/open-interest``,
+  2 ticks), ``liquidation-orders`` (per ``instType``: every liquidation of the SWAP / FUTURES
+  markets as it happens, order ``side`` and position ``posSide``, ``sz`` in contracts); REST ``/api/v5/market/trades``, ``public/funding-rate``, ``public/open-interest``,
   ``public/mark-price``;
 * Bybit (spot ``bybit``, USDT perpetuals ``bybitlinear``): ``publicTrade``, ``tickers``,
   ``allLiquidation`` / ``liquidation`` and their REST endpoints live in
@@ -59,8 +60,9 @@ from liqcore.sim.market import Market, Update
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
 
-__all__ = ["MarketDataProcess", "SimTrade", "SimMark", "SimLiquidation", "attach_processes",
-           "binance_md_stream", "okx_md_stream", "add_market_data_routes", "OKX_MD_CHANNELS"]
+__all__ = ["MarketDataProcess", "SimTrade", "SimMark", "SimLiquidation", "attach_processes", "liquidation_source",
+           "binance_md_stream", "okx_md_stream", "okx_liquidation_stream", "OkxLiquidationStream",
+           "add_market_data_routes", "OKX_MD_CHANNELS", "OKX_LIQUIDATION_CHANNEL"]
 
 HISTORY = 20_000
 FUNDING_INTERVAL_MS = 8 * 3_600_000
@@ -299,6 +301,15 @@ def attach_processes(markets: Iterable[Market], seed: int) -> dict[tuple[str, st
     return {(m.venue, m.instrument.id): MarketDataProcess(m, seed) for m in markets}
 
 
+def liquidation_source(processes: list[MarketDataProcess], liq: SimLiquidation) -> MarketDataProcess:
+    """The process (market) that just published ``liq``, for streams that follow several markets
+    (``on_md`` does not say who calls): the one whose newest liquidation it is."""
+    for proc in processes:
+        if proc.liquidations and proc.liquidations[-1] is liq:
+            return proc
+    raise LookupError(f"no market of this stream published {liq!r}")
+
+
 # ============================================================================ Binance
 _BINANCE_MD = re.compile(r"([a-z0-9_\-]+)@(trade|aggTrade|markPrice|forceOrder)(@1s)?")
 
@@ -357,10 +368,7 @@ class _BinanceStream:
                             "P": m.index, "r": m.funding_rate, "T": m.next_funding_ms})
 
     def _send_liq(self, liq: SimLiquidation) -> None:
-        p = self.processes[0] if self.process is None else self.process
-        for proc in self.processes:          # find which market it came from (all-market stream)
-            if proc.liquidations and proc.liquidations[-1] is liq:
-                p = proc
+        p = self.process or liquidation_source(self.processes, liq)
         self._send({"e": "forceOrder", "E": liq.ts_ms + 2, "o": {
             "s": p.instrument.id, "S": liq.side.upper(), "o": "LIMIT", "f": "IOC", "q": liq.size, "p": liq.price,
             "ap": liq.avg_price, "X": "FILLED", "l": liq.size, "z": liq.size, "T": liq.ts_ms}})
@@ -450,6 +458,64 @@ def okx_funding(p: MarketDataProcess, m: SimMark) -> dict[str, Any]:
             "method": "current_period", "minFundingRate": "-0.0075", "nextFundingRate": "",
             "nextFundingTime": str(m.next_funding_ms + FUNDING_INTERVAL_MS), "premium": m.premium,
             "settFundingRate": m.funding_rate, "settState": "settled", "ts": str(m.ts_ms)}
+
+
+#: OKX's public liquidations channel, subscribed per instrument type (``instType``), not per instrument
+OKX_LIQUIDATION_CHANNEL = "liquidation-orders"
+#: the instrument types it takes; the simulator's OKX kinds map to SWAP and FUTURES (spot markets, and
+#: so MARGIN, have no liquidations; OKX lists no options here)
+OKX_LIQUIDATION_TYPES = {"SWAP": "swap", "FUTURES": "future", "MARGIN": "spot", "OPTION": "option"}
+
+
+class OkxLiquidationStream:
+    """``liquidation-orders`` of one ``instType`` on one connection: every liquidation of the
+    venue's markets of that type, pushed as it happens — one message per liquidation, its
+    instrument in ``data[0]``, the order in ``details[0]`` (``side`` the liquidation *order's* side,
+    ``posSide`` the liquidated position's, ``sz`` in contracts, ``bkPx`` the order's price). OKX
+    documents at most one order per contract per second on this channel; the simulator liquidates
+    on 8 % of ticks and does not thin them out, so every liquidation it publishes is pushed."""
+
+    def __init__(self, conn: SimConnection, processes: list[MarketDataProcess], inst_type: str) -> None:
+        self.conn, self.processes = conn, processes
+        self.arg = {"channel": OKX_LIQUIDATION_CHANNEL, "instType": inst_type}
+        self.name = f"{OKX_LIQUIDATION_CHANNEL}:{inst_type}"
+
+    @property
+    def market(self) -> "OkxLiquidationStream":
+        return self     # the protocol unsubscribes with stream.market.unsubscribe(stream)
+
+    def start(self) -> None:
+        for p in self.processes:
+            p.subscribe(self)
+
+    def unsubscribe(self, _stream: Any) -> None:
+        for p in self.processes:
+            p.unsubscribe(self)
+
+    def on_md(self, fills: list[SimTrade], liq: SimLiquidation | None, tick: int) -> None:
+        if liq is not None:
+            p = liquidation_source(self.processes, liq)
+            self.conn.send_data(self.name, {"arg": self.arg, "data": [okx_liquidation(p, liq)]})
+
+
+def okx_liquidation(p: MarketDataProcess, liq: SimLiquidation) -> dict[str, Any]:
+    """One ``liquidation-orders`` data entry (an instrument with one detail)."""
+    inst = p.instrument
+    family = f"{inst.base}-{inst.quote}"
+    return {"instId": inst.id, "instFamily": family, "instType": "SWAP" if inst.kind == "swap" else "FUTURES",
+            "uly": family, "details": [{
+                "bkLoss": "0", "bkPx": liq.price, "ccy": "", "posSide": "long" if liq.side == "sell" else "short",
+                "side": liq.side, "sz": liq.size, "ts": str(liq.ts_ms)}]}
+
+
+def okx_liquidation_stream(sim: "ExchangeSimulator", conn: SimConnection,
+                           inst_type: Any) -> OkxLiquidationStream | None:
+    """The ``liquidation-orders`` channel of ``inst_type`` (None: not an OKX instrument type)."""
+    kind = OKX_LIQUIDATION_TYPES.get(inst_type) if isinstance(inst_type, str) else None
+    if kind is None:
+        return None
+    procs = [p for (v, _), p in sim.market_data.items() if v == "okx" and p.instrument.kind == kind]
+    return OkxLiquidationStream(conn, procs, inst_type)
 
 
 def okx_md_stream(sim: "ExchangeSimulator", conn: SimConnection, channel: str, inst_id: str | None) -> _OkxStream | None:

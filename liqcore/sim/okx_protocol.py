@@ -16,7 +16,9 @@ Websocket: text ``ping`` -> ``pong`` (ccxt sends it every 18 s); ``{"op": "subsc
 ``checksum`` of the best 25 levels; ``books5``/``bbo-tbt`` push the best 5/1 levels
 (no ``action``) on each change. ``op: unsubscribe`` answered ``{"event": "unsubscribe"}``
 (ccxt resyncs a gap by unsubscribe + subscribe). The tick-by-tick channels need a login
-and get error 60011, unknown instruments 60018, invalid requests 60012.
+and get error 60011, unknown instruments 60018, invalid requests 60012. Market-data channels
+(``trades``, ``funding-rate``, ``mark-price``, and ``liquidation-orders`` subscribed by
+``instType``) are served by :mod:`liqcore.sim.market_data`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from aiohttp import WSMsgType, web
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
-from liqcore.sim.market_data import OKX_MD_CHANNELS, okx_md_stream
+from liqcore.sim.market_data import OKX_LIQUIDATION_CHANNEL, OKX_MD_CHANNELS, okx_liquidation_stream, okx_md_stream
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -200,7 +202,8 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                     continue
                 for arg in args:
                     channel, inst_id = (arg or {}).get("channel"), (arg or {}).get("instId")
-                    key = f"{channel}:{inst_id}"
+                    # liquidation-orders is subscribed per instrument type, not per instrument
+                    key = f"{channel}:{(arg or {}).get('instType') if channel == OKX_LIQUIDATION_CHANNEL else inst_id}"
                     if op == "unsubscribe":
                         stream = streams.pop(key, None)
                         if stream is not None:
@@ -213,7 +216,9 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                     market = sim.find_market("okx", inst_id) if public else None
                     md = okx_md_stream(sim, conn, channel, market.instrument.id) if (
                         market is not None and channel in OKX_MD_CHANNELS) else None
-                    if md is not None:      # trades, funding-rate, mark-price (liqcore.sim.market_data)
+                    if channel == OKX_LIQUIDATION_CHANNEL and public:
+                        md = okx_liquidation_stream(sim, conn, (arg or {}).get("instType"))  # type: ignore[assignment]
+                    if md is not None:      # trades, funding-rate, mark-price, liquidation-orders (market_data)
                         conn.send_control({"event": "subscribe", "arg": arg, "connId": conn_id})
                         old_md = streams.pop(key, None)
                         if old_md is not None:

@@ -21,6 +21,9 @@ What is proved here:
   and liquidations (``allLiquidation``, every one published in the received time range, the
   position's side from Bybit's ``S``) equal what the simulator published; negative control: read
   as an order side (Binance's convention) every Bybit liquidation gets the wrong side;
+* OKX swap liquidations (``liquidation-orders``, subscribed per ``instType``): every one published in
+  the received time range, contracts converted to base, the position's side (OKX's ``side`` is the
+  order's, ``posSide`` the position's) — negative control: read as a position side, every side flips;
 * records <-> numpy structured arrays round-trip exactly.
 """
 
@@ -380,15 +383,18 @@ def test_okx_records_equal_published():
     async def main():
         async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=30) as sim:
             streams = [("okx", SWAP, k) for k in ("trades", "funding", "mark", "open_interest")]
-            streams += [("okx", "BTC/USDT", "trades"), ("okx", SWAP, "liquidations")]
+            streams += [("okx", "BTC/USDT", "trades"), ("okx", SWAP, "liquidations"), ("okx", "BTC/USDT", "mark")]
+            kinds = ("trades", "funding", "mark", "open_interest", "liquidations")
             async with MarketData(streams, exchanges=pro(sim, "okx"), poll_interval=0.05) as md:
-                by_kind = {k: collect(md, k) for k in ("trades", "funding", "mark", "open_interest")}
+                by_kind = {k: collect(md, k) for k in kinds}
                 await md.wait_records("okx", SWAP, "trades", 200, timeout=10)
                 await md.wait_records("okx", "BTC/USDT", "trades", 200, timeout=10)
                 for k in ("funding", "mark", "open_interest"):
                     await md.wait_records("okx", SWAP, k, 5, timeout=10)
-                st = {k: md.stats("okx", SWAP, k) for k in ("trades", "funding", "mark", "open_interest")}
-                liq = md.stream("okx", SWAP, "liquidations")
+                await md.wait_records("okx", SWAP, "liquidations", 8, timeout=10)
+                st = {k: md.stats("okx", SWAP, k) for k in kinds}
+                liq_info = [lq["info"] for lq in md.exchange("okx").liquidations]
+                spot_mark = md.stream("okx", "BTC/USDT", "mark")
             swap = sim.market_data[("okx", "BTC-USDT-SWAP")]
             spot = sim.market_data[("okx", "BTC-USDT")]
         swap_trades = [r for r in by_kind["trades"] if r.symbol == SWAP]
@@ -408,13 +414,78 @@ def test_okx_records_equal_published():
             assert o.contracts in [float(v) for _, v in oi[o.ts_ms]]
             assert math.isclose(o.size, o.contracts * 0.01, rel_tol=1e-12) and o.value > 0
         assert st["funding"]["method"] == "watch_funding_rate" and st["mark"]["method"] == "watch_mark_price"
-        assert st["open_interest"]["mode"] == "poll"
-        # ccxt rejects every pending watch of the connection on the liquidations subscription's error
-        # event; the event names another channel, so those streams retried instead of failing
+        assert st["open_interest"]["mode"] == "poll" and st["liquidations"]["method"] == "watch_liquidations"
+        # a spot pair has no mark-price channel: OKX refuses the subscription (60018) and ccxt turns
+        # the error event into a rejection of *every* pending watch of the connection; the event
+        # names another channel and instrument, so the other streams retried instead of failing
+        assert spot_mark.state == "failed" and isinstance(spot_mark.error, MarketDataError)
         assert all(s["errors"] == s["foreign_errors"] and s["state"] == "live" for s in st.values()), st
-        # OKX liquidations: ccxt.pro has the channel, the simulator does not serve it -> the
-        # subscription is refused (60018) and the stream ends with a clear error
-        assert liq.state == "failed" and isinstance(liq.error, MarketDataError)
+        # liquidations (liquidation-orders, instType SWAP): every one published between the first and
+        # the last received, the position's side (OKX's side is the order's), contracts -> BTC, bkPx
+        got = [(lr.ts_ms, lr.side, lr.price, lr.size) for lr in by_kind["liquidations"]]
+        want = [(lq.ts_ms, "long" if lq.side == "sell" else "short", float(lq.price), float(lq.size) * 0.01)
+                for lq in swap.liquidations if got[0][0] <= lq.ts_ms <= got[-1][0]]
+        assert all(isinstance(lr, Liquidation) and lr.symbol == SWAP for lr in by_kind["liquidations"])
+        assert [g[:3] for g in got] == [w[:3] for w in want] and {g[1] for g in got} == {"long", "short"}
+        assert all(math.isclose(g[3], w[3], rel_tol=1e-12) for g, w in zip(got, want))
+        # the record's side is OKX's posSide; negative control: read as a position side (Bybit's
+        # convention) every OKX side flips. ccxt's cache was read inside the feed and may end before
+        # the records: its entries are paired with the records by time and price
+        from liqcore.feed import md_ccxt
+        details = {(int(d["ts"]), float(d["bkPx"])): d
+                   for i in liq_info if i.get("instId") == "BTC-USDT-SWAP" for d in i["details"][:1]}
+        pairs = [(details[g[0], g[2]], g) for g in got if (g[0], g[2]) in details]
+        assert len(pairs) >= 8
+        market = {"symbol": SWAP, "contract": True, "linear": True, "contractSize": 0.01}
+        for d, g in pairs:
+            assert d["posSide"] == g[1]
+            ccxt_liq = {"side": d["side"], "price": d["bkPx"], "contracts": d["sz"], "timestamp": d["ts"]}
+            assert md_ccxt.liquidation_record("okx", market, ccxt_liq, 0).side == g[1]
+            assert md_ccxt.liquidation_record("bybit", market, ccxt_liq, 0).side != g[1]
+        received = [r for c in sim.connections_of("okx") for r in c.received]
+        assert sum('"liquidation-orders"' in r and '"instType":"SWAP"' in r for r in received) == 1
+    run(main())
+
+
+def test_okx_liquidation_orders_on_the_wire():
+    """The simulator's ``liquidation-orders`` channel as OKX documents it, without ccxt: subscribed by
+    instrument type, one push per liquidation equal to the swap's published one; an unknown type is
+    refused (60018); unsubscribe is acknowledged."""
+    import aiohttp
+    import orjson
+
+    async def main():
+        async with ExchangeSimulator(seed=4, interval=FAST, max_seconds=20) as sim:
+            async with aiohttp.ClientSession() as s:
+                ws = await s.ws_connect(sim.url.replace("http", "ws") + "/ws.okx.com/ws/v5/public")
+                arg = {"channel": "liquidation-orders", "instType": "SWAP"}
+                await ws.send_json({"op": "subscribe", "args": [arg, {"channel": "liquidation-orders",
+                                                                      "instType": "BAD"}]})
+                control, pushes = [], []
+                while len(pushes) < 3:
+                    msg = orjson.loads((await asyncio.wait_for(ws.receive(), 5)).data)
+                    (pushes if "data" in msg else control).append(msg)
+                assert control[0] == {"event": "subscribe", "arg": arg, "connId": control[0]["connId"]}
+                assert control[1]["event"] == "error" and control[1]["code"] == "60018"
+                proc = sim.market_data[("okx", "BTC-USDT-SWAP")]
+                published = by_ts(proc.liquidations)
+                for push in pushes:
+                    assert push["arg"] == arg and len(push["data"]) == 1
+                    d = push["data"][0]
+                    assert (d["instId"], d["instFamily"], d["instType"], d["uly"]) == \
+                        ("BTC-USDT-SWAP", "BTC-USDT", "SWAP", "BTC-USDT")
+                    (det,) = d["details"]
+                    assert (det["side"], det["bkPx"], det["sz"]) in \
+                        [(lq.side, lq.price, lq.size) for lq in published[int(det["ts"])]]
+                    assert det["posSide"] == ("long" if det["side"] == "sell" else "short")
+                    assert set(det) == {"bkLoss", "bkPx", "ccy", "posSide", "side", "sz", "ts"}
+                await ws.send_json({"op": "unsubscribe", "args": [arg]})
+                while True:
+                    msg = orjson.loads((await asyncio.wait_for(ws.receive(), 5)).data)
+                    if msg.get("event") == "unsubscribe":
+                        assert msg["arg"] == arg
+                        break
+                await ws.close()
     run(main())
 
 
