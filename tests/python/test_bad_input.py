@@ -348,7 +348,7 @@ def _corruptions():
     yield "tick-zero", _patch(good, 16, "<q", 0)
     yield "lot-negative", _patch(good, 24, "<q", -2)
     yield "cross-policy", _patch(good, 40, "<I", 3)
-    yield "seq-rule", _patch(good, 40, "<I", 6 << 8)
+    yield "seq-rule", _patch(good, 40, "<I", 7 << 8)   # one past the last rule (increasing = 6)
     yield "flag-bits", _patch(good, 40, "<I", 1 << 20)
     yield "max-depth-below-count", _patch(good, 32, "<Q", 1)
     yield "bid-count", _patch(good, n_bids_at, "<Q", 4)
