@@ -31,7 +31,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
@@ -301,12 +301,9 @@ async def _serve_ws(sim: "ExchangeSimulator", request: web.Request, venue: str, 
     for name in initial:
         subscribe(name)
     try:
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            conn.received.append(msg.data)
+        async for text in conn.requests():
             try:
-                req = orjson.loads(msg.data)
+                req = orjson.loads(text)
             except orjson.JSONDecodeError:
                 conn.send_control({"error": {"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"},
                                    "id": None})

@@ -45,7 +45,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
@@ -204,15 +204,9 @@ def _ws_handler(sim: "ExchangeSimulator"):
             conn.send_control(out)
 
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                conn.received.append(msg.data)
-                if msg.data == "ping":
-                    conn.send_control("pong")
-                    continue
+            async for text in conn.requests(text_ping=True):
                 try:
-                    req = orjson.loads(msg.data)
+                    req = orjson.loads(text)
                     op, args = req["op"], req["args"]
                     if not isinstance(args, list):
                         raise TypeError(args)

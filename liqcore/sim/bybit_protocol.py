@@ -53,7 +53,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
@@ -394,15 +394,12 @@ def _ws_handler(sim: "ExchangeSimulator", category: str):
             conn.send_control(out)
 
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                conn.received.append(msg.data)
+            async for text in conn.requests():
                 try:
-                    req = orjson.loads(msg.data)
+                    req = orjson.loads(text)
                     op = req["op"]
                 except (orjson.JSONDecodeError, KeyError, TypeError):
-                    reply("", None, False, f"error:request not supported,request:{msg.data[:64]}")
+                    reply("", None, False, f"error:request not supported,request:{text[:64]}")
                     continue
                 req_id = req.get("req_id")
                 if op == "ping":

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
@@ -208,12 +208,9 @@ def _ws_handler(sim: "ExchangeSimulator"):
             conn.send_control({"type": "error", "message": message})
 
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                conn.received.append(msg.data)
+            async for text in conn.requests():
                 try:
-                    req = orjson.loads(msg.data)
+                    req = orjson.loads(text)
                     kind, channel = req["type"], req["channel"]
                     ids = req.get("product_ids") or []
                     if kind not in ("subscribe", "unsubscribe") or not isinstance(ids, list):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 import orjson
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from liqcore.sim.faults import FaultCursor, FaultPlan
 
@@ -62,6 +62,20 @@ class SimConnection:
         self.close_code: int | None = None
         self.received: list[str] = []  # text frames received from the client
         self._writer = asyncio.create_task(self._write_loop(), name=f"sim-{venue}-{ordinal}-writer")
+
+    # -------------------------------------------------------------- receiving
+    async def requests(self, text_ping: bool = False) -> AsyncIterator[str]:
+        """The client's text frames until the socket closes, each kept in :attr:`received`
+        (binary and control frames are ignored). ``text_ping``: a bare ``ping`` text is answered
+        ``pong`` and not yielded (OKX, Bitget); each venue decodes the rest in its own format."""
+        async for msg in self.ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            self.received.append(msg.data)
+            if text_ping and msg.data == "ping":
+                self.send_control("pong")
+                continue
+            yield msg.data
 
     # ---------------------------------------------------------------- sending
     @property

@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.checksum import kraken_checksum
 from liqcore.sim.connection import SimConnection
@@ -252,12 +252,9 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
             conn.send_control(out)
 
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                conn.received.append(msg.data)
+            async for text in conn.requests():
                 try:
-                    req = orjson.loads(msg.data)
+                    req = orjson.loads(text)
                     method = req["method"]
                 except (orjson.JSONDecodeError, KeyError, TypeError):
                     answer("", None, None, "Malformed request")

@@ -27,7 +27,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
@@ -185,20 +185,14 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
             conn.send_control({"event": "error", "msg": msg, "code": code, "connId": conn_id})
 
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                conn.received.append(msg.data)
-                if msg.data == "ping":
-                    conn.send_control("pong")
-                    continue
+            async for text in conn.requests(text_ping=True):
                 try:
-                    req = orjson.loads(msg.data)
+                    req = orjson.loads(text)
                     op, args = req["op"], req["args"]
                     if op not in ("subscribe", "unsubscribe") or not isinstance(args, list):
                         raise ValueError(op)
                 except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                    error("60012", f"Invalid request: {msg.data}")
+                    error("60012", f"Invalid request: {text}")
                     continue
                 for arg in args:
                     channel, inst_id = (arg or {}).get("channel"), (arg or {}).get("instId")
