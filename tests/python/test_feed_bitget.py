@@ -33,25 +33,16 @@ import pytest
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_feed_more_venues import drained  # noqa: E402
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, drained, exchanges, run  # noqa: E402
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitget import BitgetEngine  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, bitget_recording_markets, okx_checksum  # noqa: E402
 
-FAST = 0.005
 CAPTURE = Path(__file__).resolve().parents[1] / "data" / "cryptofeed" / "BITGET.ws.1.0"
 SPOT = ("BTC/USDT", "bitget", "BTCUSDT")            # unified symbol, simulator venue, Bitget id
 SWAP = ("BTC/USDT:USDT", "bitgetswap", "BTCUSDT")
-
-
-def run(coro, timeout: float = 25.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def exchanges(sim):
-    return {"bitget": sim.attach(create_exchange("bitget", {"enableRateLimit": False}))}
 
 
 def assert_equals_truth(feed, sim, pair=SPOT):
@@ -71,7 +62,7 @@ def assert_equals_truth(feed, sim, pair=SPOT):
 async def run_feed(plan=None, updates=50, seed=3, pairs=(SPOT,)):
     faults = None if plan is None else {"bitget": plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        async with LiveFeed([("bitget", p[0]) for p in pairs], exchanges=exchanges(sim),
+        async with LiveFeed([("bitget", p[0]) for p in pairs], exchanges=exchanges(sim, "bitget"),
                             backoff=(0.02, 0.5)) as feed:
             await feed.wait_live(8)
             lives = [feed.live_book("bitget", p[0]) for p in pairs]
@@ -99,7 +90,7 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
     async def body():
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=40) as sim:
             sim.pause()                                   # nothing published before the books sync
-            async with LiveFeed([("bitget", s) for s in symbols.values()], exchanges=exchanges(sim)) as feed:
+            async with LiveFeed([("bitget", s) for s in symbols.values()], exchanges=exchanges(sim, "bitget")) as feed:
                 await feed.wait_live(15)
                 sim.resume()
                 lives = {vid: feed.live_book("bitget", s) for vid, s in symbols.items()}
@@ -194,10 +185,9 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
     it (out of order or a maintenance reset: a gap, resynced from a new snapshot)."""
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT[0])
-                ex = feed.exchange("bitget")
                 while live.stats.applied < 20:
                     await asyncio.sleep(0.02)
                 await drained(sim, feed, "bitget", [SPOT[0]])
@@ -230,14 +220,14 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
                 await drained(sim, feed, "bitget", [SPOT[0]])
                 assert_equals_truth(feed, sim)
                 assert st.snapshots == 2 and st.resyncs == 1
-    run(body())
+    run(body(), 25)
 
 
 # --------------------------------------------------------------- negative control
 def test_tampered_book_is_caught_by_the_bitget_checksum_and_resynced():
     async def body():
         async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT[0])
                 while live.stats.applied < 10:
@@ -267,7 +257,7 @@ def test_tampered_book_is_caught_by_the_bitget_checksum_and_resynced():
                 await drained(sim, feed, "bitget", [SPOT[0]])
                 assert_equals_truth(feed, sim)
                 assert "checksum mismatch" in repr(live.last_error)
-    run(body())
+    run(body(), 25)
 
 
 # ------------------------------------------------------------------ the protocol itself
@@ -305,4 +295,4 @@ def test_protocol_answers_as_bitget_does():
                         pass                                         # updates in flight before the ack
                     assert msg == {"event": "unsubscribe", "arg": arg}
             assert sim.unhandled == []
-    run(body())
+    run(body(), 25)

@@ -16,16 +16,12 @@ ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt.async_support as ccxt_rest  # noqa: E402
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, run  # noqa: E402
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.feed.adapters import mode_of  # noqa: E402
 from liqcore.sim import ExchangeSimulator  # noqa: E402
 
-FAST = 0.005
-
-
-def run(coro, timeout: float = 20.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def top(levels, n):

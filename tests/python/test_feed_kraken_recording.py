@@ -30,6 +30,7 @@ pytest.importorskip("ccxt.pro")
 
 import aiohttp  # noqa: E402
 from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, exchanges, run  # noqa: E402
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.checksummed import parse_kraken_v1_book  # noqa: E402
@@ -43,16 +44,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"
 CAPTURE, ASSET_PAIRS = DATA / "KRAKEN.ws.50.0", DATA / "KRAKEN.0"
 EXPECTED_ALL = json.loads((DATA / "EXPECTED.json").read_text())
 EXPECTED = EXPECTED_ALL["KRAKEN.ws.50.0"]
-FAST = 0.005
 DEPTH = 1000      # the recording's subscribed depth: the adapter subscribes with the same limit
-
-
-def run(coro, timeout: float):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def exchanges(sim):
-    return {"kraken": sim.attach(create_exchange("kraken", {"enableRateLimit": False}))}
 
 
 def recorded_messages() -> dict[str, list]:
@@ -176,7 +168,7 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=150) as sim:
             sim.pause()                                   # nothing published before the books sync
             with Recorder(path) as rec:
-                async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim),
+                async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim, "kraken"),
                                     depth=DEPTH, recorder=rec) as feed:
                     await feed.wait_live(60)
                     sim.resume()
@@ -238,7 +230,7 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
     async def body():
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=100, faults={"kraken": plan}) as sim:
             sim.pause()
-            async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim),
+            async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim, "kraken"),
                                 depth=DEPTH, backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(30)
                 sim.resume()

@@ -35,6 +35,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, drained, exchanges, run  # noqa: E402
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bybit import BybitEngine  # noqa: E402
@@ -42,39 +43,11 @@ from liqcore.feed.ccxt_coinbase import CoinbaseEngine  # noqa: E402
 from liqcore.feed.ccxt_kraken import KrakenEngine  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, kraken_checksum  # noqa: E402
 
-FAST = 0.005
 VENUES = {  # ccxt id -> (unified symbol, exchange id, window depth or None for the whole book)
     "bybit": ("BTC/USDT", "BTCUSDT", 50),
     "coinbase": ("BTC/USD", "BTC-USD", None),
     "kraken": ("BTC/USD", "XXBTZUSD", 10),
 }
-
-
-def run(coro, timeout: float = 20.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def exchanges(sim, *ids):
-    return {i: sim.attach(create_exchange(i, {"enableRateLimit": False})) for i in ids}
-
-
-async def drained(sim, feed, ex_id, symbols, venues=None):
-    """Freeze the simulator and wait until everything it sent was handled (queues empty, the
-    books live and quiet for 150 ms: a frame may still sit in a socket buffer on a loaded machine).
-    ``venues``: the simulator venues whose connections carry the books (default ``ex_id``)."""
-    sim.pause()
-    lives = [feed.live_book(ex_id, s) for s in symbols]
-    conns = [c for v in (venues or (ex_id,)) for c in sim.connections_of(v)]
-
-    async def _quiet():
-        while True:
-            if all(c.queue.empty() or c.closing for c in conns) and all(lb.is_live for lb in lives):
-                seen = [lb.stats.messages for lb in lives]
-                await asyncio.sleep(0.15)
-                if seen == [lb.stats.messages for lb in lives]:
-                    return
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(_quiet(), 5)
 
 
 def current_stream(sim, ex_id, vid):

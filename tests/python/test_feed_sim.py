@@ -24,25 +24,17 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, exchanges, run  # noqa: E402
 
-from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
+from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.recorder import RecordingReader, Recorder  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
-FAST = 0.005
 VENUES = {  # ccxt id -> (unified symbol, simulator venue, exchange id)
     "binance": ("BTC/USDT", "binance", "BTCUSDT"),
     "binanceusdm": ("BTC/USDT:USDT", "binanceusdm", "BTCUSDT"),
     "okx": ("BTC/USDT", "okx", "BTC-USDT"),
 }
-
-
-def run(coro, timeout: float = 20.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def exchanges(sim, *ids, **liq):
-    return {i: sim.attach(create_exchange(i, {"enableRateLimit": False}, **liq)) for i in ids}
 
 
 async def settle(feed, sim, pairs, timeout=5.0):

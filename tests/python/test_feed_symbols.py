@@ -27,11 +27,11 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, drained, run  # noqa: E402
 
 from liqcore.feed import create_exchange  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, kraken_checksum  # noqa: E402
 
-FAST = 0.005
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,6 @@ VENUES = {
     "coinbase": Venue(("BTC/USD", "ETH/USD"), ("BTC-USD", "ETH-USD"), ('"BTC-USD"', '"ETH-USD"'), None,
                       FaultPlan(drop={15}, stream="ETH-USD"), "gaps"),
 }
-
-
-def run(coro, timeout: float = 40.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 class SymbolsLoop:
@@ -94,24 +90,6 @@ async def until(cond, timeout=15.0):
         while not cond():
             await asyncio.sleep(0.01)
     await asyncio.wait_for(_wait(), timeout)
-
-
-async def drained(sim, ex, venue, symbols):
-    """Freeze the simulator and wait until everything it sent was handled: queues empty, the books
-    live and quiet for 150 ms (a frame may still sit in a socket buffer on a loaded machine)."""
-    sim.pause()
-    lives = [ex.liq_books[s] for s in symbols]
-    conns = sim.connections_of(venue)
-
-    async def _quiet():
-        while True:
-            if all(c.queue.empty() or c.closing for c in conns) and all(lb.is_live for lb in lives):
-                seen = [lb.stats.messages for lb in lives]
-                await asyncio.sleep(0.15)
-                if seen == [lb.stats.messages for lb in lives]:
-                    return
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(_quiet(), 10)
 
 
 def assert_equals_truth(sim, ex, venue, symbol, vid, depth):
@@ -204,4 +182,4 @@ def test_watch_order_book_for_symbols_through_the_engine(ex_id, faulty):
                 assert resub == [("subscribe", (1,))], reqs
             else:                       # the others: unsubscribe + subscribe of that symbol only
                 assert resub == [("unsubscribe", (1,)), ("subscribe", (1,))], reqs
-    run(body())
+    run(body(), 40)

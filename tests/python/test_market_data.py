@@ -42,6 +42,7 @@ import ccxt  # noqa: E402
 import ccxt.async_support  # noqa: E402
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, run  # noqa: E402
 
 from liqcore.errors import LiqError, MarketDataError  # noqa: E402
 from liqcore.feed import MarketData  # noqa: E402
@@ -49,12 +50,7 @@ from liqcore.feed.records import (FundingRate, Liquidation, MarkPrice, OpenInter
                                   from_array, to_array)
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
-FAST = 0.005
 SWAP = "BTC/USDT:USDT"
-
-
-def run(coro, timeout: float = 20.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def pro(sim, *ids):

@@ -32,6 +32,7 @@ aiohttp = pytest.importorskip("aiohttp")
 ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt  # noqa: E402  (after the importorskip)
 
+from simtest import FAST, run  # noqa: E402
 from liqcore import OrderBook, SequenceGapError  # noqa: E402
 from liqcore.feed.binance import BinanceDepthSync  # noqa: E402
 from liqcore.feed.checksummed import OkxBooks  # noqa: E402
@@ -44,7 +45,6 @@ OKX_CAPTURE = DATA / "cryptofeed" / "OKX.ws.1.0"
 BINANCE_EXPECTED = json.loads((DATA / "binance" / "EXPECTED.json").read_text())
 OKX_EXPECTED = json.loads((DATA / "cryptofeed" / "EXPECTED.json").read_text())["OKX.ws.1.0"]
 
-FAST = 0.005   # seconds per tick in tests
 
 
 # ------------------------------------------------------------------------ helpers
@@ -82,11 +82,6 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
     yield attempts
     assert not attempts, f"the test tried to reach the internet: {attempts}"
-
-
-def run(coro, timeout: float = 15.0):
-    """Run one async test body with a hard time limit."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def floats(levels, n):
@@ -147,7 +142,7 @@ def test_ccxt_pro_book_equals_true_book(exid, symbol, venue, vid):
             assert sim.unhandled == []
             if venue != "okx":    # binance books start from one REST snapshot; okx's come over the socket
                 assert sim.snapshots_served == {(venue, vid): 1}
-    run(body())
+    run(body(), 15)
 
 
 def test_ccxt_pro_okx_books5_is_the_true_top_five():
@@ -169,7 +164,7 @@ def test_ccxt_pro_okx_books5_is_the_true_top_five():
                 assert '"books5"' in conn.received[0]
             finally:
                 await ex.close()
-    run(body())
+    run(body(), 15)
 
 
 # ------------------------------------------------------------- stock ccxt.pro, replays
@@ -186,7 +181,7 @@ def test_ccxt_pro_follows_binance_recording_replay():
                 assert BINANCE_EXPECTED["snapshot_lastUpdateId"] < ob["nonce"] <= BINANCE_EXPECTED["last_applied_u"]
             finally:
                 await ex.close()
-    run(body())
+    run(body(), 15)
 
 
 def test_ccxt_pro_follows_okx_recording_replay():
@@ -205,7 +200,7 @@ def test_ccxt_pro_follows_okx_recording_replay():
                 await ex.close()
             for (venue, vid), m in sim._markets.items():
                 assert m.checksum_mismatches == [], vid
-    run(body())
+    run(body(), 15)
 
 
 # ---------------------------------------------------------------------- ccxt after faults
@@ -225,7 +220,7 @@ def test_ccxt_pro_binance_resyncs_after_gap_to_true_book():
             # the gap made ccxt resubscribe on the same socket and take a second REST snapshot
             assert sum('"SUBSCRIBE"' in r for r in conn.received) == 2
             assert sim.snapshots_served[("binance", "BTCUSDT")] == 2
-    run(body())
+    run(body(), 15)
 
 
 def test_ccxt_pro_okx_resyncs_after_gap_to_true_book():
@@ -242,7 +237,7 @@ def test_ccxt_pro_okx_resyncs_after_gap_to_true_book():
             (conn,) = sim.connections_of("okx")
             ops = [orjson.loads(r)["op"] for r in conn.received if r.startswith("{")]
             assert ops == ["subscribe", "unsubscribe", "subscribe"]
-    run(body())
+    run(body(), 15)
 
 
 # ------------------------------------------------------------ faults seen by a raw client
@@ -297,7 +292,7 @@ def test_binance_faults_on_the_wire(venue):
         with pytest.raises(SequenceGapError):
             for ev in events:
                 sync.on_depth(ev)
-    run(body())
+    run(body(), 15)
 
 
 def _parses(text):
@@ -339,7 +334,7 @@ def test_okx_bad_checksum_and_gap_on_the_wire():
         counts = books.counts["BTC-USDT"]
         assert counts.checksum_failed == 1 and counts.checksum_ok == 5
         assert books.failures[0].startswith("BTC-USDT message 4")
-    run(body())
+    run(body(), 15)
 
 
 @pytest.mark.parametrize("mode", ["close", "abort"])
@@ -361,7 +356,7 @@ def test_disconnect_mid_stream(mode):
                         assert ends[0].type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
                 async with s.ws_connect(url) as ws2:     # the exchange itself is fine
                     assert len(await _frames(ws2, 10)) == 10
-    run(body())
+    run(body(), 15)
 
 
 @pytest.mark.parametrize("policy", ["disconnect", "drop"])
@@ -384,7 +379,7 @@ def test_slow_consumer(policy):
                     else:
                         us = [(e["U"], e["u"]) for e in map(orjson.loads, got)]
                         assert any(b[0] != a[1] + 1 for a, b in zip(us, us[1:]))
-    run(body())
+    run(body(), 15)
 
 
 # ------------------------------------------------------------ REST/websocket protocol details
@@ -426,7 +421,7 @@ def test_rest_and_ws_protocol_details():
                 errs = [orjson.loads(f) for f in await _frames(okx, 2)]
                 assert [e["code"] for e in errs] == ["60011", "60018"]
                 await okx.close()
-    run(body())
+    run(body(), 15)
 
 
 def test_server_is_loopback_only_and_stops_itself():
@@ -445,7 +440,7 @@ def test_server_is_loopback_only_and_stops_itself():
             await ws.close()
             with pytest.raises(aiohttp.ClientConnectionError):
                 await s.get(sim.url + "/api.binance.com/api/v3/ping")
-    run(body())
+    run(body(), 15)
 
 
 def test_guard_catches_a_client_not_pointed_at_the_simulator(no_internet):
@@ -456,7 +451,7 @@ def test_guard_catches_a_client_not_pointed_at_the_simulator(no_internet):
                 await ex.load_markets()
         finally:
             await ex.close()
-    run(body())
+    run(body(), 15)
     assert any("binance.com" in str(a) for a in no_internet)
     no_internet.clear()
 
@@ -577,7 +572,7 @@ def test_ccxt_pro_new_venues_book_equals_true_book(exid, symbol, vid, depth):
                 await ex.close()
             paths = [p for _, p in sim.requests]
             assert paths and sim.unhandled == []
-    run(body())
+    run(body(), 15)
 
 
 def test_bybit_kraken_coinbase_wire_protocols():
@@ -639,7 +634,7 @@ def test_bybit_kraken_coinbase_wire_protocols():
                     assert len(missing) == 1                                 # BTC-USD's data frame 4
                     assert {m["events"][0]["product_id"] for m in msgs[3:]} == {"BTC-USD", "ETH-USD"}
             assert sim.unhandled == []
-    run(body())
+    run(body(), 15)
 
 
 def test_bybit_linear_wire_protocol():
