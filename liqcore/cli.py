@@ -19,6 +19,7 @@ import json
 import math
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 __all__ = ["main"]
@@ -135,7 +136,7 @@ def _demo(args: argparse.Namespace) -> int:
         live.done(book, rep.last_ts_ns)
     buy = book.walk("buy", notional=args.notional)
     sell = book.walk("sell", notional=args.notional)
-    summary = {
+    summary: dict[str, Any] = {
         "mode": "direct replay",
         "recording": str(path),
         "symbol": rep.symbol,

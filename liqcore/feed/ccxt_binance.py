@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import ccxt.pro
 import orjson
@@ -126,10 +126,13 @@ class _BinanceEngineBase(EngineMixin):
             book = live.book
             snap = {"lastUpdateId": book.last_update_id, "bids": book.level_strings("bid"),
                     "asks": book.level_strings("ask")}
-            new.on_snapshot(orjson.dumps(snap) if isinstance(new, BinanceFastSync) else snap)
+            if isinstance(new, BinanceFastSync):
+                new.on_snapshot(orjson.dumps(snap))
+            else:
+                new.on_snapshot(snap)
         else:
             for ev in sync.buffer:
-                new.on_depth(ev)
+                new.on_depth(ev)  # type: ignore[arg-type]  # same class as sync: same frame type
         self.liq_syncs[live.symbol] = new
         return new
 
@@ -141,11 +144,9 @@ class _BinanceEngineBase(EngineMixin):
         if sync is None or sync.book is not live.book:
             sync = self.liq_syncs[live.symbol] = self._liq_new_sync(live) if sync is None else \
                 self._liq_resync_to_book(live, sync)
-        fast = isinstance(sync, BinanceFastSync)
-        if fast and body is None:
-            body = orjson.dumps(raw)
         # more decimals than the book holds (metadata grid too coarse): rebuild it first, exactly
-        if fast:
+        if isinstance(sync, BinanceFastSync):
+            body = orjson.dumps(raw) if body is None else body
             res = scan_binance_snapshot(body)
             pd, qd = res.price_decimals, res.size_decimals
             for fr in sync.buffer:
@@ -158,7 +159,8 @@ class _BinanceEngineBase(EngineMixin):
         if live.widen_to(pd, qd):
             sync = self._liq_resync_to_book(live, sync)
         waiting = len(sync.buffer)
-        n = sync.on_snapshot(body if fast else raw)
+        # (a rebuilt sync is of the same class: the fast one got its body above)
+        n = sync.on_snapshot(cast(bytes, body)) if isinstance(sync, BinanceFastSync) else sync.on_snapshot(raw)
         st = live.stats
         st.messages += 1
         st.snapshots += 1
@@ -173,7 +175,7 @@ class _BinanceEngineBase(EngineMixin):
         symbols = subscription.get("symbols") or [subscription.get("symbol")]
         for symbol in symbols:
             self.liq_begin_sync(symbol).client_url = client.url
-        super().handle_order_book_subscription(client, message, subscription)  # type: ignore[misc]
+        super().handle_order_book_subscription(client, message, subscription)
         for symbol in symbols:      # the shell names its symbol: a multi-symbol watch resolves with it
             self.liq_shell(symbol, self.liq_books[symbol])
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import ccxt.pro
 
-from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
 
@@ -72,6 +72,7 @@ class BybitEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bybit):
         live = self.liq_book(symbol)
         try:
             u = data["u"]
+            shell: ShellOrderBook | None
             if msg.get("type") == "snapshot":
                 topic = msg["topic"]
                 self.liq_topics[symbol] = topic

@@ -26,7 +26,7 @@ from typing import Any
 
 import ccxt.pro
 
-from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
 
@@ -100,6 +100,7 @@ class CoinbaseEngine(ResubscribeMixin, EngineMixin, ccxt.pro.coinbase):
                 asks: list[tuple[str, str]] = []
                 for u in ev.get("updates") or ():
                     (bids if u["side"] == "bid" else asks).append((u["price_level"], u["new_quantity"]))
+                shell: ShellOrderBook | None
                 if ev.get("type") == "snapshot":
                     live.client_url = client.url
                     live.load_snapshot(bids, asks, seq)

@@ -25,7 +25,7 @@ from typing import Any
 import ccxt.pro
 
 from liqcore._book import OrderBook
-from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
 
@@ -110,6 +110,7 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
                 continue
             live = self.liq_book(symbol)
             try:
+                shell: ShellOrderBook | None
                 if kind == "snapshot":
                     depth = self._liq_depth(client, live)
                     self.liq_depths[symbol] = depth

@@ -26,7 +26,7 @@ import ccxt.pro
 from liqcore._frames import apply_okx_books
 from liqcore.errors import ChecksumError, FormatError, InvalidDeltaError
 from liqcore.feed.ccxt_binance import _text_field
-from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
+from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 
 __all__ = ["OkxEngine", "okx_frame_handler", "ENGINE_CHANNELS"]
@@ -90,6 +90,7 @@ class OkxEngine(EngineMixin, ccxt.pro.okx):
         for d in message.get("data", ()):
             try:
                 seq = d.get("seqId")
+                shell: ShellOrderBook | None
                 if action == "snapshot":
                     live.message_hash = h
                     live.client_url = client.url

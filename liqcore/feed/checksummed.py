@@ -25,7 +25,7 @@ import orjson
 
 from liqcore._book import ASK, BID, OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError
-from liqcore.feed.scales import fraction_digits
+from liqcore.feed.scales import CrossPolicy, fraction_digits
 
 __all__ = ["InstrumentCounts", "OkxBooks", "BitgetBooks", "KrakenV1Books", "KrakenV1Message", "parse_kraken_v1_book"]
 
@@ -63,7 +63,7 @@ class _ChecksummedBooks:
     exchange = ""
 
     def __init__(self, *, decimals: Mapping[str, tuple[int, int]] | None = None, strict: bool = False,
-                 cross_policy: str = "raise") -> None:
+                 cross_policy: CrossPolicy = "raise") -> None:
         self.decimals = dict(decimals or {})
         self.strict = strict
         self.cross_policy = cross_policy
@@ -126,7 +126,7 @@ class _ChecksummedBooks:
                         max_depth=book.max_depth, cross_policy=book.cross_policy, sequence=book.sequence,
                         symbol=book.symbol, exchange=book.exchange)
         new.apply_snapshot(book.level_strings(BID), book.level_strings(ASK), update_id=book.last_update_id)
-        self.books[book.symbol] = new
+        self.books[str(book.symbol)] = new       # the books here are created with their symbol
         return new
 
     def _check(self, symbol: str, expected: int | str) -> bool:

@@ -30,14 +30,14 @@ import asyncio
 import functools
 import logging
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
 
 from liqcore.errors import ChecksumError, FeedConfigError, SequenceGapError
 from liqcore.feed.live_book import LiveBook
-from liqcore.feed.scales import book_for_market
+from liqcore.feed.scales import CrossPolicy, book_for_market
 
 __all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "decode_frame"]
 
@@ -95,7 +95,15 @@ class ShellOrderBook(CcxtOrderBook):
         self["symbol"] = snapshot.get("symbol", self.get("symbol"))
 
 
-class EngineMixin:
+if TYPE_CHECKING:
+    # to a type checker the mixin is a ccxt exchange (ccxt ships no types: Any), so the ccxt
+    # attributes it relies on (markets, orderbooks, clients, safe_market...) type-check
+    from ccxt.async_support.base.exchange import Exchange as _CcxtExchange
+else:
+    _CcxtExchange = object
+
+
+class EngineMixin(_CcxtExchange):
     """Mixed into a ccxt.pro exchange class before it: ``class X(EngineMixin, ccxt.pro.x)``.
 
     Keyword options (besides ccxt's config dict): ``recorder`` (a
@@ -118,8 +126,8 @@ class EngineMixin:
     liq_fast_frames: int = 0
 
     def __init__(self, config: dict | None = None, *, recorder: Any = None, max_depth: int | None = None,
-                 cross_policy: str = "raise", buffer_limit: int = 10_000) -> None:
-        super().__init__(config or {})  # type: ignore[call-arg]
+                 cross_policy: CrossPolicy = "raise", buffer_limit: int = 10_000) -> None:
+        super().__init__(config or {})
         self.liq_books: dict[str, LiveBook] = {}
         self.liq_recorder = recorder
         self.liq_max_depth = max_depth
@@ -167,7 +175,7 @@ class EngineMixin:
             if self.markets is None or symbol not in self.markets:
                 raise FeedConfigError(f"{self.id}: unknown symbol {symbol!r} (markets not loaded?)")
             market = self.markets[symbol]
-            opts = {"max_depth": self.liq_max_depth, "cross_policy": self.liq_cross_policy}
+            opts: dict[str, Any] = {"max_depth": self.liq_max_depth, "cross_policy": self.liq_cross_policy}
             opts.update(self.liq_book_options(market))
             book = book_for_market(self.id, market, precision_mode=self.precisionMode,
                                    sequence=self.liq_sequence_rule(market), **opts)
@@ -222,7 +230,7 @@ class EngineMixin:
                 symbols = {self.liq_hash_symbol(h) for h in missing}
                 if None not in symbols:
                     message, subscription = self.liq_narrow_subscribe(message, subscription, symbols)  # type: ignore[arg-type]
-        return super().watch_multiple(url, message_hashes, message, subscribe_hashes, subscription)  # type: ignore[misc]
+        return super().watch_multiple(url, message_hashes, message, subscribe_hashes, subscription)
 
     async def watch_order_book_for_symbols(self, symbols: list[str], limit: int | None = None,
                                            params: dict = {}) -> Any:  # noqa: B006 (ccxt's signature)
@@ -235,12 +243,12 @@ class EngineMixin:
         and subscribed, so a resync always goes through ccxt's subscribe — and otherwise waits in
         ccxt's race. O(len(symbols)) per call."""
         if len(symbols) < 2:
-            return await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]
+            return await super().watch_order_book_for_symbols(symbols, limit, params)
         key = tuple(symbols)
         seen = self._liq_seen.setdefault(key, {})
         shell = self._liq_unseen_shell(key, seen)
         if shell is None:
-            shell = await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]
+            shell = await super().watch_order_book_for_symbols(symbols, limit, params)
         else:
             await asyncio.sleep(0)        # a loop over it never holds the event loop
         live = self.liq_books.get(shell.get("symbol"))
@@ -269,7 +277,7 @@ class EngineMixin:
 
     # ------------------------------------------------------------ raw frames
     def client(self, url: str) -> Any:
-        client = super().client(url)  # type: ignore[misc]
+        client = super().client(url)
         if not getattr(client, "_liq_patched", False):
             # an instance attribute shadows Client.handle_text_or_binary_message: ccxt's
             # Client.handle_message (WSMessage -> text, gunzip/inflate) then calls us
@@ -347,9 +355,9 @@ class EngineMixin:
                 live.mark_stale("disconnect", error if isinstance(error, BaseException) else None)
 
     def on_close(self, client: Any, error: Any) -> None:
-        super().on_close(client, error)  # type: ignore[misc]
+        super().on_close(client, error)
         self._liq_connection_lost(client, error)
 
     def on_error(self, client: Any, error: Any) -> None:
-        super().on_error(client, error)  # type: ignore[misc]
+        super().on_error(client, error)
         self._liq_connection_lost(client, error)

@@ -36,7 +36,7 @@ from liqcore.feed.adapters import create_exchange, mode_of
 from liqcore.feed.generic import mirror
 from liqcore.feed.live_book import Callback, LiveBook
 from liqcore.feed.retry import FATAL, Backoff, classify_error
-from liqcore.feed.scales import book_for_market
+from liqcore.feed.scales import CrossPolicy, book_for_market
 from liqcore.feed.tasks import close_exchanges, stop_tasks
 
 __all__ = ["LiveFeed", "BookUpdate", "run"]
@@ -106,7 +106,7 @@ class LiveFeed:
 
     def __init__(self, books: Iterable[tuple[str, str]], *, exchanges: Mapping[str, Any] | None = None,
                  config: Mapping[str, dict] | None = None, depth: int | None = None, max_depth: int | None = None,
-                 cross_policy: str = "raise", recorder: Any = None, poll_interval: float = 1.0,
+                 cross_policy: CrossPolicy = "raise", recorder: Any = None, poll_interval: float = 1.0,
                  idle_timeout: float | None = 60.0, sync_timeout: float = 30.0,
                  backoff: tuple[float, float] = (0.05, 30.0)) -> None:
         self.pairs = list(dict.fromkeys((str(e), str(s)) for e, s in books))

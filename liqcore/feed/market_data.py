@@ -155,7 +155,7 @@ class _Sink:
         self.dropped = 0
 
     def push(self, rec: Record) -> None:
-        if self.kinds is not None and rec.KIND not in self.kinds:  # type: ignore[union-attr]
+        if self.kinds is not None and rec.KIND not in self.kinds:
             return
         if len(self.items) == self.items.maxlen:
             self.dropped += 1

@@ -285,7 +285,7 @@ def from_array(array: np.ndarray, cls: type | None = None) -> list[Any]:
             v = values[name]
             k = dtype[name].kind
             if name == "side":
-                v = _SIDE_NAMES[cls][int(v)]  # type: ignore[index]
+                v = _SIDE_NAMES[cls][int(v)]
             elif k == "S":
                 v = v.decode("ascii")
             elif k == "f" and math.isnan(v):

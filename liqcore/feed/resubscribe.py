@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from liqcore.feed.engine import EngineMixin
 from liqcore.feed.live_book import LiveBook
 
 __all__ = ["ResubscribeMixin"]
@@ -26,9 +27,9 @@ __all__ = ["ResubscribeMixin"]
 log = logging.getLogger("liqcore.feed")
 
 
-class ResubscribeMixin:
-    """Mixed in before :class:`~liqcore.feed.engine.EngineMixin`; the adapter implements
-    :meth:`liq_unsubscribe_request`."""
+class ResubscribeMixin(EngineMixin):
+    """Mixed in before :class:`~liqcore.feed.engine.EngineMixin` (which it extends); the adapter
+    implements :meth:`liq_unsubscribe_request`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +49,7 @@ class ResubscribeMixin:
             request = self.liq_unsubscribe_request(client, live)
         except Exception:       # never let bookkeeping break the resync itself
             log.exception("%s %s: no unsubscribe request", getattr(self, "id", "?"), live.symbol)
-        super().liq_drop_subscription(client, live)  # type: ignore[misc]
+        super().liq_drop_subscription(client, live)
         if request is not None:
             self.liq_pending_unsubscribe[live.symbol] = (client, request)
 
@@ -72,7 +73,7 @@ class ResubscribeMixin:
 
     async def watch_order_book(self, symbol: str, limit: int | None = None, params: dict = {}) -> Any:  # noqa: B006
         await self.liq_send_unsubscribe(symbol)
-        return await super().watch_order_book(symbol, limit, params)  # type: ignore[misc]
+        return await super().watch_order_book(symbol, limit, params)
 
     async def watch_order_book_for_symbols(self, symbols: list[str], limit: int | None = None,
                                            params: dict = {}) -> Any:  # noqa: B006
@@ -81,4 +82,4 @@ class ResubscribeMixin:
         :meth:`EngineMixin.watch_multiple`)."""
         for symbol in symbols:
             await self.liq_send_unsubscribe(symbol)
-        return await super().watch_order_book_for_symbols(symbols, limit, params)  # type: ignore[misc]
+        return await super().watch_order_book_for_symbols(symbols, limit, params)

@@ -12,7 +12,7 @@ extra digits are zeros; a message with real extra digits makes the live book wid
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from liqcore._book import OrderBook
 
@@ -36,7 +36,10 @@ def fraction_digits(levels: Iterable[Sequence[Any]], field: int, *, strings_only
             most = len(s) - i - 1
     return min(most, MAX_SCALE)
 
-__all__ = ["grid_decimals", "book_for_market", "DEFAULT_DECIMALS"]
+__all__ = ["grid_decimals", "book_for_market", "DEFAULT_DECIMALS", "CrossPolicy"]
+
+#: what a book does with a message that would cross it (see :class:`~liqcore.OrderBook`)
+CrossPolicy = Literal["raise", "repair", "allow"]
 
 #: scale used when the metadata gives none (SIGNIFICANT_DIGITS mode, missing precision)
 DEFAULT_DECIMALS = 8
@@ -66,7 +69,7 @@ def grid_decimals(value: Any, precision_mode: int = _TICK_SIZE) -> int | None:
 
 
 def book_for_market(exchange: str, market: Mapping[str, Any], *, precision_mode: int = _TICK_SIZE,
-                    sequence: str | None = None, max_depth: int | None = None, cross_policy: str = "raise",
+                    sequence: str | None = None, max_depth: int | None = None, cross_policy: CrossPolicy = "raise",
                     min_decimals: tuple[int, int] = (0, 0)) -> OrderBook:
     """An empty compiled book for one ccxt market: scales from ``market["precision"]``
     (at least ``min_decimals``, e.g. Kraken's wire precision), labels from ``market["symbol"]``."""
