@@ -20,6 +20,7 @@ ADAPTERS = {
     "kraken": "liqcore.feed.ccxt_kraken:KrakenEngine",
     "coinbase": "liqcore.feed.ccxt_coinbase:CoinbaseEngine",
     "bitget": "liqcore.feed.ccxt_bitget:BitgetEngine",
+    "bitfinex": "liqcore.feed.ccxt_bitfinex:BitfinexEngine",
 }
 
 Mode = Literal["engine", "watch", "poll"]

@@ -24,7 +24,6 @@ from typing import Any
 
 import ccxt.pro
 
-from liqcore._book import OrderBook
 from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
@@ -92,14 +91,6 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
         depth = sub.get("limit") if isinstance(sub, dict) else None
         return int(depth) if depth else DEFAULT_DEPTH
 
-    def _liq_resize(self, live: LiveBook, depth: int) -> None:
-        """Rebuild the (empty-to-be) book with the subscribed depth as its max_depth."""
-        b = live.book
-        if b.max_depth == depth:
-            return
-        live.book = OrderBook(price_decimals=b.price_decimals, size_decimals=b.size_decimals, max_depth=depth,
-                              cross_policy=b.cross_policy, sequence=None, symbol=b.symbol, exchange=b.exchange)
-
     def liq_on_book(self, client: Any, msg: dict) -> None:
         """One ``book`` message (snapshot or update; one entry per symbol in ``data``).
         O(levels in the message) + O(10) for the checksum."""
@@ -114,7 +105,7 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
                 if kind == "snapshot":
                     depth = self._liq_depth(client, live)
                     self.liq_depths[symbol] = depth
-                    self._liq_resize(live, depth)
+                    live.resize(depth)
                     live.client_url = client.url
                     live.load_snapshot(_levels(d.get("bids")), _levels(d.get("asks")))
                     shell = self.liq_shell(symbol, live, depth)

@@ -235,6 +235,17 @@ class LiveBook:
         self.stats.rescaled += 1
         return True
 
+    def resize(self, max_depth: int | None) -> None:
+        """Rebuild the book empty with ``max_depth`` levels per side (the depth a venue's channel
+        was subscribed with: Kraken, Bitfinex), before the snapshot that refills it; scales,
+        sequence rule, cross policy and labels kept. O(1) when the depth is already that."""
+        b = self.book
+        if b.max_depth == max_depth:
+            return
+        self.book = OrderBook(price_decimals=b.price_decimals, size_decimals=b.size_decimals, max_depth=max_depth,
+                              cross_policy=b.cross_policy, sequence=b.sequence, symbol=b.symbol,
+                              exchange=b.exchange)
+
     # ---------------------------------------------------------------- readers
     def publish(self, recv_ns: int) -> None:
         """Record the latency of the frame received at ``recv_ns`` (monotonic ns) and call every

@@ -90,9 +90,9 @@ class SimConnection:
         """Queue a non-data frame (ack, error, pong): never faulted, except by overflow."""
         self._enqueue(obj if isinstance(obj, str) else orjson.dumps(obj).decode())
 
-    def send_data(self, stream: str, obj: dict[str, Any],
-                  corrupt_checksum: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
-        """Queue one data frame of ``stream`` after applying this connection's faults."""
+    def send_data(self, stream: str, obj: Any, corrupt_checksum: Callable[[Any], Any] | None = None) -> None:
+        """Queue one data frame of ``stream`` (a JSON object or array) after applying this
+        connection's faults; ``corrupt_checksum`` returns the frame with its checksum altered."""
         if self.closing:
             return
         cursor = self.cursors.get(stream)

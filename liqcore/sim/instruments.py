@@ -5,12 +5,15 @@ ids of the APIs they emulate: ``"binance"`` (spot), ``"binanceusdm"`` (USDⓈ-M 
 ``"okx"``, ``"bybit"`` (spot), ``"bybitlinear"`` (Bybit USDT perpetuals, category ``linear``;
 ccxt's ``bybit`` reaches it through the ``linear`` URLs and ``category=linear``), ``"kraken"``
 (spot), ``"coinbase"`` (Advanced Trade spot), ``"bitget"`` (spot) and ``"bitgetswap"`` (Bitget USDT-M
-perpetuals, productType ``USDT-FUTURES``; ccxt's ``bitget``, on the same websocket as spot).
+perpetuals, productType ``USDT-FUTURES``; ccxt's ``bitget``, on the same websocket as spot) and
+``"bitfinex"`` (spot, ids ``tBTCUSD``).
 Price and size strings are formatted as each venue does: Binance spot pads to 8 decimals
 (``"61737.63000000"``), Binance USDⓈ-M pads to the contract's price/quantity precision
 (``"61737.60"``, ``"0.012"``), OKX and Coinbase send the shortest form (``"61737.6"``),
 Bybit and Bitget pad to the tick and base precision (``"61737.60"``, ``"0.001200"``), Kraken sends
-JSON numbers with the pair's price and quantity precision (``61737.6``, ``0.00120000``).
+JSON numbers with the pair's price and quantity precision (``61737.6``, ``0.00120000``), Bitfinex
+JSON numbers as JavaScript writes them (``61737``, ``0.0012``, ``1e-7``: the protocol renders the
+shortest form).
 
 Kraken lists pairs under its own asset codes (``extra``: ``altname`` ``XBTUSD``, ``wsname``
 ``XBT/USD``, ``base_id`` ``XXBT``, ``quote_id`` ``ZUSD``); its websocket v2 and ccxt use
@@ -24,7 +27,8 @@ from decimal import Decimal
 
 __all__ = ["Instrument", "VENUES", "default_instruments", "okx_recording_instruments"]
 
-VENUES = ("binance", "binanceusdm", "okx", "bybit", "bybitlinear", "kraken", "coinbase", "bitget", "bitgetswap")
+VENUES = ("binance", "binanceusdm", "okx", "bybit", "bybitlinear", "kraken", "coinbase", "bitget", "bitgetswap",
+          "bitfinex")
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,9 @@ def default_instruments() -> list[Instrument]:
         Instrument("bitget", "ETHUSDT", "ETH", "USDT", "0.01", "0.0001", "3000", wire_decimals=(2, 4)),
         Instrument("bitgetswap", "BTCUSDT", "BTC", "USDT", "0.1", "0.001", "60000", kind="swap", settle="USDT",
                    wire_decimals=(1, 3)),
+        # Bitfinex prices have 5 significant digits (tick 1 at 60000), amounts 8 decimals
+        Instrument("bitfinex", "tBTCUSD", "BTC", "USD", "1", "0.00000001", "60000"),
+        Instrument("bitfinex", "tETHUSD", "ETH", "USD", "0.1", "0.00000001", "3000"),
     ]
 
 

@@ -1,6 +1,6 @@
 """The local exchange simulator: an aiohttp server on 127.0.0.1 speaking Binance spot,
-Binance USDⓈ-M, OKX, Bybit (spot and USDT perpetuals), Kraken, Coinbase and Bitget (spot and USDT-M perpetuals)
-market data closely enough for unmodified ccxt.pro.
+Binance USDⓈ-M, OKX, Bybit (spot and USDT perpetuals), Kraken, Coinbase, Bitget (spot and USDT-M perpetuals) and
+Bitfinex market data closely enough for unmodified ccxt.pro.
 
 ::
 
@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 from aiohttp import web
 
 from liqcore.sim.binance_protocol import add_binance_routes
+from liqcore.sim.bitfinex_protocol import add_bitfinex_routes
 from liqcore.sim.bitget_protocol import add_bitget_routes
 from liqcore.sim.bybit_protocol import add_bybit_routes
 from liqcore.sim.coinbase_protocol import add_coinbase_routes
@@ -54,7 +55,7 @@ class ExchangeSimulator:
     (``"okx"``), Bybit spot (``"bybit"``), Bybit USDT perpetuals (``"bybitlinear"``: ccxt's
     ``bybit`` with ``category=linear`` / the ``linear`` websocket), Kraken spot (``"kraken"``), Coinbase Advanced Trade
     (``"coinbase"``), Bitget spot (``"bitget"``) and Bitget USDT-M perpetuals (``"bitgetswap"``: ccxt's ``bitget``,
-    ``instType`` ``USDT-FUTURES`` on the same websocket).
+    ``instType`` ``USDT-FUTURES`` on the same websocket) and Bitfinex spot (``"bitfinex"``).
 
     Parameters
     ----------
@@ -135,6 +136,7 @@ class ExchangeSimulator:
         add_kraken_routes(app, self)
         add_coinbase_routes(app, self)
         add_bitget_routes(app, self)
+        add_bitfinex_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
