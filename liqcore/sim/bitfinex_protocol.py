@@ -107,8 +107,8 @@ def _bad_checksum(frame: list[Any]) -> list[Any]:
 class _Channels:
     """A connection's Bitfinex state: ``conf`` flags, the ``SEQ_ALL`` counter, its channels."""
 
-    def __init__(self, conn: SimConnection) -> None:
-        self.conn = conn
+    def __init__(self, conn: SimConnection, sim: "ExchangeSimulator") -> None:
+        self.conn, self.sim = conn, sim
         self.flags = 0
         self.seq = 0
         self.streams: dict[int, BitfinexBookStream] = {}
@@ -161,6 +161,9 @@ class BitfinexBookStream:
             self._send([self.chan_id, _level(price, size, True)])
         if self.channels.flags & OB_CHECKSUM:
             wb, wa, _ = self.window.snapshot()
+            key = ("bitfinex", self.market.instrument.id)
+            sent = self.channels.sim.checksums_sent
+            sent[key] = sent.get(key, 0) + 1
             self._send([self.chan_id, "cs", bitfinex_checksum(wb, wa)])
 
 
@@ -247,7 +250,7 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
         ws = web.WebSocketResponse(compress=sim.compress, max_msg_size=1 << 20)
         await ws.prepare(request)
         conn = sim.open_connection("bitfinex", ws, request)
-        channels = _Channels(conn)
+        channels = _Channels(conn, sim)
         conn.send_control({"event": "info", "version": 2, "serverId": str(uuid.UUID(int=conn.ordinal + 1)),
                            "platform": {"status": 1}})
 

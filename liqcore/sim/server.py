@@ -116,6 +116,8 @@ class ExchangeSimulator:
         self.unhandled: list[tuple[str, str]] = []
         #: REST depth snapshots served per (venue, id)
         self.snapshots_served: dict[tuple[str, str], int] = {}
+        #: checksum frames sent per (venue, id), by venues that send checksums in frames of their own (Bitfinex ``cs``)
+        self.checksums_sent: dict[tuple[str, str], int] = {}
         self.tick_count = 0
         self._paused = False
         self._resumed = asyncio.Event()
