@@ -34,7 +34,8 @@ What the engine does differently from ccxt:
   bid arrives before the ask it crosses is deleted): the books' ``cross_policy`` defaults to
   ``"allow"`` here, and the checksum after the update is what proves the book.
 * The book keeps the subscribed ``len`` (25 by default; at least the 25 the checksum covers) as
-  its ``max_depth``.
+  its ``max_depth``. Aggregated precisions (P0-P4) share the frame format and the checksum; raw
+  books (R0: order ids) are left to ccxt.
 """
 
 from __future__ import annotations
@@ -155,7 +156,10 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
             log.info("bitfinex: conf not sent on %s: %r", client.url, exc)
 
     def liq_on_subscribed(self, client: Any, msg: dict) -> None:
-        """A book channel opened: its ``chanId`` becomes the symbol's current channel."""
+        """A book channel opened: its ``chanId`` becomes the symbol's current channel. Raw books
+        (``prec`` R0: order ids, not price levels) stay with ccxt."""
+        if msg.get("prec") == "R0":
+            return
         market = self.safe_market(msg.get("symbol"))
         symbol = market["symbol"]
         if symbol not in (self.markets or {}):
@@ -179,14 +183,18 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         self._liq_unsub_due.clear()
 
     # -------------------------------------------------------------------- books
-    def handle_order_book(self, client: Any, message: Any, subscription: Any) -> None:
-        # ccxt's dispatch lands here only if a book frame escaped the fast path
+    def handle_order_book(self, client: Any, message: Any, subscription: Any) -> Any:
+        # ccxt's dispatch lands here for a raw (R0) book, or if a frame escaped the fast path
         chan = str(message[0])
         if chan in self.liq_channels:
-            self.liq_on_channel(client, chan, message)
+            return self.liq_on_channel(client, chan, message)
+        return super().handle_order_book(client, message, subscription)
 
-    def handle_checksum(self, client: Any, message: Any, subscription: Any) -> None:
-        self.handle_order_book(client, message, subscription)
+    def handle_checksum(self, client: Any, message: Any, subscription: Any) -> Any:
+        chan = str(message[0])
+        if chan in self.liq_channels:
+            return self.liq_on_channel(client, chan, message)
+        return super().handle_checksum(client, message, subscription)
 
     def liq_on_channel(self, client: Any, chan: str, msg: Any) -> None:
         """One frame of a book channel: snapshot, level update, ``cs`` or ``hb``. O(levels in the
