@@ -1,4 +1,4 @@
-"""Feed hot path: one Binance depthUpdate (20 bid + 20 ask changes) from the websocket frame to an
+"""Feed hot paths. Binance: one depthUpdate (20 bid + 20 ask changes) from the websocket frame to an
 updated book, through liqcore's adapter — fast path (frame text parsed in C into the book, no JSON
 decode) and Python path (orjson + apply_levels) — vs stock ccxt.pro (Python book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
 loop calls per frame: decode + dispatch + sync + store), as in
@@ -7,6 +7,10 @@ loop calls per frame: decode + dispatch + sync + store), as in
     python -m pytest benchmarks/bench_feed.py -p no:cacheprovider --benchmark-columns=min,median,mean
 
 Each round replays the next of N pre-generated contiguous frames on a synced ~300-level book.
+
+Bitfinex (``-k bitfinex``): one round is one book update as Bitfinex sends it (a frame per changed
+level, then the ``cs`` checksum frame) on a synced 25-level book, checksum verified, vs stock
+ccxt.pro's ``bitfinex`` (its Python book and checksum) on the same frames.
 """
 
 from __future__ import annotations
@@ -133,3 +137,111 @@ def test_stock_ccxt(benchmark):
     ex, ob = _run(benchmark, ccxt_pro.binance)
     assert len(ob["bids"]) > 100
     benchmark.extra_info["levels"] = len(ob["bids"]) + len(ob["asks"])
+
+
+# ------------------------------------------------------------------------------- Bitfinex
+# One Bitfinex book update as it arrives: K level frames ``[chanId, [price, count, amount]]``, then
+# the ``[chanId, "cs", checksum]`` frame; liqcore's adapter (exact decode, compiled book, checksum
+# verified in C) vs stock ccxt.pro (its counted Python book and its Python checksum), same frames.
+BFX_UPDATES, BFX_K, BFX_CHAN = 5_000, 4, 17000
+BFX_MARKET = {"id": "tBTCUSD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD", "baseId": "BTC", "quoteId": "USD",
+              "type": "spot", "spot": True, "margin": False, "swap": False, "future": False, "option": False,
+              "active": True, "contract": False, "linear": None, "inverse": None,
+              "precision": {"price": 5, "amount": 8}, "limits": {}, "info": {}}
+
+
+def _bfx_frames(n=BFX_UPDATES, k=BFX_K, seed=2):
+    """Subscribed event, snapshot frame and ``n`` updates (lists of K+1 frames), from a reference
+    book kept at 25 levels per side; checksums by the simulator's Python implementation."""
+    from decimal import Decimal
+
+    from liqcore.sim.checksum import bitfinex_checksum, js_number
+    rng = random.Random(seed)
+
+    def amount():
+        return str(Decimal(rng.randint(1, 10**8)) / Decimal(10**8) * rng.choice((1, 10, 100)))
+
+    books = [{60000 - 1 - 2 * i: amount() for i in range(25)}, {60000 + 1 + 2 * i: amount() for i in range(25)}]
+
+    def level(side, px, size):
+        if size is None:
+            return f"[{BFX_CHAN},[{px},0,{-1 if side else 1}]]"
+        return f"[{BFX_CHAN},[{px},{1 + px % 5},{js_number(('-' if side else '') + size)}]]"
+
+    def checksum():
+        bids = [(str(p), books[0][p]) for p in sorted(books[0], reverse=True)]
+        asks = [(str(p), books[1][p]) for p in sorted(books[1])]
+        return bitfinex_checksum(bids, asks)
+
+    subscribed = orjson.dumps({"event": "subscribed", "channel": "book", "chanId": BFX_CHAN, "symbol": "tBTCUSD",
+                               "prec": "P0", "freq": "F0", "len": "25", "pair": "BTCUSD"}).decode()
+    snap = [level(0, p, books[0][p])[len(f"[{BFX_CHAN},"):-1] for p in sorted(books[0], reverse=True)]
+    snap += [level(1, p, books[1][p])[len(f"[{BFX_CHAN},"):-1] for p in sorted(books[1])]
+    snapshot = f"[{BFX_CHAN},[{','.join(snap)}]]"
+    updates = []
+    for _ in range(n):
+        frames = []
+        for _ in range(k):
+            side = rng.randrange(2)
+            book = books[side]
+            px = rng.choice(sorted(book, reverse=not side)[:10])
+            if rng.random() < 0.7:                       # a size change near the touch
+                book[px] = amount()
+                frames.append(level(side, px, book[px]))
+            else:                                        # a level goes; a new one enters at the far end
+                del book[px]
+                frames.append(level(side, px, None))
+                far = (min(book) - 1 - rng.randrange(3)) if side == 0 else (max(book) + 1 + rng.randrange(3))
+                book[far] = amount()
+                frames.append(level(side, far, book[far]))
+        frames.append(f'[{BFX_CHAN},"cs",{checksum()}]')
+        updates.append([_Msg(f) for f in frames])
+    return _Msg(subscribed), _Msg(snapshot), updates
+
+
+BFX_SUBSCRIBED, BFX_SNAPSHOT, BFX_FRAMES = _bfx_frames()
+
+
+async def _bfx_synced(cls):
+    ex = cls({"enableRateLimit": False})
+    ex.set_markets([BFX_MARKET])
+    client = ex.client("ws://127.0.0.1:9/api-pub.bitfinex.com/ws/2")    # never connected
+    client.handle_message(BFX_SUBSCRIBED)
+    client.handle_message(BFX_SNAPSHOT)
+    return ex, client
+
+
+def _bfx_run(benchmark, cls):
+    loop = asyncio.new_event_loop()
+    ex, client = loop.run_until_complete(_bfx_synced(cls))
+    handle = client.handle_message
+    it = iter(BFX_FRAMES)
+
+    def one():
+        for frame in next(it):
+            handle(frame)
+    try:
+        benchmark.pedantic(one, rounds=BFX_UPDATES - 10, iterations=1, warmup_rounds=5)
+    finally:
+        loop.run_until_complete(ex.close())
+        loop.close()
+    benchmark.extra_info["frames_per_update"] = sum(map(len, BFX_FRAMES)) / len(BFX_FRAMES)
+    return ex
+
+
+@pytest.mark.benchmark(group="feed: bitfinex update (level frames + cs), frames -> verified book")
+def test_bitfinex_liqcore_adapter(benchmark):
+    from liqcore.feed.ccxt_bitfinex import BitfinexEngine
+    ex = _bfx_run(benchmark, BitfinexEngine)
+    live = ex.liq_books["BTC/USD"]
+    st = live.stats
+    # every checksum verified in C, none failed, ccxt's Python book empty
+    assert st.resyncs == 0 and st.checksum_failed == 0 and st.checksum_ok == BFX_UPDATES - 5
+    assert len(ex.orderbooks["BTC/USD"]["bids"]) == 0
+
+
+@pytest.mark.benchmark(group="feed: bitfinex update (level frames + cs), frames -> verified book")
+def test_bitfinex_stock_ccxt(benchmark):
+    ex = _bfx_run(benchmark, ccxt_pro.bitfinex)
+    # ccxt drops its book on a checksum mismatch: still there, so every checksum matched
+    assert len(ex.orderbooks["BTC/USD"]["bids"]) == 25
