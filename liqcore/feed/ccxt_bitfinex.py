@@ -28,6 +28,8 @@ What the engine does differently from ccxt:
   Frames still in flight on the old ``chanId`` are counted (``stale_skipped``) and never applied;
   the engine's own ``unsubscribed`` acknowledgement is swallowed (ccxt would look for a user's
   ``un_watch_order_book`` behind it and fail).
+* ``info`` code 20051 (restart: reconnect) and 20061 (maintenance over: resubscribe) reconnect the
+  socket, so every book is resynced from a new snapshot and counted (``disconnects``).
 * Heartbeats count as messages of their book (the feed's idle watchdog must not resync a quiet
   but healthy channel).
 * One level per frame means a book can be crossed between two frames of one update (a new best
@@ -46,6 +48,7 @@ from decimal import Decimal
 from typing import Any
 
 import ccxt.pro
+from ccxt.base.errors import NetworkError
 
 from liqcore.feed.ccxt_kraken import decode_exact
 from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
@@ -81,7 +84,7 @@ def bitfinex_frame_handler(exchange: Any, client: Any, data: str) -> None:
     if type(msg) is dict:
         event = msg.get("event")
         if event == "info":
-            exchange.liq_send_conf(client)
+            exchange.liq_on_info(client, msg)
         elif event == "subscribed" and msg.get("channel") == "book":
             exchange.liq_on_subscribed(client, msg)
         elif event == "unsubscribed" and exchange.liq_own_unsubscribe_ack(client, msg):
@@ -144,9 +147,21 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         return market["symbol"] if market["symbol"] in (self.markets or {}) else None
 
     # --------------------------------------------------------------- connection
-    def liq_send_conf(self, client: Any) -> None:
-        """Ask for checksums on this connection (answer to its ``info``)."""
-        asyncio.ensure_future(self._liq_conf(client))
+    def liq_on_info(self, client: Any, msg: dict) -> None:
+        """``info`` events. The first of a connection (``version``, no ``code``) is answered with
+        the engine's ``conf`` (checksums on). Code 20051 (server restarting: "please reconnect")
+        and 20061 (maintenance over: "resubscribe to all channels") make the engine reconnect,
+        which resubscribes every book from a fresh snapshot; 20060 (maintenance started) only
+        logs: the books stay as they are until Bitfinex says otherwise."""
+        code = msg.get("code")
+        if code is None:
+            asyncio.ensure_future(self._liq_conf(client))
+        elif code in (20051, 20061):
+            log.info("bitfinex info %s (%s): reconnecting %s", code, msg.get("msg"), client.url)
+            self.liq_drop_connection(client, NetworkError(f"bitfinex info {code}: {msg.get('msg')}"))
+            self._liq_forget_channels()
+        else:
+            log.info("bitfinex info %s: %s", code, msg.get("msg"))
 
     async def _liq_conf(self, client: Any) -> None:
         try:
@@ -177,24 +192,34 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
 
     def _liq_connection_lost(self, client: Any, error: Any) -> None:
         super()._liq_connection_lost(client, error)
+        if self.clients.get(client.url) in (None, client):    # not a late close of a replaced socket
+            self._liq_forget_channels()
+
+    def _liq_forget_channels(self) -> None:
         # channel ids belong to the connection (the one public socket): a new one subscribes anew
         self.liq_channels.clear()
         self._liq_chan_of.clear()
         self._liq_unsub_due.clear()
 
     # -------------------------------------------------------------------- books
-    def handle_order_book(self, client: Any, message: Any, subscription: Any) -> Any:
-        # ccxt's dispatch lands here for a raw (R0) book, or if a frame escaped the fast path
+    def _liq_ccxt_book_frame(self, client: Any, message: Any, subscription: Any) -> bool:
+        """A book frame ccxt's dispatch passed on (not the fast path's): the engine's if its
+        channel is registered; skipped if it is an aggregated book's channel the engine has
+        forgotten (in flight on a connection being replaced: ccxt must never build a Python book
+        from it); False for raw R0 books, which ccxt keeps."""
         chan = str(message[0])
         if chan in self.liq_channels:
-            return self.liq_on_channel(client, chan, message)
-        return super().handle_order_book(client, message, subscription)
+            self.liq_on_channel(client, chan, message)
+            return True
+        return not (isinstance(subscription, dict) and subscription.get("prec") == "R0")
+
+    def handle_order_book(self, client: Any, message: Any, subscription: Any) -> Any:
+        if not self._liq_ccxt_book_frame(client, message, subscription):
+            return super().handle_order_book(client, message, subscription)
 
     def handle_checksum(self, client: Any, message: Any, subscription: Any) -> Any:
-        chan = str(message[0])
-        if chan in self.liq_channels:
-            return self.liq_on_channel(client, chan, message)
-        return super().handle_checksum(client, message, subscription)
+        if not self._liq_ccxt_book_frame(client, message, subscription):
+            return super().handle_checksum(client, message, subscription)
 
     def liq_on_channel(self, client: Any, chan: str, msg: Any) -> None:
         """One frame of a book channel: snapshot, level update, ``cs`` or ``hb``. O(levels in the

@@ -169,7 +169,8 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
 
     def _liq_connection_lost(self, client: Any, error: Any) -> None:
         super()._liq_connection_lost(client, error)
-        self._liq_unsub_acks.clear()     # the one public socket is gone: no acknowledgement is due
+        if self.clients.get(client.url) in (None, client):    # not a late close of a replaced socket
+            self._liq_unsub_acks.clear()     # the one public socket is gone: no acknowledgement is due
 
     def liq_own_unsubscribe_ack(self, arg: dict) -> bool:
         """True (and counted off) when an ``unsubscribe`` acknowledgement answers one of the

@@ -13,6 +13,7 @@ What is proved here:
   failures; malformed frames are skipped; a disconnect is healed;
 * numbers in exponent form (``1.5e-9``) and prices with more decimals than the book holds widen
   the book's scales, and the checksum over them still verifies;
+* ``info`` 20051/20061 (restart, maintenance over) reconnect and resync;
 * heartbeats keep a quiet book live under the feed's idle watchdog (and without them the
   watchdog resyncs it: the negative control);
 * a book altered behind the feed's back is caught by the next checksum;
@@ -161,6 +162,32 @@ def test_exponent_amounts_and_extra_price_decimals_widen_the_book():
                 assert live.stats.rescaled >= 1
                 assert live.book.level_strings("bid") == [list(lv) for lv in new_bids]
                 assert js_number("0.0000000015") == "1.5e-9"
+    run(body(), 25)
+
+
+# ----------------------------------------------------------------- info events
+@pytest.mark.parametrize("code", [20051, 20061])
+def test_info_restart_and_maintenance_end_reconnect_and_resync(code):
+    """Bitfinex's ``info`` 20051 ("please reconnect") and 20061 ("maintenance ended: resubscribe"),
+    written to the socket by the simulator: the engine drops the connection, the feed redials,
+    subscribes again and the book is back on the truth from a new snapshot."""
+    async def body():
+        async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=25) as sim:
+            async with LiveFeed([("bitfinex", BTC[0])], exchanges=exchanges(sim, "bitfinex"),
+                                backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                live = feed.live_book("bitfinex", BTC[0])
+                while live.stats.applied < 20:
+                    await asyncio.sleep(0.02)
+                (conn,) = sim.connections_of("bitfinex")
+                conn.send_control({"event": "info", "code": code, "msg": "Stopping. Please try to reconnect"})
+                while live.stats.snapshots < 2 or not live.is_live or live.stats.applied < 60:
+                    await asyncio.sleep(0.02)
+                await drained(sim, feed, "bitfinex", [BTC[0]])
+                assert_equals_truth(feed, sim)
+                st = feed.stats("bitfinex", BTC[0])
+                assert st["disconnects"] == 1 and st["resyncs"] == 1 and st["checksum_failed"] == 0, st
+                assert len(sim.connections_of("bitfinex")) == 2 and feed.exchange("bitfinex").liq_confs == 2
     run(body(), 25)
 
 
