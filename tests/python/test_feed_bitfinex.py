@@ -56,7 +56,7 @@ def assert_equals_truth(feed, sim, pair=BTC):
     bids, asks = window(sim, vid)
     book = feed.book("bitfinex", sym)
     assert book.level_strings("bid") == bids and book.level_strings("ask") == asks
-    assert len(bids) == 25 and len(asks) == 25 and book.max_depth == 25
+    assert len(bids) >= 20 and len(asks) >= 20 and book.max_depth == 25     # the window: 20 to 25 levels
     # C (from the book's fixed-point values) agrees with the simulator's Python checksum
     assert book.checksum("bitfinex") == bitfinex_checksum(bids, asks)
     shell = feed.exchange("bitfinex").orderbooks[sym]     # the ccxt book ccxt resolves: no Python levels
