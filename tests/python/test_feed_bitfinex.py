@@ -100,7 +100,10 @@ FAULTS = [
     # four level frames in a row lost: the next checksum cannot match (unless the frames were only
     # checksums, or later frames rewrote every lost level: then the book is right anyway)
     (FaultPlan(drop=range(40, 44)), {"checksum_failed": 1}),
-    (FaultPlan(duplicate={40, 60}), {"resyncs": "==0", "checksum_failed": "==0"}),     # absolute sizes: harmless
+    # a level frame twice is the same absolute size again, a cs frame twice the same check: harmless
+    (FaultPlan(duplicate={40, 60}), {"resyncs": "==0", "checksum_failed": "==0"}),
+    # two level frames swapped: harmless unless the held frame is sent after its update's cs (that
+    # checksum then fails, and the book resyncs); either way the book ends on the truth
     (FaultPlan(reorder={40}), {"resyncs": 0}),
     (FaultPlan(bad_checksum=set(range(30, 60))), {"checksum_failed": 1}),
     (FaultPlan(malformed={40, 60}), {"resyncs": "==0", "checksum_failed": "==0"}),
@@ -124,10 +127,6 @@ def test_book_equals_true_book_after_fault(plan, expect):
             kinds == ["conf", "subscribe"] + ["unsubscribe", "subscribe"] * stats["resyncs"], received
         assert ex.liq_unsubscribes == stats["resyncs"] and not ex._liq_unsub_due
     assert ex.liq_malformed == sum(len(p.malformed) for p in plans)     # counted and skipped
-    if any(p.duplicate or p.reorder for p in plans) and not stats["resyncs"]:
-        # a duplicate or swapped level frame changes nothing: a repeated absolute size, or two
-        # different levels; the checksum after the update proved it
-        assert stats["checksum_failed"] == 0
 
 
 # ------------------------------------------------------------ numbers and scales on the wire
