@@ -75,7 +75,8 @@ def test_repeated_errors_never_busy_loop_and_fatal_errors_stop():
                 st = feed.stats("binance", "BTC/USDT")
             t.cancel()
             # backoff 0.02, 0.04, ... capped at 0.2: about 6 calls in 0.6 s, never thousands
-            assert 3 <= st["watch_calls"] <= 12 and st["watch_errors"] == st["watch_calls"]
+            # every call failed (the last one may still be in flight when the stats are read)
+            assert 3 <= st["watch_calls"] <= 12 and st["watch_calls"] - 1 <= st["watch_errors"] <= st["watch_calls"]
             assert ticks > st["watch_calls"] * 10      # the event loop kept running between retries
             bad = sim.attach(_Unknown({"enableRateLimit": False}))
             async with LiveFeed([("binance", "BTC/USDT")], exchanges={"binance": bad}) as feed:
