@@ -18,8 +18,8 @@ What the engine does differently from ccxt:
   book) never runs.
 * ``conf`` is the engine's: it sends ``{"event": "conf", "flags": 131072}`` when a connection's
   ``info`` arrives (before any book matters), and ccxt's is switched off — ccxt sends it only after
-  the first snapshot of the first subscription and, after a resync, its bookkeeping of that send
-  fails.
+  the first snapshot of a subscription (the first updates go unchecked), and then indexes
+  ``client.subscriptions[messageHash]`` directly, an entry a resync may just have removed.
 * Bitfinex publishes no per-book sequence id (``SEQ_ALL`` numbers every frame of the connection,
   across channels and heartbeats), so the checksum after every update is the consistency check:
   a lost, duplicated, reordered or corrupted frame shows up as a mismatch. The book is marked
