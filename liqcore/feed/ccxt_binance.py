@@ -283,10 +283,7 @@ class _BinanceEngineBase(EngineMixin):
         shell["nonce"] = live.book.last_update_id
         shell["timestamp"] = ev.get("E") if type(ev) is dict else _int_field(ev if type(ev) is str else ev.decode(),
                                                                               '"E":')
-        live.publish(self.liq_recv_ns)
-        h = live.message_hash
-        if h in client.futures:
-            client.resolve(shell, h)
+        self.liq_publish(client, live, shell)
 
     # -------------------------------------------------------------- snapshot
     async def liq_fetch_depth(self, symbol: str, limit: int, market_type: str | None) -> dict:
@@ -329,10 +326,7 @@ class _BinanceEngineBase(EngineMixin):
         self.liq_load_snapshot(live, raw, body)
         shell = self.orderbooks[live.symbol]
         shell["nonce"] = live.book.last_update_id
-        live.publish(time.monotonic_ns())
-        h = live.message_hash
-        if h in client.futures:
-            client.resolve(shell, h)
+        self.liq_publish(client, live, shell, time.monotonic_ns())
 
 
 class BinanceEngine(_BinanceEngineBase, ccxt.pro.binance):

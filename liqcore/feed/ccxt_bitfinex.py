@@ -132,8 +132,6 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         self._liq_chan_of: dict[str, str] = {}
         #: symbol -> subscribed len (levels per side)
         self.liq_lengths: dict[str, int] = {}
-        #: chanIds whose unsubscribe the engine sent and whose acknowledgement is still due
-        self._liq_unsub_due: set[str] = set()
         #: conf requests sent (one per connection)
         self.liq_confs = 0
 
@@ -159,7 +157,6 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         elif code in (20051, 20061):
             log.info("bitfinex info %s (%s): reconnecting %s", code, msg.get("msg"), client.url)
             self.liq_drop_connection(client, NetworkError(f"bitfinex info {code}: {msg.get('msg')}"))
-            self._liq_forget_channels()
         else:
             log.info("bitfinex info %s: %s", code, msg.get("msg"))
 
@@ -190,16 +187,19 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         except (TypeError, ValueError):
             self.liq_lengths[symbol] = DEFAULT_LENGTH
 
+    def liq_drop_connection(self, client: Any, exc: BaseException) -> None:
+        super().liq_drop_connection(client, exc)
+        self._liq_forget_channels()
+
     def _liq_connection_lost(self, client: Any, error: Any) -> None:
         super()._liq_connection_lost(client, error)
-        if self.clients.get(client.url) in (None, client):    # not a late close of a replaced socket
+        if not self.liq_replaced(client):
             self._liq_forget_channels()
 
     def _liq_forget_channels(self) -> None:
         # channel ids belong to the connection (the one public socket): a new one subscribes anew
         self.liq_channels.clear()
         self._liq_chan_of.clear()
-        self._liq_unsub_due.clear()
 
     # -------------------------------------------------------------------- books
     def _liq_ccxt_book_frame(self, client: Any, message: Any, subscription: Any) -> bool:
@@ -264,10 +264,7 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
                     live.apply((), (level,))
                 else:
                     live.apply((level,), ())
-            live.publish(self.liq_recv_ns)
-            h = live.message_hash
-            if h in client.futures:
-                client.resolve(shell, h)
+            self.liq_publish(client, live, shell)
         except Exception as exc:      # checksum mismatch, bad level: resync this book
             self.liq_fail(client, live, exc)
 
@@ -279,26 +276,15 @@ class BitfinexEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitfinex):
         self.liq_channels[chan][1] = False     # from now on its frames are skipped
         return {"event": "unsubscribe", "chanId": int(chan)}
 
-    async def liq_send_unsubscribe(self, symbol: str) -> None:
-        pending = self.liq_pending_unsubscribe.get(symbol)
-        if pending is None:
-            return
-        chan = str(pending[1]["chanId"])
-        # expected before sending: the acknowledgement may be handled before send() returns
-        self._liq_unsub_due.add(chan)
-        sent = self.liq_unsubscribes
-        await super().liq_send_unsubscribe(symbol)
-        if self.liq_unsubscribes == sent:      # not sent (the connection is gone): no ack will come
-            self._liq_unsub_due.discard(chan)
-            self.liq_channels.pop(chan, None)
+    def liq_unsubscribe_ack_key(self, request: dict) -> str:
+        return str(request["chanId"])
 
     def liq_own_unsubscribe_ack(self, client: Any, msg: dict) -> bool:
         """True when an ``unsubscribed`` acknowledges one of the engine's resync unsubscribes (the
         channel is then forgotten); False leaves it to ccxt (a user's ``un_watch_order_book``)."""
         chan = str(msg.get("chanId"))
-        if chan not in self._liq_unsub_due:
+        if not self.liq_take_unsubscribe_ack(chan):
             return False
-        self._liq_unsub_due.discard(chan)
         self.liq_channels.pop(chan, None)
         client.subscriptions.pop(chan, None)       # ccxt's record of the old channel
         return True

@@ -37,7 +37,6 @@ are full snapshots, not incremental): the engine always subscribes ``books``.
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 import ccxt.pro
@@ -82,8 +81,6 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
         super().__init__(config, **liq_options)
         # belt and braces: ccxt's checksum would hash its (empty) Python book
         self.options.setdefault("watchOrderBook", {})["checksum"] = False
-        #: (instType, instId) -> unsubscribes the engine sent whose acknowledgement is still due
-        self._liq_unsub_acks: collections.Counter[tuple[str, str]] = collections.Counter()
         self._liq_bitget_symbols: dict[tuple[str, str], str | None] = {}
 
     def liq_message_hash(self, symbol: str) -> str:
@@ -137,10 +134,7 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
                 shell["nonce"] = seq
                 ts = d.get("ts")
                 shell["timestamp"] = None if ts is None else int(ts)
-                live.publish(self.liq_recv_ns)
-                h = live.message_hash
-                if h in client.futures:
-                    client.resolve(shell, h)
+                self.liq_publish(client, live, shell)
             except Exception as exc:      # backwards seq, checksum, bad levels: resync this book
                 self.liq_fail(client, live, exc)
                 break
@@ -154,29 +148,12 @@ class BitgetEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bitget):
     def liq_unsubscribe_request(self, client: Any, live: LiveBook) -> dict | None:
         return {"op": "unsubscribe", "args": [self._liq_arg(live.symbol)]}
 
-    async def liq_send_unsubscribe(self, symbol: str) -> None:
-        pending = self.liq_pending_unsubscribe.get(symbol)
-        if pending is None:
-            return
-        arg = pending[1]["args"][0]
-        key = (arg["instType"], arg["instId"])
-        # counted before sending: the acknowledgement may be handled before send() returns
-        self._liq_unsub_acks[key] += 1
-        sent = self.liq_unsubscribes
-        await super().liq_send_unsubscribe(symbol)
-        if self.liq_unsubscribes == sent:     # not sent (the connection is gone): no ack will come
-            self._liq_unsub_acks[key] -= 1
-
-    def _liq_connection_lost(self, client: Any, error: Any) -> None:
-        super()._liq_connection_lost(client, error)
-        if self.clients.get(client.url) in (None, client):    # not a late close of a replaced socket
-            self._liq_unsub_acks.clear()     # the one public socket is gone: no acknowledgement is due
+    def liq_unsubscribe_ack_key(self, request: dict) -> tuple[str, str]:
+        arg = request["args"][0]
+        return (arg["instType"], arg["instId"])
 
     def liq_own_unsubscribe_ack(self, arg: dict) -> bool:
-        """True (and counted off) when an ``unsubscribe`` acknowledgement answers one of the
-        engine's resync unsubscribes; False leaves it to ccxt (a user's ``un_watch_order_book``)."""
-        key = (str(arg.get("instType", "")).upper(), str(arg.get("instId")))
-        if self._liq_unsub_acks[key] <= 0:
-            return False
-        self._liq_unsub_acks[key] -= 1
-        return True
+        """True when an ``unsubscribe`` acknowledgement answers one of the engine's resync
+        unsubscribes (:meth:`liq_take_unsubscribe_ack`); False leaves it to ccxt (a user's
+        ``un_watch_order_book``)."""
+        return self.liq_take_unsubscribe_ack((str(arg.get("instType", "")).upper(), str(arg.get("instId"))))

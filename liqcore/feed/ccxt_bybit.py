@@ -87,10 +87,7 @@ class BybitEngine(ResubscribeMixin, EngineMixin, ccxt.pro.bybit):
                     return                            # duplicate / older: nothing changed
             shell["nonce"] = u
             shell["timestamp"] = msg.get("ts")
-            live.publish(self.liq_recv_ns)
-            h = live.message_hash
-            if h in client.futures:
-                client.resolve(shell, h)
+            self.liq_publish(client, live, shell)
         except Exception as exc:      # gap, bad levels: resync this book
             self.liq_fail(client, live, exc)
 

@@ -115,10 +115,7 @@ class CoinbaseEngine(ResubscribeMixin, EngineMixin, ccxt.pro.coinbase):
                 self.liq_marks[symbol] = count
                 shell["nonce"] = seq
                 shell["timestamp"] = self.parse8601(msg.get("timestamp"))
-                live.publish(self.liq_recv_ns)
-                h = live.message_hash
-                if h in client.futures:
-                    client.resolve(shell, h)
+                self.liq_publish(client, live, shell)
             except Exception as exc:      # gap, bad levels: resync this book
                 self.liq_fail(client, live, exc)
 

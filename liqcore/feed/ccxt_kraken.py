@@ -116,10 +116,7 @@ class KrakenEngine(ResubscribeMixin, EngineMixin, ccxt.pro.kraken):
                     live.apply(_levels(d.get("bids")), _levels(d.get("asks")))
                 self.liq_verify_checksum(live, d.get("checksum"))
                 shell["timestamp"] = self.parse8601(d.get("timestamp"))
-                live.publish(self.liq_recv_ns)
-                h = live.message_hash
-                if h in client.futures:
-                    client.resolve(shell, h)
+                self.liq_publish(client, live, shell)
             except Exception as exc:      # checksum mismatch, bad levels: resync this book
                 self.liq_fail(client, live, exc)
 

@@ -214,6 +214,14 @@ class EngineMixin(_CcxtExchange):
             return None
         return shell
 
+    def liq_publish(self, client: Any, live: LiveBook, shell: Any, recv_ns: int | None = None) -> None:
+        """A message changed ``live``: its subscribers are called (latency from ``recv_ns``, default
+        the frame being handled) and a pending ``watch_order_book`` resolves with ``shell``. O(subscribers)."""
+        live.publish(self.liq_recv_ns if recv_ns is None else recv_ns)
+        h = live.message_hash
+        if h in client.futures:
+            client.resolve(shell, h)
+
     # ------------------------------------------------- multi-symbol subscriptions
     def watch_multiple(self, url: str, message_hashes: list[str], message: Any = None,
                        subscribe_hashes: list[str] | None = None, subscription: Any = None) -> Any:
@@ -348,6 +356,12 @@ class EngineMixin(_CcxtExchange):
         asyncio.ensure_future(client.close())
 
     # ------------------------------------------------------- connection losses
+    def liq_replaced(self, client: Any) -> bool:
+        """True when ``client`` is no longer its url's connection: a new one took its place (its
+        late close must not touch the new connection's state)."""
+        current = self.clients.get(client.url)
+        return current is not None and current is not client
+
     def _liq_connection_lost(self, client: Any, error: Any) -> None:
         # syncing books too: a snapshot task may still complete for a connection that is gone
         for live in self.liq_books.values():

@@ -16,8 +16,9 @@ the same for each of its symbols; the subscribe that follows names only the resy
 
 from __future__ import annotations
 
+import collections
 import logging
-from typing import Any
+from typing import Any, Hashable
 
 from liqcore.feed.engine import EngineMixin
 from liqcore.feed.live_book import LiveBook
@@ -37,11 +38,27 @@ class ResubscribeMixin(EngineMixin):
         self.liq_pending_unsubscribe: dict[str, tuple[Any, dict]] = {}
         #: unsubscribe requests sent (a resync count visible on the exchange object)
         self.liq_unsubscribes = 0
+        #: acknowledgement key -> the engine's unsubscribes still to be acknowledged
+        self.liq_unsub_acks_due: collections.Counter[Hashable] = collections.Counter()
 
     def liq_unsubscribe_request(self, client: Any, live: LiveBook) -> dict | None:
         """The venue's unsubscribe request for ``live``'s book subscription on ``client``
         (None when there is nothing to unsubscribe)."""
         raise NotImplementedError
+
+    def liq_unsubscribe_ack_key(self, request: dict) -> Hashable | None:
+        """The key by which the venue's acknowledgement of ``request`` is recognised, for venues
+        whose acknowledgement ccxt must not see (Bitget, Bitfinex: ccxt would take it for a
+        user's ``un_watch_order_book`` and fail); None (default): ccxt handles it."""
+        return None
+
+    def liq_take_unsubscribe_ack(self, key: Hashable) -> bool:
+        """True (and counted off) when an acknowledgement with ``key`` answers one of the
+        engine's resync unsubscribes; False leaves it to ccxt. O(1)."""
+        if self.liq_unsub_acks_due[key] <= 0:
+            return False
+        self.liq_unsub_acks_due[key] -= 1
+        return True
 
     def liq_drop_subscription(self, client: Any, live: LiveBook) -> None:
         request = None
@@ -65,11 +82,21 @@ class ResubscribeMixin(EngineMixin):
         current = clients.get(client.url) is client
         if not current or client.closed() or not client.connected.done():
             return
+        key = self.liq_unsubscribe_ack_key(request)
+        if key is not None:           # before sending: the acknowledgement may be handled before send() returns
+            self.liq_unsub_acks_due[key] += 1
         try:
             await client.send(request)
             self.liq_unsubscribes += 1
         except Exception as exc:     # the connection went away meanwhile: the resubscribe redials
             log.info("%s %s: unsubscribe not sent: %r", getattr(self, "id", "?"), symbol, exc)
+            if key is not None:      # no acknowledgement will come
+                self.liq_unsub_acks_due[key] -= 1
+
+    def _liq_connection_lost(self, client: Any, error: Any) -> None:
+        super()._liq_connection_lost(client, error)
+        if not self.liq_replaced(client):
+            self.liq_unsub_acks_due.clear()     # the socket is gone: no acknowledgement is due
 
     async def watch_order_book(self, symbol: str, limit: int | None = None, params: dict = {}) -> Any:  # noqa: B006
         await self.liq_send_unsubscribe(symbol)

@@ -99,8 +99,7 @@ def _book_levels(bids: Iterable[Level], asks: Iterable[Level]) -> list[list[Any]
 def _bad_checksum(frame: list[Any]) -> list[Any]:
     """A ``cs`` frame with its checksum changed (still an int32); other frames as they are."""
     if len(frame) > 2 and frame[1] == "cs":
-        value = (frame[2] ^ 0x5A5A) & 0xFFFFFFFF
-        return [frame[0], "cs", value - (1 << 32) if value >= 1 << 31 else value, *frame[3:]]
+        return [frame[0], "cs", frame[2] ^ 0x5A5A, *frame[3:]]     # low bits only: stays an int32
     return frame
 
 

@@ -93,10 +93,6 @@ def bitfinex_checksum(bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str
 
     Example (price ``64100``/``64000``, bid amount ``1e-8``, ask amount ``2e-8``): the string
     ``64000:1e-8:64100:-2e-8`` -> CRC32 as signed int32."""
-    parts: list[str] = []
-    for i in range(depth):
-        if i < len(bids):
-            parts.append(f"{js_number(bids[i][0])}:{js_number(bids[i][1])}")
-        if i < len(asks):
-            parts.append(f"{js_number(asks[i][0])}:{js_number('-' + asks[i][1].lstrip('-'))}")
-    return _signed(zlib.crc32(":".join(parts).encode()))
+    # OKX's interleaved layout over Bitfinex's number text
+    return okx_checksum([(js_number(p), js_number(a)) for p, a in bids[:depth]],
+                        [(js_number(p), js_number("-" + a.lstrip("-"))) for p, a in asks[:depth]], depth)

@@ -4,13 +4,14 @@ to the simulator, and a wait until everything the simulator sent has been handle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 from liqcore.feed import create_exchange
 
-__all__ = ["FAST", "run", "exchanges", "drained", "FeedRun", "feed_run", "tamper_until_caught", "check_fault_counters"]
+__all__ = ["FAST", "run", "exchanges", "drained", "live_feed", "FeedRun", "feed_run", "tamper_until_caught", "check_fault_counters"]
 
 #: seconds per simulator tick in tests (the venues' 100 ms push window, 20x faster)
 FAST = 0.005
@@ -51,6 +52,21 @@ async def drained(sim: Any, books: Any, ex_id: str, symbols: Sequence[str],
     await asyncio.wait_for(_quiet(), timeout)
 
 
+@contextlib.asynccontextmanager
+async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0,
+                    **feed_opts: Any) -> AsyncIterator[Any]:
+    """A LiveFeed of ``ex_id``'s ``symbols`` against ``sim`` (quick backoff unless ``feed_opts``
+    say otherwise), entered once every book is live and applied ``applied`` messages."""
+    from liqcore.feed import LiveFeed
+    feed_opts.setdefault("backoff", (0.02, 0.5))
+    async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exchanges(sim, ex_id), **feed_opts) as feed:
+        await feed.wait_live(8)
+        lives = [feed.live_book(ex_id, s) for s in symbols]
+        while any(lb.stats.applied < applied or not lb.is_live for lb in lives):
+            await asyncio.sleep(0.02)
+        yield feed
+
+
 @dataclass
 class FeedRun:
     """What :func:`feed_run` saw: per-symbol feed stats, the client frames the simulator received,
@@ -69,17 +85,11 @@ async def feed_run(ex_id: str, symbols: Sequence[str], check: Callable[[Any, Any
     on the ``venue`` sockets (default ``ex_id``): once every book applied ``updates`` messages and
     is live, the simulator is frozen and drained and ``check(feed, sim)`` runs (the book-equals-
     truth assertions)."""
-    from liqcore.feed import LiveFeed
     from liqcore.sim import ExchangeSimulator
     venue = venue or ex_id
     faults = None if plan is None else {venue: plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exchanges(sim, ex_id),
-                            backoff=(0.02, 0.5)) as feed:
-            await feed.wait_live(8)
-            lives = [feed.live_book(ex_id, s) for s in symbols]
-            while any(lb.stats.applied < updates or not lb.is_live for lb in lives):
-                await asyncio.sleep(0.02)
+        async with live_feed(sim, ex_id, symbols, applied=updates) as feed:
             await drained(sim, feed, ex_id, symbols, [venue])
             check(feed, sim)
             conns = sim.connections_of(venue)

@@ -34,9 +34,9 @@ aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, drained, exchanges, check_fault_counters, feed_run, run, tamper_until_caught  # noqa: E402
+from simtest import FAST, check_fault_counters, drained, feed_run, live_feed, run, tamper_until_caught  # noqa: E402
 
-from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
+from liqcore.feed import create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitfinex import BitfinexEngine  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, SyntheticBook, bitfinex_checksum, js_number  # noqa: E402
 from liqcore.sim.bitfinex_protocol import BitfinexBookStream  # noqa: E402
@@ -125,7 +125,7 @@ def test_book_equals_true_book_after_fault(plan, expect):
         kinds = [orjson.loads(r)["event"] for r in received]
         assert kinds == ["subscribe", "conf"] + ["unsubscribe", "subscribe"] * stats["resyncs"] or \
             kinds == ["conf", "subscribe"] + ["unsubscribe", "subscribe"] * stats["resyncs"], received
-        assert ex.liq_unsubscribes == stats["resyncs"] and not ex._liq_unsub_due
+        assert ex.liq_unsubscribes == stats["resyncs"] and sum(ex.liq_unsub_acks_due.values()) == 0
     assert ex.liq_malformed == sum(len(p.malformed) for p in plans)     # counted and skipped
 
 
@@ -136,12 +136,8 @@ def test_exponent_amounts_and_extra_price_decimals_widen_the_book():
     than the 8 of the book), then the checksum Bitfinex would send for the resulting book."""
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitfinex", BTC[0])], exchanges=exchanges(sim, "bitfinex"),
-                                backoff=(0.02, 0.5)) as feed:
-                await feed.wait_live(8)
+            async with live_feed(sim, "bitfinex", [BTC[0]], applied=30) as feed:
                 live = feed.live_book("bitfinex", BTC[0])
-                while live.stats.applied < 30:
-                    await asyncio.sleep(0.02)
                 await drained(sim, feed, "bitfinex", [BTC[0]])
                 ex = feed.exchange("bitfinex")
                 (chan,) = [c for c, (s, current) in ex.liq_channels.items() if current]
@@ -172,12 +168,8 @@ def test_info_restart_and_maintenance_end_reconnect_and_resync(code):
     subscribes again and the book is back on the truth from a new snapshot."""
     async def body():
         async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitfinex", BTC[0])], exchanges=exchanges(sim, "bitfinex"),
-                                backoff=(0.02, 0.5)) as feed:
-                await feed.wait_live(8)
+            async with live_feed(sim, "bitfinex", [BTC[0]], applied=20) as feed:
                 live = feed.live_book("bitfinex", BTC[0])
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
                 (conn,) = sim.connections_of("bitfinex")
                 conn.send_control({"event": "info", "code": code, "msg": "Stopping. Please try to reconnect"})
                 while live.stats.snapshots < 2 or not live.is_live or live.stats.applied < 60:
@@ -217,9 +209,7 @@ def test_heartbeats_keep_a_quiet_book_live(monkeypatch, heartbeats):
 
     async def body():
         async with ExchangeSimulator([(inst, _QuietAfter(inst, 60))], interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitfinex", BTC[0])], exchanges=exchanges(sim, "bitfinex"), backoff=(0.02, 0.5),
-                                idle_timeout=1.0) as feed:
-                await feed.wait_live(8)
+            async with live_feed(sim, "bitfinex", [BTC[0]], idle_timeout=1.0) as feed:
                 live = feed.live_book("bitfinex", BTC[0])
                 while not sim.market("bitfinex", BTC[1]).source.exhausted:
                     await asyncio.sleep(0.02)
@@ -241,12 +231,8 @@ def test_heartbeats_keep_a_quiet_book_live(monkeypatch, heartbeats):
 def test_tampered_book_is_caught_by_the_bitfinex_checksum_and_resynced():
     async def body():
         async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitfinex", BTC[0])], exchanges=exchanges(sim, "bitfinex"),
-                                backoff=(0.02, 0.5)) as feed:
-                await feed.wait_live(8)
+            async with live_feed(sim, "bitfinex", [BTC[0]], applied=20) as feed:
                 live = feed.live_book("bitfinex", BTC[0])
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
                 # one size of the checksummed top 25 grows by 1e-8; Bitfinex sends a frame per level,
                 # so a checksum comes every few messages
                 live = await tamper_until_caught(sim, feed, "bitfinex", BTC[0], 20, "0.00000001",

@@ -157,7 +157,7 @@ def test_book_equals_true_book_after_fault(plan, expect):
         # acknowledgement was the engine's (ccxt did not reject the new watch over it)
         kinds = ["unsubscribe" if "unsubscribe" in r else "subscribe" for r in received if r != "ping"]
         assert kinds == ["subscribe"] + ["unsubscribe", "subscribe"] * stats["resyncs"], received
-        assert ex.liq_unsubscribes == stats["resyncs"] and sum(ex._liq_unsub_acks.values()) == 0
+        assert ex.liq_unsubscribes == stats["resyncs"] and sum(ex.liq_unsub_acks_due.values()) == 0
     assert ex.liq_malformed == sum(len(p.malformed) for p in plans)     # counted and skipped
 
 
