@@ -7,6 +7,7 @@ Ownership, conversion and status -> exception live here; the rules live in C.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
@@ -14,11 +15,15 @@ from libc.math cimport NAN
 cimport numpy as cnp
 import numpy as np
 from decimal import Decimal
+import time
 
 from liqcore._clib cimport *
 from liqcore import errors
 
 cnp.import_array()
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object o)   # a compact ASCII str (its UTF-8 form is its data)
 
 BID = LIQ_BID
 ASK = LIQ_ASK
@@ -114,6 +119,10 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
         dec[0] = LIQ_DEC_NONE
         return liq_fixed_from_double(<double>v, scale, out)
     if t is str:
+        # a decimal is ASCII; anything else (a lone surrogate among it) is not one, and an
+        # ASCII str is UTF-8 already (no encoding step that could fail)
+        if not PyUnicode_IS_ASCII(v):
+            return LIQ_ERR_PARSE
         s = PyUnicode_AsUTF8AndSize(v, &n)
         return liq_decimal_parse(s, <size_t>n, scale, out, dec)
     if t is bytes:
@@ -219,18 +228,158 @@ cdef object _sides_u8(object sides):
     return None
 
 
-cdef object _float_array(object a):
-    """Contiguous float64 view/copy of a numeric array, or None for object/str input."""
-    if not isinstance(a, np.ndarray):
-        return None
-    kind = a.dtype.kind
-    if kind in "iu" and a.size and (a.max() > (1 << 53) or a.min() < -(1 << 53)):
-        return None    # float64 would round them: take the exact per-element path
-    if kind == "f" or kind in "iu":
-        return _as_1d(a, np.float64, "prices/sizes")
-    if kind == "b":
-        raise _error(LIQ_ERR_PARSE, "apply_deltas", f"dtype {a.dtype} is not numeric")
+# A column of numbers read in place: int64 values are whole units (converted exactly, never
+# through a double), float64 values go through the float rule (liq_fixed_from_double).
+cdef struct _Col:
+    const char *data
+    Py_ssize_t stride
+    bint is_int
+
+
+cdef inline liq_status _col_fixed(const _Col *c, size_t i, int scale, int64_t *out) noexcept nogil:
+    cdef const char *p = c.data + <Py_ssize_t>i * c.stride
+    if c.is_int:
+        return liq_fixed_from_i64((<const int64_t *>p)[0], scale, out)
+    return liq_fixed_from_double((<const double *>p)[0], scale, out)
+
+
+cdef object _numeric(object a, str where, str name):
+    """A numeric ndarray as int64 (integer dtypes: exact) or float64, any shape; None for a
+    non-numeric one (object, str: converted element by element). Bool and complex dtypes are
+    rejected; uint64 values beyond int64 are InvalidDeltaError naming the first one."""
+    cdef str kind = a.dtype.kind
+    if kind in "iu":
+        if kind == "u" and a.dtype.itemsize == 8 and a.size and a.max() > 0x7FFFFFFFFFFFFFFF:
+            i = int(np.argmax(a.reshape(-1) > 0x7FFFFFFFFFFFFFFF))
+            raise _error(LIQ_ERR_OVERFLOW, where, f"{name} element {i} = {a.reshape(-1)[i]} exceeds int64")
+        return a.astype(np.int64, copy=False)
+    if kind == "f":
+        return a.astype(np.float64, copy=False)
+    if kind in "bc":
+        raise _error(LIQ_ERR_PARSE, where, f"{name}: dtype {a.dtype} is not a real number")
     return None
+
+
+cdef inline void _col_of(cnp.ndarray a, int axis0_col, _Col *c):
+    """Column axis0_col of a 2-D array (-1: a 1-D array) of int64/float64."""
+    c.is_int = cnp.PyArray_TYPE(a) == cnp.NPY_INT64
+    if axis0_col < 0:
+        c.data = <const char *>cnp.PyArray_DATA(a)
+        c.stride = cnp.PyArray_STRIDE(a, 0)
+    else:
+        c.data = <const char *>cnp.PyArray_DATA(a) + axis0_col * cnp.PyArray_STRIDE(a, 1)
+        c.stride = cnp.PyArray_STRIDE(a, 0)
+
+
+cdef int _fill_columns(liq_book *b, liq_delta *d, const uint8_t *sides, int one_side, const _Col *pc,
+                       const _Col *qc, size_t n, size_t *bad) noexcept nogil:
+    """Convert n levels from columns (sides per level, or one_side for all) into d; returns a
+    status, *bad = the first bad index. Signs, sides and grids are checked by the apply (after
+    the sequence check, as for every message)."""
+    cdef size_t i
+    cdef int st
+    for i in range(n):
+        d[i].side = sides[i] if sides != NULL else <uint8_t>one_side
+        d[i].px_dec = d[i].qty_dec = LIQ_DEC_NONE
+        st = _col_fixed(pc, i, b.px_scale, &d[i].px)
+        if st == LIQ_OK:
+            st = _col_fixed(qc, i, b.qty_scale, &d[i].qty)
+        if st != LIQ_OK:
+            bad[0] = i
+            return st
+    return LIQ_OK
+
+
+cdef tuple _NOT_ROWS = (str, bytes, bytearray, memoryview, dict, set, frozenset)
+
+
+cdef object _rows(object levels, str where, str name):
+    """One message side as an immutable sequence of rows (a tuple: Python code run while the
+    rows are converted cannot change their number), or a 2-D int64/float64 array; raises
+    InvalidDeltaError for what is not a sequence of levels (a str, bytes, a dict, a set)."""
+    cdef object t = type(levels)
+    if t is tuple:
+        return levels
+    if t is list:
+        return tuple(<list>levels)
+    if isinstance(levels, np.ndarray):
+        if levels.ndim == 1 and levels.shape[0] == 0:
+            return ()
+        arr = _numeric(levels, where, name)
+        if arr is None:
+            if levels.ndim != 2:
+                raise errors.InvalidDeltaError(f"{where}: {name} array must have shape (n, 2), got {levels.shape}")
+            return tuple(levels)
+        if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] < 2):
+            raise errors.InvalidDeltaError(f"{where}: {name} array must have shape (n, 2), got {levels.shape}")
+        return arr
+    if isinstance(levels, _NOT_ROWS) or hasattr(levels, "keys"):
+        raise errors.InvalidDeltaError(
+            f"{where}: {name} must be a sequence of [price, size] levels, got {type(levels).__name__}")
+    try:
+        return tuple(levels)
+    except TypeError:
+        raise errors.InvalidDeltaError(
+            f"{where}: {name} must be a sequence of [price, size] levels, got {type(levels).__name__}") from None
+
+
+cdef object _sides_of(object sides):
+    """apply_deltas' per-level sides: a uint8 array of 0/1 (from an integer or bool array) or
+    a tuple of sides (str/object arrays, sequences); a float or other array is rejected."""
+    if isinstance(sides, np.ndarray):
+        arr = _sides_u8(sides)
+        if arr is not None:
+            return arr
+        if sides.dtype.kind in "OUS" and sides.ndim == 1:
+            return tuple(sides)
+        raise _error(LIQ_ERR_SIDE, "apply_deltas", f"sides of dtype {sides.dtype}, shape {sides.shape}")
+    return _rows(sides, "apply_deltas", "sides")
+
+
+cdef object _column(object v, str where, str name):
+    """apply_deltas' prices/sizes/sides argument: a numeric 1-D array (int64 or float64), or a
+    tuple of elements (converted one by one); InvalidDeltaError for a str, a dict or a set."""
+    if isinstance(v, np.ndarray):
+        arr = _numeric(v, where, name)
+        if arr is None:
+            if v.ndim != 1:
+                raise errors.InvalidDeltaError(f"{where}: {name} must be 1-D, got shape {v.shape}")
+            return tuple(v)
+        if arr.ndim != 1:
+            raise errors.InvalidDeltaError(f"{where}: {name} must be 1-D, got shape {v.shape}")
+        return arr
+    return _rows(v, where, name)
+
+
+cdef size_t _count_arg(object n, size_t cnt, str where) except? 0:
+    """A level count argument clamped to 0..cnt (None: cnt); InvalidDeltaError for a bool,
+    a float or anything that is not an integer."""
+    if n is None:
+        return cnt
+    if type(n) is int or (isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))):
+        return <size_t>min(max(int(n), 0), cnt)
+    raise _error(LIQ_ERR_ARG, where, f"a level count must be an int or None, got {n!r}")
+
+
+cdef object _label(object v, str name):
+    """A book label (symbol, exchange): None or a str of at most LIQ_LABEL_MAX UTF-8 bytes."""
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise errors.InvalidDeltaError(f"{name} must be a str or None, got {type(v).__name__}")
+    try:
+        n = len((<str>v).encode())
+    except UnicodeEncodeError:
+        raise errors.InvalidDeltaError(f"{name} {v!r} is not valid text (a lone surrogate)") from None
+    if n > LIQ_LABEL_MAX:
+        raise errors.InvalidDeltaError(f"{name} is {n} bytes long, more than {LIQ_LABEL_MAX}")
+    return str(v)
+
+
+cdef object _describe_level(size_t i, object bids, object asks):
+    """Level i of a message (bids first, then asks), for an error message."""
+    cdef size_t nb = len(bids)
+    return f"bids[{i}] = {_item(bids, i)!r}" if i < nb else f"asks[{i - nb}] = {_item(asks, i - nb)!r}"
 
 
 # ---------------------------------------------------------------- the book
@@ -277,6 +426,9 @@ cdef class OrderBook:
     # best_bid / best_ask / bbo results, valid while generation == _cache_gen (_UNSET: not built)
     cdef object _bb, _ba, _bbo
     cdef uint64_t _cache_gen
+    # the guard (see _enter): 1 while a call holds the book; the holder's thread ident
+    cdef int _busy
+    cdef unsigned long _owner
 
     def __cinit__(self):
         self._bb = self._ba = self._bbo = _UNSET
@@ -293,6 +445,8 @@ cdef class OrderBook:
         depth = 0 if max_depth is None else int(max_depth)
         if depth < 0 or depth >= (1 << 63):
             raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
+        sym, exch = _label(symbol, "symbol"), _label(exchange, "exchange")
+        self._ready()
         liq_book_free(&self._b)
         self._bb = self._ba = self._bbo = _UNSET
         check_status(liq_book_init(&self._b, ps, qs, tick, lot, <size_t>depth), "OrderBook")
@@ -300,8 +454,8 @@ cdef class OrderBook:
         self._qdiv = <double>liq_pow10[qs]
         self.cross_policy = cross_policy
         self.sequence = sequence
-        self.symbol = symbol
-        self.exchange = exchange
+        self.symbol = sym
+        self.exchange = exch
 
     def __dealloc__(self):
         liq_book_free(&self._b)
@@ -344,6 +498,7 @@ cdef class OrderBook:
     def cross_policy(self, value):
         if value not in CROSS_POLICIES:
             raise errors.InvalidDeltaError(f"cross_policy must be one of {sorted(CROSS_POLICIES)}, got {value!r}")
+        self._ready()
         self._b.cross_policy = CROSS_POLICIES[value]
 
     @property
@@ -354,11 +509,13 @@ cdef class OrderBook:
     @sequence.setter
     def sequence(self, value):
         if value is None:
+            self._ready()
             self._b.seq_rule = LIQ_SEQ_NONE
             return
-        key = str(value).lower().replace("-", "_")
+        key = value.lower().replace("-", "_") if isinstance(value, str) else None
         if key not in SEQUENCE_RULES:
             raise errors.InvalidDeltaError(f"unknown sequence rule {value!r}; known: {sorted(SEQUENCE_RULES)}")
+        self._ready()
         self._b.seq_rule = SEQUENCE_RULES[key]
 
     # ------------------------------------------------------------ reads (O(1))
@@ -379,6 +536,7 @@ cdef class OrderBook:
     def best_bid(self):
         """(price, size) of the best bid as floats, or None if there are no bids.
         Built once per book change, like :attr:`bbo`."""
+        self._ready()
         self._fresh_cache()
         if self._bb is _UNSET:
             self._bb = self._best(LIQ_BID)
@@ -388,6 +546,7 @@ cdef class OrderBook:
     def best_ask(self):
         """(price, size) of the best ask as floats, or None if there are no asks.
         Built once per book change, like :attr:`bbo`."""
+        self._ready()
         self._fresh_cache()
         if self._ba is _UNSET:
             self._ba = self._best(LIQ_ASK)
@@ -403,6 +562,7 @@ cdef class OrderBook:
         """
         cdef int64_t bp, bq, ap, aq
         cdef double r0 = NAN, r1 = NAN, r2 = NAN, r3 = NAN
+        self._ready()
         self._fresh_cache()
         if self._bbo is not _UNSET:
             return self._bbo
@@ -419,6 +579,7 @@ cdef class OrderBook:
     def mid(self):
         """(best bid + best ask) / 2, or NaN if a side is empty."""
         cdef int64_t bp, bq, ap, aq
+        self._ready()
         if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
             return NAN
         return (<double>bp + <double>ap) / (2.0 * self._pdiv)
@@ -427,6 +588,7 @@ cdef class OrderBook:
     def spread(self):
         """best ask - best bid (price units of the quote), or NaN if a side is empty."""
         cdef int64_t bp, bq, ap, aq
+        self._ready()
         if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
             return NAN
         return (ap - bp) / self._pdiv
@@ -435,6 +597,7 @@ cdef class OrderBook:
     def spread_bps(self):
         """Spread in basis points of the mid, or NaN if a side is empty."""
         cdef int64_t bp, bq, ap, aq
+        self._ready()
         if not (liq_book_best(&self._b, LIQ_BID, &bp, &bq) and liq_book_best(&self._b, LIQ_ASK, &ap, &aq)):
             return NAN
         return (<double>(ap - bp)) / ((<double>bp + <double>ap) / 2.0) * 1e4
@@ -442,35 +605,42 @@ cdef class OrderBook:
     @property
     def is_crossed(self):
         """True when best bid > best ask (only possible with cross_policy="allow")."""
+        self._ready()
         return bool(liq_book_is_crossed(&self._b))
 
     @property
     def bid_count(self):
         """Number of bid levels."""
+        self._ready()
         return self._b.side[0].live
 
     @property
     def ask_count(self):
         """Number of ask levels."""
+        self._ready()
         return self._b.side[1].live
 
     def __len__(self):
+        self._ready()
         return self._b.side[0].live + self._b.side[1].live
 
     @property
     def last_update_id(self):
         """Exchange update id of the last snapshot/sequenced message, or None."""
+        self._ready()
         return None if self._b.last_id == LIQ_ID_NONE else self._b.last_id
 
     @property
     def generation(self):
         """Counter bumped by every change (cheap staleness check for caches)."""
+        self._ready()
         return self._b.generation
 
     @property
     def stats(self):
         """Counters: messages, levels, snapshots, rejected, stale, gaps, crossed,
         repaired_levels, truncated_levels (a fresh dict)."""
+        self._ready()
         s = self._b.stats
         return {
             "messages": s.messages, "levels": s.levels, "snapshots": s.snapshots,
@@ -489,26 +659,29 @@ cdef class OrderBook:
         return self._levels(_side_of(side), n, raw)
 
     cdef object _levels(self, int sd, object n, bint raw):
-        cdef size_t cnt = self._b.side[sd].live
-        cdef size_t k = cnt
+        cdef size_t cnt, k, got
         cdef long ni
+        cdef cnp.npy_intp dims[2]
+        cdef cnp.ndarray out
+        self._ready()
+        cnt = k = self._b.side[sd].live
         if n is not None:
             if type(n) is int and -(1 << 30) < n < (1 << 30):   # the usual case, without builtins
                 ni = n
                 k = 0 if ni < 0 else <size_t>ni if <size_t>ni < cnt else cnt
             else:
-                k = <size_t>min(max(int(n), 0), cnt)
-        cdef cnp.npy_intp dims[2]
+                k = _count_arg(n, cnt, "levels")
         dims[0] = <cnp.npy_intp>k
         dims[1] = 2
-        cdef cnp.ndarray out
+        out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT64 if raw else cnp.NPY_FLOAT64, 0)
+        # the allocation may run other threads (a collection's finalizers): check again; the
+        # side may have fewer levels by now
+        self._ready()
         if raw:
-            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT64, 0)
-            liq_book_levels_i64(&self._b, sd, k, <int64_t *>cnp.PyArray_DATA(out))
+            got = liq_book_levels_i64(&self._b, sd, k, <int64_t *>cnp.PyArray_DATA(out))
         else:
-            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT64, 0)
-            liq_book_levels_f64(&self._b, sd, k, <double *>cnp.PyArray_DATA(out))
-        return out
+            got = liq_book_levels_f64(&self._b, sd, k, <double *>cnp.PyArray_DATA(out))
+        return out if got == k else out[:got].copy()
 
     def bids(self, n=None):
         """Best ``n`` bids (all if None), highest first: ``(k, 2)`` float64 (price, size) copy."""
@@ -522,23 +695,28 @@ cdef class OrderBook:
         """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
         formatting when they arrived as strings (shortest form otherwise)."""
         cdef int sd = _side_of(side)
-        cdef size_t cnt = self._b.side[sd].live
-        cdef size_t k = cnt if n is None else <size_t>min(max(int(n), 0), cnt)
+        cdef size_t k
         cdef char buf[LIQ_DECIMAL_BUF]
-        cdef size_t i, ln, j
+        cdef size_t i, ln, j, c
         cdef uint16_t dec
         cdef const liq_side *s = &self._b.side[sd]
-        cdef size_t c = liq_side_best(s)
-        out = []
-        for i in range(k):
-            j = c - 1
-            dec = s.dec[j]
-            ln = liq_decimal_format(s.key[j] if sd == LIQ_BID else -s.key[j], self._b.px_scale, dec >> 8, buf)
-            p = buf[:ln].decode()
-            ln = liq_decimal_format(s.qty[j], self._b.qty_scale, dec & 0xff, buf)
-            out.append([p, buf[:ln].decode()])
-            c = liq_side_next(s, c)
-        return out
+        # held: the strings are built while the cursor walks the side
+        self._enter()
+        try:
+            k = _count_arg(n, self._b.side[sd].live, "level_strings")
+            c = liq_side_best(s)
+            out = []
+            for i in range(k):
+                j = c - 1
+                dec = s.dec[j]
+                ln = liq_decimal_format(s.key[j] if sd == LIQ_BID else -s.key[j], self._b.px_scale, dec >> 8, buf)
+                p = buf[:ln].decode()
+                ln = liq_decimal_format(s.qty[j], self._b.qty_scale, dec & 0xff, buf)
+                out.append([p, buf[:ln].decode()])
+                c = liq_side_next(s, c)
+            return out
+        finally:
+            self._leave()
 
     def to_dict(self, limit=None):
         """ccxt-style dict: ``{'bids': [[price, size], ...], 'asks': [...], 'nonce': last id,
@@ -551,6 +729,42 @@ cdef class OrderBook:
             "timestamp": None,
             "datetime": None,
         }
+
+    # ------------------------------------------------------------ the guard (threads, re-entry)
+    #
+    # Calls that release the GIL, or run Python code (a caller's __index__, __float__,
+    # __getitem__...) while they hold the book's internals (its scratch, a cursor into its
+    # arrays), take the book: _enter/_leave. Every other call runs in C with the GIL held
+    # from start to end and only checks that nobody holds the book (_ready). A caller from
+    # another thread waits (the GIL is released meanwhile); a call from the thread that
+    # holds the book (a callback re-entering it) raises ConcurrentUseError. The flag is
+    # read and written only with the GIL held, so it needs no atomics: one load and a
+    # predictable branch on the calls that only check it.
+
+    cdef inline int _ready(self) except -1:
+        if self._busy:
+            self._wait()
+        return 0
+
+    cdef inline int _enter(self) except -1:
+        if self._busy:
+            self._wait()
+        self._busy = 1
+        self._owner = PyThread_get_thread_ident()
+        return 0
+
+    cdef inline void _leave(self) noexcept:
+        self._busy = 0
+
+    cdef int _wait(self) except -1:
+        """Wait (GIL released) until no call holds the book; ConcurrentUseError when the
+        holder is this very thread (a callback re-entering the book would wait forever)."""
+        if self._owner == PyThread_get_thread_ident():
+            raise errors.ConcurrentUseError(
+                "the book is in use by a call of this same thread (a callback re-entered it)")
+        while self._busy:
+            time.sleep(0)       # releases the GIL: the holder finishes its call
+        return 0
 
     # ------------------------------------------------------------ writes
 
@@ -570,19 +784,25 @@ cdef class OrderBook:
         # sides are matched by identity with CPython's cached small ints (any other
         # int equal to 0/1 takes the general path below, with the same result).
         if type(price) is float and type(size) is float and (side is _SIDE_BID or side is _SIDE_ASK):
+            if self._busy:
+                self._wait()
             st = liq_book_set_f64(&self._b, side is _SIDE_ASK, <double>price, <double>size)
             if st != LIQ_OK:
                 raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
             return
+        # the conversion may run the caller's code (int subclasses, Decimal, str subclasses):
+        # it reads only the book's scales; the book is checked free just before the set
         try:
             sd = _side_of(side)
         except errors.LiqError:
+            self._ready()
             self._b.stats.rejected += 1
             raise
         d.side = <uint8_t>sd
         st = _to_fixed(price, self._b.px_scale, &d.px, &d.px_dec)
         if st == LIQ_OK:
             st = _to_fixed(size, self._b.qty_scale, &d.qty, &d.qty_dec)
+        self._ready()
         if st == LIQ_OK:
             st = liq_delta_check(&self._b, &d)
         if st != LIQ_OK:
@@ -602,80 +822,47 @@ cdef class OrderBook:
         cdef const double *qp = <const double *>cnp.PyArray_DATA(qa)
         cdef int st
         if n >= NOGIL_MIN:
+            self._enter()
             with nogil:
                 st = liq_book_apply_f64(&self._b, sp, pp, qp, n, &bad)
+            self._leave()
         else:
+            if self._busy:
+                self._wait()
             st = liq_book_apply_f64(&self._b, sp, pp, qp, n, &bad)
         if st != LIQ_OK:   # counted as rejected by the C core
             raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes) if bad < n else None)
         return True
 
-    cdef int _fill_f64(self, const uint8_t *sp, const double *pp, const double *qp, size_t n,
-                       size_t *bad) noexcept nogil:
-        cdef liq_delta *d = liq_book_scratch(&self._b, n)
-        cdef size_t i
-        cdef int st
-        if d == NULL:
-            bad[0] = n
-            return LIQ_ERR_NOMEM
-        for i in range(n):
-            st = liq_delta_from_f64(&self._b, sp[i], pp[i], qp[i], &d[i])
-            if st != LIQ_OK:
-                bad[0] = i
-                return st
-        return LIQ_OK
-
-    @cython.boundscheck(True)   # user sequences: never index a list unchecked
+    @cython.boundscheck(True)   # user rows: never index a tuple unchecked
     @cython.wraparound(True)
-    cdef int _fill_objects(self, liq_delta *d, object sides, object prices, object sizes, size_t n,
-                           size_t *bad) except -100:
-        cdef size_t i
-        cdef int st
-        cdef int one_side = -1
-        if isinstance(sides, (int, str)):
-            one_side = _side_of(sides)
-        for i in range(n):
-            d[i].side = <uint8_t>(one_side if one_side >= 0 else _side_of(sides[i]))
-            st = _to_fixed(prices[i], self._b.px_scale, &d[i].px, &d[i].px_dec)
-            if st == LIQ_OK:
-                st = _to_fixed(sizes[i], self._b.qty_scale, &d[i].qty, &d[i].qty_dec)
-            if st != LIQ_OK:
-                bad[0] = i
-                return st
-        return LIQ_OK
-
-    @cython.boundscheck(True)   # lvl[0]/lvl[1] on user rows: a short row must raise, not read past a list
-    @cython.wraparound(True)
-    cdef int _fill_levels(self, liq_delta *d, object levels, int side, size_t *bad) except -100:
-        """Convert ``[[price, size, ...], ...]`` (or an (n, >=2) array) into d; returns a status."""
+    cdef int _fill_rows(self, liq_delta *d, tuple rows, int side, size_t *bad) except -100:
+        """Convert ``[[price, size, ...], ...]`` rows into d (as many as rows); a row is a
+        sequence of at least two elements (a str, bytes or dict row is not); returns a status."""
         cdef size_t i = 0
         cdef int st
-        cdef cnp.ndarray arr
-        cdef const double *p
-        cdef size_t rows, cols
-        if isinstance(levels, np.ndarray) and levels.dtype.kind in "fiu":
-            arr = np.ascontiguousarray(levels, dtype=np.float64)
-            if arr.size == 0:
-                return LIQ_OK
-            if arr.ndim != 2 or arr.shape[1] < 2:
-                raise errors.InvalidDeltaError(f"levels array must have shape (n, 2), got {levels.shape}")
-            rows = <size_t>cnp.PyArray_DIM(arr, 0)
-            cols = <size_t>cnp.PyArray_DIM(arr, 1)
-            p = <const double *>cnp.PyArray_DATA(arr)
-            for i in range(rows):
-                st = liq_delta_from_f64(&self._b, side, p[i * cols], p[i * cols + 1], &d[i])
-                if st != LIQ_OK:
-                    bad[0] = i
-                    return st
-            return LIQ_OK
-        for lvl in levels:
+        for row in rows:
             d[i].side = <uint8_t>side
-            try:
-                pv = lvl[0]
-                qv = lvl[1]
-            except (TypeError, IndexError, KeyError):
+            rt = type(row)
+            if rt is list or rt is tuple:
+                if len(row) < 2:
+                    bad[0] = i
+                    return LIQ_ERR_PARSE
+                pv = row[0]
+                qv = row[1]
+            elif isinstance(row, _NOT_ROWS) or hasattr(row, "keys"):
                 bad[0] = i
                 return LIQ_ERR_PARSE
+            else:
+                try:
+                    if len(row) < 2:
+                        bad[0] = i
+                        return LIQ_ERR_PARSE
+                    pv = row[0]
+                    qv = row[1]
+                except (TypeError, IndexError, KeyError, ValueError):
+                    bad[0] = i
+                    return LIQ_ERR_PARSE
             st = _to_fixed(pv, self._b.px_scale, &d[i].px, &d[i].px_dec)
             if st == LIQ_OK:
                 st = _to_fixed(qv, self._b.qty_scale, &d[i].qty, &d[i].qty_dec)
@@ -685,31 +872,56 @@ cdef class OrderBook:
             i += 1
         return LIQ_OK
 
-    cdef size_t _fill_message(self, object bids, object asks, str where) except? 0:
-        """Convert a bids + asks message into scratch (bids first); returns len(bids).
-        Raises InvalidDeltaError naming the offending level; counts the rejection."""
-        cdef size_t nb = len(bids), na = len(asks), bad = 0
+    cdef int _fill_side(self, liq_delta *d, object rows, int side, size_t *bad) except -100:
+        """One side of a message (the output of _rows) into d."""
+        cdef _Col pc, qc
+        cdef size_t n
         cdef int st
-        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
-        if d == NULL:
-            raise MemoryError()
+        if type(rows) is tuple:
+            return self._fill_rows(d, <tuple>rows, side, bad)
+        n = <size_t>rows.shape[0]
+        _col_of(rows, 0, &pc)
+        _col_of(rows, 1, &qc)
+        if n >= NOGIL_MIN:
+            with nogil:
+                st = _fill_columns(&self._b, d, NULL, side, &pc, &qc, n, bad)
+        else:
+            st = _fill_columns(&self._b, d, NULL, side, &pc, &qc, n, bad)
+        return st
+
+    cdef tuple _fill_message(self, object bids, object asks, str where):
+        """Convert a bids + asks message into scratch (bids first); returns the two sides as
+        converted (tuples of rows or arrays). The caller holds the book (_enter). Raises
+        InvalidDeltaError naming the offending level; counts the rejection."""
+        cdef size_t nb, na, bad = 0
+        cdef int st
+        cdef liq_delta *d
         try:
-            st = self._fill_levels(d, bids, LIQ_BID, &bad)
+            bids = _rows(bids, where, "bids")
+            asks = _rows(asks, where, "asks")
+            nb, na = len(bids), len(asks)
+            d = liq_book_scratch(&self._b, nb + na)
+            if d == NULL:
+                raise errors.LiqMemoryError(f"{where}: no memory for {nb + na} levels")
+            st = self._fill_side(d, bids, LIQ_BID, &bad)
             name, levels = "bids", bids
             if st == LIQ_OK:
-                st = self._fill_levels(d + nb, asks, LIQ_ASK, &bad)
+                st = self._fill_side(d + nb, asks, LIQ_ASK, &bad)
                 name, levels = "asks", asks
         except BaseException:
             self._b.stats.rejected += 1
+            liq_book_trim(&self._b)
             raise
         if st != LIQ_OK:
             self._b.stats.rejected += 1
+            liq_book_trim(&self._b)
             raise _error(st, where, f"{name}[{bad}] = {_item(levels, bad)!r}")
-        return nb
+        return bids, asks
 
     cdef object _commit(self, size_t n, object last_id, object first_id, object prev_id, str where,
                         object describe):
-        """Apply the n deltas in scratch, with the sequence check when ids are given."""
+        """Apply the n deltas in scratch, with the sequence check when ids are given. The
+        caller holds the book (_enter)."""
         cdef liq_seq_ids ids
         cdef size_t bad = n
         cdef int st
@@ -725,19 +937,31 @@ cdef class OrderBook:
             return True
         if self._b.seq_rule == LIQ_SEQ_NONE:
             self._b.stats.rejected += 1
+            liq_book_trim(&self._b)
             raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
         if last_id is None:
             self._b.stats.rejected += 1
+            liq_book_trim(&self._b)
             raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
-        ids.last = _seq_id(self, last_id, "last_id", where)
-        ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
-        ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
-        st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
+        try:
+            ids.last = _seq_id(self, last_id, "last_id", where)
+            ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
+            ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
+        except errors.LiqError:
+            liq_book_trim(&self._b)
+            raise
+        if n >= NOGIL_MIN:
+            with nogil:
+                st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
+        else:
+            st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
         if st == LIQ_STALE:
             return False
         if st == LIQ_ERR_SEQ_GAP:
-            raise _error(st, where, f"book at {self.last_update_id}, message first={first_id} "
-                                    f"last={last_id} prev={prev_id}, rule {self.sequence}")
+            # fields, not the properties: the book is held here
+            raise _error(st, where, f"book at {None if self._b.last_id == LIQ_ID_NONE else self._b.last_id}, "
+                                    f"message first={first_id} last={last_id} prev={prev_id}, "
+                                    f"rule {_RULE_NAMES.get(self._b.seq_rule)}")
         if st != LIQ_OK:
             raise _error(st, where, describe(bad) if bad < n else None)
         return True
@@ -748,8 +972,11 @@ cdef class OrderBook:
         Parameters
         ----------
         sides : array of 0 (bid) / 1 (ask), a sequence of sides, or one side for all
-        prices, sizes : float64 (or integer) numpy arrays, or sequences of floats,
-            Decimals or decimal strings (parsed exactly). Size 0 deletes.
+        prices, sizes : float64 or integer numpy arrays, or sequences of floats, ints,
+            Decimals or decimal strings (parsed exactly). Integers are whole units of the
+            quote (prices) or base (sizes), converted exactly whatever their container;
+            floats are rounded to the grid and rejected if they carry digits beyond it.
+            Size 0 deletes.
         last_id, first_id, prev_id : int, optional
             Exchange update ids, checked with the book's ``sequence`` rule.
 
@@ -758,15 +985,19 @@ cdef class OrderBook:
         bool
             False if the message was older than the book (skipped), else True.
 
-        Raises InvalidDeltaError (any bad element, mismatched lengths, wrong dtype),
-        SequenceGapError, CrossedBookError; the book is unchanged on any error. Numeric
-        arrays are converted and applied in C (GIL released for long messages).
+        Raises InvalidDeltaError (any bad element, mismatched lengths, wrong dtype or
+        shape, a str/dict/set where a sequence is expected), SequenceGapError,
+        CrossedBookError; the book is unchanged on any error. Numeric arrays are converted
+        and applied in C (GIL released for long messages). O(n log levels).
         """
         cdef size_t n, bad = 0
         cdef int st
         cdef liq_delta *d
         cdef cnp.ndarray sa, pa, qa
         cdef int stype
+        cdef _Col pc, qc
+        cdef const uint8_t *sp
+        cdef int side = 0
         # Fast path for what feed adapters pass: exact ndarrays that are already 1-D,
         # C-contiguous float64/float64/uint8 (or bool). Profiling (callgrind, 10-level
         # messages) showed the generic path's np.ascontiguousarray/dtype comparisons and
@@ -786,66 +1017,95 @@ cdef class OrderBook:
                     and cnp.PyArray_ISNOTSWAPPED(pa) and cnp.PyArray_ISNOTSWAPPED(qa)
                     and cnp.PyArray_DIM(pa, 0) == cnp.PyArray_DIM(qa, 0) == cnp.PyArray_DIM(sa, 0)):
                 return self._apply_f64(sa, pa, qa, sides, prices, sizes)
+        # Conversions first: they may run the caller's code but touch nothing of the book.
         try:
-            pa = _float_array(prices)
-            qa = _float_array(sizes)
-            sa = _sides_u8(sides) if isinstance(sides, np.ndarray) else None
+            pv = _column(prices, "apply_deltas", "prices")
+            qv = _column(sizes, "apply_deltas", "sizes")
+            one = isinstance(sides, (int, str, np.integer)) and not isinstance(sides, bool)
+            sv = None if one else _sides_of(sides)
+            n = len(pv)
+            if len(qv) != n or (sv is not None and len(sv) != n):
+                raise _error(LIQ_ERR_LENGTH, "apply_deltas",
+                             f"prices {len(pv)}, sizes {len(qv)}, sides {'scalar' if sv is None else len(sv)}")
+            columns = type(pv) is not tuple and type(qv) is not tuple and (sv is None or type(sv) is not tuple)
+            if columns:
+                side = 0 if sv is not None else _side_of(sides)
         except errors.LiqError:
+            self._ready()
             self._b.stats.rejected += 1
             raise
-        if pa is not None and qa is not None and sa is not None:
-            n = <size_t>pa.shape[0]
-            if <size_t>qa.shape[0] != n or <size_t>sa.shape[0] != n:
-                self._b.stats.rejected += 1
-                raise _error(LIQ_ERR_LENGTH, "apply_deltas",
-                             f"sides {sa.shape[0]}, prices {pa.shape[0]}, sizes {qa.shape[0]}")
-            if last_id is None and first_id is None and prev_id is None:
-                return self._apply_f64(sa, pa, qa, sides, prices, sizes)
-            # with ids: convert (validating) first, then the sequence check and apply
-            if n >= NOGIL_MIN:
-                with nogil:
-                    st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),
-                                        <const double *>cnp.PyArray_DATA(qa), n, &bad)
-            else:
-                st = self._fill_f64(<const uint8_t *>cnp.PyArray_DATA(sa), <const double *>cnp.PyArray_DATA(pa),
-                                    <const double *>cnp.PyArray_DATA(qa), n, &bad)
-        else:
-            if isinstance(prices, np.ndarray) and prices.ndim != 1 or isinstance(sizes, np.ndarray) and sizes.ndim != 1:
-                self._b.stats.rejected += 1
-                raise errors.InvalidDeltaError("apply_deltas: prices and sizes must be 1-D")
-            n = len(prices)
-            if len(sizes) != n or (not isinstance(sides, (int, str)) and len(sides) != n):
-                self._b.stats.rejected += 1
-                raise _error(LIQ_ERR_LENGTH, "apply_deltas",
-                             f"prices {len(prices)}, sizes {len(sizes)}, sides "
-                             f"{'scalar' if isinstance(sides, (int, str)) else len(sides)}")
+        if (columns and sv is not None and last_id is None and first_id is None and prev_id is None
+                and cnp.PyArray_TYPE(pv) == cnp.NPY_DOUBLE and cnp.PyArray_TYPE(qv) == cnp.NPY_DOUBLE):
+            return self._apply_f64(sv, np.ascontiguousarray(pv), np.ascontiguousarray(qv), sides, prices, sizes)
+        self._enter()
+        try:
             d = liq_book_scratch(&self._b, n)
             if d == NULL:
-                raise MemoryError()
-            try:
-                st = self._fill_objects(d, sides, prices, sizes, n, &bad)
-            except BaseException:
                 self._b.stats.rejected += 1
-                raise
-        if st != LIQ_OK:
-            self._b.stats.rejected += 1
-            raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes))
-        return self._commit(n, last_id, first_id, prev_id, "apply_deltas",
-                            lambda i: _describe_element(i, sides, prices, sizes))
+                raise errors.LiqMemoryError(f"apply_deltas: no memory for {n} levels")
+            if columns:
+                _col_of(pv, -1, &pc)
+                _col_of(qv, -1, &qc)
+                sp = <const uint8_t *>cnp.PyArray_DATA(sv) if sv is not None else NULL
+                if n >= NOGIL_MIN:
+                    with nogil:
+                        st = _fill_columns(&self._b, d, sp, side, &pc, &qc, n, &bad)
+                else:
+                    st = _fill_columns(&self._b, d, sp, side, &pc, &qc, n, &bad)
+            else:
+                try:
+                    st = self._fill_elements(d, sides if sv is None else sv, pv, qv, n, &bad)
+                except BaseException:
+                    self._b.stats.rejected += 1
+                    liq_book_trim(&self._b)
+                    raise
+            if st != LIQ_OK:
+                self._b.stats.rejected += 1
+                liq_book_trim(&self._b)
+                raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes))
+            return self._commit(n, last_id, first_id, prev_id, "apply_deltas",
+                                lambda i: _describe_element(i, sides, prices, sizes))
+        finally:
+            self._leave()
+
+    @cython.boundscheck(True)   # user sequences: never index unchecked
+    @cython.wraparound(True)
+    cdef int _fill_elements(self, liq_delta *d, object sides, object prices, object sizes, size_t n,
+                            size_t *bad) except -100:
+        """apply_deltas element by element: sides (one side, a tuple or a uint8 array), prices
+        and sizes (tuples or int64/float64 arrays) of n elements into d; returns a status."""
+        cdef size_t i
+        cdef int st
+        cdef int one_side = -1
+        if isinstance(sides, (int, str, np.integer)):
+            one_side = _side_of(sides)
+        for i in range(n):
+            d[i].side = <uint8_t>(one_side if one_side >= 0 else _side_of(sides[i]))
+            st = _to_fixed(prices[i], self._b.px_scale, &d[i].px, &d[i].px_dec)
+            if st == LIQ_OK:
+                st = _to_fixed(sizes[i], self._b.qty_scale, &d[i].qty, &d[i].qty_dec)
+            if st != LIQ_OK:
+                bad[0] = i
+                return st
+        return LIQ_OK
 
     def apply_levels(self, bids=(), asks=(), *, last_id=None, first_id=None, prev_id=None):
         """Apply one exchange message given as level lists, all or nothing.
 
         ``bids``/``asks`` are ``[[price, size, ...], ...]`` (extra fields such as
-        timestamps or order counts are ignored) or ``(n, 2)`` numeric arrays; prices
-        and sizes as decimal strings keep their wire formatting for checksums.
+        timestamps or order counts are ignored) or ``(n, 2)`` numeric arrays (integer
+        arrays are whole units, exact); prices and sizes as decimal strings keep their wire
+        formatting for checksums. A level is a sequence of at least two elements; a str,
+        bytes or dict where levels or a level are expected is InvalidDeltaError.
         Bids are applied before asks. Ids and return value as in :meth:`apply_deltas`.
         """
-        cdef size_t nb = self._fill_message(bids, asks, "apply_levels")
-        cdef size_t na = len(asks)
-        return self._commit(nb + na, last_id, first_id, prev_id, "apply_levels",
-                            lambda i: f"bids[{i}] = {_item(bids, i)!r}" if i < nb
-                            else f"asks[{i - nb}] = {_item(asks, i - nb)!r}")
+        self._enter()
+        try:
+            rb, ra = self._fill_message(bids, asks, "apply_levels")
+            return self._commit(len(rb) + len(ra), last_id, first_id, prev_id, "apply_levels",
+                                lambda i: _describe_level(i, rb, ra))
+        finally:
+            self._leave()
 
     def apply_snapshot(self, bids, asks, update_id=None):
         """Replace the whole book with a snapshot, all or nothing.
@@ -856,19 +1116,30 @@ cdef class OrderBook:
         A crossed snapshot raises CrossedBookError unless cross_policy is "allow".
         max_depth keeps the best levels. O(n) for sorted input.
         """
-        cdef int64_t uid = LIQ_ID_NONE if update_id is None else _seq_id(self, update_id, "update_id", "apply_snapshot")
-        cdef size_t nb = self._fill_message(bids, asks, "apply_snapshot")
-        cdef size_t na = len(asks), bad
+        cdef int64_t uid
+        cdef size_t n, bad
         cdef int st
-        cdef liq_delta *d = liq_book_scratch(&self._b, nb + na)
-        bad = nb + na
-        st = liq_book_snapshot(&self._b, d, nb + na, uid, &bad)
-        if st != LIQ_OK:
-            raise _error(st, "apply_snapshot", None if bad >= nb + na else
-                         (f"bids[{bad}]" if bad < nb else f"asks[{bad - nb}]"))
+        cdef liq_delta *d
+        self._enter()
+        try:
+            uid = LIQ_ID_NONE if update_id is None else _seq_id(self, update_id, "update_id", "apply_snapshot")
+            rb, ra = self._fill_message(bids, asks, "apply_snapshot")
+            n = len(rb) + len(ra)
+            d = liq_book_scratch(&self._b, n)
+            bad = n
+            if n >= NOGIL_MIN:
+                with nogil:
+                    st = liq_book_snapshot(&self._b, d, n, uid, &bad)
+            else:
+                st = liq_book_snapshot(&self._b, d, n, uid, &bad)
+            if st != LIQ_OK:
+                raise _error(st, "apply_snapshot", None if bad >= n else _describe_level(bad, rb, ra))
+        finally:
+            self._leave()
 
     def clear(self):
         """Remove every level and the update id (scales, policy and stats are kept). O(1)."""
+        self._ready()
         liq_book_clear(&self._b)
 
     # ------------------------------------------------------------ analytics (src/analytics.c)
@@ -930,6 +1201,7 @@ cdef class OrderBook:
             else:
                 st = _to_fixed(quantity, self._b.qty_scale, &units, &dec)
             if st == LIQ_OK:
+                self._ready()    # after the conversion, which may run the caller's code
                 st = liq_book_walk_qty(&self._b, dr, units, &res._r)
             if st != LIQ_OK:
                 raise _error(st, "walk", f"quantity={quantity!r}")
@@ -938,6 +1210,7 @@ cdef class OrderBook:
             if quantity is not None:
                 raise _error(LIQ_ERR_ARG, "walk", "give quantity or notional, not both")
             x = notional if type(notional) is float else _as_double(notional, "walk")
+            self._ready()
             st = liq_book_walk_notional(&self._b, dr, x, &res._r)
             if st != LIQ_OK:
                 raise _error(st, "walk", f"notional={notional!r}")
@@ -970,7 +1243,9 @@ cdef class OrderBook:
         """
         cdef liq_depth d
         cdef double bps = _band_bps(band_bps, pct, "depth")
-        cdef int st = liq_book_depth(&self._b, bps, _ref_of(reference, "depth"), &d)
+        cdef int ref = _ref_of(reference, "depth"), st
+        self._ready()
+        st = liq_book_depth(&self._b, bps, ref, &d)
         if st != LIQ_OK:
             raise _error(st, "depth", f"band_bps={bps!r}")
         return {"bid_base": d.bid_base, "bid_quote": d.bid_quote,
@@ -999,8 +1274,9 @@ cdef class OrderBook:
         """
         cdef double base, quote
         cdef double bps = _as_double(pct, "cost_to_move") * 100.0
-        cdef int st = liq_book_cost_to_move(&self._b, bps, _ref_of(reference, "cost_to_move"),
-                                            &base, &quote)
+        cdef int ref = _ref_of(reference, "cost_to_move"), st
+        self._ready()
+        st = liq_book_cost_to_move(&self._b, bps, ref, &base, &quote)
         if st != LIQ_OK:
             raise _error(st, "cost_to_move", f"pct={pct!r}")
         return (base, quote)
@@ -1045,7 +1321,10 @@ cdef class OrderBook:
                 or levels < 1:
             raise _error(LIQ_ERR_ARG, "imbalance", f"levels must be an integer >= 1, got {levels!r}")
         # more levels than any book keeps: clamp before the C size_t conversion
-        st = liq_book_imbalance(&self._b, <size_t>min(levels, 1 << 62), <int>w, h, notional, &out)
+        cdef size_t lv = <size_t>min(levels, 1 << 62)
+        cdef bint nt = bool(notional)
+        self._ready()
+        st = liq_book_imbalance(&self._b, lv, <int>w, h, nt, &out)
         if st != LIQ_OK:
             raise _error(st, "imbalance", f"weighting={weighting!r} half_width_bps={half_width_bps!r}")
         return out
@@ -1055,11 +1334,12 @@ cdef class OrderBook:
         """Size-weighted mid ``rho*ask + (1 - rho)*bid`` with ``rho = q_bid/(q_bid + q_ask)``
         at the touch (leans toward the thinner side), in quote; NaN if a side is empty.
         Not Stoikov's micro-price, which needs a fitted model."""
+        self._ready()
         return liq_book_weighted_mid(&self._b)
 
     # ------------------------------------------------------------ order flow (src/flow.c)
 
-    def track_ofi(self, int levels=1):
+    def track_ofi(self, levels=1):
         """Maintain order-flow imbalance (Cont, Kukanov & Stoikov 2014) over the top
         ``levels`` (1..10; several levels = multi-level OFI) as the book changes; 0 stops.
 
@@ -1069,12 +1349,15 @@ cdef class OrderBook:
         Restarting zeroes the sums. Not part of ``to_bytes``/pickles (copies keep it).
         Cost: O(levels) per applied call while tracking, nothing otherwise.
         """
-        check_status(liq_book_ofi_enable(&self._b, levels), "track_ofi")
+        cdef size_t lv = _as_size(levels, "track_ofi")
+        self._ready()
+        check_status(liq_book_ofi_enable(&self._b, <int>lv if lv <= LIQ_OFI_MAX_LEVELS else -1), "track_ofi")
 
     @property
     def ofi_levels(self):
         """Levels over which order-flow imbalance is tracked (0: not tracked)."""
         cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
+        self._ready()
         return liq_book_ofi_read(&self._b, acc, NULL, 0)
 
     @property
@@ -1082,6 +1365,7 @@ cdef class OrderBook:
         """Applied calls counted into :meth:`ofi` since tracking started or the last take."""
         cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
         cdef uint64_t events = 0
+        self._ready()
         liq_book_ofi_read(&self._b, acc, &events, 0)
         return events
 
@@ -1092,8 +1376,10 @@ cdef class OrderBook:
         O(levels)."""
         cdef int64_t acc[LIQ_OFI_MAX_LEVELS]
         cdef uint64_t events
-        cdef int k = liq_book_ofi_read(&self._b, acc, &events, take)
+        cdef int k
         cdef cnp.npy_intp dims[1]
+        self._ready()
+        k = liq_book_ofi_read(&self._b, acc, &events, take)
         dims[0] = k
         cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, dims, cnp.NPY_FLOAT64, 0)
         cdef double *o = <double *>cnp.PyArray_DATA(out)
@@ -1114,8 +1400,7 @@ cdef class OrderBook:
                                              f"ratio={ratio}, z={z}, cluster ratio={cluster_ratio}, gap_ticks={gap_ticks}")
         return p
 
-    def walls(self, double band_bps=200.0, *, side=None, size_t window=50, double ratio=5.0, double z=3.5,
-              size_t limit=32):
+    def walls(self, band_bps=200.0, *, side=None, window=50, ratio=5.0, z=3.5, limit=32):
         """Liquidity walls within ``band_bps`` of the mid: levels whose size stands out against
         the median of the ``window`` levels nearest the touch on their side (in the band).
 
@@ -1125,37 +1410,47 @@ cdef class OrderBook:
         mean and hide themselves. O(levels in the band). Track them over time with
         :class:`liqcore.liquidity.WallTracker` (persistence, flashes).
         """
-        cdef liq_shape_params p = self._shape(band_bps, window, ratio, z, 3.0, 1, "walls")
+        cdef liq_shape_params p = self._shape(_as_double(band_bps, "walls"), _as_size(window, "walls"),
+                                              _as_double(ratio, "walls"), _as_double(z, "walls"), 3.0, 1, "walls")
         cdef int sd = -1 if side is None else _side_of(side)
         cdef liq_wall buf[64]
-        cdef size_t found = 0, cap = limit if limit < 64 else 64, i
+        cdef size_t found = 0, cap = _as_size(limit, "walls"), i
+        cap = cap if cap < 64 else 64
+        self._ready()
         check_status(liq_book_walls(&self._b, &p, sd, buf, cap, &found, NULL), "walls")
         return [_wall(&buf[i]) for i in range(found if found < cap else cap)]
 
-    def wall_baseline(self, double band_bps=200.0, *, size_t window=50):
+    def wall_baseline(self, band_bps=200.0, *, window=50):
         """The baseline :meth:`walls` compares with, per side: ``{"bid": (median, mad, levels,
         band_size), "ask": ...}`` (sizes in base; NaN medians for a side with no level in the band)."""
-        cdef liq_shape_params p = self._shape(band_bps, window, 5.0, 3.5, 3.0, 1, "wall_baseline")
+        cdef liq_shape_params p = self._shape(_as_double(band_bps, "wall_baseline"), _as_size(window, "wall_baseline"),
+                                              5.0, 3.5, 3.0, 1, "wall_baseline")
         cdef liq_baseline base[2]
         cdef size_t found = 0
+        self._ready()
         check_status(liq_book_walls(&self._b, &p, -1, NULL, 0, &found, base), "wall_baseline")
         return {"bid": (base[0].median, base[0].mad, base[0].n, base[0].band_size),
                 "ask": (base[1].median, base[1].mad, base[1].n, base[1].band_size)}
 
-    def clusters(self, double band_bps=200.0, *, side=None, size_t window=50, double ratio=3.0,
-                 long long gap_ticks=1, double gap_bps=0.0, size_t limit=32):
+    def clusters(self, band_bps=200.0, *, side=None, window=50, ratio=3.0, gap_ticks=1, gap_bps=0.0, limit=32):
         """Order clusters within ``band_bps`` of the mid: runs of levels of size >= ``ratio`` x
         the side's median (as :meth:`walls`) whose successive prices are at most ``gap_ticks``
         ticks apart (or, with ``gap_bps`` > 0, at most ``gap_bps`` of the mid apart). Returns up to ``limit`` :class:`Cluster` records (total size and
         notional, size-weighted price, span, share of the side's size in the band), bids then
         asks, best first. O(levels in the band)."""
-        cdef liq_shape_params p = self._shape(band_bps, window, 5.0, 3.5, ratio, gap_ticks, "clusters")
-        if not (gap_bps >= 0):
-            raise _error(LIQ_ERR_ARG, "clusters", f"gap_bps={gap_bps}")
-        p.gap_bps = gap_bps
+        cdef size_t gt = _as_size(gap_ticks, "clusters")
+        cdef liq_shape_params p = self._shape(_as_double(band_bps, "clusters"), _as_size(window, "clusters"),
+                                              5.0, 3.5, _as_double(ratio, "clusters"),
+                                              <int64_t>gt if gt < (1 << 62) else (1 << 62), "clusters")
+        cdef double gb = _as_double(gap_bps, "clusters")
+        if not (gb >= 0):
+            raise _error(LIQ_ERR_ARG, "clusters", f"gap_bps={gap_bps!r}")
+        p.gap_bps = gb
         cdef int sd = -1 if side is None else _side_of(side)
         cdef liq_cluster buf[64]
-        cdef size_t found = 0, cap = limit if limit < 64 else 64, i
+        cdef size_t found = 0, cap = _as_size(limit, "clusters"), i
+        cap = cap if cap < 64 else 64
+        self._ready()
         check_status(liq_book_clusters(&self._b, &p, sd, buf, cap, &found), "clusters")
         return [_cluster(&buf[i]) for i in range(found if found < cap else cap)]
 
@@ -1198,15 +1493,24 @@ cdef class OrderBook:
             pres = np.where(tot > 0, (b - a) / tot, np.nan)
         return {"bands_bps": prof["bands_bps"], "bid_quote": b, "ask_quote": a, "ratio": ratio, "pressure": pres}
 
-    def liquidity_report(self, *, size_t levels=10, double notional=100_000.0, half_life_s=None,
-                         double depth_half=500_000.0, double band_bps=200.0):
+    def liquidity_report(self, *, levels=10, notional=100_000.0, half_life_s=None, depth_half=500_000.0,
+                         band_bps=200.0):
         """The liquidity snapshot record of this book (:class:`LiquidityReport`): top of book,
         spread (abs, bps, %), volumes of the top ``levels`` per side, quote liquidity within 1%
         and 2% of the mid, imbalance ratio, plain and linearly weighted imbalance, the mean
         mid-slippage of a ``notional`` buy and sell, walls, clusters (within ``band_bps``) and
         the 0-1 score (:func:`liquidity_score` with D1 = the 1% liquidity and that slippage;
         ``half_life_s`` None = resilience unknown). A few microseconds for a 1000-level book."""
-        return _report(self, levels, notional, half_life_s, depth_half, band_bps)
+        cdef size_t lv = _as_size(levels, "liquidity_report")
+        cdef double nt = _as_double(notional, "liquidity_report"), dh = _as_double(depth_half, "liquidity_report")
+        cdef double bb = _as_double(band_bps, "liquidity_report")
+        cdef double hl = NAN if half_life_s is None else _as_double(half_life_s, "liquidity_report")
+        # held: the report's C reads are interleaved with building its Python record
+        self._enter()
+        try:
+            return _report(self, lv, nt, hl, dh, bb)
+        finally:
+            self._leave()
 
     # ------------------------------------------------------------ checksums (src/checksum.c)
 
@@ -1261,7 +1565,9 @@ cdef class OrderBook:
         """
         ckind, levels, signed, _ = self._checksum_kind(kind)
         cdef uint32_t crc = 0
-        cdef int st = liq_book_checksum(&self._b, ckind, &crc)
+        cdef int st
+        self._ready()
+        st = liq_book_checksum(&self._b, ckind, &crc)
         if st != LIQ_OK:
             raise _error(st, f"checksum({kind!r})",
                          f"max_depth {self._b.max_depth} < {levels} levels" if st == LIQ_ERR_DEPTH else None)
@@ -1323,6 +1629,7 @@ cdef class OrderBook:
     def copy(self):
         """Deep copy (levels, ids, policy, stats, labels). O(levels)."""
         cdef OrderBook other = OrderBook.__new__(OrderBook)
+        self._ready()
         liq_book_free(&other._b)
         check_status(liq_book_copy(&other._b, &self._b), "copy")
         other._pdiv = self._pdiv
@@ -1338,28 +1645,54 @@ cdef class OrderBook:
         return self.copy()
 
     def to_bytes(self):
-        """Compact binary form (header + 18 bytes per level, little-endian, versioned).
-        Labels (symbol/exchange) are not included; pickling keeps them."""
-        cdef size_t n = liq_book_serialized_size(&self._b)
-        out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
-        liq_book_serialize(&self._b, <uint8_t *>PyBytes_AS_STRING(out))
-        return out
+        """Compact binary form: header, 18 bytes per level, then the labels (symbol,
+        exchange); little-endian, versioned. :meth:`from_bytes` rebuilds the same book with
+        its labels. O(levels)."""
+        cdef liq_labels lab
+        cdef bytes sym = None if self.symbol is None else (<str>self.symbol).encode()
+        cdef bytes exch = None if self.exchange is None else (<str>self.exchange).encode()
+        lab.symbol = NULL if sym is None else PyBytes_AS_STRING(sym)
+        lab.symbol_len = 0 if sym is None else <size_t>PyBytes_GET_SIZE(sym)
+        lab.exchange = NULL if exch is None else PyBytes_AS_STRING(exch)
+        lab.exchange_len = 0 if exch is None else <size_t>PyBytes_GET_SIZE(exch)
+        cdef size_t n
+        # held: the output is allocated between sizing and writing it
+        self._enter()
+        try:
+            n = liq_book_serialized_size_labeled(&self._b, &lab)
+            out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+            liq_book_serialize_labeled(&self._b, &lab, <uint8_t *>PyBytes_AS_STRING(out))
+            return out
+        finally:
+            self._leave()
 
     @classmethod
     def from_bytes(cls, data, *, symbol=None, exchange=None):
-        """Rebuild a book from :meth:`to_bytes` output. Raises FormatError on malformed input."""
-        cdef const uint8_t[::1] view = memoryview(data).cast("B")
+        """Rebuild a book from :meth:`to_bytes` output (also the label-less form of earlier
+        versions). ``symbol``/``exchange``, when given, replace the stored labels. Raises
+        FormatError on malformed input (any bytes-like object; anything else too). O(levels)."""
+        cdef const uint8_t[::1] view
+        cdef liq_labels lab
+        try:
+            view = memoryview(data).cast("B")
+        except (TypeError, ValueError) as e:
+            raise errors.FormatError(f"from_bytes: expected bytes, got {type(data).__name__} ({e})") from None
         cdef OrderBook book = cls.__new__(cls)
-        check_status(liq_book_deserialize(&book._b, &view[0] if view.shape[0] else NULL,
-                                          <size_t>view.shape[0]), "from_bytes")
+        check_status(liq_book_deserialize_labeled(&book._b, &view[0] if view.shape[0] else NULL,
+                                                  <size_t>view.shape[0], &lab), "from_bytes")
         book._pdiv = <double>liq_pow10[book._b.px_scale]
         book._qdiv = <double>liq_pow10[book._b.qty_scale]
-        book.symbol = symbol
-        book.exchange = exchange
+        try:
+            stored_sym = None if lab.symbol == NULL else lab.symbol[:lab.symbol_len].decode()
+            stored_exch = None if lab.exchange == NULL else lab.exchange[:lab.exchange_len].decode()
+        except UnicodeDecodeError:
+            raise errors.FormatError("from_bytes: a label is not UTF-8") from None
+        book.symbol = _label(stored_sym if symbol is None else symbol, "symbol")
+        book.exchange = _label(stored_exch if exchange is None else exchange, "exchange")
         return book
 
     def __reduce__(self):
-        return (_unpickle, (self.to_bytes(), self.symbol, self.exchange))
+        return (_unpickle, (self.to_bytes(),))
 
     def __repr__(self):
         label = " ".join(str(x) for x in (self.exchange, self.symbol) if x)
@@ -1377,7 +1710,8 @@ cdef int64_t _seq_id(OrderBook book, object v, str name, str where) except? -1:
     raise errors.InvalidDeltaError(f"{where}: {name} must be an int64 update id, got {v!r}")
 
 
-def _unpickle(data, symbol, exchange):
+def _unpickle(data, symbol=None, exchange=None):
+    """Pickles carry the labels inside the bytes (older ones as two extra arguments)."""
     return OrderBook.from_bytes(data, symbol=symbol, exchange=exchange)
 
 
@@ -1416,6 +1750,16 @@ cdef double _as_double(object v, str where) except? -1.0:
         return float(v)
     except (TypeError, ValueError, OverflowError):
         raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}") from None
+
+
+cdef size_t _as_size(object v, str where) except? 0:
+    """A count argument (levels, window, limit) as a size_t: an int in 0..2**62 (larger
+    counts are clamped: no book holds that many levels); InvalidDeltaError otherwise."""
+    if type(v) is int and 0 <= v < (1 << 62):
+        return <size_t>v
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0:
+        return <size_t>min(int(v), 1 << 62)
+    raise _error(LIQ_ERR_ARG, where, f"expected an integer >= 0, got {v!r}")
 
 
 cdef inline int _ref_of(object reference, str where) except -1:
@@ -1704,18 +2048,7 @@ cdef class LiquidityReport:
                 f"{self._nw} walls)")
 
 
-cdef double _top_volume(const liq_book *b, int side, size_t levels, double qdiv) noexcept nogil:
-    cdef const liq_side *s = &b.side[side]
-    cdef size_t c = liq_side_best(s), i = 0
-    cdef int64_t tot = 0
-    while c and i < levels:
-        tot += s.qty[c - 1]
-        c = liq_side_next(s, c)
-        i += 1
-    return tot / qdiv
-
-
-cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, object half_life_s, double depth_half,
+cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, double half_life_s, double depth_half,
                              double band_bps):
     cdef liq_book *b = &book._b
     cdef LiquidityReport r = LiquidityReport.__new__(LiquidityReport)
@@ -1737,12 +2070,14 @@ cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, obj
     r.best_bid_size = bq / book._qdiv if has_b else NAN
     r.best_ask = ap / book._pdiv if has_a else NAN
     r.best_ask_size = aq / book._qdiv if has_a else NAN
-    r.mid = (r.best_bid + r.best_ask) / 2
-    r.spread = r.best_ask - r.best_bid
-    r.spread_bps = r.spread / r.mid * 1e4
-    r.spread_pct = r.spread / r.mid * 100
-    r.bid_volume = _top_volume(b, LIQ_BID, levels, book._qdiv)
-    r.ask_volume = _top_volume(b, LIQ_ASK, levels, book._qdiv)
+    # the same arithmetic as OrderBook.mid/.spread/.spread_bps (integer difference of the
+    # prices in units, one division), so the report and the book agree to the last bit
+    r.mid = (<double>bp + <double>ap) / (2.0 * book._pdiv) if has_b and has_a else NAN
+    r.spread = (ap - bp) / book._pdiv if has_b and has_a else NAN
+    r.spread_bps = (<double>(ap - bp)) / ((<double>bp + <double>ap) / 2.0) * 1e4 if has_b and has_a else NAN
+    r.spread_pct = r.spread_bps / 100
+    r.bid_volume = liq_book_top_size(b, LIQ_BID, levels)
+    r.ask_volume = liq_book_top_size(b, LIQ_ASK, levels)
     r.total_volume = r.bid_volume + r.ask_volume
     # walls, clusters and (when the band reaches 2%) the 1%/2% liquidity in one pass per side
     p.band_bps = band_bps
@@ -1772,5 +2107,5 @@ cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, obj
     check_status(liq_book_walk_notional(b, LIQ_WALK_SELL, notional, &ws), "liquidity_report")
     r.slippage_bps = (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2
     r.score = liq_liquidity_score(r.spread_bps, r.liquidity_1pct, r.slippage_bps if r.slippage_bps > 0 else 0.0,
-                                  NAN if half_life_s is None else <double>half_life_s, depth_half)
+                                  half_life_s, depth_half)
     return r

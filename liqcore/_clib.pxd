@@ -32,6 +32,7 @@ cdef extern from "fixed.h" nogil:
     const int64_t liq_pow10[]
     liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, uint8_t *wire_dec)
     liq_status liq_fixed_from_double(double x, int scale, int64_t *out)
+    liq_status liq_fixed_from_i64(int64_t v, int scale, int64_t *out)
     size_t liq_decimal_format(int64_t v, int scale, int dec, char *buf)
     double liq_fixed_to_double(int64_t v, int scale)
 
@@ -109,6 +110,7 @@ cdef extern from "book.h" nogil:
     liq_status liq_book_set_f64(liq_book *b, int side, double px, double qty)
     liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
     liq_delta *liq_book_scratch(liq_book *b, size_t n)
+    void liq_book_trim(liq_book *b)
     liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty, size_t n, size_t *bad)
     liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t id, size_t *bad)
     liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq_ids ids, size_t *bad)
@@ -118,6 +120,15 @@ cdef extern from "book.h" nogil:
     size_t liq_book_serialized_size(const liq_book *b)
     size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
     liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
+    enum: LIQ_LABEL_MAX
+    ctypedef struct liq_labels:
+        const char *symbol
+        size_t symbol_len
+        const char *exchange
+        size_t exchange_len
+    size_t liq_book_serialized_size_labeled(const liq_book *b, const liq_labels *lab)
+    size_t liq_book_serialize_labeled(const liq_book *b, const liq_labels *lab, uint8_t *buf)
+    liq_status liq_book_deserialize_labeled(liq_book *b, const uint8_t *buf, size_t len, liq_labels *lab)
     size_t liq_book_count(const liq_book *b, int side)
     size_t liq_side_best(const liq_side *s)
     size_t liq_side_next(const liq_side *s, size_t c)
@@ -173,6 +184,7 @@ cdef extern from "analytics.h" nogil:
     liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, double half_width_bps,
                                   int notional, double *out)
     double liq_book_weighted_mid(const liq_book *b)
+    double liq_book_top_size(const liq_book *b, int side, size_t levels)
     liq_status liq_book_depth_profile(const liq_book *b, const double *bps, size_t n, int ref, liq_depth *out)
 
 cdef extern from "frames.h" nogil:

@@ -17,6 +17,7 @@ __all__ = [
     "DepthError",
     "SequenceGapError",
     "LiqMemoryError",
+    "ConcurrentUseError",
     "RecordingFormatError",
     "FeedError",
     "FeedConfigError",
@@ -57,6 +58,12 @@ class SequenceGapError(LiqError, RuntimeError):
 
 class LiqMemoryError(LiqError, MemoryError):
     """The core could not allocate memory. The book is unchanged."""
+
+
+class ConcurrentUseError(LiqError, RuntimeError):
+    """A book was called again from inside one of its own calls on the same thread (a
+    callback, such as a ``__float__`` or ``__getitem__`` of the caller's objects, re-entered
+    it). Calls from other threads never raise this: they wait for the book. Nothing changed."""
 
 
 class RecordingFormatError(LiqError, ValueError):

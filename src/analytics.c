@@ -293,3 +293,12 @@ double liq_book_weighted_mid(const liq_book *b)
     const double den = (double)bq + (double)aq;
     return (double)num / den / (double)liq_pow10[b->px_scale];
 }
+
+double liq_book_top_size(const liq_book *b, int side, size_t levels)
+{
+    const liq_side *s = &b->side[side];
+    liq_i128 tot = 0;
+    size_t i = 0;
+    for (size_t c = liq_side_best(s); c && i < levels; c = liq_side_next(s, c), i++) tot += s->qty[c - 1];
+    return (double)tot / liq_pow10_f64[b->qty_scale];
+}

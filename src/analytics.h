@@ -139,6 +139,12 @@ liq_status liq_book_imbalance(const liq_book *b, size_t levels, int weighting, d
  */
 double liq_book_weighted_mid(const liq_book *b);
 
+/*
+ * Total size (base) of the best `levels` levels of a side (all when it has fewer); 0 for an
+ * empty side. Summed exactly in 128 bits (sizes reach 2^63 units each), converted once. O(levels).
+ */
+double liq_book_top_size(const liq_book *b, int side, size_t levels);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,6 +40,32 @@ static void side_free(liq_side *s)
     memset(s, 0, sizeof *s);
 }
 
+/* A side's capacity is given back when it exceeds 4x its entries by more than this many
+ * (one huge message or a mass deletion must not pin its peak memory until the next snapshot). */
+#define SIDE_SLACK_KEEP 4096
+/* Delta buffers (scratch, undo log) larger than this many entries are released after use. */
+#define DELTAS_KEEP (SCRATCH_KEEP * 64)
+
+/* Shrink a side's arrays to its entries plus the usual growth slack when they are far
+ * larger. A failed shrink keeps the larger arrays (still valid). O(len) when it shrinks. */
+static void side_shrink(liq_side *s)
+{
+    if (s->cap <= 4 * s->len + SIDE_SLACK_KEEP) return;
+    if (!s->len) {
+        side_free(s);
+        return;
+    }
+    const size_t cap = s->len + s->len / 4 + 16;
+    int64_t *key = realloc(s->key, cap * sizeof *key);
+    if (key) s->key = key;
+    int64_t *qty = realloc(s->qty, cap * sizeof *qty);
+    if (qty) s->qty = qty;
+    uint16_t *dec = realloc(s->dec, cap * sizeof *dec);
+    if (dec) s->dec = dec;
+    if (key && qty && dec) s->cap = cap;     /* else some arrays keep the old, larger size */
+    if (s->dstart > s->len) s->dstart = s->len;
+}
+
 /*
  * Side layout, top to bottom (see book.h): the touch at index len-1; the *dense
  * region* [dstart, len) holds consecutive ticks (every tick present, as a level or
@@ -482,6 +508,7 @@ static liq_status set_valid(liq_book *b, const liq_delta *d)
         if (b->cross_policy == LIQ_CROSS_REPAIR) drop_crossed(b, !sd);
     }
     if (b->max_depth && s->live > b->max_depth) truncate_depth(b);
+    if (!d->qty) side_shrink(s);            /* O(1) unless far too large */
     b->stats.messages++;
     b->stats.levels++;
     b->generation++;
@@ -605,17 +632,11 @@ static void undo_restore(liq_book *b, undo_plan *u, size_t applied)
     }
 }
 
-static void undo_release(liq_book *b, undo_plan *u)
+static void undo_release(undo_plan *u)
 {
     if (u->by_copy) {
         side_free(&u->saved[0]);
         side_free(&u->saved[1]);
-    }
-    if (b->undo_cap > SCRATCH_KEEP * 64) {
-        /* one huge message must not pin its undo log forever */
-        free(b->undo);
-        b->undo = NULL;
-        b->undo_cap = 0;
     }
 }
 
@@ -663,7 +684,7 @@ static liq_status apply_finish(liq_book *b, const msg_src *m, size_t n, undo_pla
         b->stats.crossed++;
         if (b->cross_policy == LIQ_CROSS_RAISE) {
             undo_restore(b, u, n);
-            undo_release(b, u);
+            undo_release(u);
             if (bad) *bad = n;
             b->stats.rejected++;
             return LIQ_ERR_CROSSED;
@@ -690,7 +711,7 @@ static liq_status apply_finish(liq_book *b, const msg_src *m, size_t n, undo_pla
             drop_crossed(b, !fresh);
         }
     }
-    undo_release(b, u);
+    undo_release(u);
     truncate_depth(b);
     b->stats.messages++;
     b->stats.levels += n;
@@ -731,7 +752,7 @@ static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad
                 if (s->len + need[sd] > s->cap &&
                     (gs = side_grow(s, s->len + need[sd] + DENSE_GAP)) != LIQ_OK) {
                     undo_restore(b, &u, c0);
-                    undo_release(b, &u);
+                    undo_release(&u);
                     st = gs;
                     goto fail_n;
                 }
@@ -739,7 +760,7 @@ static liq_status apply_msg(liq_book *b, const msg_src *m, size_t n, size_t *bad
             for (size_t i = 0; i < got; i++) apply_one(b, &u, c0 + i, &small[i]);
             if (st != LIQ_OK) {            /* delta c0 + got is bad: undo the message */
                 undo_restore(b, &u, c0 + got);
-                undo_release(b, &u);
+                undo_release(&u);
                 if (bad) *bad = c0 + got;
                 b->stats.rejected++;
                 return st;
@@ -780,14 +801,34 @@ fail_n:
 liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
 {
     msg_src m = {d, NULL, NULL, NULL};
-    return apply_msg(b, &m, n, bad);
+    liq_status st = apply_msg(b, &m, n, bad);
+    liq_book_trim(b);      /* d (possibly the scratch) is not read after this */
+    return st;
 }
 
 liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty,
                               size_t n, size_t *bad)
 {
     msg_src m = {NULL, sides, px, qty};
-    return apply_msg(b, &m, n, bad);
+    liq_status st = apply_msg(b, &m, n, bad);
+    liq_book_trim(b);
+    return st;
+}
+
+void liq_book_trim(liq_book *b)
+{
+    if (b->scratch_cap > DELTAS_KEEP) {
+        free(b->scratch);
+        b->scratch = NULL;
+        b->scratch_cap = 0;
+    }
+    if (b->undo_cap > DELTAS_KEEP) {
+        free(b->undo);
+        b->undo = NULL;
+        b->undo_cap = 0;
+    }
+    side_shrink(&b->side[0]);
+    side_shrink(&b->side[1]);
 }
 
 liq_delta *liq_book_scratch(liq_book *b, size_t n)
@@ -884,6 +925,7 @@ liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t 
         side_free(&fresh[1]);
         if (bad) *bad = n;
         b->stats.rejected++;
+        liq_book_trim(b);
         return st;
     }
     side_free(&b->side[0]);
@@ -898,6 +940,7 @@ liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t 
         b->scratch = NULL;
         b->scratch_cap = 0;
     }
+    liq_book_trim(b);
     b->last_id = id;
     b->after_snapshot = 1;
     b->stats.snapshots++;
@@ -946,9 +989,10 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
     }
     case LIQ_SEQ_PREV:
         if (ids.prev == LIQ_ID_NONE) return LIQ_ERR_ARG;
-        if (ids.prev == L) return LIQ_OK;
+        /* stale first: a message ending at or before L is old whatever its prev says
+         * (prev == L with last < L would otherwise move the book's id backwards) */
         if (ids.last <= L) return LIQ_STALE;
-        return LIQ_ERR_SEQ_GAP;
+        return ids.prev == L ? LIQ_OK : LIQ_ERR_SEQ_GAP;
     case LIQ_SEQ_INCREASING:
         /* ids rise but skip (Bitget counts internal updates): only a repeat is harmless; a
          * lower id is a packet out of order (a newer one is already applied) or a reset whose
@@ -964,9 +1008,9 @@ liq_status liq_book_check_seq(const liq_book *b, liq_seq_ids ids)
 liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq_ids ids, size_t *bad)
 {
     liq_status st = liq_book_check_seq(b, ids);
-    if (st == LIQ_STALE) { b->stats.stale++; return st; }
+    if (st == LIQ_STALE) { b->stats.stale++; liq_book_trim(b); return st; }
     if (st == LIQ_ERR_SEQ_GAP) b->stats.gaps++;
-    if (st != LIQ_OK) { if (bad) *bad = n; b->stats.rejected++; return st; }
+    if (st != LIQ_OK) { if (bad) *bad = n; b->stats.rejected++; liq_book_trim(b); return st; }
     if ((st = liq_book_apply(b, d, n, bad)) != LIQ_OK) return st;
     if (ids.last != LIQ_ID_NONE) b->last_id = ids.last;
     b->after_snapshot = 0;
@@ -1004,6 +1048,7 @@ size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out)
 
 #define SER_MAGIC 0x3142514cu   /* "LQB1" little-endian */
 #define SER_VERSION 1u
+#define SER_VERSION_LABELS 2u   /* v1 followed by the symbol and exchange labels */
 #define SER_HEADER (4 + 4 + 4 + 4 + 8 + 8 + 8 + 4 + 8 + 8 * 9 + 8 + 8)
 _Static_assert(SER_HEADER == LIQ_SER_HEADER, "book.h documents the header size");
 _Static_assert(4 + 4 + 4 + 4 + 8 + 8 + 8 + 4 + 8 == LIQ_SER_STATS_OFF &&
@@ -1033,16 +1078,41 @@ static uint32_t get_u32(const uint8_t *p)
     return v;
 }
 
+/* A label as stored: u32 length (LABEL_NONE: absent) and its bytes. */
+#define LABEL_NONE 0xFFFFFFFFu
+
+static size_t labels_size(const liq_labels *lab)
+{
+    return lab ? 4 + (lab->symbol ? lab->symbol_len : 0) + 4 + (lab->exchange ? lab->exchange_len : 0) : 0;
+}
+
+static uint8_t *put_label(uint8_t *p, const char *s, size_t n)
+{
+    p = put_u32(p, s ? (uint32_t)n : LABEL_NONE);
+    if (s && n) memcpy(p, s, n);
+    return p + (s ? n : 0);
+}
+
 size_t liq_book_serialized_size(const liq_book *b)
 {
-    return SER_HEADER + (b->side[0].live + b->side[1].live) * (8 + 8 + 2);
+    return liq_book_serialized_size_labeled(b, NULL);
+}
+
+size_t liq_book_serialized_size_labeled(const liq_book *b, const liq_labels *lab)
+{
+    return SER_HEADER + (b->side[0].live + b->side[1].live) * (8 + 8 + 2) + labels_size(lab);
 }
 
 size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
 {
+    return liq_book_serialize_labeled(b, NULL, buf);
+}
+
+size_t liq_book_serialize_labeled(const liq_book *b, const liq_labels *lab, uint8_t *buf)
+{
     uint8_t *p = buf;
     p = put_u32(p, SER_MAGIC);
-    p = put_u32(p, SER_VERSION);
+    p = put_u32(p, lab ? SER_VERSION_LABELS : SER_VERSION);
     p = put_u32(p, (uint32_t)b->px_scale);
     p = put_u32(p, (uint32_t)b->qty_scale);
     p = put_u64(p, (uint64_t)b->tick);
@@ -1067,14 +1137,43 @@ size_t liq_book_serialize(const liq_book *b, uint8_t *buf)
             p += 2;
         }
     }
+    if (lab) {
+        p = put_label(p, lab->symbol, lab->symbol_len);
+        p = put_label(p, lab->exchange, lab->exchange_len);
+    }
     return (size_t)(p - buf);
+}
+
+/* Read a label at *p within end; 0 when it does not fit or is too long. */
+static int get_label(const uint8_t **p, const uint8_t *end, const char **s, size_t *n)
+{
+    if (end - *p < 4) return 0;
+    uint32_t m = get_u32(*p);
+    *p += 4;
+    if (m == LABEL_NONE) {
+        *s = NULL;
+        *n = 0;
+        return 1;
+    }
+    if (m > LIQ_LABEL_MAX || (size_t)(end - *p) < m) return 0;
+    *s = (const char *)*p;
+    *n = m;
+    *p += m;
+    return 1;
 }
 
 liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
 {
+    return liq_book_deserialize_labeled(b, buf, len, NULL);
+}
+
+liq_status liq_book_deserialize_labeled(liq_book *b, const uint8_t *buf, size_t len, liq_labels *lab)
+{
+    if (lab) memset(lab, 0, sizeof *lab);
     if (len < SER_HEADER) return LIQ_ERR_FORMAT;
     const uint8_t *p = buf;
-    if (get_u32(p) != SER_MAGIC || get_u32(p + 4) != SER_VERSION) return LIQ_ERR_FORMAT;
+    const uint32_t version = get_u32(p + 4);
+    if (get_u32(p) != SER_MAGIC || (version != SER_VERSION && version != SER_VERSION_LABELS)) return LIQ_ERR_FORMAT;
     p += 8;
     uint32_t px_scale = get_u32(p), qty_scale = get_u32(p + 4);
     p += 8;
@@ -1100,7 +1199,17 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
     memcpy(&t.stats, st, sizeof st);
     uint64_t n[2] = {get_u64(p), get_u64(p + 8)};
     p += 16;
-    if (n[0] > len / 18 || n[1] > len / 18 || (len - SER_HEADER) != (n[0] + n[1]) * 18) return LIQ_ERR_FORMAT;
+    if (n[0] > len / 18 || n[1] > len / 18) return LIQ_ERR_FORMAT;
+    const size_t body = SER_HEADER + (n[0] + n[1]) * 18;   /* no overflow: each n <= len / 18 */
+    liq_labels got = {NULL, 0, NULL, 0};
+    if (version == SER_VERSION_LABELS) {
+        const uint8_t *q = buf + (body <= len ? body : len), *end = buf + len;
+        if (body > len || !get_label(&q, end, &got.symbol, &got.symbol_len) ||
+            !get_label(&q, end, &got.exchange, &got.exchange_len) || q != end)
+            return LIQ_ERR_FORMAT;
+    } else if (body != len) {
+        return LIQ_ERR_FORMAT;
+    }
     /* every mutating call truncates to max_depth, so a deeper side is not a book we wrote */
     if (max_depth && (n[0] > max_depth || n[1] > max_depth)) return LIQ_ERR_FORMAT;
     for (int sd = 0; sd < 2; sd++) {
@@ -1129,5 +1238,6 @@ liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len)
     t.generation = b->generation + 1;
     liq_book_free(b);
     *b = t;
+    if (lab) *lab = got;
     return LIQ_OK;
 }

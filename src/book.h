@@ -166,11 +166,21 @@ liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad
 
 /*
  * The book's scratch buffer with room for n deltas (grows; NULL only on allocation
- * failure, also for n == 0). Owned by the book, valid until the next call that grows it (or a
- * liq_book_snapshot, which releases a scratch of more than 256 deltas); callers
+ * failure, also for n == 0). Owned by the book, valid until the next call that grows it or
+ * the next apply/snapshot/liq_book_trim (which may release it); callers
  * convert a message into it and pass it to liq_book_apply/_snapshot/_apply_seq.
  */
 liq_delta *liq_book_scratch(liq_book *b, size_t n);
+
+/*
+ * Give back storage beyond bounds: a scratch or undo log of more than 16384 deltas is
+ * released, and a side whose capacity exceeds 4x its entries by more than 4096 is
+ * shrunk (a failed shrink keeps the larger arrays). liq_book_apply, _apply_f64,
+ * _apply_seq and _snapshot call it before returning (their d is not read after), so
+ * one huge message does not pin its peak memory; a caller that fills the scratch and
+ * then gives up (a bad element) calls it itself. O(1), O(levels) when it shrinks.
+ */
+void liq_book_trim(liq_book *b);
 
 /*
  * Same from parallel arrays of sides (0/1) and doubles, converted on the fly (twice:
@@ -217,8 +227,29 @@ size_t liq_book_levels_i64(const liq_book *b, int side, size_t n, int64_t *out);
 enum { LIQ_SER_HEADER = 140, LIQ_SER_STATS_OFF = 52, LIQ_SER_STATS_END = 124 };
 size_t liq_book_serialized_size(const liq_book *b);
 size_t liq_book_serialize(const liq_book *b, uint8_t *buf);
-/* b must be initialised (its storage is replaced). LIQ_ERR_FORMAT on malformed input. */
+/* b must be initialised (its storage is replaced). LIQ_ERR_FORMAT on malformed input.
+ * Reads v1 and v2 (v2's labels are checked, then ignored). */
 liq_status liq_book_deserialize(liq_book *b, const uint8_t *buf, size_t len);
+
+/*
+ * Labels carried with a serialized book (v2, "labeled"): the symbol and the exchange,
+ * opaque bytes to the core (UTF-8 to the binding), each at most LIQ_LABEL_MAX bytes; a
+ * NULL pointer is "no label" (distinct from an empty one). v2 is v1 followed by, per
+ * label, a u32 length (0xFFFFFFFF: none) and its bytes. The caller owns the strings;
+ * deserialized labels point into the input buffer.
+ */
+enum { LIQ_LABEL_MAX = 1024 };
+typedef struct liq_labels {
+    const char *symbol;
+    size_t symbol_len;
+    const char *exchange;
+    size_t exchange_len;
+} liq_labels;
+/* Size and writing of v2 with the labels (lab NULL: v1, as liq_book_serialize). */
+size_t liq_book_serialized_size_labeled(const liq_book *b, const liq_labels *lab);
+size_t liq_book_serialize_labeled(const liq_book *b, const liq_labels *lab, uint8_t *buf);
+/* Read v1 or v2; *lab (may be NULL) receives the labels (none for v1), pointing into buf. */
+liq_status liq_book_deserialize_labeled(liq_book *b, const uint8_t *buf, size_t len, liq_labels *lab);
 
 /* ---- O(1) inline reads ------------------------------------------------- */
 

@@ -47,6 +47,12 @@ liq_status liq_decimal_parse(const char *s, size_t n, int scale, int64_t *out, u
 static inline liq_status liq_fixed_from_double(double x, int scale, int64_t *out);
 
 /*
+ * Convert an integer (whole units of the quantity, e.g. a price of 61700) to fixed
+ * point at `scale`: v * 10^scale exactly, LIQ_ERR_OVERFLOW when it leaves int64. O(1).
+ */
+static inline liq_status liq_fixed_from_i64(int64_t v, int scale, int64_t *out);
+
+/*
  * Write v / 10^scale as a decimal string into buf (>= LIQ_DECIMAL_BUF bytes),
  * NUL-terminated; returns its length. With dec == LIQ_DEC_NONE the shortest form is
  * written (no trailing zeros, no '.' for integers); otherwise at least `dec`
@@ -83,6 +89,11 @@ static inline liq_status liq_fixed_from_double(double x, int scale, int64_t *out
     if (err > 1e-7 + ar * 8.9e-16) return LIQ_ERR_PRECISION;
     *out = r;
     return LIQ_OK;
+}
+
+static inline liq_status liq_fixed_from_i64(int64_t v, int scale, int64_t *out)
+{
+    return __builtin_mul_overflow(v, liq_pow10[scale], out) ? LIQ_ERR_OVERFLOW : LIQ_OK;
 }
 
 #ifdef __cplusplus

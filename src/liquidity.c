@@ -104,7 +104,7 @@ static void side_baseline(const liq_book *b, const liq_shape_params *p, int side
     const double qdiv = liq_pow10_f64[b->qty_scale], band = p->band_bps / 1e4;
     const int64_t kmin = band_kmin(side, mid, band);
     size_t n = 0;
-    int64_t total = 0;                       /* holes add 0 */
+    liq_i128 total = 0;                      /* holes add 0; sizes up to 2^63 each: 128 bits */
     for (size_t j = s->len; j > 0 && s->key[j - 1] >= kmin; j--) {
         total += s->qty[j - 1];
         if (n < p->window && s->qty[j - 1]) win[n++] = (double)s->qty[j - 1] / qdiv;
@@ -122,13 +122,40 @@ static void side_baseline(const liq_book *b, const liq_shape_params *p, int side
     out->mad = median(dev, n);
 }
 
+/* A size threshold in units: a level qualifies iff `on` and its size >= min. A flag, not a
+ * sentinel size: every int64 size up to INT64_MAX is a real size a book may hold. */
+typedef struct qty_floor {
+    int64_t min;
+    int on;
+} qty_floor;
+
 /* The smallest size in units that is >= q (base): q within 1e-12 (relative) above an integer
- * snaps to it, so thresholds computed in floating point do not miss an exact boundary. */
-static int64_t qty_ceil(double q, double qdiv)
+ * snaps to it, so thresholds computed in floating point do not miss an exact boundary. A
+ * threshold no int64 size reaches (or NaN) is off. */
+static qty_floor qty_ceil(double q, double qdiv)
 {
     const double u = q * qdiv;
-    if (!(u < 9.2e18)) return INT64_MAX;
-    return u <= 0 ? 0 : (int64_t)ceil(u * (1 - 1e-12));
+    if (!(u < 9223372036854775808.0)) return (qty_floor){0, 0};   /* 2^63: beyond every size */
+    if (u <= 0) return (qty_floor){0, 1};
+    const double c = ceil(u * (1 - 1e-12));
+    /* doubles below 2^63 are at most 2^63 - 1024, so c converts exactly */
+    return (qty_floor){(int64_t)c, 1};
+}
+
+/* The smallest size in units strictly above q (base); off when no int64 size is. */
+static qty_floor qty_above(double q, double qdiv)
+{
+    const double u = floor(q * qdiv) + 1;
+    if (!(u < 9223372036854775808.0)) return (qty_floor){0, 0};
+    return (qty_floor){u < 1 ? 1 : (int64_t)u, 1};
+}
+
+/* The lower of two thresholds (an off one does not count). */
+static qty_floor qty_floor_min(qty_floor a, qty_floor b)
+{
+    if (!a.on) return b;
+    if (!b.on) return a;
+    return a.min < b.min ? a : b;
 }
 
 /* First index of the side whose key is >= kmin (binary search; holes keep their keys). */
@@ -163,26 +190,31 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
     const size_t lo = first_in_band(s, band_kmin(sd, mid, p->band_bps / 1e4));
     /* the smallest size in units either wall test flags: size/median >= ratio, or robust z
      * >= z_min (with MAD 0, any size above the median), and the cluster floor */
-    int64_t wqmin = INT64_MAX;
-    if (nwalls && p->ratio > 0) wqmin = qty_ceil(p->ratio * base->median, qdiv);
+    qty_floor wq = {0, 0};
+    if (nwalls && p->ratio > 0) wq = qty_ceil(p->ratio * base->median, qdiv);
     if (nwalls && p->z_min > 0) {
-        int64_t zq = base->mad > 0 ? qty_ceil(base->median + p->z_min * base->mad / 0.6745, qdiv)
-                                   : (int64_t)floor(base->median * qdiv) + 1;
-        if (zq < wqmin) wqmin = zq;
+        /* with MAD 0: the smallest size strictly above the median */
+        const qty_floor zq = base->mad > 0 ? qty_ceil(base->median + p->z_min * base->mad / 0.6745, qdiv)
+                                           : qty_above(base->median, qdiv);
+        wq = qty_floor_min(wq, zq);
     }
-    const int64_t cqmin = nclusters ? qty_ceil(p->cluster_ratio * base->median, qdiv) : INT64_MAX;
-    int64_t qmin = wqmin < cqmin ? wqmin : cqmin;
-    if (qmin < 1) qmin = 1;                  /* holes never qualify */
+    const qty_floor cq = nclusters ? qty_ceil(p->cluster_ratio * base->median, qdiv) : (qty_floor){0, 0};
+    const qty_floor any = qty_floor_min(wq, cq);
+    /* holes never qualify; with nothing asked for that can qualify, no level is a candidate
+     * (the band sums are still wanted) */
+    const int64_t qmin = any.min < 1 ? 1 : any.min;
+    const int cand_on = any.on;
     int64_t qk[2];
     /* integer sums: exact, and a 1-cycle add chain (a double sum's 4-cycle chain was the
      * bottleneck of this pass) */
     liq_i128 qsum[2] = {0, 0};
+    int qovf = 0;        /* a quote sum left 128 bits (absurd prices x sizes): summed again in doubles */
     for (int k = 0; k < 2; k++)
         qk[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4) : INT64_MAX;
     const size_t c0 = nclusters ? *nclusters : 0;
     /* the cluster gap in price units (a hair of slack: a gap of exactly gap_bps joins) */
-    const double gap_units = p->gap_bps > 0 ? mid * p->gap_bps / 1e4 * (1 + 1e-12) : (double)(p->gap_ticks * b->tick);
-    int64_t total = 0;
+    const double gap_units = p->gap_bps > 0 ? mid * p->gap_bps / 1e4 * (1 + 1e-12) : (double)p->gap_ticks * (double)b->tick;
+    liq_i128 total = 0;                      /* sizes up to 2^63 each: an int64 sum could wrap */
     size_t rank = 0;
     liq_cluster cur = {0};
     double last_px = 0;
@@ -195,11 +227,12 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
             const int64_t qu = s->qty[j], key = s->key[j];
             total += qu;
             const liq_i128 pq = (liq_i128)key * qu;
-            qsum[0] += key >= qk[0] ? pq : 0;
-            qsum[1] += key >= qk[1] ? pq : 0;
+            /* a term is < 2^126; the flag keeps the pass branch-free */
+            qovf |= __builtin_add_overflow(qsum[0], key >= qk[0] ? pq : 0, &qsum[0]);
+            qovf |= __builtin_add_overflow(qsum[1], key >= qk[1] ? pq : 0, &qsum[1]);
             cand[nc] = j;
             crank[nc] = rank;
-            nc += qu >= qmin;
+            nc += cand_on & (qu >= qmin);
             rank += qu != 0;
         }
         hi = end;
@@ -207,7 +240,7 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
             const size_t j = cand[i];
             const int64_t qu = s->qty[j];
             const double px = px_units(s, sd, j), q = (double)qu / qdiv;
-            if (qu >= wqmin) {
+            if (wq.on && qu >= wq.min) {
                 if (*nwalls < wcap) {
                     liq_wall *w = &walls[*nwalls];
                     const double z = base->mad > 0 ? 0.6745 * (q - base->median) / base->mad
@@ -224,7 +257,7 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
                 }
                 (*nwalls)++;
             }
-            if (qu < cqmin) continue;
+            if (!cq.on || qu < cq.min) continue;
             /* a member farther than the gap from the previous one closes the run */
             if (open && fabs(px - last_px) > gap_units) {
                 cur.vwap = cur.notional / cur.size;
@@ -253,8 +286,18 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         (*nclusters)++;
     }
     base->band_size = (double)total / qdiv;
-    for (int k = 0; k < 2; k++)      /* keys are -px on the ask side */
-        base->band_quote[k] = qk[k] == INT64_MAX ? NAN : (sd == LIQ_BID ? 1 : -1) * (double)qsum[k] / (pdiv * qdiv) + 0.0;
+    for (int k = 0; k < 2; k++) {    /* keys are -px on the ask side */
+        if (!(p->quote_bands_bps[k] > 0)) {
+            base->band_quote[k] = NAN;
+            continue;
+        }
+        double q = (double)qsum[k];
+        if (qovf) {
+            q = 0;
+            for (size_t j = s->len; j-- > lo;) if (s->key[j] >= qk[k]) q += (double)s->key[j] * (double)s->qty[j];
+        }
+        base->band_quote[k] = (sd == LIQ_BID ? 1 : -1) * q / (pdiv * qdiv) + 0.0;
+    }
     for (size_t i = c0; nclusters && i < *nclusters && i < ccap; i++)
         clusters[i].share = base->band_size > 0 ? clusters[i].size / base->band_size : NAN;
 }

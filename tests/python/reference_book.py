@@ -214,11 +214,9 @@ class RefBook:
                 return STALE
             return "ok" if f - 1 == L else "gap"
         if rule == "prev":
-            if prev == L:
-                return "ok"
-            if last <= L:
+            if last <= L:                     # README: last <= L is stale, whatever prev says
                 return STALE
-            return "gap"
+            return "ok" if prev == L else "gap"
         raise AssertionError(rule)
 
     def apply_seq(self, deltas, last: int, first: int | None = None, prev: int | None = None) -> bool:

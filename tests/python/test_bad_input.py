@@ -342,7 +342,11 @@ def _corruptions():
         yield f"truncated-{cut}", good[:cut]
     yield "extra-byte", good + b"\0"
     yield "magic", _patch(good, 0, "<I", 0xDEADBEEF)
-    yield "version", _patch(good, 4, "<I", 2)
+    yield "version", _patch(good, 4, "<I", 3)                 # 1: no labels, 2: labels
+    yield "version-1-with-labels", _patch(good, 4, "<I", 1)   # v1 has nothing after the levels
+    yield "label-length-past-end", good[:-8] + struct.pack("<I", 5) + good[-4:]
+    yield "label-too-long", good[:-8] + struct.pack("<I", 1025) + bytes(1025) + good[-4:]
+    yield "label-missing", good[:-4]
     yield "px-scale", _patch(good, 8, "<I", 19)
     yield "qty-scale", _patch(good, 12, "<I", 0xFFFFFFFF)
     yield "tick-zero", _patch(good, 16, "<q", 0)

@@ -218,7 +218,7 @@ def okx_replay():
         if scan.kind == "snapshot":
             # the book's scales from the snapshot's strings, as OkxBooks takes them
             books[sym] = OrderBook(price_decimals=scan.price_decimals, size_decimals=scan.size_decimals,
-                                   sequence=None if scan.last_id is None else "okx")
+                                   sequence=None if scan.last_id is None else "okx", symbol=sym, exchange="okx")
             counts["snapshots"] += 1
         else:
             counts["updates"] += 1
