@@ -131,6 +131,8 @@ cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
         return LIQ_ERR_PARSE
     if isinstance(v, str):             # str subclasses, e.g. numpy.str_ from a "<U" array
         return _to_fixed(str(v), scale, out, dec)
+    if isinstance(v, bytes):           # bytes subclasses, e.g. numpy.bytes_ from a "S" array
+        return _to_fixed(bytes(v), scale, out, dec)
     if t is int or isinstance(v, (int, np.integer)):
         dec[0] = LIQ_DEC_NONE
         iv = int(v)
@@ -1458,7 +1460,13 @@ cdef class OrderBook:
         """Cumulative depth at several bands (bps, ascending), one pass per side: a dict of
         four float64 arrays ``bid_base``, ``bid_quote``, ``ask_base``, ``ask_quote`` (entry k =
         :meth:`depth` at ``bands_bps[k]``), plus ``bands_bps``. O(levels in the widest band)."""
-        cdef cnp.ndarray bands = np.ascontiguousarray(bands_bps, dtype=np.float64)
+        cdef cnp.ndarray bands
+        try:
+            if isinstance(bands_bps, (str, bytes)):
+                raise TypeError("text")
+            bands = np.ascontiguousarray(bands_bps, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise errors.InvalidDeltaError(f"depth_profile: bands_bps must be numbers, got {bands_bps!r}") from None
         if bands.ndim != 1:
             raise errors.InvalidDeltaError("depth_profile: bands_bps must be 1-D")
         cdef size_t n = <size_t>bands.shape[0], k
@@ -1466,8 +1474,9 @@ cdef class OrderBook:
         if d == NULL:
             raise MemoryError()
         try:
-            st = liq_book_depth_profile(&self._b, <const double *>cnp.PyArray_DATA(bands), n,
-                                        _ref_of(reference, "depth_profile"), d)
+            ref = _ref_of(reference, "depth_profile")
+            self._ready()
+            st = liq_book_depth_profile(&self._b, <const double *>cnp.PyArray_DATA(bands), n, ref, d)
             if st != LIQ_OK:
                 raise _error(st, "depth_profile", "bands must be >= 0 and ascending")
             out = {name: np.empty(n) for name in ("bid_base", "bid_quote", "ask_base", "ask_quote")}
