@@ -410,14 +410,17 @@ cdef class OrderBook:
         ``"binance_futures"``, ``"okx"``, ``"bybit"``, ``"coinbase"``, ``"deribit"`` ...)
         applied when ``apply_*`` get update ids.
     symbol, exchange : str, optional
-        Labels, carried by copies and pickles.
+        Labels (str, at most 1024 UTF-8 bytes), carried by copies, pickles and to_bytes.
 
     Notes
     -----
     Memory: 18 bytes per level, plus the holes of the dense region near the touch (at
     most a quarter more when rebuilt) and the growth slack of the side arrays: about
-    23 bytes per level for a 1000-level-a-side book. Not thread-safe: one writer; no
-    reads from other threads during a write.
+    23 bytes per level for a 1000-level-a-side book. Threads: every call sees the book
+    between two whole messages. A call that releases the GIL or runs the caller's code
+    while it holds the book's internals makes callers from other threads wait; a callback
+    re-entering the book raises ConcurrentUseError. The order of two threads' messages is
+    the caller's business.
     """
 
     cdef liq_book _b
