@@ -47,7 +47,8 @@ static void side_free(liq_side *s)
 #define DELTAS_KEEP (SCRATCH_KEEP * 64)
 
 /* Shrink a side's arrays to its entries plus the usual growth slack when they are far
- * larger. A failed shrink keeps the larger arrays (still valid). O(len) when it shrinks. */
+ * larger. An array whose shrink fails keeps its larger block (still valid, and at least
+ * the new capacity). O(len) when it shrinks. */
 static void side_shrink(liq_side *s)
 {
     if (s->cap <= 4 * s->len + SIDE_SLACK_KEEP) return;
@@ -62,7 +63,8 @@ static void side_shrink(liq_side *s)
     if (qty) s->qty = qty;
     uint16_t *dec = realloc(s->dec, cap * sizeof *dec);
     if (dec) s->dec = dec;
-    if (key && qty && dec) s->cap = cap;     /* else some arrays keep the old, larger size */
+    /* a failed shrink leaves that array at its old, larger size: every array holds >= cap */
+    s->cap = cap;
     if (s->dstart > s->len) s->dstart = s->len;
 }
 

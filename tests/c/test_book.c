@@ -1347,8 +1347,95 @@ static void test_set_f64(void)
     liq_book_free(&b);
 }
 
+/* Issue 10: Deribit's prev rule skips last <= L before it looks at prev (prev == L with
+ * last < L moved the id backwards). */
+static void test_prev_rule_stale_first(void)
+{
+    liq_book b;
+    CHECK_EQ_I64(liq_book_init(&b, 0, 0, 1, 1, 0), LIQ_OK);
+    b.seq_rule = LIQ_SEQ_PREV;
+    liq_delta d[2] = {D(LIQ_BID, 100, 1), D(LIQ_ASK, 101, 1)};
+    CHECK_EQ_I64(liq_book_snapshot(&b, d, 2, 10, NULL), LIQ_OK);
+    liq_delta m = D(LIQ_BID, 99, 1);
+    CHECK_EQ_I64(liq_book_apply_seq(&b, &m, 1, (liq_seq_ids){LIQ_ID_NONE, 9, 10}, NULL), LIQ_STALE);
+    CHECK_EQ_I64(liq_book_apply_seq(&b, &m, 1, (liq_seq_ids){LIQ_ID_NONE, 10, 10}, NULL), LIQ_STALE);
+    CHECK_EQ_I64(b.last_id, 10);
+    CHECK_EQ_I64(liq_book_apply_seq(&b, &m, 1, (liq_seq_ids){LIQ_ID_NONE, 12, 11}, NULL), LIQ_ERR_SEQ_GAP);
+    CHECK_EQ_I64(liq_book_apply_seq(&b, &m, 1, (liq_seq_ids){LIQ_ID_NONE, 11, 10}, NULL), LIQ_OK);
+    CHECK_EQ_I64(b.last_id, 11);
+    liq_book_free(&b);
+}
+
+/* Issue 10: one huge message does not pin its scratch, undo log and side capacity. */
+static void test_trim_after_a_huge_message(void)
+{
+    enum { N = 100000 };
+    liq_book b;
+    CHECK_EQ_I64(liq_book_init(&b, 0, 0, 1, 1, 0), LIQ_OK);
+    liq_delta *d = liq_book_scratch(&b, N);
+    CHECK(d != NULL);
+    for (int i = 0; i < N; i++) d[i] = D(LIQ_BID, 1 + i, 1);
+    CHECK_EQ_I64(liq_book_apply(&b, d, N, NULL), LIQ_OK);
+    CHECK(b.scratch == NULL && b.scratch_cap == 0);       /* released: beyond 16384 deltas */
+    CHECK_EQ_I64(b.side[LIQ_BID].live, N);
+    d = liq_book_scratch(&b, N);
+    CHECK(d != NULL);
+    for (int i = 0; i < N; i++) d[i] = D(LIQ_BID, 1 + i, 0);
+    CHECK_EQ_I64(liq_book_apply(&b, d, N, NULL), LIQ_OK);
+    CHECK_EQ_I64(b.side[LIQ_BID].live, 0);
+    CHECK(b.side[LIQ_BID].cap <= 4096 && b.undo_cap <= 16384 && b.scratch == NULL);
+    /* a small book keeps its buffers: no churn on ordinary messages */
+    liq_delta m[3] = {D(LIQ_BID, 5, 1), D(LIQ_BID, 6, 1), D(LIQ_ASK, 9, 1)};
+    d = liq_book_scratch(&b, 3);
+    memcpy(d, m, sizeof m);
+    CHECK_EQ_I64(liq_book_apply(&b, d, 3, NULL), LIQ_OK);
+    CHECK(b.scratch != NULL);
+    liq_book_free(&b);
+}
+
+/* Issue 10: v2 serialization carries the labels; v1 is still read. */
+static void test_labeled_serialization(void)
+{
+    liq_book b, c;
+    CHECK_EQ_I64(liq_book_init(&b, 2, 3, 1, 1, 0), LIQ_OK);
+    liq_delta d[2] = {D(LIQ_BID, 100, 1), D(LIQ_ASK, 101, 1)};
+    CHECK_EQ_I64(liq_book_snapshot(&b, d, 2, 7, NULL), LIQ_OK);
+    liq_labels lab = {"BTC/USDT", 8, NULL, 0}, got;
+    size_t n = liq_book_serialized_size_labeled(&b, &lab);
+    CHECK_EQ_I64(n, liq_book_serialized_size(&b) + 4 + 8 + 4);
+    uint8_t *buf = malloc(n);
+    CHECK_EQ_I64(liq_book_serialize_labeled(&b, &lab, buf), n);
+    CHECK_EQ_I64(liq_book_init(&c, 0, 0, 1, 1, 0), LIQ_OK);
+    CHECK_EQ_I64(liq_book_deserialize_labeled(&c, buf, n, &got), LIQ_OK);
+    CHECK(got.symbol != NULL && got.symbol_len == 8 && memcmp(got.symbol, "BTC/USDT", 8) == 0);
+    CHECK(got.exchange == NULL && got.exchange_len == 0);
+    CHECK_EQ_I64(liq_book_deserialize(&c, buf, n), LIQ_OK);        /* labels checked, then ignored */
+    CHECK_EQ_I64(liq_book_deserialize(&c, buf, n - 1), LIQ_ERR_FORMAT);
+    buf[n - 4 - 8 - 4] = 0xFF;                                      /* a symbol length past the end */
+    CHECK_EQ_I64(liq_book_deserialize_labeled(&c, buf, n, &got), LIQ_ERR_FORMAT);
+    free(buf);
+    liq_book_free(&b);
+    liq_book_free(&c);
+}
+
+/* Issue 10: integers scale exactly (no double), or overflow. */
+static void test_fixed_from_i64(void)
+{
+    int64_t v = 0;
+    CHECK_EQ_I64(liq_fixed_from_i64(((int64_t)1 << 53) - 1, 3, &v), LIQ_OK);
+    CHECK_EQ_I64(v, 9007199254740991000);
+    CHECK_EQ_I64(liq_fixed_from_i64(INT64_MAX / 10 + 1, 1, &v), LIQ_ERR_OVERFLOW);
+    CHECK_EQ_I64(liq_fixed_from_i64(INT64_MIN, 0, &v), LIQ_OK);
+    CHECK_EQ_I64(liq_fixed_from_i64(-1, 18, &v), LIQ_OK);
+    CHECK_EQ_I64(v, -1000000000000000000);
+}
+
 int main(void)
 {
+    test_prev_rule_stale_first();
+    test_trim_after_a_huge_message();
+    test_labeled_serialization();
+    test_fixed_from_i64();
     test_init();
     test_free_clear_reserve();
     test_delta_check();

@@ -134,8 +134,40 @@ static void test_profile_matches_depth(void)
     liq_book_free(&b);
 }
 
+/* Issue 10: a size of INT64_MAX units is a size, not "not requested" (walls() with no cluster
+ * output and clusters() with no wall output segfaulted on it), and band sums do not wrap. */
+static void test_int64_max_sizes(void)
+{
+    liq_book b;
+    CHECK_EQ_I64(liq_book_init(&b, 0, 0, 1, 1, 0), LIQ_OK);
+    liq_delta d[6] = {D(LIQ_BID, 100, INT64_MAX), D(LIQ_BID, 99, 1), D(LIQ_BID, 98, 1), D(LIQ_BID, 97, 1),
+                      D(LIQ_ASK, 101, INT64_MAX), D(LIQ_ASK, 102, INT64_MAX)};
+    CHECK_EQ_I64(liq_book_snapshot(&b, d, 6, LIQ_ID_NONE, NULL), LIQ_OK);
+    liq_shape_params p = liq_shape_defaults();
+    p.band_bps = 500;
+    liq_wall w[8];
+    liq_cluster c[8];
+    liq_baseline base[2];
+    size_t nw = 99, nc = 99;
+    CHECK_EQ_I64(liq_book_walls(&b, &p, -1, w, 8, &nw, base), LIQ_OK);
+    CHECK_EQ_I64(nw, 1);                                 /* the bid at 100 against a median of 1 */
+    CHECK_NEAR(w[0].price, 100.0, 0);
+    CHECK_NEAR(base[LIQ_BID].band_size, (double)INT64_MAX + 3.0, 1e3);
+    CHECK_NEAR(base[LIQ_ASK].band_size, 2.0 * (double)INT64_MAX, 1e3);   /* was negative: an int64 sum */
+    CHECK_EQ_I64(liq_book_clusters(&b, &p, -1, c, 8, &nc), LIQ_OK);
+    CHECK_EQ_I64(nc, 1);
+    p.ratio = 0;                                         /* the z test alone */
+    CHECK_EQ_I64(liq_book_walls(&b, &p, LIQ_ASK, w, 8, &nw, NULL), LIQ_OK);
+    CHECK_EQ_I64(nw, 0);                                 /* two equal asks: nothing stands out */
+    CHECK_NEAR(liq_book_top_size(&b, LIQ_ASK, 5), 2.0 * (double)INT64_MAX, 1e3);
+    CHECK_NEAR(liq_book_top_size(&b, LIQ_BID, 2), (double)INT64_MAX + 1.0, 1e3);
+    CHECK_NEAR(liq_book_top_size(&b, LIQ_BID, 0), 0.0, 0);
+    liq_book_free(&b);
+}
+
 int main(void)
 {
+    test_int64_max_sizes();
     test_walls_worked_example();
     test_clusters_worked_example();
     test_score();

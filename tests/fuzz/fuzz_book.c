@@ -4,12 +4,15 @@
  * The first input byte picks a mode:
  *   mode 0: liq_decimal_parse on the remaining bytes (scale from byte 1); an accepted
  *           value must format and parse back to itself.
- *   mode 1: liq_book_deserialize on the remaining bytes; never crashes, and a book it
- *           accepts satisfies the invariants and serializes back to the same bytes.
+ *   mode 1: liq_book_deserialize_labeled on the remaining bytes; never crashes, and a book
+ *           it accepts satisfies the invariants and serializes back (with the labels it
+ *           read) to the same bytes.
  *   else:   a sequence of book operations decoded from the bytes (snapshot, apply,
  *           set, apply_seq with ids, apply_f64 (also messages of 65..419 levels),
- *           serialize -> deserialize, copy,
- *           deserialize of a mutated serialization, policy switch).
+ *           serialize -> deserialize (plain and labeled), copy,
+ *           deserialize of a mutated serialization, policy switch, liq_book_trim (changes
+ *           nothing observable), the read kernels: walls/clusters/report shape with any
+ *           sizes up to INT64_MAX, liq_book_top_size against an exact sum).
  * After every step the invariants of tests/c/book_invariants.h hold (sorted keys,
  * valid live levels, holes bounded and never at the touch, counts within max_depth,
  * not crossed unless the policy is ALLOW), and a call that did not return LIQ_OK left
@@ -28,6 +31,10 @@
 #include "fixed.h"
 #include "book_invariants.h"
 #include "flow.h"
+#include "analytics.h"
+#include "liquidity.h"
+
+__extension__ typedef __int128 i128;
 
 #define FAIL(...)                                                     \
     do {                                                              \
@@ -86,6 +93,64 @@ static void check_roundtrip(const liq_book *b)
     liq_book_free(&c);
 }
 
+/* v2 (labels) round trip with labels of arbitrary bytes (NULL, empty or not) */
+static void check_labeled_roundtrip(const liq_book *b, rd *r)
+{
+    char sym[8], exch[8];
+    for (int k = 0; k < 8; k++) sym[k] = (char)u8(r), exch[k] = (char)u8(r);
+    const uint8_t f = u8(r);
+    liq_labels lab = {(f & 1) ? sym : NULL, (f >> 1) % 9, (f & 0x20) ? exch : NULL, (f >> 6) % 4};
+    if (!lab.symbol) lab.symbol_len = 0;
+    if (!lab.exchange) lab.exchange_len = 0;
+    size_t n = liq_book_serialized_size_labeled(b, &lab);
+    uint8_t *s = malloc(n);
+    if (!s) abort();
+    if (liq_book_serialize_labeled(b, &lab, s) != n) FAIL("labeled size");
+    liq_book c;
+    liq_labels got;
+    if (liq_book_init(&c, 0, 0, 1, 1, 0) != LIQ_OK) abort();
+    if (liq_book_deserialize_labeled(&c, s, n, &got) != LIQ_OK) FAIL("labeled round trip rejected");
+    if ((got.symbol == NULL) != (lab.symbol == NULL) || got.symbol_len != lab.symbol_len ||
+        (lab.symbol && memcmp(got.symbol, lab.symbol, lab.symbol_len)) ||
+        (got.exchange == NULL) != (lab.exchange == NULL) || got.exchange_len != lab.exchange_len ||
+        (lab.exchange && memcmp(got.exchange, lab.exchange, lab.exchange_len)))
+        FAIL("labels differ after a round trip");
+    check_book(&c);
+    liq_book_free(&c);
+    free(s);
+}
+
+/* The read kernels on any book (sizes up to INT64_MAX): no crash, and the top size is the
+ * exact sum of the best levels. */
+static void check_reads(const liq_book *b, rd *r)
+{
+    liq_shape_params p = liq_shape_defaults();
+    p.band_bps = (double)(u8(r) % 8) * 100.0;
+    p.window = 1 + u8(r) % 64;
+    p.ratio = (double)(u8(r) % 6);
+    p.z_min = p.ratio == 0 ? 1.0 : (double)(u8(r) % 5);
+    p.quote_bands_bps[0] = 100.0;
+    p.quote_bands_bps[1] = 200.0;
+    liq_wall w[8];
+    liq_cluster cl[8];
+    liq_baseline base[2];
+    size_t nw = 0, nc = 0;
+    const int side = (int)(u8(r) % 3) - 1;
+    if (liq_book_shape(b, &p, side, w, 8, &nw, cl, 8, &nc, base) != LIQ_OK) FAIL("shape");
+    if (liq_book_walls(b, &p, side, w, 8, &nw, NULL) != LIQ_OK) FAIL("walls");
+    if (liq_book_clusters(b, &p, side, cl, 8, &nc) != LIQ_OK) FAIL("clusters");
+    for (int sd = 0; sd < 2; sd++) {
+        const size_t levels = u8(r) % 40;
+        i128 want = 0;
+        size_t k = 0;
+        const liq_side *s = &b->side[sd];
+        for (size_t c = liq_side_best(s); c && k < levels; c = liq_side_next(s, c), k++) want += s->qty[c - 1];
+        const double got = liq_book_top_size(b, sd, levels), exact = (double)want / liq_pow10_f64[b->qty_scale];
+        if (got != exact) FAIL("top size %.17g != %.17g", got, exact);
+        if (base[sd].n && !(base[sd].band_size >= 0)) FAIL("negative band size");
+    }
+}
+
 /* ---- mode 0: decimals ------------------------------------------------------ */
 
 static void fuzz_decimal(const uint8_t *data, size_t size)
@@ -105,6 +170,13 @@ static void fuzz_decimal(const uint8_t *data, size_t size)
         FAIL("parse returned %d", st);
     if (st != LIQ_OK) return;
     if (v == INT64_MIN) FAIL("parse produced INT64_MIN");
+    {   /* integers scale exactly or overflow */
+        int64_t w = 0;
+        const i128 want = (i128)v * liq_pow10[scale];
+        const liq_status si = liq_fixed_from_i64(v, scale, &w);
+        if (want > INT64_MAX || want < INT64_MIN ? si != LIQ_ERR_OVERFLOW : (si != LIQ_OK || w != (int64_t)want))
+            FAIL("from_i64(%lld, %d)", (long long)v, scale);
+    }
     char buf[LIQ_DECIMAL_BUF + 8];
     memset(buf, 0x5A, sizeof buf);
     size_t len = liq_decimal_format(v, scale, dec, buf);
@@ -133,12 +205,18 @@ static void fuzz_deserialize(const uint8_t *data, size_t size)
     liq_delta d = {100, 5, LIQ_BID, LIQ_DEC_NONE, LIQ_DEC_NONE};
     if (liq_book_set(&b, &d) != LIQ_OK) abort();
     blob before = ser(&b);
-    liq_status st = liq_book_deserialize(&b, data, size);
+    liq_labels lab;
+    liq_status st = liq_book_deserialize_labeled(&b, data, size, &lab);
     if (st == LIQ_OK) {
         check_book(&b);
-        blob s = ser(&b);
-        if (s.n != size || memcmp(s.p, data, size) != 0) FAIL("accepted bytes do not serialize back");
-        free(s.p);
+        /* v1 input: no labels, written back as v1; v2: the labels it read (into data) */
+        const int v2 = size >= 8 && data[4] == 2;
+        size_t n = liq_book_serialized_size_labeled(&b, v2 ? &lab : NULL);
+        uint8_t *s = malloc(n ? n : 1);
+        if (!s) abort();
+        if (liq_book_serialize_labeled(&b, v2 ? &lab : NULL, s) != n) FAIL("labeled size");
+        if (n != size || memcmp(s, data, size) != 0) FAIL("accepted bytes do not serialize back");
+        free(s);
         /* the accepted book keeps working */
         d.px = b.tick;
         d.qty = 0;
@@ -244,7 +322,7 @@ static void fuzz_ops(const uint8_t *data, size_t size)
     liq_delta m[MAXMSG];
     int steps = 0;
     while (more(&r) && steps++ < 200) {
-        uint8_t op = u8(&r) % 10;
+        uint8_t op = u8(&r) % 12;
         size_t bad = (size_t)-1, n;
         switch (op) {
         case 0: {
@@ -322,6 +400,22 @@ static void fuzz_ops(const uint8_t *data, size_t size)
         }
         case 7:
             check_roundtrip(&b);
+            check_labeled_roundtrip(&b, &r);
+            break;
+        case 10: {  /* trimming gives memory back and changes nothing observable */
+            blob before = ser(&b);
+            uint64_t gen = b.generation;
+            liq_book_trim(&b);
+            blob after = ser(&b);
+            if (before.n != after.n || memcmp(before.p, after.p, before.n) || b.generation != gen)
+                FAIL("liq_book_trim changed the book");
+            free(before.p);
+            free(after.p);
+            check_book(&b);
+            break;
+        }
+        case 11:
+            check_reads(&b, &r);
             break;
         case 8: {   /* copy, or deserialize a serialization with a few bytes flipped */
             if (u8(&r) & 1) {
