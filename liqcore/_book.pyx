@@ -1895,11 +1895,26 @@ def _walk_result(d, quote):
 # ---------------------------------------------------------------- C API (liqcore/_book.pxd)
 
 cdef liq_book *_book_ptr(object book) except NULL:
-    """The C book inside an OrderBook, for the other compiled modules (``_frames``).
-    The caller holds a reference to ``book`` for as long as it uses the pointer."""
+    """The C book inside an OrderBook, for the other compiled modules (``_frames``), checked
+    free (no other thread's call holds it). For a call with the GIL held from start to end;
+    the caller holds a reference to ``book`` for as long as it uses the pointer."""
     if type(book) is not OrderBook and not isinstance(book, OrderBook):
         raise TypeError(f"expected an OrderBook, got {type(book).__name__}")
+    (<OrderBook>book)._ready()
     return &(<OrderBook>book)._b
+
+
+cdef liq_book *_book_enter(object book) except NULL:
+    """As _book_ptr, and hold the book (another thread's call waits) until _book_leave: for
+    a call that releases the GIL while it uses the book."""
+    if type(book) is not OrderBook and not isinstance(book, OrderBook):
+        raise TypeError(f"expected an OrderBook, got {type(book).__name__}")
+    (<OrderBook>book)._enter()
+    return &(<OrderBook>book)._b
+
+
+cdef void _book_leave(object book) noexcept:
+    (<OrderBook>book)._leave()
 
 
 # ---------------------------------------------------------------- book shape records
