@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import orjson
 
-__all__ = ["Record", "iter_hftbacktest", "iter_cryptofeed", "detect_format", "iter_records", "exchange_of",
+__all__ = ["Record", "Damage", "iter_hftbacktest", "iter_cryptofeed", "detect_format", "iter_records", "exchange_of",
            "EXCHANGES"]
 
 
@@ -54,6 +54,22 @@ class Record:
     exchange: str | None = None
     symbol: str | None = None
     mono_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A region of a recording that could not be read and was skipped.
+
+    ``offset`` and ``length`` are in bytes: of the file for a liqcore recording, of the text
+    (decompressed, for a gzip capture) for the text formats, whose ``line`` (1-based) says where
+    the region starts. ``length`` 0 means the rest of the file (a gzip stream that cannot be read
+    on). ``reason`` says why.
+    """
+
+    offset: int
+    length: int
+    reason: str
+    line: int | None = None
 
 
 _UNPARSED: Any = object()
