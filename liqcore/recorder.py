@@ -289,6 +289,8 @@ class RecordingReader:
     payload (at most :data:`MAX_BLOCK_BYTES`) and the record being yielded.
     """
 
+    format = "liqcore"
+
     def __init__(self, path: str | Path, *, strict: bool = False, start_ns: int | None = None,
                  end_ns: int | None = None) -> None:
         self.path = Path(path)
@@ -300,8 +302,7 @@ class RecordingReader:
 
     def _skip(self, d: Damage) -> None:
         if self.strict:
-            raise RecordingFormatError(f"{self.path}: damaged recording at byte {d.offset} "
-                                       f"({d.length} bytes): {d.reason}")
+            raise RecordingFormatError(f"{self.path}: damaged recording at {d.describe()}")
         self.damage.append(d)
 
     def __iter__(self) -> Iterator[Record]:
