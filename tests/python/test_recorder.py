@@ -146,7 +146,7 @@ def test_cut_at_every_offset_of_the_last_block(three_blocks, tmp_path):
         else:
             assert reader.damage == [Damage(bounds[2], cut - bounds[2], reader.damage[0].reason)], cut
             assert "truncated" in reader.damage[0].reason
-            with pytest.raises(RecordingFormatError, match=f"byte {bounds[2]}"):
+            with pytest.raises(RecordingFormatError, match=f"byte {bounds[2]:,}"):
                 list(RecordingReader(cut_path, strict=True))
         # a recorder reopening after the crash cuts the partial block and appends after it
         with Recorder(cut_path) as rec:
