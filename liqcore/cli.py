@@ -254,9 +254,9 @@ def _demo(args: argparse.Namespace) -> int:
                 print(f"{n} {what}", file=out)
         for d in summary["damage"]:
             print(damage_line(d), file=out)
-    ok = not (rep.checkpoints_failed or rep.gaps or summary["rejected"] or rep.unsynced or rep.damage
-              or rep.undecodable or rep.snapshots == rep.snapshots_too_old + rep.snapshots_rejected)
-    return 0 if ok else 1
+    verified = not (rep.checkpoints_failed or rep.gaps or summary["rejected"] or rep.unsynced or rep.damage
+                    or rep.undecodable or rep.snapshots == rep.snapshots_too_old + rep.snapshots_rejected)
+    return 0 if verified else 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -106,7 +106,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # a line is recognised by its first bytes; a longer prefix is never needed and a file without
 # newlines (binary junk) is then never read whole
 _PREFIX = 4096
-_SKIP = object()        # a line that is valid but holds no record (cryptofeed: connection, sent)
 
 
 def _open(path: str | Path):
@@ -133,15 +132,15 @@ def _hftbacktest_line(line: bytes) -> Record | None:
     return Record(int(ts), None, "recv", raw)
 
 
-def _cryptofeed_line(line: bytes, url: str | None) -> tuple[Record | object, str | None] | None:
-    """What one cryptofeed line holds: (a Record or ``_SKIP``, the connection URL from then on),
-    or None if the line is none of the capture's forms."""
+def _cryptofeed_line(line: bytes, url: str | None) -> tuple[Record | None, str | None] | None:
+    """What one cryptofeed line holds: (its Record, or None for a line that holds none, and the
+    connection URL from then on), or None if the line is none of the capture's forms."""
     if line[:1].isdigit():                              # "<epoch>: <json>" received
         ts, sep, raw = line.partition(b": ")
         ns = _epoch_ns(ts) if sep else None
         return None if ns is None else (Record(ns, url, "recv", raw), url)
     if line.startswith(b"configuration: "):           # the capture's header: the feed's settings
-        return _SKIP, url
+        return None, url
     head, _, rest = line.partition(b" ")                # "<url> <marker> <epoch>[: <json>]"
     marker, _, rest = rest.partition(b" ")
     try:
@@ -155,10 +154,10 @@ def _cryptofeed_line(line: bytes, url: str | None) -> tuple[Record | object, str
     if ns is None or (marker != b"<->") != bool(sep):
         return None
     if marker == b"<->":                                # connection opened
-        return _SKIP, where
+        return None, where
     if marker == b"->":                                 # REST response
         return Record(ns, where, "rest", raw), url
-    return _SKIP, url                                   # sent by the client: not replayed
+    return None, url                                    # sent by the client: not replayed
 
 
 def _text_format(line: bytes) -> str | None:
@@ -264,17 +263,17 @@ class CaptureReader:
                         continue
                     if hft:
                         rec = _hftbacktest_line(line)
+                        valid = rec is not None
                     else:
                         got = _cryptofeed_line(line, url)
-                        rec, url = (None, url) if got is None else got
-                        if rec is _SKIP:
-                            continue
-                    if rec is None:
+                        valid = got is not None
+                        rec, url = got if got is not None else (None, url)
+                    if not valid:
                         what = "'<receive ns> <json>'" if hft else "a cryptofeed capture line"
                         self._skip(Damage(start, offset - start, f"not {what}", self.lines))
-                        continue
-                    self.records += 1
-                    yield rec                                               # type: ignore[misc]
+                    elif rec is not None:
+                        self.records += 1
+                        yield rec
             except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 why = "ends early (truncated file?)" if isinstance(exc, EOFError) else f"is corrupt ({exc})"
                 self._skip(Damage(offset, 0, f"the gzip stream {why}; nothing from this line on can be read",

@@ -536,7 +536,8 @@ async def _available(exchanges: dict[str, Any], pairs: list[tuple[str, str]], st
     ids = list(exchanges)
     loads = asyncio.gather(*(exchanges[i].load_markets() for i in ids), return_exceptions=True)
     stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([loads, stopped], return_when=asyncio.FIRST_COMPLETED)
+    waiters: list[asyncio.Future[Any]] = [loads, stopped]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     if not loads.done():                                 # Ctrl-C while connecting
         loads.cancel()
