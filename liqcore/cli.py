@@ -19,6 +19,7 @@ import json
 import math
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,39 +37,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (x > 0 and math.isfinite(x)):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return x
+def _checked(convert: Any, kind: str, bound: str, valid: Any, keep_text: bool = False) -> Any:
+    """An argparse type: ``convert(text)`` (``kind``, e.g. "a number") that ``valid`` accepts
+    (``bound``, e.g. "> 0"); the text itself if ``keep_text``."""
+    def parse(text: str) -> Any:
+        try:
+            x = convert(text)
+        except (ValueError, ArithmeticError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not valid(x):
+            raise argparse.ArgumentTypeError(f"must be {kind} {bound}, got {text}")
+        return text if keep_text else x
+    return parse
 
 
-def _count(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
-    return n
-
-
-def _step(text: str) -> str:
-    """argparse type: a grid step (tick or lot size), a decimal number > 0, kept as written."""
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        x = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
-    if not (x.is_finite() and x > 0):
-        raise argparse.ArgumentTypeError(f"must be a decimal number > 0, got {text}")
-    return text
+_positive = _checked(float, "a number", "> 0", lambda x: x > 0 and math.isfinite(x))
+_count = _checked(int, "an integer", ">= 1", lambda n: n >= 1)
+# a grid step (tick or lot size), kept as written for the book
+_step = _checked(Decimal, "a decimal number", "> 0", lambda x: x.is_finite() and x > 0, keep_text=True)
 
 
 def _why(exc: BaseException) -> str:

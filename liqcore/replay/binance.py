@@ -102,14 +102,18 @@ class BinanceReplayer:
         a = self.book.levels(1, 1, raw=True)
         return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
 
+    def _note(self, failure: str) -> None:
+        """Keep a failure's description (the first 20: the counts say how many there were)."""
+        if len(self.report.failures) < 20:
+            self.report.failures.append(failure)
+
     def _check(self, u: int, want: tuple[int, int, int, int], got: tuple[int, int, int, int]) -> None:
         rep = self.report
         if want == got:
             rep.checkpoints_ok += 1
         else:
             rep.checkpoints_failed += 1
-            if len(rep.failures) < 20:
-                rep.failures.append(f"u={u}: bookTicker {want} != book {got}")
+            self._note(f"u={u}: bookTicker {want} != book {got}")
 
     def _after_apply(self, ev: Mapping[str, Any], ts_ns: int) -> None:
         u = int(ev["u"])
@@ -135,8 +139,7 @@ class BinanceReplayer:
                 n = sync.on_snapshot(msg)
             except SnapshotTooOld as exc:
                 rep.snapshots_too_old += 1
-                if len(rep.failures) < 20:
-                    rep.failures.append(str(exc))
+                self._note(str(exc))
                 return True
             except SequenceGapError:
                 # the buffer does not continue the snapshot: the book is dropped with what it
@@ -147,8 +150,7 @@ class BinanceReplayer:
                 return True
             except LiqError as exc:                   # refused by the book, which is unchanged
                 rep.snapshots_rejected += 1
-                if len(rep.failures) < 20:
-                    rep.failures.append(f"snapshot {msg.get('lastUpdateId')}: {type(exc).__name__}: {exc}")
+                self._note(f"snapshot {msg.get('lastUpdateId')}: {type(exc).__name__}: {exc}")
                 return True
             rep.applied += n
             rep.skipped += len(buffered) - n
@@ -169,8 +171,7 @@ class BinanceReplayer:
                 return True
             except LiqError as exc:                   # refused by the book, which is unchanged
                 rep.rejected += 1
-                if len(rep.failures) < 20:
-                    rep.failures.append(f"u={data.get('u')}: {type(exc).__name__}: {exc}")
+                self._note(f"u={data.get('u')}: {type(exc).__name__}: {exc}")
                 return True
             if applied:
                 rep.applied += 1
