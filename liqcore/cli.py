@@ -66,8 +66,6 @@ def _why(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-
-
 class _Live:
     """Progress + live top-of-book line: redrawn in place on a terminal, periodic lines otherwise."""
 
@@ -326,8 +324,11 @@ def _watch_cmd(argv: list[str]) -> int:
         print(json.dumps(res))
     elif res["books"]:
         print_watch_summary(res, sys.stdout)
-    if not res["books"]:                  # nothing could be watched: each reason was said in one line
-        return 2
+    if not res["books"]:
+        if res["interrupted"]:                                   # Ctrl-C while connecting
+            print("liqcore watch: interrupted before any book was watched", file=sys.stderr)
+            return 1
+        return 2                          # nothing could be watched: each reason was said in one line
     return 0 if res["ok"] else 1
 
 
@@ -382,9 +383,9 @@ def _print_replay(rep, out) -> None:
           f"{t['checkpoints_failed']} failed; {t['gaps']} gaps, {t['resyncs']} resyncs, {t['rejected']} rejected",
           file=out)
     if rep.unknown_exchange or rep.undecodable or rep.no_adapter or rep.unrouted:
-        none = ", ".join(f"{ex} {n}" for ex, n in rep.no_adapter.items()) or "none"
+        others = ", ".join(f"{ex} {n}" for ex, n in rep.no_adapter.items()) or "none"
         print(f"frames skipped: {rep.unknown_exchange} of no known exchange, {rep.undecodable} not JSON, "
-              f"{rep.unrouted} snapshots of no known book; of exchanges liqcore does not replay: {none}", file=out)
+              f"{rep.unrouted} snapshots of no known book; of exchanges liqcore does not replay: {others}", file=out)
     for d in rep.damage:
         print(damage_line(d), file=out)
     for b in rep.books:

@@ -330,7 +330,7 @@ class RecordingReader:
                     except _BlockError as exc:
                         self._skip(Damage(pos, _BLOCK_HDR.size + len(stored), f"undecodable block: {exc}"))
                         continue
-                    del stored
+                    del item, stored                    # only the payload is kept while its records go out
                     self.blocks += 1
                     for rec in _records(payload, sources, start, hdr[3]):
                         self.records += 1

@@ -99,9 +99,10 @@ _UNPARSED: Any = object()
 
 
 #: what liqcore reads, for messages about a file it cannot read
-FORMATS = ("liqcore recordings (liqcore.recorder), hftbacktest captures ('<receive ns> <json>' lines) and "
+FORMATS = ("liqcore recordings (liqcore.recorder); hftbacktest captures ('<receive ns> <json>' lines) and "
            "cryptofeed raw captures ('<url> <-> <epoch>', '<epoch>: <json>' lines), plain or gzip")
 
+_ARTICLE = {"hftbacktest": "an", "cryptofeed": "a"}
 _GZIP_MAGIC = b"\x1f\x8b"
 # a line is recognised by its first bytes; a longer prefix is never needed and a file without
 # newlines (binary junk) is then never read whole
@@ -249,7 +250,7 @@ class CaptureReader:
                                            f"(read it with liqcore.recorder.RecordingReader)")
             self.format = detected
         elif detected != self.format:
-            raise RecordingFormatError(f"{self.path}: not an {self.format} capture"
+            raise RecordingFormatError(f"{self.path}: not {_ARTICLE[self.format]} {self.format} capture"
                                        + (f" (a {detected} one)" if detected else "") + f"; liqcore reads {FORMATS}")
         hft = self.format == "hftbacktest"
         offset, url = 0, None

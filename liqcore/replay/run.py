@@ -31,10 +31,9 @@ class ReplayReport:
     that are not book snapshots, frames the client sent); ``unknown_exchange`` frames whose
     exchange could not be named; ``no_adapter`` frames per exchange liqcore has no replay
     adapter for; ``unrouted`` REST snapshots of no book it could tell; ``undecodable`` frames
-    that are not JSON. ``damage`` lists the
-    regions of the files that could not be read and were skipped (file, offset, length, reason,
-    line: see :class:`~liqcore.recordings.Damage`), e.g. a damaged liqcore block or the end of a
-    truncated gzip capture.
+    that are not JSON. ``damage`` lists the regions of the files that could not be read and were
+    skipped (file, offset, length, reason, line: see :class:`~liqcore.recordings.Damage`), e.g. a
+    damaged liqcore block or the end of a truncated gzip capture.
     """
 
     files: list[str] = field(default_factory=list)
@@ -179,8 +178,9 @@ def replay(paths: str | Path | Sequence[str | Path], *, exchange: str | None = N
     Parameters
     ----------
     paths : recording file(s): liqcore, hftbacktest or cryptofeed format (detected per file)
-    exchange : treat every frame as this exchange's (``binance``, ``okx``, ``bitget``, ``kraken``)
-        instead of naming it per frame
+    exchange : treat every frame as this exchange's (one of :data:`~liqcore.replay.books.ADAPTERS`:
+        ``binance``, ``binanceusdm``, ``binancecoinm``, ``okx``, ``bitget``, ``kraken``) instead of
+        naming it per frame
     speed : None for as fast as possible, else replay at ``speed`` x the recorded pace
     strict : raise :class:`~liqcore.errors.RecordingFormatError` at damage (a damaged liqcore
         block, a line of another form, a truncated gzip stream) instead of skipping and reporting it
