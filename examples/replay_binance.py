@@ -12,5 +12,8 @@ book, report = replay_binance()
 print(f"{report.applied} depth events applied, {report.skipped} dropped (older than the snapshot), "
       f"{report.gaps} gaps, in {report.seconds * 1e3:.0f} ms")
 print(f"checkpoints: {report.checkpoints_ok} ok, {report.checkpoints_failed} failed")
-print("top 5 bids:\n", book.bids(5))
-print("top 5 asks:\n", book.asks(5))
+# level_strings: the exact prices and sizes, as strings on the book's grid (bids()/asks() are float arrays)
+for side in ("bid", "ask"):
+    print(f"top 5 {side}s (price x size):")
+    for price, size in book.level_strings(side, 5):
+        print(f"  {price:>10} x {size}")

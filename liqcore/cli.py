@@ -19,14 +19,51 @@ import json
 import math
 import sys
 import time
-from typing import Any
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, NoReturn
 
 __all__ = ["main"]
 
 
 def _fmt_px(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:,.2f}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (what is wrong, where the help is), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _checked(convert: Any, kind: str, bound: str, valid: Any, keep_text: bool = False) -> Any:
+    """An argparse type: ``convert(text)`` (``kind``, e.g. "a number") that ``valid`` accepts
+    (``bound``, e.g. "> 0"); the text itself if ``keep_text``."""
+    def parse(text: str) -> Any:
+        try:
+            x = convert(text)
+        except (ValueError, ArithmeticError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not valid(x):
+            raise argparse.ArgumentTypeError(f"must be {kind} {bound}, got {text}")
+        return text if keep_text else x
+    return parse
+
+
+_positive = _checked(float, "a number", "> 0", lambda x: x > 0 and math.isfinite(x))
+_count = _checked(int, "an integer", ">= 1", lambda n: n >= 1)
+# a grid step (tick or lot size), kept as written for the book
+_step = _checked(Decimal, "a decimal number", "> 0", lambda x: x.is_finite() and x > 0, keep_text=True)
+
+
+def _why(exc: BaseException) -> str:
+    """An error in one line: ``<file>: <reason>`` for an OSError about a file, else its message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        if exc.filename is None:
+            return exc.strerror
+        return f"{exc.filename or repr(exc.filename)}: {exc.strerror}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class _Live:
@@ -101,6 +138,9 @@ def _feed_missing() -> str | None:
 def _main_job(args: argparse.Namespace) -> int:
     import asyncio
 
+    import ccxt
+
+    from liqcore.errors import LiqError
     from liqcore.feed import run
     from liqcore.watch import main_job, print_main_summary
 
@@ -109,8 +149,8 @@ def _main_job(args: argparse.Namespace) -> int:
         s = run(main_job(args.file, speed=args.speed, quiet=args.json, notional=args.notional, levels=args.levels,
                          tick_size=args.tick_size, lot_size=args.lot_size, timeout=args.timeout,
                          fast_path=not args.python_path))
-    except (TimeoutError, asyncio.TimeoutError, OSError, ValueError) as exc:
-        print(f"liqcore: error: {exc}", file=sys.stderr)
+    except (TimeoutError, asyncio.TimeoutError, OSError, ValueError, LiqError, ccxt.BaseError) as exc:
+        print(f"liqcore: error: {_why(exc)}", file=sys.stderr)
         return 2
     s.pop("book")
     if args.json:
@@ -122,16 +162,25 @@ def _main_job(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The direct replay (no simulator, no ccxt): the fallback main job."""
+    from liqcore import OrderBook
+    from liqcore.errors import LiqError
+    from liqcore.recordings import damage_line
     from liqcore.replay import BUNDLED_RECORDING, replay_binance
 
     path = Path(args.file) if args.file else BUNDLED_RECORDING
     out = sys.stdout
     live = None
-    if not args.json:
-        print(f"liqcore: replaying {path.name} (Binance spot depth@100ms + bookTicker) through the compiled book",
-              file=out)
-        live = _Live(out, _count_frames(path), args.notional, args.levels, args.speed)
-    book, rep = replay_binance(path, tick_size=args.tick_size, lot_size=args.lot_size, on_update=live)
+    try:
+        book = OrderBook(args.tick_size, args.lot_size)            # a bad grid is said before anything runs
+        if not args.json:
+            frames = _count_frames(path)
+            print(f"liqcore: replaying {path.name} (Binance spot depth@100ms + bookTicker) through the compiled book",
+                  file=out)
+            live = _Live(out, frames, args.notional, args.levels, args.speed)
+        book, rep = replay_binance(path, book=book, on_update=live)
+    except (OSError, ValueError, LiqError) as exc:
+        print(f"liqcore: error: {_why(exc)}", file=sys.stderr)
+        return 2
     if live is not None:
         live.done(book, rep.last_ts_ns)
     buy = book.walk("buy", notional=args.notional)
@@ -145,9 +194,13 @@ def _demo(args: argparse.Namespace) -> int:
         "applied": rep.applied,
         "skipped_before_snapshot_or_stale": rep.skipped,
         "gaps": rep.gaps,
+        "rejected": rep.rejected + rep.snapshots_rejected,
+        "unsynced": rep.unsynced,
         "checkpoints_ok": rep.checkpoints_ok,
         "checkpoints_failed": rep.checkpoints_failed,
         "seconds": round(rep.seconds, 4),
+        "undecodable": rep.undecodable,
+        "damage": [d.to_dict(path) for d in rep.damage],
         "best_bid": book.level_strings("bid", 1)[0] if book.bid_count else None,
         "best_ask": book.level_strings("ask", 1)[0] if book.ask_count else None,
         "levels": [book.bid_count, book.ask_count],
@@ -177,26 +230,38 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"${args.notional:,.0f} market sell: VWAP {_fmt_px(sell.vwap)}, levels consumed {sell.levels}, "
               f"{sell.slippage_mid_bps:+.3f} bps vs mid{'' if sell.complete else ' (NOT fully filled)'}")
         for f in rep.failures:
-            print(f"  checkpoint failure: {f}")
-    return 0 if rep.checkpoints_failed == 0 and rep.gaps == 0 else 1
+            print(f"  failure: {f}")
+        for what, n in (("frames are not JSON (skipped)", rep.undecodable),
+                        ("messages rejected by the book", summary["rejected"]),
+                        ("depth events never applied (no snapshot followed them)", rep.unsynced)):
+            if n:
+                print(f"{n} {what}", file=out)
+        for d in summary["damage"]:
+            print(damage_line(d), file=out)
+    verified = not (rep.checkpoints_failed or rep.gaps or summary["rejected"] or rep.unsynced or rep.damage
+                    or rep.undecodable or rep.snapshots == rep.snapshots_too_old + rep.snapshots_rejected)
+    return 0 if verified else 1
 
 
 def _parser() -> argparse.ArgumentParser:
     about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
-    p = argparse.ArgumentParser(prog="liqcore", description=about,
-                                epilog="Live exchanges: liqcore watch binance:BTC/USDT okx:BTC/USDT (see liqcore "
-                                       "watch --help). Other recordings, any exchange: liqcore replay FILE... "
-                                       "(see liqcore replay --help)")
-    p.add_argument("--file", help="hftbacktest-format Binance spot recording (default: the bundled one)")
-    p.add_argument("--tick-size", default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
-    p.add_argument("--lot-size", default=None,
+    p = _Parser(prog="liqcore", description=about,
+                epilog="Exit status: 0 if every checkpoint verified (none failed or missed, no gap, the whole "
+                       "recording read), 1 otherwise (a truncated or damaged recording is replayed as far as it "
+                       "can be read, and the summary says where and why it stopped), 2 on an error (a bad option, "
+                       "a file that is not an hftbacktest recording). Live exchanges: liqcore watch "
+                       "binance:BTC/USDT okx:BTC/USDT (see liqcore watch --help). Other recordings, any exchange: "
+                       "liqcore replay FILE... (see liqcore replay --help)")
+    p.add_argument("--file", help="hftbacktest-format Binance spot recording, plain or gzip (default: the bundled one)")
+    p.add_argument("--tick-size", type=_step, default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
+    p.add_argument("--lot-size", type=_step, default=None,
                    help="size grid (default 1e-5, BTCUSDT's; the direct replay: 1e-8, Binance's wire decimals)")
-    p.add_argument("--notional", type=float, default=100_000.0, help="quote notional of the impact estimate")
-    p.add_argument("--levels", type=int, default=10, help="levels in the imbalance (default 10)")
-    p.add_argument("--speed", type=float, default=None,
-                   help="replay at SPEED x the recorded pace (default: as fast as possible)")
+    p.add_argument("--notional", type=_positive, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=_count, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--speed", type=_positive, default=None,
+                   help="replay at SPEED x the recorded pace, SPEED > 0 (default: as fast as possible)")
     p.add_argument("--json", action="store_true", help="print only a JSON summary")
-    p.add_argument("--timeout", type=float, default=120.0, help="bound of the whole run, seconds (default 120)")
+    p.add_argument("--timeout", type=_positive, default=120.0, help="bound of the whole run, seconds (default 120)")
     p.add_argument("--python-path", action="store_true",
                    help="decode frames in Python (ccxt's JSON path) instead of the adapters' C frame parser")
     p.add_argument("--direct", action="store_true",
@@ -206,24 +271,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _watch_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="liqcore watch",
         description="Watch live order books through ccxt.pro and liqcore's feed (online): per book, the top of "
                     "book, spread, imbalance and the impact of a market order, until Ctrl-C. Binance, USD-M and "
                     "OKX books are parsed in C from the raw frames (sequence checks and OKX checksums in C); "
-                    "other ccxt exchanges are mirrored. Exit status: 0 if every book ended live (and, with --sim, "
-                    "equal to the simulator's true book), 1 otherwise, 2 on an error.")
+                    "other ccxt exchanges are mirrored. An exchange that cannot be reached, or does not list a "
+                    "symbol, is said in one line and the other books go on. Exit status: 0 if every book ended "
+                    "live (and, with --sim, equal to the simulator's true book), 1 otherwise, 2 on an error (a bad "
+                    "option or pair, an unknown exchange, no exchange reachable).")
     p.add_argument("pairs", nargs="+", metavar="EXCHANGE:SYMBOL",
                    help="e.g. binance:BTC/USDT okx:BTC/USDT binanceusdm:BTC/USDT:USDT")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--seconds", type=_positive, default=None, help="stop after this long (default: until Ctrl-C)")
     p.add_argument("--sim", action="store_true",
                    help="watch the local exchange simulator's synthetic books (offline; binance, binanceusdm, okx) "
                         "and check the final books against its true books")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
-    p.add_argument("--depth", type=int, default=None, help="order book depth to subscribe (exchange default)")
-    p.add_argument("--notional", type=float, default=100_000.0, help="quote notional of the impact estimate")
-    p.add_argument("--levels", type=int, default=10, help="levels in the imbalance (default 10)")
-    p.add_argument("--refresh", type=float, default=1.0,
+    p.add_argument("--depth", type=_count, default=None, help="order book depth to subscribe (exchange default)")
+    p.add_argument("--notional", type=_positive, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=_count, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--refresh", type=_positive, default=1.0,
                    help="seconds between printed lines when the output is not a terminal (default 1)")
     p.add_argument("--python-path", action="store_true", help="decode frames in Python instead of C")
     p.add_argument("--json", action="store_true", help="print only a JSON summary at the end")
@@ -251,31 +318,39 @@ def _watch_cmd(argv: list[str]) -> int:
                         depth=args.depth, refresh=args.refresh, simulator=args.sim, seed=args.seed,
                         fast_path=not args.python_path))
     except (LiqError, OSError, ValueError) as exc:
-        print(f"liqcore watch: error: {exc}", file=sys.stderr)
+        print(f"liqcore watch: error: {_why(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(res))
-    else:
+    elif res["books"]:
         print_watch_summary(res, sys.stdout)
+    if not res["books"]:
+        if res["interrupted"]:                                   # Ctrl-C while connecting
+            print("liqcore watch: interrupted before any book was watched", file=sys.stderr)
+            return 1
+        return 2                          # nothing could be watched: each reason was said in one line
     return 0 if res["ok"] else 1
 
 
 def _replay_parser() -> argparse.ArgumentParser:
     from liqcore.replay.books import ADAPTERS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="liqcore replay",
-        description="Replay recordings (liqcore, hftbacktest or cryptofeed format; Binance, OKX, Bitget or "
-                    "Kraken v1 books) through liqcore's feed handlers and verify every exchange checksum and "
-                    "Binance best-bid/ask checkpoint. Files are replayed in order as one stream. Exit status: "
-                    "0 if everything verified, 1 if anything failed or was damaged, 2 on an error.")
+        description="Replay recordings (liqcore, hftbacktest or cryptofeed format, plain or gzip; Binance, OKX, "
+                    "Bitget or Kraken v1 books) through liqcore's feed handlers and verify every exchange checksum "
+                    "and Binance best-bid/ask checkpoint. Files are replayed in order as one stream. What cannot be "
+                    "read (a damaged block, a truncated gzip file) is skipped and said, where and why. Exit "
+                    "status: 0 if everything verified (every update read was applied, or skipped for a reason "
+                    "the table shows), 1 if anything failed, was damaged or left unexplained, 2 on an error (a bad "
+                    "option, a file that is missing or not a recording; --strict: damage).")
     p.add_argument("files", nargs="+", metavar="FILE", help="recording(s)")
     p.add_argument("--exchange", choices=sorted(ADAPTERS),
                    help="treat every frame as this exchange's (default: detected per frame)")
-    p.add_argument("--speed", type=float, default=None,
-                   help="replay at SPEED x the recorded pace (default: as fast as possible)")
-    p.add_argument("--strict", action="store_true", help="stop at a damaged liqcore recording instead of "
-                                                        "skipping (and reporting) the damage")
+    p.add_argument("--speed", type=_positive, default=None,
+                   help="replay at SPEED x the recorded pace, SPEED > 0 (default: as fast as possible)")
+    p.add_argument("--strict", action="store_true", help="stop at damage (exit 2) instead of skipping and "
+                                                        "reporting it")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     return p
 
@@ -287,28 +362,32 @@ def _top(level: list[str] | None) -> str:
 def _print_replay(rep, out) -> None:
     from collections import Counter
 
+    from liqcore.recordings import damage_line
+
     fmts = ", ".join(f"{f} x{n}" if n > 1 else f for f, n in Counter(rep.formats).items())
     print(f"liqcore replay: {len(rep.files)} file(s) ({fmts}), {rep.frames:,} frames "
           f"({rep.book_frames:,} book frames) in {rep.seconds:.2f} s", file=out)
-    head = (f"{'exchange':<8} {'book':<16} {'msgs':>6} {'applied':>7} {'skip':>4} {'snap':>4} {'gaps':>4} "
-            f"{'resync':>6} {'rej':>3} {'checksums ok/fail':>17} {'checkpoints ok/fail':>19}  "
+    head = (f"{'exchange':<11} {'book':<16} {'msgs':>6} {'applied':>7} {'skip':>4} {'snap':>4} {'gaps':>4} "
+            f"{'resync':>6} {'rej':>3} {'unsync':>6} {'checksums ok/fail':>17} {'checkpoints ok/fail':>19}  "
             f"{'best bid':<28} {'best ask':<28} levels")
     print(head, file=out)
     for b in rep.books:
         cs = f"{b.checksums_ok}/{b.checksums_failed}" if b.checksums_ok + b.checksums_failed else "-"
         cp = f"{b.checkpoints_ok}/{b.checkpoints_failed}" if b.checkpoints_ok + b.checkpoints_failed else "-"
-        print(f"{b.exchange:<8} {b.symbol:<16} {b.messages:>6} {b.applied:>7} {b.skipped:>4} {b.snapshots:>4} "
-              f"{b.gaps:>4} {b.resyncs:>6} {b.rejected:>3} {cs:>17} {cp:>19}  {_top(b.best_bid):<28} "
-              f"{_top(b.best_ask):<28} {b.levels[0]}/{b.levels[1]}", file=out)
+        print(f"{b.exchange:<11} {b.symbol:<16} {b.messages:>6} {b.applied:>7} {b.skipped:>4} {b.snapshots:>4} "
+              f"{b.gaps:>4} {b.resyncs:>6} {b.rejected:>3} {b.unsynced:>6} {cs:>17} {cp:>19}  "
+              f"{_top(b.best_bid):<28} {_top(b.best_ask):<28} {b.levels[0]}/{b.levels[1]}", file=out)
     t = rep.totals()
     print(f"total: {len(rep.books)} books; checksums {t['checksums_ok']:,} verified, {t['checksums_failed']} failed"
           f" ({t['checksums_absent']} absent); best bid/ask checkpoints {t['checkpoints_ok']:,} verified, "
           f"{t['checkpoints_failed']} failed; {t['gaps']} gaps, {t['resyncs']} resyncs, {t['rejected']} rejected",
           file=out)
-    if rep.unknown_exchange or rep.undecodable:
-        print(f"frames skipped: {rep.unknown_exchange} of no known exchange, {rep.undecodable} not JSON", file=out)
+    if rep.unknown_exchange or rep.undecodable or rep.no_adapter or rep.unrouted:
+        others = ", ".join(f"{ex} {n}" for ex, n in rep.no_adapter.items()) or "none"
+        print(f"frames skipped: {rep.unknown_exchange} of no known exchange, {rep.undecodable} not JSON, "
+              f"{rep.unrouted} snapshots of no known book; of exchanges liqcore does not replay: {others}", file=out)
     for d in rep.damage:
-        print(f"damaged: {d['file']} byte {d['offset']} ({d['length']} bytes skipped): {d['reason']}", file=out)
+        print(damage_line(d), file=out)
     for b in rep.books:
         for f in b.failures:
             print(f"failure: {b.exchange} {b.symbol}: {f}", file=out)
@@ -323,7 +402,7 @@ def _replay_cmd(argv: list[str]) -> int:
     try:
         rep = replay(args.files, exchange=args.exchange, speed=args.speed, strict=args.strict)
     except (OSError, LiqError, ValueError) as exc:
-        print(f"liqcore replay: error: {exc}", file=sys.stderr)
+        print(f"liqcore replay: error: {_why(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(rep.to_dict()))

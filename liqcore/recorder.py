@@ -32,14 +32,20 @@ Layout, version 1 (all integers little-endian)::
       per record, in receive order: u16 source index (into this block's sources), u8 kind
           (0 recv, 1 rest, 2 sent), i64 wall ns, i64 monotonic ns (-1: not recorded),
           u32 frame length, the frame's bytes
+    A block's payload is at most MAX_BLOCK_BYTES (64 MiB) before compression, and its stored
+    length at most zlib's bound for that (the stored length itself for codec 0): the writer never
+    writes more (a frame is at most MAX_FRAME_BYTES), and a reader takes a larger declared size
+    for damage (it allocates nothing for it).
 
 Guarantees. A block is written with one ``write`` after it is complete, so a crash loses at most
 the records not yet flushed and leaves at most one partial block at the end. Readers verify both
 CRCs and the decoded structure of every block; a damaged or truncated block is skipped (and
 reported in :attr:`RecordingReader.damage`) and reading resumes at the next valid block header, so
-earlier and later records stay intact. :class:`Recorder` reopens an existing recording to append:
-it cuts a damaged tail (bytes after the last valid block) first and never touches valid blocks.
-Each block carries its own source table, so every block decodes alone.
+earlier and later records stay intact. A damaged file header is damage too, not the end of the
+file: a file whose header lost its magic or CRC is still read when a valid block follows (found
+by its magic and CRC). :class:`Recorder` reopens an existing recording to append: it rewrites a
+damaged file header, cuts a damaged tail (bytes after the last valid block) and never touches
+valid blocks. Each block carries its own source table, so every block decodes alone.
 
 Why zlib: it is in the standard library, its ratio on JSON frames is that of gzip, and it
 compresses a 256 KiB block in a few milliseconds. zstd would decompress faster but needs a
@@ -58,10 +64,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from liqcore.errors import RecordingFormatError
-from liqcore.recordings import Record, exchange_of, iter_records
+from liqcore.recordings import Damage, Record, exchange_of, iter_records
 
-__all__ = ["FILE_MAGIC", "VERSION", "KINDS", "Damage", "Recorder", "RecordingReader", "iter_liqcore",
-           "is_liqcore_recording", "convert"]
+__all__ = ["FILE_MAGIC", "VERSION", "KINDS", "MAX_BLOCK_BYTES", "MAX_FRAME_BYTES", "Damage", "Recorder",
+           "RecordingReader", "iter_liqcore", "is_liqcore_recording", "convert"]
 
 FILE_MAGIC = b"\x89LIQREC\n"
 BLOCK_MAGIC = b"LQBK"
@@ -75,7 +81,13 @@ _FILE_HDR = struct.Struct("<8sHHI")
 _BLOCK_HDR = struct.Struct("<4sHHIIIqqII")
 _REC = struct.Struct("<HBqqI")
 _U16 = struct.Struct("<H")
-_U32_MAX = 0xFFFFFFFF
+#: The largest block payload (bytes, before compression) the writer writes and a reader accepts:
+#: a bound on what one block costs a reader, whatever its header declares. A frame may be up to
+#: :data:`MAX_FRAME_BYTES`.
+MAX_BLOCK_BYTES = 64 << 20
+#: The largest frame :class:`Recorder` records, bytes: what fits in an empty block with its record
+#: header and the longest source entry.
+MAX_FRAME_BYTES = MAX_BLOCK_BYTES - _U16.size - _REC.size - (1 + 255 + 2 + 65535 + 1 + 255)
 
 
 def _file_header() -> bytes:
@@ -86,35 +98,54 @@ def _file_header() -> bytes:
 FILE_HEADER = _file_header()
 
 
-@dataclass(frozen=True, slots=True)
-class Damage:
-    """A skipped region of a recording: byte ``offset``, ``length`` bytes, and why."""
-
-    offset: int
-    length: int
-    reason: str
+def _has_magic(head: bytes) -> bool:
+    """``head`` (the file's first bytes) starts with the magic, or is a non-empty prefix of it."""
+    n = min(len(head), len(FILE_MAGIC))
+    return n > 0 and head[:n] == FILE_MAGIC[:n]
 
 
-def _check_file_header(head: bytes, path: str | Path) -> None:
-    """Raise RecordingFormatError unless ``head`` (16 bytes) is a valid version-1 file header."""
-    if len(head) < _FILE_HDR.size or head[:8] != FILE_MAGIC:
-        raise RecordingFormatError(f"{path}: not a liqcore recording (no {FILE_MAGIC!r} magic)")
-    _, version, _, crc = _FILE_HDR.unpack_from(head)
-    if zlib.crc32(head[:12]) != crc:
-        raise RecordingFormatError(f"{path}: damaged file header (CRC mismatch)")
-    if version != VERSION:
-        raise RecordingFormatError(f"{path}: recording format version {version}, this liqcore reads {VERSION}")
+def _file_header_damage(head: bytes, buf, size: int, path: str | Path) -> Damage | None:
+    """None if ``head`` (the first 16 bytes of the file, ``buf`` its whole mapping, ``size``
+    bytes) is a valid version-1 file header; a :class:`Damage` over the header when it is damaged
+    but the file is a recording (its magic survives, or a valid block header follows it). Raises
+    RecordingFormatError for a file that is not a recording, or one of another format version.
+    O(1), or O(size) for a file without the magic (the scan for a block)."""
+    if len(head) == _FILE_HDR.size and head[:8] == FILE_MAGIC:
+        _, version, _, crc = _FILE_HDR.unpack_from(head)
+        if zlib.crc32(head[:12]) == crc:
+            if version != VERSION:
+                raise RecordingFormatError(f"{path}: recording format version {version}, this liqcore reads {VERSION}")
+            return None
+        why = "CRC mismatch"
+    elif head[:8] == FILE_MAGIC:
+        why = "truncated"
+    elif _next_header(buf, _FILE_HDR.size, size) < size:
+        why = "no magic"
+    else:
+        raise RecordingFormatError(f"{path}: not a liqcore recording (no {FILE_MAGIC!r} magic, no valid block)")
+    return Damage(0, len(head), f"damaged file header ({why})")
 
 
 def is_liqcore_recording(path: str | Path) -> bool:
     """True when the file starts with the recording magic (or is a prefix of it: a recording whose
-    creation was interrupted)."""
+    creation was interrupted), or when it holds a valid block (a recording whose file header is
+    damaged). O(1) for a file with the magic, else O(file size)."""
     with open(path, "rb") as fh:
-        head = fh.read(len(FILE_MAGIC))
-    return bool(head) and FILE_MAGIC.startswith(head) if len(head) < len(FILE_MAGIC) else head == FILE_MAGIC
+        if _has_magic(fh.read(len(FILE_MAGIC))):
+            return True
+        size = os.fstat(fh.fileno()).st_size
+        if size < _FILE_HDR.size + _BLOCK_HDR.size:
+            return False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            return _next_header(buf, _FILE_HDR.size, size) < size
 
 
 # ----------------------------------------------------------------------------- block scanning
+
+def _zlib_bound(n: int) -> int:
+    """The most bytes zlib's ``compress`` writes for ``n`` input bytes (zlib's compressBound)."""
+    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13
+
 
 def _header_problem(buf, pos: int) -> str | None:
     """Why the block header at ``pos`` is not valid, or None. ``buf`` holds at least 44 bytes there."""
@@ -122,11 +153,16 @@ def _header_problem(buf, pos: int) -> str | None:
         return "no block magic"
     if zlib.crc32(buf[pos:pos + 40]) != struct.unpack_from("<I", buf, pos + 40)[0]:
         return "block header CRC mismatch"
-    _, version, codec = struct.unpack_from("<4sHH", buf, pos)
+    _, version, codec, _, raw_len, stored_len = struct.unpack_from("<4sHHIII", buf, pos)
     if version != VERSION:
         return f"block format version {version}"
     if codec not in (CODEC_STORED, CODEC_ZLIB):
         return f"unknown codec {codec}"
+    # what the writer cannot have written: read nothing of it (the sizes would be allocations)
+    if raw_len > MAX_BLOCK_BYTES:
+        return f"block declares {raw_len} bytes, beyond the format's limit of {MAX_BLOCK_BYTES}"
+    if stored_len > (_zlib_bound(raw_len) if codec == CODEC_ZLIB else raw_len):
+        return f"block stores {stored_len} bytes for a payload of {raw_len}"
     return None
 
 
@@ -172,12 +208,23 @@ class _BlockError(Exception):
     pass
 
 
-def _decode(hdr: tuple, stored: bytes) -> list[Record]:
-    """The records of one block whose CRCs hold; raises _BlockError if it does not decode."""
+def _decode(hdr: tuple, stored: bytes) -> tuple[bytes, list[tuple[str | None, str | None, str | None]], int]:
+    """Check one block whose CRCs hold: returns its payload, its sources and where its records
+    start; raises _BlockError if it does not decode. Memory: the payload (at most its declared
+    length, itself at most MAX_BLOCK_BYTES, whatever the stored bytes inflate to); time O(records)."""
     _, _, codec, count, raw_len, _, _, _, _, _ = hdr
     try:
-        payload = zlib.decompress(stored, bufsize=max(raw_len, 1)) if codec == CODEC_ZLIB else stored
-        if len(payload) != raw_len:
+        if codec == CODEC_ZLIB:
+            inflater = zlib.decompressobj()
+            # one byte more than declared tells a longer payload apart, without inflating it all
+            payload = inflater.decompress(stored, raw_len + 1)
+            if not inflater.eof and len(payload) <= raw_len:
+                raise _BlockError("truncated zlib stream")
+        else:
+            payload = bytes(stored)
+        if len(payload) > raw_len:
+            raise _BlockError(f"payload inflates past the {raw_len} bytes its header says")
+        if len(payload) < raw_len:
             raise _BlockError(f"payload is {len(payload)} bytes, header says {raw_len}")
         (n_src,), off = _U16.unpack_from(payload, 0), 2
         sources = []
@@ -192,21 +239,32 @@ def _decode(hdr: tuple, stored: bytes) -> list[Record]:
             symbol = payload[off + 1:off + 1 + n].decode()
             off += 1 + n
             sources.append((exchange or None, stream or None, symbol or None))
-        out = []
+        start, end = off, len(payload)
         for _ in range(count):
-            si, kind, ts_ns, mono_ns, n = _REC.unpack_from(payload, off)
-            off += _REC.size
-            raw = payload[off:off + n]
-            off += n
-            if len(raw) != n:
+            si, kind, _, _, n = _REC.unpack_from(payload, off)
+            off += _REC.size + n
+            if off > end:
                 raise _BlockError("record runs past the payload")
-            exchange, stream, symbol = sources[si]
-            out.append(Record(ts_ns, stream, KINDS[kind], raw, exchange, symbol, None if mono_ns < 0 else mono_ns))
-        if off != len(payload):
-            raise _BlockError(f"{len(payload) - off} bytes after the last record")
-        return out
+            if si >= n_src or kind >= len(KINDS):
+                raise _BlockError(f"record of source {si} (of {n_src}), kind {kind}")
+        if off != end:
+            raise _BlockError(f"{end - off} bytes after the last record")
+        return payload, sources, start
     except (zlib.error, struct.error, IndexError, UnicodeDecodeError) as exc:
         raise _BlockError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _records(payload: bytes, sources: list[tuple[str | None, str | None, str | None]], off: int,
+             count: int) -> Iterator[Record]:
+    """The records of a block :func:`_decode` checked, one at a time (a block of many small
+    frames never becomes a list of as many objects)."""
+    for _ in range(count):
+        si, kind, ts_ns, mono_ns, n = _REC.unpack_from(payload, off)
+        off += _REC.size
+        exchange, stream, symbol = sources[si]
+        yield Record(ts_ns, stream, KINDS[kind], payload[off:off + n], exchange, symbol,
+                     None if mono_ns < 0 else mono_ns)
+        off += n
 
 
 # ----------------------------------------------------------------------------- reading
@@ -224,11 +282,14 @@ class RecordingReader:
         from those blocks — filter on ``Record.ts_ns`` for an exact cut.
 
     After (or during) iteration: ``blocks`` and ``records`` read, ``damage`` (list of
-    :class:`Damage`: skipped regions, e.g. a truncated last block after a crash).
-    Raises RecordingFormatError at once if the file is not a liqcore recording (wrong magic,
-    unsupported version). A file shorter than its header that is a prefix of it (creation
-    interrupted) holds no records.
+    :class:`Damage`: skipped regions, e.g. a truncated last block after a crash, or a damaged
+    file header). Raises RecordingFormatError at once if the file is not a liqcore recording
+    (neither the magic nor a valid block) or of an unsupported version. A file shorter than its
+    header that is a prefix of it (creation interrupted) holds no records. Memory: one block's
+    payload (at most :data:`MAX_BLOCK_BYTES`) and the record being yielded.
     """
+
+    format = "liqcore"
 
     def __init__(self, path: str | Path, *, strict: bool = False, start_ns: int | None = None,
                  end_ns: int | None = None) -> None:
@@ -241,8 +302,7 @@ class RecordingReader:
 
     def _skip(self, d: Damage) -> None:
         if self.strict:
-            raise RecordingFormatError(f"{self.path}: damaged recording at byte {d.offset} "
-                                       f"({d.length} bytes): {d.reason}")
+            raise RecordingFormatError(f"{self.path}: damaged recording at {d.describe()}")
         self.damage.append(d)
 
     def __iter__(self) -> Iterator[Record]:
@@ -253,10 +313,10 @@ class RecordingReader:
                 if head:
                     self._skip(Damage(0, len(head), "truncated file header"))
                 return
-            _check_file_header(head, self.path)
-            if size == _FILE_HDR.size:
-                return
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                damage = _file_header_damage(head, buf, size, self.path)
+                if damage is not None:
+                    self._skip(damage)
                 for item in _scan(buf, _FILE_HDR.size, size):
                     if isinstance(item, Damage):
                         self._skip(item)
@@ -266,13 +326,15 @@ class RecordingReader:
                             (self.end_ns is not None and hdr[6] > self.end_ns):
                         continue
                     try:
-                        records = _decode(hdr, stored)
+                        payload, sources, start = _decode(hdr, stored)
                     except _BlockError as exc:
                         self._skip(Damage(pos, _BLOCK_HDR.size + len(stored), f"undecodable block: {exc}"))
                         continue
+                    del item, stored                    # only the payload is kept while its records go out
                     self.blocks += 1
-                    self.records += len(records)
-                    yield from records
+                    for rec in _records(payload, sources, start, hdr[3]):
+                        self.records += 1
+                        yield rec
 
 
 def iter_liqcore(path: str | Path, *, strict: bool = False) -> Iterator[Record]:
@@ -314,9 +376,10 @@ def _valid_end(fh, size: int) -> int:
     return end
 
 
-def _prepare(path: Path) -> int:
-    """Create ``path`` with a file header, or check it and cut a damaged tail for appending.
-    Returns the number of bytes cut."""
+def _prepare(path: Path) -> tuple[int, bool]:
+    """Create ``path`` with a file header, or check it for appending: rewrite a damaged file
+    header, cut a damaged tail. Returns (bytes cut, whether the header was rewritten). Raises
+    RecordingFormatError, touching nothing, for a file that is not a recording."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -324,19 +387,24 @@ def _prepare(path: Path) -> int:
     if size == 0:
         with open(path, "wb") as fh:
             fh.write(FILE_HEADER)
-        return 0
+        return 0, False
     with open(path, "r+b") as fh:
         head = fh.read(_FILE_HDR.size)
         if len(head) < _FILE_HDR.size and FILE_HEADER.startswith(head):
             fh.seek(0)                                  # creation was interrupted: start again
             fh.truncate()
             fh.write(FILE_HEADER)
-            return len(head)
-        _check_file_header(head, path)
+            return len(head), False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            damage = _file_header_damage(head, buf, size, path)
+        if damage is not None:
+            fh.seek(0)                                  # the blocks after it are intact: keep them
+            fh.write(FILE_HEADER)
+            size = max(size, _FILE_HDR.size)
         end = _valid_end(fh, size)
         if end < size:
             fh.truncate(end)
-        return size - end
+        return size - end, damage is not None
 
 
 def _utf8(s: str | None, limit: int, what: str) -> bytes:
@@ -347,6 +415,12 @@ def _utf8(s: str | None, limit: int, what: str) -> bytes:
     return b
 
 
+def _source_entry(exchange: str | None, stream: str | None, symbol: str | None) -> bytes:
+    """One source of a block's source table (ValueError for a label too long)."""
+    ex, st, sy = _utf8(exchange, 255, "exchange"), _utf8(stream, 65535, "stream"), _utf8(symbol, 255, "symbol")
+    return bytes([len(ex)]) + ex + _U16.pack(len(st)) + st + bytes([len(sy)]) + sy
+
+
 class Recorder:
     """Append raw frames to a liqcore recording (created if missing, appended to if it exists).
 
@@ -354,7 +428,7 @@ class Recorder:
     ----------
     path : the recording file; one Recorder per file at a time.
     block_bytes : a block is compressed and written once its records hold this many bytes
-        (default 256 KiB).
+        (default 256 KiB, at most :data:`MAX_BLOCK_BYTES`).
     flush_interval : seconds; a pending block older than this is written by the next
         :meth:`write` or :meth:`flush_if_due` (default 1.0). A crash loses at most this much.
     level : zlib level 1..9, or 0 to store blocks uncompressed.
@@ -365,7 +439,10 @@ class Recorder:
     compressed and written in one ``write`` call when full or due, so the Recorder can be called
     from asyncio callbacks. Compressing a 256 KiB block costs a few ms of that callback: lower
     ``block_bytes`` or ``level``, or write from a thread, if that matters. After opening,
-    :attr:`recovered_bytes` is the size of a damaged tail cut off (a crash's partial block).
+    :attr:`recovered_bytes` is the size of a damaged tail cut off (a crash's partial block) and
+    :attr:`header_repaired` says whether a damaged file header was rewritten. A block never holds
+    more than :data:`MAX_BLOCK_BYTES` (a block is written early rather than grow past it); a
+    frame may hold up to :data:`MAX_FRAME_BYTES`.
 
     Examples
     --------
@@ -379,15 +456,15 @@ class Recorder:
                  mono_clock: Callable[[], int] = time.monotonic_ns) -> None:
         if not 0 <= level <= 9:
             raise ValueError(f"zlib level must be 0..9, got {level}")
-        if not 0 < block_bytes <= 1 << 30:
-            raise ValueError(f"block_bytes must be in 1..2**30, got {block_bytes}")
+        if not 0 < block_bytes <= MAX_BLOCK_BYTES:
+            raise ValueError(f"block_bytes must be in 1..{MAX_BLOCK_BYTES}, got {block_bytes}")
         self.path = Path(path)
         self.block_bytes = block_bytes
         self.flush_interval_ns = int(flush_interval * 1e9)
         self.level = level
         self.fsync = fsync
         self._wall, self._mono = wall_clock, mono_clock
-        self.recovered_bytes = _prepare(self.path)
+        self.recovered_bytes, self.header_repaired = _prepare(self.path)
         # O_APPEND: every block lands at the end even if the file was extended meanwhile
         self._fh = open(self.path, "ab", buffering=0)
         self.blocks_written = 0
@@ -443,19 +520,21 @@ class Recorder:
         if code is None:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         n = len(raw)
-        if n > _U32_MAX - 1024:
-            raise ValueError(f"frame of {n} bytes is too large for a block")
-        if self._count and len(self._buf) + len(self._table) + n + _REC.size > _U32_MAX - 1024:
-            self.flush()
+        if n > MAX_FRAME_BYTES:
+            raise ValueError(f"frame of {n} bytes is beyond the recording's limit of {MAX_FRAME_BYTES} bytes")
         key = (exchange, stream, symbol)
         idx = self._sources.get(key)
+        entry = b"" if idx is not None else _source_entry(exchange, stream, symbol)
+        # a block never grows past what readers accept (MAX_FRAME_BYTES leaves room for one
+        # frame and its source in an empty block), nor past 65535 sources
+        if self._count and (_U16.size + len(self._table) + len(entry) + len(self._buf) + _REC.size + n
+                            > MAX_BLOCK_BYTES or idx is None and len(self._sources) == 0xFFFF):
+            self.flush()
+            if idx is not None:
+                idx, entry = None, _source_entry(exchange, stream, symbol)
         if idx is None:
-            entry = [_utf8(exchange, 255, "exchange"), _utf8(stream, 65535, "stream"), _utf8(symbol, 255, "symbol")]
-            if len(self._sources) == 0xFFFF:
-                self.flush()
             idx = self._sources[key] = len(self._sources)
-            self._table += bytes([len(entry[0])]) + entry[0] + _U16.pack(len(entry[1])) + entry[1] \
-                + bytes([len(entry[2])]) + entry[2]
+            self._table += entry
         if self._count == 0:
             self._started = now
             self._ts_min = self._ts_max = ts_ns

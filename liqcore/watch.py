@@ -27,11 +27,12 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable, Mapping, TextIO
 
 import orjson
 
-from liqcore.recordings import iter_hftbacktest
+from liqcore.errors import RecordingFormatError
+from liqcore.recordings import CaptureReader, Record, damage_line, detect_format, iter_hftbacktest
 
 __all__ = ["Checkpoints", "BookLine", "main_job", "watch", "parse_pair", "SIM_VENUES"]
 
@@ -143,9 +144,16 @@ class Checkpoints:
 
     @classmethod
     def from_recording(cls, path: str | Path, symbol: str, event_ids: Iterable[int] = ()) -> "Checkpoints":
+        """The checkpoints of an hftbacktest capture (see :meth:`from_records`)."""
+        return cls.from_records(iter_hftbacktest(path), symbol, event_ids)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record], symbol: str, event_ids: Iterable[int] = ()) -> "Checkpoints":
+        """The bookTickers of ``symbol`` among ``records`` (Binance frames); ``event_ids``: the
+        final ids ``u`` of the depth events that will be replayed. O(records)."""
         cp = cls(symbol)
         stream = symbol.lower() + "@bookticker"
-        for rec in iter_hftbacktest(path):
+        for rec in records:
             if b"bookTicker" not in rec.raw:
                 continue
             msg = orjson.loads(rec.raw)
@@ -272,20 +280,28 @@ async def main_job(recording: str | Path | None = None, *, speed: float | None =
     recorder : a :class:`~liqcore.recorder.Recorder` for the raw frames, optional
 
     Returns the summary dict (see ``liqcore --json``); ``ok`` is True when every checkpoint was
-    verified, none failed or was missed, and the book never gapped or resynced.
+    verified, none failed or was missed, the book never gapped or resynced and the whole recording
+    was read (``damage`` lists what was not: the readable part is replayed). Raises
+    RecordingFormatError if the file is not an hftbacktest capture, OSError if it cannot be read.
     """
     from liqcore.feed import LiveFeed, create_exchange
     from liqcore.sim import BUNDLED_BINANCE_RECORDING, BinanceRecording, ExchangeSimulator, Instrument
 
     out = sys.stdout if out is None else out
     path = Path(recording) if recording is not None else BUNDLED_BINANCE_RECORDING
+    fmt = detect_format(path)
+    if fmt != "hftbacktest":
+        raise RecordingFormatError(f"{path}: a {fmt} recording; the main job replays an hftbacktest capture of "
+                                   f"Binance (liqcore replay reads the others)")
     market_id = _detect_symbol(path)
     base, quote = _split_symbol(market_id)
     symbol = f"{base}/{quote}"
     source = BinanceRecording(path, market_id)
     events = source._events
     total = len(events)
-    checkpoints = Checkpoints.from_recording(path, market_id, (int(e["u"]) for e in events))
+    # what of the file cannot be read (a truncated gzip tail) is replayed up to there, and said
+    reader = CaptureReader(path, "hftbacktest")
+    checkpoints = Checkpoints.from_records(reader, market_id, (int(e["u"]) for e in events))
     span_s = (int(events[-1]["E"]) - int(events[0]["E"])) / 1000 if total > 1 else 0.0
     interval = 1e-5 if not speed else max(span_s / max(total - 1, 1) / speed, 1e-5)
     inst = Instrument("binance", market_id, base, quote, tick_size, lot_size, wire_decimals=(8, 8))
@@ -351,10 +367,10 @@ async def main_job(recording: str | Path | None = None, *, speed: float | None =
         "messages_per_s": round(summary["applied"] / max(seconds, 1e-9)),
         "checkpoints_expected": checkpoints.expected, "checkpoints_ok": checkpoints.ok,
         "checkpoints_failed": checkpoints.failed, "checkpoints_missed": checkpoints.missed,
-        "checkpoint_failures": checkpoints.failures,
+        "checkpoint_failures": checkpoints.failures, "damage": [d.to_dict(path) for d in reader.damage],
     })
     summary["ok"] = (checkpoints.failed == 0 and checkpoints.missed == 0 and summary["gaps"] == 0
-                     and summary["resyncs"] == 0 and summary["applied"] == total)
+                     and summary["resyncs"] == 0 and summary["applied"] == total and not reader.damage)
     summary["book"] = book
     return summary
 
@@ -385,6 +401,8 @@ def print_main_summary(s: dict[str, Any], out: TextIO) -> None:
                   f"{'' if imp[side + '_complete'] else ' (NOT fully filled)'}", file=out)
     for f in s["checkpoint_failures"]:
         print(f"  checkpoint failure: {f}", file=out)
+    for d in s["damage"]:
+        print(f"{damage_line(d)} (the {s['events']:,} depth events before it were replayed)", file=out)
 
 
 # ----------------------------------------------------------------------------- watch
@@ -392,42 +410,63 @@ async def watch(pairs: list[tuple[str, str]], *, seconds: float | None = None, o
                 quiet: bool = False, notional: float = 100_000.0, levels: int = 10, depth: int | None = None,
                 refresh: float | None = None, simulator: bool = False, seed: int = 0,
                 fast_path: bool = True, stop: asyncio.Event | None = None, recorder: Any = None,
-                live_timeout: float = 30.0) -> dict[str, Any]:
+                live_timeout: float = 30.0, exchanges: Mapping[str, Any] | None = None,
+                err: TextIO | None = None) -> dict[str, Any]:
     """Watch live books until ``stop`` is set, Ctrl-C, or ``seconds`` pass.
 
     ``simulator``: the books come from the local simulator (synthetic, seeded by ``seed``) instead
     of the exchanges; at the end the simulator is frozen and every book is compared with its true
     book at the same update id (``matches_simulator`` per book). ``refresh``: seconds between
     printed lines when ``out`` is not a terminal (default 1; a terminal is redrawn 10x a second).
-    Returns ``{"books": [...], "seconds", "interrupted", ...}``.
+    ``exchanges``: instances to use per exchange id (e.g. pointed elsewhere), owned by the watch
+    from then on (closed at its end); the others are created.
+
+    Every exchange's markets are loaded first: an exchange that cannot be reached (or fails to
+    list its markets), and a symbol its exchange does not list, are said in one line each on
+    ``err`` (stderr) and left out, the other books go on; they are listed in ``unavailable``
+    and make ``ok`` False. Returns ``{"books": [...], "unavailable": [...], "seconds",
+    "interrupted", "ok", ...}``; ``books`` is empty when nothing could be watched. Raises
+    FeedConfigError for an exchange id ccxt does not know (before connecting anywhere).
     """
     from liqcore.feed import LiveFeed, create_exchange
+    from liqcore.feed.tasks import close_exchanges
 
     out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     stop = stop if stop is not None else asyncio.Event()
     line = BookLine(notional, levels)
     sim = None
-    exchanges: dict[str, Any] = {}
-    result: dict[str, Any] = {"simulator": simulator, "fast_path": fast_path}
+    exchanges = dict(exchanges or {})
+    result: dict[str, Any] = {"simulator": simulator, "fast_path": fast_path, "books": [], "unavailable": []}
+    ids = list(dict.fromkeys(ex for ex, _ in pairs))
     async with contextlib.AsyncExitStack() as stack:
-        if simulator:
-            from liqcore.sim import ExchangeSimulator
-            bad = sorted({ex for ex, _ in pairs if ex not in SIM_VENUES})
-            if bad:
-                raise ValueError(f"the simulator serves {', '.join(SIM_VENUES)}, not {', '.join(bad)}")
-            max_s = (seconds or 3600.0) + live_timeout + 30
-            sim = await stack.enter_async_context(ExchangeSimulator(seed=seed, interval=0.01, max_seconds=max_s))
-            for ex_id in {ex for ex, _ in pairs}:
-                exchanges[ex_id] = sim.attach(create_exchange(ex_id, {"enableRateLimit": False}))
-        for ex_id in {ex for ex, _ in pairs}:
-            if ex_id not in exchanges:
-                with contextlib.suppress(Exception):
+        try:
+            if simulator:
+                from liqcore.sim import ExchangeSimulator
+                bad = sorted({ex for ex in ids if ex not in SIM_VENUES})
+                if bad:
+                    raise ValueError(f"the simulator serves {', '.join(SIM_VENUES)}, not {', '.join(bad)}")
+                max_s = (seconds or 3600.0) + live_timeout + 30
+                sim = await stack.enter_async_context(ExchangeSimulator(seed=seed, interval=0.01, max_seconds=max_s))
+                for ex_id in ids:
+                    if ex_id not in exchanges:
+                        exchanges[ex_id] = sim.attach(create_exchange(ex_id, {"enableRateLimit": False}))
+            for ex_id in ids:
+                if ex_id not in exchanges:
                     exchanges[ex_id] = create_exchange(ex_id, {"enableRateLimit": True})
+        except BaseException:
+            await close_exchanges(exchanges.values())
+            raise
         for ex in exchanges.values():
             if hasattr(ex, "liq_fast_path"):
                 ex.liq_fast_path = fast_path
-        feed = await stack.enter_async_context(LiveFeed(pairs, exchanges=exchanges, depth=depth, recorder=recorder))
         stack.enter_context(_on_interrupt(stop))
+        pairs, result["unavailable"] = await _available(exchanges, pairs, stop, err)
+        if not pairs or stop.is_set():
+            await close_exchanges(exchanges.values())
+            result.update(seconds=0.0, interrupted=stop.is_set(), ok=False)
+            return result
+        feed = await stack.enter_async_context(LiveFeed(pairs, exchanges=exchanges, depth=depth, recorder=recorder))
         screen = _Screen(out, len(pairs), 0.1)
         every = 0.1 if screen.tty else (refresh or 1.0)
         if not quiet:
@@ -474,8 +513,56 @@ async def watch(pairs: list[tuple[str, str]], *, seconds: float | None = None, o
                                           and book.level_strings("ask") == [lv[:2] for lv in truth["asks"]])
             books.append(b)
         result["books"] = books
-    result["ok"] = all(b["state"] == "live" and b.get("matches_simulator", True) for b in result["books"])
+    result["ok"] = not result["unavailable"] and all(b["state"] == "live" and b.get("matches_simulator", True)
+                                                     for b in result["books"])
     return result
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (a ccxt network error's cause says the most)."""
+    cause = exc.__cause__ if exc.__cause__ is not None and str(exc.__cause__) else exc
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+async def _available(exchanges: dict[str, Any], pairs: list[tuple[str, str]], stop: asyncio.Event,
+                     err: TextIO) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """Load every exchange's markets (concurrently, or until ``stop``); returns the pairs that can
+    be watched and one ``{"exchange", "symbol", "reason"}`` per pair left out. An exchange that
+    cannot be reached is closed and removed from ``exchanges``; each exchange and symbol left out
+    is said in one line on ``err``."""
+    import ccxt
+
+    ids = list(exchanges)
+    loads = asyncio.gather(*(exchanges[i].load_markets() for i in ids), return_exceptions=True)
+    stopped = asyncio.ensure_future(stop.wait())
+    waiters: list[asyncio.Future[Any]] = [loads, stopped]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not loads.done():                                 # Ctrl-C while connecting
+        loads.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loads
+        return [], []
+    why: dict[str, str] = {}
+    for ex_id, res in zip(ids, loads.result()):
+        if isinstance(res, BaseException):
+            what = "cannot be reached" if isinstance(res, ccxt.NetworkError) else "cannot list its markets"
+            why[ex_id] = f"{what} ({_one_line(res)})"
+            print(f"liqcore watch: {ex_id} {why[ex_id]}; its books are not watched", file=err, flush=True)
+            with contextlib.suppress(Exception):
+                await exchanges.pop(ex_id).close()
+    keep, left_out = [], []
+    for ex_id, sym in pairs:
+        if ex_id in why:
+            left_out.append({"exchange": ex_id, "symbol": sym, "reason": why[ex_id]})
+        elif sym not in exchanges[ex_id].markets:
+            reason = f"{ex_id} lists no {sym!r}"
+            print(f"liqcore watch: {reason}; not watched", file=err, flush=True)
+            left_out.append({"exchange": ex_id, "symbol": sym, "reason": reason})
+        else:
+            keep.append((ex_id, sym))
+    return keep, left_out
 
 
 async def _caught_up(feed: Any, sim: Any, pairs: list[tuple[str, str]], timeout: float) -> None:
@@ -501,3 +588,5 @@ def print_watch_summary(res: dict[str, Any], out: TextIO) -> None:
               f"{b['resyncs']} resyncs, {b['gaps']} gaps, checksums {b['checksum_ok']:,} ok/{b['checksum_failed']} "
               f"failed; best bid {bb[0]} x {bb[1]}, best ask {ba[0]} x {ba[1]}, {b['levels'][0]}/{b['levels'][1]} "
               f"levels{check}" + (f"; last error {b['last_error']}" if b.get("last_error") else ""), file=out)
+    for u in res.get("unavailable", ()):
+        print(f"{u['exchange']} {u['symbol']}: not watched: {u['reason']}", file=out)

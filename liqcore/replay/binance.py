@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from liqcore._book import OrderBook
-from liqcore.errors import SequenceGapError
+from liqcore.errors import LiqError, SequenceGapError
 from liqcore.feed.binance import BinanceDepthSync, SnapshotTooOld
-from liqcore.recordings import iter_hftbacktest
+from liqcore.recordings import CaptureReader, Damage
 
 __all__ = ["BinanceReplayReport", "BinanceReplayer", "replay_binance", "BUNDLED_RECORDING"]
 
@@ -41,15 +41,20 @@ class BinanceReplayReport:
     frames: int = 0
     depth_events: int = 0
     applied: int = 0
-    skipped: int = 0              # buffered events older than the snapshot, or stale
+    skipped: int = 0              # buffered events older than the snapshot, or stale; events of a failed sync
     gaps: int = 0                 # sequence gaps seen (each followed by a resync)
+    rejected: int = 0             # depth events the book refused (invalid levels, crossed book)
+    unsynced: int = 0             # depth events still waiting for a snapshot at the end (replay_binance)
     snapshots: int = 0
     snapshots_too_old: int = 0    # REST snapshots older than the first buffered event (ignored)
+    snapshots_rejected: int = 0   # REST snapshots the book refused (invalid levels; ignored)
     checkpoints_ok: int = 0
     checkpoints_failed: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     last_ts_ns: int = 0           # receive time of the last frame
+    undecodable: int = 0          # frames that are not JSON (skipped)
+    damage: list[Damage] = field(default_factory=list)   # what of the file could not be read (skipped)
 
 
 def _units(s: str, scale: int) -> int:
@@ -68,9 +73,12 @@ class BinanceReplayer:
         counts ``frames`` there.
 
     :meth:`on_message` takes a combined-stream message (``{"stream", "data"}``), a raw stream
-    payload or a REST depth snapshot. A gap is counted and resets the sync, which then waits
-    for the next snapshot; a snapshot older than the buffer is counted and ignored. Memory is
-    O(1) in the recording's length (bounded checkpoint matching window).
+    payload or a REST depth snapshot. A gap (also one in the buffer a snapshot replays) is
+    counted and resets the sync, which then waits for the next snapshot; a snapshot older than
+    the buffer is counted and ignored; a depth event the book refuses is counted as rejected and
+    changes nothing. Every depth event read ends up in exactly one of ``applied``, ``skipped``,
+    ``gaps``, ``rejected`` or :attr:`unsynced`. Memory is O(1) in the recording's length (bounded
+    checkpoint matching window).
     """
 
     def __init__(self, book: OrderBook, *, futures: bool = False,
@@ -84,10 +92,20 @@ class BinanceReplayer:
         self._pending: dict[int, tuple[int, int, int, int]] = {}   # ticker u -> expected (bp, bq, ap, aq) units
         self._seen: dict[int, tuple[int, int, int, int]] = {}      # applied u -> book's bbo units then
 
+    @property
+    def unsynced(self) -> int:
+        """Depth events buffered for a snapshot that has not come (yet): read, not applied."""
+        return len(self.sync.buffer)
+
     def _bbo_units(self) -> tuple[int, int, int, int]:
         b = self.book.levels(0, 1, raw=True)
         a = self.book.levels(1, 1, raw=True)
         return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
+
+    def _note(self, failure: str) -> None:
+        """Keep a failure's description (the first 20: the counts say how many there were)."""
+        if len(self.report.failures) < 20:
+            self.report.failures.append(failure)
 
     def _check(self, u: int, want: tuple[int, int, int, int], got: tuple[int, int, int, int]) -> None:
         rep = self.report
@@ -95,8 +113,7 @@ class BinanceReplayer:
             rep.checkpoints_ok += 1
         else:
             rep.checkpoints_failed += 1
-            if len(rep.failures) < 20:
-                rep.failures.append(f"u={u}: bookTicker {want} != book {got}")
+            self._note(f"u={u}: bookTicker {want} != book {got}")
 
     def _after_apply(self, ev: Mapping[str, Any], ts_ns: int) -> None:
         u = int(ev["u"])
@@ -122,8 +139,18 @@ class BinanceReplayer:
                 n = sync.on_snapshot(msg)
             except SnapshotTooOld as exc:
                 rep.snapshots_too_old += 1
-                if len(rep.failures) < 20:
-                    rep.failures.append(str(exc))
+                self._note(str(exc))
+                return True
+            except SequenceGapError:
+                # the buffer does not continue the snapshot: the book is dropped with what it
+                # applied of the buffer, whose events count as skipped (one as the gap)
+                rep.gaps += 1
+                rep.skipped += len(buffered) - 1
+                sync.reset()
+                return True
+            except LiqError as exc:                   # refused by the book, which is unchanged
+                rep.snapshots_rejected += 1
+                self._note(f"snapshot {msg.get('lastUpdateId')}: {type(exc).__name__}: {exc}")
                 return True
             rep.applied += n
             rep.skipped += len(buffered) - n
@@ -141,6 +168,10 @@ class BinanceReplayer:
             except SequenceGapError:
                 rep.gaps += 1
                 sync.reset()
+                return True
+            except LiqError as exc:                   # refused by the book, which is unchanged
+                rep.rejected += 1
+                self._note(f"u={data.get('u')}: {type(exc).__name__}: {exc}")
                 return True
             if applied:
                 rep.applied += 1
@@ -173,7 +204,10 @@ def replay_binance(path: str | Path = BUNDLED_RECORDING, *, tick_size: str = "0.
     on_update : called as ``on_update(book, ts_ns, frame_index)`` after every applied depth event
 
     Returns the book and a :class:`BinanceReplayReport`. A gap in the recording is
-    counted and the book waits for the next snapshot in the file.
+    counted and the book waits for the next snapshot in the file (events still waiting at the
+    end are ``report.unsynced``). What cannot be read (a line of another form, the end of a
+    truncated gzip file) is skipped and listed in ``report.damage``; RecordingFormatError if the
+    file is not an hftbacktest capture.
     """
     import orjson
 
@@ -181,9 +215,18 @@ def replay_binance(path: str | Path = BUNDLED_RECORDING, *, tick_size: str = "0.
     replayer = BinanceReplayer(book, on_update=on_update)
     rep = replayer.report
     t0 = time.perf_counter()
-    for rec in iter_hftbacktest(path):
+    reader = CaptureReader(path, "hftbacktest")
+    for rec in reader:
         rep.frames += 1
         rep.last_ts_ns = rec.ts_ns
-        replayer.on_message(orjson.loads(rec.raw), rec.ts_ns)
+        try:
+            msg = orjson.loads(rec.raw)
+        except orjson.JSONDecodeError:
+            rep.undecodable += 1
+            continue
+        if isinstance(msg, dict):
+            replayer.on_message(msg, rec.ts_ns)
     rep.seconds = time.perf_counter() - t0
+    rep.unsynced = replayer.unsynced
+    rep.damage = reader.damage
     return book, rep

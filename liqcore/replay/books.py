@@ -19,7 +19,7 @@ from liqcore.feed.checksummed import BitgetBooks, KrakenV1Books, OkxBooks, _Chec
 from liqcore.recordings import Record
 from liqcore.replay.binance import BinanceReplayer
 
-__all__ = ["BookReport", "BinanceAdapter", "ChecksummedAdapter", "make_adapter", "ADAPTERS"]
+__all__ = ["BookReport", "BinanceAdapter", "ChecksummedAdapter", "binance_market_id", "make_adapter", "ADAPTERS"]
 
 _MAX_FAILURES = 20
 
@@ -30,7 +30,11 @@ class BookReport:
 
     ``applied`` counts update messages applied (snapshots are counted apart); ``skipped`` counts
     updates not applied because the book was not synchronised yet (before its first snapshot,
-    after a gap) or they were stale; ``resyncs`` counts snapshots that rebuilt an existing book.
+    after a gap) or they were stale; ``unsynced`` counts updates still waiting for a snapshot
+    when the recording ended (Binance buffers them: read, never applied); ``rejected`` counts
+    messages the book refused; ``resyncs`` counts snapshots that rebuilt an existing book.
+    Every message is one of these: ``messages == snapshots + applied + skipped + gaps +
+    rejected + unsynced`` (:attr:`unaccounted` is the difference, 0 unless a handler miscounts).
     ``checksums_*``: the exchange's book checksums (OKX, Bitget, Kraken); ``checkpoints_*``:
     Binance bookTicker best bid/ask checkpoints. ``best_bid``/``best_ask`` are the final
     ``[price, size]`` wire strings (None if that side is empty); ``levels`` is [bids, asks].
@@ -45,6 +49,7 @@ class BookReport:
     gaps: int = 0
     resyncs: int = 0
     rejected: int = 0
+    unsynced: int = 0
     checksums_ok: int = 0
     checksums_failed: int = 0
     checksums_absent: int = 0
@@ -57,9 +62,19 @@ class BookReport:
     failures: list[str] = field(default_factory=list)
 
     @property
+    def unaccounted(self) -> int:
+        """Messages counted as read but as none of applied, skipped, gap, rejected, unsynced or
+        snapshot (0 when the counts add up)."""
+        return self.messages - (self.snapshots + self.applied + self.skipped + self.gaps + self.rejected
+                                + self.unsynced)
+
+    @property
     def ok(self) -> bool:
-        """Nothing failed: no checksum or checkpoint mismatch, gap or rejected message."""
-        return not (self.checksums_failed or self.checkpoints_failed or self.gaps or self.rejected)
+        """Nothing failed and every update is accounted for: no checksum or checkpoint mismatch,
+        gap or rejected message, no update left waiting for a snapshot, a snapshot if there were
+        messages at all, and the counts add up."""
+        return not (self.checksums_failed or self.checkpoints_failed or self.gaps or self.rejected or self.unsynced
+                    or self.unaccounted or (self.messages and not self.snapshots))
 
     def set_book(self, book: OrderBook | None) -> None:
         """Take the final top of book, level counts and last update id from ``book``."""
@@ -74,18 +89,35 @@ class BookReport:
         return asdict(self)
 
 
-class BinanceAdapter:
-    """Binance spot/futures depth streams, any number of symbols (one :class:`BinanceReplayer` each).
+def binance_market_id(label: str) -> str:
+    """Binance's market id for a record's ``symbol`` label, which is either that id (``BTCUSDT``)
+    or ccxt's unified symbol, as liqcore's live feed labels the REST snapshots it records:
+    ``BTC/USDT`` and ``BTC/USDT:USDT`` -> ``BTCUSDT``, ``BTC/USD:BTC`` -> ``BTCUSD_PERP`` (COIN-M
+    perpetual), ``BTC/USDT:USDT-250926`` -> ``BTCUSDT_250926`` (delivery)."""
+    if "/" not in label:
+        return label.upper()
+    base, _, rest = label.upper().partition("/")
+    quote, _, settle = rest.partition(":")
+    settle, _, expiry = settle.partition("-")
+    if expiry:
+        return f"{base}{quote}_{expiry}"
+    return f"{base}{quote}_PERP" if settle and settle == base else base + quote
 
-    Books are created at the first depth event of a symbol with 8 price and size decimals
-    (Binance's widest wire format), futures rules if the event carries ``pu``. A REST snapshot
-    (no symbol inside) goes to the record's ``symbol`` label, else to the only symbol seen; it
-    is counted as unrouted otherwise.
+
+class BinanceAdapter:
+    """Binance depth streams (spot, or futures for ``binanceusdm``/``binancecoinm``), any number
+    of symbols (one :class:`BinanceReplayer` each).
+
+    Books are created at the first depth event or snapshot of a symbol with 8 price and size
+    decimals (Binance's widest wire format), futures rules for a futures exchange or if the
+    event carries ``pu``. A REST snapshot (no symbol inside) goes to the book of the record's
+    ``symbol`` label (:func:`binance_market_id`), else to the only symbol seen; it is counted in
+    :attr:`unrouted` otherwise.
     """
 
-    exchange = "binance"
-
-    def __init__(self) -> None:
+    def __init__(self, exchange: str = "binance") -> None:
+        self.exchange = exchange
+        self.futures = exchange in ("binanceusdm", "binancecoinm")
         self.replayers: dict[str, BinanceReplayer] = {}
         self.unrouted = 0
 
@@ -93,7 +125,7 @@ class BinanceAdapter:
         r = self.replayers.get(symbol)
         if r is None:
             book = OrderBook(price_decimals=8, size_decimals=8, symbol=symbol, exchange=self.exchange)
-            r = self.replayers[symbol] = BinanceReplayer(book, futures=futures)
+            r = self.replayers[symbol] = BinanceReplayer(book, futures=self.futures or futures)
             r.report.symbol = symbol
         return r
 
@@ -102,11 +134,14 @@ class BinanceAdapter:
         if not isinstance(msg, dict):
             return False
         if "lastUpdateId" in msg:
-            symbol = (rec.symbol or "").upper() or (next(iter(self.replayers)) if len(self.replayers) == 1 else None)
+            if rec.symbol:
+                symbol: str | None = binance_market_id(rec.symbol)
+            else:
+                symbol = next(iter(self.replayers)) if len(self.replayers) == 1 else None
             if symbol is None:
                 self.unrouted += 1
                 return False
-            r = self._replayer(symbol, futures=False)
+            r = self._replayer(symbol, futures="T" in msg)     # futures snapshots carry "E" and "T"
         else:
             data = msg.get("data", msg)
             if not isinstance(data, dict) or "s" not in data or "u" not in data:
@@ -121,11 +156,12 @@ class BinanceAdapter:
         out = []
         for symbol, r in self.replayers.items():
             b = r.report
-            used = b.snapshots - b.snapshots_too_old
+            used = b.snapshots - b.snapshots_too_old - b.snapshots_rejected
             rep = BookReport(self.exchange, symbol, messages=b.depth_events + b.snapshots, applied=b.applied,
-                             skipped=b.skipped, snapshots=b.snapshots, gaps=b.gaps, resyncs=max(used - 1, 0),
-                             checkpoints_ok=b.checkpoints_ok, checkpoints_failed=b.checkpoints_failed,
-                             failures=list(b.failures))
+                             skipped=b.skipped, snapshots=b.snapshots - b.snapshots_rejected, gaps=b.gaps,
+                             resyncs=max(used - 1, 0), rejected=b.rejected + b.snapshots_rejected,
+                             unsynced=r.unsynced, checkpoints_ok=b.checkpoints_ok,
+                             checkpoints_failed=b.checkpoints_failed, failures=list(b.failures))
             rep.set_book(r.book if r.sync.synced else None)
             out.append(rep)
         return out
@@ -188,6 +224,8 @@ class ChecksummedAdapter:
 #: exchange -> adapter factory
 ADAPTERS: dict[str, Callable[[], BinanceAdapter | ChecksummedAdapter]] = {
     "binance": BinanceAdapter,
+    "binanceusdm": lambda: BinanceAdapter("binanceusdm"),
+    "binancecoinm": lambda: BinanceAdapter("binancecoinm"),
     "okx": lambda: ChecksummedAdapter(OkxBooks()),
     "bitget": lambda: ChecksummedAdapter(BitgetBooks()),
     "kraken": lambda: ChecksummedAdapter(KrakenV1Books()),

@@ -16,9 +16,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import orjson
 
-from liqcore.recorder import RecordingReader
-from liqcore.recordings import Record, detect_format, exchange_of, iter_records
-from liqcore.replay.books import BookReport, make_adapter
+from liqcore.recordings import Record, exchange_of, open_recording
+from liqcore.replay.books import ADAPTERS, BookReport, make_adapter
 
 __all__ = ["ReplayReport", "replay", "replay_records"]
 
@@ -30,8 +29,11 @@ class ReplayReport:
     ``frames`` counts every record read; ``book_frames`` those an adapter used (book messages,
     snapshots, Binance tickers); ``other_frames`` the rest (other channels, events, REST responses
     that are not book snapshots, frames the client sent); ``unknown_exchange`` frames whose
-    exchange could not be named; ``undecodable`` frames that are not JSON. ``damage`` lists the
-    regions skipped in damaged liqcore recordings (file, offset, length, reason).
+    exchange could not be named; ``no_adapter`` frames per exchange liqcore has no replay
+    adapter for; ``unrouted`` REST snapshots of no book it could tell; ``undecodable`` frames
+    that are not JSON. ``damage`` lists the regions of the files that could not be read and were
+    skipped (file, offset, length, reason, line: see :class:`~liqcore.recordings.Damage`), e.g. a
+    damaged liqcore block or the end of a truncated gzip capture.
     """
 
     files: list[str] = field(default_factory=list)
@@ -40,6 +42,8 @@ class ReplayReport:
     book_frames: int = 0
     other_frames: int = 0
     unknown_exchange: int = 0
+    no_adapter: dict[str, int] = field(default_factory=dict)
+    unrouted: int = 0
     undecodable: int = 0
     damage: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -48,8 +52,8 @@ class ReplayReport:
 
     def totals(self) -> dict[str, int]:
         """Sums over the books of every count in :class:`BookReport`."""
-        keys = ("messages", "applied", "skipped", "snapshots", "gaps", "resyncs", "rejected", "checksums_ok",
-                "checksums_failed", "checksums_absent", "checkpoints_ok", "checkpoints_failed")
+        keys = ("messages", "applied", "skipped", "snapshots", "gaps", "resyncs", "rejected", "unsynced",
+                "checksums_ok", "checksums_failed", "checksums_absent", "checkpoints_ok", "checkpoints_failed")
         return {k: sum(getattr(b, k) for b in self.books) for k in keys}
 
     def problems(self) -> list[str]:
@@ -57,9 +61,16 @@ class ReplayReport:
         out = [] if self.books else ["no book was replayed (wrong --exchange, or no book channel recorded?)"]
         t = self.totals()
         for key, what in (("checksums_failed", "checksum mismatches"), ("checkpoints_failed", "checkpoint mismatches"),
-                          ("gaps", "sequence gaps"), ("rejected", "messages rejected by the book")):
+                          ("gaps", "sequence gaps"), ("rejected", "messages rejected by the book"),
+                          ("unsynced", "updates never applied (no snapshot followed them)")):
             if t[key]:
                 out.append(f"{t[key]} {what}")
+        bare = [f"{b.exchange} {b.symbol}" for b in self.books if b.messages and not b.snapshots]
+        if bare:
+            out.append(f"no snapshot, nothing verified: {', '.join(bare)}")
+        unaccounted = sum(b.unaccounted for b in self.books)
+        if unaccounted:
+            out.append(f"{unaccounted} messages neither applied nor skipped for a reason")
         if self.damage:
             out.append(f"{len(self.damage)} damaged region(s) skipped")
         if self.undecodable:
@@ -82,6 +93,7 @@ class ReplayReport:
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "formats": self.formats, "frames": self.frames, "book_frames": self.book_frames,
                 "other_frames": self.other_frames, "unknown_exchange": self.unknown_exchange,
+                "no_adapter": self.no_adapter, "unrouted": self.unrouted,
                 "undecodable": self.undecodable, "damage": self.damage, "seconds": round(self.seconds, 4),
                 "speed": self.speed, "ok": self.ok, "problems": self.problems(), "totals": self.totals(), "books": [b.to_dict() for b in self.books]}
 
@@ -147,6 +159,9 @@ def replay_records(records: Iterable[Record], *, exchange: str | None = None, re
             continue
         adapter = adapters.get(ex)
         if adapter is None:
+            if ex not in ADAPTERS:
+                report.no_adapter[ex] = report.no_adapter.get(ex, 0) + 1
+                continue
             adapter = adapters[ex] = make_adapter(ex)
         if adapter.on_message(msg, rec):
             report.book_frames += 1
@@ -163,38 +178,38 @@ def replay(paths: str | Path | Sequence[str | Path], *, exchange: str | None = N
     Parameters
     ----------
     paths : recording file(s): liqcore, hftbacktest or cryptofeed format (detected per file)
-    exchange : treat every frame as this exchange's (``binance``, ``okx``, ``bitget``, ``kraken``)
-        instead of naming it per frame
+    exchange : treat every frame as this exchange's (one of :data:`~liqcore.replay.books.ADAPTERS`:
+        ``binance``, ``binanceusdm``, ``binancecoinm``, ``okx``, ``bitget``, ``kraken``) instead of
+        naming it per frame
     speed : None for as fast as possible, else replay at ``speed`` x the recorded pace
-    strict : raise :class:`~liqcore.errors.RecordingFormatError` on a damaged liqcore recording
-        instead of skipping (and reporting) the damage
+    strict : raise :class:`~liqcore.errors.RecordingFormatError` at damage (a damaged liqcore
+        block, a line of another form, a truncated gzip stream) instead of skipping and reporting it
     clock, sleep : used for pacing
 
-    Returns a :class:`ReplayReport`; ``report.ok`` says whether everything verified. Time is
-    O(frames), memory O(books) plus one recording block.
+    Returns a :class:`ReplayReport`; ``report.ok`` says whether everything verified. Raises
+    :class:`~liqcore.errors.RecordingFormatError` before replaying anything if a file is not a
+    recording liqcore reads, OSError if one cannot be opened. Time is O(frames), memory O(books)
+    plus one recording block.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if exchange is not None:
         make_adapter(exchange)                            # ValueError now for an unknown exchange
+    pacer = _Pacer(speed, clock, sleep) if speed is not None else None
+    # every file is checked before any is replayed: one that is not a recording stops nothing halfway
+    readers = [open_recording(path, strict=strict) for path in paths]
     report = ReplayReport(speed=speed)
     adapters: dict[str, Any] = {}
-    pacer = _Pacer(speed, clock, sleep) if speed is not None else None
     t0 = time.perf_counter()
-    for path in paths:
-        fmt = detect_format(path)
+    for path, reader in zip(paths, readers):
         report.files.append(str(path))
-        report.formats.append(fmt)
+        report.formats.append(reader.format)
         if pacer is not None:
             pacer.restart()
-        if fmt == "liqcore":
-            reader = RecordingReader(path, strict=strict)
-            replay_records(reader, exchange=exchange, report=report, adapters=adapters, pacer=pacer)
-            report.damage += [{"file": str(path), "offset": d.offset, "length": d.length, "reason": d.reason}
-                              for d in reader.damage]
-        else:
-            replay_records(iter_records(path), exchange=exchange, report=report, adapters=adapters, pacer=pacer)
+        replay_records(reader, exchange=exchange, report=report, adapters=adapters, pacer=pacer)
+        report.damage += [d.to_dict(path) for d in reader.damage]
     report.seconds = time.perf_counter() - t0
     for adapter in adapters.values():
         report.books += adapter.reports()
+        report.unrouted += getattr(adapter, "unrouted", 0)
     return report

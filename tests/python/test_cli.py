@@ -6,36 +6,44 @@ What is proved: 564/564 checkpoints and the recording's final book (levels and w
 through the whole live stack, in-process and as the installed console script; the C frame path
 and the Python path end on identical books; --speed paces the simulator; without ccxt/aiohttp
 the command says so and falls back to the direct replay; `liqcore watch` parses its pairs,
-ends books equal to the simulator's true books, and exits cleanly on Ctrl-C.
+ends books equal to the simulator's true books, and exits cleanly on Ctrl-C; an exchange it cannot
+reach is one line and the other books go on. A truncated recording is replayed as far as it can
+be read, and every user error (bad options, values, pairs, files) is one line and exit 2.
 """
 
 import asyncio
+import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 
+from test_replay_cli import CF, liqcore_command, one_line, truncated_gzip  # noqa: E402
+
 from liqcore.cli import main  # noqa: E402
-from liqcore.watch import main_job, parse_pair  # noqa: E402
+from liqcore.feed import create_exchange  # noqa: E402
+from liqcore.sim import ExchangeSimulator  # noqa: E402
+from liqcore.sim.urls import loopback_urls  # noqa: E402
+from liqcore.watch import main_job, parse_pair, watch  # noqa: E402
 
 FINAL_BID = ["61685.99000000", "1.00870000"]
 FINAL_ASK = ["61686.00000000", "2.29327000"]
 
 
 def _cmd(*args):
-    # the console script of the interpreter running the tests (another one may come first on PATH)
-    exe = Path(sys.executable).with_name("liqcore")
-    return ([str(exe)] if exe.exists() else [sys.executable, "-m", "liqcore.cli"]) + list(args)
+    return liqcore_command() + list(args)
 
 
 def test_main_job_json(capsys):
@@ -162,3 +170,134 @@ def test_watch_console_script_exits_cleanly_on_ctrl_c():
     assert "Traceback" not in err
     assert "liqcore watch: interrupted" in rest
     assert rest.count("equals the simulator's true book") == 2
+
+
+def run_main(argv, capsys):
+    """``main(argv)``'s exit status (argparse's too), stdout and stderr."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+# ----------------------------------------------------------------------------- user errors
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "x"])
+def test_main_job_refuses_a_speed_that_is_not_positive(capsys, value):
+    code, out, err = run_main(["--speed", value, "--json"], capsys)
+    assert code == 2 and out == ""
+    assert one_line(err).startswith("liqcore: error: argument --speed: ")
+
+
+def test_main_job_replays_a_truncated_gzip_recording_as_far_as_it_reads(tmp_path, capsys):
+    cut = truncated_gzip(tmp_path)
+    code, out, err = run_main(["--file", str(cut), "--json"], capsys)
+    assert code == 1 and err == ""
+    s = json.loads(out)
+    (damage,) = s["damage"]
+    assert damage["file"] == str(cut) and "gzip stream ends early" in damage["reason"]
+    assert s["ok"] is False and s["applied"] == s["events"] > 1000
+    assert s["checkpoints_ok"] == s["checkpoints_expected"] > 100 and s["checkpoints_failed"] == 0
+    # the direct replay (the fallback) too, with the summary line saying where it stopped
+    code, out, err = run_main(["--direct", "--file", str(cut)], capsys)
+    assert code == 1 and err == ""
+    assert f"damaged: {cut} line {damage['line']:,}: the gzip stream ends early (truncated file?)" in out
+
+
+_MAIN_ERRORS = [
+    ["--levels", "0"], ["--levels", "1.5"], ["--timeout", "0"], ["--notional", "-5"], ["--tick-size", "abc"],
+    ["--tick-size", "0"], ["--lot-size", "-1"], ["--bogus"], ["--file"], ["--file", "{missing}"], ["--file", "{dir}"],
+    ["--file", "{text}"], ["--file", "{junk}"], ["--file", "{okx}"], ["--direct", "--file", "{text}"],
+    ["--direct", "--file", "{dir}"], ["--direct", "--tick-size", "0.5e-30"],
+]
+_REPLAY_ERRORS = [
+    ["replay"], ["replay", "--speed", "0", "{okx}"], ["replay", "--speed", "-1", "{okx}"], ["replay", "{okx}", "--x"],
+    ["replay", "--exchange", "foo", "{okx}"], ["replay", "{text}"], ["replay", "{junk}"], ["replay", ""],
+    ["replay", "{dir}"], ["replay", "{missing}"],
+]
+_WATCH_ERRORS = [
+    ["watch"], ["watch", "binance:"], ["watch", ":BTC"], ["watch", ":BTC/USDT"], ["watch", "binance"],
+    ["watch", "binance:BTCUSDT"], ["watch", "foo:BTC/USDT"], ["watch", "binance:BTC/USDT", "foo:BTC/USDT"],
+    ["watch", "--seconds", "-1", "binance:BTC/USDT"], ["watch", "--seconds", "0", "binance:BTC/USDT"],
+    ["watch", "--depth", "0", "binance:BTC/USDT"], ["watch", "--refresh", "nan", "binance:BTC/USDT"],
+    ["watch", "--levels", "x", "binance:BTC/USDT"], ["watch", "--sim", "kraken:BTC/USD"],
+    ["watch", "binance:BTC/USDT", "--bogus"],
+]
+
+
+@pytest.mark.parametrize("argv", _MAIN_ERRORS + _REPLAY_ERRORS + _WATCH_ERRORS, ids=" ".join)
+def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, argv):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "text").write_text("# notes\n\n1e\u22124 of mid\n")
+    (tmp_path / "junk").write_bytes(bytes(range(256)) * 8)
+    paths = {"missing": tmp_path / "missing", "dir": tmp_path / "dir", "text": tmp_path / "text",
+             "junk": tmp_path / "junk", "okx": CF / "OKX.ws.1.0"}
+    code, out, err = run_main([a.format(**paths) for a in argv], capsys)
+    assert code == 2, (out, err)
+    line = one_line(err)
+    assert line.startswith(("liqcore: error: ", "liqcore replay: error: ", "liqcore watch: error: ")), line
+    assert out == ""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sub=st.sampled_from(["replay", "watch"]),
+       tokens=st.lists(st.sampled_from(
+           ["--speed", "--exchange", "--strict", "--json", "--seconds", "--depth", "--levels", "--notional",
+            "--refresh", "--seed", "--python-path", "-1", "0", "1e999", "nan", "abc", "okx", "foo", "-", "--", "",
+            "binance:", ":BTC", ":BTC/USDT", "binance:BTC", "foo:BTC/USDT", "okx:", str(CF / "OKX.ws.1.0"),
+            str(CF / "missing"), str(CF)]), max_size=6))
+def test_fuzzed_command_lines_end_in_one_line_never_a_traceback(capsys, sub, tokens):
+    """Random command lines (no pair an exchange could be asked about): whatever they are, the
+    command ends with a status it documents; an error is one line."""
+    code, out, err = run_main([sub, *tokens], capsys)
+    assert code in (0, 1, 2)
+    if code == 2:
+        one_line(err)
+    else:                                                   # a valid replay of the OKX capture
+        assert sub == "replay" and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- unreachable exchanges
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_watch_goes_on_without_an_exchange_it_cannot_reach():
+    """binance points at a closed local port, okx at the simulator: one line says binance cannot be
+    reached, okx is watched to the end; the result is not ok (a book is missing)."""
+    async def body():
+        async with ExchangeSimulator(seed=2, interval=0.01, max_seconds=30) as sim:
+            dead = create_exchange("binance", {"enableRateLimit": False})
+            dead.urls["api"] = loopback_urls(dead.urls["api"], f"http://127.0.0.1:{_closed_port()}")
+            okx = sim.attach(create_exchange("okx", {"enableRateLimit": False}))
+            err = io.StringIO()
+            res = await watch([("binance", "BTC/USDT"), ("okx", "BTC/USDT"), ("okx", "NOPE/USDT")], seconds=1.0,
+                              quiet=True, exchanges={"binance": dead, "okx": okx}, err=err)
+            return res, err.getvalue()
+    res, err = asyncio.run(body())
+    lines = err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert lines[0].startswith("liqcore watch: binance cannot be reached (") and "127.0.0.1" in lines[0]
+    assert lines[1] == "liqcore watch: okx lists no 'NOPE/USDT'; not watched"
+    assert [(b["exchange"], b["symbol"], b["state"]) for b in res["books"]] == [("okx", "BTC/USDT", "live")]
+    assert res["books"][0]["applied"] > 10
+    assert [(u["exchange"], u["symbol"]) for u in res["unavailable"]] == [("binance", "BTC/USDT"),
+                                                                          ("okx", "NOPE/USDT")]
+    assert res["ok"] is False
+
+
+def test_watch_without_network_is_one_line_per_exchange_and_exit_2(capsys, monkeypatch, no_internet):
+    """`liqcore watch binance:BTC/USDT okx:BTC/USDT` with no network (the test guard refuses every
+    DNS lookup that is not loopback): one line per exchange, no traceback, exit 2."""
+    # uvloop resolves names in libuv, past the guard's socket.getaddrinfo: run on asyncio's loop
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    code, out, err = run_main(["watch", "binance:BTC/USDT", "okx:BTC/USDT", "--seconds", "5"], capsys)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert [ln.split(" cannot be reached (")[0] for ln in lines] == ["liqcore watch: binance", "liqcore watch: okx"]
+    assert all("test guard: no DNS" in ln and ln.endswith("; its books are not watched") for ln in lines)
+    assert no_internet                                       # the guard, not the internet, answered
+    no_internet.clear()

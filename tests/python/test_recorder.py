@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore import RecordingFormatError
-from liqcore.recorder import FILE_HEADER, Damage, Recorder, RecordingReader, convert, iter_liqcore
+from liqcore.recorder import FILE_HEADER, MAX_BLOCK_BYTES, Damage, Recorder, RecordingReader, convert, iter_liqcore
 from liqcore.recordings import Record, detect_format, iter_cryptofeed, iter_records
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"
@@ -146,7 +146,7 @@ def test_cut_at_every_offset_of_the_last_block(three_blocks, tmp_path):
         else:
             assert reader.damage == [Damage(bounds[2], cut - bounds[2], reader.damage[0].reason)], cut
             assert "truncated" in reader.damage[0].reason
-            with pytest.raises(RecordingFormatError, match=f"byte {bounds[2]}"):
+            with pytest.raises(RecordingFormatError, match=f"byte {bounds[2]:,}"):
                 list(RecordingReader(cut_path, strict=True))
         # a recorder reopening after the crash cuts the partial block and appends after it
         with Recorder(cut_path) as rec:
@@ -219,7 +219,7 @@ def test_not_a_recording_is_refused_untouched(tmp_path):
     assert issubclass(RecordingFormatError, ValueError)
 
 
-def test_newer_version_and_damaged_file_header(tmp_path):
+def test_newer_version_is_refused_untouched(tmp_path):
     p = tmp_path / "r.lqrec"
     write_blocks(p, [[(b"{}", dict(exchange="okx"))]])
     data = bytearray(p.read_bytes())
@@ -227,10 +227,9 @@ def test_newer_version_and_damaged_file_header(tmp_path):
     p.write_bytes(v2 + struct.pack("<I", zlib.crc32(v2)) + data[16:])
     with pytest.raises(RecordingFormatError, match="version 2"):
         list(RecordingReader(p))
-    data[9] ^= 0xFF
-    p.write_bytes(data)
-    with pytest.raises(RecordingFormatError, match="damaged file header"):
+    with pytest.raises(RecordingFormatError, match="version 2"):
         Recorder(p)
+    assert p.read_bytes()[16:] == data[16:]
 
 
 def test_interrupted_creation_holds_no_records_and_is_restarted(tmp_path):
@@ -275,3 +274,117 @@ def test_any_records_round_trip(tmp_path_factory, records, block_bytes, level):
     reader = RecordingReader(p)
     assert [key(r) for r in reader] == [key(r) for r in records]
     assert reader.damage == []
+
+
+# ----------------------------------------------------------------------------- crafted block sizes
+def _crafted_block(stored: bytes, raw_len: int, count: int = 1, codec: int = 1) -> bytes:
+    """A block whose two CRCs hold but whose header says what a crafted file wants."""
+    head = struct.pack("<4sHHIIIqqI", b"LQBK", 1, codec, count, raw_len, len(stored), 0, 0, zlib.crc32(stored))
+    return head + struct.pack("<I", zlib.crc32(head)) + stored
+
+
+def _peak_bytes(fn) -> int:
+    """Peak of Python-visible allocations (bytes) while ``fn`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("raw_len", [MAX_BLOCK_BYTES + 1, 512 << 20, 0xFFFFFFFF])
+def test_a_declared_block_size_beyond_the_writers_limit_is_damage_not_an_allocation(tmp_path, raw_len):
+    p = tmp_path / "r.lqrec"
+    bounds = write_blocks(p, [[(b'{"a":1}', dict(exchange="okx"))], [(b'{"b":2}', dict(exchange="okx"))]])
+    data = p.read_bytes()
+    crafted = _crafted_block(zlib.compress(b"\x00" * 4096), raw_len)
+    p.write_bytes(data[:bounds[1]] + crafted + data[bounds[1]:])
+    reader = RecordingReader(p)
+    peak = _peak_bytes(lambda: [r.raw for r in reader])
+    assert peak < 8 << 20, peak
+    assert reader.records == 2 and [(d.offset, d.length) for d in reader.damage] == [(bounds[1], len(crafted))]
+    assert "limit" in reader.damage[0].reason
+
+
+def test_a_block_inflating_past_its_declared_size_stops_there(tmp_path):
+    """A zlib bomb: 100 MiB of zeros compress to ~100 KB; the block says 256 KiB."""
+    p = tmp_path / "r.lqrec"
+    p.write_bytes(FILE_HEADER + _crafted_block(zlib.compress(bytes(100 << 20), 9), 256 << 10))
+    reader = RecordingReader(p)
+    peak = _peak_bytes(lambda: list(reader))
+    assert peak < 8 << 20, peak
+    assert reader.records == 0 and len(reader.damage) == 1 and "undecodable" in reader.damage[0].reason
+
+
+def test_many_tiny_records_are_yielded_lazily(tmp_path):
+    """A 64 KiB block of empty frames decodes one record at a time, not into a list of them all."""
+    p = tmp_path / "r.lqrec"
+    with Recorder(p, block_bytes=MAX_BLOCK_BYTES, flush_interval=1e9, level=9) as rec:
+        for _ in range(200_000):
+            rec.write(b"", exchange="okx")
+    reader = RecordingReader(p)
+    it = iter(reader)
+    peak = _peak_bytes(lambda: next(it))
+    assert peak < 3 * 200_000 * 24, peak                  # about the payload, not 200k Records
+    assert 1 + sum(1 for _ in it) == 200_000
+
+
+def test_the_writer_never_writes_a_block_the_reader_refuses(tmp_path):
+    p = tmp_path / "r.lqrec"
+    half = bytes(MAX_BLOCK_BYTES // 2)
+    with Recorder(p, block_bytes=MAX_BLOCK_BYTES, flush_interval=1e9, level=0) as rec:
+        rec.write(half, exchange="okx")
+        rec.write(half, exchange="okx")                   # together past the limit: two blocks
+        assert rec.blocks_written == 1
+        with pytest.raises(ValueError, match="limit"):
+            rec.write(bytes(MAX_BLOCK_BYTES), exchange="okx")
+    with pytest.raises(ValueError, match="block_bytes"):
+        Recorder(tmp_path / "s.lqrec", block_bytes=MAX_BLOCK_BYTES + 1)
+    reader = RecordingReader(p)
+    assert [len(r.raw) for r in reader] == [len(half)] * 2 and reader.blocks == 2 and reader.damage == []
+
+
+# ----------------------------------------------------------------------------- damaged file header
+@pytest.mark.parametrize("byte", range(16))
+def test_a_flipped_bit_in_the_file_header_loses_no_block(three_blocks, byte):
+    path, bounds, records = three_blocks
+    data = bytearray(path.read_bytes())
+    data[byte] ^= 0x10
+    path.write_bytes(data)
+    assert detect_format(path) == "liqcore"
+    reader = RecordingReader(path)
+    assert [key(r) for r in reader] == [key(r) for r in records]
+    assert [(d.offset, d.length) for d in reader.damage] == [(0, 16)]
+    assert "file header" in reader.damage[0].reason
+    with pytest.raises(RecordingFormatError, match="file header"):
+        list(RecordingReader(path, strict=True))
+    with Recorder(path) as rec:                           # appending repairs the header
+        assert rec.header_repaired and rec.recovered_bytes == 0
+        rec.write(b'{"new":1}', exchange="okx")
+    reader = RecordingReader(path)
+    got = list(reader)
+    assert reader.damage == [] and [key(r) for r in got[:-1]] == [key(r) for r in records]
+    assert got[-1].raw == b'{"new":1}'
+
+
+def test_a_damaged_header_with_a_damaged_first_block_keeps_the_later_ones(three_blocks):
+    path, bounds, records = three_blocks
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01
+    data[bounds[0] + 50] ^= 0x01
+    path.write_bytes(data)
+    reader = RecordingReader(path)
+    assert [key(r) for r in reader] == [key(r) for r in records[10:]]
+    assert [(d.offset, d.length) for d in reader.damage] == [(0, 16), (16, bounds[1] - 16)]
+
+
+def test_no_magic_and_no_block_is_still_not_a_recording(tmp_path):
+    p = tmp_path / "r.bin"
+    p.write_bytes(b"\x89LIQREX\n" + bytes(8) + b"LQBK" + bytes(60))
+    with pytest.raises(RecordingFormatError, match="not a liqcore recording"):
+        list(RecordingReader(p))
+    with pytest.raises(RecordingFormatError, match="not a liqcore recording"):
+        Recorder(p)

@@ -5,12 +5,14 @@ REST snapshot body); replaying the file through the same adapter classes — fra
 path or Python path, sync procedure, sequence/checksum checks, resync — must rebuild the books the
 session ended with, level for level (wire strings) at the same update id, including after a gap
 that made the live book resync. Negative control: a recording with a frame removed does not
-rebuild the same book silently (the gap is caught).
+rebuild the same book silently (the gap is caught). `liqcore replay` (the sans-I/O handlers) of
+the same recordings accounts for every depth frame the live books read.
 """
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
@@ -20,8 +22,10 @@ pytest.importorskip("ccxt.pro")
 from test_feed_sim import VENUES, exchanges, settle  # noqa: E402
 from test_sim import no_internet  # noqa: E402,F401
 
+from liqcore.cli import main  # noqa: E402
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.recorder import Recorder, RecordingReader  # noqa: E402
+from liqcore.replay import replay  # noqa: E402
 from liqcore.replay.adapter import replay_through_adapters  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
@@ -89,3 +93,52 @@ def test_a_missing_frame_is_caught_not_hidden(tmp_path):
     live = replayed[("binance", "BTC/USDT")]
     assert live.stats.gaps == 1 and not live.is_live                # no snapshot follows in the file
     assert _state(live.book) != books["binance"]
+
+
+# ----------------------------------------------------------------------------- liqcore replay
+def _depth_frames(recs, ex_id):
+    """The book update frames of ``ex_id`` in a recording (what its book read besides snapshots)."""
+    mark = b'"action":"update"' if ex_id == "okx" else b'"depthUpdate"'
+    return sum(1 for r in recs if r.exchange == ex_id and r.kind == "recv" and mark in r.raw)
+
+
+def test_liqcore_replay_of_a_live_recording_accounts_for_every_depth_frame(tmp_path, capsys):
+    """`liqcore replay` of what LiveFeed recorded: the REST snapshots (labelled with the unified
+    symbol) reach the books of the depth streams (market ids), so every book applies what the live
+    book applied, skips what it skipped, and ends on the live book's top at its update id."""
+    path = tmp_path / "session.lqrec"
+    books, stats, _ = asyncio.run(_session(path, updates=60))
+    recs = list(RecordingReader(path))
+    rep = replay(path)
+    assert rep.problems() == [] and rep.ok
+    assert sorted((b.exchange, b.symbol) for b in rep.books) == sorted((i, VENUES[i][2]) for i in IDS)
+    for i in IDS:
+        b, live = rep.book(i, VENUES[i][2]), stats[i]
+        assert b.messages - b.snapshots == _depth_frames(recs, i) > 60, i
+        assert (b.messages, b.applied, b.skipped, b.snapshots) == (
+            live["messages"], live["applied"], live["stale_skipped"], live["snapshots"]), i
+        assert (b.gaps, b.rejected, b.unsynced, b.unaccounted) == (0, 0, 0, 0), i
+        last_id, bids, asks = books[i]
+        assert b.last_update_id == last_id and b.levels == [len(bids), len(asks)], i
+        assert [Decimal(x) for x in b.best_bid + b.best_ask] == [Decimal(x) for x in bids[0] + asks[0]], i
+    assert main(["replay", str(path)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("OK: every checksum and checkpoint verified")
+
+
+def test_a_replay_that_cannot_apply_what_it_read_is_not_ok(tmp_path, capsys):
+    """Negative control: without its REST snapshot the Binance book buffers every depth frame and
+    applies none; the replay says so and exits 1 instead of printing OK."""
+    path, cut = tmp_path / "session.lqrec", tmp_path / "no-snapshot.lqrec"
+    asyncio.run(_session(path, updates=30))
+    recs = list(RecordingReader(path))
+    with Recorder(cut) as w:
+        for r in recs:
+            if not (r.exchange == "binance" and r.kind == "rest"):
+                w.write_record(r)
+    rep = replay(cut)
+    b = rep.book("binance", "BTCUSDT")
+    assert (b.applied, b.snapshots, b.unsynced) == (0, 0, _depth_frames(recs, "binance"))
+    assert not rep.ok and "updates never applied (no snapshot followed them)" in " ".join(rep.problems())
+    assert main(["replay", str(cut)]) == 1
+    out = capsys.readouterr().out
+    assert "NOT OK" in out and "no snapshot, nothing verified: binance BTCUSDT" in out

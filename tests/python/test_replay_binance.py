@@ -21,7 +21,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from liqcore.replay import BUNDLED_RECORDING, replay_binance
+from liqcore import OrderBook
+from liqcore.replay import BUNDLED_RECORDING, BinanceReplayer, replay_binance
 
 EXPECTED = json.loads((Path(__file__).parents[1] / "data" / "binance" / "EXPECTED.json").read_text())
 
@@ -188,3 +189,26 @@ def test_altered_level_size_fails_checkpoints(tmp_path):
     assert rep.checkpoints_failed >= 1
     assert rep.failures
     assert rep.checkpoints_ok + rep.checkpoints_failed == EXPECTED["bbo_checkpoints_match"]
+
+
+def _depth(first, last, bids=(), asks=()):
+    return {"stream": "btcusdt@depth@100ms", "data": {"e": "depthUpdate", "s": "BTCUSDT", "U": first, "u": last,
+                                                      "b": [list(b) for b in bids], "a": [list(a) for a in asks]}}
+
+
+def test_a_gap_in_the_buffer_a_snapshot_replays_is_counted_not_raised():
+    """Every event is accounted for: applied, skipped, a gap, rejected, or still waiting (unsynced)."""
+    r = BinanceReplayer(OrderBook("0.01", "0.00001"))
+    r.on_message(_depth(1, 5, bids=[("100.00", "1")]))
+    r.on_message(_depth(7, 9, bids=[("100.01", "1")]))             # 6 is missing
+    assert len(r.sync.buffer) == 2
+    r.on_message({"lastUpdateId": 3, "bids": [["99.00", "1"]], "asks": [["101.00", "1"]]})
+    rep = r.report
+    assert (rep.gaps, rep.skipped, rep.applied, r.unsynced, r.sync.synced) == (1, 1, 0, 0, False)
+    r.on_message(_depth(10, 11, asks=[("100.50", "1")]))
+    r.on_message({"lastUpdateId": 10, "bids": [["99.00", "1"]], "asks": [["101.00", "1"]]})
+    r.on_message(_depth(12, 12, bids=[("102.00", "1")]))           # would cross the ask at 100.50
+    r.on_message(_depth(12, 12, bids=[("99.50", "2")]))
+    assert (rep.applied, rep.rejected, rep.depth_events) == (2, 1, 5)
+    assert rep.depth_events == rep.applied + rep.skipped + rep.gaps + rep.rejected + r.unsynced
+    assert r.book.level_strings("bid", 1) == [["99.50", "2"]]

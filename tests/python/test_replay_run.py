@@ -17,6 +17,7 @@ from liqcore import RecordingFormatError
 from liqcore.recorder import Recorder, RecordingReader, convert
 from liqcore.recordings import Record, exchange_of, iter_cryptofeed
 from liqcore.replay import BUNDLED_RECORDING, replay, replay_binance
+from liqcore.replay.books import binance_market_id
 from liqcore.replay.run import _Pacer, replay_records
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -218,3 +219,44 @@ def test_truncated_recording_fails_strict_replays(tmp_path):
     assert len(reader.damage) == 1
     with pytest.raises(RecordingFormatError):
         replay(p, strict=True)
+
+
+def test_damaged_lines_of_a_text_capture_are_skipped_and_reported(tmp_path):
+    """Lines of no cryptofeed form (an epoch that is not a number, junk) are damage: reported with
+    their line (consecutive ones as one region), the other lines replayed; strict stops there."""
+    lines = (CF / "OKX.ws.1.0").read_bytes().split(b"\n")
+    recv = [i for i, ln in enumerate(lines) if ln[:1].isdigit()]
+    k = recv[len(recv) // 2]
+    for i in (k, k + 1):
+        lines[i] = b"x" + lines[i]
+    lines.insert(recv[-1], b"\x00\x01 not a line")
+    p = tmp_path / "OKX.ws.1.0"
+    p.write_bytes(b"\n".join(lines))
+    rep = replay(p)
+    assert [(d["line"], d["reason"]) for d in rep.damage] == [
+        (k + 1, "not a cryptofeed capture line"), (recv[-1] + 1, "not a cryptofeed capture line")]
+    assert rep.damage[0]["length"] == len(lines[k]) + len(lines[k + 1]) + 2
+    assert rep.frames == len(list(iter_cryptofeed(CF / "OKX.ws.1.0"))) - 2
+    assert not rep.ok and "2 damaged region(s) skipped" in rep.problems()
+    with pytest.raises(RecordingFormatError, match=f"line {k + 1}: not a cryptofeed capture line"):
+        replay(p, strict=True)
+
+
+def test_frames_of_an_exchange_without_a_replay_adapter_are_counted(tmp_path):
+    p = tmp_path / "mixed.lqrec"
+    with Recorder(p) as rec:
+        for i, r in enumerate(iter_cryptofeed(CF / "OKX.ws.1.0")):
+            rec.write_record(Record(r.ts_ns, r.url, r.kind, r.raw, "okx"))
+            if i % 100 == 0:
+                rec.write(b'{"topic":"orderbook.50.BTCUSDT"}', exchange="bybit", stream="wss://stream.bybit.com")
+    rep = replay(p)
+    assert rep.no_adapter == {"bybit": 5} and rep.ok
+    assert rep.totals()["checksums_ok"] == 290
+
+
+@pytest.mark.parametrize("label, market_id", [
+    ("BTCUSDT", "BTCUSDT"), ("btcusdt", "BTCUSDT"), ("BTC/USDT", "BTCUSDT"), ("BTC/USDT:USDT", "BTCUSDT"),
+    ("BTC/USD:BTC", "BTCUSD_PERP"), ("BTC/USDT:USDT-250926", "BTCUSDT_250926"), ("ETH/USD:ETH-250926", "ETHUSD_250926"),
+])
+def test_binance_market_id_of_a_snapshot_label(label, market_id):
+    assert binance_market_id(label) == market_id
