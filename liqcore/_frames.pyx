@@ -15,6 +15,19 @@ from libc.string cimport memcpy
 from liqcore._clib cimport *
 from liqcore._book cimport _book_ptr, _error
 from liqcore import errors
+import orjson
+
+# liq_frame_result.present and its bits (src/frames.h), declared here until liqcore/_clib.pxd
+# lists them: the same C struct under a second Cython name, with only that field.
+cdef extern from "frames.h" nogil:
+    enum:
+        LIQ_FRAME_HAS_FIRST
+        LIQ_FRAME_HAS_LAST
+        LIQ_FRAME_HAS_PREV
+        LIQ_FRAME_HAS_EVENT
+        LIQ_FRAME_HAS_TXN
+    ctypedef struct _frame_present "liq_frame_result":
+        unsigned present
 
 # Frames at least this long are parsed with the GIL released (snapshots); a 20+20-level
 # update (~1.6 KB) parses in about a microsecond, less than the release would free.
@@ -35,8 +48,23 @@ cdef inline object _frame_bytes(object frame):
     raise TypeError(f"a frame is bytes (or str, bytearray, memoryview), not {type(frame).__name__}")
 
 
-cdef inline object _id(int64_t v):
-    return None if v == LIQ_ID_NONE else v
+cdef inline object _id(const liq_frame_result *r, unsigned bit, int64_t v):
+    """An integer field of the frame, None when absent (by its presence bit: a time may be
+    INT64_MIN, the value LIQ_ID_NONE stands for)."""
+    return v if (<const _frame_present *>r).present & bit else None
+
+
+cdef object _text(bytes frame, size_t off, size_t n):
+    """The text of a JSON string the C parser validated (frame[off:off + n], the bytes inside
+    its quotes): well-formed UTF-8 with valid escapes, decoded as orjson decodes it. O(n).
+    Raises only FormatError (for bytes that did not come from the parser)."""
+    cdef bytes raw = frame[off:off + n]
+    try:
+        if b"\\" in raw:
+            return orjson.loads(b'"' + raw + b'"')
+        return raw.decode()
+    except ValueError as exc:   # UnicodeDecodeError and orjson.JSONDecodeError are ValueErrors
+        raise errors.FormatError(f"not a valid JSON string: {raw[:40]!r}") from exc
 
 
 @cython.auto_pickle(False)
@@ -54,10 +82,12 @@ cdef class FrameResult:
         The frame was older than the book and skipped (nothing applied).
     first_id, last_id, prev_id : int | None
         Binance ``U``, ``u`` (``lastUpdateId``), ``pu``; OKX ``seqId`` (last) and ``prevSeqId``.
+        None when the frame has none.
     event_ms, txn_ms : int | None
-        Binance ``E`` and ``T``, OKX ``ts``.
+        Binance ``E`` and ``T``, OKX ``ts``; None when absent.
     symbol, stream : str | None
-        Binance ``s`` / OKX ``instId``; Binance combined ``stream`` / OKX ``channel``.
+        Binance ``s`` / OKX ``instId``; Binance combined ``stream`` / OKX ``channel``: the
+        string's text (escapes decoded, as ``orjson.loads`` gives it), None when absent or empty.
     bids, asks : int
         Levels in the frame.
     checksum : int | None
@@ -90,35 +120,35 @@ cdef class FrameResult:
 
     @property
     def first_id(self):
-        return _id(self._r.first_id)
+        return _id(&self._r, LIQ_FRAME_HAS_FIRST, self._r.first_id)
 
     @property
     def last_id(self):
-        return _id(self._r.last_id)
+        return _id(&self._r, LIQ_FRAME_HAS_LAST, self._r.last_id)
 
     @property
     def prev_id(self):
-        return _id(self._r.prev_id)
+        return _id(&self._r, LIQ_FRAME_HAS_PREV, self._r.prev_id)
 
     @property
     def event_ms(self):
-        return _id(self._r.event_ms)
+        return _id(&self._r, LIQ_FRAME_HAS_EVENT, self._r.event_ms)
 
     @property
     def txn_ms(self):
-        return _id(self._r.txn_ms)
+        return _id(&self._r, LIQ_FRAME_HAS_TXN, self._r.txn_ms)
 
     @property
     def symbol(self):
         if self._r.sym_len == 0:
             return None
-        return (<bytes>self._frame)[self._r.sym_off:self._r.sym_off + self._r.sym_len].decode()
+        return _text(self._frame, self._r.sym_off, self._r.sym_len)
 
     @property
     def stream(self):
         if self._r.stream_len == 0:
             return None
-        return (<bytes>self._frame)[self._r.stream_off:self._r.stream_off + self._r.stream_len].decode()
+        return _text(self._frame, self._r.stream_off, self._r.stream_len)
 
     @property
     def bids(self):
@@ -158,9 +188,10 @@ cdef object _fail(int st, str where, liq_frame_result *r, object frame):
         at = <Py_ssize_t>r.error_at
         return _error(st, where, f"at byte {at}: {fb[max(at - 20, 0):at]!r} >>> {fb[at:at + 20]!r}")
     if st == LIQ_ERR_SEQ_GAP:
-        return _error(st, where, f"frame first={_id(r.first_id)} last={_id(r.last_id)} prev={_id(r.prev_id)}")
+        return _error(st, where, f"frame first={_id(r, LIQ_FRAME_HAS_FIRST, r.first_id)} "
+                                 f"last={_id(r, LIQ_FRAME_HAS_LAST, r.last_id)} prev={_id(r, LIQ_FRAME_HAS_PREV, r.prev_id)}")
     if st == LIQ_ERR_CHECKSUM:
-        return _error(st, where, f"{fb[r.sym_off:r.sym_off + r.sym_len].decode()}: book {<int>(<int32_t>r.computed)} "
+        return _error(st, where, f"{_text(fb, r.sym_off, r.sym_len)}: book {<int>(<int32_t>r.computed)} "
                                  f"!= exchange {r.checksum}; the update was applied: resubscribe")
     if st == LIQ_ERR_CROSSED or st == LIQ_ERR_DEPTH or st == LIQ_ERR_NOMEM or st == LIQ_ERR_ARG:
         return _error(st, where)

@@ -12,6 +12,7 @@ typedef struct cur {
     const char *s;
     size_t n, i;
     size_t err_at;
+    int esc;          /* the last string str() read had an escape (its raw bytes are not its text) */
 } cur;
 
 static int fail(cur *c) { c->err_at = c->i; return -1; }
@@ -25,11 +26,19 @@ static inline void ws(cur *c)
     }
 }
 
-/* next non-blank byte, or 0 at the end */
+/* next non-blank byte, or 0 at the end (a NUL byte also reads 0: see at_end) */
 static inline char peek(cur *c)
 {
     ws(c);
     return c->i < c->n ? c->s[c->i] : 0;
+}
+
+/* Only blanks left: the document is complete. By position, not by peek(), because a NUL
+ * byte after the document is trailing garbage, not an end. */
+static inline int at_end(cur *c)
+{
+    ws(c);
+    return c->i == c->n;
 }
 
 static inline int expect(cur *c, char ch)
@@ -39,28 +48,61 @@ static inline int expect(cur *c, char ch)
     return 0;
 }
 
-/* Non-zero when one of the 8 bytes of w is '"', '\\' or a control byte (< 0x20): the
- * classic "has a zero byte" bit trick on w ^ pattern; bytes >= 0x80 are excluded by ~w. */
+/* Non-zero when one of the 8 bytes of w is '"', '\\', a control byte (< 0x20) or not ASCII
+ * (>= 0x80, validated as UTF-8 one by one): the classic "has a zero byte" bit trick on
+ * w ^ pattern. A borrow can flag a byte above the first special one, never miss that one. */
 static inline uint64_t special8(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
     uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    return (((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20)) & ~w & high;
+    return (((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20) | w) & high;
 }
 
-static int hexdig(char ch)
+/* The value of 4 hex digits, or -1. */
+static long hex4(const char *s)
 {
-    return (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'f');
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        char ch = s[k];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : (ch | 32) >= 'a' && (ch | 32) <= 'f' ? (ch | 32) - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
 }
 
-/* A JSON string at the cursor (after blanks); *off and *len: the raw bytes inside the quotes
- * (escapes validated, not decoded). */
+/* Length of the well-formed UTF-8 sequence at s[i] (s[i] >= 0x80), 0 when it is not one:
+ * RFC 3629's table, so no overlong form, no encoded surrogate, nothing above U+10FFFF. */
+static size_t utf8_seq(const char *s, size_t i, size_t n)
+{
+    unsigned char c0 = (unsigned char)s[i], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c0 >= 0xC2 && c0 <= 0xDF) len = 2;
+    else if (c0 >= 0xE0 && c0 <= 0xEF) { len = 3; if (c0 == 0xE0) lo = 0xA0; else if (c0 == 0xED) hi = 0x9F; }
+    else if (c0 >= 0xF0 && c0 <= 0xF4) { len = 4; if (c0 == 0xF0) lo = 0x90; else if (c0 == 0xF4) hi = 0x8F; }
+    else return 0;
+    if (n - i < len) return 0;
+    unsigned char c1 = (unsigned char)s[i + 1];
+    if (c1 < lo || c1 > hi) return 0;
+    for (size_t k = 2; k < len; k++)
+        if (((unsigned char)s[i + k] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+/*
+ * A JSON string at the cursor (after blanks); *off and *len: the raw bytes inside the quotes
+ * (validated, not decoded; c->esc tells whether they hold an escape). Valid means what a
+ * strict parser (RFC 8259 + UTF-8, as orjson) accepts: no control byte, well-formed UTF-8,
+ * known escapes, and \u escapes of surrogates only as a high + low pair. O(length); plain
+ * ASCII runs 8 bytes at a time.
+ */
 static int str(cur *c, size_t *off, size_t *len)
 {
     if (peek(c) != '"') return fail(c);
     size_t i = ++c->i;
     const char *s = c->s;
     size_t n = c->n;
+    int esc = 0;
     for (;;) {
         /* the common case, plain bytes: 8 at a time while they last, then one by one */
         while (i + 8 <= n) {
@@ -69,14 +111,29 @@ static int str(cur *c, size_t *off, size_t *len)
             if (special8(w)) break;
             i += 8;
         }
-        while (i < n && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20) i++;
-        if (i >= n || (unsigned char)s[i] < 0x20) { c->i = i; return fail(c); }
-        if (s[i] == '"') break;
+        while (i < n && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80) i++;
+        if (i >= n) { c->i = i; return fail(c); }
+        unsigned char u = (unsigned char)s[i];
+        if (u >= 0x80) {
+            size_t k = utf8_seq(s, i, n);
+            if (!k) { c->i = i; return fail(c); }
+            i += k;
+            continue;
+        }
+        if (u < 0x20) { c->i = i; return fail(c); }
+        if (u == '"') break;
         /* escape */
+        esc = 1;
         if (i + 1 >= n) { c->i = i; return fail(c); }
         char e = s[i + 1];
         if (e == 'u') {
-            if (i + 5 >= n || !hexdig(s[i + 2]) || !hexdig(s[i + 3]) || !hexdig(s[i + 4]) || !hexdig(s[i + 5])) {
+            long v = n - i >= 6 ? hex4(s + i + 2) : -1;
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                /* a high surrogate: only with a low one right after it (one code point) */
+                long lo = n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) { c->i = i; return fail(c); }
+                i += 6;
+            } else if (v < 0 || (v >= 0xDC00 && v <= 0xDFFF)) {
                 c->i = i;
                 return fail(c);
             }
@@ -91,31 +148,143 @@ static int str(cur *c, size_t *off, size_t *len)
     *off = c->i;
     *len = i - c->i;
     c->i = i + 1;
+    c->esc = esc;
     return 0;
+}
+
+/*
+ * The text of the raw string bytes s[0..n) (already validated by str()), escapes decoded
+ * to UTF-8, into out[0..cap); its length, or SIZE_MAX when it does not fit. Used only for
+ * the short strings compared or read as numbers (keys, "e", "action", "channel", "ts"):
+ * escaped or not, a string means its text, as for any JSON parser. O(n).
+ */
+static size_t unescape(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        if (s[i] != '\\') {
+            if (k == cap) return SIZE_MAX;
+            out[k++] = s[i++];
+            continue;
+        }
+        char e = s[i + 1];
+        i += 2;
+        switch (e) {
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u':
+            cp = (unsigned long)hex4(s + i);
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {   /* str() checked the low half follows */
+                cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)hex4(s + i + 2) - 0xDC00);
+                i += 6;
+            }
+            break;
+        default: cp = (unsigned char)e;   /* '"', '\\', '/' */
+        }
+        size_t len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (cap - k < len) return SIZE_MAX;
+        if (len == 1) {
+            out[k++] = (char)cp;
+        } else {
+            static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+            for (size_t j = len - 1; j > 0; j--) {
+                out[k + j] = (char)(0x80 | (cp & 0x3F));
+                cp >>= 6;
+            }
+            out[k] = (char)(lead[len] | cp);
+            k += len;
+        }
+    }
+    return k;
+}
+
+/* Longest decoded text unescape() is asked for (the known keys and values are shorter). */
+enum { TEXT_BUF = 24 };
+
+/* The text of the string s[off..off+len) (raw bytes, escaped when esc) into buf; *tl its
+ * length (SIZE_MAX: longer than TEXT_BUF, so none of the names or digits looked for). */
+static inline const char *text(const cur *c, size_t off, size_t len, int esc, char *buf, size_t *tl)
+{
+    if (!esc) { *tl = len; return c->s + off; }
+    *tl = unescape(c->s + off, len, buf, TEXT_BUF);
+    return buf;
+}
+
+static inline int text_is(const char *t, size_t tl, const char *lit, size_t litlen)
+{
+    return tl == litlen && memcmp(t, lit, litlen) == 0;
 }
 
 static inline int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
-/* A JSON number (grammar only). */
+/* Digits of 2^1024 - 2^970: half-way between DBL_MAX and 2^1024, the smallest magnitude a
+ * double rounds to infinity (ties to even: DBL_MAX's mantissa is odd). */
+static const char DBL_INF_DIGITS[] =
+    "17976931348623158079372897140530341507993413271003782693617377898044496829276475094664901797758720709"
+    "63302864166928879109465555478519404026306574886715058206819089020007083836762738548458177115317644757"
+    "30270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/*
+ * Whether the number whose integer digits are s[ip..ip+il), fraction digits s[fp..fp+fl),
+ * times 10^exp (saturated), is infinite as a double. orjson refuses such numbers (RFC 8259
+ * lets a parser limit the range), so a frame holding one, even in a skipped value, is
+ * malformed here too. Compares the digits with DBL_INF_DIGITS only when the leading digit
+ * is at 10^308. O(digits).
+ */
+static int dbl_overflows(const char *s, size_t ip, size_t il, size_t fp, size_t fl, int64_t exp)
+{
+    size_t nd = il + fl, p = 0;
+#define DIGIT(k) ((k) < il ? s[ip + (k)] : s[fp + (k) - il])
+    while (p < nd && DIGIT(p) == '0') p++;
+    if (p == nd) return 0;   /* zero */
+    int64_t e10 = (int64_t)il - 1 - (int64_t)p + exp;   /* power of ten of the leading digit */
+    if (e10 != 308) return e10 > 308;
+    for (size_t j = 0; j < sizeof DBL_INF_DIGITS - 1; j++) {
+        char d = p + j < nd ? DIGIT(p + j) : '0';
+        if (d != DBL_INF_DIGITS[j]) return d > DBL_INF_DIGITS[j];
+    }
+#undef DIGIT
+    return 1;   /* equal to the half-way point, or above it */
+}
+
+/* A JSON number (grammar, and a finite double: see dbl_overflows). */
 static int number(cur *c)
 {
     const char *s = c->s;
     size_t n = c->n, i = c->i;
     if (i < n && s[i] == '-') i++;
     if (i >= n || !is_digit(s[i])) { c->i = i; return fail(c); }
+    size_t ip = i, fp = 0, fl = 0;
     if (s[i] == '0') i++;
     else while (i < n && is_digit(s[i])) i++;
+    size_t il = i - ip;
     if (i < n && s[i] == '.') {
-        i++;
+        fp = ++i;
         if (i >= n || !is_digit(s[i])) { c->i = i; return fail(c); }
         while (i < n && is_digit(s[i])) i++;
+        fl = i - fp;
     }
+    int64_t exp = 0;
+    int has_exp = 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        int neg = 0;
+        has_exp = 1;
         i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
         if (i >= n || !is_digit(s[i])) { c->i = i; return fail(c); }
-        while (i < n && is_digit(s[i])) i++;
+        /* saturated far beyond any digit count a frame can hold: only the sign matters there */
+        while (i < n && is_digit(s[i])) {
+            if (exp < INT64_C(1000000000000)) exp = exp * 10 + (s[i] - '0');
+            i++;
+        }
+        if (neg) exp = -exp;
     }
+    if ((has_exp || il > 308) && dbl_overflows(s, ip, il, fp, fl, exp)) { c->i = ip; return fail(c); }
     c->i = i;
     return 0;
 }
@@ -184,7 +353,7 @@ static int integer(cur *c, int64_t *v)
     return 0;
 }
 
-/* Digits only, as OKX writes "ts" */
+/* Digits only, as OKX writes "ts" (at most 18: always an int64) */
 static int digits_i64(const char *s, size_t n, int64_t *v)
 {
     if (n == 0 || n > 18) return 1;
@@ -197,11 +366,16 @@ static int digits_i64(const char *s, size_t n, int64_t *v)
     return 0;
 }
 
-static inline int key_is(const cur *c, size_t off, size_t len, const char *k, size_t klen)
+/* An object's key and its ':' at the cursor: *ko where it starts (for errors), *k and *kl
+ * its text (decoded into buf when written with escapes, so "\u0062" is the key "b"). */
+static inline int key(cur *c, size_t *ko, const char **k, size_t *kl, char *buf)
 {
-    return len == klen && memcmp(c->s + off, k, klen) == 0;
+    size_t len;
+    if (str(c, ko, &len)) return -1;
+    *k = text(c, *ko, len, c->esc, buf, kl);
+    return expect(c, ':');
 }
-#define KEY(name) key_is(c, ko, kl, name, sizeof(name) - 1)
+#define KEY(name) text_is(k, kl, name, sizeof(name) - 1)
 
 /* ---- frame state --------------------------------------------------------------- */
 
@@ -365,11 +539,17 @@ other:
     return 1;
 }
 
-/* Known-key value helpers: an integer, or a type mismatch noted (value skipped). */
-static int int_field(cur *c, fstate *f, int64_t *v, int depth)
+/* Known-key value helpers: an integer (`bit` set in r->present), or a type mismatch noted
+ * (value skipped). An id the book is given (bit in LIQ_FRAME_IDS) must be one it can hold:
+ * INT64_MIN is LIQ_ID_NONE, its "no id", so it is out of range like 2^63. */
+static int int_field(cur *c, fstate *f, int64_t *v, unsigned bit, int depth)
 {
     size_t at = (ws(c), c->i);
-    if (integer(c, v) == 0) return 0;
+    if (integer(c, v) == 0) {
+        if ((bit & LIQ_FRAME_IDS) && *v == LIQ_ID_NONE) bad_type(f, at);
+        else f->r->present |= bit;
+        return 0;
+    }
     bad_type(f, at);
     return skip(c, depth);
 }
@@ -411,10 +591,16 @@ static liq_delta *deltas(fstate *f)
     return f->d;
 }
 
-static void init(fstate *f, liq_book *b, unsigned flags, liq_frame_result *r)
+/* Nothing read yet: ids absent, every count 0. */
+static void result_init(liq_frame_result *r)
 {
     memset(r, 0, sizeof *r);
     r->first_id = r->last_id = r->prev_id = r->event_ms = r->txn_ms = LIQ_ID_NONE;
+}
+
+static void init(fstate *f, liq_book *b, unsigned flags, liq_frame_result *r)
+{
+    result_init(r);
     memset(f, 0, sizeof *f);
     f->r = r;
     f->scan = (flags & LIQ_FRAME_SCAN) != 0 || b == NULL;
@@ -449,27 +635,56 @@ enum {
 };
 
 typedef struct bstate {
-    unsigned seen;
+    unsigned seen;         /* the payload's known keys (BK_*) */
     int is_depth;          /* "e" == "depthUpdate" */
     int b_levels, a_levels;/* "b"/"a" (or "bids"/"asks") were level arrays */
+    int wrapped;           /* the top object has "data": a wrapper, the payload is that value */
+    size_t stream_bad;     /* 1 + offset of a top "stream" that is not a string; 0: none */
 } bstate;
 
-/* One object of a Binance frame: the payload, or (top) a combined-stream wrapper whose
- * "data" is the payload. Keys of both land in the same state; a repeat is malformed. */
+/* Forget what was read as the payload so far: the top object turned out to be a wrapper
+ * (its "stream" stays: it is the wrapper's). */
+static void payload_reset(fstate *f, bstate *bs)
+{
+    liq_frame_result *r = f->r;
+    size_t so = r->stream_off, sl = r->stream_len;
+    result_init(r);
+    r->stream_off = so;
+    r->stream_len = sl;
+    f->nd = 0;
+    f->bid_at = f->ask_at = 0;
+    f->bids_seen = f->asks_seen = 0;
+    f->val_st = LIQ_OK;
+    f->bad_type = 0;
+    if (bs->stream_bad) bad_type(f, bs->stream_bad - 1);
+    bs->seen = 0;
+    bs->is_depth = bs->b_levels = bs->a_levels = 0;
+}
+
+/*
+ * One object of a Binance frame: the payload, or (top) an object that may be a combined
+ * stream's wrapper {"stream":"..","data":{payload}}. A top object with "data" is a wrapper
+ * whatever else it holds, as msg.get("data", msg) reads it: its payload is the value of
+ * "data" (not an object: a frame of another kind) and its other keys are not the payload's
+ * (read before "data": forgotten; after it: skipped). A key repeated within one object is
+ * malformed.
+ */
 static int binance_obj(cur *c, fstate *f, bstate *bs, int depth, int top)
 {
     liq_frame_result *r = f->r;
+    unsigned here = 0;
     if (depth > LIQ_FRAME_MAX_DEPTH || expect(c, '{')) return -1;
     if (peek(c) == '}') { c->i++; return 0; }
     for (;;) {
         size_t ko, kl, vo, vl, cnt;
+        const char *k;
+        char kb[TEXT_BUF];
         unsigned bit = 0;
-        if (str(c, &ko, &kl) || expect(c, ':')) return -1;
-        size_t kat = ko;
+        if (key(c, &ko, &k, &kl, kb)) return -1;
         int rc = 0;
         ws(c);
         if (kl == 1) {
-            switch (c->s[ko]) {
+            switch (k[0]) {
             case 'e': bit = BK_E; break;
             case 'E': bit = BK_EE; break;
             case 's': bit = BK_S; break;
@@ -486,24 +701,40 @@ static int binance_obj(cur *c, fstate *f, bstate *bs, int depth, int top)
         else if (KEY("lastUpdateId")) bit = BK_LID;
         else if (top && KEY("stream")) bit = BK_STREAM;
         else if (top && KEY("data")) bit = BK_DATA;
-        if (bit & bs->seen) { c->i = kat; return fail(c); }
-        bs->seen |= bit;
+        if (bit & here) { c->i = ko; return fail(c); }
+        here |= bit;
+        if (top && bs->wrapped && !(bit & (BK_STREAM | BK_DATA))) bit = 0;   /* the wrapper's own key */
+        bs->seen |= bit & ~(unsigned)(BK_STREAM | BK_DATA);
         switch (bit) {
         case BK_E:
             if (peek(c) == '"') {
+                char vb[TEXT_BUF];
+                size_t tl;
                 rc = str(c, &vo, &vl);
-                bs->is_depth = !rc && vl == 11 && memcmp(c->s + vo, "depthUpdate", 11) == 0;
+                if (!rc) {
+                    const char *t = text(c, vo, vl, c->esc, vb, &tl);
+                    bs->is_depth = text_is(t, tl, "depthUpdate", 11);
+                }
             } else {
                 rc = skip(c, depth + 1);
             }
             break;
-        case BK_EE: rc = int_field(c, f, &r->event_ms, depth + 1); break;
-        case BK_T: rc = int_field(c, f, &r->txn_ms, depth + 1); break;
-        case BK_UU: rc = int_field(c, f, &r->first_id, depth + 1); break;
-        case BK_U: case BK_LID: rc = int_field(c, f, &r->last_id, depth + 1); break;
-        case BK_PU: rc = int_field(c, f, &r->prev_id, depth + 1); break;
+        case BK_EE: rc = int_field(c, f, &r->event_ms, LIQ_FRAME_HAS_EVENT, depth + 1); break;
+        case BK_T: rc = int_field(c, f, &r->txn_ms, LIQ_FRAME_HAS_TXN, depth + 1); break;
+        case BK_UU: rc = int_field(c, f, &r->first_id, LIQ_FRAME_HAS_FIRST, depth + 1); break;
+        /* u and lastUpdateId: never both in a frame that is applied (see the callers) */
+        case BK_U: case BK_LID: rc = int_field(c, f, &r->last_id, LIQ_FRAME_HAS_LAST, depth + 1); break;
+        case BK_PU: rc = int_field(c, f, &r->prev_id, LIQ_FRAME_HAS_PREV, depth + 1); break;
         case BK_S: rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1); break;
-        case BK_STREAM: rc = str_field(c, f, &r->stream_off, &r->stream_len, depth + 1); break;
+        case BK_STREAM:
+            if (peek(c) == '"') {
+                rc = str(c, &r->stream_off, &r->stream_len);
+            } else {
+                bs->stream_bad = c->i + 1;
+                bad_type(f, c->i);
+                rc = skip(c, depth + 1);
+            }
+            break;
         case BK_B: case BK_BIDS:
             f->bid_at = f->nd;
             rc = levels(c, f, LIQ_BID, &cnt, depth + 1);
@@ -515,8 +746,10 @@ static int binance_obj(cur *c, fstate *f, bstate *bs, int depth, int top)
             if (rc == 0) { r->asks = cnt; bs->a_levels = 1; f->asks_seen = 1; }
             break;
         case BK_DATA:
+            payload_reset(f, bs);
+            bs->wrapped = 1;
             if (peek(c) == '{') rc = binance_obj(c, f, bs, depth + 1, 0);
-            else rc = skip(c, depth + 1);
+            else rc = skip(c, depth + 1);   /* a payload of another kind: nothing of it is read */
             break;
         default:
             rc = skip(c, depth + 1);
@@ -533,7 +766,7 @@ static int binance_obj(cur *c, fstate *f, bstate *bs, int depth, int top)
 static int binance_parse(cur *c, fstate *f, bstate *bs)
 {
     if (binance_obj(c, f, bs, 1, 1)) { f->r->error_at = c->err_at; return -1; }
-    if (peek(c) != 0) { fail(c); f->r->error_at = c->err_at; return -1; }
+    if (!at_end(c)) { fail(c); f->r->error_at = c->err_at; return -1; }
     return 0;
 }
 
@@ -541,8 +774,9 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
                                    liq_frame_result *r)
 {
     fstate f;
-    bstate bs = {0, 0, 0, 0};
-    cur c = {buf, n, 0, 0};
+    bstate bs;
+    cur c = {buf, n, 0, 0, 0};
+    memset(&bs, 0, sizeof bs);
     init(&f, b, flags, r);
     if (binance_parse(&c, &f, &bs)) return reject(&f, LIQ_ERR_FORMAT);
     if (!bs.is_depth) {
@@ -552,7 +786,7 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
     }
     r->kind = LIQ_FRAME_DEPTH;
     if (f.bad_type || !bs.b_levels || !bs.a_levels || (bs.seen & (BK_BIDS | BK_ASKS | BK_LID)) ||
-        r->first_id == LIQ_ID_NONE || r->last_id == LIQ_ID_NONE) {
+        !(r->present & LIQ_FRAME_HAS_FIRST) || !(r->present & LIQ_FRAME_HAS_LAST)) {
         r->error_at = f.bad_type ? f.bad_at : n;
         return reject(&f, LIQ_ERR_FORMAT);
     }
@@ -571,8 +805,9 @@ liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, un
                                       liq_frame_result *r)
 {
     fstate f;
-    bstate bs = {0, 0, 0, 0};
-    cur c = {buf, n, 0, 0};
+    bstate bs;
+    cur c = {buf, n, 0, 0, 0};
+    memset(&bs, 0, sizeof bs);
     init(&f, b, flags, r);
     if (binance_parse(&c, &f, &bs)) return reject(&f, LIQ_ERR_FORMAT);
     if (!(bs.seen & BK_LID)) {
@@ -581,8 +816,9 @@ liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, un
         return LIQ_OK;
     }
     r->kind = LIQ_FRAME_SNAPSHOT;
+    /* a depthUpdate's keys in a snapshot are malformed, as a snapshot's are in a depthUpdate */
     if (f.bad_type || !(bs.seen & BK_BIDS) || !(bs.seen & BK_ASKS) || !bs.b_levels || !bs.a_levels ||
-        (bs.seen & (BK_B | BK_A)) || r->last_id == LIQ_ID_NONE) {
+        (bs.seen & (BK_B | BK_A | BK_UU | BK_U | BK_PU)) || !(r->present & LIQ_FRAME_HAS_LAST)) {
         r->error_at = f.bad_type ? f.bad_at : n;
         return reject(&f, LIQ_ERR_FORMAT);
     }
@@ -608,6 +844,7 @@ enum {
 typedef struct ostate {
     unsigned seen;
     int action;            /* 0 absent/other, LIQ_FRAME_SNAPSHOT, LIQ_FRAME_UPDATE */
+    int channel_esc;       /* "channel" is written with escapes */
     int data_obj;          /* "data" was an array whose first element was parsed as book data */
     size_t data_len;       /* elements in "data" */
     int data_bad;          /* the first element was not book data */
@@ -620,16 +857,23 @@ static int okx_arg(cur *c, fstate *f, ostate *os, int depth)
     if (peek(c) == '}') { c->i++; return 0; }
     for (;;) {
         size_t ko, kl;
+        const char *k;
+        char kb[TEXT_BUF];
         unsigned bit = 0;
         int rc;
-        if (str(c, &ko, &kl) || expect(c, ':')) return -1;
+        if (key(c, &ko, &k, &kl, kb)) return -1;
         if (KEY("channel")) bit = OK_CHANNEL;
         else if (KEY("instId")) bit = OK_INST;
         if (bit & os->seen) { c->i = ko; return fail(c); }
         os->seen |= bit;
-        if (bit == OK_CHANNEL) rc = str_field(c, f, &r->stream_off, &r->stream_len, depth + 1);
-        else if (bit == OK_INST) rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1);
-        else rc = skip(c, depth + 1);
+        if (bit == OK_CHANNEL) {
+            rc = str_field(c, f, &r->stream_off, &r->stream_len, depth + 1);
+            os->channel_esc = c->esc;
+        } else if (bit == OK_INST) {
+            rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1);
+        } else {
+            rc = skip(c, depth + 1);
+        }
         if (rc) return -1;
         char ch = peek(c);
         if (ch == ',') { c->i++; continue; }
@@ -647,11 +891,13 @@ static int okx_data(cur *c, fstate *f, ostate *os, int depth)
     c->i++;
     if (peek(c) == '}') { c->i++; return 0; }
     for (;;) {
-        size_t ko, kl, vo, vl, cnt;
+        size_t ko, kl, vo, vl, cnt, tl;
+        const char *k;
+        char kb[TEXT_BUF], vb[TEXT_BUF];
         unsigned bit = 0;
         int rc = 0;
         int64_t v;
-        if (str(c, &ko, &kl) || expect(c, ':')) return -1;
+        if (key(c, &ko, &k, &kl, kb)) return -1;
         if (KEY("asks")) bit = OK_ASKS;
         else if (KEY("bids")) bit = OK_BIDS;
         else if (KEY("ts")) bit = OK_TS;
@@ -678,20 +924,24 @@ static int okx_data(cur *c, fstate *f, ostate *os, int depth)
         case OK_TS:
             if (peek(c) == '"') {
                 rc = str(c, &vo, &vl);
-                if (!rc && digits_i64(c->s + vo, vl, &r->event_ms)) bad_type(f, at);
+                if (!rc) {
+                    const char *t = text(c, vo, vl, c->esc, vb, &tl);
+                    if (tl == SIZE_MAX || digits_i64(t, tl, &r->event_ms)) bad_type(f, at);
+                    else r->present |= LIQ_FRAME_HAS_EVENT;
+                }
             } else {
-                rc = int_field(c, f, &r->event_ms, depth + 1);
+                rc = int_field(c, f, &r->event_ms, LIQ_FRAME_HAS_EVENT, depth + 1);
             }
             break;
         case OK_CHECKSUM:
-            rc = int_field(c, f, &v, depth + 1);
+            rc = int_field(c, f, &v, 0, depth + 1);
             if (!rc && !f->bad_type) {
                 if (v < INT32_MIN || v > (int64_t)UINT32_MAX) bad_type(f, at);
                 else { r->has_checksum = 1; r->checksum = (int32_t)(uint32_t)v; }
             }
             break;
-        case OK_SEQ: rc = int_field(c, f, &r->last_id, depth + 1); break;
-        case OK_PREV: rc = int_field(c, f, &r->prev_id, depth + 1); break;
+        case OK_SEQ: rc = int_field(c, f, &r->last_id, LIQ_FRAME_HAS_LAST, depth + 1); break;
+        case OK_PREV: rc = int_field(c, f, &r->prev_id, LIQ_FRAME_HAS_PREV, depth + 1); break;
         default: rc = skip(c, depth + 1);
         }
         if (rc) return -1;
@@ -707,10 +957,12 @@ static int okx_obj(cur *c, fstate *f, ostate *os)
     if (expect(c, '{')) return -1;
     if (peek(c) == '}') { c->i++; return 0; }
     for (;;) {
-        size_t ko, kl, vo, vl;
+        size_t ko, kl, vo, vl, tl;
+        const char *k;
+        char kb[TEXT_BUF], vb[TEXT_BUF];
         unsigned bit = 0;
         int rc = 0;
-        if (str(c, &ko, &kl) || expect(c, ':')) return -1;
+        if (key(c, &ko, &k, &kl, kb)) return -1;
         if (KEY("arg")) bit = OK_ARG;
         else if (KEY("action")) bit = OK_ACTION;
         else if (KEY("data")) bit = OK_DATA;
@@ -726,8 +978,11 @@ static int okx_obj(cur *c, fstate *f, ostate *os)
         case OK_ACTION:
             if (peek(c) == '"') {
                 rc = str(c, &vo, &vl);
-                if (!rc && vl == 8 && memcmp(c->s + vo, "snapshot", 8) == 0) os->action = LIQ_FRAME_SNAPSHOT;
-                else if (!rc && vl == 6 && memcmp(c->s + vo, "update", 6) == 0) os->action = LIQ_FRAME_UPDATE;
+                if (!rc) {
+                    const char *t = text(c, vo, vl, c->esc, vb, &tl);
+                    if (text_is(t, tl, "snapshot", 8)) os->action = LIQ_FRAME_SNAPSHOT;
+                    else if (text_is(t, tl, "update", 6)) os->action = LIQ_FRAME_UPDATE;
+                }
             } else {
                 rc = skip(c, 2);
             }
@@ -762,29 +1017,33 @@ static int okx_obj(cur *c, fstate *f, ostate *os)
     }
 }
 
-static int okx_channel(const char *s, size_t n)
+/* One of the order-book channels (the channel's text: escapes decoded). */
+static int okx_channel(const cur *c, const liq_frame_result *r, int esc)
 {
-    return (n == 5 && memcmp(s, "books", 5) == 0) || (n == 12 && memcmp(s, "books-l2-tbt", 12) == 0) ||
-           (n == 14 && memcmp(s, "books50-l2-tbt", 14) == 0);
+    char buf[TEXT_BUF];
+    size_t tl;
+    const char *t = text(c, r->stream_off, r->stream_len, esc, buf, &tl);
+    return text_is(t, tl, "books", 5) || text_is(t, tl, "books-l2-tbt", 12) || text_is(t, tl, "books50-l2-tbt", 14);
 }
 
 liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
 {
     fstate f;
     ostate os;
-    cur c = {buf, n, 0, 0};
+    cur c = {buf, n, 0, 0, 0};
     memset(&os, 0, sizeof os);
     init(&f, b, flags, r);
-    if (okx_obj(&c, &f, &os) || (peek(&c) != 0 && fail(&c))) {
+    if (okx_obj(&c, &f, &os) || (!at_end(&c) && fail(&c))) {
         r->error_at = c.err_at;
         return reject(&f, LIQ_ERR_FORMAT);
     }
-    if (!(os.seen & OK_ARG) || !okx_channel(buf + r->stream_off, r->stream_len) || !os.action ||
+    if (!(os.seen & OK_ARG) || !(os.seen & OK_CHANNEL) || !okx_channel(&c, r, os.channel_esc) || !os.action ||
         !(os.seen & OK_DATA)) {
         r->kind = LIQ_FRAME_OTHER;
         r->bids = r->asks = 0;
         r->has_checksum = 0;
         r->last_id = r->prev_id = r->event_ms = LIQ_ID_NONE;
+        r->present = 0;
         return LIQ_OK;
     }
     r->kind = os.action;
@@ -808,7 +1067,7 @@ liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned 
     } else {
         liq_seq_ids ids = {LIQ_ID_NONE, r->last_id, r->prev_id};
         /* without ids, a plain apply, as apply_levels does (the sequence state stays as is) */
-        if (r->last_id == LIQ_ID_NONE && r->prev_id == LIQ_ID_NONE) st = liq_book_apply(b, f.d, nd, &bad);
+        if (!(r->present & (LIQ_FRAME_HAS_LAST | LIQ_FRAME_HAS_PREV))) st = liq_book_apply(b, f.d, nd, &bad);
         else st = liq_book_apply_seq(b, f.d, nd, ids, &bad);
     }
     if (st != LIQ_OK) {

@@ -19,12 +19,27 @@
  *                         "action":"snapshot"|"update","data":[{"asks":[["px","qty","0","n"],...],
  *                         "bids":[...],"ts":"ms","checksum":int,"prevSeqId":int,"seqId":int}]}
  *                         (exactly one element in "data", as OKX sends).
+ * A Binance object with a "data" key is a wrapper whatever else it holds (as
+ * msg.get("data", msg) reads it): the payload is the value of "data" (not an object: a
+ * frame of another kind), and the wrapper's other keys but "stream" are not the payload's.
  * Levels are arrays whose first two elements are decimal strings (price, size); further
- * elements (OKX's "0" and order count) are skipped. Keys are compared byte for byte: a
- * key written with escapes counts as unknown. A repeated known key is malformed.
- * Nesting deeper than LIQ_FRAME_MAX_DEPTH is malformed. Integers (ids, E, T, checksum)
- * are JSON integers within int64 (OKX's "ts" is a digit string); prices and sizes are
- * strings (never JSON numbers).
+ * elements (OKX's "0" and order count) are skipped. A repeated known key within one object
+ * is malformed. Nesting deeper than LIQ_FRAME_MAX_DEPTH is malformed. Integers (ids, E, T,
+ * checksum) are JSON integers within int64 (OKX's "ts" is a digit string); an id the book
+ * is given (U, u, pu, lastUpdateId, seqId, prevSeqId) cannot be INT64_MIN, which is
+ * LIQ_ID_NONE, the book's "no id". A depthUpdate with "lastUpdateId", "bids" or "asks", and
+ * a snapshot with "U", "u", "pu", "b" or "a", are malformed. Prices and sizes are strings
+ * (never JSON numbers).
+ *
+ * Strict JSON: a frame is accepted only when a strict parser (RFC 8259 + UTF-8, as orjson)
+ * accepts the whole document: one value, then only blanks (a NUL byte is not an end);
+ * strings of well-formed UTF-8 without control bytes, with known escapes and \u surrogates
+ * only as high + low pairs; numbers whose value is finite as a double (orjson refuses the
+ * others); all of it in skipped values too. Keys, and the strings compared ("e", "action",
+ * "channel") or read as a number ("ts"), mean their text: escapes are decoded ("\u0062" is
+ * the key "b"). Where a frame orjson accepts is refused: nesting beyond the limit, a
+ * repeated known key (orjson keeps the last), a price or size written with an escape
+ * (LIQ_ERR_PARSE, as any byte that is not part of a decimal).
  *
  * Sequencing: every frame is applied with liq_book_apply_seq using the book's seq_rule
  * (ids: Binance U/u/pu, OKX seqId/prevSeqId as last/prev); with LIQ_SEQ_NONE nothing is
@@ -83,15 +98,28 @@ typedef enum liq_frame_check {
     LIQ_CHECK_MISMATCH = 3
 } liq_frame_check;
 
+/* liq_frame_result.present: the integer fields the frame carries. An absent one holds
+ * LIQ_ID_NONE; event_ms and txn_ms may also carry INT64_MIN as a value, so read the bit. */
+enum {
+    LIQ_FRAME_HAS_FIRST = 1 << 0,
+    LIQ_FRAME_HAS_LAST = 1 << 1,
+    LIQ_FRAME_HAS_PREV = 1 << 2,
+    LIQ_FRAME_HAS_EVENT = 1 << 3,
+    LIQ_FRAME_HAS_TXN = 1 << 4,
+    LIQ_FRAME_IDS = LIQ_FRAME_HAS_FIRST | LIQ_FRAME_HAS_LAST | LIQ_FRAME_HAS_PREV   /* given to the book */
+};
+
 typedef struct liq_frame_result {
     int kind;                 /* liq_frame_kind */
+    unsigned present;         /* LIQ_FRAME_HAS_* */
     int64_t first_id;         /* Binance U; LIQ_ID_NONE when absent */
     int64_t last_id;          /* Binance u / lastUpdateId, OKX seqId; LIQ_ID_NONE when absent */
     int64_t prev_id;          /* Binance pu, OKX prevSeqId; LIQ_ID_NONE when absent */
-    int64_t event_ms;         /* Binance E, OKX ts; LIQ_ID_NONE when absent */
-    int64_t txn_ms;           /* Binance T (USD-M); LIQ_ID_NONE when absent */
-    size_t sym_off, sym_len;  /* Binance "s" / OKX instId: bytes inside the quotes (len 0: absent) */
-    size_t stream_off, stream_len;  /* Binance combined "stream", OKX "channel" (len 0: absent) */
+    int64_t event_ms;         /* Binance E, OKX ts; LIQ_ID_NONE when absent (see present) */
+    int64_t txn_ms;           /* Binance T (USD-M); LIQ_ID_NONE when absent (see present) */
+    size_t sym_off, sym_len;  /* Binance "s" / OKX instId: raw bytes inside the quotes, escapes
+                               * not decoded (len 0: absent or empty) */
+    size_t stream_off, stream_len;  /* Binance combined "stream", OKX "channel", as sym_off/len */
     size_t bids, asks;        /* levels in the frame */
     int has_checksum;         /* OKX: the frame carries "checksum" */
     int32_t checksum;         /* as sent (signed) */

@@ -234,7 +234,6 @@ static void test_malformed(void)
         {"\"depthUpdate\"", LIQ_ERR_FORMAT},
         /* repeated keys */
         {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"u\":104,\"b\":[],\"a\":[]}", LIQ_ERR_FORMAT},
-        {"{\"e\":\"depthUpdate\",\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]}}", LIQ_ERR_FORMAT},
         /* missing or mistyped fields of a depthUpdate */
         {"{\"e\":\"depthUpdate\",\"u\":103,\"b\":[],\"a\":[]}", LIQ_ERR_FORMAT},
         {"{\"e\":\"depthUpdate\",\"U\":101,\"b\":[],\"a\":[]}", LIQ_ERR_FORMAT},
@@ -293,6 +292,195 @@ static void test_malformed(void)
         CHECK_EQ_I64(liq_frame_binance_depth(&b2, deep, k, 0, &r), d < LIQ_FRAME_MAX_DEPTH ? LIQ_OK : LIQ_ERR_FORMAT);
         liq_book_free(&b2);
     }
+}
+
+/* A frame applied to a fresh synced book (spot rule, L = 100): its status, *r filled. */
+static liq_status applied(const char *frame, size_t n, int which, liq_book *b, liq_frame_result *r)
+{
+    mk(b, which == 2 ? LIQ_SEQ_OKX : LIQ_SEQ_BINANCE_SPOT);
+    snap(b);
+    return which == 0 ? liq_frame_binance_depth(b, frame, n, 0, r)
+         : which == 1 ? liq_frame_binance_snapshot(b, frame, n, 0, r)
+                      : liq_frame_okx_books(b, frame, n, 0, r);
+}
+
+/* Only what a strict JSON parser (orjson) accepts: the whole document, every string's
+ * UTF-8 and escapes, every number's range, skipped values included (issue 10, item 10). */
+static void test_strict_json(void)
+{
+    char buf[512];
+    /* a NUL byte after the document is trailing garbage, not an end */
+    memcpy(buf, DEPTH, sizeof DEPTH - 1);
+    memcpy(buf + sizeof DEPTH - 1, "\0garbage", 8);
+    rejected(buf, sizeof DEPTH - 1 + 8, LIQ_ERR_FORMAT, 0);
+    rejected(buf, sizeof DEPTH, LIQ_ERR_FORMAT, 0);
+    memcpy(buf, SNAP, sizeof SNAP - 1);
+    memcpy(buf + sizeof SNAP - 1, " \0", 2);
+    rejected(buf, sizeof SNAP + 1, LIQ_ERR_FORMAT, 1);
+    static const char okx[] = "{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"update\",\"data\":[{\"asks\":[],"
+                              "\"bids\":[]}]}";
+    memcpy(buf, okx, sizeof okx);   /* with its NUL terminator */
+    rejected(buf, sizeof okx, LIQ_ERR_FORMAT, 2);
+    static const struct { const char *f; int which; } bad[] = {
+        /* invalid UTF-8: in a skipped value, in the symbol, in a key, in a level's extra element */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\xff\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"s\":\"BTC\xc3\",\"b\":[],\"a\":[]}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"\x80\":1}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[[\"99\",\"1\",\"\xc0\xaf\"]],\"a\":[]}", 0},   /* overlong */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\xed\xa0\x80\"}", 0},   /* encoded surrogate */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\xf4\x90\x80\x80\"}", 0},   /* > U+10FFFF */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\xe2\x82\"}", 0},   /* cut short */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"abcdefgh\xe2\x82xyzabcdefgh\"}", 0},
+        /* surrogate escapes: only a high + low pair */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\ud800\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\udc00\\ud800\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\ud800\\u0041\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\uD800x\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\ud800\\ud800\"}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":\"\\ud800\\u\"}", 0},
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"\\udfff\"},\"action\":\"update\",\"data\":[{\"asks\":[],\"bids\":[]}]}", 2},
+        /* numbers a double cannot hold (orjson refuses them); the limit is 2^1024 - 2^970 */
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":1e400}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":[-1.8e308]}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":0.1e99999999999999999999999}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":1.79769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792e308}", 0},
+        {"{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"E\":1e999}", 0},
+        {"{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"update\",\"data\":[{\"asks\":[],\"bids\":[],\"n\":2E+309}]}", 2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) rejected(bad[i].f, strlen(bad[i].f), LIQ_ERR_FORMAT, bad[i].which);
+    /* what a strict parser accepts: multi-byte UTF-8, pairs, the largest finite doubles, underflow */
+    static const char *good[] = {
+        "{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"s\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\","
+        "\"b\":[],\"a\":[],\"x\":\"\\ud83d\\ude00\\uDBFF\\uDFFF\x7f\"}",
+        "{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":[1e308,-1.7976931348623158e308,1e-400,0e99999,"
+        "0.0000000000000000000000000000001e338]}",
+        "{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"x\":1.79769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791999e308}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        liq_book b;
+        liq_frame_result r;
+        liq_status st = applied(good[i], strlen(good[i]), 0, &b, &r);
+        if (st != LIQ_OK) fprintf(stderr, "good[%zu]: status %d at %zu\n", i, (int)st, r.error_at);
+        CHECK_EQ_I64(st, LIQ_OK);
+        CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+        liq_book_free(&b);
+    }
+}
+
+/* A combined-stream wrapper's keys are not the payload's (issue 10, item 10). */
+static void test_wrapper(void)
+{
+    liq_book b;
+    liq_frame_result r;
+    /* U only in the wrapper: the payload lacks U */
+    rejected(S("{\"stream\":\"x\",\"data\":{\"e\":\"depthUpdate\",\"u\":103,\"b\":[],\"a\":[]},\"U\":101}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"U\":101,\"stream\":\"x\",\"data\":{\"e\":\"depthUpdate\",\"u\":103,\"b\":[],\"a\":[]}}"), LIQ_ERR_FORMAT, 0);
+    /* the wrapper's ids, levels and kind are ignored, before or after "data" */
+    static const char w1[] =
+        "{\"e\":\"depthUpdate\",\"U\":1,\"u\":2,\"pu\":7,\"b\":[[\"99.90\",\"1\"]],\"s\":\"W\","
+        "\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[[\"100.75\",\"1\"]]},"
+        "\"a\":\"x\",\"E\":\"y\",\"stream\":\"s\"}";
+    CHECK_EQ_I64(applied(S(w1), 0, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+    CHECK_EQ_I64(r.first_id, 101);
+    CHECK_EQ_I64(r.last_id, 103);
+    CHECK_EQ_I64(r.present, LIQ_FRAME_HAS_FIRST | LIQ_FRAME_HAS_LAST);
+    CHECK_EQ_I64(r.sym_len, 0);
+    CHECK(r.stream_len == 1 && w1[r.stream_off] == 's');
+    CHECK_EQ_I64(r.bids, 0);
+    CHECK_EQ_I64(r.asks, 1);
+    CHECK_EQ_I64(liq_book_count(&b, LIQ_BID), 3);   /* 99.90 not applied */
+    CHECK_EQ_I64(b.last_id, 103);
+    liq_book_free(&b);
+    /* "data" that is not an object: a frame of another kind, whatever the wrapper holds */
+    static const char w2[] = "{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],\"data\":[1]}";
+    CHECK_EQ_I64(applied(S(w2), 0, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_OTHER);
+    CHECK_EQ_I64(b.last_id, 100);
+    liq_book_free(&b);
+    /* a snapshot wrapped: the payload's lastUpdateId, not the wrapper's */
+    CHECK_EQ_I64(applied(S("{\"lastUpdateId\":7,\"data\":{\"lastUpdateId\":8,\"bids\":[],\"asks\":[]}}"), 1, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(b.last_id, 8);
+    liq_book_free(&b);
+    CHECK_EQ_I64(applied(S("{\"data\":{\"bids\":[],\"asks\":[]},\"lastUpdateId\":7}"), 1, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_OTHER);
+    liq_book_free(&b);
+    /* a snapshot's id is lastUpdateId alone: a "u" beside it was taken as the id */
+    rejected(S("{\"lastUpdateId\":101,\"u\":109,\"bids\":[],\"asks\":[]}"), LIQ_ERR_FORMAT, 1);
+    rejected(S("{\"u\":109,\"lastUpdateId\":101,\"bids\":[],\"asks\":[]}"), LIQ_ERR_FORMAT, 1);
+    rejected(S("{\"lastUpdateId\":101,\"U\":1,\"bids\":[],\"asks\":[]}"), LIQ_ERR_FORMAT, 1);
+    /* a repeated key of the wrapper, of the payload, a "stream" that is not a string */
+    rejected(S("{\"stream\":\"x\",\"stream\":\"y\",\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]}}"),
+             LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]},\"U\":1,\"U\":2}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"stream\":1,\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]}}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"data\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]},\"stream\":1}"), LIQ_ERR_FORMAT, 0);
+}
+
+/* Keys and compared strings mean their text, escapes decoded. */
+static void test_escaped_keys(void)
+{
+    liq_book b;
+    liq_frame_result r;
+    /* "\u0062" is "b": with "b" it is a repeated key (orjson would keep the last, silently) */
+    rejected(S("{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[[\"99.90\",\"1\"]],\"a\":[],\"\\u0062\":[]}"), LIQ_ERR_FORMAT, 0);
+    CHECK_EQ_I64(applied(S("{\"\\u0065\":\"depth\\u0055pdate\",\"\\u0055\":101,\"u\":103,\"\\u0062\":[[\"99.90\",\"1\"]],"
+                           "\"a\":[]}"), 0, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+    CHECK_EQ_I64(r.first_id, 101);
+    CHECK_EQ_I64(liq_book_count(&b, LIQ_BID), 4);
+    liq_book_free(&b);
+    CHECK_EQ_I64(applied(S("{\"d\\u0061ta\":{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[]}}"), 0, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+    liq_book_free(&b);
+    /* a key longer than any known one, escaped: unknown */
+    CHECK_EQ_I64(applied(S("{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[],\"a\":[],"
+                           "\"\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062"
+                           "\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\\u0062\":1}"), 0, &b, &r), LIQ_OK);
+    liq_book_free(&b);
+    /* OKX: action, channel and ts as text */
+    CHECK_EQ_I64(applied(S("{\"arg\":{\"ch\\u0061nnel\":\"book\\u0073\",\"instId\":\"X\"},\"action\":\"\\u0075pdate\",\"data\":[{"
+                           "\"asks\":[],\"bids\":[],\"ts\":\"1\\u0032\"}]}"), 2, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_UPDATE);
+    CHECK_EQ_I64(r.event_ms, 12);
+    liq_book_free(&b);
+    /* a price written with an escape is not a plain decimal string */
+    rejected(S("{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"b\":[[\"9\\u0039\",\"1\"]],\"a\":[]}"), LIQ_ERR_PARSE, 0);
+}
+
+/* INT64_MIN is the book's "no id" (LIQ_ID_NONE): as an id it is out of range, not absent
+ * (issue 10, item 11); E/T may carry it, told apart by r.present. */
+static void test_id_none(void)
+{
+    liq_book b;
+    liq_frame_result r;
+    rejected(S("{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"update\",\"data\":[{\"asks\":[],"
+               "\"bids\":[[\"99.90\",\"1\",\"0\",\"1\"]],\"seqId\":-9223372036854775808,\"prevSeqId\":-9223372036854775808}]}"),
+             LIQ_ERR_FORMAT, 2);
+    rejected(S("{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"snapshot\",\"data\":[{\"asks\":[],"
+               "\"bids\":[],\"seqId\":-9223372036854775808}]}"), LIQ_ERR_FORMAT, 2);
+    rejected(S("{\"e\":\"depthUpdate\",\"U\":-9223372036854775808,\"u\":103,\"b\":[],\"a\":[]}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"e\":\"depthUpdate\",\"U\":101,\"u\":-9223372036854775808,\"b\":[],\"a\":[]}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"e\":\"depthUpdate\",\"U\":101,\"u\":103,\"pu\":-9223372036854775808,\"b\":[],\"a\":[]}"), LIQ_ERR_FORMAT, 0);
+    rejected(S("{\"lastUpdateId\":-9223372036854775808,\"bids\":[],\"asks\":[]}"), LIQ_ERR_FORMAT, 1);
+    /* one above is an id like any other */
+    CHECK_EQ_I64(applied(S("{\"lastUpdateId\":-9223372036854775807,\"bids\":[],\"asks\":[]}"), 1, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(b.last_id, INT64_MIN + 1);
+    liq_book_free(&b);
+    /* E and T: times, reported as present */
+    CHECK_EQ_I64(applied(S("{\"e\":\"depthUpdate\",\"E\":-9223372036854775808,\"T\":-9223372036854775808,\"U\":101,"
+                           "\"u\":103,\"b\":[],\"a\":[]}"), 0, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.present, LIQ_FRAME_HAS_EVENT | LIQ_FRAME_HAS_TXN | LIQ_FRAME_HAS_FIRST | LIQ_FRAME_HAS_LAST);
+    CHECK_EQ_I64(r.event_ms, INT64_MIN);
+    liq_book_free(&b);
+    /* OKX without ids: a plain apply; with only one of them, the rule's check */
+    CHECK_EQ_I64(applied(S("{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"update\",\"data\":[{\"asks\":[],"
+                           "\"bids\":[],\"ts\":-9223372036854775808}]}"), 2, &b, &r), LIQ_OK);
+    CHECK_EQ_I64(r.present, LIQ_FRAME_HAS_EVENT);
+    liq_book_free(&b);
+    CHECK_EQ_I64(applied(S("{\"arg\":{\"channel\":\"books\",\"instId\":\"X\"},\"action\":\"update\",\"data\":[{\"asks\":[],"
+                           "\"bids\":[],\"seqId\":101}]}"), 2, &b, &r), LIQ_ERR_ARG);
+    liq_book_free(&b);
 }
 
 /* OKX's documented checksum example levels, as a books snapshot + update. */
@@ -437,6 +625,10 @@ int main(void)
     test_futures();
     test_scan();
     test_malformed();
+    test_strict_json();
+    test_wrapper();
+    test_escaped_keys();
+    test_id_none();
     test_okx();
     test_large();
     TEST_MAIN_END();
