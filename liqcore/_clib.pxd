@@ -191,6 +191,12 @@ cdef extern from "frames.h" nogil:
     enum:
         LIQ_FRAME_MAX_DEPTH
         LIQ_FRAME_SCAN
+        LIQ_FRAME_HAS_FIRST
+        LIQ_FRAME_HAS_LAST
+        LIQ_FRAME_HAS_PREV
+        LIQ_FRAME_HAS_EVENT
+        LIQ_FRAME_HAS_TXN
+        LIQ_FRAME_IDS
     ctypedef enum liq_frame_kind:
         LIQ_FRAME_OTHER
         LIQ_FRAME_DEPTH
@@ -203,6 +209,7 @@ cdef extern from "frames.h" nogil:
         LIQ_CHECK_MISMATCH
     ctypedef struct liq_frame_result:
         int kind
+        unsigned present
         int64_t first_id
         int64_t last_id
         int64_t prev_id

@@ -13,21 +13,9 @@ from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
 from liqcore._clib cimport *
-from liqcore._book cimport _book_ptr, _error
+from liqcore._book cimport _book_ptr, _book_enter, _book_leave, _error
 from liqcore import errors
 import orjson
-
-# liq_frame_result.present and its bits (src/frames.h), declared here until liqcore/_clib.pxd
-# lists them: the same C struct under a second Cython name, with only that field.
-cdef extern from "frames.h" nogil:
-    enum:
-        LIQ_FRAME_HAS_FIRST
-        LIQ_FRAME_HAS_LAST
-        LIQ_FRAME_HAS_PREV
-        LIQ_FRAME_HAS_EVENT
-        LIQ_FRAME_HAS_TXN
-    ctypedef struct _frame_present "liq_frame_result":
-        unsigned present
 
 # Frames at least this long are parsed with the GIL released (snapshots); a 20+20-level
 # update (~1.6 KB) parses in about a microsecond, less than the release would free.
@@ -42,7 +30,8 @@ cdef inline object _frame_bytes(object frame):
     if type(frame) is bytes:
         return frame
     if isinstance(frame, str):
-        return (<str>frame).encode()
+        # a lone surrogate stays in the bytes (as invalid UTF-8): the parser refuses the frame
+        return (<str>frame).encode("utf-8", "surrogatepass")
     if isinstance(frame, (bytearray, memoryview)):
         return bytes(frame)
     raise TypeError(f"a frame is bytes (or str, bytearray, memoryview), not {type(frame).__name__}")
@@ -51,7 +40,7 @@ cdef inline object _frame_bytes(object frame):
 cdef inline object _id(const liq_frame_result *r, unsigned bit, int64_t v):
     """An integer field of the frame, None when absent (by its presence bit: a time may be
     INT64_MIN, the value LIQ_ID_NONE stands for)."""
-    return v if (<const _frame_present *>r).present & bit else None
+    return v if r.present & bit else None
 
 
 cdef object _text(bytes frame, size_t off, size_t n):
@@ -212,9 +201,21 @@ cdef FrameResult _run(frame_fn fn, object book, object frame, unsigned flags, st
     cdef const char *p = PyBytes_AS_STRING(fb)
     cdef size_t n = <size_t>PyBytes_GET_SIZE(fb)
     cdef int st
-    if book is not None:
-        b = _book_ptr(book)
-    if n >= NOGIL_MIN_BYTES:
+    if book is not None and n >= NOGIL_MIN_BYTES:
+        # held while the GIL is released: another thread's call on this book waits
+        b = _book_enter(book)
+        try:
+            with nogil:
+                st = fn(b, p, n, flags, &res._r)
+                liq_book_trim(b)    # a huge snapshot frame does not pin its scratch
+        finally:
+            _book_leave(book)
+    elif book is not None:
+        b = _book_ptr(book)         # checked free; the GIL is held throughout
+        st = fn(b, p, n, flags, &res._r)
+        if st != LIQ_OK:
+            liq_book_trim(b)        # a frame refused after filling a large scratch
+    elif n >= NOGIL_MIN_BYTES:
         with nogil:
             st = fn(b, p, n, flags, &res._r)
     else:

@@ -535,3 +535,56 @@ def test_four_threads_on_one_book():
     check_invariants(book)
     bids = book.levels(0, raw=True).tolist()
     assert uniform(bids, ranges["a"]) and uniform(bids, ranges["b"]) and len(book) == 300
+
+
+def test_threads_on_one_book_through_large_frames():
+    """Frames of 64 KiB and more are parsed with the GIL released: the book is held, so a
+    reader never sees half a frame and a writer of single updates never runs inside one."""
+    from liqcore._frames import apply_binance_depth
+
+    book = OrderBook(tick_size="0.01", lot_size="0.001")
+    prices = [f"{1000 + i / 100:.2f}" for i in range(4000)]
+
+    def frame(k):
+        levels = ",".join(f'["{p}","{k}.000"]' for p in prices)
+        return f'{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{k},"u":{k},"b":[{levels}],"a":[]}}'.encode()
+
+    frames = [frame(k) for k in range(1, 6)]
+    assert len(frames[0]) >= 65536
+    apply_binance_depth(book, frames[0])
+    book.update(1, 2000.0, 1.0)
+    stop = time.monotonic() + HAMMER_SECONDS
+    errors = []
+
+    def writer():
+        i = 0
+        while time.monotonic() < stop:
+            apply_binance_depth(book, frames[i % 5])
+            i += 1
+
+    def updater():
+        k = 1
+        while time.monotonic() < stop:
+            k = k % 50 + 1
+            book.update(1, 2000.0 + k / 100, 1.0)
+            book.update(1, 2000.0 + k / 100, 0.0)
+
+    def reader():
+        while time.monotonic() < stop:
+            bids = book.levels(0, raw=True)
+            assert len(bids) == 4000 and len(set(bids[:, 1].tolist())) == 1, "half a frame seen"
+            OrderBook.from_bytes(book.to_bytes())
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as e:      # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in (writer, updater, reader, reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    check_invariants(book)
