@@ -113,7 +113,9 @@ class EngineMixin(_CcxtExchange):
 
     Attributes: ``liq_books`` (unified symbol -> LiveBook), ``liq_frames`` (frames received),
     ``liq_malformed`` (frames that were not valid JSON), ``liq_handler_errors`` (exceptions
-    contained while handling frames), ``liq_recv_ns`` (monotonic ns of the frame being handled).
+    contained while handling frames), ``liq_record_errors`` (frames or REST bodies the recorder
+    refused or could not write: counted and logged, the feed goes on), ``liq_recv_ns``
+    (monotonic ns of the frame being handled).
     """
 
     #: the adapter's default frame handler (a plain function; see FrameHandler)
@@ -137,6 +139,7 @@ class EngineMixin(_CcxtExchange):
         self.liq_frames = 0
         self.liq_malformed = 0
         self.liq_handler_errors = 0
+        self.liq_record_errors = 0
         self.liq_recv_ns = 0
         self._liq_symbols: dict[tuple[str, str], str] = {}
         #: per symbols list of watch_order_book_for_symbols: symbol -> book version last returned
@@ -297,9 +300,8 @@ class EngineMixin(_CcxtExchange):
         recv = time.monotonic_ns()
         self.liq_recv_ns = recv
         self.liq_frames += 1
-        rec = self.liq_recorder
-        if rec is not None:
-            rec.write(data, exchange=self.id, stream=client.url, ts_ns=time.time_ns(), mono_ns=recv)
+        if self.liq_recorder is not None:
+            self._liq_record(data, stream=client.url, ts_ns=time.time_ns(), mono_ns=recv)
         if type(data) is not str:
             data = bytes(data).decode()
         try:
@@ -312,8 +314,18 @@ class EngineMixin(_CcxtExchange):
     def liq_record_rest(self, body: Any, symbol: str) -> None:
         """Record a REST response body (a decoded dict; stored as JSON) when recording."""
         if self.liq_recorder is not None:
-            self.liq_recorder.write(orjson.dumps(body), exchange=self.id, stream="rest", symbol=symbol,
-                                    kind="rest")
+            self._liq_record(orjson.dumps(body), stream="rest", symbol=symbol, kind="rest")
+
+    def _liq_record(self, raw: Any, **fields: Any) -> None:
+        """Write to the recorder; a refusal (a frame beyond the format's limit, a full disk) is
+        counted and logged, never raised into ccxt's receive loop (it would stop reading)."""
+        try:
+            self.liq_recorder.write(raw, exchange=self.id, **fields)
+        except (ValueError, OSError) as exc:
+            self.liq_record_errors += 1
+            if self.liq_record_errors == 1 or self.liq_record_errors % 1000 == 0:
+                log.error("%s: recorder refused a %s (%d so far): %s", self.id, fields.get("kind", "frame"),
+                          self.liq_record_errors, exc)
 
     # ---------------------------------------------------------------- resync
     def liq_fail(self, client: Any, live: LiveBook, exc: BaseException) -> None:

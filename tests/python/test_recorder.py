@@ -388,3 +388,32 @@ def test_no_magic_and_no_block_is_still_not_a_recording(tmp_path):
         list(RecordingReader(p))
     with pytest.raises(RecordingFormatError, match="not a liqcore recording"):
         Recorder(p)
+
+
+def test_a_recorder_that_refuses_frames_does_not_stop_the_live_feed(tmp_path):
+    """A recorder write that raises (here: the recorder was closed; in life a frame beyond the
+    format's limit or a full disk) is counted on the exchange and logged; the books go on."""
+    import asyncio
+
+    pytest.importorskip("ccxt.pro")
+    from simtest import FAST, exchanges, run
+
+    from liqcore.feed import LiveFeed
+    from liqcore.sim import ExchangeSimulator
+
+    async def body():
+        async with ExchangeSimulator(seed=11, interval=FAST, max_seconds=20) as sim:
+            rec = Recorder(tmp_path / "feed.lqrec")
+            async with LiveFeed([("binance", "BTC/USDT")], exchanges=exchanges(sim, "binance"), recorder=rec) as feed:
+                live = feed.live_book("binance", "BTC/USDT")
+                while live.stats.applied < 5:
+                    await asyncio.sleep(0.02)
+                rec.close()                      # every later write raises ValueError
+                applied = live.stats.applied
+                while live.stats.applied < applied + 10:
+                    await asyncio.sleep(0.02)
+                ex = feed.exchange("binance")
+                return ex.liq_record_errors, ex.liq_handler_errors, live.stats.applied - applied
+
+    errors, handler_errors, more = run(body())
+    assert errors >= 10 and handler_errors == 0 and more >= 10
