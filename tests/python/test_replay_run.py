@@ -205,7 +205,7 @@ def test_speed_in_real_time_for_public_formats():
     pacer = _Pacer(span / 0.2, time.perf_counter, time.sleep)   # the span replayed in 0.2 s
     t0 = time.perf_counter()
     replay_records(recs, pacer=pacer)
-    assert 0.19 <= time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 >= 0.19      # paced: never faster (no upper bound: a busy machine is slower)
     with pytest.raises(ValueError, match="speed"):
         replay(CF / "OKX.ws.1.0", speed=-1)
 
