@@ -39,7 +39,11 @@ from liqcore.feed.binance import BinanceDepthSync  # noqa: E402
 from liqcore.feed.checksummed import OkxBooks  # noqa: E402
 from liqcore.sim import (BinanceRecording, ExchangeSimulator, FaultPlan, Instrument, OkxRecording,  # noqa: E402
                          SyntheticBook, TrueBook, default_instruments, okx_checksum, okx_recording_instruments)
+from liqcore.sim.connection import RECEIVED_CHARS, RECEIVED_FRAMES  # noqa: E402
+from liqcore.sim.faults import DEFAULT_QUEUE_LIMIT  # noqa: E402
 from liqcore.sim.market import Market  # noqa: E402
+from liqcore.sim.recent import RecentList  # noqa: E402
+from liqcore.sim.server import FINISHED_CONNECTIONS  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OKX_CAPTURE = DATA / "cryptofeed" / "OKX.ws.1.0"
@@ -384,6 +388,102 @@ def test_slow_consumer(policy):
                         us = [(e["U"], e["u"]) for e in map(orjson.loads, got)]
                         assert any(b[0] != a[1] + 1 for a, b in zip(us, us[1:]))
     run(body(), 15)
+
+
+# ------------------------------------------------------------------- bounded memory
+def test_recent_list_keeps_the_newest_within_both_bounds():
+    kept = RecentList(3, budget=10, weight=len)
+    for text in ["aaaa", "bbbb", "cc", "d", "e" * 11, "ffffff"]:
+        kept.append(text)
+    assert kept == ["cc", "d", "ffffff"] and kept.kept_weight == 9
+    assert kept.dropped == 3                                 # "aaaa", "bbbb" pushed out, "e"*11 never kept
+    counted = RecentList(2)
+    counted.extend(range(5))
+    assert counted == [3, 4] and counted.dropped == 3
+    with pytest.raises(ValueError):
+        RecentList(0)
+    for bad in (None, 0, -1, True, 2.5):
+        with pytest.raises(ValueError, match="queue_limit"):
+            FaultPlan(queue_limit=bad)
+    assert FaultPlan().queue_limit == DEFAULT_QUEUE_LIMIT
+
+
+def test_received_frames_are_bounded():
+    """What a client sends is kept only up to RECEIVED_FRAMES frames and RECEIVED_CHARS
+    characters (newest first; a frame larger than that is not kept), with a count of the rest."""
+    big = orjson.dumps({"method": "LIST_SUBSCRIPTIONS", "id": -1, "pad": "x" * RECEIVED_CHARS}).decode()
+    small = [orjson.dumps({"method": "LIST_SUBSCRIPTIONS", "id": i}).decode() for i in range(RECEIVED_FRAMES + 200)]
+
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=30) as sim:
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/0") as ws:
+                    for text in [big] * 3 + small:
+                        await ws.send_str(text)
+                    answered = -2
+                    while answered != len(small) - 1:      # every request handled, in order
+                        answered = orjson.loads((await asyncio.wait_for(ws.receive(), 10)).data)["id"]
+                    (conn,) = sim.connections_of("binance")
+                    assert conn.received == small[-RECEIVED_FRAMES:]
+                    assert conn.received.dropped == 3 + 200
+                    assert sum(map(len, conn.received)) <= RECEIVED_CHARS
+    run(body(), 30)
+
+
+def test_finished_connections_are_forgotten_beyond_a_bounded_history():
+    """Connections that ended stay in sim.connections only as the newest FINISHED_CONNECTIONS;
+    their send queues are emptied; live ones are always listed."""
+    n = FINISHED_CONNECTIONS + 6
+
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=30) as sim:
+            url = sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@depth@100ms"
+            async with aiohttp.ClientSession() as s:
+                live = await s.ws_connect(url)
+                for _ in range(n):
+                    async with s.ws_connect(url) as ws:
+                        await _frames(ws, 1)
+                while sim.connections_forgotten < n - FINISHED_CONNECTIONS:      # all n finished
+                    await asyncio.sleep(0.01)
+                conns = sim.connections_of("binance")
+                assert [c.ordinal for c in conns] == [0, *range(n + 1 - FINISHED_CONNECTIONS, n + 1)]
+                assert not conns[0].finished and all(c.finished and c.queue.empty() for c in conns[1:])
+                assert sim.connections_forgotten == n - FINISHED_CONNECTIONS
+                await live.close()
+    run(body(), 30)
+
+
+def test_a_client_that_never_reads_is_cut_as_a_slow_consumer():
+    """A client that completes the handshake and then reads nothing: with no fault plan, its
+    send queue stops at DEFAULT_QUEUE_LIMIT frames and the simulator cuts it (close 1008 queued,
+    TCP dropped when the close cannot be delivered), counts it, and goes on serving others."""
+    streams = "/".join(f"{s}@{k}" for s in ("btcusdt", "ethusdt") for k in ("depth@100ms", "trade", "aggTrade"))
+    markets = [i for i in default_instruments() if i.venue == "binance"]
+
+    async def body():
+        async with ExchangeSimulator(markets, seed=1, interval=0.001, max_seconds=60) as sim:
+            loop = asyncio.get_running_loop()
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setblocking(False)
+                await loop.sock_connect(sock, ("127.0.0.1", sim.port))
+                await loop.sock_sendall(sock, (
+                    f"GET /stream.binance.com/ws/{streams} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                most = 0
+                while not (sim.connections and sim.connections[0].finished):
+                    if sim.connections:
+                        most = max(most, sim.connections[0].queue.qsize())
+                    await asyncio.sleep(0.005)
+                (conn,) = sim.connections
+                assert (conn.slow_consumer, conn.close_code, sim.slow_consumers) == (True, 1008, 1)
+                assert most <= DEFAULT_QUEUE_LIMIT and conn.queue.empty()
+            async with aiohttp.ClientSession() as s:         # the exchange itself is fine
+                async with s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@trade") as ws:
+                    assert len(await _frames(ws, 3)) == 3
+            assert sim.slow_consumers == 1
+    run(body(), 60)
 
 
 # ------------------------------------------------------------ REST/websocket protocol details
