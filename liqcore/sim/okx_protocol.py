@@ -33,6 +33,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
 from liqcore.sim.market_data import OKX_LIQUIDATION_CHANNEL, OKX_MD_CHANNELS, okx_liquidation_stream, okx_md_stream
+from liqcore.sim.rest import okx_error, okx_ok, okx_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -46,16 +47,6 @@ _INST_TYPES = {"spot": "SPOT", "swap": "SWAP", "future": "FUTURES"}
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _ok(data: list[Any]) -> web.Response:
-    return web.Response(body=orjson.dumps({"code": "0", "msg": "", "data": data}), content_type="application/json")
-
-
-def _err(code: str, msg: str) -> web.Response:
-    # OKX answers parameter errors with HTTP 400 and its own code in the body
-    return web.Response(body=orjson.dumps({"code": code, "msg": msg, "data": []}), status=400,
-                        content_type="application/json")
 
 
 def _bad_checksum(obj: dict[str, Any]) -> dict[str, Any]:
@@ -138,31 +129,28 @@ def add_okx_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def instruments(request: web.Request) -> web.Response:
         inst_type = request.query.get("instType")
         if inst_type not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
-            return _err("51000", "Parameter instType error")
+            return okx_error("51000", "Parameter instType error")
         wanted = request.query.get("instId")
         out = [_instrument_info(i) for i in sim.instruments("okx")
                if _INST_TYPES[i.kind] == inst_type and (wanted is None or wanted == i.id)]
-        return _ok(out)
+        return okx_ok(out)
 
     async def server_time(request: web.Request) -> web.Response:
-        return _ok([{"ts": str(_now_ms())}])
+        return okx_ok([{"ts": str(_now_ms())}])
 
     async def status(request: web.Request) -> web.Response:
-        return _ok([])
+        return okx_ok([])
 
     async def books(request: web.Request) -> web.Response:
         inst_id = request.query.get("instId")
         if not inst_id:
-            return _err("50014", "Parameter instId can not be empty")
+            return okx_error("50014", "Parameter instId can not be empty")
         market = sim.find_market("okx", inst_id)
         if market is None:
-            return _err("51001", "Instrument ID does not exist")
-        try:
-            sz = min(int(request.query.get("sz", 1)), 400)
-        except ValueError:
-            return _err("51000", "Parameter sz error")
+            return okx_error("51001", "Instrument ID does not exist")
+        sz = min(okx_uint(request, "sz", 1), 400)
         snap = market.snapshot(max(sz, 1), fields=4)
-        return _ok([{"asks": snap["asks"], "bids": snap["bids"], "ts": str(_now_ms())}])
+        return okx_ok([{"asks": snap["asks"], "bids": snap["bids"], "ts": str(_now_ms())}])
 
     r = app.router
     r.add_get(base + "/public/instruments", instruments)

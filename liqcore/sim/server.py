@@ -18,7 +18,9 @@ Everything runs on the caller's event loop; the server stops itself after
 
 Memory is bounded whatever clients do: finished connections are kept in a bounded history
 (:data:`FINISHED_CONNECTIONS`), the request logs keep the newest requests, each connection's
-send queue, received frames and fault log are bounded (:mod:`liqcore.sim.connection`).
+send queue, received frames and fault log are bounded (:mod:`liqcore.sim.connection`), and a
+malformed REST request gets the venue's own error (:mod:`liqcore.sim.rest`), never a 500 from an
+unhandled exception (Bitfinex answers its parameter errors with HTTP 500 itself).
 
 Ownership: the simulator owns its markets, connections, aiohttp runner and tasks;
 :meth:`close` (or leaving the ``async with``) releases them all.
@@ -47,6 +49,7 @@ from liqcore.sim.market import Market
 from liqcore.sim.market_data import MarketDataProcess, add_market_data_routes, attach_processes
 from liqcore.sim.okx_protocol import add_okx_routes
 from liqcore.sim.recent import RecentList
+from liqcore.sim.rest import RestError
 from liqcore.sim.sources import BookSource, SyntheticBook
 from liqcore.sim.urls import loopback_urls
 
@@ -362,7 +365,10 @@ class ExchangeSimulator:
     @web.middleware
     async def _log_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
-        return await handler(request)
+        try:
+            return await handler(request)
+        except RestError as refused:        # a malformed parameter: the venue's own answer
+            return refused.response
 
     async def _unhandled(self, request: web.Request) -> web.Response:
         self.unhandled.append((request.method, request.path_qs))

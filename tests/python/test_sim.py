@@ -20,14 +20,19 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import http.client
 import ipaddress
 import json
+import os
 import socket
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 aiohttp = pytest.importorskip("aiohttp")
 ccxt_pro = pytest.importorskip("ccxt.pro")
@@ -529,6 +534,205 @@ def test_rest_and_ws_protocol_details():
                 assert [e["code"] for e in errs] == ["60011", "60018"]
                 await okx.close()
     run(body(), 15)
+
+
+# ------------------------------------------------------- REST: malformed requests refused
+_SYMBOLS_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+# (path, status, what the body holds): each venue's own refusal (liqcore.sim.rest)
+MALFORMED = [
+    ("/api.binance.com/api/v3/exchangeInfo?symbols=[1", 400,
+     {"code": -1100, "msg": f"Illegal characters found in parameter 'symbols'; legal range is '{_SYMBOLS_RANGE}'."}),
+    ("/fapi.binance.com/fapi/v1/exchangeInfo?symbols=null", 400, {"code": -1100}),
+    ('/api.binance.com/api/v3/exchangeInfo?symbols=["NOPE"]', 400, {"code": -1121, "msg": "Invalid symbol."}),
+    ("/api.binance.com/api/v3/exchangeInfo?symbol=btcusdt", 400, {"code": -1100}),
+    ("/api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1e3", 400,
+     {"code": -1100, "msg": "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'."}),
+    ("/api.binance.com/api/v3/depth?symbol=BTC/USDT", 400, {"code": -1100}),
+    ("/api.binance.com/api/v3/trades?symbol=BTCUSDT&limit=x", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/fundingRate?symbol=BTCUSDT&limit=-1", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=%201", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/premiumIndex?symbol=", 400, {"code": -1102}),
+    ("/www.okx.com/api/v5/market/trades?instId=BTC-USDT&limit=x", 400,
+     {"code": "51000", "msg": "Parameter limit error", "data": []}),
+    ("/www.okx.com/api/v5/market/books?instId=BTC-USDT&sz=1_0", 400, {"code": "51000", "msg": "Parameter sz error"}),
+    ("/api.bybit.com/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=5min&limit=x", 200,
+     {"retCode": 10001, "retMsg": "params error: limit"}),
+    ("/api.bybit.com/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=[]", 200, {"retCode": 10001}),
+    ("/api.kraken.com/0/public/Depth?pair=XBTUSD&count=-5", 200, {"error": ["EGeneral:Invalid arguments"]}),
+    ("/api.coinbase.com/api/v3/brokerage/market/products/BTC-USD/book?limit=-5", 400,
+     {"error": "INVALID_ARGUMENT", "message": "limit"}),
+    ("/api.bitget.com/api/v2/spot/market/orderbook?symbol=BTCUSDT&limit=%D9%A1", 400, {"code": "40034"}),
+    ("/api-pub.bitfinex.com/v2/book/tBTCUSD/P0?len=%2025", 500, ["error", 10020, "len: invalid"]),
+]
+
+
+@pytest.mark.parametrize("path,status,want", MALFORMED, ids=[m[0].split("?")[1] for m in MALFORMED])
+def test_rest_malformed_requests_get_the_venue_error(path, status, want):
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=20) as sim:
+            async with aiohttp.ClientSession() as s:
+                async with s.get(sim.url + path) as r:
+                    got = orjson.loads(await r.read())
+                    assert r.status == status, got
+                    if isinstance(want, dict):
+                        assert {k: got.get(k) for k in want} == want
+                    else:
+                        assert got == want
+    run(body(), 15)
+
+
+# every REST endpoint the simulator serves: path ({name}: a path segment) -> its query parameters
+REST_ENDPOINTS = {
+    **{f"/{host}/{p}": params for host in ("api.binance.com/api/v3", "fapi.binance.com/fapi/v1")
+       for p, params in [("ping", ()), ("time", ()), ("exchangeInfo", ("symbol", "symbols")),
+                         ("depth", ("symbol", "limit")), ("trades", ("symbol", "limit")),
+                         ("aggTrades", ("symbol", "fromId", "startTime", "endTime", "limit"))]},
+    "/fapi.binance.com/fapi/v1/premiumIndex": ("symbol",),
+    "/fapi.binance.com/fapi/v1/fundingRate": ("symbol", "limit"),
+    "/fapi.binance.com/fapi/v1/openInterest": ("symbol",),
+    **{f"/dapi.binance.com/dapi/v1/{p}": ("symbol",) for p in ("ping", "time", "exchangeInfo")},
+    "/www.okx.com/api/v5/public/instruments": ("instType", "instId"),
+    "/www.okx.com/api/v5/public/time": (), "/www.okx.com/api/v5/system/status": (),
+    "/www.okx.com/api/v5/market/books": ("instId", "sz"),
+    "/www.okx.com/api/v5/market/trades": ("instId", "limit"),
+    **{f"/www.okx.com/api/v5/public/{p}": ("instId",) for p in ("funding-rate", "open-interest", "mark-price")},
+    "/api.bybit.com/v5/market/instruments-info": ("category", "symbol", "status"),
+    "/api.bybit.com/v5/market/time": (),
+    **{f"/api.bybit.com/v5/market/{p}": ("category", "symbol", "limit")
+       for p in ("orderbook", "recent-trade", "tickers", "funding/history")},
+    "/api.bybit.com/v5/market/open-interest": ("category", "symbol", "intervalTime", "limit"),
+    **{f"/api.kraken.com/0/public/{p}": () for p in ("AssetPairs", "Assets", "Time", "SystemStatus")},
+    "/api.kraken.com/0/public/Depth": ("pair", "count"),
+    "/api.coinbase.com/api/v3/brokerage/market/products": ("product_type",),
+    "/api.coinbase.com/api/v3/brokerage/market/products/{product_id}/book": ("limit",),
+    "/api.coinbase.com/api/v3/brokerage/time": (),
+    **{f"/api.coinbase.com/v2/{p}": () for p in ("currencies", "currencies/crypto", "exchange-rates")},
+    **{f"/api.bitget.com/api/v2/{p}": () for p in ("spot/public/coins", "margin/currencies", "public/time")},
+    "/api.bitget.com/api/v2/spot/public/symbols": ("symbol",),
+    "/api.bitget.com/api/v2/mix/market/contracts": ("productType",),
+    "/api.bitget.com/api/v2/spot/market/orderbook": ("symbol", "limit"),
+    "/api-pub.bitfinex.com/v2/conf/{config}": (), "/api-pub.bitfinex.com/v2/platform/status": (),
+    "/api-pub.bitfinex.com/v2/book/{symbol}/{precision}": ("len",),
+}
+# values that reach past the first checks of a handler, and odd ones
+GOOD_VALUES = {
+    "symbol": ["BTCUSDT", "ETHUSDT", "tBTCUSD"], "symbols": ['["BTCUSDT"]', '["BTCUSDT","ETHUSDT"]', "[]"],
+    "limit": ["1", "5", "500", "5000"], "fromId": ["0", "1"], "startTime": ["0"], "endTime": ["99999999999999"],
+    "instId": ["BTC-USDT", "BTC-USDT-SWAP"], "instType": ["SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN"],
+    "sz": ["1", "400"], "category": ["spot", "linear", "inverse", "option"], "status": ["PreLaunch", "Trading"],
+    "intervalTime": ["5min", "1h"], "pair": ["XBTUSD", "XXBTZUSD", "XBT/USD"], "count": ["1", "100"],
+    "product_type": ["SPOT", "FUTURE"], "productType": ["USDT-FUTURES", "SPOT", "usdt-futures"],
+    "len": ["1", "25", "100"], "product_id": ["BTC-USD", "ETH-USD", "NOPE"], "precision": ["P0", "R0", "P1"],
+    "config": ["pub:info:pair", "pub:list:pair:exchange,pub:list:currency", "pub:nope"],
+}
+ODD_VALUES = ["", "[1", "[", "]", "[]", "{}", "null", "-1", "0", "1e3", "1.5", "0x10", " 5", "5 ", "1_0", "\u0661",
+              "+5", "nan", "inf", "-0", "99999999999999999999", "9" * 400, '["BTCUSDT",1]', '["btcusdt"]', "\x00",
+              "%", "BTC/USDT", "btcusdt", "\u00e9"]
+
+
+def _encoded(value: str | bytes) -> str:
+    """Percent-encoded query text: a str as UTF-8, bytes as they are (maybe not UTF-8)."""
+    raw = value.encode() if isinstance(value, str) else value
+    return "".join(f"%{b:02X}" for b in raw)
+
+
+def _odd_values():
+    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
+    return st.one_of(st.sampled_from(ODD_VALUES), text, st.binary(max_size=6))
+
+
+@st.composite
+def _request_path(draw, template: str, params: tuple[str, ...]) -> str:
+    """A request of ``template``: mostly a valid one (each parameter usually present with a good
+    value) with some values odd, some parameters repeated, bare or unknown."""
+    path = template
+    for segment in ("product_id", "config", "symbol", "precision"):
+        if "{" + segment + "}" in path:
+            good = GOOD_VALUES[segment] if segment != "symbol" else ["tBTCUSD", "BTCUSD", "tNOPE"]
+            path = path.replace("{" + segment + "}", draw(st.sampled_from(good + ["NOPE", "%00", "%FF", "x" * 300])))
+    pairs = []
+    for name in params:
+        if draw(st.integers(0, 4)) < 2:
+            continue                                    # left out
+        good = draw(st.integers(0, 4)) > 1
+        value = draw(st.sampled_from(GOOD_VALUES[name]) if good else _odd_values())
+        pairs.append(f"{name}={_encoded(value)}")
+    for _ in range(draw(st.integers(0, 2))):          # repeated, bare or unknown parameters
+        key = draw(st.sampled_from((*params, "x", "", "limit", "symbol")))
+        pairs.append(key if draw(st.booleans()) else f"{key}={_encoded(draw(_odd_values()))}")
+    order = draw(st.permutations(pairs))
+    return path + ("?" + "&".join(order) if order else "")
+
+
+def _venue_answer(path: str, status: int, raw: bytes) -> bool:
+    """True if the answer is JSON in the venue's own format (a reply or its refusal)."""
+    body = orjson.loads(raw)
+    host = path.split("/")[1]
+    if host.endswith("binance.com"):
+        return status == 200 or (status == 400 and isinstance(body["code"], int) and body["code"] < 0
+                                 and isinstance(body["msg"], str))
+    if host == "www.okx.com":
+        return (status, body["code"]) == (200, "0") or (status == 400 and body["code"] != "0" and body["data"] == [])
+    if host == "api.bybit.com":
+        return status == 200 and isinstance(body["retCode"], int) and isinstance(body["retMsg"], str)
+    if host == "api.kraken.com":
+        return status == 200 and isinstance(body["error"], list) and (bool(body["error"]) or "result" in body)
+    if host == "api.coinbase.com":
+        return status == 200 or (status in (400, 404) and set(body) == {"error", "message"})
+    if host == "api.bitget.com":
+        return (status, body["code"]) == (200, "00000") or (status == 400 and body["code"] != "00000")
+    assert host == "api-pub.bitfinex.com", host
+    return status == 200 or (status == 500 and body[:2] == ["error", 10020] and isinstance(body[2], str))
+
+
+@pytest.fixture(scope="module")
+def threaded_sim():
+    """One simulator for the fuzz tests, serving from a thread and event loop of its own (the
+    fuzz's clients are synchronous), frozen after 50 ticks (trades, marks and books to serve, no
+    stream traffic). Yields (port, loop)."""
+    ready = threading.Event()
+    state: dict = {}
+
+    async def serve():
+        async with ExchangeSimulator(seed=5, interval=0.01, max_seconds=86_400) as sim:
+            await asyncio.wait_for(sim.wait_updates("binanceusdm", "BTCUSDT", 50), 30)
+            sim.pause()
+            state["stop"] = asyncio.Event()
+            state["port"] = sim.port
+            ready.set()
+            await state["stop"].wait()
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(40)
+    yield state["port"], loop
+    loop.call_soon_threadsafe(state["stop"].set)
+    thread.join(15)
+    loop.close()
+
+
+#: examples per REST endpoint and per websocket venue (LIQ_SIM_FUZZ_EXAMPLES=1000 for a long run)
+FUZZ_EXAMPLES = int(os.environ.get("LIQ_SIM_FUZZ_EXAMPLES", "40"))
+
+
+@pytest.mark.parametrize("template", list(REST_ENDPOINTS))
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_rest_fuzzed_query_strings_never_end_in_a_server_error(threaded_sim, template, data):
+    """Any query string on any REST endpoint is answered in the venue's own format: the reply
+    or the venue's refusal, never aiohttp's 500 of an unhandled exception (Bitfinex refuses
+    with HTTP 500 ``["error", 10020, ...]`` itself)."""
+    path = data.draw(_request_path(template, REST_ENDPOINTS[template]))
+    conn = http.client.HTTPConnection("127.0.0.1", threaded_sim[0], timeout=15)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        raw = r.read()
+    finally:
+        conn.close()
+    assert _venue_answer(path, r.status, raw), (path, r.status, raw[:300])
 
 
 def test_server_is_loopback_only_and_stops_itself():
