@@ -296,14 +296,19 @@ async def _serve_ws(sim: "ExchangeSimulator", request: web.Request, venue: str, 
                                    "id": req.get("id") if isinstance(req, dict) else None})
                 continue
             method, params, rid = req["method"], req.get("params") or [], req.get("id")
+            if not isinstance(params, list) or (method in ("SUBSCRIBE", "UNSUBSCRIBE") and
+                                                 not all(isinstance(name, str) for name in params)):
+                conn.send_control({"error": {"code": 2, "msg": "Invalid request: `params` must be an array of "
+                                             "stream names"}, "id": rid})
+                continue
             if method == "SUBSCRIBE":
                 # ack first: ccxt creates its book on the ack and drops events before it
                 conn.send_control({"result": None, "id": rid})
                 for name in params:
-                    subscribe(str(name))
+                    subscribe(name)
             elif method == "UNSUBSCRIBE":
                 for name in params:
-                    unsubscribe(str(name))
+                    unsubscribe(name)
                 conn.send_control({"result": None, "id": rid})
             elif method == "LIST_SUBSCRIPTIONS":
                 conn.send_control({"result": list(streams), "id": rid})

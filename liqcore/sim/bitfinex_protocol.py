@@ -180,8 +180,8 @@ def add_bitfinex_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     """Register Bitfinex REST and websocket routes on ``app``."""
     base = "/api-pub.bitfinex.com/v2"
 
-    def find(symbol: str | None) -> Market | None:
-        if not symbol:
+    def find(symbol: Any) -> Market | None:
+        if not isinstance(symbol, str) or not symbol:
             return None
         return sim.find_market("bitfinex", symbol) or sim.find_market("bitfinex", "t" + symbol)
 
@@ -305,7 +305,8 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                 elif event == "subscribe":
                     subscribe(req)
                 elif event == "unsubscribe":
-                    stream = channels.streams.pop(req.get("chanId"), None)   # type: ignore[arg-type]
+                    chan_id = req.get("chanId")
+                    stream = channels.streams.pop(chan_id, None) if isinstance(chan_id, int) else None
                     if stream is None:
                         error(10400, "unsubscribe: invalid", req)
                         continue

@@ -215,7 +215,7 @@ def _ws_handler(sim: "ExchangeSimulator"):
                     channel, inst_id = arg.get("channel"), arg.get("instId")
                     venue = INST_TYPE_VENUES.get(inst_type)
                     market = None if venue is None else sim.find_market(venue, inst_id)
-                    if channel not in _BOOK_CHANNELS or market is None:
+                    if not isinstance(channel, str) or channel not in _BOOK_CHANNELS or market is None:
                         error(30001, f"instType:{arg.get('instType')},channel:{channel},instId:{inst_id} "
                                      "doesn't exist", op, arg)
                         continue

@@ -402,7 +402,10 @@ def _ws_handler(sim: "ExchangeSimulator", category: str):
                 failed: list[str] = []
                 new: list[BybitBookStream | BybitMdStream] = []
                 for topic in args:
-                    parts = str(topic).split(".")
+                    if not isinstance(topic, str):      # only topic names are ever found
+                        failed.append(f"error:handler not found,topic:{topic}")
+                        continue
+                    parts = topic.split(".")
                     if op == "unsubscribe":
                         stream = streams.pop(str(topic), None)
                         if stream is None:

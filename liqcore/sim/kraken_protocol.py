@@ -261,6 +261,11 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                 if method not in ("subscribe", "unsubscribe"):
                     answer(str(method), req_id, None, "Method not found")
                     continue
+                symbols = params.get("symbol") if isinstance(params, dict) else None
+                if not isinstance(params, dict) or not isinstance(params.get("channel"), str) or \
+                        not isinstance(symbols or [], list):
+                    answer(method, req_id, None, "Malformed request")
+                    continue
                 channel = params.get("channel")
                 if channel == "instrument":
                     answer(method, req_id, {"channel": channel, "snapshot": method == "subscribe"}, None)
@@ -268,7 +273,7 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                         conn.send_control(instrument_snapshot(sim.instruments("kraken")))
                     continue
                 if channel != "book":
-                    for sym in params.get("symbol") or [None]:
+                    for sym in symbols or [None]:
                         answer(method, req_id, {"channel": channel, "symbol": sym}, None)  # carries nothing
                     continue
                 depth = params.get("depth", 10)
@@ -276,9 +281,9 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                     answer(method, req_id, {"channel": channel}, "Subscription depth not supported")
                     continue
                 new: list[KrakenBookStream] = []
-                for sym in params.get("symbol") or []:
+                for sym in symbols or []:
                     result = {"channel": "book", "depth": depth, "symbol": sym}
-                    market = find(sym)
+                    market = find(sym) if isinstance(sym, str) else None
                     if market is None:
                         answer(method, req_id, result, "Currency pair not supported")
                         continue

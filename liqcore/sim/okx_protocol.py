@@ -161,6 +161,13 @@ def add_okx_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         r.add_get(f"/ws.okx.com/ws/v5/{path}", _ws_handler(sim, public=path == "public"))
 
 
+def _valid_arg(arg: Any) -> bool:
+    """An ``args`` entry OKX takes: an object with a string ``channel`` and string ``instId`` /
+    ``instType`` when present (anything else is answered 60012)."""
+    return isinstance(arg, dict) and isinstance(arg.get("channel"), str) and \
+        all(isinstance(arg.get(k, ""), str) for k in ("instId", "instType"))
+
+
 def _ws_handler(sim: "ExchangeSimulator", public: bool):
     async def handler(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(compress=sim.compress, max_msg_size=1 << 20)
@@ -177,15 +184,16 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                 try:
                     req = orjson.loads(text)
                     op, args = req["op"], req["args"]
-                    if op not in ("subscribe", "unsubscribe") or not isinstance(args, list):
+                    if op not in ("subscribe", "unsubscribe") or not isinstance(args, list) or \
+                            not all(_valid_arg(arg) for arg in args):
                         raise ValueError(op)
                 except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                     error("60012", f"Invalid request: {text}")
                     continue
                 for arg in args:
-                    channel, inst_id = (arg or {}).get("channel"), (arg or {}).get("instId")
+                    channel, inst_id = arg["channel"], arg.get("instId")
                     # liquidation-orders is subscribed per instrument type, not per instrument
-                    key = f"{channel}:{(arg or {}).get('instType') if channel == OKX_LIQUIDATION_CHANNEL else inst_id}"
+                    key = f"{channel}:{arg.get('instType') if channel == OKX_LIQUIDATION_CHANNEL else inst_id}"
                     if op == "unsubscribe":
                         stream = streams.pop(key, None)
                         if stream is not None:
@@ -199,7 +207,7 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                     md = okx_md_stream(sim, conn, channel, market.instrument.id) if (
                         market is not None and channel in OKX_MD_CHANNELS) else None
                     if channel == OKX_LIQUIDATION_CHANNEL and public:
-                        md = okx_liquidation_stream(sim, conn, (arg or {}).get("instType"))  # type: ignore[assignment]
+                        md = okx_liquidation_stream(sim, conn, arg.get("instType"))  # type: ignore[assignment]
                     if md is not None:      # trades, funding-rate, mark-price, liquidation-orders (market_data)
                         conn.send_control({"event": "subscribe", "arg": arg, "connId": conn_id})
                         old_md = streams.pop(key, None)

@@ -244,10 +244,11 @@ class ExchangeSimulator:
         """The instruments listed by ``venue``."""
         return [m.instrument for (v, _), m in self._markets.items() if v == venue]
 
-    def find_market(self, venue: str, symbol: str | None) -> Market | None:
+    def find_market(self, venue: str, symbol: Any) -> Market | None:
         """The market of ``venue`` by exchange id (``BTCUSDT``, ``BTC-USDT``) or unified
-        symbol (``BTC/USDT``, ``BTC/USDT:USDT``); None if not listed."""
-        if symbol is None:
+        symbol (``BTC/USDT``, ``BTC/USDT:USDT``); None if not listed (anything that is not a
+        string, such as a list a client put in a request, is not). O(markets)."""
+        if not isinstance(symbol, str):
             return None
         m = self._markets.get((venue, symbol))
         if m is not None:

@@ -735,6 +735,96 @@ def test_rest_fuzzed_query_strings_never_end_in_a_server_error(threaded_sim, tem
     assert _venue_answer(path, r.status, raw), (path, r.status, raw[:300])
 
 
+# ------------------------------------------------- websocket: malformed requests answered
+# per venue: its websocket path, valid requests to mutate, and a probe with the answer it gets
+# (after the fuzzed request: a connection that still answers it survived the request)
+WS_VENUES = {
+    "binance": ("/stream.binance.com/ws/0",
+                [{"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms", "ethusdt@trade"], "id": 1},
+                 {"method": "UNSUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 2},
+                 {"method": "SET_PROPERTY", "params": ["combined", True], "id": 3},
+                 {"method": "GET_PROPERTY", "params": ["combined"], "id": 4}],
+                {"method": "LIST_SUBSCRIPTIONS", "id": "probe"}, '"id":"probe"'),
+    "okx": ("/ws.okx.com/ws/v5/public",
+            [{"op": "subscribe", "args": [{"channel": "books5", "instId": "BTC-USDT"},
+                                          {"channel": "trades", "instId": "BTC-USDT-SWAP"}]},
+             {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]},
+             {"op": "unsubscribe", "args": [{"channel": "books5", "instId": "BTC-USDT"}]}],
+            "ping", "pong"),
+    "bybitlinear": ("/stream.bybit.com/v5/public/linear",
+                    [{"op": "subscribe", "req_id": "1", "args": ["orderbook.50.BTCUSDT", "tickers.BTCUSDT"]},
+                     {"op": "unsubscribe", "args": ["orderbook.50.BTCUSDT"]}],
+                    {"op": "ping", "req_id": "probe"}, '"req_id":"probe"'),
+    "kraken": ("/ws.kraken.com/v2",
+               [{"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}, "req_id": 1},
+                {"method": "subscribe", "params": {"channel": "instrument", "snapshot": True}},
+                {"method": "unsubscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}}],
+               {"method": "ping", "req_id": 424242}, '"req_id":424242'),
+    "coinbase": ("/advanced-trade-ws.coinbase.com",
+                 [{"type": "subscribe", "channel": "level2", "product_ids": ["BTC-USD", "ETH-USD"]},
+                  {"type": "unsubscribe", "channel": "level2", "product_ids": ["BTC-USD"]},
+                  {"type": "subscribe", "channel": "heartbeats"}],
+                 {"type": "probe"}, "Failed to parse message"),
+    "bitget": ("/ws.bitget.com/v2/ws/public",
+               [{"op": "subscribe", "args": [{"instType": "SPOT", "channel": "books", "instId": "BTCUSDT"}]},
+                {"op": "unsubscribe", "args": [{"instType": "USDT-FUTURES", "channel": "books", "instId": "BTCUSDT"}]}],
+               "ping", "pong"),
+    "bitfinex": ("/api-pub.bitfinex.com/ws/2",
+                 [{"event": "subscribe", "channel": "book", "symbol": "tBTCUSD", "prec": "P0", "freq": "F0",
+                   "len": "25"},
+                  {"event": "conf", "flags": 131072}, {"event": "unsubscribe", "chanId": 17000}],
+                 {"event": "ping", "cid": 424242}, '"cid":424242'),
+}
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+@st.composite
+def _mutated(draw, value):
+    """``value`` (a JSON document) with one node replaced by any JSON value, or a key removed."""
+    children = list(value.items()) if isinstance(value, dict) else list(enumerate(value)) \
+        if isinstance(value, list) else []
+    if not children or draw(st.integers(0, 3)) == 0:
+        return draw(_JSON)
+    key, child = draw(st.sampled_from(children))
+    out = dict(value) if isinstance(value, dict) else list(value)
+    if isinstance(out, dict) and draw(st.integers(0, 4)) == 0:
+        del out[key]
+    else:
+        out[key] = draw(_mutated(child))
+    return out
+
+
+@pytest.mark.parametrize("venue", list(WS_VENUES))
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_ws_fuzzed_requests_are_answered_and_the_connection_lives_on(threaded_sim, venue, data):
+    """A malformed subscription request (one field of a valid one replaced by any JSON value, a
+    key removed, or any JSON document) is answered the venue's way and the connection goes on:
+    it answers the venue's ping (or a request of known answer) sent after it."""
+    path, valid, probe, answer = WS_VENUES[venue]
+    request = data.draw(st.one_of(st.sampled_from(valid).flatmap(_mutated), _JSON))
+    port, loop = threaded_sim
+
+    async def exchange() -> list[str]:
+        frames: list[str] = []
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(f"ws://127.0.0.1:{port}{path}") as ws:
+                await ws.send_str(json.dumps(request))
+                await ws.send_str(probe if isinstance(probe, str) else json.dumps(probe))
+                while not frames or answer not in frames[-1]:
+                    msg = await ws.receive(timeout=10)
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        raise AssertionError(f"{venue} ended the connection ({msg.type.name} {msg.data}) "
+                                             f"after {request!r}: {frames[-3:]}")
+                    frames.append(msg.data)
+        return frames
+
+    asyncio.run_coroutine_threadsafe(exchange(), loop).result(30)
+
+
 def test_server_is_loopback_only_and_stops_itself():
     with pytest.raises(ValueError):
         ExchangeSimulator(host="0.0.0.0")
