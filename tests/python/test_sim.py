@@ -712,13 +712,14 @@ def threaded_sim():
     loop.close()
 
 
-#: examples per REST endpoint and per websocket venue (LIQ_SIM_FUZZ_EXAMPLES=1000 for a long run)
-FUZZ_EXAMPLES = int(os.environ.get("LIQ_SIM_FUZZ_EXAMPLES", "40"))
+#: the fuzz tests' hypothesis settings: examples per REST endpoint and per websocket venue
+#: (LIQ_SIM_FUZZ_EXAMPLES=1000 for a long run); the no-internet guard is the same for every example
+FUZZ_SETTINGS = settings(max_examples=int(os.environ.get("LIQ_SIM_FUZZ_EXAMPLES", "40")), deadline=None,
+                         database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.mark.parametrize("template", list(REST_ENDPOINTS))
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_rest_fuzzed_query_strings_never_end_in_a_server_error(threaded_sim, template, data):
     """Any query string on any REST endpoint is answered in the venue's own format: the reply
@@ -797,8 +798,7 @@ def _mutated(draw, value):
 
 
 @pytest.mark.parametrize("venue", list(WS_VENUES))
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_ws_fuzzed_requests_are_answered_and_the_connection_lives_on(threaded_sim, venue, data):
     """A malformed subscription request (one field of a valid one replaced by any JSON value, a
