@@ -543,6 +543,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
         return proc
 
     def bn_optional(request: web.Request, name: str) -> int | None:
+        """An optional integer parameter: None when absent or empty."""
         return binance_uint(request, name, 0) if request.query.get(name) else None
 
     def agg_trades(venue: str):

@@ -91,7 +91,8 @@ def binance_symbol(request: web.Request) -> str:
     (``BTCUSDT``: upper case, no ``/``)."""
     symbol = request.query.get("symbol")
     if not symbol:
-        raise RestError(binance_error(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))
+        raise RestError(binance_error(-1102,
+                                      "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))
     if _BN_SYMBOL.fullmatch(symbol) is None:
         raise _bn_illegal("symbol", _BN_SYMBOL_RANGE)
     return symbol
