@@ -7,7 +7,8 @@ Paths are served under the real host names (``/api.binance.com/api/v3/depth``,
 
 REST (JSON, decimal strings): ``ping``, ``time``, ``exchangeInfo`` and ``depth`` for spot
 (``/api/v3``), USDⓈ-M (``/fapi/v1``) and COIN-M (``/dapi/v1``, listed empty: ccxt loads
-its markets by default). Errors use Binance's ``{"code": -1121, "msg": "Invalid symbol."}``.
+its markets by default). Errors are Binance's, HTTP 400 ``{"code": -1121, "msg": "Invalid
+symbol."}`` (-1100 for a malformed parameter, -1102 for a missing one; :mod:`liqcore.sim.rest`).
 
 Websocket: raw streams ``/ws/<stream>[/<stream>...]`` (events sent bare) and combined
 streams ``/stream?streams=a/b`` (events wrapped in ``{"stream", "data"}``), plus the
@@ -37,6 +38,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
 from liqcore.sim.market_data import binance_md_stream
+from liqcore.sim.rest import binance_error, binance_json, binance_symbol, binance_symbols, binance_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -50,16 +52,6 @@ _FUT_PERIODS = {None: 250, "100": 100, "250": 250, "500": 500}
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _error(status: int, code: int, msg: str) -> web.Response:
-    return web.json_response({"code": code, "msg": msg}, status=status, dumps=lambda o: orjson.dumps(o).decode())
-
-
-def _json(obj: Any) -> web.Response:
-    # Binance reports the request weight used; clients (ccxt too) may read it
-    return web.Response(body=orjson.dumps(obj), content_type="application/json",
-                        headers={"x-mbx-used-weight": "1", "x-mbx-used-weight-1m": "1"})
 
 
 class BinanceDepthStream:
@@ -183,55 +175,46 @@ def add_binance_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     """Register Binance spot, USDⓈ-M and COIN-M (empty) routes on ``app``."""
 
     def requested(request: web.Request, insts: list[Instrument]) -> list[Instrument] | web.Response:
-        one = request.query.get("symbol")
-        many = request.query.get("symbols")
-        if one is None and many is None:
+        wanted = [binance_symbol(request)] if "symbol" in request.query else binance_symbols(request)
+        if wanted is None:
             return insts
-        wanted = [one] if one is not None else orjson.loads(many or "[]")
         by_id = {i.id: i for i in insts}
         if any(w not in by_id for w in wanted):
-            return _error(400, -1121, "Invalid symbol.")
+            return binance_error(-1121, "Invalid symbol.")
         return [by_id[w] for w in wanted]
 
     async def ping(request: web.Request) -> web.Response:
-        return _json({})
+        return binance_json({})
 
     async def server_time(request: web.Request) -> web.Response:
-        return _json({"serverTime": _now_ms()})
+        return binance_json({"serverTime": _now_ms()})
 
     async def spot_info(request: web.Request) -> web.Response:
         insts = requested(request, sim.instruments("binance"))
         if isinstance(insts, web.Response):
             return insts
-        return _json({"timezone": "UTC", "serverTime": _now_ms(), "rateLimits": _RATE_LIMITS,
-                      "exchangeFilters": [], "symbols": [_spot_symbol_info(i) for i in insts]})
+        return binance_json({"timezone": "UTC", "serverTime": _now_ms(), "rateLimits": _RATE_LIMITS,
+                             "exchangeFilters": [], "symbols": [_spot_symbol_info(i) for i in insts]})
 
     async def futures_info(request: web.Request) -> web.Response:
         insts = requested(request, sim.instruments("binanceusdm"))
         if isinstance(insts, web.Response):
             return insts
-        return _json({"timezone": "UTC", "serverTime": _now_ms(), "futuresType": "U_MARGINED",
-                      "rateLimits": _RATE_LIMITS, "exchangeFilters": [],
-                      "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-                      "symbols": [_futures_symbol_info(i) for i in insts]})
+        return binance_json({"timezone": "UTC", "serverTime": _now_ms(), "futuresType": "U_MARGINED",
+                             "rateLimits": _RATE_LIMITS, "exchangeFilters": [],
+                             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
+                             "symbols": [_futures_symbol_info(i) for i in insts]})
 
     async def coinm_info(request: web.Request) -> web.Response:
-        return _json({"timezone": "UTC", "serverTime": _now_ms(), "rateLimits": _RATE_LIMITS,
-                      "exchangeFilters": [], "symbols": []})
+        return binance_json({"timezone": "UTC", "serverTime": _now_ms(), "rateLimits": _RATE_LIMITS,
+                             "exchangeFilters": [], "symbols": []})
 
     def depth(venue: str, default_limit: int, max_limit: int):
         async def handler(request: web.Request) -> web.Response:
-            symbol = request.query.get("symbol")
-            if not symbol:
-                return _error(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
-            market = sim.find_market(venue, symbol)
+            market = sim.find_market(venue, binance_symbol(request))
             if market is None:
-                return _error(400, -1121, "Invalid symbol.")
-            try:
-                limit = int(request.query.get("limit", default_limit))
-            except ValueError:
-                return _error(400, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.")
-            limit = max(1, min(limit, max_limit))
+                return binance_error(-1121, "Invalid symbol.")
+            limit = max(1, min(binance_uint(request, "limit", default_limit), max_limit))
             snap = market.snapshot(limit)
             body: dict[str, Any] = {"lastUpdateId": snap["update_id"]}
             if venue == "binanceusdm":
@@ -240,7 +223,7 @@ def add_binance_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
             body["bids"], body["asks"] = snap["bids"], snap["asks"]
             sim.snapshots_served[(venue, market.instrument.id)] = sim.snapshots_served.get(
                 (venue, market.instrument.id), 0) + 1
-            return _json(body)
+            return binance_json(body)
         return handler
 
     r = app.router
@@ -313,14 +296,19 @@ async def _serve_ws(sim: "ExchangeSimulator", request: web.Request, venue: str, 
                                    "id": req.get("id") if isinstance(req, dict) else None})
                 continue
             method, params, rid = req["method"], req.get("params") or [], req.get("id")
+            if not isinstance(params, list) or (method in ("SUBSCRIBE", "UNSUBSCRIBE") and
+                                                 not all(isinstance(name, str) for name in params)):
+                conn.send_control({"error": {"code": 2, "msg": "Invalid request: `params` must be an array of "
+                                             "stream names"}, "id": rid})
+                continue
             if method == "SUBSCRIBE":
                 # ack first: ccxt creates its book on the ack and drops events before it
                 conn.send_control({"result": None, "id": rid})
                 for name in params:
-                    subscribe(str(name))
+                    subscribe(name)
             elif method == "UNSUBSCRIBE":
                 for name in params:
-                    unsubscribe(str(name))
+                    unsubscribe(name)
                 conn.send_control({"result": None, "id": rid})
             elif method == "LIST_SUBSCRIPTIONS":
                 conn.send_control({"result": list(streams), "id": rid})

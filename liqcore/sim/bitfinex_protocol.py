@@ -53,6 +53,7 @@ from liqcore.sim.checksum import bitfinex_checksum, js_number
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
+from liqcore.sim.rest import bitfinex_error, bitfinex_uint
 from liqcore.sim.true_book import Level
 from liqcore.sim.window import BookWindow, window_of
 
@@ -175,16 +176,12 @@ def _pair_info(inst: Instrument) -> list[Any]:
     return [_pair(inst), [None, None, None, inst.lot_size, "2000.0", None, None, None, 0.2, 0.1, None, None]]
 
 
-def _error(status: int, code: int, msg: str) -> web.Response:
-    return web.Response(body=orjson.dumps(["error", code, msg]), status=status, content_type="application/json")
-
-
 def add_bitfinex_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     """Register Bitfinex REST and websocket routes on ``app``."""
     base = "/api-pub.bitfinex.com/v2"
 
-    def find(symbol: str | None) -> Market | None:
-        if not symbol:
+    def find(symbol: Any) -> Market | None:
+        if not isinstance(symbol, str) or not symbol:
             return None
         return sim.find_market("bitfinex", symbol) or sim.find_market("bitfinex", "t" + symbol)
 
@@ -206,7 +203,7 @@ def add_bitfinex_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         try:
             out = [conf_value(label) for label in request.match_info["config"].split(",")]
         except KeyError:
-            return _error(500, 10020, "config: invalid")
+            return bitfinex_error("config: invalid")
         return web.Response(body=orjson.dumps(out), content_type="application/json")
 
     async def platform_status(request: web.Request) -> web.Response:
@@ -215,16 +212,13 @@ def add_bitfinex_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def book(request: web.Request) -> web.Response:
         market = find(request.match_info["symbol"])
         if market is None:
-            return _error(500, 10020, "symbol: invalid")
+            return bitfinex_error("symbol: invalid")
         prec = request.match_info["precision"]
         if prec not in ("P0", "R0"):
-            return _error(500, 10020, "prec: invalid")
-        try:
-            length = int(request.query.get("len", 25))
-        except ValueError:
-            length = 0
+            return bitfinex_error("prec: invalid")
+        length = bitfinex_uint(request, "len", 25)
         if length not in (1, 25, 100):
-            return _error(500, 10020, "len: invalid")
+            return bitfinex_error("len: invalid")
         snap = market.snapshot(length)
         key = ("bitfinex", market.instrument.id)
         sim.snapshots_served[key] = sim.snapshots_served.get(key, 0) + 1
@@ -311,7 +305,8 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                 elif event == "subscribe":
                     subscribe(req)
                 elif event == "unsubscribe":
-                    stream = channels.streams.pop(req.get("chanId"), None)   # type: ignore[arg-type]
+                    chan_id = req.get("chanId")
+                    stream = channels.streams.pop(chan_id, None) if isinstance(chan_id, int) else None
                     if stream is None:
                         error(10400, "unsubscribe: invalid", req)
                         continue

@@ -51,6 +51,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
 from liqcore.sim.okx_protocol import _bad_checksum   # the same message layout: data[i]["checksum"]
+from liqcore.sim.rest import bitget_error, bitget_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -69,11 +70,6 @@ def _now_ms() -> int:
 def _ok(data: Any) -> web.Response:
     body = {"code": "00000", "msg": "success", "requestTime": _now_ms(), "data": data}
     return web.Response(body=orjson.dumps(body), content_type="application/json")
-
-
-def _err(code: str, msg: str) -> web.Response:
-    body = {"code": code, "msg": msg, "requestTime": _now_ms(), "data": None}
-    return web.Response(body=orjson.dumps(body), status=400, content_type="application/json")
 
 
 class BitgetBookStream:
@@ -154,7 +150,7 @@ def add_bitget_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def contracts(request: web.Request) -> web.Response:
         product = request.query.get("productType")
         if not product:
-            return _err("40019", "Parameter productType cannot be empty")
+            return bitget_error("40019", "Parameter productType cannot be empty")
         venue = INST_TYPE_VENUES.get(product.upper())
         listed = [] if venue in (None, "bitget") else sim.instruments(venue)
         return _ok([_contract(i) for i in listed])
@@ -165,14 +161,11 @@ def add_bitget_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def orderbook(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
         if not symbol:
-            return _err("40019", "Parameter symbol cannot be empty")
+            return bitget_error("40019", "Parameter symbol cannot be empty")
         market = sim.find_market("bitget", symbol)
         if market is None:
-            return _err("40034", "Parameter symbol does not exist")
-        try:
-            limit = min(max(int(request.query.get("limit", 150)), 1), 150)
-        except ValueError:
-            return _err("40034", "Parameter limit does not exist")
+            return bitget_error("40034", "Parameter symbol does not exist")
+        limit = min(max(bitget_uint(request, "limit", 150), 1), 150)
         snap = market.snapshot(limit)
         return _ok({"asks": snap["asks"], "bids": snap["bids"], "ts": str(_now_ms())})
 
@@ -222,7 +215,7 @@ def _ws_handler(sim: "ExchangeSimulator"):
                     channel, inst_id = arg.get("channel"), arg.get("instId")
                     venue = INST_TYPE_VENUES.get(inst_type)
                     market = None if venue is None else sim.find_market(venue, inst_id)
-                    if channel not in _BOOK_CHANNELS or market is None:
+                    if not isinstance(channel, str) or channel not in _BOOK_CHANNELS or market is None:
                         error(30001, f"instType:{arg.get('instType')},channel:{channel},instId:{inst_id} "
                                      "doesn't exist", op, arg)
                         continue

@@ -59,6 +59,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
 from liqcore.sim.market_data import FUNDING_INTERVAL_MS, MarketDataProcess, SimLiquidation, SimTrade
+from liqcore.sim.rest import bybit_error, bybit_uint
 from liqcore.sim.window import BookWindow, window_of
 
 if TYPE_CHECKING:
@@ -81,11 +82,6 @@ def _now_ms() -> int:
 
 def _ok(result: Any) -> web.Response:
     body = {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": _now_ms()}
-    return web.Response(body=orjson.dumps(body), content_type="application/json")
-
-
-def _err(code: int, msg: str) -> web.Response:
-    body = {"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": _now_ms()}
     return web.Response(body=orjson.dumps(body), content_type="application/json")
 
 
@@ -280,16 +276,16 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         venue = venue_of(request)
         market = sim.find_market(venue, request.query.get("symbol")) if venue else None
         if market is None:
-            return _err(10001, "params error: symbol invalid")
+            return bybit_error(10001, "params error: symbol invalid")
         return sim.market_data[(venue, market.instrument.id)]   # type: ignore[index]
 
     def limit_of(request: web.Request, default: int, top: int) -> int:
-        return min(max(int(request.query.get("limit") or default), 1), top)
+        return min(max(bybit_uint(request, "limit", default) or default, 1), top)
 
     async def instruments(request: web.Request) -> web.Response:
         category = request.query.get("category")
         if category not in ("spot", "linear", "inverse", "option"):
-            return _err(10001, "params error: category is invalid")
+            return bybit_error(10001, "params error: category is invalid")
         wanted = request.query.get("symbol")
         venue = CATEGORY_VENUES.get(category)
         rows = [] if venue is None or request.query.get("status") == "PreLaunch" else [
@@ -304,11 +300,8 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         venue = venue_of(request)
         market = sim.find_market(venue, request.query.get("symbol")) if venue else None
         if market is None:
-            return _err(10001, "params error: symbol invalid")
-        try:
-            limit = limit_of(request, 1, 200 if venue == "bybit" else 500)
-        except ValueError:
-            return _err(10001, "params error: limit")
+            return bybit_error(10001, "params error: symbol invalid")
+        limit = limit_of(request, 1, 200 if venue == "bybit" else 500)
         snap = market.snapshot(limit)
         key = (market.venue, market.instrument.id)
         sim.snapshots_served[key] = sim.snapshots_served.get(key, 0) + 1
@@ -319,10 +312,7 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         p = proc_of(request)
         if isinstance(p, web.Response):
             return p
-        try:
-            limit = limit_of(request, 60, 60) if p.instrument.venue == "bybit" else limit_of(request, 500, 1000)
-        except ValueError:
-            return _err(10001, "params error: limit")
+        limit = limit_of(request, 60, 60) if p.instrument.venue == "bybit" else limit_of(request, 500, 1000)
         rows = []
         for tid, px, sz, ts, buyer_maker in reversed(p.raw_trades()[-limit:]):
             rows.append({"execId": str(tid), "symbol": p.instrument.id, "price": px, "size": sz,
@@ -337,17 +327,17 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         wanted = request.query.get("symbol")
         procs = [p for (v, i), p in sim.market_data.items() if v == venue and (wanted is None or i == wanted)]
         if wanted is not None and not procs:
-            return _err(10001, "params error: symbol invalid")
+            return bybit_error(10001, "params error: symbol invalid")
         return _ok({"category": request.query["category"], "list": [bybit_ticker(p) for p in procs]})
 
     async def open_interest(request: web.Request) -> web.Response:
         if request.query.get("category") != "linear":
-            return _err(10001, "params error: category only support linear or inverse")
+            return bybit_error(10001, "params error: category only support linear or inverse")
         p = proc_of(request)
         if isinstance(p, web.Response):
             return p
         if request.query.get("intervalTime") not in ("5min", "15min", "30min", "1h", "4h", "1d"):
-            return _err(10001, "params error: intervalTime invalid")
+            return bybit_error(10001, "params error: intervalTime invalid")
         limit = limit_of(request, 50, 200)
         hist = list(p.open_interest)[-limit:] or [(_now_ms(), p.oi_text)]
         rows = [{"openInterest": f"{Decimal(oi):.8f}", "timestamp": str(ts)} for ts, oi in reversed(hist)]
@@ -355,7 +345,7 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
 
     async def funding_history(request: web.Request) -> web.Response:
         if request.query.get("category") != "linear":
-            return _err(10001, "params error: category only support linear or inverse")
+            return bybit_error(10001, "params error: category only support linear or inverse")
         p = proc_of(request)
         if isinstance(p, web.Response):
             return p
@@ -412,7 +402,10 @@ def _ws_handler(sim: "ExchangeSimulator", category: str):
                 failed: list[str] = []
                 new: list[BybitBookStream | BybitMdStream] = []
                 for topic in args:
-                    parts = str(topic).split(".")
+                    if not isinstance(topic, str):      # only topic names are ever found
+                        failed.append(f"error:handler not found,topic:{topic}")
+                        continue
+                    parts = topic.split(".")
                     if op == "unsubscribe":
                         stream = streams.pop(str(topic), None)
                         if stream is None:

@@ -34,6 +34,7 @@ from aiohttp import web
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
+from liqcore.sim.rest import coinbase_json, coinbase_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -44,10 +45,6 @@ __all__ = ["add_coinbase_routes", "CoinbaseLevel2Stream", "CoinbaseSession"]
 def _iso(ts: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if ts is None else ts, tz=timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _json(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(obj), status=status, content_type="application/json")
 
 
 class CoinbaseSession:
@@ -130,31 +127,28 @@ def add_coinbase_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
 
     async def products(request: web.Request) -> web.Response:
         if request.query.get("product_type", "SPOT") != "SPOT":
-            return _json({"products": [], "num_products": 0})
+            return coinbase_json({"products": [], "num_products": 0})
         out = []
         for inst in sim.instruments("coinbase"):
             m = sim.market("coinbase", inst.id)
             out.append(_product(inst, str(m.book.best_bid or inst.start_price)))
-        return _json({"products": out, "num_products": len(out)})
+        return coinbase_json({"products": out, "num_products": len(out)})
 
     async def book(request: web.Request) -> web.Response:
         market = sim.find_market("coinbase", request.match_info["product_id"])
         if market is None:
-            return _json({"error": "NOT_FOUND", "message": "ProductID is invalid"}, 404)
-        try:
-            limit = int(request.query.get("limit", 0)) or None
-        except ValueError:
-            return _json({"error": "INVALID_ARGUMENT", "message": "limit"}, 400)
+            return coinbase_json({"error": "NOT_FOUND", "message": "ProductID is invalid"}, 404)
+        limit = coinbase_uint(request, "limit", 0) or None
         snap = market.snapshot(limit)
         sim.snapshots_served[("coinbase", market.instrument.id)] = sim.snapshots_served.get(
             ("coinbase", market.instrument.id), 0) + 1
-        return _json({"pricebook": {"product_id": market.instrument.id,
+        return coinbase_json({"pricebook": {"product_id": market.instrument.id,
                                     "bids": [{"price": p, "size": s} for p, s in snap["bids"]],
                                     "asks": [{"price": p, "size": s} for p, s in snap["asks"]], "time": _iso()}})
 
     async def server_time(request: web.Request) -> web.Response:
         now = time.time()
-        return _json({"iso": _iso(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))})
+        return coinbase_json({"iso": _iso(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))})
 
     def codes() -> tuple[set[str], set[str]]:
         crypto: set[str] = set()
@@ -165,16 +159,16 @@ def add_coinbase_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
         return crypto, fiat
 
     async def currencies(request: web.Request) -> web.Response:
-        return _json({"data": [{"id": c, "name": c, "min_size": "0.01"} for c in sorted(codes()[1])]})
+        return coinbase_json({"data": [{"id": c, "name": c, "min_size": "0.01"} for c in sorted(codes()[1])]})
 
     async def currencies_crypto(request: web.Request) -> web.Response:
-        return _json({"data": [{"asset_id": f"sim-{c}", "code": c, "name": c, "color": "#000000", "sort_index": i,
-                                "exponent": 8, "type": "crypto", "address_regex": ""}
-                               for i, c in enumerate(sorted(codes()[0]))]})
+        return coinbase_json({"data": [{"asset_id": f"sim-{c}", "code": c, "name": c, "color": "#000000",
+                                        "sort_index": i, "exponent": 8, "type": "crypto", "address_regex": ""}
+                                       for i, c in enumerate(sorted(codes()[0]))]})
 
     async def exchange_rates(request: web.Request) -> web.Response:
         crypto, fiat = codes()
-        return _json({"data": {"currency": "USD", "rates": {c: "1" for c in sorted(crypto | fiat)}}})
+        return coinbase_json({"data": {"currency": "USD", "rates": {c: "1" for c in sorted(crypto | fiat)}}})
 
     r = app.router
     r.add_get(v3 + "/market/products", products)

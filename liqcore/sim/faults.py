@@ -20,8 +20,10 @@ Fault kinds (the names used in :attr:`FaultCursor.log` entries):
 ``disconnect``    after ``disconnect_after`` data frames the connection ends
                   (``disconnect_mode`` "close": close frame 1001; "abort": TCP dropped)
 slow consumer     ``send_delay`` seconds before every frame; a bounded send queue
-                  (``queue_limit``) that overflows either ends the connection with close
-                  code 1008 ("disconnect") or drops frames ("drop")
+                  (``queue_limit``, :data:`DEFAULT_QUEUE_LIMIT` frames unless set, for
+                  connections without a plan too) that overflows either ends the connection
+                  with close code 1008 ("disconnect", as an exchange cuts a client that does
+                  not read) or drops frames ("drop")
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ import random
 from dataclasses import dataclass, field
 from typing import Iterable
 
-__all__ = ["FaultPlan", "FaultCursor", "INDEX_FAULTS"]
+from liqcore.sim.recent import RecentList
+
+__all__ = ["FaultPlan", "FaultCursor", "INDEX_FAULTS", "DEFAULT_QUEUE_LIMIT", "FAULT_LOG_LIMIT"]
 
 INDEX_FAULTS = ("drop", "duplicate", "reorder", "bad_checksum", "malformed")
+#: frames a connection may have waiting to be sent before its overflow policy applies: far more
+#: than a client that reads ever lets pile up (the socket buffers take megabytes first), few
+#: enough to bound what a client that never reads can cost (most frames are under a few KiB)
+DEFAULT_QUEUE_LIMIT = 4096
+#: faults a stream's :attr:`FaultCursor.log` keeps (the newest; a rate fault on a long run adds one per frame)
+FAULT_LOG_LIMIT = 10_000
 
 
 def _ints(x: Iterable[int] | None) -> frozenset[int]:
@@ -61,10 +71,12 @@ class FaultPlan:
         (the TCP connection is dropped without a close frame).
     send_delay : float
         Seconds the server waits before sending each frame (a slow link / slow consumer).
-    queue_limit : int | None
-        Most frames waiting to be sent on the connection; None = unbounded.
+    queue_limit : int
+        Most frames waiting to be sent on the connection (>= 1; default
+        :data:`DEFAULT_QUEUE_LIMIT`, also for connections without a plan).
     on_overflow : str
-        ``"disconnect"`` (close 1008 "slow consumer") or ``"drop"`` (frames are lost).
+        ``"disconnect"`` (close 1008 "slow consumer", or the TCP connection dropped if the
+        close frame cannot be delivered either) or ``"drop"`` (frames are lost).
     """
 
     drop: frozenset[int] = frozenset()
@@ -82,7 +94,7 @@ class FaultPlan:
     disconnect_after: int | None = None
     disconnect_mode: str = "close"
     send_delay: float = 0.0
-    queue_limit: int | None = None
+    queue_limit: int = DEFAULT_QUEUE_LIMIT
     on_overflow: str = "disconnect"
 
     def __post_init__(self) -> None:
@@ -92,20 +104,24 @@ class FaultPlan:
             raise ValueError(f"disconnect_mode must be 'close' or 'abort', not {self.disconnect_mode!r}")
         if self.on_overflow not in ("disconnect", "drop"):
             raise ValueError(f"on_overflow must be 'disconnect' or 'drop', not {self.on_overflow!r}")
+        # an unbounded queue lets a client that never reads grow the simulator's memory without end
+        if not isinstance(self.queue_limit, int) or isinstance(self.queue_limit, bool) or self.queue_limit < 1:
+            raise ValueError(f"queue_limit must be a positive number of frames, not {self.queue_limit!r}")
 
 
 @dataclass
 class FaultCursor:
     """The faults of one stream of one connection: call :meth:`decide` once per data frame.
 
-    ``log`` records ``(fault, stream, index)`` for every fault injected (for debugging;
-    tests should also look at the wire).
+    ``log`` records ``(fault, stream, index)`` for the newest :data:`FAULT_LOG_LIMIT` faults
+    injected (``log.dropped`` counts the older ones; for debugging, tests should also look at the
+    wire).
     """
 
     plan: FaultPlan | None
     stream: str
     rng_key: str
-    log: list[tuple[str, str, int]] = field(default_factory=list)
+    log: RecentList[tuple[str, str, int]] = field(default_factory=lambda: RecentList(FAULT_LOG_LIMIT))
     index: int = 0
     _rng: random.Random | None = None
 

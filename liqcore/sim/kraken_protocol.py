@@ -48,6 +48,7 @@ from liqcore.sim.checksum import kraken_checksum
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
+from liqcore.sim.rest import kraken_error, kraken_uint
 from liqcore.sim.window import BookWindow, window_of
 
 if TYPE_CHECKING:
@@ -70,10 +71,6 @@ def ws_symbol(inst: Instrument) -> str:
 
 def _ok(result: Any) -> web.Response:
     return web.Response(body=orjson.dumps({"error": [], "result": result}), content_type="application/json")
-
-
-def _err(msg: str) -> web.Response:
-    return web.Response(body=orjson.dumps({"error": [msg]}), content_type="application/json")
 
 
 def _levels(levels: Any) -> list[dict[str, Any]]:
@@ -204,11 +201,8 @@ def add_kraken_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def depth(request: web.Request) -> web.Response:
         market = find(request.query.get("pair"))
         if market is None:
-            return _err("EQuery:Unknown asset pair")
-        try:
-            count = min(max(int(request.query.get("count", 100)), 1), 500)
-        except ValueError:
-            return _err("EGeneral:Invalid arguments")
+            return kraken_error("EQuery:Unknown asset pair")
+        count = min(max(kraken_uint(request, "count", 100), 1), 500)
         snap = market.snapshot(count)
         ts = int(time.time())
         sim.snapshots_served[("kraken", market.instrument.id)] = sim.snapshots_served.get(
@@ -267,6 +261,11 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                 if method not in ("subscribe", "unsubscribe"):
                     answer(str(method), req_id, None, "Method not found")
                     continue
+                symbols = params.get("symbol") if isinstance(params, dict) else None
+                if not isinstance(params, dict) or not isinstance(params.get("channel"), str) or \
+                        not isinstance(symbols or [], list):
+                    answer(method, req_id, None, "Malformed request")
+                    continue
                 channel = params.get("channel")
                 if channel == "instrument":
                     answer(method, req_id, {"channel": channel, "snapshot": method == "subscribe"}, None)
@@ -274,7 +273,7 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                         conn.send_control(instrument_snapshot(sim.instruments("kraken")))
                     continue
                 if channel != "book":
-                    for sym in params.get("symbol") or [None]:
+                    for sym in symbols or [None]:
                         answer(method, req_id, {"channel": channel, "symbol": sym}, None)  # carries nothing
                     continue
                 depth = params.get("depth", 10)
@@ -282,9 +281,9 @@ def _ws_handler(sim: "ExchangeSimulator", find: Any):
                     answer(method, req_id, {"channel": channel}, "Subscription depth not supported")
                     continue
                 new: list[KrakenBookStream] = []
-                for sym in params.get("symbol") or []:
+                for sym in symbols or []:
                     result = {"channel": "book", "depth": depth, "symbol": sym}
-                    market = find(sym)
+                    market = find(sym) if isinstance(sym, str) else None
                     if market is None:
                         answer(method, req_id, result, "Currency pair not supported")
                         continue

@@ -51,11 +51,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Iterable
 
-import orjson
 from aiohttp import web
 
 from liqcore.sim.connection import SimConnection
 from liqcore.sim.market import Market, Update
+from liqcore.sim.rest import binance_error, binance_json, binance_symbol, binance_uint, okx_error, okx_ok, okx_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -532,52 +532,28 @@ def okx_md_stream(sim: "ExchangeSimulator", conn: SimConnection, channel: str, i
 
 
 # ============================================================================= REST
-def _json(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(obj), status=status, content_type="application/json",
-                        headers={"x-mbx-used-weight": "1", "x-mbx-used-weight-1m": "1"})
-
-
-def _bn_error(code: int, msg: str) -> web.Response:
-    return _json({"code": code, "msg": msg}, 400)
-
-
-def _okx_ok(data: list[Any]) -> web.Response:
-    return web.Response(body=orjson.dumps({"code": "0", "msg": "", "data": data}), content_type="application/json")
-
-
-def _okx_err(code: str, msg: str) -> web.Response:
-    return web.Response(body=orjson.dumps({"code": code, "msg": msg, "data": []}), status=400,
-                        content_type="application/json")
-
-
-def _int(request: web.Request, name: str) -> int | None:
-    v = request.query.get(name)
-    return None if v is None or v == "" else int(v)
-
-
 def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
-    """Register the Binance and OKX market-data REST endpoints on ``app``."""
+    """Register the Binance and OKX market-data REST endpoints on ``app`` (malformed parameters
+    are refused the venue's way, :mod:`liqcore.sim.rest`)."""
 
     def bn_proc(request: web.Request, venue: str, contract: bool = False) -> MarketDataProcess | web.Response:
-        symbol = request.query.get("symbol")
-        if not symbol:
-            return _bn_error(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
-        proc = sim.market_data.get((venue, symbol))
+        proc = sim.market_data.get((venue, binance_symbol(request)))
         if proc is None or (contract and not proc.contract):
-            return _bn_error(-1121, "Invalid symbol.")
+            return binance_error(-1121, "Invalid symbol.")
         return proc
+
+    def bn_optional(request: web.Request, name: str) -> int | None:
+        """An optional integer parameter: None when absent or empty."""
+        return binance_uint(request, name, 0) if request.query.get(name) else None
 
     def agg_trades(venue: str):
         async def handler(request: web.Request) -> web.Response:
             proc = bn_proc(request, venue)
             if isinstance(proc, web.Response):
                 return proc
-            try:
-                limit = max(1, min(_int(request, "limit") or 500, 1000))
-                ts = proc.trades_since(from_id=_int(request, "fromId"), start_ms=_int(request, "startTime"),
-                                       end_ms=_int(request, "endTime"), limit=limit)
-            except ValueError:
-                return _bn_error(-1100, "Illegal characters found in a parameter.")
+            limit = max(1, min(binance_uint(request, "limit", 0) or 500, 1000))
+            ts = proc.trades_since(from_id=bn_optional(request, "fromId"), start_ms=bn_optional(request, "startTime"),
+                                   end_ms=bn_optional(request, "endTime"), limit=limit)
             out = []
             for t in ts:
                 row: dict[str, Any] = {"a": t.agg_id, "p": t.price, "q": t.size, "f": t.first_id, "l": t.last_id,
@@ -585,7 +561,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
                 if venue == "binance":
                     row["M"] = True
                 out.append(row)
-            return _json(out)
+            return binance_json(out)
         return handler
 
     def raw_trades(venue: str):
@@ -593,7 +569,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
             proc = bn_proc(request, venue)
             if isinstance(proc, web.Response):
                 return proc
-            limit = max(1, min(_int(request, "limit") or 500, 1000))
+            limit = max(1, min(binance_uint(request, "limit", 0) or 500, 1000))
             out = []
             for tid, px, sz, ts, bm in proc.raw_trades()[-limit:]:
                 row: dict[str, Any] = {"id": tid, "price": px, "qty": sz,
@@ -601,7 +577,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
                 if venue == "binance":
                     row["isBestMatch"] = True
                 out.append(row)
-            return _json(out)
+            return binance_json(out)
         return handler
 
     def premium_row(proc: MarketDataProcess) -> dict[str, Any] | None:
@@ -615,29 +591,29 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
     async def premium_index(request: web.Request) -> web.Response:
         if "symbol" not in request.query:
             rows = [premium_row(p) for (v, _), p in sim.market_data.items() if v == "binanceusdm"]
-            return _json([r for r in rows if r is not None])
+            return binance_json([r for r in rows if r is not None])
         proc = bn_proc(request, "binanceusdm", contract=True)
         if isinstance(proc, web.Response):
             return proc
         row = premium_row(proc)
         if row is None:
-            return _bn_error(-1121, "Invalid symbol.")
-        return _json(row)
+            return binance_error(-1121, "Invalid symbol.")
+        return binance_json(row)
 
     async def funding_rate(request: web.Request) -> web.Response:
         proc = bn_proc(request, "binanceusdm", contract=True)
         if isinstance(proc, web.Response):
             return proc
-        limit = max(1, min(_int(request, "limit") or 100, 1000))
-        return _json([{"symbol": proc.instrument.id, "fundingTime": ft, "fundingRate": r, "markPrice": mk}
-                      for ft, r, mk in list(proc.funding_history)[-limit:]])
+        limit = max(1, min(binance_uint(request, "limit", 0) or 100, 1000))
+        return binance_json([{"symbol": proc.instrument.id, "fundingTime": ft, "fundingRate": r, "markPrice": mk}
+                             for ft, r, mk in list(proc.funding_history)[-limit:]])
 
     async def open_interest(request: web.Request) -> web.Response:
         proc = bn_proc(request, "binanceusdm", contract=True)
         if isinstance(proc, web.Response):
             return proc
         ts, oi = proc.open_interest[-1] if proc.open_interest else (_now_ms(), proc.oi_text)
-        return _json({"openInterest": oi, "symbol": proc.instrument.id, "time": ts})
+        return binance_json({"openInterest": oi, "symbol": proc.instrument.id, "time": ts})
 
     r = app.router
     r.add_get("/api.binance.com/api/v3/aggTrades", agg_trades("binance"))
@@ -652,25 +628,25 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
     def okx_proc(request: web.Request, contract: bool = False) -> MarketDataProcess | web.Response:
         inst_id = request.query.get("instId")
         if not inst_id:
-            return _okx_err("50014", "Parameter instId can not be empty")
+            return okx_error("50014", "Parameter instId can not be empty")
         proc = sim.market_data.get(("okx", inst_id))
         if proc is None or (contract and not proc.contract):
-            return _okx_err("51001", "Instrument ID does not exist")
+            return okx_error("51001", "Instrument ID does not exist")
         return proc
 
     async def okx_trades(request: web.Request) -> web.Response:
         proc = okx_proc(request)
         if isinstance(proc, web.Response):
             return proc
-        limit = max(1, min(_int(request, "limit") or 100, 500))
-        return _okx_ok([{**okx_trade(proc, t), "source": "0"} for t in reversed(list(proc.trades)[-limit:])])
+        limit = max(1, min(okx_uint(request, "limit", 0) or 100, 500))
+        return okx_ok([{**okx_trade(proc, t), "source": "0"} for t in reversed(list(proc.trades)[-limit:])])
 
     async def okx_funding_rate(request: web.Request) -> web.Response:
         proc = okx_proc(request, contract=True)
         if isinstance(proc, web.Response):
             return proc
         m = proc.last_mark
-        return _okx_ok([] if m is None else [okx_funding(proc, m)])
+        return okx_ok([] if m is None else [okx_funding(proc, m)])
 
     async def okx_open_interest(request: web.Request) -> web.Response:
         proc = okx_proc(request, contract=True)
@@ -680,7 +656,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
         oi_ccy = Decimal(oi) * Decimal(proc.instrument.contract_size)
         m = proc.last_mark
         usd = oi_ccy * Decimal(m.mark) if m is not None else Decimal(0)
-        return _okx_ok([{"instType": "SWAP", "instId": proc.instrument.id, "oi": oi,
+        return okx_ok([{"instType": "SWAP", "instId": proc.instrument.id, "oi": oi,
                          "oiCcy": f"{oi_ccy.normalize():f}", "oiUsd": f"{usd.quantize(Decimal('0.01')):f}",
                          "ts": str(ts)}])
 
@@ -689,7 +665,7 @@ def add_market_data_routes(app: web.Application, sim: "ExchangeSimulator") -> No
         if isinstance(proc, web.Response):
             return proc
         m = proc.last_mark
-        return _okx_ok([] if m is None else [okx_mark(proc, m)])
+        return okx_ok([] if m is None else [okx_mark(proc, m)])
 
     base = "/www.okx.com/api/v5"
     r.add_get(base + "/market/trades", okx_trades)

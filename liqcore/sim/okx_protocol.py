@@ -33,6 +33,7 @@ from liqcore.sim.connection import SimConnection
 from liqcore.sim.instruments import Instrument
 from liqcore.sim.market import Market, Update
 from liqcore.sim.market_data import OKX_LIQUIDATION_CHANNEL, OKX_MD_CHANNELS, okx_liquidation_stream, okx_md_stream
+from liqcore.sim.rest import okx_error, okx_ok, okx_uint
 
 if TYPE_CHECKING:
     from liqcore.sim.server import ExchangeSimulator
@@ -46,16 +47,6 @@ _INST_TYPES = {"spot": "SPOT", "swap": "SWAP", "future": "FUTURES"}
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _ok(data: list[Any]) -> web.Response:
-    return web.Response(body=orjson.dumps({"code": "0", "msg": "", "data": data}), content_type="application/json")
-
-
-def _err(code: str, msg: str) -> web.Response:
-    # OKX answers parameter errors with HTTP 400 and its own code in the body
-    return web.Response(body=orjson.dumps({"code": code, "msg": msg, "data": []}), status=400,
-                        content_type="application/json")
 
 
 def _bad_checksum(obj: dict[str, Any]) -> dict[str, Any]:
@@ -138,31 +129,28 @@ def add_okx_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     async def instruments(request: web.Request) -> web.Response:
         inst_type = request.query.get("instType")
         if inst_type not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
-            return _err("51000", "Parameter instType error")
+            return okx_error("51000", "Parameter instType error")
         wanted = request.query.get("instId")
         out = [_instrument_info(i) for i in sim.instruments("okx")
                if _INST_TYPES[i.kind] == inst_type and (wanted is None or wanted == i.id)]
-        return _ok(out)
+        return okx_ok(out)
 
     async def server_time(request: web.Request) -> web.Response:
-        return _ok([{"ts": str(_now_ms())}])
+        return okx_ok([{"ts": str(_now_ms())}])
 
     async def status(request: web.Request) -> web.Response:
-        return _ok([])
+        return okx_ok([])
 
     async def books(request: web.Request) -> web.Response:
         inst_id = request.query.get("instId")
         if not inst_id:
-            return _err("50014", "Parameter instId can not be empty")
+            return okx_error("50014", "Parameter instId can not be empty")
         market = sim.find_market("okx", inst_id)
         if market is None:
-            return _err("51001", "Instrument ID does not exist")
-        try:
-            sz = min(int(request.query.get("sz", 1)), 400)
-        except ValueError:
-            return _err("51000", "Parameter sz error")
+            return okx_error("51001", "Instrument ID does not exist")
+        sz = min(okx_uint(request, "sz", 1), 400)
         snap = market.snapshot(max(sz, 1), fields=4)
-        return _ok([{"asks": snap["asks"], "bids": snap["bids"], "ts": str(_now_ms())}])
+        return okx_ok([{"asks": snap["asks"], "bids": snap["bids"], "ts": str(_now_ms())}])
 
     r = app.router
     r.add_get(base + "/public/instruments", instruments)
@@ -171,6 +159,13 @@ def add_okx_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
     r.add_get(base + "/market/books", books)
     for path in ("public", "business", "private"):
         r.add_get(f"/ws.okx.com/ws/v5/{path}", _ws_handler(sim, public=path == "public"))
+
+
+def _valid_arg(arg: Any) -> bool:
+    """An ``args`` entry OKX takes: an object with a string ``channel`` and string ``instId`` /
+    ``instType`` when present (anything else is answered 60012)."""
+    return isinstance(arg, dict) and isinstance(arg.get("channel"), str) and \
+        all(isinstance(arg.get(k, ""), str) for k in ("instId", "instType"))
 
 
 def _ws_handler(sim: "ExchangeSimulator", public: bool):
@@ -189,15 +184,16 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                 try:
                     req = orjson.loads(text)
                     op, args = req["op"], req["args"]
-                    if op not in ("subscribe", "unsubscribe") or not isinstance(args, list):
+                    if op not in ("subscribe", "unsubscribe") or not isinstance(args, list) or \
+                            not all(_valid_arg(arg) for arg in args):
                         raise ValueError(op)
                 except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                     error("60012", f"Invalid request: {text}")
                     continue
                 for arg in args:
-                    channel, inst_id = (arg or {}).get("channel"), (arg or {}).get("instId")
+                    channel, inst_id = arg["channel"], arg.get("instId")
                     # liquidation-orders is subscribed per instrument type, not per instrument
-                    key = f"{channel}:{(arg or {}).get('instType') if channel == OKX_LIQUIDATION_CHANNEL else inst_id}"
+                    key = f"{channel}:{arg.get('instType') if channel == OKX_LIQUIDATION_CHANNEL else inst_id}"
                     if op == "unsubscribe":
                         stream = streams.pop(key, None)
                         if stream is not None:
@@ -211,7 +207,7 @@ def _ws_handler(sim: "ExchangeSimulator", public: bool):
                     md = okx_md_stream(sim, conn, channel, market.instrument.id) if (
                         market is not None and channel in OKX_MD_CHANNELS) else None
                     if channel == OKX_LIQUIDATION_CHANNEL and public:
-                        md = okx_liquidation_stream(sim, conn, (arg or {}).get("instType"))  # type: ignore[assignment]
+                        md = okx_liquidation_stream(sim, conn, arg.get("instType"))  # type: ignore[assignment]
                     if md is not None:      # trades, funding-rate, mark-price, liquidation-orders (market_data)
                         conn.send_control({"event": "subscribe", "arg": arg, "connId": conn_id})
                         old_md = streams.pop(key, None)

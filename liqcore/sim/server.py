@@ -16,6 +16,12 @@ book, and its subscribers (websocket streams) format and send it, faults include
 Everything runs on the caller's event loop; the server stops itself after
 ``max_seconds`` (tick loop stopped, connections closed with 1001, socket unbound).
 
+Memory is bounded whatever clients do: finished connections are kept in a bounded history
+(:data:`FINISHED_CONNECTIONS`), the request logs keep the newest requests, each connection's
+send queue, received frames and fault log are bounded (:mod:`liqcore.sim.connection`), and a
+malformed REST request gets the venue's own error (:mod:`liqcore.sim.rest`), never a 500 from an
+unhandled exception (Bitfinex answers its parameter errors with HTTP 500 itself).
+
 Ownership: the simulator owns its markets, connections, aiohttp runner and tasks;
 :meth:`close` (or leaving the ``async with``) releases them all.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from typing import Any, Iterable, Mapping, Sequence, Union
 
@@ -41,10 +48,18 @@ from liqcore.sim.kraken_protocol import add_kraken_routes
 from liqcore.sim.market import Market
 from liqcore.sim.market_data import MarketDataProcess, add_market_data_routes, attach_processes
 from liqcore.sim.okx_protocol import add_okx_routes
+from liqcore.sim.recent import RecentList
+from liqcore.sim.rest import RestError
 from liqcore.sim.sources import BookSource, SyntheticBook
 from liqcore.sim.urls import loopback_urls
 
-__all__ = ["ExchangeSimulator"]
+__all__ = ["ExchangeSimulator", "FINISHED_CONNECTIONS", "REQUESTS_KEPT", "REQUEST_CHARS"]
+
+#: finished connections the simulator keeps for inspection (the newest; older ones are forgotten)
+FINISHED_CONNECTIONS = 64
+#: HTTP requests each request log keeps (the newest), and most characters of their paths all together
+REQUESTS_KEPT = 10_000
+REQUEST_CHARS = 1 << 20
 
 MarketSpec = Union[Instrument, tuple[Instrument, BookSource]]
 FaultSpec = Union[FaultPlan, Sequence[Union[FaultPlan, None]], None]
@@ -108,12 +123,15 @@ class ExchangeSimulator:
         self.market_data: dict[tuple[str, str], MarketDataProcess] = attach_processes(self._markets.values(), seed)
         self._faults: dict[str, FaultSpec] = dict(faults or {})
         self._ordinals = dict.fromkeys(VENUES, 0)
-        #: live and finished websocket connections, in order of arrival
-        self.connections: list[SimConnection] = []
-        #: every HTTP request served: (method, path with query)
-        self.requests: list[tuple[str, str]] = []
-        #: requests for endpoints the simulator does not emulate (answered 404)
-        self.unhandled: list[tuple[str, str]] = []
+        self._arrivals = itertools.count()
+        self._live: dict[SimConnection, int] = {}        # live connection -> its arrival number
+        self._finished: RecentList[tuple[int, SimConnection]] = RecentList(FINISHED_CONNECTIONS)
+        #: websocket connections cut for not reading what they were sent (close 1008 "slow consumer")
+        self.slow_consumers = 0
+        #: the newest HTTP requests served: (method, path with query); ``requests.dropped`` counts older ones
+        self.requests: RecentList[tuple[str, str]] = RecentList(REQUESTS_KEPT, REQUEST_CHARS, _request_chars)
+        #: the newest requests for endpoints the simulator does not emulate (answered 404)
+        self.unhandled: RecentList[tuple[str, str]] = RecentList(REQUESTS_KEPT, REQUEST_CHARS, _request_chars)
         #: REST depth snapshots served per (venue, id)
         self.snapshots_served: dict[tuple[str, str], int] = {}
         #: checksum frames sent per (venue, id), by venues that send checksums in frames of their own (Bitfinex ``cs``)
@@ -163,7 +181,7 @@ class ExchangeSimulator:
             if t is not current:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
-        for conn in list(self.connections):
+        for conn in list(self._live):
             await conn.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -226,10 +244,11 @@ class ExchangeSimulator:
         """The instruments listed by ``venue``."""
         return [m.instrument for (v, _), m in self._markets.items() if v == venue]
 
-    def find_market(self, venue: str, symbol: str | None) -> Market | None:
+    def find_market(self, venue: str, symbol: Any) -> Market | None:
         """The market of ``venue`` by exchange id (``BTCUSDT``, ``BTC-USDT``) or unified
-        symbol (``BTC/USDT``, ``BTC/USDT:USDT``); None if not listed."""
-        if symbol is None:
+        symbol (``BTC/USDT``, ``BTC/USDT:USDT``); None if not listed (anything that is not a
+        string, such as a list a client put in a request, is not). O(markets)."""
+        if not isinstance(symbol, str):
             return None
         m = self._markets.get((venue, symbol))
         if m is not None:
@@ -300,6 +319,18 @@ class ExchangeSimulator:
         self._faults[venue] = faults
 
     # --------------------------------------------------------------- connections
+    @property
+    def connections(self) -> list[SimConnection]:
+        """The live websocket connections and the newest :data:`FINISHED_CONNECTIONS` finished
+        ones, in order of arrival (a new list; O(n log n))."""
+        kept = [*self._finished, *((n, c) for c, n in self._live.items())]
+        return [c for _, c in sorted(kept, key=lambda nc: nc[0])]
+
+    @property
+    def connections_forgotten(self) -> int:
+        """Finished connections no longer kept in :attr:`connections`."""
+        return self._finished.dropped
+
     def open_connection(self, venue: str, ws: web.WebSocketResponse, request: web.Request) -> SimConnection:
         """Register a new websocket of ``venue`` with its fault plan (used by the protocols)."""
         ordinal = self._ordinals[venue]
@@ -309,28 +340,44 @@ class ExchangeSimulator:
             plan = spec
         else:
             plan = spec[ordinal] if ordinal < len(spec) else None
-        conn = SimConnection(venue, ordinal, ws, plan, request.transport)
-        self.connections.append(conn)
+        conn = SimConnection(venue, ordinal, ws, plan, request.transport, on_slow_consumer=self._count_slow_consumer)
+        self._live[conn] = next(self._arrivals)
         if self._closing:
             conn.close(1001, b"server shutting down")
         return conn
 
     async def close_connection(self, conn: SimConnection) -> None:
+        """End ``conn`` (close 1000 unless it is closing already) and move it to the history of
+        finished connections (used by the protocols when the client's socket ends)."""
         conn.close(1000)
         await conn.wait_closed()
+        number = self._live.pop(conn, None)
+        if number is not None:
+            self._finished.append((number, conn))
 
     def connections_of(self, venue: str) -> list[SimConnection]:
+        """:attr:`connections` of ``venue``."""
         return [c for c in self.connections if c.venue == venue]
+
+    def _count_slow_consumer(self) -> None:
+        self.slow_consumers += 1
 
     # ----------------------------------------------------------------- HTTP glue
     @web.middleware
     async def _log_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
-        return await handler(request)
+        try:
+            return await handler(request)
+        except RestError as refused:        # a malformed parameter: the venue's own answer
+            return refused.response
 
     async def _unhandled(self, request: web.Request) -> web.Response:
         self.unhandled.append((request.method, request.path_qs))
         return web.json_response({"code": -1, "msg": f"not emulated by liqcore.sim: {request.path}"}, status=404)
+
+
+def _request_chars(request: tuple[str, str]) -> int:
+    return len(request[1])
 
 
 def _unified(inst: Instrument) -> str:

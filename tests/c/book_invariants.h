@@ -88,9 +88,17 @@ static inline int liq_test_invariant_error(const liq_book *b, char *msg, size_t 
             snprintf(msg, cap, "side %d has %zu levels > max_depth %zu", sd, s->live, b->max_depth);
             return 1;
         }
+        /* px, q and first are read only where the call that writes them said it did: a
+         * side with live levels must report a best level through both reads. */
         int64_t px, q, first[2];
-        if (liq_book_best(b, sd, &px, &q) != (liq_book_levels_i64(b, sd, 1, first) == 1) ||
-            (s->live && (px != first[0] || q != first[1] || q <= 0))) {
+        int has_best = liq_book_best(b, sd, &px, &q);
+        size_t n_first = liq_book_levels_i64(b, sd, 1, first);
+        if (has_best != (s->live > 0) || n_first != (size_t)has_best) {
+            snprintf(msg, cap, "side %d: best read %d and first levels %zu for %zu live levels", sd, has_best,
+                     n_first, s->live);
+            return 1;
+        }
+        if (has_best && (px != first[0] || q != first[1] || q <= 0)) {
             snprintf(msg, cap, "side %d: best read disagrees with the first level", sd);
             return 1;
         }

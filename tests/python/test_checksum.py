@@ -31,9 +31,25 @@ def _book(bids, asks, price_decimals, size_decimals, **kw):
     return b
 
 
+OKX_DOC_BIDS = [["3366.1", "7"], ["3366", "6"]]
+OKX_DOC_ASKS = [["3366.8", "9"], ["3368", "8"]]
+
+
 @pytest.fixture
 def okx_doc():
-    return _book([["3366.1", "7"], ["3366", "6"]], [["3366.8", "9"], ["3368", "8"]], 1, 0)
+    return _book(OKX_DOC_BIDS, OKX_DOC_ASKS, 1, 0)
+
+
+def _kraken_string(bids, asks):
+    """Kraken's checksum input by its documented recipe (research/exchange_protocols.md §3.3),
+    written here independently of liqcore: the best 10 asks low to high, then the best 10 bids
+    high to low, each as its wire price and then its wire quantity with the "." removed and the
+    leading zeros stripped."""
+    def field(text):
+        return text.replace(".", "").lstrip("0")
+    asks = sorted(asks, key=lambda lv: Decimal(lv[0]))[:10]
+    bids = sorted(bids, key=lambda lv: Decimal(lv[0]), reverse=True)[:10]
+    return "".join(field(p) + field(q) for p, q in asks + bids)
 
 
 def test_okx_worked_examples(okx_doc):
@@ -51,9 +67,10 @@ def test_bitget_worked_example_and_wire_strings():
 
 
 def test_kraken_v1_worked_example():
-    b = _book([[p, "0.00000500"] for p in KRAKEN_V1_BIDS], [[p, "0.00000500"] for p in KRAKEN_V1_ASKS],
-              5, 8, max_depth=10)
+    bids, asks = [[p, "0.00000500"] for p in KRAKEN_V1_BIDS], [[p, "0.00000500"] for p in KRAKEN_V1_ASKS]
+    b = _book(bids, asks, 5, 8, max_depth=10)
     assert b.checksum("kraken") == b.checksum("kraken_v1") == 974947235
+    assert zlib.crc32(_kraken_string(bids, asks).encode()) == 974947235      # the test's own recipe too
 
 
 def test_kraken_v2_worked_example_from_json_numbers():
@@ -76,7 +93,9 @@ def _signed(c):
 
 def test_signedness_and_normalisation(okx_doc):
     assert okx_doc.checksum("okx") < 0
-    assert okx_doc.checksum("kraken") >= 0
+    # Kraken's is the unsigned CRC-32 (zlib's) of its own layout of the same levels
+    assert _kraken_string(OKX_DOC_BIDS, OKX_DOC_ASKS) == "336689" "33688" "336617" "33666"
+    assert okx_doc.checksum("kraken") == zlib.crc32(_kraken_string(OKX_DOC_BIDS, OKX_DOC_ASKS).encode())
     # either form of the same 32 bits verifies, as int or decimal string
     for v in (-1881014294, 2413953002, "-1881014294", "2413953002", b"2413953002"):
         assert okx_doc.verify_checksum("okx", v) is True

@@ -20,14 +20,19 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import http.client
 import ipaddress
 import json
+import os
 import socket
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 aiohttp = pytest.importorskip("aiohttp")
 ccxt_pro = pytest.importorskip("ccxt.pro")
@@ -39,7 +44,11 @@ from liqcore.feed.binance import BinanceDepthSync  # noqa: E402
 from liqcore.feed.checksummed import OkxBooks  # noqa: E402
 from liqcore.sim import (BinanceRecording, ExchangeSimulator, FaultPlan, Instrument, OkxRecording,  # noqa: E402
                          SyntheticBook, TrueBook, default_instruments, okx_checksum, okx_recording_instruments)
+from liqcore.sim.connection import RECEIVED_CHARS, RECEIVED_FRAMES  # noqa: E402
+from liqcore.sim.faults import DEFAULT_QUEUE_LIMIT  # noqa: E402
 from liqcore.sim.market import Market  # noqa: E402
+from liqcore.sim.recent import RecentList  # noqa: E402
+from liqcore.sim.server import FINISHED_CONNECTIONS  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OKX_CAPTURE = DATA / "cryptofeed" / "OKX.ws.1.0"
@@ -386,6 +395,102 @@ def test_slow_consumer(policy):
     run(body(), 15)
 
 
+# ------------------------------------------------------------------- bounded memory
+def test_recent_list_keeps_the_newest_within_both_bounds():
+    kept = RecentList(3, budget=10, weight=len)
+    for text in ["aaaa", "bbbb", "cc", "d", "e" * 11, "ffffff"]:
+        kept.append(text)
+    assert kept == ["cc", "d", "ffffff"] and kept.kept_weight == 9
+    assert kept.dropped == 3                                 # "aaaa", "bbbb" pushed out, "e"*11 never kept
+    counted = RecentList(2)
+    counted.extend(range(5))
+    assert counted == [3, 4] and counted.dropped == 3
+    with pytest.raises(ValueError):
+        RecentList(0)
+    for bad in (None, 0, -1, True, 2.5):
+        with pytest.raises(ValueError, match="queue_limit"):
+            FaultPlan(queue_limit=bad)
+    assert FaultPlan().queue_limit == DEFAULT_QUEUE_LIMIT
+
+
+def test_received_frames_are_bounded():
+    """What a client sends is kept only up to RECEIVED_FRAMES frames and RECEIVED_CHARS
+    characters (newest first; a frame larger than that is not kept), with a count of the rest."""
+    big = orjson.dumps({"method": "LIST_SUBSCRIPTIONS", "id": -1, "pad": "x" * RECEIVED_CHARS}).decode()
+    small = [orjson.dumps({"method": "LIST_SUBSCRIPTIONS", "id": i}).decode() for i in range(RECEIVED_FRAMES + 200)]
+
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=30) as sim:
+            async with aiohttp.ClientSession() as s:
+                async with s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/0") as ws:
+                    for text in [big] * 3 + small:
+                        await ws.send_str(text)
+                    answered = -2
+                    while answered != len(small) - 1:      # every request handled, in order
+                        answered = orjson.loads((await asyncio.wait_for(ws.receive(), 10)).data)["id"]
+                    (conn,) = sim.connections_of("binance")
+                    assert conn.received == small[-RECEIVED_FRAMES:]
+                    assert conn.received.dropped == 3 + 200
+                    assert sum(map(len, conn.received)) <= RECEIVED_CHARS
+    run(body(), 30)
+
+
+def test_finished_connections_are_forgotten_beyond_a_bounded_history():
+    """Connections that ended stay in sim.connections only as the newest FINISHED_CONNECTIONS;
+    their send queues are emptied; live ones are always listed."""
+    n = FINISHED_CONNECTIONS + 6
+
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=30) as sim:
+            url = sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@depth@100ms"
+            async with aiohttp.ClientSession() as s:
+                live = await s.ws_connect(url)
+                for _ in range(n):
+                    async with s.ws_connect(url) as ws:
+                        await _frames(ws, 1)
+                while sim.connections_forgotten < n - FINISHED_CONNECTIONS:      # all n finished
+                    await asyncio.sleep(0.01)
+                conns = sim.connections_of("binance")
+                assert [c.ordinal for c in conns] == [0, *range(n + 1 - FINISHED_CONNECTIONS, n + 1)]
+                assert not conns[0].finished and all(c.finished and c.queue.empty() for c in conns[1:])
+                assert sim.connections_forgotten == n - FINISHED_CONNECTIONS
+                await live.close()
+    run(body(), 30)
+
+
+def test_a_client_that_never_reads_is_cut_as_a_slow_consumer():
+    """A client that completes the handshake and then reads nothing: with no fault plan, its
+    send queue stops at DEFAULT_QUEUE_LIMIT frames and the simulator cuts it (close 1008 queued,
+    TCP dropped when the close cannot be delivered), counts it, and goes on serving others."""
+    streams = "/".join(f"{s}@{k}" for s in ("btcusdt", "ethusdt") for k in ("depth@100ms", "trade", "aggTrade"))
+    markets = [i for i in default_instruments() if i.venue == "binance"]
+
+    async def body():
+        async with ExchangeSimulator(markets, seed=1, interval=0.001, max_seconds=60) as sim:
+            loop = asyncio.get_running_loop()
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setblocking(False)
+                await loop.sock_connect(sock, ("127.0.0.1", sim.port))
+                await loop.sock_sendall(sock, (
+                    f"GET /stream.binance.com/ws/{streams} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                most = 0
+                while not (sim.connections and sim.connections[0].finished):
+                    if sim.connections:
+                        most = max(most, sim.connections[0].queue.qsize())
+                    await asyncio.sleep(0.005)
+                (conn,) = sim.connections
+                assert (conn.slow_consumer, conn.close_code, sim.slow_consumers) == (True, 1008, 1)
+                assert most <= DEFAULT_QUEUE_LIMIT and conn.queue.empty()
+            async with aiohttp.ClientSession() as s:         # the exchange itself is fine
+                async with s.ws_connect(sim.url.replace("http", "ws") + "/stream.binance.com/ws/btcusdt@trade") as ws:
+                    assert len(await _frames(ws, 3)) == 3
+            assert sim.slow_consumers == 1
+    run(body(), 60)
+
+
 # ------------------------------------------------------------ REST/websocket protocol details
 def test_rest_and_ws_protocol_details():
     async def body():
@@ -429,6 +534,295 @@ def test_rest_and_ws_protocol_details():
                 assert [e["code"] for e in errs] == ["60011", "60018"]
                 await okx.close()
     run(body(), 15)
+
+
+# ------------------------------------------------------- REST: malformed requests refused
+_SYMBOLS_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+# (path, status, what the body holds): each venue's own refusal (liqcore.sim.rest)
+MALFORMED = [
+    ("/api.binance.com/api/v3/exchangeInfo?symbols=[1", 400,
+     {"code": -1100, "msg": f"Illegal characters found in parameter 'symbols'; legal range is '{_SYMBOLS_RANGE}'."}),
+    ("/fapi.binance.com/fapi/v1/exchangeInfo?symbols=null", 400, {"code": -1100}),
+    ('/api.binance.com/api/v3/exchangeInfo?symbols=["NOPE"]', 400, {"code": -1121, "msg": "Invalid symbol."}),
+    ("/api.binance.com/api/v3/exchangeInfo?symbol=btcusdt", 400, {"code": -1100}),
+    ("/api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1e3", 400,
+     {"code": -1100, "msg": "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'."}),
+    ("/api.binance.com/api/v3/depth?symbol=BTC/USDT", 400, {"code": -1100}),
+    ("/api.binance.com/api/v3/trades?symbol=BTCUSDT&limit=x", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/fundingRate?symbol=BTCUSDT&limit=-1", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=%201", 400, {"code": -1100}),
+    ("/fapi.binance.com/fapi/v1/premiumIndex?symbol=", 400, {"code": -1102}),
+    ("/www.okx.com/api/v5/market/trades?instId=BTC-USDT&limit=x", 400,
+     {"code": "51000", "msg": "Parameter limit error", "data": []}),
+    ("/www.okx.com/api/v5/market/books?instId=BTC-USDT&sz=1_0", 400, {"code": "51000", "msg": "Parameter sz error"}),
+    ("/api.bybit.com/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=5min&limit=x", 200,
+     {"retCode": 10001, "retMsg": "params error: limit"}),
+    ("/api.bybit.com/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=[]", 200, {"retCode": 10001}),
+    ("/api.kraken.com/0/public/Depth?pair=XBTUSD&count=-5", 200, {"error": ["EGeneral:Invalid arguments"]}),
+    ("/api.coinbase.com/api/v3/brokerage/market/products/BTC-USD/book?limit=-5", 400,
+     {"error": "INVALID_ARGUMENT", "message": "limit"}),
+    ("/api.bitget.com/api/v2/spot/market/orderbook?symbol=BTCUSDT&limit=%D9%A1", 400, {"code": "40034"}),
+    ("/api-pub.bitfinex.com/v2/book/tBTCUSD/P0?len=%2025", 500, ["error", 10020, "len: invalid"]),
+]
+
+
+@pytest.mark.parametrize("path,status,want", MALFORMED, ids=[m[0].split("?")[1] for m in MALFORMED])
+def test_rest_malformed_requests_get_the_venue_error(path, status, want):
+    async def body():
+        async with ExchangeSimulator(seed=1, interval=FAST, max_seconds=20) as sim:
+            async with aiohttp.ClientSession() as s:
+                async with s.get(sim.url + path) as r:
+                    got = orjson.loads(await r.read())
+                    assert r.status == status, got
+                    if isinstance(want, dict):
+                        assert {k: got.get(k) for k in want} == want
+                    else:
+                        assert got == want
+    run(body(), 15)
+
+
+# every REST endpoint the simulator serves: path ({name}: a path segment) -> its query parameters
+REST_ENDPOINTS = {
+    **{f"/{host}/{p}": params for host in ("api.binance.com/api/v3", "fapi.binance.com/fapi/v1")
+       for p, params in [("ping", ()), ("time", ()), ("exchangeInfo", ("symbol", "symbols")),
+                         ("depth", ("symbol", "limit")), ("trades", ("symbol", "limit")),
+                         ("aggTrades", ("symbol", "fromId", "startTime", "endTime", "limit"))]},
+    "/fapi.binance.com/fapi/v1/premiumIndex": ("symbol",),
+    "/fapi.binance.com/fapi/v1/fundingRate": ("symbol", "limit"),
+    "/fapi.binance.com/fapi/v1/openInterest": ("symbol",),
+    **{f"/dapi.binance.com/dapi/v1/{p}": ("symbol",) for p in ("ping", "time", "exchangeInfo")},
+    "/www.okx.com/api/v5/public/instruments": ("instType", "instId"),
+    "/www.okx.com/api/v5/public/time": (), "/www.okx.com/api/v5/system/status": (),
+    "/www.okx.com/api/v5/market/books": ("instId", "sz"),
+    "/www.okx.com/api/v5/market/trades": ("instId", "limit"),
+    **{f"/www.okx.com/api/v5/public/{p}": ("instId",) for p in ("funding-rate", "open-interest", "mark-price")},
+    "/api.bybit.com/v5/market/instruments-info": ("category", "symbol", "status"),
+    "/api.bybit.com/v5/market/time": (),
+    **{f"/api.bybit.com/v5/market/{p}": ("category", "symbol", "limit")
+       for p in ("orderbook", "recent-trade", "tickers", "funding/history")},
+    "/api.bybit.com/v5/market/open-interest": ("category", "symbol", "intervalTime", "limit"),
+    **{f"/api.kraken.com/0/public/{p}": () for p in ("AssetPairs", "Assets", "Time", "SystemStatus")},
+    "/api.kraken.com/0/public/Depth": ("pair", "count"),
+    "/api.coinbase.com/api/v3/brokerage/market/products": ("product_type",),
+    "/api.coinbase.com/api/v3/brokerage/market/products/{product_id}/book": ("limit",),
+    "/api.coinbase.com/api/v3/brokerage/time": (),
+    **{f"/api.coinbase.com/v2/{p}": () for p in ("currencies", "currencies/crypto", "exchange-rates")},
+    **{f"/api.bitget.com/api/v2/{p}": () for p in ("spot/public/coins", "margin/currencies", "public/time")},
+    "/api.bitget.com/api/v2/spot/public/symbols": ("symbol",),
+    "/api.bitget.com/api/v2/mix/market/contracts": ("productType",),
+    "/api.bitget.com/api/v2/spot/market/orderbook": ("symbol", "limit"),
+    "/api-pub.bitfinex.com/v2/conf/{config}": (), "/api-pub.bitfinex.com/v2/platform/status": (),
+    "/api-pub.bitfinex.com/v2/book/{symbol}/{precision}": ("len",),
+}
+# values that reach past the first checks of a handler, and odd ones
+GOOD_VALUES = {
+    "symbol": ["BTCUSDT", "ETHUSDT", "tBTCUSD"], "symbols": ['["BTCUSDT"]', '["BTCUSDT","ETHUSDT"]', "[]"],
+    "limit": ["1", "5", "500", "5000"], "fromId": ["0", "1"], "startTime": ["0"], "endTime": ["99999999999999"],
+    "instId": ["BTC-USDT", "BTC-USDT-SWAP"], "instType": ["SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN"],
+    "sz": ["1", "400"], "category": ["spot", "linear", "inverse", "option"], "status": ["PreLaunch", "Trading"],
+    "intervalTime": ["5min", "1h"], "pair": ["XBTUSD", "XXBTZUSD", "XBT/USD"], "count": ["1", "100"],
+    "product_type": ["SPOT", "FUTURE"], "productType": ["USDT-FUTURES", "SPOT", "usdt-futures"],
+    "len": ["1", "25", "100"], "product_id": ["BTC-USD", "ETH-USD", "NOPE"], "precision": ["P0", "R0", "P1"],
+    "config": ["pub:info:pair", "pub:list:pair:exchange,pub:list:currency", "pub:nope"],
+}
+ODD_VALUES = ["", "[1", "[", "]", "[]", "{}", "null", "-1", "0", "1e3", "1.5", "0x10", " 5", "5 ", "1_0", "\u0661",
+              "+5", "nan", "inf", "-0", "99999999999999999999", "9" * 400, '["BTCUSDT",1]', '["btcusdt"]', "\x00",
+              "%", "BTC/USDT", "btcusdt", "\u00e9"]
+
+
+def _encoded(value: str | bytes) -> str:
+    """Percent-encoded query text: a str as UTF-8, bytes as they are (maybe not UTF-8)."""
+    raw = value.encode() if isinstance(value, str) else value
+    return "".join(f"%{b:02X}" for b in raw)
+
+
+def _odd_values():
+    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
+    return st.one_of(st.sampled_from(ODD_VALUES), text, st.binary(max_size=6))
+
+
+@st.composite
+def _request_path(draw, template: str, params: tuple[str, ...]) -> str:
+    """A request of ``template``: mostly a valid one (each parameter usually present with a good
+    value) with some values odd, some parameters repeated, bare or unknown."""
+    path = template
+    for segment in ("product_id", "config", "symbol", "precision"):
+        if "{" + segment + "}" in path:
+            good = GOOD_VALUES[segment] if segment != "symbol" else ["tBTCUSD", "BTCUSD", "tNOPE"]
+            path = path.replace("{" + segment + "}", draw(st.sampled_from(good + ["NOPE", "%00", "%FF", "x" * 300])))
+    pairs = []
+    for name in params:
+        if draw(st.integers(0, 4)) < 2:
+            continue                                    # left out
+        good = draw(st.integers(0, 4)) > 1
+        value = draw(st.sampled_from(GOOD_VALUES[name]) if good else _odd_values())
+        pairs.append(f"{name}={_encoded(value)}")
+    for _ in range(draw(st.integers(0, 2))):          # repeated, bare or unknown parameters
+        key = draw(st.sampled_from((*params, "x", "", "limit", "symbol")))
+        pairs.append(key if draw(st.booleans()) else f"{key}={_encoded(draw(_odd_values()))}")
+    order = draw(st.permutations(pairs))
+    return path + ("?" + "&".join(order) if order else "")
+
+
+def _venue_answer(path: str, status: int, raw: bytes) -> bool:
+    """True if the answer is JSON in the venue's own format (a reply or its refusal)."""
+    body = orjson.loads(raw)
+    host = path.split("/")[1]
+    if host.endswith("binance.com"):
+        return status == 200 or (status == 400 and isinstance(body["code"], int) and body["code"] < 0
+                                 and isinstance(body["msg"], str))
+    if host == "www.okx.com":
+        return (status, body["code"]) == (200, "0") or (status == 400 and body["code"] != "0" and body["data"] == [])
+    if host == "api.bybit.com":
+        return status == 200 and isinstance(body["retCode"], int) and isinstance(body["retMsg"], str)
+    if host == "api.kraken.com":
+        return status == 200 and isinstance(body["error"], list) and (bool(body["error"]) or "result" in body)
+    if host == "api.coinbase.com":
+        return status == 200 or (status in (400, 404) and set(body) == {"error", "message"})
+    if host == "api.bitget.com":
+        return (status, body["code"]) == (200, "00000") or (status == 400 and body["code"] != "00000")
+    assert host == "api-pub.bitfinex.com", host
+    return status == 200 or (status == 500 and body[:2] == ["error", 10020] and isinstance(body[2], str))
+
+
+@pytest.fixture(scope="module")
+def threaded_sim():
+    """One simulator for the fuzz tests, serving from a thread and event loop of its own (the
+    fuzz's clients are synchronous), frozen after 50 ticks (trades, marks and books to serve, no
+    stream traffic). Yields (port, loop)."""
+    ready = threading.Event()
+    state: dict = {}
+
+    async def serve():
+        async with ExchangeSimulator(seed=5, interval=0.01, max_seconds=86_400) as sim:
+            await asyncio.wait_for(sim.wait_updates("binanceusdm", "BTCUSDT", 50), 30)
+            sim.pause()
+            state["stop"] = asyncio.Event()
+            state["port"] = sim.port
+            ready.set()
+            await state["stop"].wait()
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(40)
+    yield state["port"], loop
+    loop.call_soon_threadsafe(state["stop"].set)
+    thread.join(15)
+    loop.close()
+
+
+#: the fuzz tests' hypothesis settings: examples per REST endpoint and per websocket venue
+#: (LIQ_SIM_FUZZ_EXAMPLES=1000 for a long run); the no-internet guard is the same for every example
+FUZZ_SETTINGS = settings(max_examples=int(os.environ.get("LIQ_SIM_FUZZ_EXAMPLES", "40")), deadline=None,
+                         database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("template", list(REST_ENDPOINTS))
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_rest_fuzzed_query_strings_never_end_in_a_server_error(threaded_sim, template, data):
+    """Any query string on any REST endpoint is answered in the venue's own format: the reply
+    or the venue's refusal, never aiohttp's 500 of an unhandled exception (Bitfinex refuses
+    with HTTP 500 ``["error", 10020, ...]`` itself)."""
+    path = data.draw(_request_path(template, REST_ENDPOINTS[template]))
+    conn = http.client.HTTPConnection("127.0.0.1", threaded_sim[0], timeout=15)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        raw = r.read()
+    finally:
+        conn.close()
+    assert _venue_answer(path, r.status, raw), (path, r.status, raw[:300])
+
+
+# ------------------------------------------------- websocket: malformed requests answered
+# per venue: its websocket path, valid requests to mutate, and a probe with the answer it gets
+# (after the fuzzed request: a connection that still answers it survived the request)
+WS_VENUES = {
+    "binance": ("/stream.binance.com/ws/0",
+                [{"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms", "ethusdt@trade"], "id": 1},
+                 {"method": "UNSUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 2},
+                 {"method": "SET_PROPERTY", "params": ["combined", True], "id": 3},
+                 {"method": "GET_PROPERTY", "params": ["combined"], "id": 4}],
+                {"method": "LIST_SUBSCRIPTIONS", "id": "probe"}, '"id":"probe"'),
+    "okx": ("/ws.okx.com/ws/v5/public",
+            [{"op": "subscribe", "args": [{"channel": "books5", "instId": "BTC-USDT"},
+                                          {"channel": "trades", "instId": "BTC-USDT-SWAP"}]},
+             {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]},
+             {"op": "unsubscribe", "args": [{"channel": "books5", "instId": "BTC-USDT"}]}],
+            "ping", "pong"),
+    "bybitlinear": ("/stream.bybit.com/v5/public/linear",
+                    [{"op": "subscribe", "req_id": "1", "args": ["orderbook.50.BTCUSDT", "tickers.BTCUSDT"]},
+                     {"op": "unsubscribe", "args": ["orderbook.50.BTCUSDT"]}],
+                    {"op": "ping", "req_id": "probe"}, '"req_id":"probe"'),
+    "kraken": ("/ws.kraken.com/v2",
+               [{"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}, "req_id": 1},
+                {"method": "subscribe", "params": {"channel": "instrument", "snapshot": True}},
+                {"method": "unsubscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}}],
+               {"method": "ping", "req_id": 424242}, '"req_id":424242'),
+    "coinbase": ("/advanced-trade-ws.coinbase.com",
+                 [{"type": "subscribe", "channel": "level2", "product_ids": ["BTC-USD", "ETH-USD"]},
+                  {"type": "unsubscribe", "channel": "level2", "product_ids": ["BTC-USD"]},
+                  {"type": "subscribe", "channel": "heartbeats"}],
+                 {"type": "probe"}, "Failed to parse message"),
+    "bitget": ("/ws.bitget.com/v2/ws/public",
+               [{"op": "subscribe", "args": [{"instType": "SPOT", "channel": "books", "instId": "BTCUSDT"}]},
+                {"op": "unsubscribe", "args": [{"instType": "USDT-FUTURES", "channel": "books", "instId": "BTCUSDT"}]}],
+               "ping", "pong"),
+    "bitfinex": ("/api-pub.bitfinex.com/ws/2",
+                 [{"event": "subscribe", "channel": "book", "symbol": "tBTCUSD", "prec": "P0", "freq": "F0",
+                   "len": "25"},
+                  {"event": "conf", "flags": 131072}, {"event": "unsubscribe", "chanId": 17000}],
+                 {"event": "ping", "cid": 424242}, '"cid":424242'),
+}
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+@st.composite
+def _mutated(draw, value):
+    """``value`` (a JSON document) with one node replaced by any JSON value, or a key removed."""
+    children = list(value.items()) if isinstance(value, dict) else list(enumerate(value)) \
+        if isinstance(value, list) else []
+    if not children or draw(st.integers(0, 3)) == 0:
+        return draw(_JSON)
+    key, child = draw(st.sampled_from(children))
+    out = dict(value) if isinstance(value, dict) else list(value)
+    if isinstance(out, dict) and draw(st.integers(0, 4)) == 0:
+        del out[key]
+    else:
+        out[key] = draw(_mutated(child))
+    return out
+
+
+@pytest.mark.parametrize("venue", list(WS_VENUES))
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_ws_fuzzed_requests_are_answered_and_the_connection_lives_on(threaded_sim, venue, data):
+    """A malformed subscription request (one field of a valid one replaced by any JSON value, a
+    key removed, or any JSON document) is answered the venue's way and the connection goes on:
+    it answers the venue's ping (or a request of known answer) sent after it."""
+    path, valid, probe, answer = WS_VENUES[venue]
+    request = data.draw(st.one_of(st.sampled_from(valid).flatmap(_mutated), _JSON))
+    port, loop = threaded_sim
+
+    async def exchange() -> list[str]:
+        frames: list[str] = []
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(f"ws://127.0.0.1:{port}{path}") as ws:
+                await ws.send_str(json.dumps(request))
+                await ws.send_str(probe if isinstance(probe, str) else json.dumps(probe))
+                while not frames or answer not in frames[-1]:
+                    msg = await ws.receive(timeout=10)
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        raise AssertionError(f"{venue} ended the connection ({msg.type.name} {msg.data}) "
+                                             f"after {request!r}: {frames[-3:]}")
+                    frames.append(msg.data)
+        return frames
+
+    asyncio.run_coroutine_threadsafe(exchange(), loop).result(30)
 
 
 def test_server_is_loopback_only_and_stops_itself():
