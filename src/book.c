@@ -695,9 +695,11 @@ static liq_status apply_finish(liq_book *b, const msg_src *m, size_t n, undo_pla
             /* The side refreshed last is trusted: find the last delta that rests a
              * level through the other side's touch; the other side is stale. */
             int fresh = LIQ_BID;
-            int64_t bb, bq, ab, aq;
-            liq_book_best(b, LIQ_BID, &bb, &bq);
-            liq_book_best(b, LIQ_ASK, &ab, &aq);
+            /* crossed: both sides have a best level (the zeros keep every build's flow
+             * analysis quiet: -Os saw them possibly unset) */
+            int64_t bb = 0, bq = 0, ab = 0, aq = 0;
+            (void)liq_book_best(b, LIQ_BID, &bb, &bq);
+            (void)liq_book_best(b, LIQ_ASK, &ab, &aq);
             if (n) {
                 (void)msg_get(b, m, n - 1, &d);
                 fresh = d.side;
