@@ -761,6 +761,12 @@ cdef class OrderBook:
     cdef inline void _leave(self) noexcept:
         self._busy = 0
 
+    cdef inline void _gave_up(self) noexcept:
+        """A message was refused after its conversion began: count it, and give back a
+        scratch that a huge message grew (liq_book_trim)."""
+        self._b.stats.rejected += 1
+        liq_book_trim(&self._b)
+
     cdef int _wait(self) except -1:
         """Wait (GIL released) until no call holds the book; ConcurrentUseError when the
         holder is this very thread (a callback re-entering the book would wait forever)."""
@@ -914,12 +920,10 @@ cdef class OrderBook:
                 st = self._fill_side(d + nb, asks, LIQ_ASK, &bad)
                 name, levels = "asks", asks
         except BaseException:
-            self._b.stats.rejected += 1
-            liq_book_trim(&self._b)
+            self._gave_up()
             raise
         if st != LIQ_OK:
-            self._b.stats.rejected += 1
-            liq_book_trim(&self._b)
+            self._gave_up()
             raise _error(st, where, f"{name}[{bad}] = {_item(levels, bad)!r}")
         return bids, asks
 
@@ -941,12 +945,10 @@ cdef class OrderBook:
                 raise _error(st, where, describe(bad) if bad < n else None)
             return True
         if self._b.seq_rule == LIQ_SEQ_NONE:
-            self._b.stats.rejected += 1
-            liq_book_trim(&self._b)
+            self._gave_up()
             raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
         if last_id is None:
-            self._b.stats.rejected += 1
-            liq_book_trim(&self._b)
+            self._gave_up()
             raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
         try:
             ids.last = _seq_id(self, last_id, "last_id", where)
@@ -1061,12 +1063,10 @@ cdef class OrderBook:
                 try:
                     st = self._fill_elements(d, sides if sv is None else sv, pv, qv, n, &bad)
                 except BaseException:
-                    self._b.stats.rejected += 1
-                    liq_book_trim(&self._b)
+                    self._gave_up()
                     raise
             if st != LIQ_OK:
-                self._b.stats.rejected += 1
-                liq_book_trim(&self._b)
+                self._gave_up()
                 raise _error(st, "apply_deltas", _describe_element(bad, sides, prices, sizes))
             return self._commit(n, last_id, first_id, prev_id, "apply_deltas",
                                 lambda i: _describe_element(i, sides, prices, sizes))

@@ -455,6 +455,24 @@ def test_from_bytes_of_mutated_bytes(grid, levels, data, labels):
 # ---------------------------------------------------------------- four threads, one book
 
 
+def run_threads(*fns):
+    """Run each function in its own thread until they all return; fail with what any raised."""
+    errors = []
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as e:      # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in fns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
 class SlowRow(list):
     """A level whose element reads give the GIL away, mid-conversion."""
 
@@ -471,7 +489,7 @@ def test_four_threads_on_one_book():
     ranges = {"a": range(1000, 1100), "b": range(1100, 1200), "c": range(5000, 5100)}
     book.apply_levels([[p, 1] for p in (*ranges["a"], *ranges["b"])], [[p, 1] for p in ranges["c"]])
     stop = time.monotonic() + HAMMER_SECONDS
-    errors, counts = [], dict.fromkeys("abcr", 0)
+    counts = dict.fromkeys("abcr", 0)
 
     def uniform(levels, rng):
         sizes = {q for p, q in levels if p in rng}
@@ -519,18 +537,7 @@ def test_four_threads_on_one_book():
             assert book.bid_count == 200 and book.ask_count == 100
             counts["r"] += 1
 
-    def run(fn):
-        try:
-            fn()
-        except BaseException as e:      # noqa: BLE001 - reported by the main thread
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in (writer_a, writer_b, writer_c, reader)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(writer_a, writer_b, writer_c, reader)
     assert all(counts.values()), counts
     check_invariants(book)
     bids = book.levels(0, raw=True).tolist()
@@ -554,7 +561,6 @@ def test_threads_on_one_book_through_large_frames():
     apply_binance_depth(book, frames[0])
     book.update(1, 2000.0, 1.0)
     stop = time.monotonic() + HAMMER_SECONDS
-    errors = []
 
     def writer():
         i = 0
@@ -575,16 +581,5 @@ def test_threads_on_one_book_through_large_frames():
             assert len(bids) == 4000 and len(set(bids[:, 1].tolist())) == 1, "half a frame seen"
             OrderBook.from_bytes(book.to_bytes())
 
-    def run(fn):
-        try:
-            fn()
-        except BaseException as e:      # noqa: BLE001 - reported by the main thread
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in (writer, updater, reader, reader)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(writer, updater, reader, reader)
     check_invariants(book)
