@@ -20,6 +20,7 @@ from liqcore._book import (
 )
 from liqcore.errors import (
     ChecksumError,
+    ConcurrentUseError,
     CrossedBookError,
     DepthError,
     FormatError,
@@ -51,6 +52,7 @@ __all__ = [
     "DepthError",
     "SequenceGapError",
     "LiqMemoryError",
+    "ConcurrentUseError",
     "RecordingFormatError",
     "__version__",
 ]

@@ -308,8 +308,8 @@ cdef object _rows(object levels, str where, str name):
         if levels.ndim == 1 and levels.shape[0] == 0:
             return ()
         arr = _numeric(levels, where, name)
-        if arr is None:
-            if levels.ndim != 2:
+        if arr is None:             # object/str arrays: (n, 2), or (n,) of row objects
+            if levels.ndim not in (1, 2):
                 raise errors.InvalidDeltaError(f"{where}: {name} array must have shape (n, 2), got {levels.shape}")
             return tuple(levels)
         if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] < 2):
