@@ -90,6 +90,22 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
     monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+    # uvloop (liqcore.feed.run's loop) resolves and connects in libuv, past the socket module:
+    # guard aiohttp's own resolution too (ccxt reaches every exchange through aiohttp)
+    try:
+        import aiohttp
+    except ImportError:
+        aiohttp = None
+    if aiohttp is not None:
+        real_resolve = aiohttp.TCPConnector._resolve_host
+
+        async def resolve_host(self, host, port, traces=None):
+            if not _is_loopback(host):
+                attempts.append(host)
+                raise OSError(errno.ENETUNREACH, f"test guard: no DNS for {host!r}")
+            return await real_resolve(self, host, port, traces)
+
+        monkeypatch.setattr(aiohttp.TCPConnector, "_resolve_host", resolve_host)
     yield attempts
     assert not attempts, f"the test tried to reach the internet: {attempts}"
 
@@ -1092,3 +1108,19 @@ def test_bybit_linear_wire_protocol():
                 assert rows and all(liqs[(d["T"], d["p"], d["v"])] == ("sell" if d["S"] == "Buy" else "buy")
                                     for d in rows)
     asyncio.run(asyncio.wait_for(body(), 20))
+
+
+def test_the_guard_sees_aiohttp_on_uvloop(no_internet):
+    """liqcore.feed.run runs on uvloop, whose DNS and connects bypass the socket module: the
+    guard must still see a lookup that aiohttp (ccxt's transport) makes there."""
+    uvloop = pytest.importorskip("uvloop")
+    import aiohttp
+
+    async def fetch():
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(OSError):
+                await session.get("http://exchange.invalid/api")
+
+    uvloop.run(fetch())
+    assert no_internet == ["exchange.invalid"]
+    no_internet.clear()
