@@ -170,6 +170,7 @@ static size_t first_in_band(const liq_side *s, int64_t kmin)
 }
 
 enum { SHAPE_CHUNK = 256 };
+_Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63");
 
 /*
  * Walls and/or clusters of side sd against its baseline (appended to out[*found..cap),
@@ -200,17 +201,26 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
     }
     const qty_floor cq = nclusters ? qty_ceil(p->cluster_ratio * base->median, qdiv) : (qty_floor){0, 0};
     const qty_floor any = qty_floor_min(wq, cq);
-    /* holes never qualify; with nothing asked for that can qualify, no level is a candidate
-     * (the band sums are still wanted) */
-    const int64_t qmin = any.min < 1 ? 1 : any.min;
-    const int cand_on = any.on;
+    /* holes never qualify. With nothing asked for that can qualify, only a size of INT64_MAX
+     * is a candidate, and the candidate pass checks each test's own flag: harmless. */
+    const int64_t qmin = !any.on ? INT64_MAX : any.min < 1 ? 1 : any.min;
     int64_t qk[2];
     /* integer sums: exact, and a 1-cycle add chain (a double sum's 4-cycle chain was the
      * bottleneck of this pass) */
     liq_i128 qsum[2] = {0, 0};
-    int qovf = 0;        /* a quote sum left 128 bits (absurd prices x sizes): summed again in doubles */
-    for (int k = 0; k < 2; k++)
-        qk[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4) : INT64_MAX;
+    /* Each term |key x size| < 2^126, so a sum of many may leave 128 bits, but only on absurd
+     * books: when (largest |key| in the band) x INT64_MAX x levels could reach 2^127, the quote
+     * sums are done in doubles after the pass instead (keys are monotonic: the largest |key|
+     * is at one end of the band), and the pass sums only keys of INT64_MAX (one level at most:
+     * no overflow) -- the pass itself stays the same branch-free loop. */
+    const double kmax = s->len > lo ? fmax(fabs((double)s->key[lo]), fabs((double)s->key[s->len - 1])) : 0;
+    const int qovf = kmax * 9.3e18 * (double)(s->len - lo) >= 1.7e38;
+    int64_t qband[2];                        /* the bands' key bounds (INT64_MAX: band off) */
+    for (int k = 0; k < 2; k++) {
+        qband[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4)
+                                             : INT64_MAX;
+        qk[k] = qovf ? INT64_MAX : qband[k];
+    }
     const size_t c0 = nclusters ? *nclusters : 0;
     /* the cluster gap in price units (a hair of slack: a gap of exactly gap_bps joins) */
     const double gap_units = p->gap_bps > 0 ? mid * p->gap_bps / 1e4 * (1 + 1e-12) : (double)p->gap_ticks * (double)b->tick;
@@ -223,17 +233,26 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
     for (size_t hi = s->len; hi > lo;) {
         const size_t end = hi - lo > SHAPE_CHUNK ? hi - SHAPE_CHUNK : lo;
         size_t nc = 0;
+        /* the chunk's sizes summed in 64 bits, exact while every size is below 2^55 (256 of
+         * them stay below 2^63; the OR tells), else summed again in 128 bits: a 128-bit add
+         * per level cost a sixth of this pass */
+        uint64_t csum = 0, cor = 0;
         for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
             const int64_t qu = s->qty[j], key = s->key[j];
-            total += qu;
+            csum += (uint64_t)qu;
+            cor |= (uint64_t)qu;
             const liq_i128 pq = (liq_i128)key * qu;
-            /* a term is < 2^126; the flag keeps the pass branch-free */
-            qovf |= __builtin_add_overflow(qsum[0], key >= qk[0] ? pq : 0, &qsum[0]);
-            qovf |= __builtin_add_overflow(qsum[1], key >= qk[1] ? pq : 0, &qsum[1]);
+            qsum[0] += key >= qk[0] ? pq : 0;
+            qsum[1] += key >= qk[1] ? pq : 0;
             cand[nc] = j;
             crank[nc] = rank;
-            nc += cand_on & (qu >= qmin);
+            nc += qu >= qmin;
             rank += qu != 0;
+        }
+        if (cor < ((uint64_t)1 << 55)) {
+            total += csum;
+        } else {
+            for (size_t j = hi; j-- > end;) total += s->qty[j];
         }
         hi = end;
         for (size_t i = 0; i < nc; i++) {
@@ -294,7 +313,7 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         double q = (double)qsum[k];
         if (qovf) {
             q = 0;
-            for (size_t j = s->len; j-- > lo;) if (s->key[j] >= qk[k]) q += (double)s->key[j] * (double)s->qty[j];
+            for (size_t j = s->len; j-- > lo;) if (s->key[j] >= qband[k]) q += (double)s->key[j] * (double)s->qty[j];
         }
         base->band_quote[k] = (sd == LIQ_BID ? 1 : -1) * q / (pdiv * qdiv) + 0.0;
     }

@@ -257,8 +257,10 @@ def test_a_huge_message_does_not_pin_its_memory():
         class MallInfo2(ctypes.Structure):
             _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
                         "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+        import os
         libc = ctypes.CDLL(None)
-        if not hasattr(libc, "mallinfo2"):
+        # AddressSanitizer's allocator (tests/sanitize.sh preloads it) does not fill mallinfo2
+        if not hasattr(libc, "mallinfo2") or "asan" in os.environ.get("LD_PRELOAD", ""):
             print("skip"); raise SystemExit
         libc.mallinfo2.restype = MallInfo2
         def in_use():
@@ -280,7 +282,7 @@ def test_a_huge_message_does_not_pin_its_memory():
     """)
     assert res.returncode == 0, res.stderr[-2000:]
     if res.stdout.strip() == "skip":
-        pytest.skip("no mallinfo2 in this C library")
+        pytest.skip("no mallinfo2 in this C library (or AddressSanitizer's allocator)")
     peak_mib, kept_mib = map(int, res.stdout.split())
     assert peak_mib >= 17                         # 1M levels of 18 bytes (17.2 MiB) are really held
     assert kept_mib <= 1, (peak_mib, kept_mib)    # was 46.6 MiB until the next snapshot
