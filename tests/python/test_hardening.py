@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,9 +32,11 @@ def unit_book(**kw):
 
 
 def _in_subprocess(code: str) -> subprocess.CompletedProcess:
-    """Run code in a fresh interpreter: a segfault must fail the test, not kill the run."""
+    """Run code in a fresh interpreter: a segfault must fail the test, not kill the run. From
+    this directory: at the repository root ``-c`` would import the source tree's liqcore (no
+    compiled modules in a regular install) instead of the installed package."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=Path(__file__).parent)
 
 
 @pytest.mark.parametrize("call", ["walls()", "clusters()", "wall_baseline()", "liquidity_report().walls",
@@ -190,7 +193,7 @@ def test_rows_appended_during_conversion_are_not_written_past_the_buffer():
         b.apply_levels(rows, [])
         assert b.levels(0, raw=True)[:, 0].tolist() == [3, 2, 1], b.levels(0)
         print("ok", len(rows))
-    """ % str(__import__("pathlib").Path(__file__).parent))
+    """ % str(Path(__file__).parent))
     assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr[-2000:]
 
 

@@ -114,7 +114,7 @@ def test_liqcore_replay_of_a_live_recording_accounts_for_every_depth_frame(tmp_p
     assert sorted((b.exchange, b.symbol) for b in rep.books) == sorted((i, VENUES[i][2]) for i in IDS)
     for i in IDS:
         b, live = rep.book(i, VENUES[i][2]), stats[i]
-        assert b.messages - b.snapshots == _depth_frames(recs, i) > 60, i
+        assert b.messages - b.snapshots == _depth_frames(recs, i) >= 60, i   # the session waited for 60 applied
         assert (b.messages, b.applied, b.skipped, b.snapshots) == (
             live["messages"], live["applied"], live["stale_skipped"], live["snapshots"]), i
         assert (b.gaps, b.rejected, b.unsynced, b.unaccounted) == (0, 0, 0, 0), i
