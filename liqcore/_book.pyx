@@ -8,6 +8,7 @@ cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
@@ -1754,8 +1755,14 @@ _WEIGHTINGS = {
 
 cdef double _as_double(object v, str where) except? -1.0:
     """A real number argument as a double (NaN/inf pass through for C to judge)."""
+    cdef int ovf = 0
+    cdef long long x
     if type(v) is float:
         return v
+    if type(v) is int:                  # the usual int argument (walls(200)), without a call
+        x = PyLong_AsLongLongAndOverflow(v, &ovf)
+        if not ovf and -(1 << 53) <= x <= (1 << 53):
+            return <double>x
     if isinstance(v, (str, bytes, bool)) or v is None:
         raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}")
     try:
@@ -1767,8 +1774,12 @@ cdef double _as_double(object v, str where) except? -1.0:
 cdef size_t _as_size(object v, str where) except? 0:
     """A count argument (levels, window, limit) as a size_t: an int in 0..2**62 (larger
     counts are clamped: no book holds that many levels); InvalidDeltaError otherwise."""
-    if type(v) is int and 0 <= v < (1 << 62):
-        return <size_t>v
+    cdef int ovf = 0
+    cdef long long x
+    if type(v) is int:
+        x = PyLong_AsLongLongAndOverflow(v, &ovf)
+        if not ovf and 0 <= x < (1 << 62):
+            return <size_t>x
     if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0:
         return <size_t>min(int(v), 1 << 62)
     raise _error(LIQ_ERR_ARG, where, f"expected an integer >= 0, got {v!r}")
