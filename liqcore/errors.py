@@ -23,6 +23,7 @@ __all__ = [
     "FeedConfigError",
     "MarketDataError",
     "InvalidSeriesError",
+    "RiskInputError",
 ]
 
 
@@ -92,3 +93,11 @@ class InvalidSeriesError(LiqError, ValueError):
     not numeric, empty, of a length that does not match its companions, holding NaN or inf, out of
     range (a non-positive price, a side other than +1/-1), or times that go backwards; or a
     parameter is out of range. The message names the argument and the first offending index."""
+
+
+class RiskInputError(LiqError, ValueError):
+    """An input of a risk computation (``liqcore.risk``) is unusable: a size, price or balance
+    that is not a positive finite number, a leverage at or below 0 or above its tier's maximum,
+    an unknown margin mode, side or exchange, tiers that do not increase or that overlap, a
+    volatility at or below 0, a confidence outside (0, 1), a history that is empty, ragged or
+    too short for the confidence. The message names the argument; nothing is computed."""
