@@ -63,43 +63,35 @@ class _Result:
 # input checks (each raises RiskInputError naming the argument; none computes anything)
 
 def _confidence(confidence: float, name: str = "confidence") -> float:
-    try:
-        c = float(confidence)
-    except (TypeError, ValueError):
-        raise RiskInputError(f"{name} must be a number in (0, 1), got {confidence!r}") from None
-    if not 0.0 < c < 1.0:  # NaN fails this too
-        raise RiskInputError(f"{name} must be a fraction in (0, 1) (0.99, not 99), got {confidence!r}")
+    what = "a fraction in (0, 1) (0.99, not 99)"
+    c = _number(confidence, name, what, 0.0, strict=True)
+    if c >= 1.0:
+        raise RiskInputError(f"{name} must be {what}, got {confidence!r}")
     return c
 
 
-def _positive(value: float, name: str) -> float:
+def _number(value: float, name: str, what: str, lower: float = -math.inf, strict: bool = False) -> float:
+    """``value`` as a finite float above ``lower`` (``strict``) or at least ``lower``; ``what``
+    describes the requirement in the error."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise RiskInputError(f"{name} must be a positive finite number, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0.0):
-        raise RiskInputError(f"{name} must be a positive finite number, got {value!r}")
+        raise RiskInputError(f"{name} must be {what}, got {value!r}") from None
+    if not math.isfinite(v) or v < lower or (strict and v == lower):
+        raise RiskInputError(f"{name} must be {what}, got {value!r}")
     return v
+
+
+def _positive(value: float, name: str) -> float:
+    return _number(value, name, "a positive finite number", 0.0, strict=True)
 
 
 def _non_negative(value: float, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise RiskInputError(f"{name} must be a finite number >= 0, got {value!r}") from None
-    if not (math.isfinite(v) and v >= 0.0):
-        raise RiskInputError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
+    return _number(value, name, "a finite number >= 0", 0.0)
 
 
 def _finite(value: float, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise RiskInputError(f"{name} must be a finite number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise RiskInputError(f"{name} must be a finite number, got {value!r}")
-    return v
+    return _number(value, name, "a finite number")
 
 
 def _array(values: ArrayLike, name: str, ndim: int | tuple[int, ...]) -> npt.NDArray[np.float64]:
