@@ -184,6 +184,9 @@ class ParametricVaR(_Result):
         ``undiversified_var - portfolio_var`` (>= 0).
     portfolio_sd : float
         One-period standard deviation of the portfolio's P&L, ``sqrt(w' Sigma w)``.
+    component_var : tuple[float, ...]
+        Euler (component) VaR of each position, ``z sqrt(h) w_i (Sigma w)_i / sqrt(w' Sigma w)``;
+        they sum to ``portfolio_var`` (a hedge's is negative; all 0 for a flat portfolio).
     z : float
         The normal multiplier used; ``confidence`` and ``horizon`` (periods) as given.
     """
@@ -193,6 +196,7 @@ class ParametricVaR(_Result):
     portfolio_var: float
     diversification_benefit: float
     portfolio_sd: float
+    component_var: tuple[float, ...]
     z: float
     confidence: float
     horizon: float
@@ -212,13 +216,16 @@ def parametric_var(exposures: ArrayLike, cov: ArrayLike | None = None, *, sigmas
     exposures : array (n,)
         Signed money exposure of each position (quote currency; short < 0).
     cov : array (n, n), optional
-        Covariance of the positions' one-period **returns** (fractions, not percent), or give
-    sigmas : array (n,) and corr : array (n, n)
-        One-period return volatilities (fractions, > 0) and their correlation matrix.
+        Covariance of the positions' one-period **returns** (fractions, not percent). Give it,
+        or ``sigmas`` and ``corr``, not both.
+    sigmas : array (n,), optional
+        One-period return volatilities (fractions, > 0).
+    corr : array (n, n), optional
+        Their correlation matrix (unit diagonal, symmetric, entries in [-1, 1]).
     confidence : float
-        alpha in (0, 1); the multiplier is the exact normal quantile ``Phi^-1(alpha)`` unless
+        alpha in (0, 1); the multiplier is the exact normal quantile ``Phi^-1(alpha)``...
     z : float, optional
-        a multiplier is given (textbooks print ``z = 2.33`` for 99 %).
+        ...unless a multiplier is given here (> 0; textbooks print ``z = 2.33`` for 99 %).
     horizon : float
         Holding period in periods of the volatilities (10 days with daily sigmas: 10), > 0.
 
@@ -232,7 +239,8 @@ def parametric_var(exposures: ArrayLike, cov: ArrayLike | None = None, *, sigmas
     h = _positive(horizon, "horizon")
     mult = _z(c, z)
     sigma, vol = _covariance(w.shape[0], cov, sigmas, corr)
-    variance = float(w @ sigma @ w)
+    sw = sigma @ w
+    variance = float(w @ sw)
     if variance < 0.0:
         raise RiskInputError("the covariance matrix is not positive semi-definite (w' Sigma w < 0)")
     sd = math.sqrt(variance)
@@ -240,7 +248,9 @@ def parametric_var(exposures: ArrayLike, cov: ArrayLike | None = None, *, sigmas
     pos = np.abs(w) * vol * scale
     undiv = float(pos.sum())
     port = sd * scale
-    return ParametricVaR(tuple(float(x) for x in pos), undiv, port, undiv - port, sd, mult, c, h)
+    comp = w * sw * (scale / sd) if sd > 0.0 else np.zeros_like(w)
+    return ParametricVaR(tuple(float(x) for x in pos), undiv, port, undiv - port, sd,
+                         tuple(float(x) for x in comp), mult, c, h)
 
 
 # --------------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def test_parametric_var_hull_z_233():
     assert round(r.diversification_benefit, 2) == 219_369.50
     assert round(r.portfolio_sd) == 220_227
     assert r.undiversified_var == pytest.approx(sum(r.position_var))
+    # component VaR = z sqrt(h) RC_i: sums to the portfolio VaR
+    assert sum(r.component_var) == pytest.approx(r.portfolio_var, rel=1e-12)
 
 
 def test_parametric_var_hull_exact_z():
@@ -79,6 +81,9 @@ def test_parametric_var_short_is_symmetric_and_hedge_reduces():
     hedged = parametric_var([10e6, -5e6], **HULL)  # positive correlation: a short offsets
     assert hedged.portfolio_var < long_.portfolio_var
     assert hedged.position_var == long_.position_var
+    assert hedged.component_var[1] < 0  # the hedge lowers the portfolio's VaR
+    flat = parametric_var([0.0, 0.0], **HULL)
+    assert (flat.portfolio_var, flat.component_var, flat.diversification_benefit) == (0.0, (0.0, 0.0), 0.0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -263,7 +268,9 @@ def test_euler_contributions_sum_to_sigma_p(w, seed):
     cov = np.cov(a, rowvar=False) + 1e-3 * np.eye(n)
     r = risk_decomposition(w, cov)
     assert sum(r.contributions) == pytest.approx(r.sigma_p, rel=1e-9)
-    assert r.sigma_p == pytest.approx(parametric_var(w, cov, z=1.0).portfolio_var, rel=1e-12)
+    p = parametric_var(w, cov, z=1.0)
+    assert r.sigma_p == pytest.approx(p.portfolio_var, rel=1e-12)
+    assert p.component_var == pytest.approx(r.contributions, rel=1e-9, abs=1e-12)
     if all(x >= 0 for x in w):
         assert r.diversification_ratio >= 1 - 1e-9
 
