@@ -437,8 +437,10 @@ def tail_rank(n: int, confidence: float) -> int:
     worst losses (Hull's convention: 500 scenarios at 99 % -> the 5th worst). Computed as
     ``floor(n (1 - alpha) + 1/2)`` because ``n (1 - alpha)`` is inexact in binary
     (``20 (1 - 0.9)`` is 1.9999999999999996: ``floor`` would give 1, not 2) and because
-    Python's ``round`` sends halves to even. O(1)."""
-    return math.floor(n * (1.0 - confidence) + 0.5)
+    Python's ``round`` sends halves to even. ``n`` >= 1 scenarios, ``confidence`` in (0, 1). O(1)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise RiskInputError(f"n must be a whole number of scenarios >= 1, got {n!r}")
+    return math.floor(int(n) * (1.0 - _confidence(confidence)) + 0.5)
 
 
 def tail_risk(pnl: ArrayLike, confidence: float = 0.99, *, method: Method = "historical",
@@ -497,7 +499,7 @@ def _historical(x: npt.NDArray[np.float64], c: float, requested: str) -> TailRis
     k = tail_rank(n, c)
     if k < 1:
         raise RiskInputError(f"pnl has {n} scenarios, too few for confidence {c}: "
-                             f"round(n (1 - confidence)) must be >= 1 (n >= {math.ceil(0.5 / (1.0 - c))})")
+                             f"the historical VaR needs round(n (1 - confidence)) >= 1")
     # the k smallest P&Ls (largest losses) land in worst[:k], the k-th smallest at worst[k - 1]
     worst = np.partition(x, k - 1)[:k]
     return TailRisk(-float(worst.max()), -float(worst.mean()), "historical", requested, c, n, k, None, None)
@@ -512,8 +514,8 @@ def historical_var(pnl: ArrayLike, confidence: float = 0.99, *, holdings: ArrayL
 def expected_shortfall(pnl: ArrayLike, confidence: float = 0.975, *, method: Literal["historical", "normal"] = "historical",
                        holdings: ArrayLike | None = None, ddof: int = 1) -> float:
     """Expected shortfall (positive loss, money) of a P&L history, ``"historical"`` (mean of the
-    ``round(n (1 - alpha))`` worst losses) or ``"normal"`` (see :func:`tail_risk`). 20 days of
-    analytics.md §7.2 at 90 % -> 5.15. O(n m)."""
+    ``round(n (1 - alpha))`` worst losses) or ``"normal"`` (see :func:`tail_risk`); the default
+    confidence is FRTB's 97.5 %. 20 days of analytics.md §7.2 at 90 % -> 5.15. O(n m)."""
     if method not in ("historical", "normal"):
         raise RiskInputError(f"method must be 'historical' or 'normal' for an expected shortfall, got {method!r}")
     es = tail_risk(pnl, confidence, method=method, holdings=holdings, ddof=ddof).es

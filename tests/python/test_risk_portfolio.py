@@ -354,6 +354,9 @@ BAD = [
     (lambda: tail_risk([1.0], 0.4, method="normal"), "at least 2"),
     (lambda: expected_shortfall(PNL20, 0.9, method="cornish-fisher"), "method"),  # type: ignore[arg-type]
     (lambda: historical_var(PNL20, -0.1), "confidence"),
+    (lambda: tail_rank(0, 0.9), "n"),
+    (lambda: tail_rank(2.5, 0.9), "n"),  # type: ignore[arg-type]
+    (lambda: tail_rank(20, 1.0), "confidence"),
     (lambda: cornish_fisher_var(0.0, 0.0, 0.0, 0.0, 0.99), "sigma"),
     (lambda: cornish_fisher_var(0.0, -1.0, 0.0, 0.0, 0.99), "sigma"),
     (lambda: cornish_fisher_var(NAN, 1.0, 0.0, 0.0, 0.99), "mu"),
