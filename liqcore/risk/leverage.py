@@ -140,28 +140,31 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
 
     sigma_h = sigma * math.sqrt(horizon)
     caps: dict[str, float] = {"buffer": 1.0 / (k * sigma_h + mmr)}
-    reasons = {
-        "buffer": (f"a {k:g}-sigma move over the horizon ({k * sigma_h:.4%}) plus the maintenance "
-                   f"margin ({mmr:.4%}) must stay inside the margin (1/leverage)"),
-    }
     kelly_full: float | None = None
     if sigma_target is not None:
         caps["volatility_target"] = sigma_target / sigma
-        reasons["volatility_target"] = (f"the position's volatility, leverage x {sigma:.2%}/yr, must not "
-                                        f"exceed the target {sigma_target:.2%}/yr")
     if mu is not None:
         kelly_full = (mu - r) / (sigma * sigma)
         caps["kelly"] = max(0.0, kelly_fraction * kelly_full)
-        reasons["kelly"] = (f"{kelly_fraction:g} of the Kelly fraction (mu - r)/sigma^2 = {kelly_full:.4g}"
-                            + (" (no edge: mu <= r)" if kelly_full <= 0.0 else ""))
     if tier_max is not None:
         caps["tier"] = tier_max
-        reasons["tier"] = "the exchange's maximum leverage for the notional's tier"
     if book_cap is not None:
         caps["book"] = book_cap
-        reasons["book"] = "the book's liquidity for the size (the caller's cap)"
-
     components = tuple((name, caps[name]) for name in CAP_NAMES if name in caps)
     binding, leverage = min(components, key=lambda item: item[1])  # min keeps the first of ties
-    return LeverageCap(leverage=leverage, binding=binding, reason=reasons[binding],
+    # only the binding cap's sentence is formatted (formatting all of them doubled the cost)
+    if binding == "buffer":
+        reason = (f"a {k:g}-sigma move over the horizon ({k * sigma_h:.4%}) plus the maintenance "
+                  f"margin ({mmr:.4%}) must stay inside the margin (1/leverage)")
+    elif binding == "volatility_target":
+        reason = (f"the position's volatility, leverage x {sigma:.2%}/yr, must not exceed the "
+                  f"target {sigma_target:.2%}/yr")
+    elif binding == "kelly":
+        reason = (f"{kelly_fraction:g} of the Kelly fraction (mu - r)/sigma^2 = {kelly_full:.4g}"
+                  + (" (no edge: mu <= r)" if leverage == 0.0 else ""))
+    elif binding == "tier":
+        reason = "the exchange's maximum leverage for the notional's tier"
+    else:
+        reason = "the book's liquidity for the size (the caller's cap)"
+    return LeverageCap(leverage=leverage, binding=binding, reason=reason,
                        components=components, sigma_h=sigma_h, kelly_full=kelly_full)
