@@ -1,5 +1,5 @@
-"""liqcore.risk.probability and liqcore.risk.leverage: the worked examples of
-shared/research/analytics.md §6.4-6.5 to the printed digits, the properties of the barrier
+"""liqcore.risk.probability, .leverage and .funding: the worked examples of
+shared/research/analytics.md §6.3-6.5 to the printed digits, the properties of the barrier
 probability and of the leverage caps (hypothesis), a seeded Monte Carlo check of the
 discrete-monitoring correction, and bad input."""
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.errors import LiqError, RiskInputError
+from liqcore.risk.funding import FundingRate, average_premium, funding_cost, funding_rate, premium_index
 from liqcore.risk.leverage import LeverageCap, max_leverage
 from liqcore.risk.probability import (
     BGK_BETA,
@@ -391,3 +392,87 @@ def test_max_leverage_bad_input(kwargs, name):
 def test_max_leverage_accepts_numpy_scalars():
     cap = max_leverage(np.float64(SIGMA), np.float64(DAY), np.float32(0.004), k=np.int64(3))
     assert round(cap.leverage, 2) == 10.18 and isinstance(cap.leverage, float)
+
+
+# ---------------------------------------------------------------- funding (§6.3)
+
+@pytest.mark.parametrize("premium, expected", [(0.0002, 0.0001), (0.0008, 0.0003), (-0.0004, 0.0001)])
+def test_funding_rate_examples(premium, expected):
+    f = funding_rate(premium)
+    assert isinstance(f, FundingRate)
+    assert round(f.rate * 100, 2) == round(expected * 100, 2)  # printed as 0.01 % / 0.03 % / 0.01 %
+    assert f.rate == pytest.approx(expected, abs=1e-15)
+    assert f.premium == premium and f.interest == 0.0001 and not f.capped
+    assert f.rate == pytest.approx(f.premium + f.interest_term, abs=1e-18)
+
+
+def test_funding_rate_equals_interest_inside_the_band():
+    for p in np.linspace(-0.0004, 0.0006, 41):
+        assert funding_rate(float(p)).rate == pytest.approx(0.0001, abs=1e-15)
+    assert funding_rate(0.0007).rate == pytest.approx(0.0002)
+    assert funding_rate(-0.0005).rate == pytest.approx(0.0)
+    assert funding_rate(0.0008, interest=0.0).rate == pytest.approx(0.0003)
+
+
+def test_funding_rate_floor_and_cap():
+    f = funding_rate(0.05, cap=0.02, floor=-0.02)
+    assert f.rate == 0.02 and f.capped and f.premium == 0.05
+    assert funding_rate(-0.05, cap=0.02, floor=-0.02).rate == -0.02
+    d = f.to_dict()
+    assert d == {"rate": 0.02, "premium": 0.05, "interest": 0.0001, "interest_term": -0.0005, "capped": True}
+
+
+def test_premium_index_example():
+    assert round(premium_index(60_000.0, 60_030.0, 60_042.0) * 100, 2) == 0.05
+    assert premium_index(60_000.0, 60_030.0, 60_042.0) == pytest.approx(0.0005, abs=1e-15)
+    assert premium_index(60_000.0, 59_990.0, 60_010.0) == 0.0  # index between the impact prices
+    assert premium_index(60_000.0, 59_940.0, 59_970.0) == pytest.approx(-0.0005)
+
+
+def test_average_premium_example():
+    p = [0.0003, 0.0004, 0.0006, 0.0005]
+    assert round(average_premium(p) * 100, 3) == 0.049
+    assert average_premium(np.array(p)) == pytest.approx(0.00049, abs=1e-15)
+    assert average_premium(p, weights=[1, 1, 1, 1]) == pytest.approx(0.00045)
+    assert average_premium([0.0002]) == 0.0002
+
+
+def test_funding_cost_example():
+    assert funding_cost(2 * 60_000.0, 0.0001) == pytest.approx(12.0, abs=1e-12)
+    assert funding_cost(120_000.0, 0.0001, side="short") == pytest.approx(-12.0, abs=1e-12)
+    assert funding_cost(120_000.0, 0.0001, 21) == pytest.approx(252.0)  # 7 days of 8 h funding
+    assert funding_cost(120_000.0, -0.0001) == pytest.approx(-12.0)
+    assert funding_cost(120_000.0, 0.0001, 0) == 0.0
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: premium_index(0.0, 1.0, 2.0), "index_price"),
+    (lambda: premium_index(math.nan, 1.0, 2.0), "index_price"),
+    (lambda: premium_index(1.0, -1.0, 2.0), "impact_bid"),
+    (lambda: premium_index(1.0, 1.0, math.inf), "impact_ask"),
+    (lambda: premium_index(1.0, 3.0, 2.0), "impact_bid"),
+    (lambda: average_premium([]), "premiums"),
+    (lambda: average_premium([0.1, math.nan]), "premiums"),
+    (lambda: average_premium([[0.1], [0.2, 0.3]]), "premiums"),
+    (lambda: average_premium([[0.1, 0.2]]), "premiums"),
+    (lambda: average_premium(["0.1"]), "premiums"),
+    (lambda: average_premium([0.1, 0.2], weights=[1.0]), "weights"),
+    (lambda: average_premium([0.1, 0.2], weights=[1.0, -1.0]), "weights"),
+    (lambda: average_premium([0.1, 0.2], weights=[0.0, 0.0]), "weights"),
+    (lambda: funding_rate(math.nan), "premium"),
+    (lambda: funding_rate("0.001"), "premium"),  # type: ignore[arg-type]
+    (lambda: funding_rate(0.001, interest=math.inf), "interest"),
+    (lambda: funding_rate(0.001, clamp=-0.0005), "clamp"),
+    (lambda: funding_rate(0.001, floor=0.02, cap=-0.02), "floor"),
+    (lambda: funding_rate(0.001, cap=math.nan), "cap"),
+    (lambda: funding_cost(0.0, 0.0001), "notional"),
+    (lambda: funding_cost(-5.0, 0.0001), "notional"),
+    (lambda: funding_cost(math.inf, 0.0001), "notional"),
+    (lambda: funding_cost(1.0, math.nan), "rate"),
+    (lambda: funding_cost(1.0, 0.0001, -1), "intervals"),
+    (lambda: funding_cost(1.0, 0.0001, True), "intervals"),
+    (lambda: funding_cost(1.0, 0.0001, side="buy"), "side"),
+])
+def test_funding_bad_input(call, name):
+    with pytest.raises(RiskInputError, match=name):
+        call()
