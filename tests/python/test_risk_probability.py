@@ -476,3 +476,16 @@ def test_funding_cost_example():
 def test_funding_bad_input(call, name):
     with pytest.raises(RiskInputError, match=name):
         call()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-0.05, 0.05), st.floats(-0.05, 0.05), st.floats(-0.001, 0.001), st.floats(0.0, 0.002))
+def test_funding_rate_monotone_in_premium(p1, p2, interest, clamp):
+    lo, hi = sorted((p1, p2))
+    f_lo = funding_rate(lo, interest=interest, clamp=clamp)
+    f_hi = funding_rate(hi, interest=interest, clamp=clamp)
+    eps = 1e-15  # the rounding of P + term
+    assert f_lo.rate <= f_hi.rate + eps
+    # the interest term pulls the rate towards I by at most the clamp, never past it
+    assert abs(f_lo.rate - lo) <= clamp + eps
+    assert abs(f_lo.rate - interest) <= abs(lo - interest) + eps
