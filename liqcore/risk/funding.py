@@ -26,24 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
+from liqcore.risk.probability import _number
 
 __all__ = ["FundingRate", "average_premium", "funding_cost", "funding_rate", "premium_index"]
 
 _SIDES = ("long", "short")
-
-
-def _number(name: str, value: object, *, positive: bool = False, non_negative: bool = False) -> float:
-    """``value`` as a finite float (> 0 or >= 0 if asked), else RiskInputError naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise RiskInputError(f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise RiskInputError(f"{name} must be finite, got {x!r}")
-    if positive and x <= 0.0:
-        raise RiskInputError(f"{name} must be > 0, got {x!r}")
-    if non_negative and x < 0.0:
-        raise RiskInputError(f"{name} must be >= 0, got {x!r}")
-    return x
 
 
 def premium_index(index_price: float, impact_bid: float, impact_ask: float) -> float:
@@ -55,9 +42,9 @@ def premium_index(index_price: float, impact_bid: float, impact_ask: float) -> f
     (analytics.md §6.3): index 60,000, impact bid 60,030, impact ask 60,042 -> 0.0005.
     Raises RiskInputError naming the argument. O(1).
     """
-    index_price = _number("index_price", index_price, positive=True)
-    impact_bid = _number("impact_bid", impact_bid, positive=True)
-    impact_ask = _number("impact_ask", impact_ask, positive=True)
+    index_price = _number("index_price", index_price, low=0.0)
+    impact_bid = _number("impact_bid", impact_bid, low=0.0)
+    impact_ask = _number("impact_ask", impact_ask, low=0.0)
     if impact_bid > impact_ask:
         raise RiskInputError(f"impact_bid ({impact_bid!r}) must not be above impact_ask ({impact_ask!r})")
     return (max(0.0, impact_bid - index_price) - max(0.0, index_price - impact_ask)) / index_price
@@ -140,7 +127,7 @@ def funding_rate(premium: float, *, interest: float = 0.0001, clamp: float = 0.0
     """
     premium = _number("premium", premium)
     interest = _number("interest", interest)
-    clamp = _number("clamp", clamp, non_negative=True)
+    clamp = _number("clamp", clamp, low=0.0, low_open=False)
     lo = -math.inf if floor is None else _number("floor", floor)
     hi = math.inf if cap is None else _number("cap", cap)
     if lo > hi:
@@ -169,8 +156,8 @@ def funding_cost(notional: float, rate: float, intervals: float = 1.0, *, side: 
     """
     if side not in _SIDES:
         raise RiskInputError(f"side must be 'long' or 'short', got {side!r}")
-    notional = _number("notional", notional, positive=True)
+    notional = _number("notional", notional, low=0.0)
     rate = _number("rate", rate)
-    intervals = _number("intervals", intervals, non_negative=True)
+    intervals = _number("intervals", intervals, low=0.0, low_open=False)
     cost = notional * rate * intervals
     return cost if side == "long" else -cost

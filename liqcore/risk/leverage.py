@@ -27,9 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from liqcore.errors import RiskInputError
+from liqcore.risk.probability import _number
 
 __all__ = ["LeverageCap", "max_leverage"]
 
@@ -73,22 +71,6 @@ class LeverageCap:
             "sigma_h": self.sigma_h,
             "kelly_full": self.kelly_full,
         }
-
-
-def _number(name: str, value: object, *, low: float | None = None, low_open: bool = True,
-            high: float | None = None, high_open: bool = False) -> float:
-    """``value`` as a finite float inside the given bounds, else RiskInputError naming it."""
-    # numpy scalars count as numbers; bools, strings and containers do not
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise RiskInputError(f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise RiskInputError(f"{name} must be finite, got {x!r}")
-    if low is not None and (x <= low if low_open else x < low):
-        raise RiskInputError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {x!r}")
-    if high is not None and (x >= high if high_open else x > high):
-        raise RiskInputError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {x!r}")
-    return x
 
 
 def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,

@@ -126,6 +126,15 @@ def test_extreme_drifts_stay_probabilities():
     assert liquidation_probability(100.0, 200.0, 0.02, 1.0, drift=5.0) == 1.0
     p = liquidation_probability(100.0, 99.0, 0.01, 1.0, drift=-0.5)  # exponent ~ 2,000
     assert p == pytest.approx(1.0, abs=1e-12)
+    # sigma so small that sigma^2 underflows: the deterministic path mu t
+    assert liquidation_probability(100.0, 99.0, 1e-200, 1.0, drift=-0.5) == 1.0
+    assert liquidation_probability(100.0, 99.0, 1e-200, 1.0, drift=0.0) == 0.0
+    assert liquidation_probability(100.0, 101.0, 1e-200, 1.0, drift=0.5) == 1.0
+    assert liquidation_probability(100.0, 99.0, 1e-160, 1e300, drift=-0.5) == 1.0
+    for sigma in (1e-300, 1e-150, 1e-8, 1e3):
+        for t in (1e-12, 1.0, 1e6):
+            p = liquidation_probability(100.0, 90.0, sigma, t, drift=-0.1)
+            assert 0.0 <= p <= 1.0
 
 
 def test_vectorised_broadcast():
