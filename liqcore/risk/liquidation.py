@@ -27,6 +27,7 @@ Prices in quote currency per base, sizes in base, balances in quote currency. Fe
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,8 @@ def _check_entry(tiers: LeverageTiers, notional: float, leverage: float, where: 
     last = tiers.tiers[-1]
     if notional > last.cap:
         raise RiskInputError(f"size{where}: entry notional {notional!r} above the last tier's cap {last.cap!r}")
-    i = tiers.index_for(notional)
+    # notional is a product of validated positives: bisect directly (no re-validation)
+    i = max(0, bisect.bisect_right(tiers._floors, notional) - 1)
     cap = tiers.tiers[i].max_leverage
     if leverage > cap:
         raise RiskInputError(f"leverage{where}: {leverage!r}x above the tier's maximum {cap!r}x "
@@ -131,13 +133,14 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
         lp = ep - s * (wb - mm) / q
     else:
         a = wb - position.other_maintenance + position.other_upnl
+        floors, table = tiers._floors, tiers.tiers
         if m is not None:
-            i = tiers.index_for(q * m)
-        for _ in range(len(tiers) + 1):
-            tier = tiers.tiers[i]
+            i = max(0, bisect.bisect_right(floors, q * m) - 1)
+        for _ in range(len(table) + 1):
+            tier = table[i]
             lp = (a + tier.cum - s * q * ep) / (q * tier.mmr - s * q)
             # the tier that holds the notional at this price; a price <= 0 points at tier 0
-            j = tiers.index_for(max(q * lp, 0.0))
+            j = max(0, bisect.bisect_right(floors, q * lp) - 1)
             if j == i:
                 break
             i = j
