@@ -466,3 +466,26 @@ def test_vectorised_bad_input(kw: dict[str, object], match: str) -> None:
     args.update(kw)
     with pytest.raises(RiskInputError, match=match):
         liquidation_prices(**args)  # type: ignore[arg-type]
+
+
+def test_ccxt_parsers_for_real_offline() -> None:
+    """ccxt's own parse_market_leverage_tiers (no network) feeds LeverageTiers.from_ccxt."""
+    ccxt = pytest.importorskip("ccxt")
+    brackets = {"symbol": "BTCUSDT", "brackets": [
+        {"bracket": i + 1, "initialLeverage": t.max_leverage, "notionalCap": t.cap, "notionalFloor": t.floor,
+         "maintMarginRatio": t.mmr, "cum": t.cum} for i, t in enumerate(BTC)]}
+    unified = ccxt.binanceusdm().parse_market_leverage_tiers(brackets)
+    t = LeverageTiers.from_ccxt(unified, exchange="binanceusdm")
+    assert t.to_dict()["tiers"] == BTC.to_dict()["tiers"]
+    r = liquidation_price(pos(size=10, exchange="binanceusdm"), t)
+    assert round(r.price, 2) == 54_414.14  # type: ignore[arg-type]
+    risk_limit = [
+        {"id": 1, "symbol": "BTCUSDT", "riskLimitValue": "2000000", "maintenanceMargin": "0.005",
+         "initialMargin": "0.01", "isLowestRisk": 1, "maxLeverage": "100.00", "mmDeduction": ""},
+        {"id": 2, "symbol": "BTCUSDT", "riskLimitValue": "2300000", "maintenanceMargin": "0.0055",
+         "initialMargin": "0.0125", "isLowestRisk": 0, "maxLeverage": "80.00", "mmDeduction": "1000"}]
+    by = LeverageTiers.from_ccxt(ccxt.bybit().parse_market_leverage_tiers(risk_limit), exchange="bybit")
+    assert by.to_dict()["tiers"] == LeverageTiers.from_bybit(risk_limit).to_dict()["tiers"]
+    assert by[1].cum == 1_000.0 and by[0].cum == 0.0
+    r = liquidation_price(pos(entry=20_000, lev=50, exchange="bybit"), by)
+    assert r.price == pytest.approx(19_700.0, abs=1e-9)
