@@ -119,7 +119,7 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
     if not isinstance(tiers, LeverageTiers):
         raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
     family = _formula(position.exchange)
-    m = None if mark is None else _positive("mark", mark)
+    m = None if mark is None else _positive(mark, "mark")
     q, ep, s = position.size, position.entry_price, position.sign
     wb = position.wallet_balance
     assert wb is not None  # Position fills it

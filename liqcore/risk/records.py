@@ -20,7 +20,7 @@ SIDES = ("long", "short")
 MARGIN_MODES = ("isolated", "cross")
 
 
-def _finite(name: str, value: Any) -> float:
+def _finite(value: Any, name: str) -> float:
     """``value`` as a finite float, or RiskInputError naming ``name`` (bools are not numbers here)."""
     if isinstance(value, bool):
         raise RiskInputError(f"{name}: expected a number, got a bool ({value!r})")
@@ -33,9 +33,9 @@ def _finite(name: str, value: Any) -> float:
     return x
 
 
-def _positive(name: str, value: Any) -> float:
+def _positive(value: Any, name: str) -> float:
     """``value`` as a finite float > 0, or RiskInputError naming ``name``."""
-    x = _finite(name, value)
+    x = _finite(value, name)
     if x <= 0.0:
         raise RiskInputError(f"{name}: must be > 0, got {x!r}")
     return x
@@ -88,13 +88,13 @@ class Position:
             raise RiskInputError(f"symbol: expected a string, got {self.symbol!r}")
         side = _choice("side", self.side, SIDES)
         mode = _choice("margin_mode", self.margin_mode, MARGIN_MODES)
-        size = _positive("size", self.size)
-        entry = _positive("entry_price", self.entry_price)
-        leverage = _positive("leverage", self.leverage)
-        other_mm = _finite("other_maintenance", self.other_maintenance)
+        size = _positive(self.size, "size")
+        entry = _positive(self.entry_price, "entry_price")
+        leverage = _positive(self.leverage, "leverage")
+        other_mm = _finite(self.other_maintenance, "other_maintenance")
         if other_mm < 0.0:
             raise RiskInputError(f"other_maintenance: must be >= 0, got {other_mm!r}")
-        other_upnl = _finite("other_upnl", self.other_upnl)
+        other_upnl = _finite(self.other_upnl, "other_upnl")
         if mode == "isolated" and (other_mm != 0.0 or other_upnl != 0.0):
             raise RiskInputError("other_maintenance/other_upnl: only apply in cross margin mode")
         if self.wallet_balance is None:
@@ -102,7 +102,7 @@ class Position:
                 raise RiskInputError("wallet_balance: required in cross margin mode (the cross wallet balance)")
             wallet = size * entry / leverage
         else:
-            wallet = _positive("wallet_balance", self.wallet_balance)
+            wallet = _positive(self.wallet_balance, "wallet_balance")
         # frozen: normalised values are written once, here
         for name, value in (("exchange", self.exchange.lower()), ("side", side), ("margin_mode", mode),
                             ("size", size), ("entry_price", entry), ("leverage", leverage),
@@ -143,8 +143,8 @@ class Position:
         if contracts is None:
             raise RiskInputError("contracts: missing from the ccxt position")
         contract_size = d.get("contractSize")
-        size = _positive("contracts", contracts) * (1.0 if contract_size is None
-                                                    else _positive("contractSize", contract_size))
+        size = _positive(contracts, "contracts") * (1.0 if contract_size is None
+                                                    else _positive(contract_size, "contractSize"))
         mode = d.get("marginMode")
         if mode is None and d.get("isolated") is not None:
             mode = "isolated" if d.get("isolated") else "cross"
@@ -159,7 +159,7 @@ class Position:
             if d.get("positionMargin") is not None:
                 wallet = d["positionMargin"]
             elif d.get("collateral") is not None:
-                wallet = _finite("collateral", d["collateral"]) - (0.0 if upnl is None else _finite("unrealizedPnl", upnl))
+                wallet = _finite(d["collateral"], "collateral") - (0.0 if upnl is None else _finite(upnl, "unrealizedPnl"))
             elif d.get("initialMargin") is not None:
                 wallet = d["initialMargin"]
         return cls(exchange=exchange, symbol=str(d.get("symbol") or ""), side=d["side"], size=size,

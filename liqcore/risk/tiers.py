@@ -60,11 +60,6 @@ class Tier:
                 "max_leverage": self.max_leverage, "mmr": self.mmr, "cum": self.cum}
 
 
-def _num(name: str, value: Any) -> float:
-    # exchange payloads send numbers as strings ("0.005"); "" means absent (Bybit's mmDeduction)
-    return _finite(name, value)
-
-
 @dataclass(frozen=True, slots=True)
 class LeverageTiers:
     """A validated, sorted table of :class:`Tier` for one symbol on one exchange.
@@ -93,7 +88,7 @@ class LeverageTiers:
         prev: Tier | None = None
         for i, t in enumerate(self.tiers):
             for key in ("floor", "cap", "max_leverage", "mmr", "cum"):
-                _finite(f"tiers[{i}].{key}", getattr(t, key))
+                _finite(getattr(t, key), f"tiers[{i}].{key}")
             if t.index != i:
                 raise RiskInputError(f"tiers[{i}]: index {t.index} out of order")
             if prev is None:
@@ -134,11 +129,12 @@ class LeverageTiers:
             for key in ("floor", "cap", "max_leverage", "mmr"):
                 if r.get(key) is None or r.get(key) == "":
                     raise RiskInputError(f"tiers[{i}].{key}: missing")
+            # exchange payloads send numbers as strings ("0.005"); "" means absent (Bybit's mmDeduction)
             cum_raw = r.get("cum")
-            cum = None if cum_raw is None or cum_raw == "" else _num(f"tiers[{i}].cum", cum_raw)
-            parsed.append((_num(f"tiers[{i}].floor", r["floor"]), _num(f"tiers[{i}].cap", r["cap"]),
-                           _positive(f"tiers[{i}].max_leverage", r["max_leverage"]),
-                           _num(f"tiers[{i}].mmr", r["mmr"]), cum))
+            cum = None if cum_raw is None or cum_raw == "" else _finite(cum_raw, f"tiers[{i}].cum")
+            parsed.append((_finite(r["floor"], f"tiers[{i}].floor"), _finite(r["cap"], f"tiers[{i}].cap"),
+                           _positive(r["max_leverage"], f"tiers[{i}].max_leverage"),
+                           _finite(r["mmr"], f"tiers[{i}].mmr"), cum))
         parsed.sort(key=lambda p: p[0])
         tiers: list[Tier] = []
         for i, (floor, cap, lev, mmr, cum) in enumerate(parsed):
@@ -235,7 +231,7 @@ class LeverageTiers:
                 raise RiskInputError(f"symbol: {symbol!r} not in the risk-limit list")
         elif len(symbols) > 1:
             raise RiskInputError(f"symbol: the risk-limit list holds {len(symbols)} symbols; pass symbol=")
-        caps = sorted(rows_in, key=lambda r: _num("riskLimitValue", r.get("riskLimitValue")))
+        caps = sorted(rows_in, key=lambda r: _finite(r.get("riskLimitValue"), "riskLimitValue"))
         rows = []
         for i, r in enumerate(caps):
             rows.append({"floor": 0.0 if i == 0 else caps[i - 1]["riskLimitValue"],
@@ -267,7 +263,7 @@ class LeverageTiers:
         >= 0). Notionals below the first floor map to tier 0, at or above the last cap to the last
         tier (positions that large cannot be opened; ``liquidation_price`` checks the entry
         notional, not this). O(log n)."""
-        x = _finite("notional", notional)
+        x = _finite(notional, "notional")
         if x < 0.0:
             raise RiskInputError(f"notional: must be >= 0, got {x!r}")
         return max(0, bisect.bisect_right(self._floors, x) - 1)
