@@ -275,11 +275,15 @@ def liquidation_prices(sides: Any, sizes: Any, entries: Any, balances: Any, tier
     else:
         a = wb - tmm + upnl
         sq = s * q
-        lp = (a + cums[0] - sq * ep) / (q * mmrs[0] - sq) if single else np.empty(0)
-        if not single:
+        if single:
+            # one tier: scalars broadcast, no gather and no search (the >= 10M positions/s case)
+            lp = (a + cums[0] - sq * ep) / (q * mmrs[0] - sq)
+        else:
+            # same iteration as the scalar form, on the whole book at once: each pass moves every
+            # position to the tier holding its notional at its current price, until none moves
             for _ in range(len(tiers) + 1):
                 lp = (a + cums[idx] - sq * ep) / (q * mmrs[idx] - sq)
-                new = np.maximum(np.searchsorted(floors, np.maximum(q * lp, 0.0), side="right") - 1, 0)
+                new = np.maximum(np.searchsorted(floors, q * lp, side="right") - 1, 0)
                 if np.array_equal(new, idx):
                     break
                 idx = new
