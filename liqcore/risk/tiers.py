@@ -87,6 +87,8 @@ class LeverageTiers:
             raise RiskInputError("tiers: empty table")
         prev: Tier | None = None
         for i, t in enumerate(self.tiers):
+            if not isinstance(t, Tier):
+                raise RiskInputError(f"tiers[{i}]: expected a Tier, got {type(t).__name__}")
             for key in ("floor", "cap", "max_leverage", "mmr", "cum"):
                 _finite(getattr(t, key), f"tiers[{i}].{key}")
             if t.index != i:
@@ -117,7 +119,7 @@ class LeverageTiers:
               currency: str = "", source: str = "", as_of: str = "") -> LeverageTiers:
         """From rows ``{"floor", "cap", "max_leverage", "mmr", "cum"?}`` (numbers or numeric
         strings; ``cum`` absent/None/"" is derived). Rows may come in any order: they are sorted by
-        floor, then validated. O(n log n)."""
+        floor, then validated (an error's ``tiers[i]`` counts in floor order). O(n log n)."""
         if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
             raise RiskInputError(f"tiers: expected a list of tier rows, got {type(rows).__name__}")
         if not rows:

@@ -151,6 +151,14 @@ def test_default_unknown(exchange: str, symbol: str) -> None:
         LeverageTiers.default(exchange, symbol)
 
 
+def test_tiers_direct_construction_checks_its_rows() -> None:
+    with pytest.raises(RiskInputError, match=r"tiers\[0\]: expected a Tier"):
+        LeverageTiers(({"floor": 0},))  # type: ignore[arg-type]
+    with pytest.raises(RiskInputError, match=r"tiers\[1\]: index"):
+        LeverageTiers((Tier(0, 0, 10, 10, 0.01, 0), Tier(0, 10, 20, 5, 0.02, 0.1)))
+    assert LeverageTiers((Tier(0, 0, 10, 10, 0.01, 0),)).tier_for(5).mmr == 0.01
+
+
 def test_tiers_to_dict_json() -> None:
     assert json.loads(json.dumps(BTC.to_dict()))["tiers"][2]["cum"] == 1_300
 
