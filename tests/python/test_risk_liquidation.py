@@ -497,3 +497,21 @@ def test_ccxt_parsers_for_real_offline() -> None:
     assert by[1].cum == 1_000.0 and by[0].cum == 0.0
     r = liquidation_price(pos(entry=20_000, lev=50, exchange="bybit"), by)
     assert r.price == pytest.approx(19_700.0, abs=1e-9)
+
+
+def test_positions_array_round_trip_feeds_the_vectorised_form() -> None:
+    from liqcore.risk.records import positions_from_array, positions_to_array
+    book = [pos(size=10), pos("short", size=0.5, lev=20), pos(size=100, lev=5)]
+    arr = positions_to_array(book)
+    assert arr.dtype == Position.DTYPE and arr["side"].tolist() == [1, -1, 1]
+    assert positions_from_array(arr) == book
+    v = liquidation_prices(arr["side"], arr["size"], arr["entry_price"], arr["wallet_balance"], BTC,
+                           leverages=arr["leverage"])
+    assert v.prices.tolist() == [liquidation_price(p, BTC).price for p in book]
+    assert positions_to_array([]).shape == (0,)
+    with pytest.raises(RiskInputError, match="symbol"):
+        positions_to_array([Position("binance", "X" * 41, "long", 1, 1, 1)])
+    with pytest.raises(RiskInputError, match=r"positions\[0\]"):
+        positions_to_array([{"side": "long"}])  # type: ignore[list-item]
+    with pytest.raises(RiskInputError, match="array"):
+        positions_from_array(np.zeros(2))
