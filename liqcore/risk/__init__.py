@@ -1,7 +1,55 @@
 """Risk of leveraged positions and portfolios: liquidation prices and probabilities, leverage
-caps, portfolio VaR/ES, correlation and concentration, margin utilisation.
+caps, funding, portfolio VaR/ES, correlation and concentration, margin utilisation.
 
 Formulas, sources and worked examples: shared/research/analytics.md §6-7 (every worked example
-is a test, to the printed digits); model choices in docs/risk.md. Pure functions over records
-and numpy arrays; bad input raises :class:`liqcore.errors.RiskInputError`.
+is a test, to the printed digits); conventions and model choices in docs/risk.md. Pure functions
+over records and numpy arrays; bad input raises :class:`liqcore.errors.RiskInputError` and
+computes nothing.
 """
+
+from liqcore.risk.funding import FundingRate, average_premium, funding_cost, funding_rate, premium_index
+from liqcore.risk.leverage import CAP_NAMES, LeverageCap, max_leverage
+from liqcore.risk.portfolio import (
+    Concentration,
+    CornishFisherVaR,
+    MarginUtilisation,
+    ParametricVaR,
+    RiskDecomposition,
+    SampleMoments,
+    TailRisk,
+    average_correlation,
+    concentration,
+    cornish_fisher_var,
+    correlation_matrix,
+    expected_shortfall,
+    historical_var,
+    margin_utilisation,
+    normal_es_multiplier,
+    normal_var_multiplier,
+    parametric_var,
+    risk_decomposition,
+    sample_moments,
+    tail_rank,
+    tail_risk,
+)
+from liqcore.risk.probability import (
+    BGK_BETA,
+    DAYS_PER_YEAR,
+    MINUTES_PER_YEAR,
+    distance_to_liquidation,
+    liquidation_probability,
+)
+
+__all__ = [
+    # probability of touching the liquidation price (GBM barrier, BGK correction)
+    "liquidation_probability", "distance_to_liquidation", "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "BGK_BETA",
+    # leverage caps
+    "max_leverage", "LeverageCap", "CAP_NAMES",
+    # funding
+    "premium_index", "average_premium", "funding_rate", "FundingRate", "funding_cost",
+    # portfolio
+    "parametric_var", "ParametricVaR", "tail_risk", "TailRisk", "tail_rank", "historical_var",
+    "expected_shortfall", "normal_var_multiplier", "normal_es_multiplier", "sample_moments", "SampleMoments",
+    "cornish_fisher_var", "CornishFisherVaR", "correlation_matrix", "average_correlation", "concentration",
+    "Concentration", "risk_decomposition", "RiskDecomposition", "margin_utilisation", "MarginUtilisation",
+]

@@ -14,7 +14,9 @@ spot pairs and linear perpetuals are listed, inverse/option/pre-launch empty), `
 linear <= 500), ``recent-trade`` (newest first), ``tickers`` (linear: ``markPrice``,
 ``indexPrice``, ``fundingRate``, ``nextFundingTime``, ``openInterest``...; spot: prices and
 volumes), ``open-interest?category=linear&symbol&intervalTime`` (the open interest after each
-change, newest first) and ``funding/history``. Replies ``{"retCode": 0, "retMsg": "OK",
+change, newest first), ``funding/history`` and ``risk-limit?category=linear&symbol`` (the
+leverage tiers ccxt's ``fetch_market_leverage_tiers`` reads: :data:`RISK_LIMITS`, the same for
+every linear instrument). Replies ``{"retCode": 0, "retMsg": "OK",
 "result": ..., "retExtInfo": {}, "time": ms}``; errors ``retCode`` 10001 (params) with HTTP 200,
 as Bybit.
 
@@ -73,6 +75,20 @@ DEPTHS = (1, 50, 200, 1000)
 CATEGORY_VENUES = {"spot": "bybit", "linear": "bybitlinear"}
 #: ticks per allLiquidation push (Bybit: 500 ms)
 LIQUIDATION_EVERY = 5
+
+#: The simulator's risk-limit tiers of every linear perpetual, in the shape of Bybit's v5
+#: ``/v5/market/risk-limit`` (rates as fractions, values in USDT): tier n covers positions up to
+#: n x 2,000,000 USDT, MMR 0.5% + 0.5% per tier above the first, IMR twice the MMR (max leverage
+#: 1/IMR), ``mmDeduction`` the maintenance amount that keeps the maintenance margin continuous
+#: across tiers (floor x (MMR_n - MMR_n-1) + the previous one). The simulator's values, not
+#: Bybit's: tests compare what ccxt parses with this table.
+RISK_LIMITS: tuple[dict[str, str], ...] = tuple(
+    {"riskLimitValue": str(2_000_000 * n),
+     "maintenanceMargin": f"{(Decimal('0.005') * n).normalize():f}",
+     "initialMargin": f"{(Decimal('0.01') * n).normalize():f}",
+     "maxLeverage": f"{Decimal(100) / n:.2f}",
+     "mmDeduction": str(sum(10_000 * k for k in range(1, n)))}
+    for n in range(1, 11))
 _HOST = "/api.bybit.com/v5"
 
 
@@ -354,7 +370,21 @@ def add_bybit_routes(app: web.Application, sim: "ExchangeSimulator") -> None:
                 for ft, r, _mark in reversed(list(p.funding_history)[-limit:])]
         return _ok({"category": "linear", "list": rows})
 
+    async def risk_limit(request: web.Request) -> web.Response:
+        if request.query.get("category") not in ("linear", "inverse"):
+            return bybit_error(10001, "params error: category only support linear or inverse")
+        if request.query.get("category") != "linear":
+            return _ok({"category": "inverse", "list": []})
+        wanted = request.query.get("symbol")
+        insts = [i for i in sim.instruments("bybitlinear") if wanted is None or i.id == wanted]
+        if wanted is not None and not insts:
+            return bybit_error(10001, "params error: symbol invalid")
+        rows = [{"id": n + 1, "symbol": i.id, **tier, "isLowestRisk": int(n == 0)}
+                for i in insts for n, tier in enumerate(RISK_LIMITS)]
+        return _ok({"category": "linear", "list": rows})
+
     r = app.router
+    r.add_get(_HOST + "/market/risk-limit", risk_limit)
     r.add_get(_HOST + "/market/instruments-info", instruments)
     r.add_get(_HOST + "/market/time", server_time)
     r.add_get(_HOST + "/market/orderbook", orderbook)

@@ -617,6 +617,7 @@ REST_ENDPOINTS = {
     **{f"/api.bybit.com/v5/market/{p}": ("category", "symbol", "limit")
        for p in ("orderbook", "recent-trade", "tickers", "funding/history")},
     "/api.bybit.com/v5/market/open-interest": ("category", "symbol", "intervalTime", "limit"),
+    "/api.bybit.com/v5/market/risk-limit": ("category", "symbol"),
     **{f"/api.kraken.com/0/public/{p}": () for p in ("AssetPairs", "Assets", "Time", "SystemStatus")},
     "/api.kraken.com/0/public/Depth": ("pair", "count"),
     "/api.coinbase.com/api/v3/brokerage/market/products": ("product_type",),
@@ -1124,3 +1125,34 @@ def test_the_guard_sees_aiohttp_on_uvloop(no_internet):
     uvloop.run(fetch())
     assert no_internet == ["exchange.invalid"]
     no_internet.clear()
+
+
+def test_bybit_risk_limit_through_stock_ccxt():
+    """ccxt's fetch_market_leverage_tiers (Bybit v5 ``/market/risk-limit``) against the simulator:
+    the tiers ccxt parses are the simulator's table, and a malformed request gets Bybit's error."""
+    from liqcore.sim.bybit_protocol import RISK_LIMITS
+
+    async def body():
+        async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.bybit({"enableRateLimit": False}))
+            try:
+                tiers = await ex.fetch_market_leverage_tiers("BTC/USDT:USDT")
+                with pytest.raises(ccxt.BadRequest):
+                    await ex.fetch_market_leverage_tiers("BTC/USDT")          # spot: no tiers
+                async with __import__("aiohttp").ClientSession() as http:
+                    async with http.get(sim.url + "/api.bybit.com/v5/market/risk-limit?category=spot") as r:
+                        bad = await r.json()
+            finally:
+                await ex.close()
+        return tiers, bad
+
+    tiers, bad = run(body())
+    assert bad["retCode"] == 10001
+    assert len(tiers) == len(RISK_LIMITS) == 10
+    for n, (t, row) in enumerate(zip(tiers, RISK_LIMITS)):
+        assert t["tier"] == n + 1 and t["symbol"] == "BTC/USDT:USDT" and t["currency"] == "USDT"
+        assert t["minNotional"] == (0 if n == 0 else float(RISK_LIMITS[n - 1]["riskLimitValue"]))
+        assert t["maxNotional"] == float(row["riskLimitValue"])
+        assert t["maintenanceMarginRate"] == float(row["maintenanceMargin"])
+        assert t["maxLeverage"] == float(row["maxLeverage"])
+    assert tiers[2]["maintenanceMarginRate"] == 0.015 and tiers[2]["info"]["mmDeduction"] == "30000"
