@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard: the simulator test)
 
 from liqcore.errors import LiqError, RiskInputError
 from liqcore.risk.liquidation import (LiquidationResult, liquidation_price,
@@ -515,3 +516,43 @@ def test_positions_array_round_trip_feeds_the_vectorised_form() -> None:
         positions_to_array([{"side": "long"}])  # type: ignore[list-item]
     with pytest.raises(RiskInputError, match="array"):
         positions_from_array(np.zeros(2))
+
+
+def test_bybit_tiers_from_the_simulator_through_ccxt() -> None:
+    """End to end: stock ccxt's fetch_market_leverage_tiers against the simulator's Bybit v5
+    /market/risk-limit -> from_ccxt; the raw payload -> from_bybit; both the simulator's table,
+    whose mmDeduction is the derived cum."""
+    pytest.importorskip("aiohttp")
+    ccxt_pro = pytest.importorskip("ccxt.pro")
+    import aiohttp
+    from simtest import FAST, run
+
+    from liqcore.sim import ExchangeSimulator
+    from liqcore.sim.bybit_protocol import RISK_LIMITS
+
+    async def body() -> tuple[list[dict[str, object]], dict[str, object]]:
+        async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=20) as sim:
+            ex = sim.attach(ccxt_pro.bybit({"enableRateLimit": False}))
+            try:
+                unified = await ex.fetch_market_leverage_tiers("BTC/USDT:USDT")
+                async with aiohttp.ClientSession() as http:
+                    async with http.get(sim.url + "/api.bybit.com/v5/market/risk-limit?category=linear"
+                                        "&symbol=BTCUSDT") as r:
+                        raw = await r.json()
+            finally:
+                await ex.close()
+        return unified, raw
+
+    unified, raw = run(body())
+    via_ccxt = LeverageTiers.from_ccxt(unified, exchange="bybit")
+    via_rest = LeverageTiers.from_bybit(raw, symbol="BTCUSDT")
+    assert via_ccxt.to_dict()["tiers"] == via_rest.to_dict()["tiers"]
+    assert len(via_ccxt) == len(RISK_LIMITS) and via_ccxt.currency == "USDT"
+    assert [t.cum for t in via_ccxt] == [float(r["mmDeduction"]) for r in RISK_LIMITS]
+    for r in unified:
+        r["info"] = {}                                      # drop mmDeduction: derived the same
+    assert [t.cum for t in LeverageTiers.from_ccxt(unified)] == [t.cum for t in via_ccxt]
+    # 100 BTC at 30,000 (3M: tier 2, MMR 1%, deduction 10,000) at 20x: MM 20,000, IM 150,000
+    r = liquidation_price(pos(size=100, entry=30_000, lev=20, exchange="bybit"), via_ccxt)
+    assert r.tier.index == 1 and r.maintenance_margin == pytest.approx(20_000.0)
+    assert r.price == pytest.approx(30_000 - (150_000 - 20_000) / 100, abs=1e-9)
