@@ -113,14 +113,18 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
     fills ``liquidated_at_mark``. Raises :class:`RiskInputError` for an unknown exchange, a
     leverage above the tier's maximum at the entry notional, an entry notional above the table,
     Bybit cross margin (not modelled), a non-positive or non-finite mark. O(len(tiers)).
+    With a table whose ``cum`` breaks the continuity of the maintenance margin (not one derived
+    here, nor Binance's), the iteration may find no fixed point: it stops after
+    ``len(tiers) + 1`` passes on the last tier tried.
     """
     if not isinstance(position, Position):
         raise RiskInputError(f"position: expected a Position, got {type(position).__name__}")
     if not isinstance(tiers, LeverageTiers):
         raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
-    family = _formula(position.exchange)
+    family = EXCHANGE_FORMULAS.get(position.exchange) or _formula(position.exchange)
     m = None if mark is None else _positive(mark, "mark")
-    q, ep, s = position.size, position.entry_price, position.sign
+    q, ep = position.size, position.entry_price
+    s = 1 if position.side == "long" else -1
     wb = position.wallet_balance
     assert wb is not None  # Position fills it
     i = _check_entry(tiers, q * ep, position.leverage)
