@@ -1,0 +1,217 @@
+"""Risk records: a leveraged perpetual :class:`Position` (one-way mode).
+
+Units: sizes in base currency (contracts x contract size), prices and balances in the quote /
+settlement currency (USDT for a linear perpetual), leverage as a multiple (10.0 = 10x).
+Every constructor validates its input and raises :class:`liqcore.errors.RiskInputError`
+naming the argument; nothing is computed from a rejected record.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from liqcore.errors import RiskInputError
+
+__all__ = ["Position", "SIDES", "MARGIN_MODES", "positions_to_array", "positions_from_array"]
+
+SIDES = ("long", "short")
+MARGIN_MODES = ("isolated", "cross")
+
+
+def _finite(value: Any, name: str) -> float:
+    """``value`` as a finite float, or RiskInputError naming ``name`` (bools are not numbers here)."""
+    if isinstance(value, bool):
+        raise RiskInputError(f"{name}: expected a number, got a bool ({value!r})")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise RiskInputError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise RiskInputError(f"{name}: must be finite, got {x!r}")
+    return x
+
+
+def _positive(value: Any, name: str) -> float:
+    """``value`` as a finite float > 0, or RiskInputError naming ``name``."""
+    x = _finite(value, name)
+    if x <= 0.0:
+        raise RiskInputError(f"{name}: must be > 0, got {x!r}")
+    return x
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """``value`` lower-cased if it is one of ``allowed``, else RiskInputError naming ``name``."""
+    v = value.lower() if isinstance(value, str) else value
+    if v not in allowed:
+        raise RiskInputError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return str(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One perpetual position in one-way mode, with what its liquidation price depends on.
+
+    - ``exchange``: ccxt id of the venue (``"binance"``, ``"binanceusdm"``, ``"bybit"``...);
+      :func:`liqcore.risk.liquidation.liquidation_price` picks its formula from it.
+    - ``symbol``: free text (the venue's or ccxt's symbol), not interpreted.
+    - ``side``: ``"long"`` or ``"short"``; ``size``: base units, > 0 (the side carries the sign).
+    - ``entry_price``: quote per base, > 0; ``leverage``: multiple, > 0 (the cap of the tier is
+      checked against the tier table by ``liquidation_price``).
+    - ``margin_mode``: ``"isolated"`` or ``"cross"``.
+    - ``wallet_balance``: quote currency, > 0: the isolated margin of this position, or the
+      cross wallet balance of the account. ``None`` in isolated mode means the initial margin
+      ``size * entry_price / leverage`` (no added margin); cross mode requires it.
+    - ``other_maintenance`` (>= 0) and ``other_upnl`` (any sign): quote currency, the
+      maintenance margin and unrealised PnL of the account's *other* positions (Binance's
+      TMM1 and UPNL1; cross mode only, must be 0 in isolated mode).
+
+    Immutable; validation is O(1).
+    """
+
+    #: structured-array layout (:func:`positions_to_array`), as liqcore.feed.records: ASCII
+    #: strings, ``side`` +1 long / -1 short
+    DTYPE: ClassVar[np.dtype[Any]] = np.dtype([
+        ("exchange", "S16"), ("symbol", "S40"), ("side", "i1"), ("size", "<f8"), ("entry_price", "<f8"),
+        ("leverage", "<f8"), ("margin_mode", "S8"), ("wallet_balance", "<f8"),
+        ("other_maintenance", "<f8"), ("other_upnl", "<f8")])
+
+    exchange: str
+    symbol: str
+    side: str
+    size: float
+    entry_price: float
+    leverage: float
+    margin_mode: str = "isolated"
+    wallet_balance: float | None = None
+    other_maintenance: float = 0.0
+    other_upnl: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.exchange, str) or not self.exchange:
+            raise RiskInputError(f"exchange: expected a non-empty string, got {self.exchange!r}")
+        if not isinstance(self.symbol, str):
+            raise RiskInputError(f"symbol: expected a string, got {self.symbol!r}")
+        side = _choice("side", self.side, SIDES)
+        mode = _choice("margin_mode", self.margin_mode, MARGIN_MODES)
+        size = _positive(self.size, "size")
+        entry = _positive(self.entry_price, "entry_price")
+        leverage = _positive(self.leverage, "leverage")
+        other_mm = _finite(self.other_maintenance, "other_maintenance")
+        if other_mm < 0.0:
+            raise RiskInputError(f"other_maintenance: must be >= 0, got {other_mm!r}")
+        other_upnl = _finite(self.other_upnl, "other_upnl")
+        if mode == "isolated" and (other_mm != 0.0 or other_upnl != 0.0):
+            raise RiskInputError("other_maintenance/other_upnl: only apply in cross margin mode")
+        if self.wallet_balance is None:
+            if mode == "cross":
+                raise RiskInputError("wallet_balance: required in cross margin mode (the cross wallet balance)")
+            wallet = size * entry / leverage
+        else:
+            wallet = _positive(self.wallet_balance, "wallet_balance")
+        # frozen: normalised values are written once, here
+        for name, value in (("exchange", self.exchange.lower()), ("side", side), ("margin_mode", mode),
+                            ("size", size), ("entry_price", entry), ("leverage", leverage),
+                            ("wallet_balance", wallet), ("other_maintenance", other_mm),
+                            ("other_upnl", other_upnl)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def sign(self) -> int:
+        """+1 for a long, -1 for a short."""
+        return 1 if self.side == "long" else -1
+
+    @property
+    def notional(self) -> float:
+        """Entry notional in quote currency: ``size * entry_price``."""
+        return self.size * self.entry_price
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (JSON-serialisable)."""
+        return asdict(self)
+
+    @classmethod
+    def from_ccxt(cls, d: Mapping[str, Any], *, exchange: str, wallet_balance: float | None = None,
+                  other_maintenance: float = 0.0, other_upnl: float = 0.0) -> Position:
+        """Build from ccxt's unified position structure (``fetch_positions`` / ``fetch_position``).
+
+        Reads ``symbol``, ``side``, ``contracts`` x ``contractSize`` (default 1) = size in base,
+        ``entryPrice``, ``leverage``, ``marginMode`` (or the ``isolated`` flag). ccxt positions do
+        not name their exchange, so pass ``exchange`` (e.g. ``exchange.id``). The wallet balance is
+        ``wallet_balance`` when given; otherwise, in isolated mode, the position's margin without
+        its unrealised PnL: ``positionMargin``, else ``collateral - unrealizedPnl``, else
+        ``initialMargin``. Cross mode needs ``wallet_balance`` (the account's cross wallet
+        balance, which the position structure does not carry). O(1).
+        """
+        if not isinstance(d, Mapping):
+            raise RiskInputError(f"d: expected a ccxt position dict, got {type(d).__name__}")
+        contracts = d.get("contracts")
+        if contracts is None:
+            raise RiskInputError("contracts: missing from the ccxt position")
+        contract_size = d.get("contractSize")
+        size = _positive(contracts, "contracts") * (1.0 if contract_size is None
+                                                    else _positive(contract_size, "contractSize"))
+        mode = d.get("marginMode")
+        if mode is None and d.get("isolated") is not None:
+            mode = "isolated" if d.get("isolated") else "cross"
+        if mode is None:
+            raise RiskInputError("marginMode: missing from the ccxt position")
+        for key in ("side", "entryPrice", "leverage"):
+            if d.get(key) is None:
+                raise RiskInputError(f"{key}: missing from the ccxt position")
+        wallet = wallet_balance
+        if wallet is None and str(mode).lower() == "isolated":
+            upnl = d.get("unrealizedPnl")
+            if d.get("positionMargin") is not None:
+                wallet = d["positionMargin"]
+            elif d.get("collateral") is not None:
+                wallet = _finite(d["collateral"], "collateral") - (0.0 if upnl is None else _finite(upnl, "unrealizedPnl"))
+            elif d.get("initialMargin") is not None:
+                wallet = d["initialMargin"]
+        return cls(exchange=exchange, symbol=str(d.get("symbol") or ""), side=d["side"], size=size,
+                   entry_price=d["entryPrice"], leverage=d["leverage"], margin_mode=mode,
+                   wallet_balance=wallet, other_maintenance=other_maintenance, other_upnl=other_upnl)
+
+
+def positions_to_array(positions: Iterable[Position]) -> npt.NDArray[Any]:
+    """A structured array (:attr:`Position.DTYPE`) of positions, in order: the columns
+    ``side``, ``size``, ``entry_price``, ``wallet_balance``... feed
+    :func:`liqcore.risk.liquidation.liquidation_prices` directly. Strings longer than their
+    field raise RiskInputError. O(n)."""
+    rows = []
+    for k, p in enumerate(positions):
+        if not isinstance(p, Position):
+            raise RiskInputError(f"positions[{k}]: expected a Position, got {type(p).__name__}")
+        row: list[Any] = []
+        for f in fields(Position):
+            v = getattr(p, f.name)
+            if f.name == "side":
+                v = p.sign
+            elif Position.DTYPE[f.name].kind == "S":
+                raw = v.encode("ascii", "replace")
+                if len(raw) > Position.DTYPE[f.name].itemsize:
+                    raise RiskInputError(f"positions[{k}].{f.name}: {v!r} longer than "
+                                         f"{Position.DTYPE[f.name].itemsize} bytes")
+                v = raw
+            row.append(v)
+        rows.append(tuple(row))
+    return np.array(rows, dtype=Position.DTYPE)
+
+
+def positions_from_array(array: npt.NDArray[Any]) -> list[Position]:
+    """The positions of an array made by :func:`positions_to_array` (exact inverse; each row
+    validated again). O(n)."""
+    if getattr(array, "dtype", None) != Position.DTYPE:
+        raise RiskInputError("array: expected a structured array of Position.DTYPE")
+    out = []
+    for row in array.tolist():
+        d = dict(zip(Position.DTYPE.names or (), row))
+        d["side"] = "long" if d["side"] > 0 else "short"
+        for key in ("exchange", "symbol", "margin_mode"):
+            d[key] = d[key].decode("ascii")
+        out.append(Position(**d))
+    return out
