@@ -9,6 +9,13 @@ computes nothing.
 
 from liqcore.risk.funding import FundingRate, average_premium, funding_cost, funding_rate, premium_index
 from liqcore.risk.leverage import CAP_NAMES, LeverageCap, max_leverage
+from liqcore.risk.liquidation import (
+    EXCHANGE_FORMULAS,
+    LiquidationPrices,
+    LiquidationResult,
+    liquidation_price,
+    liquidation_prices,
+)
 from liqcore.risk.portfolio import (
     Concentration,
     CornishFisherVaR,
@@ -32,6 +39,8 @@ from liqcore.risk.portfolio import (
     tail_rank,
     tail_risk,
 )
+from liqcore.risk.records import Position, positions_from_array, positions_to_array
+from liqcore.risk.tiers import LeverageTiers, Tier
 from liqcore.risk.probability import (
     BGK_BETA,
     DAYS_PER_YEAR,
@@ -41,6 +50,9 @@ from liqcore.risk.probability import (
 )
 
 __all__ = [
+    # positions, leverage tiers, liquidation prices (Binance USD-M, Bybit)
+    "Position", "positions_to_array", "positions_from_array", "Tier", "LeverageTiers", "liquidation_price",
+    "liquidation_prices", "LiquidationResult", "LiquidationPrices", "EXCHANGE_FORMULAS",
     # probability of touching the liquidation price (GBM barrier, BGK correction)
     "liquidation_probability", "distance_to_liquidation", "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "BGK_BETA",
     # leverage caps
