@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
-from liqcore.risk.probability import _number
+from liqcore.risk.checks import number
 
 __all__ = ["FundingRate", "average_premium", "funding_cost", "funding_rate", "premium_index"]
 
@@ -42,9 +42,9 @@ def premium_index(index_price: float, impact_bid: float, impact_ask: float) -> f
     (analytics.md §6.3): index 60,000, impact bid 60,030, impact ask 60,042 -> 0.0005.
     Raises RiskInputError naming the argument. O(1).
     """
-    index_price = _number("index_price", index_price, low=0.0)
-    impact_bid = _number("impact_bid", impact_bid, low=0.0)
-    impact_ask = _number("impact_ask", impact_ask, low=0.0)
+    index_price = number("index_price", index_price, low=0.0)
+    impact_bid = number("impact_bid", impact_bid, low=0.0)
+    impact_ask = number("impact_ask", impact_ask, low=0.0)
     if impact_bid > impact_ask:
         raise RiskInputError(f"impact_bid ({impact_bid!r}) must not be above impact_ask ({impact_ask!r})")
     return (max(0.0, impact_bid - index_price) - max(0.0, index_price - impact_ask)) / index_price
@@ -125,11 +125,11 @@ def funding_rate(premium: float, *, interest: float = 0.0001, clamp: float = 0.0
     Examples: P = 0.02 % -> 0.01 % (any P in [-0.04 %, 0.06 %] gives F = I); P = 0.08 % ->
     0.03 %; P = -0.04 % -> 0.01 %. Raises RiskInputError naming the argument. O(1).
     """
-    premium = _number("premium", premium)
-    interest = _number("interest", interest)
-    clamp = _number("clamp", clamp, low=0.0, low_open=False)
-    lo = -math.inf if floor is None else _number("floor", floor)
-    hi = math.inf if cap is None else _number("cap", cap)
+    premium = number("premium", premium)
+    interest = number("interest", interest)
+    clamp = number("clamp", clamp, low=0.0, low_open=False)
+    lo = -math.inf if floor is None else number("floor", floor)
+    hi = math.inf if cap is None else number("cap", cap)
     if lo > hi:
         raise RiskInputError(f"floor ({lo!r}) must not be above cap ({hi!r})")
     term = min(clamp, max(-clamp, interest - premium))
@@ -156,8 +156,8 @@ def funding_cost(notional: float, rate: float, intervals: float = 1.0, *, side: 
     """
     if side not in _SIDES:
         raise RiskInputError(f"side must be 'long' or 'short', got {side!r}")
-    notional = _number("notional", notional, low=0.0)
-    rate = _number("rate", rate)
-    intervals = _number("intervals", intervals, low=0.0, low_open=False)
+    notional = number("notional", notional, low=0.0)
+    rate = number("rate", rate)
+    intervals = number("intervals", intervals, low=0.0, low_open=False)
     cost = notional * rate * intervals
     return cost if side == "long" else -cost

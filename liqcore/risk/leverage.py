@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from liqcore.risk.probability import _number
+from liqcore.risk.checks import number
 
 __all__ = ["LeverageCap", "max_leverage"]
 
@@ -105,20 +105,20 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
 
     Example (analytics.md §6.5): ``max_leverage(0.6, 1 / 365, 0.004).leverage`` = 10.18.
     """
-    sigma = _number("sigma", sigma, low=0.0)
-    horizon = _number("horizon", horizon, low=0.0)
-    mmr = _number("mmr", mmr, low=0.0, low_open=False, high=1.0, high_open=True)
-    k = _number("k", k, low=0.0)
-    kelly_fraction = _number("kelly_fraction", kelly_fraction, low=0.0, high=1.0)
-    r = _number("r", r)
+    sigma = number("sigma", sigma, low=0.0)
+    horizon = number("horizon", horizon, low=0.0)
+    mmr = number("mmr", mmr, low=0.0, low_open=False, high=1.0, high_open=True)
+    k = number("k", k, low=0.0)
+    kelly_fraction = number("kelly_fraction", kelly_fraction, low=0.0, high=1.0)
+    r = number("r", r)
     if sigma_target is not None:
-        sigma_target = _number("sigma_target", sigma_target, low=0.0)
+        sigma_target = number("sigma_target", sigma_target, low=0.0)
     if mu is not None:
-        mu = _number("mu", mu)
+        mu = number("mu", mu)
     if tier_max is not None:
-        tier_max = _number("tier_max", tier_max, low=0.0)
+        tier_max = number("tier_max", tier_max, low=0.0)
     if book_cap is not None:
-        book_cap = _number("book_cap", book_cap, low=0.0, low_open=False)
+        book_cap = number("book_cap", book_cap, low=0.0, low_open=False)
 
     sigma_h = sigma * math.sqrt(horizon)
     caps: dict[str, float] = {"buffer": 1.0 / (k * sigma_h + mmr)}

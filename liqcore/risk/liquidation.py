@@ -35,7 +35,8 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
-from liqcore.risk.records import Position, _choice, _positive
+from liqcore.risk.checks import choice, number
+from liqcore.risk.records import Position
 from liqcore.risk.tiers import LeverageTiers, Tier
 
 __all__ = ["LiquidationResult", "LiquidationPrices", "liquidation_price", "liquidation_prices",
@@ -122,7 +123,7 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
     if not isinstance(tiers, LeverageTiers):
         raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
     family = EXCHANGE_FORMULAS.get(position.exchange) or _formula(position.exchange)
-    m = None if mark is None else _positive(mark, "mark")
+    m = None if mark is None else number("mark", mark, low=0.0, text=True)
     q, ep = position.size, position.entry_price
     s = 1 if position.side == "long" else -1
     wb = position.wallet_balance
@@ -241,7 +242,7 @@ def liquidation_prices(sides: Any, sizes: Any, entries: Any, balances: Any, tier
     if not isinstance(tiers, LeverageTiers):
         raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
     family = _formula(exchange)
-    mode = _choice("margin_mode", margin_mode, ("isolated", "cross"))
+    mode = choice("margin_mode", margin_mode, ("isolated", "cross"))
     q = _column("sizes", sizes, None)
     n = q.shape[0]
     if n == 0:

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import RiskInputError
+from .checks import number
 
 __all__ = [
     "ParametricVaR", "parametric_var",
@@ -63,35 +64,8 @@ class _Result:
 # input checks (each raises RiskInputError naming the argument; none computes anything)
 
 def _confidence(confidence: float, name: str = "confidence") -> float:
-    what = "a fraction in (0, 1) (0.99, not 99)"
-    c = _number(confidence, name, what, 0.0, strict=True)
-    if c >= 1.0:
-        raise RiskInputError(f"{name} must be {what}, got {confidence!r}")
-    return c
-
-
-def _number(value: float, name: str, what: str, lower: float = -math.inf, strict: bool = False) -> float:
-    """``value`` as a finite float above ``lower`` (``strict``) or at least ``lower``; ``what``
-    describes the requirement in the error."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise RiskInputError(f"{name} must be {what}, got {value!r}") from None
-    if not math.isfinite(v) or v < lower or (strict and v == lower):
-        raise RiskInputError(f"{name} must be {what}, got {value!r}")
-    return v
-
-
-def _positive(value: float, name: str) -> float:
-    return _number(value, name, "a positive finite number", 0.0, strict=True)
-
-
-def _non_negative(value: float, name: str) -> float:
-    return _number(value, name, "a finite number >= 0", 0.0)
-
-
-def _finite(value: float, name: str) -> float:
-    return _number(value, name, "a finite number")
+    """A confidence as a fraction in (0, 1): 0.99, not 99."""
+    return number(name, confidence, low=0.0, high=1.0, high_open=True, text=True)
 
 
 def _array(values: ArrayLike, name: str, ndim: int | tuple[int, ...]) -> npt.NDArray[np.float64]:
@@ -162,7 +136,7 @@ def _z(confidence: float, z: float | None) -> float:
     """The standard normal quantile at ``confidence`` (positive for confidence > 0.5), or ``z``."""
     if z is None:
         return _STD_NORMAL.inv_cdf(confidence)
-    return _positive(z, "z")
+    return number("z", z, low=0.0, text=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,7 +210,7 @@ def parametric_var(exposures: ArrayLike, cov: ArrayLike | None = None, *, sigmas
     """
     w = _array(exposures, "exposures", 1)
     c = _confidence(confidence)
-    h = _positive(horizon, "horizon")
+    h = number("horizon", horizon, low=0.0, text=True)
     mult = _z(c, z)
     sigma, vol = _covariance(w.shape[0], cov, sigmas, corr)
     sw = sigma @ w
@@ -369,10 +343,10 @@ def cornish_fisher_var(mu: float, sigma: float, skew: float, excess_kurtosis: fl
     ``excess_kurtosis`` (0 for a normal) dimensionless; ``confidence`` alpha in (0, 1). The
     result says whether the expansion is monotone (see :class:`CornishFisherVaR`). O(1).
     """
-    m = _finite(mu, "mu")
-    s = _positive(sigma, "sigma")
-    sk = _finite(skew, "skew")
-    k = _finite(excess_kurtosis, "excess_kurtosis")
+    m = number("mu", mu, text=True)
+    s = number("sigma", sigma, low=0.0, text=True)
+    sk = number("skew", skew, text=True)
+    k = number("excess_kurtosis", excess_kurtosis, text=True)
     c = _confidence(confidence)
     z = _STD_NORMAL.inv_cdf(1.0 - c)
     z_cf = z + (z * z - 1.0) * sk / 6.0 + (z ** 3 - 3.0 * z) * k / 24.0 - (2.0 * z ** 3 - 5.0 * z) * sk * sk / 36.0
@@ -680,11 +654,11 @@ def margin_utilisation(equity: float, maintenance_margin: float, initial_margin:
     ("margin ratio = maintenance margin / margin balance", liquidation at 100 %), analytics.md
     §7.5. Example: equity 10,000, MM 1,250, IM 4,000 -> 12.5 %, 40 %, free 6,000. O(1).
     """
-    eq = _positive(equity, "equity")
-    mm = _non_negative(maintenance_margin, "maintenance_margin")
-    im = _non_negative(initial_margin, "initial_margin")
+    eq = number("equity", equity, low=0.0, text=True)
+    mm = number("maintenance_margin", maintenance_margin, low=0.0, low_open=False, text=True)
+    im = number("initial_margin", initial_margin, low=0.0, low_open=False, text=True)
     w = _confidence(warn, "warn")
-    cr = _finite(critical, "critical")
+    cr = number("critical", critical, text=True)
     if not w < cr <= 1.0:
         raise RiskInputError(f"critical must be in (warn, 1], got {critical!r} with warn {warn!r}")
     ratio = mm / eq

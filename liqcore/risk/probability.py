@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
+from liqcore.risk.checks import all_numbers, number
 
 __all__ = [
     "BGK_BETA",
@@ -156,32 +157,6 @@ def _as_checked(name: str, value: object, *, positive: bool = True) -> npt.NDArr
     return arr
 
 
-_NUMBER_TYPES = (int, float, np.integer, np.floating)
-
-
-def _number(name: str, value: object, *, low: float | None = None, low_open: bool = True,
-            high: float | None = None, high_open: bool = False) -> float:
-    """``value`` as a finite float within the bounds (``low < x`` or ``low <= x`` if not
-    ``low_open``; ``x <= high`` or ``x < high`` if ``high_open``), else RiskInputError naming
-    ``name``. Python and numpy numbers only: bools, strings and containers are refused. O(1),
-    without numpy conversions (they cost tens of microseconds per call). The one number check
-    of this module, :mod:`.leverage` and :mod:`.funding`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
-        raise RiskInputError(f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise RiskInputError(f"{name} must be finite (no NaN or inf), got {x!r}")
-    if low is not None and (x <= low if low_open else x < low):
-        raise RiskInputError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {x!r}")
-    if high is not None and (x >= high if high_open else x > high):
-        raise RiskInputError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {x!r}")
-    return x
-
-
-def _all_numbers(*values: object) -> bool:
-    return all(isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) for v in values)
-
-
 def _is_scalar(*values: Any) -> bool:
     return all(np.ndim(v) == 0 for v in values)
 
@@ -246,11 +221,11 @@ def liquidation_probability(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
     makes arrays and scalars agree to the last bit).
     """
     code = _side_code(side)
-    if _all_numbers(spot, liq_price, sigma, horizon, drift) and (monitoring is None or _all_numbers(monitoring)):
-        s, lq = _number("spot", spot, low=0.0), _number("liq_price", liq_price, low=0.0)
-        sgm, t = _number("sigma", sigma, low=0.0), _number("horizon", horizon, low=0.0)
-        m = _number("drift", drift)
-        dt1 = 0.0 if monitoring is None else _number("monitoring", monitoring, low=0.0)
+    if all_numbers(spot, liq_price, sigma, horizon, drift) and (monitoring is None or all_numbers(monitoring)):
+        s, lq = number("spot", spot, low=0.0), number("liq_price", liq_price, low=0.0)
+        sgm, t = number("sigma", sigma, low=0.0), number("horizon", horizon, low=0.0)
+        m = number("drift", drift)
+        dt1 = 0.0 if monitoring is None else number("monitoring", monitoring, low=0.0)
         if dt1 > t:
             raise RiskInputError("monitoring must be at most the horizon (both in years)")
         return _probability_one(s, lq, sgm, t, m, dt1, code)
@@ -293,9 +268,9 @@ def distance_to_liquidation(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
     Raises RiskInputError as :func:`liquidation_probability`. Complexity: O(n), vectorised.
     """
     code = _side_code(side)
-    if _all_numbers(spot, liq_price, sigma, horizon):
-        s, lq = _number("spot", spot, low=0.0), _number("liq_price", liq_price, low=0.0)
-        sgm, t = _number("sigma", sigma, low=0.0), _number("horizon", horizon, low=0.0)
+    if all_numbers(spot, liq_price, sigma, horizon):
+        s, lq = number("spot", spot, low=0.0), number("liq_price", liq_price, low=0.0)
+        sgm, t = number("sigma", sigma, low=0.0), number("horizon", horizon, low=0.0)
         gap = math.log(s / lq)  # > 0 when the liquidation price is below spot (a safe long)
         return (abs(gap) if code == 0 else gap * code) / (sgm * math.sqrt(t))
     s0 = _as_checked("spot", spot)

@@ -16,40 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
+from liqcore.risk.checks import choice, number
 
 __all__ = ["Position", "SIDES", "MARGIN_MODES", "positions_to_array", "positions_from_array"]
 
 SIDES = ("long", "short")
 MARGIN_MODES = ("isolated", "cross")
-
-
-def _finite(value: Any, name: str) -> float:
-    """``value`` as a finite float, or RiskInputError naming ``name`` (bools are not numbers here)."""
-    if isinstance(value, bool):
-        raise RiskInputError(f"{name}: expected a number, got a bool ({value!r})")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise RiskInputError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(x):
-        raise RiskInputError(f"{name}: must be finite, got {x!r}")
-    return x
-
-
-def _positive(value: Any, name: str) -> float:
-    """``value`` as a finite float > 0, or RiskInputError naming ``name``."""
-    x = _finite(value, name)
-    if x <= 0.0:
-        raise RiskInputError(f"{name}: must be > 0, got {x!r}")
-    return x
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
-    """``value`` lower-cased if it is one of ``allowed``, else RiskInputError naming ``name``."""
-    v = value.lower() if isinstance(value, str) else value
-    if v not in allowed:
-        raise RiskInputError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
-    return str(v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +68,15 @@ class Position:
             raise RiskInputError(f"exchange: expected a non-empty string, got {self.exchange!r}")
         if not isinstance(self.symbol, str):
             raise RiskInputError(f"symbol: expected a string, got {self.symbol!r}")
-        side = _choice("side", self.side, SIDES)
-        mode = _choice("margin_mode", self.margin_mode, MARGIN_MODES)
-        size = _positive(self.size, "size")
-        entry = _positive(self.entry_price, "entry_price")
-        leverage = _positive(self.leverage, "leverage")
-        other_mm = _finite(self.other_maintenance, "other_maintenance")
+        side = choice("side", self.side, SIDES)
+        mode = choice("margin_mode", self.margin_mode, MARGIN_MODES)
+        size = number("size", self.size, low=0.0, text=True)
+        entry = number("entry_price", self.entry_price, low=0.0, text=True)
+        leverage = number("leverage", self.leverage, low=0.0, text=True)
+        other_mm = number("other_maintenance", self.other_maintenance, text=True)
         if other_mm < 0.0:
             raise RiskInputError(f"other_maintenance: must be >= 0, got {other_mm!r}")
-        other_upnl = _finite(self.other_upnl, "other_upnl")
+        other_upnl = number("other_upnl", self.other_upnl, text=True)
         if mode == "isolated" and (other_mm != 0.0 or other_upnl != 0.0):
             raise RiskInputError("other_maintenance/other_upnl: only apply in cross margin mode")
         if self.wallet_balance is None:
@@ -112,7 +84,7 @@ class Position:
                 raise RiskInputError("wallet_balance: required in cross margin mode (the cross wallet balance)")
             wallet = size * entry / leverage
         else:
-            wallet = _positive(self.wallet_balance, "wallet_balance")
+            wallet = number("wallet_balance", self.wallet_balance, low=0.0, text=True)
         # frozen: normalised values are written once, here
         for name, value in (("exchange", self.exchange.lower()), ("side", side), ("margin_mode", mode),
                             ("size", size), ("entry_price", entry), ("leverage", leverage),
@@ -153,8 +125,8 @@ class Position:
         if contracts is None:
             raise RiskInputError("contracts: missing from the ccxt position")
         contract_size = d.get("contractSize")
-        size = _positive(contracts, "contracts") * (1.0 if contract_size is None
-                                                    else _positive(contract_size, "contractSize"))
+        size = number("contracts", contracts, low=0.0, text=True) * (1.0 if contract_size is None
+                                                    else number("contractSize", contract_size, low=0.0, text=True))
         mode = d.get("marginMode")
         if mode is None and d.get("isolated") is not None:
             mode = "isolated" if d.get("isolated") else "cross"
@@ -169,7 +141,7 @@ class Position:
             if d.get("positionMargin") is not None:
                 wallet = d["positionMargin"]
             elif d.get("collateral") is not None:
-                wallet = _finite(d["collateral"], "collateral") - (0.0 if upnl is None else _finite(upnl, "unrealizedPnl"))
+                wallet = number("collateral", d["collateral"], text=True) - (0.0 if upnl is None else number("unrealizedPnl", upnl, text=True))
             elif d.get("initialMargin") is not None:
                 wallet = d["initialMargin"]
         return cls(exchange=exchange, symbol=str(d.get("symbol") or ""), side=d["side"], size=size,

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
-from liqcore.risk.records import _finite, _positive
+from liqcore.risk.checks import number
 
 __all__ = ["Tier", "LeverageTiers"]
 
@@ -90,7 +90,7 @@ class LeverageTiers:
             if not isinstance(t, Tier):
                 raise RiskInputError(f"tiers[{i}]: expected a Tier, got {type(t).__name__}")
             for key in ("floor", "cap", "max_leverage", "mmr", "cum"):
-                _finite(getattr(t, key), f"tiers[{i}].{key}")
+                number(f"tiers[{i}].{key}", getattr(t, key), text=True)
             if t.index != i:
                 raise RiskInputError(f"tiers[{i}]: index {t.index} out of order")
             if prev is None:
@@ -133,10 +133,10 @@ class LeverageTiers:
                     raise RiskInputError(f"tiers[{i}].{key}: missing")
             # exchange payloads send numbers as strings ("0.005"); "" means absent (Bybit's mmDeduction)
             cum_raw = r.get("cum")
-            cum = None if cum_raw is None or cum_raw == "" else _finite(cum_raw, f"tiers[{i}].cum")
-            parsed.append((_finite(r["floor"], f"tiers[{i}].floor"), _finite(r["cap"], f"tiers[{i}].cap"),
-                           _positive(r["max_leverage"], f"tiers[{i}].max_leverage"),
-                           _finite(r["mmr"], f"tiers[{i}].mmr"), cum))
+            cum = None if cum_raw is None or cum_raw == "" else number(f"tiers[{i}].cum", cum_raw, text=True)
+            parsed.append((number(f"tiers[{i}].floor", r["floor"], text=True), number(f"tiers[{i}].cap", r["cap"], text=True),
+                           number(f"tiers[{i}].max_leverage", r["max_leverage"], low=0.0, text=True),
+                           number(f"tiers[{i}].mmr", r["mmr"], text=True), cum))
         parsed.sort(key=lambda p: p[0])
         tiers: list[Tier] = []
         for i, (floor, cap, lev, mmr, cum) in enumerate(parsed):
@@ -233,7 +233,7 @@ class LeverageTiers:
                 raise RiskInputError(f"symbol: {symbol!r} not in the risk-limit list")
         elif len(symbols) > 1:
             raise RiskInputError(f"symbol: the risk-limit list holds {len(symbols)} symbols; pass symbol=")
-        caps = sorted(rows_in, key=lambda r: _finite(r.get("riskLimitValue"), "riskLimitValue"))
+        caps = sorted(rows_in, key=lambda r: number("riskLimitValue", r.get("riskLimitValue"), text=True))
         rows = []
         for i, r in enumerate(caps):
             rows.append({"floor": 0.0 if i == 0 else caps[i - 1]["riskLimitValue"],
@@ -265,7 +265,7 @@ class LeverageTiers:
         >= 0). Notionals below the first floor map to tier 0, at or above the last cap to the last
         tier (positions that large cannot be opened; ``liquidation_price`` checks the entry
         notional, not this). O(log n)."""
-        x = _finite(notional, "notional")
+        x = number("notional", notional, text=True)
         if x < 0.0:
             raise RiskInputError(f"notional: must be >= 0, got {x!r}")
         return max(0, bisect.bisect_right(self._floors, x) - 1)
