@@ -40,6 +40,7 @@ from liqcore.risk.portfolio import (
     tail_risk,
 )
 from liqcore.risk.records import Position, positions_from_array, positions_to_array
+from liqcore.risk.score import LiquidationRisk, ScoreWeights, liquidation_risk
 from liqcore.risk.tiers import LeverageTiers, Tier
 from liqcore.risk.probability import (
     BGK_BETA,
@@ -53,6 +54,8 @@ __all__ = [
     # positions, leverage tiers, liquidation prices (Binance USD-M, Bybit)
     "Position", "positions_to_array", "positions_from_array", "Tier", "LeverageTiers", "liquidation_price",
     "liquidation_prices", "LiquidationResult", "LiquidationPrices", "EXCHANGE_FORMULAS",
+    # the 0-100 liquidation-risk score and its components
+    "liquidation_risk", "LiquidationRisk", "ScoreWeights",
     # probability of touching the liquidation price (GBM barrier, BGK correction)
     "liquidation_probability", "distance_to_liquidation", "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "BGK_BETA",
     # leverage caps
