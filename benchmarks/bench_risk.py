@@ -1,0 +1,86 @@
+"""liqcore.risk from Python, against the issue's targets (no peer library computes these: the
+baselines are the targets themselves); times per call:
+
+- liquidation price of one position (Binance tiers, isolated): <= 2 us;
+- liquidation prices of 1M positions vectorised (one tier; the 2021 BTCUSDT table): >= 10M/s;
+- liquidation_risk with a walk of a 1,000-level live book: <= 10 us;
+- historical VaR/ES of 50 assets x 1,000 days: <= 5 ms; parametric VaR of 500 assets: <= 5 ms.
+
+    python -m pytest benchmarks/bench_risk.py -p no:cacheprovider --benchmark-columns=min,median
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liqcore import OrderBook
+from liqcore.risk import (LeverageTiers, Position, liquidation_price, liquidation_prices, liquidation_risk,
+                          parametric_var, tail_risk)
+
+RNG = np.random.default_rng(7)
+N_BOOK = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def tiers():
+    return LeverageTiers.default("binance", "BTCUSDT")
+
+
+@pytest.fixture(scope="module")
+def one_tier():
+    """The 2021 table's first tier alone (0.4%, cum 0): the vectorised single-pass case."""
+    return LeverageTiers.from_binance([{"bracket": 1, "initialLeverage": 125, "notionalCap": 1e12,
+                                        "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0}])
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    sides = RNG.choice([1, -1], N_BOOK)
+    sizes = RNG.uniform(0.001, 1.0, N_BOOK)
+    entries = RNG.uniform(55_000, 65_000, N_BOOK)
+    balances = sizes * entries / RNG.uniform(2, 20, N_BOOK)
+    return sides, sizes, entries, balances
+
+
+def test_liquidation_price_one_position(benchmark, tiers):
+    benchmark.group = "risk: liquidation price, one position (target 2 us)"
+    pos = Position("binance", "BTCUSDT", "long", size=1, entry_price=60_000, leverage=10)
+    r = benchmark(liquidation_price, pos, tiers)
+    assert r.price is not None
+
+
+@pytest.mark.parametrize("table", ["one tier", "2021 BTCUSDT tiers"])
+def test_liquidation_prices_vectorised(benchmark, accounts, tiers, one_tier, table):
+    benchmark.group = "risk: liquidation prices of 1M positions (target >= 10M/s: <= 100 ms)"
+    t = one_tier if table == "one tier" else tiers
+    out = benchmark.pedantic(liquidation_prices, args=(*accounts, t), rounds=5, iterations=1)
+    assert len(out.prices) == N_BOOK
+
+
+def test_liquidation_risk_with_a_walk(benchmark):
+    benchmark.group = "risk: liquidation_risk + walk of a 1,000-level book (target 10 us)"
+    book = OrderBook(tick_size="0.1", lot_size="0.001")
+    book.apply_snapshot([[f"{59999.9 - i * 0.1:.1f}", "0.5"] for i in range(1000)],
+                        [[f"{60000.1 + i * 0.1:.1f}", "0.5"] for i in range(1000)])
+    pos = Position("binance", "BTCUSDT", "long", size=10, entry_price=60_000, leverage=10)
+    r = benchmark(liquidation_risk, pos, sigma=0.6, liq_price=54_414.14, book=book, horizon=1 / 365,
+                  funding_rate=0.0001)
+    assert r.exit_complete
+
+
+def test_historical_var_es_50_assets(benchmark):
+    benchmark.group = "risk: historical VaR+ES, 50 assets x 1,000 days (target 5 ms)"
+    pnl = RNG.normal(0, 1, (1_000, 50))
+    holdings = RNG.uniform(-1, 1, 50)
+    r = benchmark(tail_risk, pnl, 0.99, holdings=holdings)
+    assert r.k == 10
+
+
+def test_parametric_var_500_assets(benchmark):
+    benchmark.group = "risk: parametric VaR, 500 assets (target 5 ms)"
+    a = RNG.normal(0, 0.01, (800, 500))
+    cov = np.cov(a, rowvar=False)
+    exposures = RNG.uniform(-1e6, 1e6, 500)
+    r = benchmark(parametric_var, exposures, cov)
+    assert r.portfolio_var > 0
