@@ -9,10 +9,11 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
 
-__all__ = ["NUMBER_TYPES", "number", "choice", "all_numbers"]
+__all__ = ["NUMBER_TYPES", "number", "numbers", "choice", "all_numbers"]
 
 #: what a number is here: Python and numpy integers and floats; bools and strings are not
 NUMBER_TYPES = (int, float, np.integer, np.floating)
@@ -40,6 +41,30 @@ def number(name: str, value: object, *, low: float | None = None, low_open: bool
     if high is not None and (x >= high if high_open else x > high):
         raise RiskInputError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {x!r}")
     return x
+
+
+def numbers(name: str, value: object, *, positive: bool = False, ndim: int | None = None) -> npt.NDArray[np.float64]:
+    """``value`` as a non-empty float64 array of integers/floats (strings and bools refused: numpy
+    would turn "60000" or True into numbers), finite, > 0 when ``positive``, of ``ndim``
+    dimensions when given. O(n)."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        raw = np.asarray(None)
+    # an empty list comes out as float64: it is refused below as empty, not as non-numeric
+    if raw.dtype.kind not in "iuf" or (ndim is not None and raw.ndim != ndim):
+        shape = "a number or an array of numbers" if ndim is None else f"a {ndim}-D sequence of numbers"
+        raise RiskInputError(f"{name} must be {shape}, got {value!r}")
+    arr = raw.astype(np.float64, copy=False)
+    if arr.size == 0:
+        raise RiskInputError(f"{name} is empty")
+    if not np.all(np.isfinite(arr)):
+        raise RiskInputError(f"{name} must be finite (no NaN or inf)")
+    if positive:
+        bad = arr <= 0.0
+        if np.any(bad):
+            raise RiskInputError(f"{name} must be > 0, got {arr[bad].flat[0]!r}")
+    return arr
 
 
 def all_numbers(*values: object) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
-from liqcore.risk.checks import number
+from liqcore.risk.checks import number, numbers
 
 __all__ = ["FundingRate", "average_premium", "funding_cost", "funding_rate", "premium_index"]
 
@@ -61,31 +61,16 @@ def average_premium(premiums: Sequence[float] | npt.NDArray[np.floating],
     Raises RiskInputError (naming the argument) on an empty, non-1-D or non-finite history, or
     weights of another length, negative or summing to 0. O(n); the input is not modified.
     """
-    p = _vector("premiums", premiums)
+    p = numbers("premiums", premiums, ndim=1)
     if weights is None:
         w = np.arange(1.0, p.size + 1.0)
     else:
-        w = _vector("weights", weights)
+        w = numbers("weights", weights, ndim=1)
         if w.size != p.size:
             raise RiskInputError(f"weights has {w.size} values for {p.size} premiums")
         if np.any(w < 0.0) or not w.sum() > 0.0:
             raise RiskInputError("weights must be >= 0 with a positive sum")
     return float(np.dot(w, p) / w.sum())
-
-
-def _vector(name: str, values: object) -> npt.NDArray[np.float64]:
-    try:
-        raw = np.asarray(values)
-    except (TypeError, ValueError):  # ragged
-        raise RiskInputError(f"{name} must be a 1-D sequence of numbers") from None
-    if raw.ndim != 1 or raw.dtype.kind not in "iuf":
-        raise RiskInputError(f"{name} must be a 1-D sequence of numbers")
-    if raw.size == 0:
-        raise RiskInputError(f"{name} is empty")
-    arr = raw.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise RiskInputError(f"{name} must be finite (no NaN or inf)")
-    return arr
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liqcore.errors import RiskInputError
-from liqcore.risk.checks import all_numbers, number
+from liqcore.risk.checks import all_numbers, number, numbers
 
 __all__ = [
     "BGK_BETA",
@@ -135,28 +135,6 @@ def _side_code(side: str | None) -> int:
     return 1 if side == "long" else -1
 
 
-def _as_checked(name: str, value: object, *, positive: bool = True) -> npt.NDArray[np.float64]:
-    """``value`` as a float64 array, non-empty, checked finite and (if ``positive``) > 0.
-    Raises RiskInputError naming ``name``. O(n)."""
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError):  # ragged nested lists
-        raw = np.asarray(None)
-    # integers and floats only: numpy would otherwise turn "60000" or True into a number
-    if raw.dtype.kind not in "iuf" and not (raw.size == 0 and raw.dtype.kind == "f"):
-        raise RiskInputError(f"{name} must be a number or an array of numbers, got {value!r}")
-    arr = raw.astype(np.float64, copy=False)
-    if arr.size == 0:
-        raise RiskInputError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
-        raise RiskInputError(f"{name} must be finite (no NaN or inf)")
-    if positive:
-        bad = arr <= 0.0
-        if np.any(bad):
-            raise RiskInputError(f"{name} must be > 0, got {arr[bad].flat[0]!r}")
-    return arr
-
-
 def _is_scalar(*values: Any) -> bool:
     return all(np.ndim(v) == 0 for v in values)
 
@@ -229,13 +207,13 @@ def liquidation_probability(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
         if dt1 > t:
             raise RiskInputError("monitoring must be at most the horizon (both in years)")
         return _probability_one(s, lq, sgm, t, m, dt1, code)
-    s0 = _as_checked("spot", spot)
-    lp = _as_checked("liq_price", liq_price)
-    sg = _as_checked("sigma", sigma)
-    hz = _as_checked("horizon", horizon)
-    mu = _as_checked("drift", drift, positive=False)
+    s0 = numbers("spot", spot, positive=True)
+    lp = numbers("liq_price", liq_price, positive=True)
+    sg = numbers("sigma", sigma, positive=True)
+    hz = numbers("horizon", horizon, positive=True)
+    mu = numbers("drift", drift)
     # 0 stands for a continuous check inside the kernel (a given interval is checked > 0)
-    dt = np.zeros((), dtype=np.float64) if monitoring is None else _as_checked("monitoring", monitoring)
+    dt = np.zeros((), dtype=np.float64) if monitoring is None else numbers("monitoring", monitoring, positive=True)
     s0, lp, sg, hz, mu, dt = _broadcast(spot=s0, liq_price=lp, sigma=sg, horizon=hz, drift=mu, monitoring=dt)
     if np.any(dt > hz):
         raise RiskInputError("monitoring must be at most the horizon (both in years)")
@@ -273,10 +251,10 @@ def distance_to_liquidation(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
         sgm, t = number("sigma", sigma, low=0.0), number("horizon", horizon, low=0.0)
         gap = math.log(s / lq)  # > 0 when the liquidation price is below spot (a safe long)
         return (abs(gap) if code == 0 else gap * code) / (sgm * math.sqrt(t))
-    s0 = _as_checked("spot", spot)
-    lp = _as_checked("liq_price", liq_price)
-    sg = _as_checked("sigma", sigma)
-    hz = _as_checked("horizon", horizon)
+    s0 = numbers("spot", spot, positive=True)
+    lp = numbers("liq_price", liq_price, positive=True)
+    sg = numbers("sigma", sigma, positive=True)
+    hz = numbers("horizon", horizon, positive=True)
     s0, lp, sg, hz = _broadcast(spot=s0, liq_price=lp, sigma=sg, horizon=hz)
     log_gap = np.log(s0 / lp)  # > 0 when the liquidation price is below spot (a safe long)
     if code == 0:
