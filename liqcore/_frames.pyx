@@ -207,14 +207,11 @@ cdef FrameResult _run(frame_fn fn, object book, object frame, unsigned flags, st
         try:
             with nogil:
                 st = fn(b, p, n, flags, &res._r)
-                liq_book_trim(b)    # a huge snapshot frame does not pin its scratch
         finally:
             _book_leave(book)
     elif book is not None:
         b = _book_ptr(book)         # checked free; the GIL is held throughout
         st = fn(b, p, n, flags, &res._r)
-        if st != LIQ_OK:
-            liq_book_trim(b)        # a frame refused after filling a large scratch
     elif n >= NOGIL_MIN_BYTES:
         with nogil:
             st = fn(b, p, n, flags, &res._r)

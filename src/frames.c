@@ -614,7 +614,10 @@ static void init(fstate *f, liq_book *b, unsigned flags, liq_frame_result *r)
 /* The end of parsing: malformed JSON, then bad values, are errors of the frame. */
 static liq_status reject(fstate *f, liq_status st)
 {
-    if (!f->scan) f->b->stats.rejected++;
+    if (!f->scan) {
+        f->b->stats.rejected++;
+        liq_book_trim(f->b);   /* a huge frame refused half-way does not pin the scratch it grew */
+    }
     return st;
 }
 

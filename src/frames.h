@@ -53,7 +53,8 @@
  * liq_decimal_parse/liq_delta_check status (LIQ_ERR_PARSE, _PRECISION, _OFF_GRID,
  * _OVERFLOW, _NEGATIVE); sequence and cross outcomes are those of liq_book_apply_seq /
  * liq_book_snapshot. In every such case the book is unchanged except stats.rejected
- * (+1; and gaps/crossed as the core counts them). One exception, documented with
+ * (+1; and gaps/crossed as the core counts them; a scratch grown past liq_book_trim's bound
+ * is given back, as every apply does). One exception, documented with
  * liq_frame_okx_books: a checksum mismatch is found after the update was applied.
  *
  * A valid JSON object that is not a frame of the function's kind (a trade, a bookTicker,
