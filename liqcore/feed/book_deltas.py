@@ -45,8 +45,10 @@ def book_deltas(before: OrderBook, after: OrderBook, *, exchange: str, symbol: s
     Returns
     -------
     list[OrderBookDelta]
-        ``size_before`` / ``size_after`` in base (0 = absent), ``price`` in quote per base;
-        ``change`` and ``notional_change`` are properties of the record.
+        New frozen records, owned by the caller: ``size_before`` / ``size_after`` in base (0 =
+        absent), ``price`` in quote per base; ``change`` and ``notional_change`` are properties
+        of the record. The books are only read (copies of their levels) and keep no link to
+        the result.
 
     Raises
     ------

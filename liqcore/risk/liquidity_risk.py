@@ -8,15 +8,18 @@ from the asks), as data vendors price slippage (analytics.md §1.1; Kaiko's *Pri
 - ``notional = size x mid`` (quote): the position valued at the mid;
 - ``cost = D (VWAP - mid) x filled`` (quote; D = +1 buy, -1 sell), the same as the walk's slippage
   against the mid x the notional filled: what the exit gives up against the mid, spread included;
-  ``cost_fraction = cost / notional``;
+  ``cost_fraction = cost / notional``. For a size that the best level absorbs this is the half
+  spread x size, the exogenous cost of liquidation of Bangia, Diebold, Schuermann & Stroh (1999,
+  "Modeling Liquidity Risk") at the current spread (they add a multiple of the spread's
+  volatility); walking the depth extends it to sizes that reach further;
 - ``levels``, ``worst_price``, ``filled`` / ``unfilled`` (base) and ``complete``: a book that cannot
   absorb the size is reported (``complete`` False, ``unfilled`` > 0), never extrapolated: the cost
   then covers the filled part only and is a lower bound of the exit cost;
 - ``days_to_unwind = size / (participation x daily volume)``: the practitioner "days to liquidate"
   convention -- trade at most a fraction ``participation`` of the market's volume per day so the
-  unwind does not move the price much (the rule of thumb behind liquidity horizons: Bangia,
-  Diebold, Schuermann & Stroh 1999, "Modeling Liquidity Risk"; Basel FRTB liquidity horizons,
-  BCBS MAR33). Volumes are 24-hour volumes in base units (ccxt ``fetch_ticker()["baseVolume"]``);
+  unwind does not move the price much. It is the position's own liquidation horizon; Basel's
+  FRTB (BCBS MAR33) answers the same question with fixed horizons of 10 to 120 days per risk
+  factor. Volumes are 24-hour volumes in base units (ccxt ``fetch_ticker()["baseVolume"]``);
   without ``volumes`` the time is None.
 
 The portfolio (:class:`LiquidityRisk`) sums costs and notionals, takes the longest unwind, and
@@ -146,7 +149,8 @@ def liquidity_risk(positions: Sequence[Position], books: Mapping[BookKey, OrderB
     Returns
     -------
     LiquidityRisk
-        Per-position rows and the totals (see the module docstring for the formulas).
+        Per-position rows and the totals (see the module docstring for the formulas): new
+        frozen records of plain numbers, holding no reference to the books or positions.
 
     Raises
     ------
