@@ -207,7 +207,8 @@ def liquidity_risk(positions: Sequence[Position], books: Mapping[BookKey, OrderB
         except InvalidDeltaError as e:   # a size finer than the book's lot decimals
             raise RiskInputError(f"positions[{i}].size: {pos.size!r} does not fit the book's "
                                  f"{book.size_decimals} size decimals ({e})") from None
-        # from the exact notional of the fill, not the rounded bps: D (VWAP - mid) x filled
+        # D (VWAP - mid) x filled, from the fill's notional (an exact sum in the core) rather than from
+        # the bps (a ratio computed from it)
         given_up = mid * walk.filled - walk.notional
         cost = given_up if closing == "sell" else -given_up
         notional = pos.size * mid
