@@ -26,6 +26,8 @@ from typing import Any, Iterable, Sequence, TypeVar, Union
 
 import numpy as np
 
+from liqcore.errors import InvalidDeltaError
+
 __all__ = ["Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest", "OrderBookDelta", "Record",
            "RECORD_TYPES", "to_array", "from_array", "KINDS"]
 
@@ -225,7 +227,7 @@ class OpenInterest(_Timestamped):
 @dataclass(frozen=True, slots=True)
 class OrderBookDelta(_Timestamped):
     """One price level of a book that changed between two states (see
-    :func:`liqcore.feed.book_deltas.book_deltas`, which diffs two books into these).
+    :func:`liqcore.feed.deltas.book_deltas`, which diffs two books into these).
 
     Attributes
     ----------
@@ -260,7 +262,7 @@ class OrderBookDelta(_Timestamped):
     def __post_init__(self) -> None:
         # the side is the one field the array form cannot carry in any other spelling
         if self.side not in ("bid", "ask"):
-            raise ValueError(f"OrderBookDelta.side must be 'bid' or 'ask', got {self.side!r}")
+            raise InvalidDeltaError(f"OrderBookDelta.side must be 'bid' or 'ask', got {self.side!r}")
 
     @property
     def change(self) -> float:

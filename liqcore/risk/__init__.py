@@ -16,6 +16,7 @@ from liqcore.risk.liquidation import (
     liquidation_price,
     liquidation_prices,
 )
+from liqcore.risk.liquidity_risk import BookKey, LiquidityRisk, PositionLiquidity, liquidity_risk
 from liqcore.risk.portfolio import (
     Concentration,
     CornishFisherVaR,
@@ -85,4 +86,5 @@ __all__ = [
     "expected_shortfall", "normal_var_multiplier", "normal_es_multiplier", "sample_moments", "SampleMoments",
     "cornish_fisher_var", "CornishFisherVaR", "correlation_matrix", "average_correlation", "concentration",
     "Concentration", "risk_decomposition", "RiskDecomposition", "margin_utilisation", "MarginUtilisation",
+    "liquidity_risk", "LiquidityRisk", "PositionLiquidity", "BookKey",
 ]

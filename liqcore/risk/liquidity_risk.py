@@ -214,10 +214,9 @@ def liquidity_risk(positions: Sequence[Position], books: Mapping[BookKey, OrderB
         notional = pos.size * mid
         if volume is None:
             days: float | None = None
-        elif volume == 0.0:
-            days = math.inf
         else:
-            days = pos.size / (rate * volume)
+            pace = rate * volume                       # base per day; 0 also when the product underflows
+            days = math.inf if pace == 0.0 else pos.size / pace
         rows.append(PositionLiquidity(
             exchange=pos.exchange, symbol=pos.symbol, side=pos.side, size=pos.size, mid=mid, notional=notional,
             vwap=walk.vwap, worst_price=walk.worst_price, filled=walk.filled, unfilled=walk.unfilled,

@@ -1,4 +1,4 @@
-"""OrderBookDelta (liqcore/feed/records.py) and book_deltas (liqcore/feed/book_deltas.py)."""
+"""OrderBookDelta (liqcore/feed/records.py) and book_deltas (liqcore/feed/deltas.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from liqcore import OrderBook
 from liqcore.errors import InvalidDeltaError, LiqError
-from liqcore.feed.book_deltas import book_deltas
+from liqcore.feed.deltas import book_deltas
 from liqcore.feed.records import RECORD_TYPES, OrderBookDelta, from_array, to_array
 
 # BOOK-A of shared/research/analytics.md (tick 0.5, lot 0.5)
