@@ -18,9 +18,27 @@ from liqcore.alerts.baselines import (
     median_mad,
     robust_z,
 )
+from liqcore.alerts.records import ALERT_TYPES, SEVERITIES, LiquidityAlert, alerts_from_array, alerts_to_array
+from liqcore.alerts.rules import (
+    SUGGESTED_ACTIONS,
+    AlertEngine,
+    Check,
+    Debounce,
+    DepthDrop,
+    Imbalance,
+    Observation,
+    PriceAnomaly,
+    Rule,
+    SpreadWidening,
+    default_rules,
+)
 
 __all__ = [
     "robust_z", "RobustZ", "median_mad", "IGLEWICZ_HOAGLIN", "MAD_TO_SIGMA", "MEAN_AD_TO_SIGMA",
     "ROBUST_Z_THRESHOLD", "EwmaBaseline", "half_life_lambda", "ewma_control_factor", "baseline_stats",
     "BaselineStats",
+    # alerts: the record, the rules, the debounced engine
+    "LiquidityAlert", "ALERT_TYPES", "SEVERITIES", "alerts_to_array", "alerts_from_array", "Observation", "Check",
+    "Rule", "Debounce", "SpreadWidening", "DepthDrop", "Imbalance", "PriceAnomaly", "AlertEngine", "default_rules",
+    "SUGGESTED_ACTIONS",
 ]
