@@ -1,10 +1,11 @@
 """A live liquidation-risk monitor against the local exchange simulator (no network).
 
-A leveraged long on Binance USDⓈ-M BTCUSDT is watched by a :class:`liqcore.risk.RiskMonitor`:
-books through a ``LiveFeed``, mark price and funding through ``MarketData``, both with stock
-ccxt.pro pointed at ``liqcore.sim`` on 127.0.0.1. The simulated market then falls about 4 %
-and comes back; the monitor calls back when the score crosses 50 on the way up and again when it
-falls back below 50 - hysteresis. Prints::
+A leveraged long on Binance USDⓈ-M BTCUSDT is watched by a ``RiskMonitor``: the book through a
+``LiveFeed`` (liqcore's Binance adapter, a ccxt.pro subclass), mark price and funding through
+``MarketData`` with stock ``ccxt.pro.binanceusdm``, both pointed at ``liqcore.sim`` on 127.0.0.1.
+The simulated market then falls about 4 % (``SyntheticBook.move``) and comes back; the monitor
+calls back when the score crosses 50 on the way up, and again when it falls back below 50 minus
+the hysteresis (2 points). Prints::
 
     long 1 BTC @ 60000.0, 20x isolated: liquidation price 57236.18
     score ... (mark ...)
@@ -18,19 +19,20 @@ falls back below 50 - hysteresis. Prints::
 from __future__ import annotations
 
 import asyncio
+from typing import Callable
 
 import ccxt.pro
 
 from liqcore.feed import LiveFeed, MarketData, create_exchange
 from liqcore.risk import Position
-from liqcore.risk.monitor import RiskEvent, RiskMonitor
+from liqcore.risk.monitor import RiskEvent, RiskMonitor, RiskSnapshot
 from liqcore.sim import ExchangeSimulator, SyntheticBook, default_instruments
 
 SYMBOL = "BTC/USDT:USDT"
 TICKS = 23_000          # 2,300 USDT on the 0.10 tick: the mark moves from ~60,000 to ~57,700
 
 
-async def wait_for(predicate, timeout: float = 20.0) -> None:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     async def _poll() -> None:
         while not predicate():
             await asyncio.sleep(0.01)
@@ -45,8 +47,8 @@ async def main() -> None:
 
     def on_cross(e: RiskEvent) -> None:                 # a bot would cut the position here
         events.append(e)
-        print(f"crossed {e.threshold:.0f} {e.direction}: score {e.old_score:.1f} -> {e.new_score:.1f} "
-              f"at mark {e.risk.mark:.1f}")
+        old = "none" if e.old_score is None else f"{e.old_score:.1f}"      # None: the first score
+        print(f"crossed {e.threshold:.0f} {e.direction}: score {old} -> {e.new_score:.1f} at mark {e.risk.mark:.1f}")
 
     async with ExchangeSimulator([(inst, source)], seed=7, interval=0.01, max_seconds=60) as sim:
         book_ex = sim.attach(create_exchange("binanceusdm", {"enableRateLimit": False}))
@@ -56,9 +58,13 @@ async def main() -> None:
                            exchanges={"binanceusdm": md_ex}) as md, \
                 RiskMonitor([position], feed=feed, market_data=md, sigma=0.60, thresholds=(50, 80),
                             min_interval=0.02, callback=on_cross) as monitor:
-            await wait_for(lambda: (s := monitor.latest(position)) is not None and s.mark_source == "mark")
-            snap = monitor.latest(position)
-            assert snap is not None
+            def latest() -> RiskSnapshot:
+                snap = monitor.latest(position)
+                assert snap is not None
+                return snap
+            await monitor.wait_scored(20)
+            await wait_for(lambda: latest().mark_source == "mark")     # priced by the mark, not the book's mid
+            snap = latest()
             print(f"long 1 BTC @ 60000.0, 20x isolated: liquidation price {snap.risk.liq_price:.2f}")
             print(f"score {snap.score:.1f} (mark {snap.risk.mark:.1f})")
 

@@ -15,10 +15,11 @@ score crosses a threshold.
 What drives a position's score (the position's market is ``(position.exchange,
 position.symbol)`` unless ``market=`` says otherwise; the feed's and market data's keys):
 
-- the price: the latest mark price (a ``MarkPrice`` record, or the mark a ``FundingRate`` record
-  carries, whichever came last) -- liquidations use the mark -- else the mid of the live book;
-  a position is not scored before one of them is known (never from its entry price);
-- the funding rate: the latest ``FundingRate`` record's rate per interval, over
+- the price: the newest mark price (a ``MarkPrice`` record, or the mark a ``FundingRate`` record
+  carries; newest by the records' exchange time) -- liquidations use the mark -- else the mid of
+  the live book; a position is not scored before one of them is known (never from its entry
+  price);
+- the funding rate: the newest ``FundingRate`` record's rate per interval, over
   ``horizon / interval`` intervals (the record's interval, else ``funding_interval_hours``);
   0 before the first record;
 - the exit cost: a walk of the position's size through the live book (the book only while it is
@@ -30,9 +31,9 @@ position.symbol)`` unless ``market=`` says otherwise; the feed's and market data
 Thresholds (score points, default ``(50, 80)``) with hysteresis: a score crosses threshold ``t``
 upwards when it reaches ``t`` (``>= t``) and back downwards only when it falls below
 ``t - hysteresis`` (default 2 points), so a score jittering around ``t`` calls back once, not on
-every update (the debounce of analytics.md §8: fire on the threshold, clear on a lower one). One event per threshold crossed, in crossing order. The first score of a position
-counts as crossing every threshold it is at or above (``old_score`` None), unless
-``notify_initial=False``.
+every update (the debounce of analytics.md §8: fire on the threshold, clear on a lower one). One
+event per threshold crossed, in crossing order. The first score of a position counts as crossing
+every threshold it is at or above (``old_score`` None), unless ``notify_initial=False``.
 
 Recomputation is coalesced: book messages and records only mark the positions of their market
 dirty (O(positions of that market)); the monitor's task recomputes each dirty position once,
@@ -41,9 +42,10 @@ next cycle, so however many messages arrive a position is recomputed at most onc
 a change waits at most ``min_interval`` (plus the recompute). One recompute is one
 :func:`liquidation_risk` call with a walk of the book (about 15 us on the development machine)
 plus about 5 us of bookkeeping: ~20 us per position, 2 ms per cycle for 100 positions;
-``stats()["mean_recompute_us"]`` reports the measured mean. Callbacks run in the monitor's task, never in the feed's receive path; their
-exceptions are caught, logged and counted (``stats()["callback_errors"]``); a callback that
-returns an awaitable has it run as a task (its exceptions counted the same way).
+``stats()["mean_recompute_us"]`` reports the measured mean. Callbacks run in the monitor's task,
+never in the feed's receive path; their exceptions are caught, logged and counted
+(``stats()["callback_errors"]``); a callback that returns an awaitable has it run as a task (its
+exceptions counted the same way).
 
 Without a feed the monitor is driven synchronously (a replay, a test): :meth:`on_book`,
 :meth:`on_record`, then :meth:`update`, which recomputes the dirty positions and returns (and
@@ -251,14 +253,22 @@ class RiskMonitor:
         if isinstance(tiers, LeverageTiers) or tiers is None:
             self._tiers: LeverageTiers | dict[tuple[str, str], LeverageTiers] | None = tiers
         elif isinstance(tiers, Mapping):
+            table: dict[tuple[str, str], LeverageTiers] = {}
             for k, t in tiers.items():
+                if not (isinstance(k, tuple) and len(k) == 2 and all(isinstance(x, str) for x in k)):
+                    raise RiskInputError(f"tiers: keys are (exchange, symbol) pairs, got {k!r}")
                 if not isinstance(t, LeverageTiers):
                     raise RiskInputError(f"tiers[{k!r}]: expected LeverageTiers, got {type(t).__name__}")
-            self._tiers = {(str(e).lower(), str(s)): t for (e, s), t in tiers.items()}
+                table[(k[0].lower(), k[1])] = t
+            self._tiers = table
         else:
             raise RiskInputError(f"tiers: expected LeverageTiers or a mapping of them, got {type(tiers).__name__}")
         if callback is not None and not callable(callback):
             raise RiskInputError(f"callback: expected a callable, got {callback!r}")
+        if feed is not None and not (hasattr(feed, "pairs") and hasattr(feed, "subscribe")):
+            raise RiskInputError(f"feed: expected a liqcore.feed.LiveFeed, got {type(feed).__name__}")
+        if market_data is not None and not (hasattr(market_data, "streams") and hasattr(market_data, "subscribe")):
+            raise RiskInputError(f"market_data: expected a liqcore.feed.MarketData, got {type(market_data).__name__}")
         self.feed = feed
         self.market_data = market_data
         self._entries: dict[Hashable, _Entry] = {}
@@ -329,6 +339,14 @@ class RiskMonitor:
         """``{key: RiskSnapshot}`` of every position scored so far. O(positions)."""
         return {k: e.snapshot for k, e in self._entries.items() if e.snapshot is not None}
 
+    async def wait_scored(self, timeout: float | None = None) -> None:
+        """Wait until every monitored position has a score (asyncio.TimeoutError after
+        ``timeout`` seconds). Polls every 10 ms."""
+        async def _wait() -> None:
+            while any(e.snapshot is None for e in self._entries.values()):
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(_wait(), timeout)
+
     def stats(self) -> dict[str, Any]:
         """Counters since construction: ``recomputes`` (score computations), ``mean_recompute_us``
         (their mean cost, microseconds), ``cycles`` (update() calls that recomputed something),
@@ -366,15 +384,16 @@ class RiskMonitor:
 
     def on_record(self, record: Any) -> None:
         """A market-data record (:mod:`liqcore.feed.records`): a ``MarkPrice`` sets the market's
-        mark, a ``FundingRate`` its funding rate (and its mark when it carries one). Other kinds,
-        and non-finite or non-positive prices, are ignored and counted. O(positions of the
-        market)."""
+        mark, a ``FundingRate`` its funding rate (and its mark when it carries one), unless the
+        market already holds a newer one (by the records' exchange time ``ts_ms``: a late REST
+        answer does not take the mark back). Other kinds, and non-finite or non-positive prices,
+        are ignored and counted. O(positions of the market)."""
         kind = getattr(record, "KIND", None)
         if kind not in ("mark", "funding"):
             self._stats["ignored_records"] += 1
             return
         m = self._markets.setdefault((record.exchange, record.symbol), _Market())
-        mark = record.mark_price
+        mark, ts = record.mark_price, record.ts_ms
         ok_mark = isinstance(mark, (int, float)) and math.isfinite(mark) and mark > 0
         if kind == "mark":
             if not ok_mark:
@@ -385,10 +404,11 @@ class RiskMonitor:
             if not (isinstance(rate, (int, float)) and math.isfinite(rate)):
                 self._stats["ignored_records"] += 1
                 return
-            m.funding, m.funding_ts_ms = float(rate), record.ts_ms
-            m.funding_interval_ms = record.interval_ms if record.interval_ms else None
-        if ok_mark:
-            m.mark, m.mark_ts_ms = float(mark), record.ts_ms
+            if m.funding_ts_ms is None or ts >= m.funding_ts_ms:
+                m.funding, m.funding_ts_ms = float(rate), ts
+                m.funding_interval_ms = record.interval_ms if record.interval_ms else None
+        if ok_mark and (m.mark_ts_ms is None or ts >= m.mark_ts_ms):
+            m.mark, m.mark_ts_ms = float(mark), ts
         self._stats["records"] += 1
         self._touch(m)
 

@@ -91,7 +91,8 @@ def test_the_mid_drives_until_a_mark_arrives_and_a_funding_record_can_carry_the_
     mon.on_book(EX, SWAP, book_at(59_500))
     mon.update()
     s = mon.latest(pos)
-    assert (s.mark_source, s.mark_ts_ms, s.risk.mark, s.funding_rate, s.funding_ts_ms) == ("mid", None, 59_500.0, 0.0, None)
+    assert (s.mark_source, s.mark_ts_ms, s.risk.mark, s.funding_rate, s.funding_ts_ms) == \
+        ("mid", None, 59_500.0, 0.0, None)
     # default 8-hour interval: 3 per day
     assert s.risk == liquidation_risk(pos, sigma=0.6, tiers=LeverageTiers.default(), book=book_at(59_500),
                                       mark=59_500.0, funding_intervals=3)
@@ -131,6 +132,18 @@ def test_a_book_that_is_not_live_is_left_out():
     mon.update()
     s = mon.latest(pos)
     assert s.book_live is True and "exit" in s.risk.components
+
+
+def test_an_older_record_does_not_take_the_mark_or_the_rate_back():
+    pos = long20()
+    mon = monitor([pos])
+    mon.on_record(MarkPrice(EX, SWAP, 2_000, 59_000.0))
+    mon.on_record(FundingRate(EX, SWAP, 2_000, 0.0002))
+    mon.on_record(MarkPrice(EX, SWAP, 1_000, 61_000.0))                       # a late REST answer
+    mon.on_record(FundingRate(EX, SWAP, 1_500, 0.0009, mark_price=62_000.0))
+    mon.update()
+    s = mon.latest(pos)
+    assert (s.risk.mark, s.mark_ts_ms, s.funding_rate, s.funding_ts_ms) == (59_000.0, 2_000, 0.0002, 2_000)
 
 
 def test_records_of_other_kinds_and_bad_values_are_ignored_and_counted():
@@ -300,6 +313,13 @@ def test_add_remove_and_replace_under_a_key():
     assert set(mon.scores()) == {"btc", short}
     assert mon.remove(big) == big
     assert set(mon.scores()) == {short}
+    # a key re-added on another market leaves the old one: its records no longer touch it
+    eth = Position(EX, "ETH/USDT:USDT", "long", size=1, entry_price=3_000, leverage=10)
+    mon.add(eth, key="x", tiers=LeverageTiers.default())
+    mon.add(short, key="x")
+    mon.on_record(MarkPrice(EX, "ETH/USDT:USDT", 9, 2_000.0))
+    mon.update()
+    assert mon.latest("x").position == short and mon.latest("x").risk.mark != 2_000.0
     with pytest.raises(RiskInputError, match="key"):
         mon.latest("btc")
     with pytest.raises(RiskInputError, match="key"):
@@ -320,8 +340,9 @@ def test_tiers_given_per_market_or_per_position():
     other.add(bybit, tiers=tiers, sigma=0.8)
     other.on_record(MarkPrice("bybit", "BTC/USDT:USDT", 1, 20_000.0))
     other.update()
-    assert other.latest(bybit).risk == liquidation_risk(bybit, sigma=0.8, liq_price=liquidation_price(bybit, tiers).price,
-                                                        mark=20_000.0, funding_intervals=3)
+    lp = liquidation_price(bybit, tiers).price
+    assert other.latest(bybit).risk == liquidation_risk(bybit, sigma=0.8, liq_price=lp, mark=20_000.0,
+                                                        funding_intervals=3)
 
 
 # ------------------------------------------------------------------------- bad input
@@ -332,10 +353,12 @@ BAD = [
     (dict(thresholds=(50, 100.5)), r"thresholds\[1\]"), (dict(thresholds=()), "thresholds"),
     (dict(thresholds=(50, 50)), "thresholds"), (dict(thresholds="50"), "thresholds"),
     (dict(thresholds=[float("nan")]), "thresholds"), (dict(thresholds=50), "thresholds"),
-    (dict(hysteresis=-1), "hysteresis"), (dict(hysteresis=101), "hysteresis"), (dict(min_interval=-0.1), "min_interval"),
+    (dict(hysteresis=-1), "hysteresis"), (dict(hysteresis=101), "hysteresis"),
+    (dict(min_interval=-0.1), "min_interval"),
     (dict(funding_interval_hours=0), "funding_interval_hours"), (dict(weights={"exit": 1}), "weights"),
     (dict(notify_initial=1), "notify_initial"), (dict(callback=3), "callback"), (dict(tiers=[1]), "tiers"),
-    (dict(tiers={(EX, SWAP): "table"}), "tiers"),
+    (dict(tiers={(EX, SWAP): "table"}), "tiers"), (dict(tiers={SWAP: LeverageTiers.default()}), "tiers"),
+    (dict(feed="binanceusdm"), "feed"), (dict(market_data=[("binanceusdm", SWAP, "mark")]), "market_data"),
 ]
 
 
@@ -424,8 +447,8 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
                                   callback=events.append)
                 mon.subscribe(boom)
                 async with mon:
-                    await wait(lambda: (s := mon.latest(pos)) is not None and s.mark_source == "mark"
-                               and s.funding_ts_ms is not None)
+                    await mon.wait_scored(15)
+                    await wait(lambda: mon.latest(pos).mark_source == "mark" and mon.latest(pos).funding_ts_ms)
                     before = mon.latest(pos)
                     assert before.book_live is True and before.score < 45 and events == []
                     assert before.risk.mark == pytest.approx(60_000, rel=0.005)
@@ -460,6 +483,14 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
                     # coalesced: far fewer recomputes than book messages
                     assert stats["book_updates"] > 0 and stats["recomputes"] < stats["book_updates"] + stats["records"]
                     assert stats["mean_recompute_us"] > 0
+                    # removing the market's last position ends the book subscription; adding it back resumes
+                    mon.remove("short")
+                    mon.remove(pos)
+                    assert mon._feed_unsubs == {} and mon.scores() == {}
+                    mon.add(pos)
+                    await mon.wait_scored(10)
+                    assert mon.latest(pos).score < 48 and list(mon._feed_unsubs) == [(EX, SWAP)]
+                    assert len(events) == 2
                 # the monitor is closed; the feed goes on and no longer calls it
                 assert mon._feed_unsubs == {} and all(
                     cb.__self__ is not mon for cb in feed.live_book(EX, SWAP).subscribers if hasattr(cb, "__self__"))
