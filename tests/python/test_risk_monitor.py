@@ -411,6 +411,55 @@ def test_a_market_the_sources_do_not_serve_is_refused():
     assert mon.add(btc_elsewhere, tiers=LeverageTiers.default(), market=(EX, SWAP)) == btc_elsewhere
 
 
+# ----------------------------------------------------------------- the simulator's price move
+@pytest.mark.parametrize("venue,ticks", [("binanceusdm", -23_000), ("okx", 150), ("binanceusdm", 3)])
+def test_synthetic_book_move_reprices_every_level_and_the_process_goes_on(venue, ticks):
+    """SyntheticBook.move: the next event shifts every level by ``ticks`` ticks with its size (and
+    OKX's other fields); the random process then continues exactly as it would have, shifted."""
+    from decimal import Decimal
+
+    from liqcore.sim import SyntheticBook, TrueBook, default_instruments
+    inst = next(i for i in default_instruments() if i.venue == venue and i.id.startswith("BTC"))
+    moved, plain = SyntheticBook(inst, seed=4), SyntheticBook(inst, seed=4)
+    client = TrueBook()
+    init = moved.initial()
+    client.load(init.bids, init.asks)
+    for _ in range(20):
+        ev = moved.next_event()
+        client.apply(ev.bids, ev.asks)
+        plain.next_event()
+    before = [moved.book.top(0), moved.book.top(1)]
+    moved.move(ticks)
+    ev = moved.next_event()
+    client.apply(ev.bids, ev.asks)
+    step = inst.tick * ticks
+
+    def shifted(levels):
+        return [(inst.price_text(Decimal(lv[0]) + step), *lv[1:]) for lv in levels]
+    assert [client.top(0), client.top(1)] == [moved.book.top(0), moved.book.top(1)] == \
+        [shifted(before[0]), shifted(before[1])]
+    for _ in range(30):
+        ev = moved.next_event()
+        client.apply(ev.bids, ev.asks)
+        plain.next_event()
+        assert not client.is_crossed
+    assert [client.top(0), client.top(1)] == [shifted(plain.book.top(0)), shifted(plain.book.top(1))]
+
+
+def test_synthetic_book_move_refuses_non_positive_prices_and_non_integers():
+    from liqcore.sim import SyntheticBook, default_instruments
+    inst = next(i for i in default_instruments() if i.venue == "binanceusdm" and i.id == "BTCUSDT")
+    src = SyntheticBook(inst, seed=1)
+    with pytest.raises(ValueError, match="<= 0"):
+        src.move(-600_000)                           # 60,000 on the 0.10 tick
+    for bad in (1.5, True, "3"):
+        with pytest.raises(TypeError):
+            src.move(bad)
+    src.move(-10)
+    src.move(10)                                     # they add up: nothing moves
+    assert src._pending_move == 0
+
+
 # ----------------------------------------------------------------- live, against the simulator
 ccxt_pro = pytest.importorskip("ccxt.pro")
 
