@@ -161,6 +161,20 @@ def test_records_of_other_kinds_and_bad_values_are_ignored_and_counted():
 
 
 # ---------------------------------------------------------------- thresholds and hysteresis
+def test_the_readme_replay():
+    """The README's example (sent with the report): a replay of marks, one crossing each way."""
+    pos = Position("binanceusdm", "BTC/USDT:USDT", "long", size=1, entry_price=60_000, leverage=20)
+    alerts: list[RiskEvent] = []
+    mon = RiskMonitor([pos], sigma=0.60, thresholds=(50, 80), hysteresis=2, callback=alerts.append)
+    for ts, m in enumerate([60_000, 58_600, 58_750, 58_650, 59_000]):
+        mon.on_record(MarkPrice("binanceusdm", "BTC/USDT:USDT", ts, m))
+        mon.update()
+    assert [(e.direction, e.threshold, round(e.new_score, 1)) for e in alerts] == [("up", 50.0, 52.1),
+                                                                                  ("down", 50.0, 44.1)]
+    assert round(mon.latest(pos).risk.liq_price, 2) == 57_236.18 and mon.latest(pos).mark_source == "mark"
+
+
+
 def test_crossings_with_hysteresis_fire_once_per_crossing():
     pos = long20()
     ev: list[RiskEvent] = []
@@ -241,6 +255,36 @@ def test_threshold_state_machine(marks, thresholds, h):
             assert (not active[i] and score < t) or (active[i] and score >= t - h)
         assert mon.latest(pos).level == sum(active)
     assert len(ev) == mon.stats()["events"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["mark", "funding", "book"]), st.floats(57_300, 64_000),
+                          st.floats(-0.003, 0.003)), min_size=1, max_size=20))
+def test_coalesced_updates_end_where_eager_updates_end(steps):
+    """However records and books are batched between update() calls, the final score is the one of
+    the final state; each monitor's crossings add up to its threshold level, which may differ only
+    within the hysteresis band (the level depends on the path, the score does not)."""
+    pos = long20()
+    eager, lazy = monitor([pos]), monitor([pos])
+    eager_events, lazy_events = [], []
+    for ts, (kind, price, rate) in enumerate(steps, start=1):
+        for mon in (eager, lazy):
+            if kind == "mark":
+                mon.on_record(mark(price, ts))
+            elif kind == "funding":
+                mon.on_record(FundingRate(EX, SWAP, ts, rate))
+            else:
+                mon.on_book(EX, SWAP, book_at(round(price, 1)))
+        eager_events += eager.update()
+    lazy_events += lazy.update()
+    a, b = eager.latest(pos), lazy.latest(pos)
+    assert (a is None) == (b is None)
+    if a is not None:
+        assert a.risk == b.risk
+        assert sum(1 if e.direction == "up" else -1 for e in eager_events) == a.level
+        assert sum(1 if e.direction == "up" else -1 for e in lazy_events) == b.level
+        assert b.level == sum(a.score >= t for t in DEFAULT_THRESHOLDS)      # one step from None
+        assert sum(a.score >= t - 2.0 for t in DEFAULT_THRESHOLDS) >= a.level >= b.level
 
 
 # ------------------------------------------------------------------------ callbacks
@@ -335,7 +379,7 @@ def test_tiers_given_per_market_or_per_position():
     mon = monitor([bybit], tiers={("bybit", "BTC/USDT:USDT"): tiers})
     mon.on_record(MarkPrice("bybit", "BTC/USDT:USDT", 1, 20_000.0))
     mon.update()
-    assert mon.latest(bybit).risk.liq_price == pytest.approx(19_700)          # Bybit's example, analytics.md §6.2
+    assert round(mon.latest(bybit).risk.liq_price, 2) == 19_700.00          # Bybit's example, analytics.md §6.2
     other = monitor()
     other.add(bybit, tiers=tiers, sigma=0.8)
     other.on_record(MarkPrice("bybit", "BTC/USDT:USDT", 1, 20_000.0))
