@@ -101,3 +101,10 @@ class RiskInputError(LiqError, ValueError):
     an unknown margin mode, side or exchange, tiers that do not increase or that overlap, a
     volatility at or below 0, a confidence outside (0, 1), a history that is empty, ragged or
     too short for the confidence. The message names the argument; nothing is computed."""
+
+
+class AlertInputError(LiqError, ValueError):
+    """An input of a baseline or an alert rule (``liqcore.alerts``) is unusable: a baseline that
+    is empty or holds NaN/inf, a smoothing factor outside (0, 1), a half-life <= 0, a threshold or
+    debounce setting out of range, an unknown alert type, metric or severity. The message names
+    the argument; nothing is computed or changed."""

@@ -7,7 +7,8 @@
   ``ccxt_coinbase``, ``ccxt_bitget``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
   policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``;
 * other market data as typed records (:mod:`liqcore.feed.records`): :class:`MarketData` streams
-  trades, funding, mark prices, liquidations and open interest (:mod:`liqcore.feed.market_data`).
+  trades, funding, mark prices, liquidations and open interest (:mod:`liqcore.feed.market_data`);
+  :func:`book_deltas` turns two states of a book into :class:`OrderBookDelta` records.
 
 The ccxt-based names are imported lazily, so ``import liqcore.feed`` works without ccxt.
 """
@@ -17,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["LiveFeed", "BookUpdate", "LiveBook", "BookStats", "Backoff", "classify_error", "create_exchange",
-           "adapter_class", "run", "MarketData", "Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest"]
+           "adapter_class", "run", "MarketData", "Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest",
+           "OrderBookDelta", "book_deltas"]
 
 _LAZY = {
     "LiveFeed": "liqcore.feed.live", "BookUpdate": "liqcore.feed.live", "run": "liqcore.feed.live",
@@ -26,6 +28,7 @@ _LAZY = {
     "create_exchange": "liqcore.feed.adapters", "adapter_class": "liqcore.feed.adapters",
     "MarketData": "liqcore.feed.market_data", "Trade": "liqcore.feed.records", "FundingRate": "liqcore.feed.records",
     "MarkPrice": "liqcore.feed.records", "Liquidation": "liqcore.feed.records", "OpenInterest": "liqcore.feed.records",
+    "OrderBookDelta": "liqcore.feed.records", "book_deltas": "liqcore.feed.deltas",
 }
 
 

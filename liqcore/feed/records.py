@@ -1,4 +1,5 @@
-"""Typed market-data records: trades, funding rates, mark prices, liquidations, open interest.
+"""Typed market-data records: trades, funding rates, mark prices, liquidations, open interest, and
+the level changes of a book between two states (:class:`OrderBookDelta`).
 
 Every record is a frozen, slotted dataclass with the same conventions:
 
@@ -14,7 +15,7 @@ Each class has ``to_dict()``, a numpy structured ``DTYPE``, and the module conve
 records to structured arrays and back (:func:`to_array`, :func:`from_array`) so the analytics
 layer can batch over columns. In arrays: strings are ASCII bytes (``S``), missing floats are NaN,
 missing integers ``-1`` (times) and sides are small ints (``+1`` buy / long, ``-1`` sell /
-short, ``0`` unknown).
+short, ``0`` unknown; ``+1`` bid / ``-1`` ask for :class:`OrderBookDelta`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import Any, Iterable, Sequence, TypeVar, Union
 
 import numpy as np
 
-__all__ = ["Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest", "Record", "RECORD_TYPES",
-           "to_array", "from_array", "KINDS"]
+from liqcore.errors import InvalidDeltaError
+
+__all__ = ["Trade", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest", "OrderBookDelta", "Record",
+           "RECORD_TYPES", "to_array", "from_array", "KINDS"]
 
 _NS_PER_MS = 1_000_000
 
@@ -221,14 +224,69 @@ class OpenInterest(_Timestamped):
                       ("contracts", "<f8"), ("size", "<f8"), ("value", "<f8"), ("recv_ns", "<i8")])
 
 
-Record = Union[Trade, FundingRate, MarkPrice, Liquidation, OpenInterest]
-R = TypeVar("R", Trade, FundingRate, MarkPrice, Liquidation, OpenInterest)
-RECORD_TYPES: tuple[type, ...] = (Trade, FundingRate, MarkPrice, Liquidation, OpenInterest)
-#: stream kind -> record class
-KINDS: dict[str, type] = {cls.KIND: cls for cls in RECORD_TYPES}  # type: ignore[attr-defined]
+@dataclass(frozen=True, slots=True)
+class OrderBookDelta(_Timestamped):
+    """One price level of a book that changed between two states (see
+    :func:`liqcore.feed.deltas.book_deltas`, which diffs two books into these).
 
-_SIDES = {"buy": 1, "sell": -1, "long": 1, "short": -1, None: 0}
-_SIDE_NAMES = {Trade: {1: "buy", -1: "sell", 0: None}, Liquidation: {1: "long", -1: "short", 0: None}}
+    Attributes
+    ----------
+    side : str
+        ``"bid"`` or ``"ask"`` (``+1`` / ``-1`` in arrays).
+    price : float
+        The level's price, quote per base.
+    size_before, size_after : float
+        The level's size in base currency in the earlier and the later state; 0 = the level is
+        absent (``size_before == 0``: it appeared; ``size_after == 0``: it was removed).
+    ts_ms : int
+        Time of the later state, ms since the epoch (``ts`` in ns).
+    recv_ns : int
+        Wall clock when the later state arrived, ns since the epoch (0 when unknown).
+
+    Applying ``(side, price, size_after)`` of every delta to the earlier book gives the later
+    one (size 0 deletes), as :meth:`liqcore.OrderBook.apply_deltas` does.
+    """
+
+    exchange: str
+    symbol: str
+    ts_ms: int
+    side: str
+    price: float
+    size_before: float
+    size_after: float
+    recv_ns: int = 0
+
+    DTYPE = np.dtype([("exchange", _EX), ("symbol", _SYM), ("ts", "<i8"), ("ts_ms", "<i8"), ("side", "i1"),
+                      ("price", "<f8"), ("size_before", "<f8"), ("size_after", "<f8"), ("recv_ns", "<i8")])
+
+    def __post_init__(self) -> None:
+        # the side is the one field the array form cannot carry in any other spelling
+        if self.side not in ("bid", "ask"):
+            raise InvalidDeltaError(f"OrderBookDelta.side must be 'bid' or 'ask', got {self.side!r}")
+
+    @property
+    def change(self) -> float:
+        """``size_after - size_before``, base currency (> 0: size added, < 0: size taken or pulled)."""
+        return self.size_after - self.size_before
+
+    @property
+    def notional_change(self) -> float:
+        """``change x price``, quote currency."""
+        return (self.size_after - self.size_before) * self.price
+
+
+#: the market-data records (what :class:`liqcore.feed.MarketData` streams)
+Record = Union[Trade, FundingRate, MarkPrice, Liquidation, OpenInterest]
+R = TypeVar("R", Trade, FundingRate, MarkPrice, Liquidation, OpenInterest, OrderBookDelta)
+#: every record class :func:`to_array` / :func:`from_array` convert
+RECORD_TYPES: tuple[type, ...] = (Trade, FundingRate, MarkPrice, Liquidation, OpenInterest, OrderBookDelta)
+#: stream kind -> record class (the market-data streams; book deltas are derived from books, not streamed)
+KINDS: dict[str, type] = {cls.KIND: cls for cls in (Trade, FundingRate, MarkPrice, Liquidation, OpenInterest)}
+
+_SIDES = {"buy": 1, "sell": -1, "long": 1, "short": -1, "bid": 1, "ask": -1, None: 0}
+_SIDE_NAMES: dict[type, dict[int, str | None]] = {
+    Trade: {1: "buy", -1: "sell", 0: None}, Liquidation: {1: "long", -1: "short", 0: None},
+    OrderBookDelta: {1: "bid", -1: "ask"}}
 
 
 def _cell(cls: type, name: str, value: Any, kind: str) -> Any:

@@ -1,4 +1,4 @@
-"""Risk of leveraged positions and portfolios: liquidation prices and probabilities, leverage
+"""Risk of leveraged positions and portfolios: liquidation prices, maps and probabilities, leverage
 caps, funding, portfolio VaR/ES, correlation and concentration, margin utilisation.
 
 Formulas, sources and worked examples: shared/research/analytics.md §6-7 (every worked example
@@ -16,6 +16,7 @@ from liqcore.risk.liquidation import (
     liquidation_price,
     liquidation_prices,
 )
+from liqcore.risk.liquidity_risk import BookKey, LiquidityRisk, PositionLiquidity, liquidity_risk
 from liqcore.risk.portfolio import (
     Concentration,
     CornishFisherVaR,
@@ -39,7 +40,22 @@ from liqcore.risk.portfolio import (
     tail_rank,
     tail_risk,
 )
-from liqcore.risk.records import Position, positions_from_array, positions_to_array
+from liqcore.risk.liquidation_map import (
+    DEFAULT_LEVERAGES,
+    MAX_BUCKETS,
+    LiquidationMap,
+    LiquidationOverlay,
+    liquidation_map,
+)
+from liqcore.risk.records import (
+    LEVEL_SOURCES,
+    LiquidationLevel,
+    Position,
+    levels_from_array,
+    levels_to_array,
+    positions_from_array,
+    positions_to_array,
+)
 from liqcore.risk.score import LiquidationRisk, ScoreWeights, liquidation_risk
 from liqcore.risk.tiers import LeverageTiers, Tier
 from liqcore.risk.probability import (
@@ -54,6 +70,9 @@ __all__ = [
     # positions, leverage tiers, liquidation prices (Binance USD-M, Bybit)
     "Position", "positions_to_array", "positions_from_array", "Tier", "LeverageTiers", "liquidation_price",
     "liquidation_prices", "LiquidationResult", "LiquidationPrices", "EXCHANGE_FORMULAS",
+    # the liquidation map (an estimate from open interest and trades) and published liquidations over it
+    "liquidation_map", "LiquidationMap", "LiquidationOverlay", "DEFAULT_LEVERAGES", "MAX_BUCKETS",
+    "LiquidationLevel", "LEVEL_SOURCES", "levels_to_array", "levels_from_array",
     # the 0-100 liquidation-risk score and its components
     "liquidation_risk", "LiquidationRisk", "ScoreWeights",
     # probability of touching the liquidation price (GBM barrier, BGK correction)
@@ -67,4 +86,5 @@ __all__ = [
     "expected_shortfall", "normal_var_multiplier", "normal_es_multiplier", "sample_moments", "SampleMoments",
     "cornish_fisher_var", "CornishFisherVaR", "correlation_matrix", "average_correlation", "concentration",
     "Concentration", "risk_decomposition", "RiskDecomposition", "margin_utilisation", "MarginUtilisation",
+    "liquidity_risk", "LiquidityRisk", "PositionLiquidity", "BookKey",
 ]

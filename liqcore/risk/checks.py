@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from liqcore.errors import RiskInputError
+from liqcore.errors import LiqError, RiskInputError
 
 __all__ = ["NUMBER_TYPES", "number", "numbers", "choice", "all_numbers"]
 
@@ -20,33 +20,36 @@ NUMBER_TYPES = (int, float, np.integer, np.floating)
 
 
 def number(name: str, value: object, *, low: float | None = None, low_open: bool = True,
-           high: float | None = None, high_open: bool = False, text: bool = False) -> float:
+           high: float | None = None, high_open: bool = False, text: bool = False,
+           error: type[LiqError] = RiskInputError) -> float:
     """``value`` as a finite float within the bounds (``low < x``, or ``low <= x`` when not
     ``low_open``; ``x <= high``, or ``x < high`` when ``high_open``). Python and numpy numbers;
     with ``text`` also decimal strings (what exchange payloads and records carry: "0.005").
     Bools and containers are refused (without numpy conversions, which cost tens of
-    microseconds per call)."""
+    microseconds per call). ``error``: the class raised (the calling layer's input error:
+    RiskInputError here, AlertInputError in liqcore.alerts)."""
     if text and isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            raise RiskInputError(f"{name} must be a number, got {value!r}") from None
+            raise error(f"{name} must be a number, got {value!r}") from None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, NUMBER_TYPES):
-        raise RiskInputError(f"{name} must be a number, got {value!r}")
+        raise error(f"{name} must be a number, got {value!r}")
     x = float(value)
     if not math.isfinite(x):
-        raise RiskInputError(f"{name} must be finite (no NaN or inf), got {x!r}")
+        raise error(f"{name} must be finite (no NaN or inf), got {x!r}")
     if low is not None and (x <= low if low_open else x < low):
-        raise RiskInputError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {x!r}")
+        raise error(f"{name} must be {'>' if low_open else '>='} {low:g}, got {x!r}")
     if high is not None and (x >= high if high_open else x > high):
-        raise RiskInputError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {x!r}")
+        raise error(f"{name} must be {'<' if high_open else '<='} {high:g}, got {x!r}")
     return x
 
 
-def numbers(name: str, value: object, *, positive: bool = False, ndim: int | None = None) -> npt.NDArray[np.float64]:
+def numbers(name: str, value: object, *, positive: bool = False, ndim: int | None = None,
+            error: type[LiqError] = RiskInputError) -> npt.NDArray[np.float64]:
     """``value`` as a non-empty float64 array of integers/floats (strings and bools refused: numpy
     would turn "60000" or True into numbers), finite, > 0 when ``positive``, of ``ndim``
-    dimensions when given. O(n)."""
+    dimensions when given; ``error`` as :func:`number`. O(n)."""
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError):  # ragged nested lists
@@ -54,16 +57,16 @@ def numbers(name: str, value: object, *, positive: bool = False, ndim: int | Non
     # an empty list comes out as float64: it is refused below as empty, not as non-numeric
     if raw.dtype.kind not in "iuf" or (ndim is not None and raw.ndim != ndim):
         shape = "a number or an array of numbers" if ndim is None else f"a {ndim}-D sequence of numbers"
-        raise RiskInputError(f"{name} must be {shape}, got {value!r}")
+        raise error(f"{name} must be {shape}, got {value!r}")
     arr = raw.astype(np.float64, copy=False)
     if arr.size == 0:
-        raise RiskInputError(f"{name} is empty")
+        raise error(f"{name} is empty")
     if not np.all(np.isfinite(arr)):
-        raise RiskInputError(f"{name} must be finite (no NaN or inf)")
+        raise error(f"{name} must be finite (no NaN or inf)")
     if positive:
         bad = arr <= 0.0
         if np.any(bad):
-            raise RiskInputError(f"{name} must be > 0, got {arr[bad].flat[0]!r}")
+            raise error(f"{name} must be > 0, got {arr[bad].flat[0]!r}")
     return arr
 
 

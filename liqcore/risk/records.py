@@ -18,10 +18,14 @@ import numpy.typing as npt
 from liqcore.errors import RiskInputError
 from liqcore.risk.checks import choice, number
 
-__all__ = ["Position", "SIDES", "MARGIN_MODES", "positions_to_array", "positions_from_array"]
+__all__ = ["Position", "SIDES", "MARGIN_MODES", "positions_to_array", "positions_from_array", "LiquidationLevel",
+           "LEVEL_SOURCES", "levels_to_array", "levels_from_array"]
 
 SIDES = ("long", "short")
 MARGIN_MODES = ("isolated", "cross")
+#: where a LiquidationLevel comes from: estimated still open, estimated liquidated within the
+#: window (the price went through it), or published by the exchange
+LEVEL_SOURCES = ("open", "swept", "exchange")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +191,108 @@ def positions_from_array(array: npt.NDArray[Any]) -> list[Position]:
             d[key] = d[key].decode("ascii")
         out.append(Position(**d))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationLevel:
+    """Positions liquidated around one price: a cell of a liquidation map
+    (:func:`liqcore.risk.liquidation_map`) or of the published liquidations laid over it.
+
+    - ``price``: the bucket's lower edge, quote per base; ``bucket``: its width (quote per base;
+      the bucket is ``[price, price + bucket)``), >= 0.
+    - ``side``: the side of the liquidated positions (``"long"``: liquidated by a fall).
+    - ``size``: base, > 0; ``notional``: quote, >= 0 (size x liquidation price for an estimate,
+      fill price x size for published events).
+    - ``leverage``: the leverage layer of an estimate (multiple, > 0), ``None`` when unknown
+      (published events).
+    - ``source``: ``"open"`` (estimated, still open), ``"swept"`` (estimated, liquidated within
+      the window) or ``"exchange"`` (published events).
+
+    Immutable; validated at construction (RiskInputError naming the field). O(1).
+    """
+
+    #: structured-array layout (:func:`levels_to_array`): side +1 long / -1 short, leverage NaN
+    #: when unknown
+    DTYPE: ClassVar[np.dtype[Any]] = np.dtype([
+        ("exchange", "S16"), ("symbol", "S40"), ("price", "<f8"), ("bucket", "<f8"), ("side", "i1"),
+        ("size", "<f8"), ("notional", "<f8"), ("leverage", "<f8"), ("source", "S8")])
+
+    exchange: str
+    symbol: str
+    price: float
+    bucket: float
+    side: str
+    size: float
+    notional: float
+    leverage: float | None
+    source: str
+
+    def __post_init__(self) -> None:
+        for name in ("exchange", "symbol"):
+            if not isinstance(getattr(self, name), str):
+                raise RiskInputError(f"{name}: expected a string, got {getattr(self, name)!r}")
+        values = {"side": choice("side", self.side, SIDES), "source": choice("source", self.source, LEVEL_SOURCES),
+                  "price": number("price", self.price, low=0.0),
+                  "bucket": number("bucket", self.bucket, low=0.0, low_open=False),
+                  "size": number("size", self.size, low=0.0),
+                  "notional": number("notional", self.notional, low=0.0, low_open=False),
+                  "leverage": None if self.leverage is None else number("leverage", self.leverage, low=0.0)}
+        for name, value in values.items():  # frozen: normalised values are written once, here
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (JSON-serialisable)."""
+        return asdict(self)
+
+
+def _to_array(cls: Any, records: Iterable[Any], arg: str) -> npt.NDArray[Any]:
+    """Rows of ``cls.DTYPE`` from records of ``cls``: sides as +1/-1, None as NaN, strings as
+    ASCII refused when longer than their field. O(n)."""
+    dtype = cls.DTYPE
+    rows = []
+    for k, r in enumerate(records):
+        if not isinstance(r, cls):
+            raise RiskInputError(f"{arg}[{k}]: expected a {cls.__name__}, got {type(r).__name__}")
+        row: list[Any] = []
+        for f in fields(cls):
+            v = getattr(r, f.name)
+            if f.name == "side":
+                v = 1 if v == "long" else -1
+            elif v is None:
+                v = math.nan
+            elif dtype[f.name].kind == "S":
+                raw = v.encode("ascii", "replace")
+                if len(raw) > dtype[f.name].itemsize:
+                    raise RiskInputError(f"{arg}[{k}].{f.name}: {v!r} longer than {dtype[f.name].itemsize} bytes")
+                v = raw
+            row.append(v)
+        rows.append(tuple(row))
+    return np.array(rows, dtype=dtype)
+
+
+def _from_array(cls: Any, array: npt.NDArray[Any]) -> list[Any]:
+    """Records of ``cls`` from a structured array of ``cls.DTYPE`` (each row validated again)."""
+    if getattr(array, "dtype", None) != cls.DTYPE:
+        raise RiskInputError(f"array: expected a structured array of {cls.__name__}.DTYPE")
+    names = cls.DTYPE.names or ()
+    out = []
+    for row in array.tolist():
+        d = dict(zip(names, row))
+        d["side"] = "long" if d["side"] > 0 else "short"
+        for key in names:
+            if cls.DTYPE[key].kind == "S":
+                d[key] = d[key].decode("ascii")
+            elif isinstance(d[key], float) and math.isnan(d[key]):
+                d[key] = None
+        out.append(cls(**d))
+    return out
+
+
+def levels_to_array(levels: Iterable[LiquidationLevel]) -> npt.NDArray[Any]:
+    """A structured array (:attr:`LiquidationLevel.DTYPE`) of levels, in order. O(n)."""
+    return _to_array(LiquidationLevel, levels, "levels")
+
+
+def levels_from_array(array: npt.NDArray[Any]) -> list[LiquidationLevel]:
+    """The levels of an array made by :func:`levels_to_array` (exact inverse). O(n)."""
+    return _from_array(LiquidationLevel, array)

@@ -1,0 +1,26 @@
+"""Baselines, anomaly rules and alerts over liquidity metrics (issue 12's monitoring half).
+
+Sources and worked examples: shared/research/analytics.md §8 (each one is a test). Bad input
+raises :class:`liqcore.errors.AlertInputError` naming the argument.
+"""
+
+from liqcore.alerts.baselines import (
+    IGLEWICZ_HOAGLIN,
+    MAD_TO_SIGMA,
+    MEAN_AD_TO_SIGMA,
+    ROBUST_Z_THRESHOLD,
+    BaselineStats,
+    EwmaBaseline,
+    RobustZ,
+    baseline_stats,
+    ewma_control_factor,
+    half_life_lambda,
+    median_mad,
+    robust_z,
+)
+
+__all__ = [
+    "robust_z", "RobustZ", "median_mad", "IGLEWICZ_HOAGLIN", "MAD_TO_SIGMA", "MEAN_AD_TO_SIGMA",
+    "ROBUST_Z_THRESHOLD", "EwmaBaseline", "half_life_lambda", "ewma_control_factor", "baseline_stats",
+    "BaselineStats",
+]
