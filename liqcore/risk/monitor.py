@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping
 from liqcore._book import OrderBook
 from liqcore.errors import FeedConfigError, RiskInputError
 from liqcore.risk.checks import number
-from liqcore.risk.liquidation import EXCHANGE_FORMULAS, liquidation_price
+from liqcore.risk.liquidation import EXCHANGE_FORMULAS, LIQUIDATED_AT_ANY_PRICE, liquidation_price
 from liqcore.risk.probability import DAYS_PER_YEAR
 from liqcore.risk.records import Position
 from liqcore.risk.score import LiquidationRisk, ScoreWeights, liquidation_risk
@@ -85,12 +85,12 @@ __all__ = ["RiskMonitor", "RiskEvent", "RiskSnapshot", "DEFAULT_THRESHOLDS"]
 
 log = logging.getLogger("liqcore.risk.monitor")
 
-#: default thresholds, score points: 50 "watch" (the weighted components are half their worst),
-#: 80 "act" (touch probability and distance near their worst)
+#: default thresholds, score points. With no funding or exit cost (default weights), 50 ("watch")
+#: is a mark about 0.8 sigma*sqrt(horizon) from the liquidation price with a ~43 % chance of
+#: touching it within the horizon; 80 ("act") about 0.15 sigma*sqrt(horizon) away, ~89 %
 DEFAULT_THRESHOLDS = (50.0, 80.0)
 
 _MS_PER_DAY = 86_400_000
-_DIRECTIONS = ("up", "down")
 
 EventCallback = Callable[["RiskEvent"], Any]
 
@@ -527,8 +527,12 @@ class RiskMonitor:
         elif not isinstance(tiers, LeverageTiers):
             raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
         # checks the leverage against the tier; the price does not depend on the mark
-        lp = liquidation_price(position, tiers).price
-        return _Entry(key, position, tiers, sg, mk, lp)
+        liq = liquidation_price(position, tiers)
+        if liq.reason == LIQUIDATED_AT_ANY_PRICE:
+            # liquidation_risk would score it 0 (no price, so no touch probability): refuse, loudly
+            raise RiskInputError(f"position: {LIQUIDATED_AT_ANY_PRICE} (the margin is already exhausted), "
+                                 "nothing to monitor")
+        return _Entry(key, position, tiers, sg, mk, liq.price)
 
     def _check_served(self, market: tuple[str, str]) -> None:
         """RiskInputError when the monitor has sources and none serves the market's price."""

@@ -419,10 +419,13 @@ BAD_POSITIONS = [
     (lambda: [Position(EX, SWAP, "long", size=1, entry_price=60_000, leverage=120)], "leverage"),   # tier max 100x
     (lambda: [Position("bybit", SWAP, "long", size=1, entry_price=60_000, leverage=10)], "tiers"),   # none bundled
     (lambda: [long20(), long20()], "positions"),
+    # a cross short whose other positions lost more than the wallet: no price to watch (scored 0 otherwise)
+    (lambda: [Position(EX, SWAP, "short", size=1, entry_price=60_000, leverage=20, margin_mode="cross",
+                       wallet_balance=1_000, other_upnl=-70_000)], "liquidated at any price"),
 ]
 
 
-@pytest.mark.parametrize("make,name", BAD_POSITIONS, ids=[n for _, n in BAD_POSITIONS])
+@pytest.mark.parametrize("make,name", BAD_POSITIONS, ids=[n.split()[0] for _, n in BAD_POSITIONS])
 def test_bad_positions_are_refused(make, name):
     with pytest.raises(RiskInputError, match=name):
         monitor(make())
