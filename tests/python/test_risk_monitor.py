@@ -598,6 +598,49 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
     assert stats["score_errors"] == 0
 
 
+def test_live_bybit_with_tiers_fetched_through_ccxt():
+    """Bybit USDT perpetual: tiers from the simulator's risk-limit endpoint through stock ccxt
+    (none bundled: the monitor refuses the position without them), mark and funding from Bybit's
+    tickers stream; a fall of ~2,300 USDT crosses 50 upwards once."""
+    from liqcore.feed import LiveFeed, MarketData
+    from liqcore.sim import ExchangeSimulator, SyntheticBook, default_instruments
+
+    async def main():
+        insts = [i for i in default_instruments() if i.venue in ("bybit", "bybitlinear") and i.id == "BTCUSDT"]
+        linear = next(i for i in insts if i.venue == "bybitlinear")
+        source = SyntheticBook(linear, seed=5)
+        markets = [(linear, source) if i is linear else i for i in insts]
+        pos = Position("bybit", SWAP, "long", size=1, entry_price=60_000, leverage=20)
+        events: list[RiskEvent] = []
+        async with ExchangeSimulator(markets, seed=5, interval=0.005, max_seconds=40) as sim:
+            md_ex = sim.attach(ccxt_pro.bybit({"enableRateLimit": False}))
+            async with LiveFeed([("bybit", SWAP)], exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed, \
+                    MarketData([("bybit", SWAP, "mark"), ("bybit", SWAP, "funding")], exchanges={"bybit": md_ex}) as md:
+                with pytest.raises(RiskInputError, match="tiers"):
+                    RiskMonitor([pos], feed=feed, market_data=md, sigma=0.6)
+                tiers = LeverageTiers.from_ccxt(await md_ex.fetch_market_leverage_tiers(SWAP), exchange="bybit")
+                async with RiskMonitor([pos], feed=feed, market_data=md, sigma=0.6, tiers={("bybit", SWAP): tiers},
+                                       min_interval=0.01, callback=events.append) as mon:
+                    await mon.wait_scored(15)
+                    while mon.latest(pos).mark_source != "mark" or mon.latest(pos).funding_ts_ms is None:
+                        await asyncio.sleep(0.01)
+                    before = mon.latest(pos)
+                    source.move(-23_000)
+                    while not events:
+                        await asyncio.sleep(0.01)
+                    n = md.stats("bybit", SWAP, "mark")["records"]
+                    while md.stats("bybit", SWAP, "mark")["records"] < n + 5:
+                        await asyncio.sleep(0.01)
+        return tiers, before, events
+    tiers, before, events = run(main(), timeout=60)
+    # Bybit's formula at the entry tier: LP = EP - (IM - MM)/Q
+    tier = tiers.tier_for(60_000)
+    assert before.risk.liq_price == pytest.approx(60_000 - (3_000 - (60_000 * tier.mmr - tier.cum)), abs=1e-6)
+    assert before.score < 45 and before.book_live is True and before.funding_rate != 0.0
+    assert [(e.direction, e.threshold) for e in events] == [("up", 50.0)]
+    assert events[0].risk.mark == pytest.approx(57_700, rel=0.005)
+
+
 def test_the_example_runs():
     res = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120,
                          cwd=EXAMPLE.parent.parent / "tests")
