@@ -18,7 +18,9 @@ position.symbol)`` unless ``market=`` says otherwise; the feed's and market data
 - the price: the newest mark price (a ``MarkPrice`` record, or the mark a ``FundingRate`` record
   carries; newest by the records' exchange time) -- liquidations use the mark -- else the mid of
   the live book; a position is not scored before one of them is known (never from its entry
-  price);
+  price). With market data, the mark counts while one of the market's mark/funding streams is
+  live: while they retry or after they failed, the live book's mid takes over (the last mark
+  only when there is no live book; ``mark_ts_ms`` says how old it is);
 - the funding rate: the newest ``FundingRate`` record's rate per interval, over
   ``horizon / interval`` intervals (the record's interval, else ``funding_interval_hours``);
   0 before the first record;
@@ -184,6 +186,8 @@ class _Market:
     funding_ts_ms: int | None = None
     funding_interval_ms: int | None = None
     entries: dict[Hashable, _Entry] = field(default_factory=dict)
+    #: the market data's streams that carry this market's mark (None: not looked up yet)
+    mark_streams: list[Any] | None = None
 
 
 class RiskMonitor:
@@ -643,13 +647,14 @@ class RiskMonitor:
             else:                            # a LiveBook: its current book (replaced on rescale), while live
                 book_live = bool(src.is_live)
                 book = src.book if book_live else None
-        if m.mark is not None:
+        mid = book.mid if book is not None else math.nan
+        has_mid = math.isfinite(mid) and mid > 0
+        if m.mark is not None and (self._mark_stream_live(m, entry.market) or not has_mid):
             mark, source, mark_ts = m.mark, "mark", m.mark_ts_ms
-        else:
-            mid = book.mid if book is not None else math.nan
-            if not (math.isfinite(mid) and mid > 0):
-                return None
+        elif has_mid:
             mark, source, mark_ts = float(mid), "mid", None
+        else:
+            return None
         interval_ms = m.funding_interval_ms or self.funding_interval_ms
         rate = m.funding if m.funding is not None else 0.0
         risk = liquidation_risk(entry.position, sigma=entry.sigma, tiers=entry.tiers, liq_price=entry.liq_price,
@@ -673,6 +678,16 @@ class RiskMonitor:
             return []
         old_score = None if old is None else old.score
         return [RiskEvent(entry.key, entry.position, old_score, score, th, d, risk, snap, now_ns) for th, d in crossed]
+
+    def _mark_stream_live(self, m: _Market, market: tuple[str, str]) -> bool:
+        """Whether the mark can be trusted as current: True without market data (a replay), else
+        while one of the market's mark-carrying streams is live (retrying or failed: it is not)."""
+        if self.market_data is None:
+            return True
+        if m.mark_streams is None:
+            m.mark_streams = [s for s in self.market_data.streams
+                              if (s.exchange, s.symbol) == market and s.kind in ("mark", "funding")]
+        return not m.mark_streams or any(s.state == "live" for s in m.mark_streams)
 
     def _dispatch(self, event: RiskEvent) -> None:
         for cb in list(self._callbacks):

@@ -146,6 +146,29 @@ def test_an_older_record_does_not_take_the_mark_or_the_rate_back():
     assert (s.risk.mark, s.mark_ts_ms, s.funding_rate, s.funding_ts_ms) == (59_000.0, 2_000, 0.0002, 2_000)
 
 
+def test_a_mark_whose_stream_is_down_yields_to_the_live_mid():
+    from liqcore.feed import MarketData
+    md = MarketData([(EX, SWAP, "mark"), (EX, SWAP, "funding")])     # not started: its streams' states set here
+    mark_stream, funding_stream = md.stream(EX, SWAP, "mark"), md.stream(EX, SWAP, "funding")
+    pos = long20()
+    mon = RiskMonitor([pos], market_data=md, sigma=0.6)
+    mark_stream.state = funding_stream.state = "live"
+    mon.on_record(mark(59_000))
+    mon.update()
+    assert (mon.latest(pos).mark_source, mon.latest(pos).risk.mark) == ("mark", 59_000.0)   # no book: the mark
+    mon.on_book(EX, SWAP, book_at(59_500))
+    for states, want in ((("retrying", "live"), ("mark", 59_000.0)),     # the funding stream carries marks too
+                         (("retrying", "failed"), ("mid", 59_500.0)),
+                         (("live", "failed"), ("mark", 59_000.0))):
+        mark_stream.state, funding_stream.state = states
+        mon.update(force=True)
+        assert (mon.latest(pos).mark_source, mon.latest(pos).risk.mark) == want, states
+    mark_stream.state = funding_stream.state = "failed"
+    mon.on_book(EX, SWAP, OrderBook(tick_size="0.1", lot_size="0.001"))   # no mid either: the last mark
+    mon.update()
+    assert (mon.latest(pos).mark_source, mon.latest(pos).mark_ts_ms) == ("mark", 1)
+
+
 def test_records_of_other_kinds_and_bad_values_are_ignored_and_counted():
     pos = long20()
     mon = monitor([pos])
