@@ -5,7 +5,6 @@ with stock ccxt.pro."""
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import subprocess
 import sys
@@ -79,10 +78,21 @@ def test_score_is_liquidation_risk_of_the_mark_book_and_funding():
     assert snap.risk.funding_cost == pytest.approx(0.0003 * 6 * 59_000)
     assert (snap.mark_source, snap.mark_ts_ms, snap.funding_rate, snap.funding_ts_ms, snap.book_live, snap.level) \
         == ("mark", 1, 0.0003, 2, True, 0)
-    assert snap.score == want.score and mon.scores() == {pos: want.score}
+    assert isinstance(snap, RiskSnapshot) and snap.score == want.score and mon.scores() == {pos: want.score}
     assert mon.snapshots() == {pos: snap}
     d = snap.to_dict()
     assert d["risk"] == want.to_dict() and d["position"] == pos.to_dict() and d["score"] == want.score
+
+
+def test_the_score_policy_is_passed_through():
+    pos = long20()
+    weights = ScoreWeights(probability=1, distance=0, funding=0, exit=0)
+    mon = monitor([pos], sigma=0.9, horizon=7 / 365, monitoring=5 / 525_600, weights=weights)
+    mon.on_record(mark(59_000))
+    mon.update()
+    want = liquidation_risk(pos, sigma=0.9, tiers=LeverageTiers.default(), mark=59_000, horizon=7 / 365,
+                            monitoring=5 / 525_600, funding_intervals=21, weights=weights)
+    assert mon.latest(pos).risk == want and want.score == 100 * want.probability
 
 
 def test_the_mid_drives_until_a_mark_arrives_and_a_funding_record_can_carry_the_mark():
@@ -221,7 +231,7 @@ def test_several_thresholds_crossed_in_one_update_come_in_crossing_order():
     assert mon.thresholds == DEFAULT_THRESHOLDS == (50.0, 80.0)
     mon.on_record(mark(mark_for_score(20)))
     assert mon.update() == []
-    mon.on_record(mark(mark_for_score(90)))
+    mon.on_record(mark(mark_for_score(85)))          # at most 87.5 without a book or funding: (0.4 + 0.3) / 0.8
     assert [(e.direction, e.threshold) for e in mon.update()] == [("up", 50.0), ("up", 80.0)]
     assert mon.latest(pos).level == 2
     mon.on_record(mark(mark_for_score(60)))
