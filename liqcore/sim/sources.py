@@ -114,6 +114,10 @@ class SyntheticBook:
     against it as it is made, so the book is never crossed (nor locked) after any change.
     Changes concentrate near the touch: the level index of an edit is geometric (p=0.35).
     O(max_changes · L) per event.
+
+    :meth:`move` makes the next event a repricing of the whole book by a number of ticks (a
+    sudden move, for tests and demos of what follows the price: marks, funding, liquidation
+    risk).
     """
 
     instrument: Instrument
@@ -124,6 +128,7 @@ class SyntheticBook:
     max_changes: int = 8
     book: TrueBook = field(init=False)
     _rng: random.Random = field(init=False)
+    _pending_move: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         # str seeds hash with SHA-512 in CPython: stable across runs and processes
@@ -148,6 +153,19 @@ class SyntheticBook:
     def initial(self) -> InitialBook:
         return InitialBook(self.book.top(0), self.book.top(1))
 
+    def move(self, ticks: int) -> None:
+        """Shift the whole book by ``ticks`` price ticks (negative: down) in the next event:
+        every level moves with its size, in one message (deletes of the old prices, the new
+        levels). Calls before the next tick add up. Raises ValueError when the deepest bid would
+        reach a price <= 0. O(1) here, O(levels) in the event."""
+        if isinstance(ticks, bool) or not isinstance(ticks, int):
+            raise TypeError(f"ticks must be an int, got {ticks!r}")
+        total = self._pending_move + ticks
+        worst = self.book.price(0, self.book.depth(0) - 1)
+        if worst is not None and worst + self.instrument.tick * total <= 0:
+            raise ValueError(f"moving {total} ticks takes the deepest bid {worst} to a price <= 0")
+        self._pending_move = total
+
     # the wire level of a price/size; OKX levels carry "0" and an order count
     def _level(self, price: Decimal, size: Decimal) -> Level:
         inst = self.instrument
@@ -171,11 +189,14 @@ class SyntheticBook:
         rng, book = self._rng, self.book
         changes: tuple[dict[Decimal, Level], dict[Decimal, Level]] = ({}, {})
 
-        def put(side: int, price: Decimal, size: Decimal) -> None:
-            lv = self._level(price, size)
+        def put(side: int, price: Decimal, size: Decimal, level: Level | None = None) -> None:
+            lv = self._level(price, size) if level is None else level
             book.set(side, lv)
             changes[side][price] = lv   # several edits of one price in an event: the last wins
 
+        if self._pending_move:
+            ticks, self._pending_move = self._pending_move, 0
+            self._shift(put, ticks)
         # edits that would be invalid (a crossing insert, a cancel at minimum depth) are
         # skipped, so draw until the event changes something: an exchange sends no empty diff
         while not (changes[0] or changes[1]):
@@ -183,6 +204,21 @@ class SyntheticBook:
         self._keep_depth(put)
         assert not book.is_crossed
         return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
+
+    def _shift(self, put: Any, ticks: int) -> None:
+        """Every level ``ticks`` ticks away with its size and other fields (no random draw: the
+        process continues as it would have). Deletes first, so a price both left and reached
+        ends with the level that reached it."""
+        step = self.instrument.tick * ticks
+        old = [self.book.top(0), self.book.top(1)]
+        for side in (0, 1):
+            for lv in old[side]:
+                put(side, Decimal(lv[0]), Decimal(0))
+        for side in (0, 1):
+            for lv in old[side]:
+                price = Decimal(lv[0]) + step
+                if price > 0:       # the deepest bids of a long fall could not exist
+                    put(side, price, Decimal(lv[1]), (self.instrument.price_text(price), *lv[1:]))
 
     def _edit(self, put: Any, n: int) -> None:
         """Make ``n`` random edits near the touch (each applied to the engine book at once)."""
