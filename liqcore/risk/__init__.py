@@ -47,6 +47,7 @@ from liqcore.risk.liquidation_map import (
     LiquidationOverlay,
     liquidation_map,
 )
+from liqcore.risk.monitor import DEFAULT_THRESHOLDS, RiskEvent, RiskMonitor, RiskSnapshot
 from liqcore.risk.records import (
     LEVEL_SOURCES,
     LiquidationLevel,
@@ -73,8 +74,9 @@ __all__ = [
     # the liquidation map (an estimate from open interest and trades) and published liquidations over it
     "liquidation_map", "LiquidationMap", "LiquidationOverlay", "DEFAULT_LEVERAGES", "MAX_BUCKETS",
     "LiquidationLevel", "LEVEL_SOURCES", "levels_to_array", "levels_from_array",
-    # the 0-100 liquidation-risk score and its components
-    "liquidation_risk", "LiquidationRisk", "ScoreWeights",
+    # the 0-100 liquidation-risk score and its components, kept live
+    "liquidation_risk", "LiquidationRisk", "ScoreWeights", "RiskMonitor", "RiskEvent", "RiskSnapshot",
+    "DEFAULT_THRESHOLDS",
     # probability of touching the liquidation price (GBM barrier, BGK correction)
     "liquidation_probability", "distance_to_liquidation", "DAYS_PER_YEAR", "MINUTES_PER_YEAR", "BGK_BETA",
     # leverage caps

@@ -16,6 +16,7 @@ EXPECTED = {
     "book_basics.py": ["mid 99.75 spread 0.5", "book unchanged after the rejected messages"],
     "replay_binance.py": ["3449 depth events applied", "checkpoints: 564 ok, 0 failed",
                           "  61685.99000000 x 1.00870000", "  61686.00000000 x 2.29327000"],
+    "risk_monitor.py": ["liquidation price 57236.18", "crossed 50 up", "crossed 50 down", "callbacks: 2"],
 }
 
 
