@@ -117,7 +117,9 @@ class SyntheticBook:
 
     :meth:`move` makes the next event a repricing of the whole book by a number of ticks (a
     sudden move, for tests and demos of what follows the price: marks, funding, liquidation
-    risk).
+    risk). :meth:`disturb` plays a liquidity anomaly for a number of events -- a spread
+    blow-out, a depth drop, a one-sided book -- for tests and demos of what watches liquidity
+    (alerts, the live monitor).
     """
 
     instrument: Instrument
@@ -129,6 +131,9 @@ class SyntheticBook:
     book: TrueBook = field(init=False)
     _rng: random.Random = field(init=False)
     _pending_move: int = field(init=False, default=0)
+    #: the anomaly being played: (kind, events left, parameters); None when calm
+    _disturbance: tuple[str, int, dict[str, Any]] | None = field(init=False, default=None)
+    _pending_disturbance: tuple[str, int, dict[str, Any]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         # str seeds hash with SHA-512 in CPython: stable across runs and processes
@@ -166,6 +171,40 @@ class SyntheticBook:
             raise ValueError(f"moving {total} ticks takes the deepest bid {worst} to a price <= 0")
         self._pending_move = total
 
+    def disturb(self, kind: str, events: int, *, widen: float = 8.0, factor: float = 0.2, side: str = "bid") -> None:
+        """Play a liquidity anomaly from the next event for ``events`` events, then let the book
+        recover:
+
+        - ``"spread"``: the best levels are pulled, a side at a time, until the spread is ``widen``
+          times what it was, and nothing is quoted inside the gap while it lasts (a spread
+          blow-out); the pulled quotes come back at the end where there is still room;
+        - ``"depth"``: every size is cut to ``factor`` of itself (new sizes too) and restored at the
+          end (a depth drop on both sides);
+        - ``"one_sided"``: every level of ``side`` (``"bid"`` / ``"ask"``) is pulled and none is
+          placed there while it lasts; the side is rebuilt (``self.levels`` levels, at the spread
+          it had) at the end.
+
+        Edits the anomaly forbids are skipped (the random draws go on). A new call replaces an
+        anomaly not yet started; one that starts while another plays ends that one first. Raises ValueError for an unknown kind or bad
+        parameters. O(1) here, O(levels) in the events that start and end it."""
+        if kind not in ("spread", "depth", "one_sided"):
+            raise ValueError(f"kind must be spread, depth or one_sided, got {kind!r}")
+        if isinstance(events, bool) or not isinstance(events, int) or events < 1:
+            raise ValueError(f"events must be an int >= 1, got {events!r}")
+        if not widen > 1.0 or widen == math.inf:
+            raise ValueError(f"widen must be > 1 and finite, got {widen!r}")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+        if side not in ("bid", "ask"):
+            raise ValueError(f"side must be bid or ask, got {side!r}")
+        self._pending_disturbance = (kind, events, {"widen": widen, "factor": factor,
+                                                    "side": 0 if side == "bid" else 1})
+
+    @property
+    def disturbed(self) -> str | None:
+        """The kind of anomaly being played, None when calm."""
+        return None if self._disturbance is None else self._disturbance[0]
+
     # the wire level of a price/size; OKX levels carry "0" and an order count
     def _level(self, price: Decimal, size: Decimal) -> Level:
         inst = self.instrument
@@ -176,6 +215,9 @@ class SyntheticBook:
 
     def _size(self) -> Decimal:
         lots = max(1, int(self._rng.lognormvariate(math.log(self._typical_lots), 1.0)))
+        d = self._disturbance
+        if d is not None and d[0] == "depth":       # the random draw is the same; its size is cut
+            lots = max(1, int(lots * d[2]["factor"]))
         return self.instrument.lot * lots
 
     def _near(self, side: int) -> int:
@@ -197,11 +239,22 @@ class SyntheticBook:
         if self._pending_move:
             ticks, self._pending_move = self._pending_move, 0
             self._shift(put, ticks)
+        if self._pending_disturbance is not None:
+            if self._disturbance is not None:
+                self._end_disturbance(put)
+            self._disturbance, self._pending_disturbance = self._pending_disturbance, None
+            self._start_disturbance(put)
         # edits that would be invalid (a crossing insert, a cancel at minimum depth) are
         # skipped, so draw until the event changes something: an exchange sends no empty diff
         while not (changes[0] or changes[1]):
             self._edit(put, rng.randint(1, self.max_changes))
         self._keep_depth(put)
+        d = self._disturbance
+        if d is not None:
+            self._disturbance = (d[0], d[1] - 1, d[2])
+            if d[1] <= 1:
+                self._end_disturbance(put)
+                self._disturbance = None
         assert not book.is_crossed
         return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
 
@@ -220,12 +273,87 @@ class SyntheticBook:
                 if price > 0:       # the deepest bids of a long fall could not exist
                     put(side, price, Decimal(lv[1]), (self.instrument.price_text(price), *lv[1:]))
 
+    def _start_disturbance(self, put: Any) -> None:
+        assert self._disturbance is not None
+        kind, _, p = self._disturbance
+        book = self.book
+        bid, ask = book.price(0), book.price(1)
+        p["spread"] = ask - bid if bid is not None and ask is not None else self.instrument.tick
+        if kind == "spread":
+            # pull the best levels, alternately, until the spread is `widen` times what it was
+            pulled: list[tuple[int, Level]] = []
+            target = p["spread"] * Decimal(repr(p["widen"]))
+            side = 0
+            while min(book.depth(0), book.depth(1)) > 1 and _gap(book) < target:
+                lv = book.top(side, 1)[0]
+                pulled.append((side, lv))
+                put(side, Decimal(lv[0]), Decimal(0))
+                side = 1 - side
+            p["pulled"] = pulled
+            p["gap"] = (book.price(0), book.price(1))      # nothing quoted inside these while it lasts
+        elif kind == "depth":
+            for side in (0, 1):
+                for lv in book.top(side):
+                    put(side, Decimal(lv[0]), self._scaled(Decimal(lv[1]), p["factor"]))
+        else:
+            for lv in book.top(p["side"]):
+                put(p["side"], Decimal(lv[0]), Decimal(0))
+
+    def _end_disturbance(self, put: Any) -> None:
+        assert self._disturbance is not None
+        kind, _, p = self._disturbance
+        book, tick = self.book, self.instrument.tick
+        if kind == "spread":
+            # the pulled quotes come back where the book still leaves room for them
+            for side, lv in p["pulled"]:
+                price = Decimal(lv[0])
+                other = book.price(1 - side)
+                if other is None or (price < other if side == 0 else price > other):
+                    put(side, price, Decimal(lv[1]), lv)
+        elif kind == "depth":
+            for side in (0, 1):
+                for lv in book.top(side):
+                    put(side, Decimal(lv[0]), self._scaled(Decimal(lv[1]), 1.0 / p["factor"]))
+        else:
+            side = p["side"]
+            self._disturbance = None                      # the rebuilt side has normal sizes
+            other = book.price(1 - side)
+            assert other is not None
+            # at the spread the book had, so the mid comes back where it was
+            price = other - p["spread"] if side == 0 else other + p["spread"]
+            for _ in range(self.levels):
+                put(side, price, self._size())
+                step = tick * self._rng.randint(1, 3)
+                price = price - step if side == 0 else price + step
+                if price <= 0:
+                    break
+
+    def _scaled(self, size: Decimal, factor: float) -> Decimal:
+        lot = self.instrument.lot
+        return lot * max(1, int(int(size / lot) * factor + 0.5))
+
+    def _allowed(self, side: int, price: Decimal | None, size: Decimal) -> bool:
+        """Whether the anomaly being played lets an edit of ``side`` through (``price`` None:
+        whether the side may be edited at all)."""
+        d = self._disturbance
+        if d is None:
+            return True
+        kind, _, p = d
+        if kind == "one_sided":
+            return side != p["side"]
+        if kind == "spread" and size > 0 and price is not None:
+            bid, ask = p["gap"]
+            return not ((bid is not None and side == 0 and price > bid) or (ask is not None and side == 1 and price < ask))
+        return True
+
     def _edit(self, put: Any, n: int) -> None:
         """Make ``n`` random edits near the touch (each applied to the engine book at once)."""
         rng, book, tick = self._rng, self.book, self.instrument.tick
         for _ in range(n):
             side = rng.randint(0, 1)
             r = rng.random()
+            if not book.depth(side) or not self._allowed(side, None, Decimal(0)):
+                continue                                   # a side pulled by a one-sided anomaly
             if r < 0.45:                                   # size change near the touch
                 p = book.price(side, self._near(side))
                 assert p is not None
@@ -237,11 +365,12 @@ class SyntheticBook:
                     put(side, p, Decimal(0))
             elif r < 0.95:                                 # new level, maybe inside the spread
                 best, other = book.price(side), book.price(1 - side)
-                assert best is not None and other is not None
                 k = rng.randint(-6, 2)
+                if best is None or other is None:          # no spread to quote inside of
+                    continue
                 p = best + tick * k if side == 0 else best - tick * k
                 inside = p < other if side == 0 else p > other
-                if inside and book.get(side, p) is None:
+                if inside and book.get(side, p) is None and self._allowed(side, p, Decimal(1)):
                     put(side, p, self._size())
             else:                                          # the best level is taken out
                 if book.depth(side) > self.min_levels:
@@ -253,6 +382,8 @@ class SyntheticBook:
         """Trim or extend each side far from the touch to stay within [min_levels, max_levels]."""
         rng, book, tick = self._rng, self.book, self.instrument.tick
         for side in (0, 1):                                # depth bounds, far from the touch
+            if not self._allowed(side, None, Decimal(0)):
+                continue
             while book.depth(side) > self.max_levels:
                 p = book.price(side, book.depth(side) - 1)
                 assert p is not None
@@ -262,6 +393,13 @@ class SyntheticBook:
                 assert worst is not None
                 step = tick * rng.randint(1, 3)
                 put(side, worst - step if side == 0 else worst + step, self._size())
+
+
+def _gap(book: TrueBook) -> Decimal:
+    """Best ask - best bid of a two-sided book."""
+    bid, ask = book.price(0), book.price(1)
+    assert bid is not None and ask is not None
+    return ask - bid
 
 
 # ---------------------------------------------------------------------------- replays
