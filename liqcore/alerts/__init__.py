@@ -18,6 +18,7 @@ from liqcore.alerts.baselines import (
     median_mad,
     robust_z,
 )
+from liqcore.alerts.monitor import AlertCallback, LiveLiquidityMonitor
 from liqcore.alerts.records import ALERT_TYPES, SEVERITIES, LiquidityAlert, alerts_from_array, alerts_to_array
 from liqcore.alerts.rules import (
     SUGGESTED_ACTIONS,
@@ -41,4 +42,6 @@ __all__ = [
     "LiquidityAlert", "ALERT_TYPES", "SEVERITIES", "alerts_to_array", "alerts_from_array", "Observation", "Check",
     "Rule", "Debounce", "SpreadWidening", "DepthDrop", "Imbalance", "PriceAnomaly", "AlertEngine", "default_rules",
     "SUGGESTED_ACTIONS",
+    # the live monitor over a LiveFeed
+    "LiveLiquidityMonitor", "AlertCallback",
 ]

@@ -171,13 +171,14 @@ class SyntheticBook:
             raise ValueError(f"moving {total} ticks takes the deepest bid {worst} to a price <= 0")
         self._pending_move = total
 
-    def disturb(self, kind: str, events: int, *, widen: float = 8.0, factor: float = 0.2, side: str = "bid") -> None:
+    def disturb(self, kind: str, events: int, *, ticks: int = 100, factor: float = 0.2, side: str = "bid") -> None:
         """Play a liquidity anomaly from the next event for ``events`` events, then let the book
         recover:
 
-        - ``"spread"``: the best levels are pulled, a side at a time, until the spread is ``widen``
-          times what it was, and nothing is quoted inside the gap while it lasts (a spread
-          blow-out); the pulled quotes come back at the end where there is still room;
+        - ``"spread"``: every bid is requoted ``ticks`` ticks lower and every ask ``ticks`` ticks
+          higher, sizes kept (market makers widening: the mid stays, the spread grows by
+          ``2 x ticks``), nothing is quoted inside the gap while it lasts, and the quotes move back
+          at the end (a spread blow-out);
         - ``"depth"``: every size is cut to ``factor`` of itself (new sizes too) and restored at the
           end (a depth drop on both sides);
         - ``"one_sided"``: every level of ``side`` (``"bid"`` / ``"ask"``) is pulled and none is
@@ -191,13 +192,16 @@ class SyntheticBook:
             raise ValueError(f"kind must be spread, depth or one_sided, got {kind!r}")
         if isinstance(events, bool) or not isinstance(events, int) or events < 1:
             raise ValueError(f"events must be an int >= 1, got {events!r}")
-        if not widen > 1.0 or widen == math.inf:
-            raise ValueError(f"widen must be > 1 and finite, got {widen!r}")
+        if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 1:
+            raise ValueError(f"ticks must be an int >= 1, got {ticks!r}")
+        worst = self.book.price(0, self.book.depth(0) - 1)
+        if kind == "spread" and worst is not None and worst - self.instrument.tick * ticks <= 0:
+            raise ValueError(f"widening by {ticks} ticks takes the deepest bid {worst} to a price <= 0")
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
         if side not in ("bid", "ask"):
             raise ValueError(f"side must be bid or ask, got {side!r}")
-        self._pending_disturbance = (kind, events, {"widen": widen, "factor": factor,
+        self._pending_disturbance = (kind, events, {"ticks": ticks, "factor": factor,
                                                     "side": 0 if side == "bid" else 1})
 
     @property
@@ -238,7 +242,7 @@ class SyntheticBook:
 
         if self._pending_move:
             ticks, self._pending_move = self._pending_move, 0
-            self._shift(put, ticks)
+            self._shift(put, ticks, ticks)
         if self._pending_disturbance is not None:
             if self._disturbance is not None:
                 self._end_disturbance(put)
@@ -258,18 +262,18 @@ class SyntheticBook:
         assert not book.is_crossed
         return BookEvent(tuple(changes[0].values()), tuple(changes[1].values()))
 
-    def _shift(self, put: Any, ticks: int) -> None:
-        """Every level ``ticks`` ticks away with its size and other fields (no random draw: the
-        process continues as it would have). Deletes first, so a price both left and reached
-        ends with the level that reached it."""
-        step = self.instrument.tick * ticks
+    def _shift(self, put: Any, bid_ticks: int, ask_ticks: int) -> None:
+        """Every bid ``bid_ticks`` and every ask ``ask_ticks`` ticks away (up when > 0) with its
+        size and other fields (no random draw: the process continues as it would have). Deletes
+        first, so a price both left and reached ends with the level that reached it."""
+        steps = (self.instrument.tick * bid_ticks, self.instrument.tick * ask_ticks)
         old = [self.book.top(0), self.book.top(1)]
         for side in (0, 1):
             for lv in old[side]:
                 put(side, Decimal(lv[0]), Decimal(0))
         for side in (0, 1):
             for lv in old[side]:
-                price = Decimal(lv[0]) + step
+                price = Decimal(lv[0]) + steps[side]
                 if price > 0:       # the deepest bids of a long fall could not exist
                     put(side, price, Decimal(lv[1]), (self.instrument.price_text(price), *lv[1:]))
 
@@ -280,16 +284,7 @@ class SyntheticBook:
         bid, ask = book.price(0), book.price(1)
         p["spread"] = ask - bid if bid is not None and ask is not None else self.instrument.tick
         if kind == "spread":
-            # pull the best levels, alternately, until the spread is `widen` times what it was
-            pulled: list[tuple[int, Level]] = []
-            target = p["spread"] * Decimal(repr(p["widen"]))
-            side = 0
-            while min(book.depth(0), book.depth(1)) > 1 and _gap(book) < target:
-                lv = book.top(side, 1)[0]
-                pulled.append((side, lv))
-                put(side, Decimal(lv[0]), Decimal(0))
-                side = 1 - side
-            p["pulled"] = pulled
+            self._shift(put, -p["ticks"], p["ticks"])
             p["gap"] = (book.price(0), book.price(1))      # nothing quoted inside these while it lasts
         elif kind == "depth":
             for side in (0, 1):
@@ -304,12 +299,7 @@ class SyntheticBook:
         kind, _, p = self._disturbance
         book, tick = self.book, self.instrument.tick
         if kind == "spread":
-            # the pulled quotes come back where the book still leaves room for them
-            for side, lv in p["pulled"]:
-                price = Decimal(lv[0])
-                other = book.price(1 - side)
-                if other is None or (price < other if side == 0 else price > other):
-                    put(side, price, Decimal(lv[1]), lv)
+            self._shift(put, p["ticks"], -p["ticks"])
         elif kind == "depth":
             for side in (0, 1):
                 for lv in book.top(side):
@@ -393,13 +383,6 @@ class SyntheticBook:
                 assert worst is not None
                 step = tick * rng.randint(1, 3)
                 put(side, worst - step if side == 0 else worst + step, self._size())
-
-
-def _gap(book: TrueBook) -> Decimal:
-    """Best ask - best bid of a two-sided book."""
-    bid, ask = book.price(0), book.price(1)
-    assert bid is not None and ask is not None
-    return ask - bid
 
 
 # ---------------------------------------------------------------------------- replays

@@ -37,15 +37,17 @@ def started(venue: str = "binance", seed: int = 3, warm: int = 50):
 
 
 @pytest.mark.parametrize("venue", ["binance", "okx"])
-def test_spread_blow_out_then_the_quotes_come_back(venue):
+def test_spread_blow_out_then_the_quotes_move_back(venue):
     src, client, (bid, ask, *_) = started(venue)
-    src.disturb("spread", 20, widen=8)
+    inst_tick = btc(venue).tick
+    src.disturb("spread", 20, ticks=100)
     during = follow(src, client, 20)
+    widen = 100 * inst_tick
     assert src.disturbed is None
-    assert all(a - b >= 8 * (ask - bid) for b, a, *_ in during[:-1])     # wide while it lasts
-    assert all(b <= bid and a >= ask for b, a, *_ in during[:-1])         # nothing quoted in the gap
-    after = follow(src, client, 5)
-    assert after[0][1] - after[0][0] < 2 * (ask - bid)                   # the pulled quotes are back
+    assert during[0][:2] == (bid - widen, ask + widen)                    # requoted, the mid kept
+    assert all(b <= bid - widen and a >= ask + widen for b, a, *_ in during[:-1])   # nothing inside the gap
+    b, a, *_ = during[-1]
+    assert a - b < 3 * (ask - bid) + 10 * inst_tick                      # the quotes moved back
 
 
 def test_depth_drop_cuts_every_size_then_restores_them():
@@ -85,16 +87,16 @@ def test_a_new_anomaly_ends_the_one_playing():
     deep_before = {lv[0]: Decimal(lv[1]) for lv in client.top(0)[-20:]}     # far from any edit
     src.disturb("depth", 50)
     follow(src, client, 3)
-    src.disturb("spread", 3)
+    src.disturb("one_sided", 3, side="ask")
     follow(src, client, 1)
     deep_now = {lv[0]: Decimal(lv[1]) for lv in client.top(0)}
     ratios = sorted(deep_now[p] / v for p, v in deep_before.items() if p in deep_now)
-    assert src.disturbed == "spread" and len(ratios) >= 15
+    assert src.disturbed == "one_sided" and len(ratios) >= 15
     assert Decimal("0.8") < ratios[len(ratios) // 2] < Decimal("1.2")       # the depth came back first
 
 
 @pytest.mark.parametrize("kw", [dict(kind="gap", events=3), dict(kind="spread", events=0),
-                                dict(kind="spread", events=True), dict(kind="spread", events=3, widen=1.0),
+                                dict(kind="spread", events=True), dict(kind="spread", events=3, ticks=0),
                                 dict(kind="depth", events=3, factor=1.5), dict(kind="one_sided", events=3, side="up")])
 def test_bad_anomalies_are_refused(kw):
     src = SyntheticBook(btc(), seed=1)
