@@ -3,7 +3,9 @@ baselines are the targets themselves); times per call:
 
 - liquidation price of one position (Binance tiers, isolated): <= 2 us;
 - liquidation prices of 1M positions vectorised (one tier; the 2021 BTCUSDT table): >= 10M/s;
-- liquidation_risk with a walk of a 1,000-level live book: <= 10 us;
+- liquidation_risk with a walk of a 1,000-level live book: <= 10 us (and, no target, the same with
+  the liquidation price computed from the tiers: what a RiskMonitor recompute costs);
+- no target: one scalar liquidation_probability (the public entry, with its checks);
 - historical VaR/ES of 50 assets x 1,000 days: <= 5 ms; parametric VaR of 500 assets: <= 5 ms.
 
     python -m pytest benchmarks/bench_risk.py -p no:cacheprovider --benchmark-columns=min,median
@@ -15,8 +17,8 @@ import numpy as np
 import pytest
 
 from liqcore import OrderBook
-from liqcore.risk import (LeverageTiers, Position, liquidation_price, liquidation_prices, liquidation_risk,
-                          parametric_var, tail_risk)
+from liqcore.risk import (LeverageTiers, Position, liquidation_price, liquidation_prices,
+                          liquidation_probability, liquidation_risk, parametric_var, tail_risk)
 
 RNG = np.random.default_rng(7)
 N_BOOK = 1_000_000
@@ -58,15 +60,34 @@ def test_liquidation_prices_vectorised(benchmark, accounts, tiers, one_tier, tab
     assert len(out.prices) == N_BOOK
 
 
-def test_liquidation_risk_with_a_walk(benchmark):
-    benchmark.group = "risk: liquidation_risk + walk of a 1,000-level book (target 10 us)"
+@pytest.fixture(scope="module")
+def book_1000():
     book = OrderBook(tick_size="0.1", lot_size="0.001")
     book.apply_snapshot([[f"{59999.9 - i * 0.1:.1f}", "0.5"] for i in range(1000)],
                         [[f"{60000.1 + i * 0.1:.1f}", "0.5"] for i in range(1000)])
+    return book
+
+
+def test_liquidation_risk_with_a_walk(benchmark, book_1000):
+    benchmark.group = "risk: liquidation_risk + walk of a 1,000-level book (target 10 us)"
     pos = Position("binance", "BTCUSDT", "long", size=10, entry_price=60_000, leverage=10)
-    r = benchmark(liquidation_risk, pos, sigma=0.6, liq_price=54_414.14, book=book, horizon=1 / 365,
+    r = benchmark(liquidation_risk, pos, sigma=0.6, liq_price=54_414.14, book=book_1000, horizon=1 / 365,
                   funding_rate=0.0001)
     assert r.exit_complete
+
+
+def test_liquidation_risk_from_tiers_with_a_walk(benchmark, book_1000, tiers):
+    benchmark.group = "risk: liquidation_risk + walk of a 1,000-level book (target 10 us)"
+    pos = Position("binance", "BTCUSDT", "long", size=10, entry_price=60_000, leverage=10)
+    r = benchmark(liquidation_risk, pos, sigma=0.6, tiers=tiers, book=book_1000, horizon=1 / 365,
+                  funding_rate=0.0001)
+    assert r.exit_complete and r.liq_price == liquidation_price(pos, tiers).price
+
+
+def test_liquidation_probability_one(benchmark):
+    benchmark.group = "risk: liquidation_probability, one position (no target)"
+    p = benchmark(liquidation_probability, 60_000.0, 54_240.0, 0.6, 7 / 365, side="long")
+    assert p == pytest.approx(0.236002, abs=5e-7)           # analytics.md §6.4, mu = 0
 
 
 def test_historical_var_es_50_assets(benchmark):

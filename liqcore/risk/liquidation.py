@@ -27,9 +27,9 @@ Prices in quote currency per base, sizes in base, balances in quote currency. Fe
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -50,8 +50,7 @@ LIQUIDATED_AT_ANY_PRICE = "liquidated at any price"   # a short (or cross accoun
 OK = "ok"
 
 
-@dataclass(frozen=True, slots=True)
-class LiquidationResult:
+class LiquidationResult(NamedTuple):
     """The outcome of :func:`liquidation_price`.
 
     - ``price``: liquidation price (quote per base), or ``None`` when the formula gives <= 0;
@@ -65,6 +64,10 @@ class LiquidationResult:
     - ``liquidated_at_mark``: with a ``mark``, whether the mark is at or beyond the liquidation
       price (long: mark <= price); None without a mark.
     - ``iterations``: tier re-computations made (1 when the first tier held).
+
+    Immutable, a named tuple (``_replace`` for a changed copy; it also unpacks and compares as a
+    tuple): built in about 0.15 us, where the frozen dataclass it replaced took 1.1 us (an
+    ``object.__setattr__`` per field), half the time of one ``liquidation_price``.
     """
 
     price: float | None
@@ -86,6 +89,11 @@ class LiquidationResult:
                 "liquidated_at_mark": self.liquidated_at_mark, "iterations": self.iterations}
 
 
+# tuple.__new__ with the fields in order: the named tuple's own __new__ is a Python function
+# (keywords, defaults) that costs as much again
+_new_result = tuple.__new__
+
+
 def _formula(exchange: Any) -> str:
     key = exchange.lower() if isinstance(exchange, str) else exchange
     if key not in EXCHANGE_FORMULAS:
@@ -99,7 +107,7 @@ def _check_entry(tiers: LeverageTiers, notional: float, leverage: float, where: 
     if notional > last.cap:
         raise RiskInputError(f"size{where}: entry notional {notional!r} above the last tier's cap {last.cap!r}")
     # notional is a product of validated positives: bisect directly (no re-validation)
-    i = max(0, bisect.bisect_right(tiers._floors, notional) - 1)
+    i = max(0, bisect_right(tiers._floors, notional) - 1)
     cap = tiers.tiers[i].max_leverage
     if leverage > cap:
         raise RiskInputError(f"leverage{where}: {leverage!r}x above the tier's maximum {cap!r}x "
@@ -122,44 +130,49 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
         raise RiskInputError(f"position: expected a Position, got {type(position).__name__}")
     if not isinstance(tiers, LeverageTiers):
         raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
-    family = EXCHANGE_FORMULAS.get(position.exchange) or _formula(position.exchange)
+    # the Position was validated (and normalised) when it was built: its fields are read as they are
+    exchange = position.exchange
+    family = EXCHANGE_FORMULAS.get(exchange) or _formula(exchange)
     m = None if mark is None else number("mark", mark, low=0.0, text=True)
-    q, ep = position.size, position.entry_price
-    s = 1 if position.side == "long" else -1
+    q, ep, side = position.size, position.entry_price, position.side
+    s = 1.0 if side == "long" else -1.0
     wb = position.wallet_balance
     assert wb is not None  # Position fills it
+    floors, table = tiers._floors, tiers.tiers
     i = _check_entry(tiers, q * ep, position.leverage)
     iterations = 1
     if family == "bybit":
         if position.margin_mode != "isolated":
             raise RiskInputError("margin_mode: Bybit cross margin is not modelled (isolated only)")
-        tier = tiers.tiers[i]
+        tier = table[i]
         mm = q * ep * tier.mmr - tier.cum
         lp = ep - s * (wb - mm) / q
     else:
         a = wb - position.other_maintenance + position.other_upnl
-        floors, table = tiers._floors, tiers.tiers
+        sqep = s * q * ep
         if m is not None:
-            i = max(0, bisect.bisect_right(floors, q * m) - 1)
+            i = max(0, bisect_right(floors, q * m) - 1)
+        tier = table[i]
         for _ in range(len(table) + 1):
-            tier = table[i]
-            lp = (a + tier.cum - s * q * ep) / (q * tier.mmr - s * q)
+            lp = (a + tier.cum - sqep) / (q * tier.mmr - s * q)
             # the tier that holds the notional at this price; a price <= 0 points at tier 0
-            j = max(0, bisect.bisect_right(floors, q * lp) - 1)
+            j = bisect_right(floors, q * lp) - 1
+            if j < 0:
+                j = 0
             if j == i:
                 break
             i = j
+            tier = table[i]
             iterations += 1
-        tier = tiers.tiers[i]
         mm = q * lp * tier.mmr - tier.cum
     if lp <= 0.0:
         reason = NO_LIQUIDATION if s > 0 else LIQUIDATED_AT_ANY_PRICE
         at_mark = None if m is None else s < 0
-        return LiquidationResult(None, reason, position.exchange, position.side, position.margin_mode,
-                                 tier, None, None, at_mark, iterations)
+        return _new_result(LiquidationResult, (None, reason, exchange, side, position.margin_mode,
+                                               tier, None, None, at_mark, iterations))
     at_mark = None if m is None else (m <= lp if s > 0 else m >= lp)
-    return LiquidationResult(lp, OK, position.exchange, position.side, position.margin_mode, tier,
-                             q * lp, mm, at_mark, iterations)
+    return _new_result(LiquidationResult, (lp, OK, exchange, side, position.margin_mode, tier,
+                                           q * lp, mm, at_mark, iterations))
 
 
 @dataclass(frozen=True, slots=True, eq=False)

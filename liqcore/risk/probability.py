@@ -36,6 +36,7 @@ caller owns the input arrays; they are read, never written, and results are new 
 from __future__ import annotations
 
 import math
+from math import erfc, exp, inf, isinf, log, sqrt  # bare names: the kernels run per element
 from typing import Any, Union, overload
 
 import numpy as np
@@ -74,11 +75,11 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 def _log_ncdf(z: float) -> float:
     """log Phi(z) of the standard normal, accurate in the far left tail. O(1)."""
     if z > _Z_TAIL:
-        p = 0.5 * math.erfc(-z / _SQRT2)
-        return math.log(p) if p > 0.0 else -math.inf
+        p = 0.5 * erfc(-z / _SQRT2)
+        return log(p) if p > 0.0 else -inf
     z2 = z * z
     series = 1.0 - 1.0 / z2 + 3.0 / (z2 * z2) - 15.0 / (z2 * z2 * z2)
-    return -0.5 * z2 - _LOG_SQRT_2PI - math.log(-z) + math.log(series)
+    return -0.5 * z2 - _LOG_SQRT_2PI - log(-z) + log(series)
 
 
 def _hit_down(b: float, nu: float, sigma: float, t: float) -> float:
@@ -89,20 +90,22 @@ def _hit_down(b: float, nu: float, sigma: float, t: float) -> float:
     product is a probability."""
     if b >= 0.0:
         return 1.0
-    st = sigma * math.sqrt(t)
-    exponent = 2.0 * nu * b / (sigma * sigma) if sigma * sigma > 0.0 else math.inf
-    if st == 0.0 or math.isinf(exponent):
+    st = sigma * sqrt(t)
+    exponent = 2.0 * nu * b / (sigma * sigma) if sigma * sigma > 0.0 else inf
+    if st == 0.0 or isinf(exponent):
         # a sigma so small that sigma^2 or sigma sqrt(t) underflows: the path is the straight
         # line nu s, which reaches b within t iff nu t <= b
         return 1.0 if nu * t <= b else 0.0
     z1 = (b - nu * t) / st
     z2 = (b + nu * t) / st
-    first = 0.5 * math.erfc(-z1 / _SQRT2)
+    first = 0.5 * erfc(-z1 / _SQRT2)
     log_second = exponent + _log_ncdf(z2)
-    # the second term is at most a probability: the min keeps exp from overflowing on rounding
-    second = math.exp(min(log_second, 0.0)) if log_second > -745.0 else 0.0
+    # the second term is at most a probability: capping its log at 0 keeps exp from
+    # overflowing on rounding
+    second = exp(log_second if log_second < 0.0 else 0.0) if log_second > -745.0 else 0.0
     # the sum is a probability; rounding may leave it a few ulps above 1
-    return min(1.0, first + second)
+    total = first + second
+    return total if total < 1.0 else 1.0
 
 
 def _probability_one(spot: float, liq: float, sigma: float, horizon: float, drift: float,
@@ -114,10 +117,10 @@ def _probability_one(spot: float, liq: float, sigma: float, horizon: float, drif
         return 1.0  # at or past the liquidation price now: liquidated at this check
     if monitoring > 0.0:
         # BGK: the discretely monitored barrier behaves like a continuous one moved away
-        shift = math.exp(BGK_BETA * sigma * math.sqrt(monitoring))
+        shift = exp(BGK_BETA * sigma * sqrt(monitoring))
         liq = liq / shift if side_code == 1 else liq * shift
     nu = drift - 0.5 * sigma * sigma
-    b = math.log(liq / spot)
+    b = log(liq / spot)
     if side_code == 1:
         return _hit_down(b, nu, sigma, horizon)
     # a short: the running maximum of X is minus the running minimum of -X (b -> -b, nu -> -nu)
