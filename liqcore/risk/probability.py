@@ -50,6 +50,7 @@ __all__ = [
     "DAYS_PER_YEAR",
     "MINUTES_PER_YEAR",
     "distance_to_liquidation",
+    "touch_probability",
     "liquidation_probability",
 ]
 
@@ -108,9 +109,11 @@ def _hit_down(b: float, nu: float, sigma: float, t: float) -> float:
     return total if total < 1.0 else 1.0
 
 
-def _probability_one(spot: float, liq: float, sigma: float, horizon: float, drift: float,
-                     monitoring: float, side_code: int) -> float:
-    """Scalar kernel. side_code: 0 inferred, 1 long, -1 short; monitoring 0 = continuous."""
+def touch_probability(spot: float, liq: float, sigma: float, horizon: float, drift: float,
+                      monitoring: float, side_code: int) -> float:
+    """The scalar kernel of :func:`liquidation_probability` **without input checks**, for
+    callers that have checked their numbers already (the score): floats, ``side_code`` 0
+    inferred, 1 long, -1 short; ``monitoring`` 0 = continuous. O(1)."""
     if side_code == 0:
         side_code = 1 if liq < spot else -1
     if (liq >= spot) if side_code == 1 else (liq <= spot):
@@ -127,7 +130,7 @@ def _probability_one(spot: float, liq: float, sigma: float, horizon: float, drif
     return _hit_down(-b, -nu, sigma, horizon)
 
 
-_probability_ufunc = np.frompyfunc(_probability_one, 7, 1)
+_probability_ufunc = np.frompyfunc(touch_probability, 7, 1)
 
 
 def _side_code(side: str | None) -> int:
@@ -209,7 +212,7 @@ def liquidation_probability(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
         dt1 = 0.0 if monitoring is None else number("monitoring", monitoring, low=0.0)
         if dt1 > t:
             raise RiskInputError("monitoring must be at most the horizon (both in years)")
-        return _probability_one(s, lq, sgm, t, m, dt1, code)
+        return touch_probability(s, lq, sgm, t, m, dt1, code)
     s0 = numbers("spot", spot, positive=True)
     lp = numbers("liq_price", liq_price, positive=True)
     sg = numbers("sigma", sigma, positive=True)
@@ -221,7 +224,7 @@ def liquidation_probability(spot: ArrayLike, liq_price: ArrayLike, sigma: ArrayL
     if np.any(dt > hz):
         raise RiskInputError("monitoring must be at most the horizon (both in years)")
     if _is_scalar(spot, liq_price, sigma, horizon, drift, monitoring):
-        return _probability_one(float(s0), float(lp), float(sg), float(hz), float(mu), float(dt), code)
+        return touch_probability(float(s0), float(lp), float(sg), float(hz), float(mu), float(dt), code)
     out = _probability_ufunc(s0, lp, sg, hz, mu, dt, code)
     return np.asarray(out, dtype=np.float64)
 

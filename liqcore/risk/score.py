@@ -18,7 +18,9 @@ Default weights (:class:`ScoreWeights`): probability 0.4, distance 0.3, funding 
 component that cannot be computed -- no book -- is left out and the others renormalised). The
 score is monotone in each input: higher sigma, longer horizon, closer liquidation price, higher
 funding paid or a thinner book never lower it (property-tested). A position with no liquidation
-price (a long whose formula gives <= 0) has probability 0 and distance 0. Units: sigma per year,
+price (a long whose formula gives <= 0) has probability 0 and distance component 0; one whose
+margin is already exhausted ("liquidated at any price") probability 1 and distance 0 sigma.
+Units: sigma per year,
 horizon and monitoring in years (365-day year), funding rate per interval (a fraction), money in
 quote. O(levels walked) for the exit component, O(1) otherwise.
 """
@@ -31,8 +33,8 @@ from typing import Any, NamedTuple
 
 from liqcore.errors import RiskInputError
 from liqcore.risk.checks import number
-from liqcore.risk.liquidation import liquidation_price
-from liqcore.risk.probability import DAYS_PER_YEAR, _probability_one
+from liqcore.risk.liquidation import LIQUIDATED_AT_ANY_PRICE, liquidation_price
+from liqcore.risk.probability import DAYS_PER_YEAR, touch_probability
 from liqcore.risk.records import Position
 from liqcore.risk.tiers import LeverageTiers
 
@@ -141,8 +143,11 @@ def liquidation_risk(position: Position, *, sigma: float, tiers: LeverageTiers |
     if liq_price is None:
         if tiers is None:
             raise RiskInputError("tiers: needed to compute the liquidation price (or give liq_price)")
-        lp: float | None = liquidation_price(position, tiers).price
+        found = liquidation_price(position, tiers)
+        lp: float | None = found.price
+        gone = found.reason == LIQUIDATED_AT_ANY_PRICE   # margin already exhausted: certain, at no distance
     else:
+        gone = False
         lp = number("liq_price", liq_price, low=0.0)
     side = position.side
     walk = None
@@ -156,14 +161,14 @@ def liquidation_risk(position: Position, *, sigma: float, tiers: LeverageTiers |
     margin = position.wallet_balance if position.wallet_balance is not None else position.notional / position.leverage
 
     if lp is None:
-        k, p = math.inf, 0.0
+        k, p = (0.0, 1.0) if gone else (math.inf, 0.0)
     else:
         k = abs(math.log(lp / s)) / (sg * math.sqrt(hz))
         # liquidation_probability's scalar kernel on the numbers checked above (its own checks
         # would repeat them); the one check it adds on these is kept here
         if dt > hz:
             raise RiskInputError("monitoring must be at most the horizon (both in years)")
-        p = _probability_one(s, lp, sg, hz, 0.0, dt, 1 if side == "long" else -1)
+        p = touch_probability(s, lp, sg, hz, 0.0, dt, 1 if side == "long" else -1)
     sign = 1 if side == "long" else -1
     funding = sign * rate * intervals * position.size * s      # > 0: paid
     c_prob, c_dist = p, math.exp(-k / w.distance_scale)

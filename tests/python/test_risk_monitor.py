@@ -452,10 +452,19 @@ BAD_POSITIONS = [
     (lambda: [Position(EX, SWAP, "long", size=1, entry_price=60_000, leverage=120)], "leverage"),   # tier max 100x
     (lambda: [Position("bybit", SWAP, "long", size=1, entry_price=60_000, leverage=10)], "tiers"),   # none bundled
     (lambda: [long20(), long20()], "positions"),
-    # a cross short whose other positions lost more than the wallet: no price to watch (scored 0 otherwise)
-    (lambda: [Position(EX, SWAP, "short", size=1, entry_price=60_000, leverage=20, margin_mode="cross",
-                       wallet_balance=1_000, other_upnl=-70_000)], "liquidated at any price"),
 ]
+
+
+def test_a_position_liquidated_at_any_price_is_watched_as_the_worst():
+    """A cross short whose other positions lost more than the wallet has no liquidation price: it is
+    scored (touch probability 1, distance 0), not refused."""
+    gone = Position(EX, SWAP, "short", size=1, entry_price=60_000, leverage=20, margin_mode="cross",
+                    wallet_balance=1_000, other_upnl=-70_000)
+    mon = monitor([gone])
+    mon.on_record(MarkPrice(EX, SWAP, 1, 60_000.0))
+    mon.update()
+    risk = mon.latest(gone).risk
+    assert (risk.liq_price, risk.probability, risk.distance_sigma) == (None, 1.0, 0.0) and risk.score > 80
 
 
 @pytest.mark.parametrize("make,name", BAD_POSITIONS, ids=[n.split()[0] for _, n in BAD_POSITIONS])

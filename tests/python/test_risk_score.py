@@ -61,6 +61,13 @@ def test_liquidation_price_from_tiers_and_none():
     safe = Position("binance", "BTCUSDT", "long", size=1, entry_price=60_000, leverage=1, wallet_balance=120_000)
     s = liquidation_risk(safe, sigma=0.60, tiers=tiers, horizon=WEEK)
     assert s.liq_price is None and s.probability == 0.0 and s.components["distance"] == 0.0 and s.score == 0.0
+    # a cross short whose other positions lost more than the wallet: liquidated at any price, the worst
+    gone = Position("binance", "BTCUSDT", "short", size=1, entry_price=60_000, leverage=20, margin_mode="cross",
+                    wallet_balance=1_000, other_upnl=-70_000)
+    assert liquidation_price(gone, tiers).reason == "liquidated at any price"
+    g = liquidation_risk(gone, sigma=0.60, tiers=tiers, horizon=WEEK)
+    assert (g.liq_price, g.probability, g.distance_sigma, g.components["distance"]) == (None, 1.0, 0.0, 1.0)
+    assert g.score == pytest.approx(100 * (0.4 + 0.3) / 0.8)          # funding 0, no book
 
 
 def test_short_mirrors_and_funding_received_scores_zero():
