@@ -6,7 +6,9 @@ baselines are the targets themselves); times per call:
 - liquidation_risk with a walk of a 1,000-level live book: <= 10 us (and, no target, the same with
   the liquidation price computed from the tiers: what a RiskMonitor recompute costs);
 - no target: one scalar liquidation_probability (the public entry, with its checks);
-- historical VaR/ES of 50 assets x 1,000 days: <= 5 ms; parametric VaR of 500 assets: <= 5 ms.
+- historical VaR/ES of 50 assets x 1,000 days: <= 5 ms; parametric VaR of 500 assets: <= 5 ms;
+- no target: portfolio liquidity risk of 10 positions on 1,000-level books; the liquidation map of 30
+  days of 5-minute open interest and 1M trades.
 
     python -m pytest benchmarks/bench_risk.py -p no:cacheprovider --benchmark-columns=min,median
 """
@@ -17,8 +19,9 @@ import numpy as np
 import pytest
 
 from liqcore import OrderBook
-from liqcore.risk import (LeverageTiers, Position, liquidation_price, liquidation_prices,
-                          liquidation_probability, liquidation_risk, parametric_var, tail_risk)
+from liqcore.feed.records import OpenInterest, Trade
+from liqcore.risk import (LeverageTiers, Position, liquidation_map, liquidation_price, liquidation_prices,
+                          liquidation_probability, liquidation_risk, liquidity_risk, parametric_var, tail_risk)
 
 RNG = np.random.default_rng(7)
 N_BOOK = 1_000_000
@@ -105,3 +108,33 @@ def test_parametric_var_500_assets(benchmark):
     exposures = RNG.uniform(-1e6, 1e6, 500)
     r = benchmark(parametric_var, exposures, cov)
     assert r.portfolio_var > 0
+
+
+def test_liquidity_risk_10_positions(benchmark, book_1000):
+    benchmark.group = "risk: portfolio liquidity risk, 10 positions on 1,000-level books (no target)"
+    positions = [Position("binance", f"S{k}", "long" if k % 2 else "short", size=5 + k, entry_price=60_000,
+                          leverage=10) for k in range(10)]
+    books = {f"S{k}": book_1000 for k in range(10)}
+    r = benchmark(liquidity_risk, positions, books, volumes={f"S{k}": 20_000.0 for k in range(10)})
+    assert len(r.positions) == 10
+
+
+@pytest.fixture(scope="module")
+def month_of_open_interest():
+    """30 days of 5-minute open interest (Binance's openInterestHist resolution) and 1M trades."""
+    n, ex, sym = 30 * 288, b"binanceusdm", b"BTC/USDT:USDT"
+    oi = np.zeros(n, dtype=OpenInterest.DTYPE)
+    oi["exchange"], oi["symbol"], oi["ts_ms"] = ex, sym, np.arange(n) * 300_000
+    oi["size"] = 1e4 + np.cumsum(RNG.normal(0, 30, n)).clip(-9e3)
+    trades = np.zeros(1_000_000, dtype=Trade.DTYPE)
+    trades["exchange"], trades["symbol"] = ex, sym
+    trades["ts_ms"] = np.sort(RNG.integers(0, n * 300_000, len(trades)))
+    trades["price"] = 60_000 * np.exp(np.cumsum(RNG.normal(0, 1e-4, len(trades))))
+    trades["size"] = RNG.exponential(0.05, len(trades))
+    return oi, trades
+
+
+def test_liquidation_map_month(benchmark, month_of_open_interest):
+    benchmark.group = "risk: liquidation map, 30 days of 5-min open interest + 1M trades (no target)"
+    m = benchmark.pedantic(liquidation_map, args=month_of_open_interest, rounds=5, iterations=1)
+    assert m.buckets > 0
