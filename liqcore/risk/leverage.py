@@ -11,10 +11,13 @@ with the binding one named (analytics.md §6.5).
 - **Fractional Kelly**: the continuous-time Kelly fraction ``f* = (mu - r) / sigma**2``, used as
   a cap ``L <= c f*`` with ``c`` = 1/2 or 1/4 because mu is uncertain (Kelly 1956; Thorp 2006;
   MacLean, Thorp & Ziemba 2010).
-- **Exchange tier**: the maximum leverage of the tier the notional falls in (the caller reads it
-  from its tier table and passes the number).
-- **Book liquidity**: a cap the caller derives from the live book for the size (e.g. the
-  leverage at which the position can still be unwound within a slippage budget).
+- **Exchange tier**: the maximum leverage of the tier the notional falls in (``tiers`` and the
+  notional, or the number as ``tier_max``).
+- **Book liquidity for the size**: the buffer cap with the cost of closing the whole size through
+  the live book added to what the margin must hold: ``L <= 1 / (k sigma sqrt(h) + MMR + slip)``,
+  ``slip`` the exit's slippage against the mid as a fraction (``OrderBook.walk`` of the size on
+  the closing side); 0 when the book cannot absorb the size. A forced close pays that slippage out
+  of the margin, so a thin book must lower the leverage. (Or a caller's own cap as ``book_cap``.)
 
 Units: ``sigma`` and ``sigma_target`` per year as fractions (0.6 = 60 %/yr); ``horizon`` in
 years on the 365-day basis of :data:`liqcore.risk.probability.DAYS_PER_YEAR` (1 day = 1/365,
@@ -27,7 +30,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from liqcore.risk.checks import number
+from typing import Any
+
+from liqcore.errors import RiskInputError
+from liqcore.risk.checks import choice, number
+from liqcore.risk.tiers import LeverageTiers
 
 __all__ = ["LeverageCap", "max_leverage"]
 
@@ -76,7 +83,9 @@ class LeverageCap:
 def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
                  sigma_target: float | None = None, mu: float | None = None,
                  kelly_fraction: float = 0.5, r: float = 0.0, tier_max: float | None = None,
-                 book_cap: float | None = None) -> LeverageCap:
+                 book_cap: float | None = None, tiers: LeverageTiers | None = None,
+                 notional: float | None = None, book: Any = None, size: float | None = None,
+                 side: str = "long") -> LeverageCap:
     """The largest leverage to take: the minimum of the caps of the module docstring, with the
     binding cap named and every cap returned (analytics.md §6.5).
 
@@ -97,6 +106,12 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
             tier cap.
         book_cap: a leverage cap from book liquidity computed by the caller (>= 0); None:
             none.
+        tiers, notional: the tier table and the position's notional (quote, > 0; default
+            ``size x`` the book's mid): the tier cap read from the table (instead of
+            ``tier_max``).
+        book, size, side: an :class:`~liqcore.OrderBook` of the instrument, the position's size
+            (base, > 0) and side (``"long"`` closes by selling into the bids, ``"short"`` by
+            buying the asks): the book cap for the size (instead of ``book_cap``).
 
     A Kelly fraction at or below 0 (``mu <= r``) caps the leverage at 0: the bet has no edge.
 
@@ -119,6 +134,28 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
         tier_max = number("tier_max", tier_max, low=0.0)
     if book_cap is not None:
         book_cap = number("book_cap", book_cap, low=0.0, low_open=False)
+    if tiers is not None and tier_max is not None:
+        raise RiskInputError("tiers/tier_max: give the table or its maximum, not both")
+    if book is not None and book_cap is not None:
+        raise RiskInputError("book/book_cap: give the book or a cap computed from it, not both")
+    if (book is None) != (size is None):
+        raise RiskInputError("book/size: the book cap needs both the book and the position's size")
+    walk = None
+    if book is not None:
+        size = number("size", size, low=0.0)
+        closing = "sell" if choice("side", side, ("long", "short")) == "long" else "buy"
+        walk = book.walk(closing, size)
+    if tiers is not None:
+        if not isinstance(tiers, LeverageTiers):
+            raise RiskInputError(f"tiers: expected LeverageTiers, got {type(tiers).__name__}")
+        if notional is None:
+            mid = book.mid if book is not None else math.nan
+            if not (size is not None and mid == mid):
+                raise RiskInputError("notional: needed for the tier cap (or a book and a size to value it)")
+            notional = size * mid
+        tier_max = tiers.max_leverage_for(number("notional", notional, low=0.0))
+    elif notional is not None:
+        raise RiskInputError("notional: only used with tiers")
 
     sigma_h = sigma * math.sqrt(horizon)
     caps: dict[str, float] = {"buffer": 1.0 / (k * sigma_h + mmr)}
@@ -130,6 +167,10 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
         caps["kelly"] = max(0.0, kelly_fraction * kelly_full)
     if tier_max is not None:
         caps["tier"] = tier_max
+    slip = None
+    if walk is not None:
+        slip = max(0.0, walk.slippage_mid_bps) * 1e-4
+        book_cap = 1.0 / (k * sigma_h + mmr + slip) if walk.complete else 0.0
     if book_cap is not None:
         caps["book"] = book_cap
     components = tuple((name, caps[name]) for name in CAP_NAMES if name in caps)
@@ -146,7 +187,12 @@ def max_leverage(sigma: float, horizon: float, mmr: float, *, k: float = 3.0,
                   + (" (no edge: mu <= r)" if leverage == 0.0 else ""))
     elif binding == "tier":
         reason = "the exchange's maximum leverage for the notional's tier"
-    else:
+    elif slip is None:
         reason = "the book's liquidity for the size (the caller's cap)"
+    elif leverage == 0.0:
+        reason = "the book cannot absorb the size: closing it would empty the side"
+    else:
+        reason = (f"a {k:g}-sigma move ({k * sigma_h:.4%}), the maintenance margin ({mmr:.4%}) and closing "
+                  f"the size through the book ({slip:.4%} slippage) must stay inside the margin")
     return LeverageCap(leverage=leverage, binding=binding, reason=reason,
                        components=components, sigma_h=sigma_h, kelly_full=kelly_full)

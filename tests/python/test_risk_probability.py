@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from liqcore.errors import LiqError, RiskInputError
 from liqcore.risk.funding import FundingRate, average_premium, funding_cost, funding_rate, premium_index
 from liqcore.risk.leverage import LeverageCap, max_leverage
+from liqcore.risk.tiers import LeverageTiers
 from liqcore.risk.probability import (
     BGK_BETA,
     DAYS_PER_YEAR,
@@ -353,6 +354,45 @@ def test_zero_mmr_and_book_cap_zero():
     assert max_leverage(SIGMA, DAY, 0.0).leverage == pytest.approx(1 / (3 * SIGMA * math.sqrt(DAY)))
     cap = max_leverage(SIGMA, DAY, 0.004, book_cap=0.0)
     assert cap.leverage == 0.0 and cap.binding == "book"
+
+
+def test_tier_and_book_caps_from_the_table_and_the_live_book():
+    """The tier cap read from the table at the notional; the book cap is the buffer with the exit's
+    slippage added: 1 / (3 sigma_1d + MMR + slip)."""
+    from liqcore import OrderBook
+    tiers = LeverageTiers.default("binance", "BTCUSDT")
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot([["59990", "0.4"], ["59980", "0.4"], ["59900", "10"]], [["60010", "1"]])
+    vwap = (59_990 * 0.4 + 59_980 * 0.4 + 59_900 * 0.2) / 1.0
+    slip = (60_000 - vwap) / 60_000
+    cap = max_leverage(SIGMA, DAY, 0.004, tiers=tiers, book=book, size=1.0, side="long")
+    assert cap.component("book") == pytest.approx(1 / (3 * SIGMA * math.sqrt(DAY) + 0.004 + slip))
+    assert cap.component("tier") == tiers.max_leverage_for(60_000.0)            # notional = size x mid
+    assert cap.binding == "book" and "slippage" in cap.reason
+    assert max_leverage(SIGMA, DAY, 0.004, tiers=tiers, notional=5e6).component("tier") == \
+        tiers.max_leverage_for(5e6)
+    # a short closes into the asks: 1 BTC at 60,010, 1 bp above the mid
+    short = max_leverage(SIGMA, DAY, 0.004, book=book, size=1.0, side="short")
+    assert short.component("book") == pytest.approx(1 / (3 * SIGMA * math.sqrt(DAY) + 0.004 + 10 / 60_000))
+    # more than the bids hold: nothing can be closed, the cap is 0
+    thin = max_leverage(SIGMA, DAY, 0.004, book=book, size=20.0)
+    assert (thin.leverage, thin.binding) == (0.0, "book") and "cannot absorb" in thin.reason
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"book_cap": 2.0, "book": "B", "size": 1.0}, "book_cap"), ({"size": 1.0}, "book/size"),
+    ({"tier_max": 10.0, "tiers": "T"}, "tier_max"), ({"notional": 1e5}, "notional"),
+    ({"tiers": "T"}, "notional"), ({"tiers": [1, 2], "notional": 1e5}, "tiers"),
+    ({"book": "B", "size": 0.0}, "size"), ({"book": "B", "size": 1.0, "side": "up"}, "side"),
+])
+def test_tier_and_book_caps_bad_input(kwargs, name):
+    from liqcore import OrderBook
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot([["59990", "1"]], [["60010", "1"]])
+    subst = {"B": book, "T": LeverageTiers.default("binance", "BTCUSDT")}
+    kw = {k: subst.get(v, v) if isinstance(v, str) and k in ("book", "tiers") else v for k, v in kwargs.items()}
+    with pytest.raises(RiskInputError, match=name):
+        max_leverage(SIGMA, DAY, 0.004, **kw)
 
 
 @settings(max_examples=200, deadline=None)
