@@ -158,39 +158,13 @@ def positions_to_array(positions: Iterable[Position]) -> npt.NDArray[Any]:
     ``side``, ``size``, ``entry_price``, ``wallet_balance``... feed
     :func:`liqcore.risk.liquidation.liquidation_prices` directly. Strings longer than their
     field raise RiskInputError. O(n)."""
-    rows = []
-    for k, p in enumerate(positions):
-        if not isinstance(p, Position):
-            raise RiskInputError(f"positions[{k}]: expected a Position, got {type(p).__name__}")
-        row: list[Any] = []
-        for f in fields(Position):
-            v = getattr(p, f.name)
-            if f.name == "side":
-                v = p.sign
-            elif Position.DTYPE[f.name].kind == "S":
-                raw = v.encode("ascii", "replace")
-                if len(raw) > Position.DTYPE[f.name].itemsize:
-                    raise RiskInputError(f"positions[{k}].{f.name}: {v!r} longer than "
-                                         f"{Position.DTYPE[f.name].itemsize} bytes")
-                v = raw
-            row.append(v)
-        rows.append(tuple(row))
-    return np.array(rows, dtype=Position.DTYPE)
+    return _to_array(Position, positions, "positions")
 
 
 def positions_from_array(array: npt.NDArray[Any]) -> list[Position]:
     """The positions of an array made by :func:`positions_to_array` (exact inverse; each row
     validated again). O(n)."""
-    if getattr(array, "dtype", None) != Position.DTYPE:
-        raise RiskInputError("array: expected a structured array of Position.DTYPE")
-    out = []
-    for row in array.tolist():
-        d = dict(zip(Position.DTYPE.names or (), row))
-        d["side"] = "long" if d["side"] > 0 else "short"
-        for key in ("exchange", "symbol", "margin_mode"):
-            d[key] = d[key].decode("ascii")
-        out.append(Position(**d))
-    return out
+    return _from_array(Position, array)
 
 
 @dataclass(frozen=True, slots=True)
