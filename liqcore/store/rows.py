@@ -1,0 +1,304 @@
+"""Rows in, batches out: the one place that turns what callers write (records, dicts, numpy
+structured arrays) into a :class:`Batch` every backend can insert, checking every value first.
+
+A batch is all or nothing: any unusable row raises :class:`StoreInputError` naming the row and the
+column, and nothing of the call is buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from liqcore.store.errors import StoreInputError
+from liqcore.store.schema import EXCHANGE_BYTES, SYMBOL_BYTES, Column, Table
+
+__all__ = ["Batch", "to_batch", "SIDE_WORDS"]
+
+#: the words a side column accepts, as the records spell them (buy/long/bid = +1)
+SIDE_WORDS = {"buy": 1, "long": 1, "bid": 1, "sell": -1, "short": -1, "ask": -1, None: 0}
+_MISSING = object()
+#: text values travel through backends that join them with these two characters (sqlite.py)
+_RESERVED = ("\x1e", "\x1f")
+
+
+@dataclass
+class Batch:
+    """Rows of one table, checked and laid out for insertion. Owned by the store once written.
+
+    ``fixed`` holds ``ts`` and the fixed columns (``table.stored_dtype``); ``exchange`` and
+    ``symbol`` one str per row; ``variable`` one list per text column (str or None) and per array
+    column (a contiguous array of the item type per row).
+    """
+
+    table: Table
+    exchange: list[str]
+    symbol: list[str]
+    fixed: npt.NDArray[Any]
+    variable: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.fixed)
+
+
+def _get(row: Any, name: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(name, _MISSING)
+    return getattr(row, name, _MISSING)
+
+
+class _Names:
+    """Checked exchange/symbol strings, cached: a batch usually repeats a few of them."""
+
+    def __init__(self) -> None:
+        self.ok: set[str] = set()
+
+    def check(self, what: str, value: Any, k: int) -> str:
+        if value in self.ok:
+            return value
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        if not isinstance(value, str) or not value:
+            raise StoreInputError(f"rows[{k}].{what}: expected a non-empty string, got {value!r} "
+                                  f"(pass {what}= to write() for rows that carry none)")
+        limit = EXCHANGE_BYTES if what == "exchange" else SYMBOL_BYTES
+        try:
+            raw = value.encode("ascii")
+        except UnicodeEncodeError:
+            raise StoreInputError(f"rows[{k}].{what}: {value!r} is not ASCII") from None
+        if len(raw) > limit:
+            raise StoreInputError(f"rows[{k}].{what}: {value!r} is longer than {limit} bytes")
+        self.ok.add(value)
+        return value
+
+
+def _side(value: Any, k: int) -> int:
+    if isinstance(value, str) or value is None:
+        s = SIDE_WORDS.get(value.lower() if isinstance(value, str) else value, _MISSING)
+        if s is _MISSING:
+            raise StoreInputError(f"rows[{k}].side: unknown side {value!r} (buy/sell, long/short, bid/ask, +1/-1)")
+        return s  # type: ignore[return-value]
+    if isinstance(value, (bool, np.bool_)) or value not in (1, -1, 0):
+        raise StoreInputError(f"rows[{k}].side: expected +1, -1, 0 or a side word, got {value!r}")
+    return int(value)
+
+
+def _ts(value: Any, k: int, what: str = "ts") -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise StoreInputError(f"rows[{k}].{what}: expected an int (ns since the epoch), got {value!r}")
+    return int(value)
+
+
+def _text(col: Column, value: Any, k: int) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    elif isinstance(value, (Mapping, list, tuple)):
+        value = json.dumps(value, allow_nan=True, default=str)
+    if not isinstance(value, str):
+        raise StoreInputError(f"rows[{k}].{col.name}: expected a str, got {type(value).__name__}")
+    if _RESERVED[0] in value or _RESERVED[1] in value:
+        raise StoreInputError(f"rows[{k}].{col.name}: control characters \\x1e/\\x1f are not stored")
+    return value
+
+
+def _items(col: Column, value: Any, k: int) -> npt.NDArray[Any]:
+    """The items of an array column as a contiguous array of ``col.dtype``."""
+    item: np.dtype[Any] = col.dtype  # type: ignore[assignment]
+    try:
+        if isinstance(value, np.ndarray) and value.dtype.names is not None and item.names is not None:
+            out = np.empty(len(value), item)
+            for n in item.names:
+                out[n] = value[n]
+            return out
+        if item.names is None:  # levels: (n, 2) floats
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.size == 0:
+                return np.empty((0, *item.shape), np.float64)
+            if arr.ndim != 2 or arr.shape[1:] != item.shape:
+                raise ValueError(f"expected shape (n, {item.shape[0]}), got {arr.shape}")
+            return np.ascontiguousarray(arr)  # (n, 2): its bytes are n items
+        out = np.empty(len(value), item)
+        for j, it in enumerate(value):
+            out[j] = tuple(_item_field(it, n) for n in item.names)
+        return out
+    except StoreInputError:
+        raise
+    except (TypeError, ValueError, KeyError) as e:
+        raise StoreInputError(f"rows[{k}].{col.name}: unusable items ({e})") from None
+
+
+def _item_field(item: Any, name: str) -> float:
+    v = _get(item, name)
+    if v is _MISSING:
+        raise KeyError(f"an item lacks {name!r}")
+    if name == "side" and (isinstance(v, str) or v is None):
+        return float(SIDE_WORDS[v])
+    return math.nan if v is None else float(v)
+
+
+def to_batch(table: Table, rows: Any, *, ts: int | None = None, exchange: str | None = None,
+             symbol: str | None = None) -> Batch:
+    """Check ``rows`` and lay them out for ``table``. O(rows x columns).
+
+    ``rows``: records (objects with the columns as attributes, e.g. ``liqcore.feed.records``,
+    :class:`liqcore.LiquidityReport`, :class:`liqcore.risk.LiquidationLevel`), mappings, a sequence
+    of either, or a numpy structured array with the columns as fields. ``ts``/``exchange``/``symbol``
+    fill rows that carry none (a report or a liquidation level has no time of its own); a row's
+    ``ts_ms`` (ms) stands for its ``ts`` when it has no ``ts``.
+    """
+    if isinstance(rows, np.ndarray):
+        return _from_array(table, rows, ts=ts, exchange=exchange, symbol=symbol)
+    if isinstance(rows, (Mapping, str, bytes)) or not isinstance(rows, Iterable):
+        rows = [rows]
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    names = _Names()
+    fixed_cols = table.fixed
+    counts = {c.count: c for c in table.variable if c.kind == "array"}
+    values: list[tuple[Any, ...]] = []
+    exchanges: list[str] = []
+    symbols: list[str] = []
+    variable: dict[str, list[Any]] = {c.name: [] for c in table.variable}
+    for k, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or row is None:
+            raise StoreInputError(f"rows[{k}]: expected a record or a mapping, got {type(row).__name__}")
+        ex = _get(row, "exchange")
+        exchanges.append(names.check("exchange", exchange if ex is _MISSING or ex is None else ex, k))
+        sy = _get(row, "symbol")
+        symbols.append(names.check("symbol", symbol if sy is _MISSING or sy is None else sy, k))
+        t = _get(row, "ts")
+        if t is _MISSING or t is None:
+            ms = _get(row, "ts_ms")
+            t = ts if ms is _MISSING or ms is None else _ts(ms, k, "ts_ms") * 1_000_000
+            if t is None:
+                raise StoreInputError(f"rows[{k}]: no ts (ns since the epoch): the row has neither ts nor "
+                                      f"ts_ms; pass ts= to write()")
+        vals: list[Any] = [_ts(t, k)]
+        lengths: dict[str, int] = {}
+        for col in table.variable:
+            v = _get(row, col.name)
+            if v is _MISSING and col.kind == "array":
+                # a report's .walls / to_dict()["walls"] are the items, the stored count their length
+                alt = _get(row, col.count)  # type: ignore[arg-type]
+                v = alt if isinstance(alt, (Sequence, np.ndarray)) else _MISSING
+            if v is _MISSING:
+                if col.required:
+                    raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
+                v = col.default
+            if col.kind == "text":
+                variable[col.name].append(_text(col, v, k))
+            else:
+                items = _items(col, [] if v is None else v, k)
+                variable[col.name].append(items)
+                lengths[col.count] = len(items)  # type: ignore[index]
+        for col in fixed_cols:
+            if col.name in lengths:
+                vals.append(lengths[col.name])
+                continue
+            v = _get(row, col.name)
+            if v is _MISSING or v is None:
+                if col.required and v is _MISSING:
+                    raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
+                v = col.default if not col.required else math.nan
+            elif col.side:
+                v = _side(v, k)
+            elif col.name in counts and isinstance(v, (Sequence, np.ndarray)):
+                v = len(v)
+            vals.append(v)
+        values.append(tuple(vals))
+    fixed = _pack(table, values)
+    return Batch(table, exchanges, symbols, fixed, variable)
+
+
+def _pack(table: Table, values: list[tuple[Any, ...]]) -> npt.NDArray[Any]:
+    dtype = table.stored_dtype
+    try:
+        return np.array(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    # find the offending value for the message (the slow path runs only on bad input)
+    names = dtype.names or ()
+    for k, row in enumerate(values):
+        for name, v in zip(names, row):
+            try:
+                np.array(v, dtype=dtype[name])
+                if isinstance(v, (str, bytes)):
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
+                raise StoreInputError(f"rows[{k}].{name}: expected a {dtype[name]} value, got {v!r}") from None
+    raise StoreInputError(f"rows: values do not fit table {table.name!r}")
+
+
+def _from_array(table: Table, arr: npt.NDArray[Any], *, ts: int | None, exchange: str | None,
+                symbol: str | None) -> Batch:
+    """A structured array's fields, column by column (no per-row Python work for fixed columns)."""
+    names = arr.dtype.names
+    if names is None:
+        raise StoreInputError(f"rows: a numpy array must be structured (fields named as the columns of "
+                              f"{table.name!r}), got dtype {arr.dtype}")
+    arr = arr.reshape(-1)
+    n = len(arr)
+    fixed = np.zeros(n, table.stored_dtype)
+    if "ts" in names:
+        fixed["ts"] = arr["ts"]
+    elif "ts_ms" in names:
+        fixed["ts"] = arr["ts_ms"].astype(np.int64) * 1_000_000
+    elif ts is not None:
+        fixed["ts"] = _ts(ts, 0)
+    else:
+        raise StoreInputError("rows: the array has neither a ts nor a ts_ms field; pass ts= to write()")
+    checker = _Names()
+
+    def strings(what: str, given: str | None) -> list[str]:
+        if what in names:
+            col = arr[what]
+            uniq = np.unique(col)
+            for u in uniq:
+                checker.check(what, u.decode("ascii", "replace") if isinstance(u, bytes) else str(u), 0)
+            return [v.decode("ascii") if isinstance(v, bytes) else str(v) for v in col.tolist()]
+        return [checker.check(what, given, 0)] * n
+
+    exchanges, symbols = strings("exchange", exchange), strings("symbol", symbol)
+    variable: dict[str, list[Any]] = {}
+    for col in table.variable:
+        if col.name not in names:
+            if col.required:
+                raise StoreInputError(f"rows: missing column {col.name!r} of table {table.name!r}")
+            variable[col.name] = [col.default if col.kind == "text" else _items(col, [], 0)] * n
+            continue
+        if col.kind == "text":
+            variable[col.name] = [_text(col, v, k) for k, v in enumerate(arr[col.name].tolist())]
+        else:
+            counts = arr[col.count] if col.count in names else None
+            items = []
+            for k in range(n):
+                row_items = arr[col.name][k]
+                m = int(counts[k]) if counts is not None else len(row_items)
+                items.append(_items(col, row_items[:m], k))
+            variable[col.name] = items
+            fixed[col.count] = [len(x) for x in items]
+    counted = {c.count for c in table.variable if c.kind == "array"}
+    for col in table.fixed:
+        if col.name in counted:
+            continue
+        if col.name in names:
+            src = arr[col.name]
+            if col.side and src.dtype.kind in "SUO":
+                src = np.array([_side(v.decode() if isinstance(v, bytes) else v, k) for k, v in enumerate(src.tolist())])
+            elif col.side and not np.isin(src, (-1, 0, 1)).all():
+                raise StoreInputError(f"rows.side: values other than +1, -1, 0 in {np.unique(src)[:5]}")
+            try:
+                fixed[col.name] = src
+            except (TypeError, ValueError) as e:
+                raise StoreInputError(f"rows.{col.name}: {e}") from None
+        elif col.required:
+            raise StoreInputError(f"rows: missing column {col.name!r} of table {table.name!r}")
+        else:
+            fixed[col.name] = col.default
+    return Batch(table, exchanges, symbols, fixed, variable)
