@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -32,15 +33,16 @@ class Batch:
     """Rows of one table, checked and laid out for insertion. Owned by the store once written.
 
     ``fixed`` holds ``ts`` and the fixed columns (``table.stored_dtype``); ``exchange`` and
-    ``symbol`` one str per row; ``variable`` one list per text column (str or None) and per array
-    column (a contiguous array of the item type per row).
+    ``symbol`` one str per row; ``variable`` one list per text column (str or None), and per array
+    column the items of all rows joined (an array of the item type) with the row offsets (n + 1
+    int64: row i owns ``flat[offsets[i]:offsets[i + 1]]``).
     """
 
     table: Table
     exchange: list[str]
     symbol: list[str]
     fixed: npt.NDArray[Any]
-    variable: dict[str, list[Any]]
+    variable: dict[str, Any]
 
     def __len__(self) -> int:
         return len(self.fixed)
@@ -145,7 +147,8 @@ def _item_field(item: Any, name: str) -> float:
 
 def to_batch(table: Table, rows: Any, *, ts: int | None = None, exchange: str | None = None,
              symbol: str | None = None) -> Batch:
-    """Check ``rows`` and lay them out for ``table``. O(rows x columns).
+    """Check ``rows`` and lay them out for ``table``. O(rows x columns), column by column (one list
+    comprehension and one numpy conversion per column: the per-value work stays in C).
 
     ``rows``: records (objects with the columns as attributes, e.g. ``liqcore.feed.records``,
     :class:`liqcore.LiquidityReport`, :class:`liqcore.risk.LiquidationLevel`), mappings, a sequence
@@ -157,82 +160,140 @@ def to_batch(table: Table, rows: Any, *, ts: int | None = None, exchange: str | 
         return _from_array(table, rows, ts=ts, exchange=exchange, symbol=symbol)
     if isinstance(rows, (Mapping, str, bytes)) or not isinstance(rows, Iterable):
         rows = [rows]
-    rows = rows if isinstance(rows, Sequence) else list(rows)
-    names = _Names()
-    fixed_cols = table.fixed
-    counts = {c.count: c for c in table.variable if c.kind == "array"}
-    values: list[tuple[Any, ...]] = []
-    exchanges: list[str] = []
-    symbols: list[str] = []
-    variable: dict[str, list[Any]] = {c.name: [] for c in table.variable}
+    rows = rows if isinstance(rows, list) else list(rows)
+    n = len(rows)
+    n_maps = 0
     for k, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or row is None:
+        if type(row) is dict or isinstance(row, Mapping):
+            n_maps += 1
+        elif row is None or isinstance(row, (str, bytes, int, float)):
             raise StoreInputError(f"rows[{k}]: expected a record or a mapping, got {type(row).__name__}")
-        ex = _get(row, "exchange")
-        exchanges.append(names.check("exchange", exchange if ex is _MISSING or ex is None else ex, k))
-        sy = _get(row, "symbol")
-        symbols.append(names.check("symbol", symbol if sy is _MISSING or sy is None else sy, k))
-        t = _get(row, "ts")
-        if t is _MISSING or t is None:
-            ms = _get(row, "ts_ms")
-            t = ts if ms is _MISSING or ms is None else _ts(ms, k, "ts_ms") * 1_000_000
-            if t is None:
-                raise StoreInputError(f"rows[{k}]: no ts (ns since the epoch): the row has neither ts nor "
-                                      f"ts_ms; pass ts= to write()")
-        vals: list[Any] = [_ts(t, k)]
-        lengths: dict[str, int] = {}
-        for col in table.variable:
-            v = _get(row, col.name)
-            if v is _MISSING and col.kind == "array":
-                # a report's .walls / to_dict()["walls"] are the items, the stored count their length
-                alt = _get(row, col.count)  # type: ignore[arg-type]
-                v = alt if isinstance(alt, (Sequence, np.ndarray)) else _MISSING
-            if v is _MISSING:
-                if col.required:
-                    raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
-                v = col.default
-            if col.kind == "text":
-                variable[col.name].append(_text(col, v, k))
-            else:
-                items = _items(col, [] if v is None else v, k)
-                variable[col.name].append(items)
-                lengths[col.count] = len(items)  # type: ignore[index]
-        for col in fixed_cols:
-            if col.name in lengths:
-                vals.append(lengths[col.name])
-                continue
-            v = _get(row, col.name)
-            if v is _MISSING or v is None:
-                if col.required and v is _MISSING:
-                    raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
-                v = col.default if not col.required else math.nan
-            elif col.side:
-                v = _side(v, k)
-            elif col.name in counts and isinstance(v, (Sequence, np.ndarray)):
-                v = len(v)
-            vals.append(v)
-        values.append(tuple(vals))
-    fixed = _pack(table, values)
+
+    def column(name: str) -> list[Any]:
+        if n_maps == n:
+            return [r.get(name, _MISSING) for r in rows]
+        if n_maps == 0:
+            return [getattr(r, name, _MISSING) for r in rows]
+        return [_get(r, name) for r in rows]
+
+    names = _Names()
+    exchanges = _strings(names, "exchange", column("exchange"), exchange)
+    symbols = _strings(names, "symbol", column("symbol"), symbol)
+    fixed = np.zeros(n, table.stored_dtype)
+    times = column("ts")
+    if set(map(type, times)) - {int}:
+        ms = column("ts_ms")
+        for k, t in enumerate(times):
+            if t is _MISSING or t is None:
+                t = ts if ms[k] is _MISSING or ms[k] is None else _ts(ms[k], k, "ts_ms") * 1_000_000
+                if t is None:
+                    raise StoreInputError(f"rows[{k}]: no ts (ns since the epoch): the row has neither ts nor "
+                                          f"ts_ms; pass ts= to write()")
+            times[k] = _ts(t, k)
+    fixed["ts"] = times
+    variable: dict[str, Any] = {}
+    lengths: dict[str, npt.NDArray[Any]] = {}
+    for col in table.variable:
+        values = column(col.name)
+        if col.kind == "array" and _has(values, _MISSING):
+            # a report's .walls / to_dict()["walls"] are the items; the stored count is their length
+            alt = column(col.count)  # type: ignore[arg-type]
+            values = [a if v is _MISSING and isinstance(a, (Sequence, np.ndarray)) else v for v, a in zip(values, alt)]
+        if col.required and _has(values, _MISSING):
+            k = next(k for k, v in enumerate(values) if v is _MISSING)
+            raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
+        values = [col.default if v is _MISSING else v for v in values]
+        if col.kind == "text":
+            variable[col.name] = [_text(col, v, k) for k, v in enumerate(values)]
+        else:
+            flat, offsets = _flatten(col, values)
+            variable[col.name] = (flat, offsets)
+            lengths[col.count] = np.diff(offsets)  # type: ignore[index]
+    for col in table.fixed:
+        if col.name in lengths:
+            fixed[col.name] = lengths[col.name]
+            continue
+        values = column(col.name)
+        # one pass in C over the types: the common case (numbers only) needs no per-value Python work
+        kind = col.dtype.kind if col.dtype is not None else "f"
+        if set(map(type, values)) - (_INTS if kind == "i" else _NUMBERS):
+            for k, v in enumerate(values):
+                if v is _MISSING:
+                    if col.required:
+                        raise StoreInputError(f"rows[{k}]: missing column {col.name!r} of table {table.name!r}")
+                    values[k] = col.default
+                elif v is None:
+                    values[k] = col.default if not col.required else math.nan
+                elif col.side:
+                    values[k] = _side(v, k)
+                elif isinstance(v, (str, bytes)) or (isinstance(v, (bool, np.bool_)) and kind == "f"):
+                    # numpy would parse "1.5": a string is not a number here
+                    raise StoreInputError(f"rows[{k}].{col.name}: expected a number, got {v!r}")
+        try:
+            fixed[col.name] = values
+        except (TypeError, ValueError, OverflowError):
+            for k, v in enumerate(values):
+                try:
+                    np.array(v, dtype=col.dtype)
+                except (TypeError, ValueError, OverflowError):
+                    raise StoreInputError(f"rows[{k}].{col.name}: expected a {col.dtype} value, got {v!r}") from None
+            raise StoreInputError(f"rows.{col.name}: values do not fit {col.dtype}") from None
+        if col.side and not np.isin(fixed[col.name], (-1, 0, 1)).all():
+            k = int(np.flatnonzero(~np.isin(fixed[col.name], (-1, 0, 1)))[0])
+            raise StoreInputError(f"rows[{k}].side: expected +1, -1, 0 or a side word, got {values[k]!r}")
     return Batch(table, exchanges, symbols, fixed, variable)
 
 
-def _pack(table: Table, values: list[tuple[Any, ...]]) -> npt.NDArray[Any]:
-    dtype = table.stored_dtype
+_INTS = {int, np.int64, np.int32, np.int16, np.int8, np.uint8, np.uint16, np.uint32}
+_NUMBERS = _INTS | {float, np.float64, np.float32}
+
+
+def _strings(names: _Names, what: str, values: list[Any], given: str | None) -> list[str]:
+    """The exchange (or symbol) of every row, each distinct value checked once."""
     try:
-        return np.array(values, dtype=dtype)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    # find the offending value for the message (the slow path runs only on bad input)
-    names = dtype.names or ()
-    for k, row in enumerate(values):
-        for name, v in zip(names, row):
+        uniq = set(values)
+    except TypeError:  # an unhashable value: the row-by-row path names it
+        uniq = {None}
+    if all(type(u) is str for u in uniq):
+        for u in uniq:
+            names.check(what, u, values.index(u))
+        return values
+    return [names.check(what, given if v is _MISSING or v is None else v, k) for k, v in enumerate(values)]
+
+
+def _has(values: list[Any], obj: Any) -> bool:
+    """``obj in values`` by identity (``in`` would compare arrays element-wise)."""
+    return any(v is obj for v in values)
+
+
+def _flatten(col: Column, values: list[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """The items of every row of an array column, joined, and the row offsets (n + 1). The items
+    of records (a report's Wall/Cluster objects) are read with one attrgetter call each."""
+    item: np.dtype[Any] = col.dtype  # type: ignore[assignment]
+    counts = np.zeros(len(values) + 1, np.int64)
+    if item.names is not None and all(isinstance(v, tuple) for v in values):
+        objs = [it for v in values for it in v]
+        if not objs:
+            return np.empty(0, item), counts
+        if not isinstance(objs[0], Mapping):
+            get = attrgetter(*item.names)
             try:
-                np.array(v, dtype=dtype[name])
-                if isinstance(v, (str, bytes)):
-                    raise ValueError
-            except (TypeError, ValueError, OverflowError):
-                raise StoreInputError(f"rows[{k}].{name}: expected a {dtype[name]} value, got {v!r}") from None
-    raise StoreInputError(f"rows: values do not fit table {table.name!r}")
+                tuples = [get(o) for o in objs]
+            except AttributeError as e:
+                raise StoreInputError(f"rows.{col.name}: unusable items ({e})") from None
+            side = item.names.index("side")
+            tuples = [t if type(t[side]) is not str else t[:side] + (SIDE_WORDS[t[side]],) + t[side + 1:]
+                      for t in tuples]
+            try:
+                flat = np.array(tuples, dtype=item)
+            except (TypeError, ValueError, KeyError) as e:
+                raise StoreInputError(f"rows.{col.name}: unusable items ({e})") from None
+            counts[1:] = [len(v) for v in values]
+            return flat, np.cumsum(counts)
+    parts = [_items(col, [] if v is None else v, k) for k, v in enumerate(values)]
+    counts[1:] = [len(p) for p in parts]
+    flat = np.concatenate(parts) if parts else _items(col, [], 0)
+    return flat, np.cumsum(counts)
 
 
 def _from_array(table: Table, arr: npt.NDArray[Any], *, ts: int | None, exchange: str | None,
@@ -265,24 +326,26 @@ def _from_array(table: Table, arr: npt.NDArray[Any], *, ts: int | None, exchange
         return [checker.check(what, given, 0)] * n
 
     exchanges, symbols = strings("exchange", exchange), strings("symbol", symbol)
-    variable: dict[str, list[Any]] = {}
+    variable: dict[str, Any] = {}
     for col in table.variable:
         if col.name not in names:
             if col.required:
                 raise StoreInputError(f"rows: missing column {col.name!r} of table {table.name!r}")
-            variable[col.name] = [col.default if col.kind == "text" else _items(col, [], 0)] * n
+            variable[col.name] = [col.default] * n if col.kind == "text" else \
+                (_items(col, [], 0), np.zeros(n + 1, np.int64))
             continue
         if col.kind == "text":
             variable[col.name] = [_text(col, v, k) for k, v in enumerate(arr[col.name].tolist())]
         else:
             counts = arr[col.count] if col.count in names else None
-            items = []
+            values = []
             for k in range(n):
                 row_items = arr[col.name][k]
                 m = int(counts[k]) if counts is not None else len(row_items)
-                items.append(_items(col, row_items[:m], k))
-            variable[col.name] = items
-            fixed[col.count] = [len(x) for x in items]
+                values.append(row_items[:m])
+            flat, offsets = _flatten(col, values)
+            variable[col.name] = (flat, offsets)
+            fixed[col.count] = np.diff(offsets)
     counted = {c.count for c in table.variable if c.kind == "array"}
     for col in table.fixed:
         if col.name in counted:

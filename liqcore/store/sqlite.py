@@ -229,8 +229,16 @@ def _rows(b: Batch, seq0: int) -> list[tuple[Any, ...]]:
     size = b.fixed.dtype.itemsize
     buf = b.fixed.tobytes()
     ts = b.fixed["ts"].tolist()
-    cols: list[list[Any]] = [b.variable[c.name] if c.kind == "text" else [a.tobytes() for a in b.variable[c.name]]
-                             for c in b.table.variable]
+    cols: list[list[Any]] = []
+    for c in b.table.variable:
+        if c.kind == "text":
+            cols.append(b.variable[c.name])
+        else:
+            flat, offsets = b.variable[c.name]
+            data = flat.tobytes()
+            per_item = len(data) // int(offsets[-1]) if offsets[-1] else 0  # a (n, 2) level is one item
+            o = (offsets * per_item).tolist()
+            cols.append([data[o[i]:o[i + 1]] for i in range(len(o) - 1)])
     return [(b.exchange[i], b.symbol[i], ts[i], seq0 + i, buf[i * size:(i + 1) * size], *(c[i] for c in cols))
             for i in range(len(ts))]
 
