@@ -92,6 +92,8 @@ class Table:
     def __post_init__(self) -> None:
         object.__setattr__(self, "fixed", tuple(c for c in self.columns if c.kind == "fixed"))
         object.__setattr__(self, "variable", tuple(c for c in self.columns if c.kind != "fixed"))
+        # a replaced row would leave its items behind (backends keep them apart): not needed so far
+        assert not (any(c.unique for c in self.columns) and any(c.kind == "array" for c in self.columns))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -140,8 +142,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("liquidity_reports", (
         *(_f(n) for n in REPORT_FIELDS),
         _i("levels"), _i("walls", 0), _i("clusters", 0),
-        Column("wall_list", "array", WALL_DTYPE, count="walls"),
-        Column("cluster_list", "array", CLUSTER_DTYPE, count="clusters"),
+        Column("wall_list", "array", WALL_DTYPE, default=(), count="walls"),
+        Column("cluster_list", "array", CLUSTER_DTYPE, default=(), count="clusters"),
     ), doc="every field of OrderBook.liquidity_report(): the numbers of LiquidityReport.DTYPE, and its "
            "walls and clusters (up to 16 each) as item arrays"),
     Table("liquidations", (
