@@ -3,6 +3,7 @@ batches, and range reads; the same for every backend (``backend.py``)."""
 
 from __future__ import annotations
 
+import atexit
 import collections
 import datetime as _dt
 import logging
@@ -10,6 +11,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -151,8 +153,11 @@ class Store:
         self._failing = False
         self._closing = self._closed = False
         self._drop_logged = False
+        # a daemon thread, so a forgotten store never keeps the process alive; the exit hook below
+        # still commits what it holds when the interpreter exits normally
         self._thread = threading.Thread(target=self._run, name=f"liqcore-store-writer {backend.url}", daemon=True)
         self._thread.start()
+        _OPEN.add(self)
 
     # -- properties --------------------------------------------------------------------------
 
@@ -400,6 +405,7 @@ class Store:
                 return
             self._closing = True
             self._cond.notify_all()
+        _OPEN.discard(self)
         self._thread.join(timeout_s)
         with self._cond:
             stuck = self._thread.is_alive()
@@ -426,6 +432,20 @@ class Store:
     def __repr__(self) -> str:
         s = self.stats()
         return f"Store({self.url!r}, written={s.written}, pending={s.pending}, dropped={s.dropped})"
+
+
+#: stores not closed yet (the writer thread holds each one alive until close)
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Commit what open stores still buffer when the interpreter exits (not on a kill)."""
+    for store in list(_OPEN):
+        try:
+            store.close(timeout_s=10.0)
+        except StoreError as e:
+            log.error("store %s: at exit: %s", store.url, e)
 
 
 def _table(name: Any) -> Table:

@@ -81,6 +81,18 @@ def test_sigkill_loses_no_committed_batch(tmp_path, synchronous):
         con.close()
 
 
+def test_a_store_left_open_is_committed_at_exit(tmp_path):
+    """A script that never closes its store still commits its rows when it exits normally."""
+    code = ("import sys\nfrom liqcore.store import open_store\n"
+            "s = open_store(sys.argv[1], flush_interval_s=3600)\n"
+            "s.write('mark_prices', [{'exchange': 'x', 'symbol': 'y', 'ts': i, 'mark_price': 1.0} for i in range(5)])\n")
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.db")], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    with open_store(tmp_path / "s.db") as s:
+        assert len(s.read("mark_prices", "x", "y")) == 5
+
+
 def _read_only(target, on: bool) -> None:
     """Make a file or directory read-only (or writable again). Root ignores permission bits, so as
     root the immutable attribute does it (chattr), which binds root too."""
