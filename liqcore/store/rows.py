@@ -306,6 +306,9 @@ def _from_array(table: Table, arr: npt.NDArray[Any], *, ts: int | None, exchange
     arr = arr.reshape(-1)
     n = len(arr)
     fixed = np.zeros(n, table.stored_dtype)
+    for key in ("ts", "ts_ms"):
+        if key in names and arr.dtype[key].kind not in "iu":
+            raise StoreInputError(f"rows.{key}: expected integers (ns / ms since the epoch), got dtype {arr.dtype[key]}")
     if "ts" in names:
         fixed["ts"] = arr["ts"]
     elif "ts_ms" in names:

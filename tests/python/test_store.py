@@ -401,6 +401,8 @@ GOOD = {"exchange": EX, "symbol": SYM, "ts": 1, "mark_price": 1.0}
     ("mark_prices", ["not a row"], {}, "expected a record"),
     ("mark_prices", np.zeros(3, [("ts", "<i8")]), {"exchange": EX, "symbol": SYM}, "missing column 'mark_price'"),
     ("mark_prices", np.zeros(3), {}, "must be structured"),
+    ("mark_prices", np.zeros(3, [("ts", "<f8"), ("mark_price", "<f8")]), {"exchange": EX, "symbol": SYM},
+     "expected integers"),
 ])
 def test_bad_rows_raise_and_buffer_nothing(store, table, rows, kw, match):
     with pytest.raises(StoreInputError, match=match) as e:
