@@ -11,7 +11,8 @@ import json
 import math
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -181,7 +182,9 @@ def to_batch(table: Table, rows: Any, *, ts: int | None = None, exchange: str | 
     symbols = _strings(names, "symbol", column("symbol"), symbol)
     fixed = np.zeros(n, table.stored_dtype)
     times = column("ts")
-    if set(map(type, times)) - {int}:
+    if times.count(_MISSING) == n and ts is not None and column("ts_ms").count(_MISSING) == n:
+        times = [_ts(ts, 0)] * n  # reports and map levels: the time given to write()
+    elif set(map(type, times)) - {int}:
         ms = column("ts_ms")
         for k, t in enumerate(times):
             if t is _MISSING or t is None:

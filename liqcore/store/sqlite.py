@@ -213,7 +213,7 @@ class SQLiteConnection:
                 items = None
                 if arrays:
                     items = self.conn.execute(
-                        f"SELECT count(*), {', '.join(f'CAST(group_concat({c.name}, x{chr(39) * 2}) AS BLOB)' for c in arrays)} "
+                        f"SELECT {', '.join(f'CAST(group_concat({c.name}, x{chr(39) * 2}) AS BLOB)' for c in arrays)} "
                         f"FROM {_items_table(table)} {where}", args).fetchone()
             finally:
                 self.conn.execute("COMMIT")
@@ -221,14 +221,17 @@ class SQLiteConnection:
             raise _io_error(e, self.path, f"read {table.name}") from e
         n = int(row[0])
         stored = np.frombuffer(row[1] or b"", table.stored_dtype)
-        if len(stored) != n or (items is not None and int(items[0]) != n):
+        if len(stored) != n:
             raise StoreIOError(f"sqlite store {self.path}: {table.name} rows of unexpected size (damaged file?)")
         variable: dict[str, Any] = {}
         for col, value in zip(texts, row[2:]):
             texts_ = [] if n == 0 else value.split("\x1f")
             variable[col.name] = [None if x == "\x1e" else x for x in texts_]
-        for col, value in zip(arrays, items[1:] if items is not None else ()):
+        for col, value in zip(arrays, items if items is not None else ()):
             variable[col.name] = np.frombuffer(value or b"", col.dtype)
+            if len(variable[col.name]) != stored[col.count].sum():
+                raise StoreIOError(f"sqlite store {self.path}: {table.name}: the items of {col.name} do not match "
+                                   f"their counts (damaged file?)")
         order = None
         ts = stored["ts"]
         if n > 1 and not (ts[1:] >= ts[:-1]).all():  # pragma: no cover - SQLite scans the key in order
@@ -269,13 +272,17 @@ def _rows(b: Batch, seq0: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
     if not _arrays(b.table):
         return main, None
     blobs: list[list[bytes]] = []
+    some = np.zeros(len(ts), bool)
     for c in _arrays(b.table):
         flat, offsets = b.variable[c.name]
         data = flat.tobytes()
         per_item = len(data) // int(offsets[-1]) if offsets[-1] else 0  # a (n, 2) level is one item
         o = (offsets * per_item).tolist()
         blobs.append([data[o[i]:o[i + 1]] for i in range(len(o) - 1)])
-    items = [(b.exchange[i], b.symbol[i], ts[i], seq0 + i, *(c[i] for c in blobs)) for i in range(len(ts))]
+        some |= np.diff(offsets) > 0
+    # a row without any item has no items row: the joined items of a range are the same without
+    # it (the counts in the row say how to split them), and most reports of a calm book have none
+    items = [(b.exchange[i], b.symbol[i], ts[i], seq0 + i, *(c[i] for c in blobs)) for i in np.flatnonzero(some).tolist()]
     return main, items
 
 

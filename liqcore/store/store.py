@@ -306,8 +306,8 @@ class Store:
                 self._batches += 1
                 self._failing = False
                 self._last_error = None
-                if self._buffer:
-                    self._oldest = time.monotonic()
+                # _oldest stays: rows left behind came in after it, so they go at once (no row waits
+                # more than flush_interval_s plus the commits ahead of it)
                 self._cond.notify_all()
 
     def stats(self) -> StoreStats:

@@ -106,10 +106,13 @@ def test_liquidity_report_every_field(store):
 def test_book_snapshots_levels_padded_to_the_deepest(store):
     book = a_book(30)
     store.write("book_snapshots", [{"ts": T0, "bids": book.bids(20), "asks": book.asks(5), "update_id": 42},
-                                   {"ts": T0 + 1, "bids": book.bids(3), "asks": []}],
+                                   {"ts": T0 + 2, "bids": book.bids(3), "asks": []},
+                                   {"ts": T0 + 1, "bids": [], "asks": []}],  # an empty book between them
                 exchange="binance", symbol="BTC/USDT")
     store.flush()
     got = store.read("book_snapshots", "binance", "BTC/USDT")
+    assert np.isnan(got["bids"][1]).all() and got["n_bids"][1] == 0 == got["n_asks"][1]
+    got = got[[0, 2]]
     assert got["bids"].shape == (2, 20, 2) and got["asks"].shape == (2, 5, 2)
     assert got["n_bids"].tolist() == [20, 3] and got["n_asks"].tolist() == [5, 0]
     assert np.array_equal(got["bids"][0], book.bids(20)) and np.array_equal(got["bids"][1][:3], book.bids(3))
