@@ -279,18 +279,19 @@ def _flatten(col: Column, values: list[Any]) -> tuple[npt.NDArray[Any], npt.NDAr
         if not objs:
             return np.empty(0, item), counts
         if not isinstance(objs[0], Mapping):
-            get = attrgetter(*item.names)
+            # every item field is a float64 (schema), side first: the numbers in one (m, k - 1)
+            # float array, the sides mapped beside it, the whole viewed as items without a copy
+            assert item.names[0] == "side" and item.itemsize == 8 * len(item.names)
+            get = attrgetter(*item.names[1:])
             try:
-                tuples = [get(o) for o in objs]
-            except AttributeError as e:
-                raise StoreInputError(f"rows.{col.name}: unusable items ({e})") from None
-            side = item.names.index("side")
-            tuples = [t if type(t[side]) is not str else t[:side] + (SIDE_WORDS[t[side]],) + t[side + 1:]
-                      for t in tuples]
-            try:
-                flat = np.array(tuples, dtype=item)
-            except (TypeError, ValueError, KeyError) as e:
-                raise StoreInputError(f"rows.{col.name}: unusable items ({e})") from None
+                numbers = [get(o) for o in objs]
+                sides = [SIDE_WORDS[x] if type(x) is str else x for x in map(attrgetter("side"), objs)]
+                floats = np.empty((len(objs), len(item.names)), np.float64)
+                floats[:, 1:] = numbers
+                floats[:, 0] = sides
+            except (AttributeError, KeyError, TypeError, ValueError) as e:
+                raise StoreInputError(f"rows.{col.name}: unusable items ({e!r})") from None
+            flat = floats.view(item).reshape(len(objs))
             counts[1:] = [len(v) for v in values]
             return flat, np.cumsum(counts)
     parts = [_items(col, [] if v is None else v, k) for k, v in enumerate(values)]
