@@ -269,6 +269,39 @@ def test_two_stores_on_one_file(tmp_path):
     b.close()
 
 
+def test_threads_write_and_read_at_once(tmp_path):
+    """Four threads write while another reads: every row lands once, each thread's rows in its
+    write order, and every read sees a time-ordered prefix of committed rows."""
+    import threading
+
+    with open_store(tmp_path / "s.db", batch_rows=500, flush_interval_s=0.001) as s:
+        def writer(k):
+            for i in range(40):
+                s.write("mark_prices", [MarkPrice(EX, f"S{k}", i * 10 + j, float(i * 10 + j)) for j in range(10)])
+
+        seen, failures = [], []
+
+        def reader():
+            try:
+                for _ in range(30):
+                    got = s.read("mark_prices", EX, "S0")
+                    assert np.array_equal(got["ts"], np.arange(len(got)) * 1_000_000), got["ts"]
+                    seen.append(len(got))
+            except Exception as e:  # noqa: BLE001 - reported by the test thread below
+                failures.append(e)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)] + [threading.Thread(target=reader)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        s.flush()
+        assert not failures, failures
+        for k in range(4):
+            assert s.read("mark_prices", EX, f"S{k}")["mark_price"].tolist() == [float(i) for i in range(400)]
+        assert s.stats().written == 1_600 and s.stats().dropped == 0 and seen == sorted(seen)
+
+
 # -- opening, schema -----------------------------------------------------------------------------
 
 def test_urls_and_default_directory(tmp_path, monkeypatch):
