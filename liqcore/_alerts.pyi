@@ -1,6 +1,6 @@
 """Type stubs of the compiled module ``liqcore._alerts`` (src/alerts.c: the four alert rules per market)."""
 
-from typing import Any, Iterable
+from typing import Any, Iterable, final
 
 KINDS: tuple[str, str, str, str]
 START: int
@@ -17,10 +17,12 @@ MEAN_AD_TO_SIGMA: float
 #: (rule, kind, flags, current, baseline, z, measure, v0, v1, ivalue)
 _Event = tuple[int, int, int, float, float, float, float, float, float, int]
 
+@final
 class KernelRules:
     def __init__(self, rules: Iterable[tuple[str, Any, Any]]) -> None: ...
     def __len__(self) -> int: ...
 
+@final
 class AlertKernel:
     def __init__(self, rules: KernelRules) -> None: ...
     def observe(self, observation: tuple[Any, ...]) -> tuple[_Event, ...]: ...

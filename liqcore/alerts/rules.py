@@ -524,7 +524,7 @@ class AlertEngine:
             raise AlertInputError(f"obs: expected an Observation, got {type(obs).__name__}")
         if self._kernel is not None:
             return self._observe_compiled(obs)
-        _check_observation(obs)
+        obs = _checked(obs)
         market = self._states.get((obs.exchange, obs.symbol)) or self._market((obs.exchange, obs.symbol))
         out: list[LiquidityAlert] = []
         for rule, state, ep, deb in market:
@@ -562,6 +562,7 @@ class AlertEngine:
             events = market[0].observe(obs)
         if not events:
             return []
+        obs = _checked(obs)             # the records carry plain numbers, as on the Python path
         out: list[LiquidityAlert] = []
         alerts = market[1]
         for ev in events:
@@ -597,32 +598,45 @@ def _kernel_rules(rules: list[Rule], debounce: Debounce) -> Any:
         return None
 
 
-def _check_observation(obs: Observation) -> None:
-    """The Python path's copy of the compiled path's input checks (liqcore/_alerts.pyx)."""
+_FLOATS = ("mid", "spread_bps", "bid_depth", "ask_depth", "imbalance")
+
+
+def _checked(obs: Observation) -> Observation:
+    """``obs`` validated as the compiled path validates it (liqcore/_alerts.pyx), with its
+    numbers as Python floats and ``ts`` as an int (a copy only when they are not already: numpy
+    scalars would otherwise compute in their own precision, e.g. float32). O(1)."""
     ts = obs.ts
-    if type(ts) is not int and (isinstance(ts, (bool, np.bool_)) or not isinstance(ts, (int, np.integer))):
-        raise AlertInputError(f"ts must be an integer, got {ts!r}")
+    if type(ts) is not int:
+        if isinstance(ts, (bool, np.bool_)) or not isinstance(ts, (int, np.integer)):
+            raise AlertInputError(f"ts must be an integer, got {ts!r}")
+        ts = int(ts)
     if not _INT64[0] <= ts <= _INT64[1]:
         raise AlertInputError(f"ts must fit int64, got {ts!r}")
-    for name in ("mid", "spread_bps", "bid_depth", "ask_depth", "imbalance"):
+    plain = ts is obs.ts
+    values = []
+    for name in _FLOATS:
         v = getattr(obs, name)
         if type(v) is not float:
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, NUMBER_TYPES):
-                raise AlertInputError(f"{name} must be a number, got {v!r}")
-            try:
-                float(v)
-            except OverflowError:
-                raise AlertInputError(f"{name} is beyond a float: {v!r}") from None
+            v = _float(name, v)
+            plain = False
+        values.append(v)
     ref = obs.reference_price
     if ref is not None:
-        if isinstance(ref, (bool, np.bool_)) or not isinstance(ref, NUMBER_TYPES):
-            raise AlertInputError(f"reference_price must be a number, got {ref!r}")
-        try:
-            r = float(ref)
-        except OverflowError:
-            raise AlertInputError(f"reference_price is beyond a float: {ref!r}") from None
-        if not (math.isfinite(r) and r > 0.0):
-            raise AlertInputError(f"reference_price must be a finite price > 0 or None, got {ref!r}")
+        if type(ref) is not float:
+            ref = _float("reference_price", ref)
+            plain = False
+        if not (math.isfinite(ref) and ref > 0.0):
+            raise AlertInputError(f"reference_price must be a finite price > 0 or None, got {obs.reference_price!r}")
+    return obs if plain else Observation(obs.exchange, obs.symbol, ts, *values, ref)
+
+
+def _float(name: str, v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, NUMBER_TYPES):
+        raise AlertInputError(f"{name} must be a number, got {v!r}")
+    try:
+        return float(v)
+    except OverflowError:
+        raise AlertInputError(f"{name} is beyond a float: {v!r}") from None
 
 
 def _ended(alert: LiquidityAlert, obs: Observation) -> LiquidityAlert:
