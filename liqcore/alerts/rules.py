@@ -523,7 +523,16 @@ class AlertEngine:
         if type(obs) is not Observation:
             raise AlertInputError(f"obs: expected an Observation, got {type(obs).__name__}")
         if self._kernel is not None:
-            return self._observe_compiled(obs)
+            # the compiled path, inline: this is the per-update cost the issue bounds
+            key = (obs.exchange, obs.symbol)
+            kmarket = self._kstates.get(key)
+            if kmarket is None:
+                kmarket = (_alerts.AlertKernel(self._kernel), [None] * len(self.rules))
+                events = kmarket[0].observe(obs)     # bad input raises here: the market is not kept
+                self._kstates[key] = kmarket
+            else:
+                events = kmarket[0].observe(obs)
+            return self._compiled_alerts(kmarket[1], obs, events) if events else []
         obs = _checked(obs)
         market = self._states.get((obs.exchange, obs.symbol)) or self._market((obs.exchange, obs.symbol))
         out: list[LiquidityAlert] = []
@@ -551,27 +560,19 @@ class AlertEngine:
                     ep.breaches = 0
         return out
 
-    def _observe_compiled(self, obs: Observation) -> list[LiquidityAlert]:
-        key = (obs.exchange, obs.symbol)
-        market = self._kstates.get(key)
-        if market is None:
-            market = (_alerts.AlertKernel(self._kernel), [None] * len(self.rules))
-            events = market[0].observe(obs)     # bad input raises here: the market is not kept
-            self._kstates[key] = market
-        else:
-            events = market[0].observe(obs)
-        if not events:
-            return []
+    def _compiled_alerts(self, alerts: list[LiquidityAlert | None], obs: Observation,
+                         events: tuple[Any, ...]) -> list[LiquidityAlert]:
+        """The records of the kernel's events; ``alerts``: the market's episodes under way."""
         obs = _checked(obs)             # the records carry plain numbers, as on the Python path
         out: list[LiquidityAlert] = []
-        alerts = market[1]
         for ev in events:
             k = ev[0]
+            started = alerts[k]
             if ev[1] == _alerts.START:
-                alerts[k] = _kernel_alert(self.rules[k], obs, ev)
-                out.append(alerts[k])
-            else:
-                out.append(_ended(alerts[k], obs))
+                alerts[k] = started = _kernel_alert(self.rules[k], obs, ev)
+                out.append(started)
+            elif started is not None:           # an END: always after its START
+                out.append(_ended(started, obs))
                 alerts[k] = None
         return out
 
@@ -613,7 +614,7 @@ def _checked(obs: Observation) -> Observation:
     if not _INT64[0] <= ts <= _INT64[1]:
         raise AlertInputError(f"ts must fit int64, got {ts!r}")
     plain = ts is obs.ts
-    values = []
+    values: list[float] = []
     for name in _FLOATS:
         v = getattr(obs, name)
         if type(v) is not float:
@@ -627,7 +628,10 @@ def _checked(obs: Observation) -> Observation:
             plain = False
         if not (math.isfinite(ref) and ref > 0.0):
             raise AlertInputError(f"reference_price must be a finite price > 0 or None, got {obs.reference_price!r}")
-    return obs if plain else Observation(obs.exchange, obs.symbol, ts, *values, ref)
+    if plain:
+        return obs
+    mid, spread_bps, bid_depth, ask_depth, imbalance = values
+    return Observation(obs.exchange, obs.symbol, ts, mid, spread_bps, bid_depth, ask_depth, imbalance, ref)
 
 
 def _float(name: str, v: Any) -> float:
