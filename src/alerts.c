@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "select.h"
+
 /* Every line that computes a rule's number mirrors liqcore/alerts/rules.py operation for
  * operation (same order, same libm calls), so both paths give bit-identical alerts; where
  * Python's semantics need care (integer time differences, max() with NaN, truthiness) the
@@ -287,58 +289,6 @@ static liq_status window_reserve(spread_state *w)
     return LIQ_OK;
 }
 
-static void swap(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* The k-th smallest of v[0..n) (v is permuted; the values are finite): the selection of
- * Numerical Recipes (median-of-three pivot as a sentinel, equal keys stop both scans so runs
- * of duplicates split evenly), O(n) expected. Afterwards v[0..k) <= v[k] <= v[k+1..n). */
-static double select_kth(double *v, size_t n, size_t k)
-{
-    size_t l = 0, ir = n - 1;
-    for (;;) {
-        if (ir <= l + 1) {
-            if (ir == l + 1 && v[ir] < v[l]) swap(&v[l], &v[ir]);
-            return v[k];
-        }
-        const size_t mid = l + (ir - l) / 2;
-        swap(&v[mid], &v[l + 1]);
-        if (v[l] > v[ir]) swap(&v[l], &v[ir]);
-        if (v[l + 1] > v[ir]) swap(&v[l + 1], &v[ir]);
-        if (v[l] > v[l + 1]) swap(&v[l], &v[l + 1]);
-        size_t i = l + 1, j = ir;
-        const double pivot = v[l + 1];
-        for (;;) {
-            do i++; while (v[i] < pivot);
-            do j--; while (v[j] > pivot);
-            if (j < i) break;
-            swap(&v[i], &v[j]);
-        }
-        v[l + 1] = v[j];
-        v[j] = pivot;
-        if (j >= k) ir = j - 1;
-        if (j <= k) l = i;
-    }
-}
-
-/* numpy.median of v[0..n), n >= 1 (v is permuted): the middle value, or for an even count the
- * mean of the two middle ones computed as numpy does, (lo + hi) / 2. */
-static double median(double *v, size_t n)
-{
-    const size_t h = n / 2;
-    const double upper = select_kth(v, n, h);
-    if (n % 2) return upper;
-    /* after the selection v[0..h) holds the h smallest: the lower middle is their maximum */
-    double lower = v[0];
-    for (size_t i = 1; i < h; i++)
-        if (v[i] > lower) lower = v[i];
-    return (lower + upper) / 2.0;
-}
-
 /* numpy's pairwise summation (add.reduce of a contiguous float64 array, its identity 0.0
  * first): sequential below 8 values, 8 accumulators up to 128, halves (multiple of 8) above.
  * Reproduced so that dev.mean() is bit-identical. */
@@ -375,9 +325,9 @@ static void spread_refresh(spread_state *w, const liq_alert_spread_params *p, in
     if (n) {
         double *v = w->scratch;
         memcpy(v, w->x + w->start, n * sizeof *v);
-        const double med = median(v, n);
+        const double med = liq_median(v, n);
         for (size_t i = 0; i < n; i++) v[i] = fabs(w->x[w->start + i] - med);
-        const double mad = median(v, n);
+        const double mad = liq_median(v, n);
         double scale;
         if (mad > 0) {
             scale = mad / LIQ_ALERTS_IGLEWICZ_HOAGLIN;

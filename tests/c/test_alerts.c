@@ -65,6 +65,29 @@ static size_t obs(liq_alerts *a, int64_t ts, double mid, double spread, double b
     return n;
 }
 
+/* A state for one rule (checked created). */
+static liq_alerts *created(const liq_alert_rule *r)
+{
+    liq_alerts *a = NULL;
+    CHECK_EQ_I64(liq_alerts_create(r, 1, &a), LIQ_OK);
+    return a;
+}
+
+/* A spread rule judging every observation (sample and refresh 0, fire 1 of 1) fed spreads
+ * s[0..n) one second apart; breach at z > 2 (and ratio > `ratio`). */
+static liq_alerts *spread_fed(const double *s, int n, double ratio)
+{
+    liq_alert_rule r = spread_rule();
+    r.fire = r.window = 1;
+    r.spread.z = 2.0, r.spread.clear_z = 1.0, r.spread.ratio = ratio, r.spread.clear_ratio = 1.0;
+    r.spread.min_count = n, r.spread.refresh_ns = 0, r.spread.sample_ns = 0;
+    liq_alerts *a = created(&r);
+    liq_alert_event ev[1];
+    for (int k = 0; k < n; k++) CHECK_EQ_I64(obs(a, k * NS, 100, s[k], 1, 1, 0, NAN, ev), 0);
+    CHECK_EQ_I64((long long)liq_alerts_window_len(a, 0), n);
+    return a;
+}
+
 static void test_parameters_are_checked(void)
 {
     liq_alert_rule r = spread_rule();
@@ -120,15 +143,9 @@ static void test_parameters_are_checked(void)
  * spread of 16 then has z = 3l / scale = 3 x 0.6745 and ratio 16 / 2 = 8. */
 static void test_spread_robust_z_odd_count(void)
 {
-    liq_alert_rule r = spread_rule();
-    r.fire = r.window = 1;
-    r.spread.z = 2.0, r.spread.clear_z = 1.0, r.spread.min_count = 3, r.spread.refresh_ns = 0, r.spread.sample_ns = 0;
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
-    liq_alert_event ev[1];
     const double s[3] = {1, 2, 4};
-    for (int k = 0; k < 3; k++) CHECK_EQ_I64(obs(a, k * NS, 100, s[k], 1, 1, 0, NAN, ev), 0);
-    CHECK_EQ_I64((long long)liq_alerts_window_len(a, 0), 3);
+    liq_alerts *a = spread_fed(s, 3, 2.0);
+    liq_alert_event ev[1];
     CHECK_EQ_I64(obs(a, 3 * NS, 100, 16, 1, 1, 0, NAN, ev), 1);
     CHECK_EQ_I64(ev[0].kind, LIQ_ALERT_START);
     CHECK_EQ_I64(ev[0].rule, 0);
@@ -147,14 +164,9 @@ static void test_spread_robust_z_odd_count(void)
  * 1.5l, 0.5l, 0.5l, 1.5l: MAD l. Spread 2^1.5 x 16 -> z = 4l / (l / 0.6745) = 2.698. */
 static void test_spread_even_count_median(void)
 {
-    liq_alert_rule r = spread_rule();
-    r.fire = r.window = 1;
-    r.spread.z = 2.0, r.spread.clear_z = 1.0, r.spread.min_count = 4, r.spread.refresh_ns = 0, r.spread.sample_ns = 0;
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
-    liq_alert_event ev[1];
     const double s[4] = {1, 2, 4, 8};
-    for (int k = 0; k < 4; k++) CHECK_EQ_I64(obs(a, k * NS, 100, s[k], 1, 1, 0, NAN, ev), 0);
+    liq_alerts *a = spread_fed(s, 4, 2.0);
+    liq_alert_event ev[1];
     CHECK_EQ_I64(obs(a, 4 * NS, 100, pow(2.0, 5.5), 1, 1, 0, NAN, ev), 1);
     CHECK_NEAR(ev[0].baseline, pow(2.0, 1.5), 1e-12);
     CHECK_NEAR(ev[0].z, 4 * LIQ_ALERTS_IGLEWICZ_HOAGLIN, 1e-12);
@@ -162,17 +174,13 @@ static void test_spread_even_count_median(void)
     liq_alerts_destroy(a);
 }
 
-/* Five spreads of 1 and one of e: median 0, MAD 0 -> scale = mean |dev| x 1.2533 = (1/6) 1.2533. */
+/* Five spreads of 1 and one of e: median 0, MAD 0 -> scale = mean |dev| x 1.2533 = (1/6) 1.2533;
+ * a spread of e is z = 1 / scale = 4.79 and ratio e. */
 static void test_spread_mad_zero_falls_back_to_the_mean_deviation(void)
 {
-    liq_alert_rule r = spread_rule();
-    r.fire = r.window = 1;
-    r.spread.min_count = 6, r.spread.refresh_ns = 0, r.spread.sample_ns = 0, r.spread.ratio = 1.1,
-    r.spread.clear_ratio = 1.05;
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    const double s[6] = {1, 1, exp(1.0), 1, 1, 1};
+    liq_alerts *a = spread_fed(s, 6, 1.1);
     liq_alert_event ev[1];
-    for (int k = 0; k < 6; k++) CHECK_EQ_I64(obs(a, k * NS, 100, k == 2 ? exp(1.0) : 1.0, 1, 1, 0, NAN, ev), 0);
     CHECK_EQ_I64(obs(a, 6 * NS, 100, exp(1.0), 1, 1, 0, NAN, ev), 1);
     const double scale = 1.0 / 6.0 * LIQ_ALERTS_MEAN_AD_TO_SIGMA;
     CHECK_NEAR(ev[0].values[0], scale, 1e-15);
@@ -185,8 +193,7 @@ static void test_spread_mad_zero_falls_back_to_the_mean_deviation(void)
 static void test_spread_skips_and_window(void)
 {
     liq_alert_rule r = spread_rule();
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    liq_alerts *a = created(&r);
     liq_alert_event ev[1];
     for (int k = 0; k < 10; k++) CHECK_EQ_I64(obs(a, k * NS / 100, 100, 1, 1, 1, 0, NAN, ev), 0);
     CHECK_EQ_I64((long long)liq_alerts_window_len(a, 0), 1);           /* 10 ms apart, sample 100 ms */
@@ -218,8 +225,7 @@ static void test_spread_skips_and_window(void)
 static void test_depth_drop(void)
 {
     liq_alert_rule r = depth_rule();
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    liq_alerts *a = created(&r);
     liq_alert_event ev[1];
     int64_t t = 0;
     for (int k = 0; k < 40; k++, t += NS) CHECK_EQ_I64(obs(a, t, 100, 1, 100, 100, 0, NAN, ev), 0);
@@ -261,8 +267,7 @@ static void test_depth_drop(void)
 static void test_imbalance_held(void)
 {
     liq_alert_rule r = imbalance_rule();
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    liq_alerts *a = created(&r);
     liq_alert_event ev[1];
     for (int64_t k = 0; k < 12; k++) {
         CHECK_EQ_I64(obs(a, k * NS, 100, 1, 1, 1, 0.8, NAN, ev), 0);
@@ -274,7 +279,7 @@ static void test_imbalance_held(void)
     CHECK_NEAR(ev[0].baseline, 0.8, 1e-15);     /* a constant I: its EWMA */
     liq_alerts_destroy(a);
 
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    a = created(&r);
     size_t n = 0;
     for (int64_t k = 0; k < 30; k++) n += obs(a, k * NS, 100, 1, 1, 1, k % 8 < 4 ? 0.8 : -0.8, NAN, ev);
     CHECK_EQ_I64((long long)n, 0);               /* never held 10 s on one side */
@@ -289,8 +294,7 @@ static void test_imbalance_held(void)
 static void test_price_jump_and_venue_deviation(void)
 {
     liq_alert_rule r = price_rule();
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    liq_alerts *a = created(&r);
     liq_alert_event ev[1];
     double mid = 100.0;
     int64_t t = 0;
@@ -330,8 +334,7 @@ static void test_debounce_m_of_n(void)
 {
     liq_alert_rule r = imbalance_rule();
     r.imbalance.hold_ns = 0;
-    liq_alerts *a;
-    CHECK_EQ_I64(liq_alerts_create(&r, 1, &a), LIQ_OK);
+    liq_alerts *a = created(&r);
     liq_alert_event ev[1];
     size_t n = 0;
     for (int64_t k = 0; k < 60; k++) n += obs(a, k * NS, 100, 1, 1, 1, k % 3 == 0 ? 0.8 : 0.0, NAN, ev);
