@@ -58,7 +58,8 @@ typedef enum liq_alert_kind {
  * and spread / exp(median) > ratio; clear: z < clear_z or ratio < clear_ratio. Window bound per
  * market: with sample_ns > 0, at most (lookback_ns + refresh_ns) / sample_ns + 1 values (those
  * after the last refresh minus its lookback; the times kept rise by sample_ns at least), and never
- * more than the observations in that span; 16 bytes each plus an 8-byte scratch. */
+ * more than the observations in that span; 24 bytes each (time, value, selection scratch), the
+ * capacity below 8/3 of the values kept (the default 300 s / 0.1 s: 3,051 values, < 200 KB). */
 typedef struct liq_alert_spread_params {
     double z, ratio, clear_z, clear_ratio;   /* > 0, clear_* <= their breach thresholds */
     int64_t lookback_ns, sample_ns, refresh_ns;   /* >= 0 */
