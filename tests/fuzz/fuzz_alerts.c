@@ -147,10 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     liq_alert_event ev[6], ev2[6];
     while (more(&r)) {
         const uint8_t step = u8(&r);
-        if (step < 200) ts += (int64_t)step * 10000000;                 /* 0..2 s forward */
-        else if (step < 230) ts -= (int64_t)(step - 200) * 100000000;   /* back up to 3 s */
-        else if (step < 250) ts += (int64_t)1 << (step - 200);          /* long gaps */
+        int64_t dt = 0;
+        if (step < 200) dt = (int64_t)step * 10000000;                  /* 0..2 s forward */
+        else if (step < 230) dt = -(int64_t)(step - 200) * 100000000;   /* back up to 3 s */
+        else if (step < 250) dt = (int64_t)1 << (step - 200);           /* long gaps */
         else ts = (int64_t)u64(&r);                                     /* anywhere */
+        (void)__builtin_add_overflow(ts, dt, &ts);                      /* wraps past INT64_MAX */
         const double mid = num(&r, 100.0), spread = num(&r, 1.0), bid = num(&r, 1e6), ask = num(&r, 1e6);
         const double imb = num(&r, 0.5) - 0.5;
         const uint8_t rb = u8(&r);

@@ -183,6 +183,30 @@ def test_the_differential_streams_do_raise_alerts() -> None:
     assert seen == {"SPREAD_WIDENING", "DEPTH_DROP", "IMBALANCE", "PRICE_ANOMALY"}
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_spread_baselines_match_numpy_through_regime_shifts(seed: int) -> None:
+    """The kernel's refresh selects the median and MAD inside a band around the last ones and
+    falls back to a full selection when the window moved out of it: random regimes (levels,
+    spreads in whole ticks with many equal values, jumps, odd and even counts) with a refresh
+    at every observation and low thresholds, so that many alerts carry the baseline
+    (median_spread_bps, log_scale) computed by numpy on the Python path."""
+    rng = np.random.default_rng(seed)
+    rule = SpreadWidening(z=0.5, ratio=1.01, clear_z=0.1, clear_ratio=1.0, lookback_s=3.0, sample_s=0.0,
+                          refresh_s=1e-9, min_count=1, debounce=Debounce(1, 1, 1))
+    py, c = AlertEngine([rule], compiled=False), AlertEngine([rule])
+    t, level, starts = T0, 1.0, 0
+    for k in range(3000):
+        if rng.random() < 0.01:
+            level = float(rng.choice([0.5, 1.0, 3.0, 10.0]))
+        s = level * (1 + 0.2 * rng.standard_normal()) if seed % 2 else level * float(rng.integers(1, 4))
+        t += int(rng.integers(1, 10)) * NS // 100
+        a, b = py.observe(Observation("x", "y", t, 100.0, abs(s) or 1.0, 1e6, 1e6, 0.0)), \
+            c.observe(Observation("x", "y", t, 100.0, abs(s) or 1.0, 1e6, 1e6, 0.0))
+        assert a == b
+        starts += sum(x.active for x in a)
+    assert starts > 100
+
+
 def test_gaps_beyond_2_53_ns_agree_within_the_tolerance() -> None:
     """Python divides int gaps rounding once, C rounds the gap first: equal below 2^53 ns
     (104 days), within 1 ulp beyond (src/alerts.h)."""
