@@ -237,8 +237,9 @@ def test_which_engines_run_compiled() -> None:
     assert not AlertEngine(compiled=False).compiled
     with pytest.raises(AlertInputError, match="compiled"):
         AlertEngine([_MyRule()], compiled=True)
-    with pytest.raises(AlertInputError, match="compiled"):
-        AlertEngine(compiled="yes")  # type: ignore[arg-type]
+    for bad in ("yes", 1):
+        with pytest.raises(AlertInputError, match="compiled"):
+            AlertEngine(compiled=bad)  # type: ignore[arg-type]
     # the kernel's constants are the Python ones
     assert (_alerts.IGLEWICZ_HOAGLIN, _alerts.MEAN_AD_TO_SIGMA) == (IGLEWICZ_HOAGLIN, MEAN_AD_TO_SIGMA)
     assert _alerts.KINDS == ("SPREAD_WIDENING", "DEPTH_DROP", "IMBALANCE", "PRICE_ANOMALY")
