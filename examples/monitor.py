@@ -54,10 +54,9 @@ async def main(path: str) -> None:
                 print("watching " + ", ".join(f"{ex} {sym}" for ex, sym in MARKETS))
                 t0 = time.time_ns()
                 tracker = LiquidityTracker(store, feed, interval_s=0.2, snapshot_interval_s=2.0)
-                # cross_venue off: the simulator's venues are independent random books, not tied by
-                # arbitrage, so their mids sit many spreads apart, which the cross-venue check flags
-                async with tracker, LiveLiquidityMonitor(feed, rules=rules, on_alert=on_alert, store=store,
-                                                         cross_venue=False):
+                # each venue's mid is also compared with the other's (a few ticks apart: under the
+                # 10 bps floor of the cross-venue check)
+                async with tracker, LiveLiquidityMonitor(feed, rules=rules, on_alert=on_alert, store=store):
                     await asyncio.sleep(15)                      # the baselines warm up on a calm market
                     print(f"calm: {len(alerts)} alerts")
                     print("binance spread blows out ...")

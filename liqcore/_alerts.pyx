@@ -100,6 +100,7 @@ cdef int _rule(object kind, object rule, object debounce, liq_alert_rule *r) exc
         r.imbalance.half_life_s = _param(rule, "half_life")
     else:
         r.price.z, r.price.venue_spreads = _param(rule, "z"), _param(rule, "venue_spreads")
+        r.price.venue_bps = _param(rule, "venue_bps")
         r.price.interval_ns = _int64(rule.interval, "interval")
         r.price.half_life_s = _param(rule, "half_life")
         r.price.warmup = _int64(rule.warmup, "warmup")

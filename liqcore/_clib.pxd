@@ -305,7 +305,7 @@ cdef extern from "alerts.h" nogil:
         int has_z
         double z, half_life_s
     ctypedef struct liq_alert_price_params:
-        double z, venue_spreads
+        double z, venue_spreads, venue_bps
         int64_t interval_ns
         double half_life_s
         int64_t warmup

@@ -101,6 +101,7 @@ typedef struct price_state {
     int64_t returns;
     ewma ew;            /* EWMA of r^2 */
     double z, dev;
+    double thr;         /* the venue threshold of the last check, in spreads */
 } price_state;
 
 typedef struct debounce_state {
@@ -165,6 +166,7 @@ liq_status liq_alerts_rule_check(const liq_alert_rule *r)
     case LIQ_ALERT_PRICE_ANOMALY: {
         const liq_alert_price_params *p = &r->price;
         if (!finite_pos(p->z) || !finite_pos(p->venue_spreads) || !finite_pos(p->half_life_s)) return LIQ_ERR_ARG;
+        if (!(isfinite(p->venue_bps) && p->venue_bps >= 0.0)) return LIQ_ERR_ARG;
         if (p->interval_ns < 1 || p->warmup < 1) return LIQ_ERR_ARG;
         return LIQ_OK;
     }
@@ -195,6 +197,7 @@ static void rule_init(rule_state *r, const liq_alert_rule *p)
     case LIQ_ALERT_PRICE_ANOMALY:
         r->s.price.mid = NAN;
         r->s.price.prev_mid = NAN;
+        r->s.price.thr = p->price.venue_spreads;
         ewma_init(&r->s.price.ew, p->price.half_life_s);
         break;
     }
@@ -484,7 +487,12 @@ static int price_check(rule_state *r, int64_t ts, double mid, double spread_bps,
 {
     const liq_alert_price_params *p = &r->p.price;
     price_state *st = &r->s.price;
-    if (!(bid_depth > 0.0 && ask_depth > 0.0 && 0.0 < mid && mid < INFINITY)) return 0;
+    if (!(bid_depth > 0.0 && ask_depth > 0.0 && 0.0 < mid && mid < INFINITY)) {
+        /* no mid (a one-sided spell): the next return starts afresh, not across the gap */
+        st->mid = NAN;
+        st->z = 0.0;
+        return 0;
+    }
     ewma *ew = &st->ew;
     if (isnan(st->mid)) {
         st->mid = mid;
@@ -502,14 +510,19 @@ static int price_check(rule_state *r, int64_t ts, double mid, double spread_bps,
         st->ts = ts;
     }
     const double z = st->z;
-    double dev = 0.0;
-    if (has_ref && spread_bps > 0) dev = fabs(mid - ref) / (spread_bps * 1e-4 * mid);
+    double dev = 0.0, thr = p->venue_spreads;
+    if (has_ref && spread_bps > 0) {
+        dev = fabs(mid - ref) / (spread_bps * 1e-4 * mid);
+        const double floor_ = p->venue_bps / spread_bps;   /* the bps floor, in spreads */
+        if (floor_ > thr) thr = floor_;
+    }
     st->dev = dev;
+    st->thr = thr;
     if (st->returns < p->warmup && !has_ref) return 0;
     /* Python's max(a, b): b only when b > a (so a NaN b leaves a) */
-    const double a = fabs(z) / p->z, b = dev / p->venue_spreads;
+    const double a = fabs(z) / p->z, b = dev / thr;
     const double worst = b > a ? b : a;
-    const int by_venue = dev > p->venue_spreads;
+    const int by_venue = dev > thr;
     c->breach = fabs(z) > p->z || by_venue;
     c->clear = worst < 0.5;
     c->current = mid;
@@ -551,7 +564,7 @@ static void describe(const rule_state *r, liq_alert_event *e)
             e->flags |= LIQ_ALERT_HAS_SIGMA;
         }
         e->values[1] = r->s.price.dev;
-        if (r->s.price.dev > r->p.price.venue_spreads) e->flags |= LIQ_ALERT_BY_VENUE;
+        if (r->s.price.dev > r->s.price.thr) e->flags |= LIQ_ALERT_BY_VENUE;
         break;
     }
 }

@@ -87,9 +87,11 @@ typedef struct liq_alert_imbalance_params {
 
 /* PRICE_ANOMALY: the log return of the mid over at least `interval_ns` (scaled by
  * sqrt(gap / interval)) in σ of the EWMA of r² (after `warmup` returns) above z, or
- * |mid - reference| > venue_spreads x the spread; clear when both are below half. */
+ * |mid - reference| > max(venue_spreads x the spread, venue_bps of the mid); clear when both
+ * are below half. An observation without a mid restarts the returns. */
 typedef struct liq_alert_price_params {
     double z, venue_spreads;   /* > 0 */
+    double venue_bps;          /* >= 0: the floor of the venue deviation, bps of the mid */
     int64_t interval_ns;       /* >= 1 */
     double half_life_s;        /* > 0 */
     int64_t warmup;            /* >= 1 returns */

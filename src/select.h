@@ -7,8 +7,7 @@
  * values (spreads in whole ticks, sizes in lots) stay O(n); O(n) expected.
  * liq_median: numpy.median's value, the middle one or, for an even count, the mean of the
  * two middle ones computed as numpy does, (lo + hi) / 2. n >= 1, no NaN (NaN does not
- * order); a is reordered. Same algorithm as src/liquidity.c's static copy, which can
- * include this header instead.
+ * order); a is reordered. Used by src/liquidity.c (walls, clusters) and src/alerts.c.
  */
 #ifndef LIQ_SELECT_H
 #define LIQ_SELECT_H

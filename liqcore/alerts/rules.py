@@ -25,6 +25,7 @@ IMBALANCE          ``|I| > level`` (0.6) held for         ``|I| < clear_level`` 
 PRICE_ANOMALY      1-s log return > ``z`` (5) σ of its    z below and deviation below half their
                    EWMA, or ``|mid - venue median|`` >    thresholds; HIGH at 2x the threshold,
                    ``venue_spreads`` (5) x the spread     MEDIUM at 1.4x
+                   and > ``venue_bps`` (10 bps)
 =================  =====================================  ==========================================
 
 A one-sided book (one side empty) is a depth drop of that side (100%, HIGH), not an imbalance
@@ -364,17 +365,20 @@ class PriceAnomaly:
     """PRICE_ANOMALY: the log return of the mid over at least ``interval_s`` (1 s; a longer gap's
     return scaled by ``sqrt(gap / interval)``) above ``z`` (5) σ of its time-decaying EWMA
     (``half_life_s``; ``warmup`` returns first), or, with a ``reference_price`` on the
-    observation, ``|mid - reference|`` above ``venue_spreads`` x the spread. Clears when both are
-    below half their thresholds. Severity by the larger of the two as a multiple of its threshold
+    observation, ``|mid - reference|`` above ``venue_spreads`` x the spread and above ``venue_bps``
+    of the mid (the floor: on a liquid pair the quoted spread is a tick while venues sit a few
+    ticks apart). A spell without a mid (a one-sided book) restarts the returns: no return is
+    taken across it. Clears when both are below half their thresholds. Severity by the larger of the two as a multiple of its threshold
     (MEDIUM at ``medium``, HIGH at ``high``). A jump is judged on its first return, so this rule
     fires on one breach by default (``Debounce(1, 1, 3)``)."""
 
     type = "PRICE_ANOMALY"
 
-    def __init__(self, *, z: float = 5.0, venue_spreads: float = 5.0, interval_s: float = 1.0,
+    def __init__(self, *, z: float = 5.0, venue_spreads: float = 5.0, venue_bps: float = 10.0, interval_s: float = 1.0,
                  half_life_s: float = 300.0, warmup: int = 30, medium: float = 1.4, high: float = 2.0,
                  debounce: Debounce | None = None) -> None:
         self.z, self.venue_spreads = _positive("z", z), _positive("venue_spreads", venue_spreads)
+        self.venue_bps = number("venue_bps", venue_bps, low=0.0, low_open=False, error=AlertInputError)
         self.interval = int(_positive("interval_s", interval_s) * _NS)
         self.half_life = _positive("half_life_s", half_life_s)
         self.warmup = _count("warmup", warmup)
@@ -383,12 +387,14 @@ class PriceAnomaly:
 
     def state(self) -> list[Any]:
         # mid and time at the last return's end, the mid before it, returns seen, EWMA of r^2, last z,
-        # the last deviation from the venues in spreads
-        return [math.nan, 0, math.nan, 0, _TimeEwma(self.half_life), 0.0, 0.0]
+        # the last deviation from the venues and its threshold, in spreads
+        return [math.nan, 0, math.nan, 0, _TimeEwma(self.half_life), 0.0, 0.0, self.venue_spreads]
 
     def check(self, st: list[Any], obs: Observation) -> Check | None:
         mid = obs.mid
         if not (obs.bid_depth > 0.0 and obs.ask_depth > 0.0 and 0.0 < mid < math.inf):
+            # no mid (a one-sided spell): the next return starts afresh, not across the gap
+            st[0], st[5] = math.nan, 0.0
             return None
         ew: _TimeEwma = st[4]
         if st[0] != st[0]:
@@ -405,23 +411,26 @@ class PriceAnomaly:
         z = st[5]
         ref = obs.reference_price
         dev = 0.0
+        thr = self.venue_spreads
         if ref is not None and obs.spread_bps > 0:
             dev = abs(mid - ref) / (obs.spread_bps * 1e-4 * mid)
-        st[6] = dev
+            floor = self.venue_bps / obs.spread_bps      # the bps floor, in spreads
+            thr = floor if floor > thr else thr
+        st[6], st[7] = dev, thr
         if st[3] < self.warmup and ref is None:
             return None
-        worst = max(abs(z) / self.z, dev / self.venue_spreads)
-        by_venue = dev > self.venue_spreads
+        worst = max(abs(z) / self.z, dev / thr)
+        by_venue = dev > thr
         return (abs(z) > self.z or by_venue, worst < 0.5, mid, float(ref) if by_venue and ref is not None else st[2],
                 z, worst)
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         ew: _TimeEwma = st[4]
-        by_venue = st[6] > self.venue_spreads
+        by_venue = st[6] > st[7]
         return "venue_deviation" if by_venue else "log_return", _severity(check[5], self.medium, self.high), {
             "z": check[4], "sigma_1s": math.sqrt(ew.mean) if ew.mean > 0 else None,
-            "venue_deviation_spreads": st[6], "reference_price": obs.reference_price, "z_threshold": self.z,
-            "venue_spreads": self.venue_spreads}
+            "venue_deviation_spreads": st[6], "venue_threshold_spreads": st[7], "reference_price": obs.reference_price,
+            "z_threshold": self.z, "venue_spreads": self.venue_spreads, "venue_bps": self.venue_bps}
 
 
 def _count(name: str, value: int) -> int:
@@ -671,8 +680,13 @@ def _kernel_alert(rule: Any, obs: Observation, ev: tuple[Any, ...]) -> Liquidity
     else:
         metric = "venue_deviation" if flags & _alerts.BY_VENUE else "log_return"
         severity = _severity(measure, rule.medium, rule.high)
+        thr = rule.venue_spreads
+        if obs.reference_price is not None and obs.spread_bps > 0:
+            floor = rule.venue_bps / obs.spread_bps         # as PriceAnomaly.check: the same threshold
+            thr = floor if floor > thr else thr
         values = {"z": z, "sigma_1s": v0 if flags & _alerts.HAS_SIGMA else None, "venue_deviation_spreads": v1,
-                  "reference_price": obs.reference_price, "z_threshold": rule.z, "venue_spreads": rule.venue_spreads}
+                  "venue_threshold_spreads": thr, "reference_price": obs.reference_price, "z_threshold": rule.z,
+                  "venue_spreads": rule.venue_spreads, "venue_bps": rule.venue_bps}
     return _record(kind, obs, check, metric, severity, values)
 
 

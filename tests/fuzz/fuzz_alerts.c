@@ -113,6 +113,7 @@ static void read_rule(rd *r, liq_alert_rule *p)
     case LIQ_ALERT_PRICE_ANOMALY:
         p->price.z = num(r, 3.0), p->price.venue_spreads = num(r, 3.0);
         p->price.interval_ns = i64(r, s), p->price.half_life_s = num(r, 30.0), p->price.warmup = i64(r, 8);
+        p->price.venue_bps = num(r, 10.0);
         break;
     default:
         break;

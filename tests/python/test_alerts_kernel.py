@@ -127,6 +127,7 @@ rule_strategies = [
               hold_s=st.sampled_from([0.0, 0.5, 10.0]), z=st.sampled_from([None, 1.5, 3.0]),
               half_life_s=st.sampled_from([5.0, 300.0]), debounce=debounces),
     st.builds(PriceAnomaly, z=st.sampled_from([2.0, 5.0]), venue_spreads=st.sampled_from([2.0, 5.0]),
+              venue_bps=st.sampled_from([0.0, 0.5, 10.0]),
               interval_s=st.sampled_from([0.1, 1.0, 3.0]), half_life_s=st.sampled_from([10.0, 300.0]),
               warmup=st.integers(1, 30), debounce=debounces),
 ]
