@@ -36,19 +36,7 @@
         abort();                                                        \
     } while (0)
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t n, i;
-} rd;
-
-static uint8_t u8(rd *r) { return r->i < r->n ? r->p[r->i++] : 0; }
-static uint64_t u64(rd *r)
-{
-    uint64_t v = 0;
-    for (int k = 0; k < 8; k++) v |= (uint64_t)u8(r) << (8 * k);
-    return v;
-}
-static int more(const rd *r) { return r->i < r->n; }
+#include "fuzz_reader.h"
 
 static double raw_double(rd *r)
 {
