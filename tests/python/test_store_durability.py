@@ -86,8 +86,10 @@ def test_a_store_left_open_is_committed_at_exit(tmp_path):
     code = ("import sys\nfrom liqcore.store import open_store\n"
             "s = open_store(sys.argv[1], flush_interval_s=3600)\n"
             "s.write('mark_prices', [{'exchange': 'x', 'symbol': 'y', 'ts': i, 'mark_price': 1.0} for i in range(5)])\n")
+    # cwd: with -c the working directory is on sys.path, and the repository root would import the
+    # source tree (no compiled modules) instead of the installed package
     res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.db")], capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
+                         timeout=120, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     with open_store(tmp_path / "s.db") as s:
         assert len(s.read("mark_prices", "x", "y")) == 5
