@@ -73,8 +73,10 @@ class PgServer:
         kw: dict[str, Any] = {}
         if self.user is not None:
             kw = {"user": self.user[0], "group": self.user[1], "extra_groups": []}
+        # the server is not under test: no sanitizer runtime preloaded into it (tests/sanitize.sh)
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
         res = subprocess.run([os.path.join(self.bindir, tool), *args], capture_output=True, text=True, cwd=self.dir,
-                             timeout=120, **kw)
+                             timeout=120, env=env, **kw)
         if res.returncode != 0:
             raise RuntimeError(f"{tool} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}")
 
