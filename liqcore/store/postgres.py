@@ -216,11 +216,19 @@ def _copy_payload(b: Batch) -> bytes:
     for c in t.fixed:
         head[f"l_{c.name}"] = head.dtype[c.name].itemsize
         head[c.name] = b.fixed[c.name]
-    hb = head.tobytes()
-    size = head.dtype.itemsize
     names: dict[str, bytes] = {}
     for s in set(b.exchange) | set(b.symbol):
         names[s] = _field(s)
+    tail = _constant_tail(b, names)
+    if tail is not None:
+        # the common case (one series, no text, no items: a tracker's reports and records): every
+        # row is the same bytes after the fixed columns, so the whole stream is one numpy array
+        rows_ = np.empty(n, [("head", head.dtype), ("tail", f"V{len(tail)}")])
+        rows_["head"] = head
+        rows_["tail"] = np.void(tail)
+        return _COPY_HEADER + rows_.tobytes() + _COPY_TRAILER
+    hb = head.tobytes()
+    size = head.dtype.itemsize
     columns: list[list[bytes]] = [[names[s] for s in b.exchange], [names[s] for s in b.symbol]]
     for c in t.variable:
         if c.kind == "text":
@@ -230,6 +238,16 @@ def _copy_payload(b: Batch) -> bytes:
     rows = [hb[i * size:(i + 1) * size] for i in range(n)]
     parts = [p for row in zip(rows, *columns) for p in row]
     return _COPY_HEADER + b"".join(parts) + _COPY_TRAILER
+
+
+def _constant_tail(b: Batch, names: dict[str, bytes]) -> bytes | None:
+    """The bytes every row of ``b`` has after its fixed columns, when they are the same for all
+    rows (one exchange, one symbol, no text column, no items), else None. O(rows) in numpy."""
+    if len(names) > 2 or _texts(b.table) or len(set(b.exchange)) != 1 or len(set(b.symbol)) != 1:
+        return None
+    if any(b.variable[c.name][1][-1] for c in _arrays(b.table)):  # the item offsets: any item at all
+        return None
+    return names[b.exchange[0]] + names[b.symbol[0]] + _EMPTY_ARRAY * len(_arrays(b.table))
 
 
 def _array_fields(col: Column, flat: npt.NDArray[Any], offsets: npt.NDArray[Any]) -> list[bytes]:
