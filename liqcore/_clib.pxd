@@ -1,5 +1,5 @@
 # The C symbols of src/ that the bindings use (one place; see src/*.h for the contracts).
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 cdef extern from "status.h" nogil:
     ctypedef enum liq_status:
@@ -274,3 +274,62 @@ cdef extern from "liquidity.h" nogil:
                               liq_baseline *baseline)
     double liq_liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, double half_life_s,
                                double depth_half)
+
+
+cdef extern from "alerts.h" nogil:
+    ctypedef enum liq_alert_kind:
+        LIQ_ALERT_SPREAD_WIDENING
+        LIQ_ALERT_DEPTH_DROP
+        LIQ_ALERT_IMBALANCE
+        LIQ_ALERT_PRICE_ANOMALY
+    ctypedef enum liq_alert_event_kind:
+        LIQ_ALERT_START
+        LIQ_ALERT_END
+    enum:
+        LIQ_ALERT_HAS_Z
+        LIQ_ALERT_HAS_HELD
+        LIQ_ALERT_HAS_SIGMA
+        LIQ_ALERT_BY_VENUE
+        LIQ_ALERTS_MAX_WINDOW
+    double LIQ_ALERTS_IGLEWICZ_HOAGLIN
+    double LIQ_ALERTS_MEAN_AD_TO_SIGMA
+    double LIQ_ALERTS_SCALE_FLOOR
+    ctypedef struct liq_alert_spread_params:
+        double z, ratio, clear_z, clear_ratio
+        int64_t lookback_ns, sample_ns, refresh_ns, min_count
+    ctypedef struct liq_alert_depth_params:
+        double drop_pct, clear_pct, half_life_s, warmup_s
+    ctypedef struct liq_alert_imbalance_params:
+        double level, clear_level
+        int64_t hold_ns
+        int has_z
+        double z, half_life_s
+    ctypedef struct liq_alert_price_params:
+        double z, venue_spreads, venue_bps
+        int64_t interval_ns
+        double half_life_s
+        int64_t warmup
+    ctypedef struct liq_alert_rule:
+        liq_alert_kind kind
+        int64_t fire, window, clear
+        liq_alert_spread_params spread
+        liq_alert_depth_params depth
+        liq_alert_imbalance_params imbalance
+        liq_alert_price_params price
+    ctypedef struct liq_alert_event:
+        int32_t rule, kind, flags
+        double current, baseline, z, measure
+        double values[2]
+        int64_t ivalue
+    ctypedef struct liq_alerts:
+        pass
+    liq_status liq_alerts_rule_check(const liq_alert_rule *rule)
+    liq_status liq_alerts_create(const liq_alert_rule *rules, size_t n, liq_alerts **out)
+    void liq_alerts_destroy(liq_alerts *a)
+    size_t liq_alerts_rules(const liq_alerts *a)
+    size_t liq_alerts_bytes(const liq_alerts *a)
+    size_t liq_alerts_window_len(const liq_alerts *a, size_t rule)
+    liq_status liq_alerts_observe(liq_alerts *a, int64_t ts_ns, double mid, double spread_bps, double bid_depth,
+                                  double ask_depth, double imbalance, double reference_price,
+                                  liq_alert_event *out_events, size_t *n_events)
+    int liq_alerts_active(const liq_alerts *a, size_t rule)

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "select.h"   /* liq_median: the robust baselines of walls and clusters */
+
 /* px*qty of two int64 needs up to 126 bits (see analytics.c). */
 __extension__ typedef __int128 liq_i128;
 
@@ -16,43 +18,6 @@ static int params_ok(const liq_shape_params *p)
     return p && p->band_bps >= 0 && p->window >= 1 && p->window <= LIQ_WALL_WINDOW_MAX && p->ratio >= 0 &&
            p->z_min >= 0 && (p->ratio > 0 || p->z_min > 0) && p->cluster_ratio >= 0 && p->gap_ticks >= 1 &&
            p->gap_bps >= 0;
-}
-
-/* k-th smallest of a[0..n) (0-based), reordering a so that a[0..k) <= a[k] <= a(k..n).
- * Quickselect with a three-way partition (sizes repeat often: equal keys stay O(n)). */
-static double select_kth(double *a, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n;                   /* the k-th lies in [lo, hi) */
-    while (hi - lo > 1) {
-        const double pivot = a[lo + (hi - lo) / 2];
-        size_t lt = lo, i = lo, gt = hi;     /* [lo,lt) < pivot, [lt,i) == pivot, [gt,hi) > pivot */
-        while (i < gt) {
-            double t = a[i];
-            if (t < pivot) {
-                a[i++] = a[lt];
-                a[lt++] = t;
-            } else if (t > pivot) {
-                a[i] = a[--gt];
-                a[gt] = t;
-            } else {
-                i++;
-            }
-        }
-        if (k < lt) hi = lt;
-        else if (k >= gt) lo = gt;
-        else return pivot;
-    }
-    return a[k];
-}
-
-/* Median of a[0..n) (n >= 1; reorders a): the mean of the two middle values for even n. */
-static double median(double *a, size_t n)
-{
-    double hi = select_kth(a, n, n / 2);
-    if (n % 2) return hi;
-    double lo = a[0];                        /* the largest of the lower half */
-    for (size_t i = 1; i < n / 2; i++) if (a[i] > lo) lo = a[i];
-    return (lo + hi) / 2;
 }
 
 /* Mid in price units, 0 when a side is empty. */
@@ -117,9 +82,9 @@ static void side_baseline(const liq_book *b, const liq_shape_params *p, int side
         out->median = out->mad = NAN;
         return;
     }
-    out->median = median(win, n);
+    out->median = liq_median(win, n);
     for (size_t i = 0; i < n; i++) dev[i] = fabs(win[i] - out->median);
-    out->mad = median(dev, n);
+    out->mad = liq_median(dev, n);
 }
 
 /* A size threshold in units: a level qualifies iff `on` and its size >= min. A flag, not a

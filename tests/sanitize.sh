@@ -10,7 +10,8 @@
 #           not touched), then `pytest tests/python` with the gcc ASan/UBSan runtimes
 #           LD_PRELOADed into the (uninstrumented) interpreter.
 #   fuzz    the libFuzzer harnesses (clang) tests/fuzz/fuzz_book.c (seeded with
-#           tests/fuzz/corpus) and tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames),
+#           tests/fuzz/corpus), tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames) and
+#           tests/fuzz/fuzz_alerts.c (tests/fuzz/corpus_alerts),
 #           $LIQ_FUZZ_SECONDS (default 60) seconds in all, split between them.
 #
 # Every sanitizer report is fatal (CMakeLists.txt sets -fno-sanitize-recover=all, and
@@ -95,10 +96,10 @@ run_fuzz() {
     if ! command -v clang >/dev/null; then echo "fuzz: clang is required (apt-get install -y clang libclang-rt-14-dev)" >&2; exit 1; fi
     CC=clang cmake -S . -B "$OUT/fuzz" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Debug -DLIQ_BUILD_TESTS=OFF \
         -DLIQ_BUILD_FUZZ=ON -DLIQ_SANITIZE=$SAN >/dev/null
-    cmake --build "$OUT/fuzz" -j2 --target fuzz_book fuzz_frames
-    # the time budget is split between the harnesses (book operations, frame parsers)
-    secs=$(( FUZZ_SECONDS / 2 ))
-    for target in fuzz_book:corpus fuzz_frames:corpus_frames; do
+    cmake --build "$OUT/fuzz" -j2 --target fuzz_book fuzz_frames fuzz_alerts
+    # the time budget is split between the harnesses (book operations, frame parsers, alert rules)
+    secs=$(( FUZZ_SECONDS / 3 ))
+    for target in fuzz_book:corpus fuzz_frames:corpus_frames fuzz_alerts:corpus_alerts; do
         corpus=tests/fuzz/${target#*:}
         target=${target%%:*}
         s=$(t0)

@@ -19,7 +19,15 @@ from liqcore.alerts.baselines import (
     robust_z,
 )
 from liqcore.alerts.monitor import AlertCallback, LiveLiquidityMonitor
-from liqcore.alerts.records import ALERT_TYPES, SEVERITIES, LiquidityAlert, alerts_from_array, alerts_to_array
+from liqcore.alerts.records import (
+    ALERT_TYPES,
+    SEVERITIES,
+    LiquidityAlert,
+    alerts_from_array,
+    alerts_from_rows,
+    alerts_to_array,
+)
+from liqcore.alerts.tracker import DEFAULT_METRICS, LiquidityTracker
 from liqcore.alerts.rules import (
     SUGGESTED_ACTIONS,
     AlertEngine,
@@ -39,9 +47,12 @@ __all__ = [
     "ROBUST_Z_THRESHOLD", "EwmaBaseline", "half_life_lambda", "ewma_control_factor", "baseline_stats",
     "BaselineStats",
     # alerts: the record, the rules, the debounced engine
-    "LiquidityAlert", "ALERT_TYPES", "SEVERITIES", "alerts_to_array", "alerts_from_array", "Observation", "Check",
+    "LiquidityAlert", "ALERT_TYPES", "SEVERITIES", "alerts_to_array", "alerts_from_array", "alerts_from_rows",
+    "Observation", "Check",
     "Rule", "Debounce", "SpreadWidening", "DepthDrop", "Imbalance", "PriceAnomaly", "AlertEngine", "default_rules",
     "SUGGESTED_ACTIONS",
     # the live monitor over a LiveFeed
     "LiveLiquidityMonitor", "AlertCallback",
+    # liquidity history: capture into a store, baselines over a lookback, anomalies against them
+    "LiquidityTracker", "DEFAULT_METRICS",
 ]

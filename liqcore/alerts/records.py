@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from liqcore.errors import AlertInputError
 
-__all__ = ["ALERT_TYPES", "SEVERITIES", "LiquidityAlert", "alerts_to_array", "alerts_from_array"]
+__all__ = ["ALERT_TYPES", "SEVERITIES", "LiquidityAlert", "alerts_to_array", "alerts_from_array", "alerts_from_rows"]
 
 #: the alert types (issue 12; analytics.md §8's rule table)
 ALERT_TYPES = ("SPREAD_WIDENING", "DEPTH_DROP", "IMBALANCE", "PRICE_ANOMALY")
@@ -103,6 +103,11 @@ class LiquidityAlert:
         return self.ts_ms * _NS_PER_MS
 
     @property
+    def ended_ts(self) -> int | None:
+        """End time in ns since the epoch, None while the episode lasts."""
+        return None if self.ended_ms is None else self.ended_ms * _NS_PER_MS
+
+    @property
     def active(self) -> bool:
         """True while the episode lasts (not ended)."""
         return self.ended_ms is None
@@ -164,4 +169,27 @@ def alerts_from_array(array: npt.NDArray[Any]) -> list[LiquidityAlert]:
                 v = None
             kw[name] = v
         out.append(LiquidityAlert(**kw))
+    return out
+
+
+def alerts_from_rows(rows: npt.NDArray[Any]) -> list[LiquidityAlert]:
+    """The alerts of the rows a :mod:`liqcore.store` store reads from its ``alerts`` table (ts and
+    ``ended_ts`` in ns, -1 while open; the baseline as JSON; z NaN when none). O(n)."""
+    names = getattr(getattr(rows, "dtype", None), "names", None) or ()
+    missing = {"exchange", "symbol", "ts", "id", "type", "severity", "current", "baseline", "deviation_pct",
+               "message", "suggested_action", "requires_action", "ended_ts", "baseline_values"} - set(names)
+    if missing:
+        raise AlertInputError(f"rows: not the store's alerts rows (missing {', '.join(sorted(missing))})")
+    out = []
+    for r in rows.tolist():
+        d = dict(zip(names, r))
+        ex, sym = (v.decode("ascii") if isinstance(v, bytes) else v for v in (d["exchange"], d["symbol"]))
+        z = d.get("z")
+        out.append(LiquidityAlert(
+            id=d["id"], ts_ms=d["ts"] // _NS_PER_MS, exchange=ex, symbol=sym, type=d["type"], severity=d["severity"],
+            metric=d.get("metric") or "", current=d["current"], baseline=d["baseline"],
+            deviation_pct=d["deviation_pct"], z=None if z is None or z != z else z, message=d["message"] or "",
+            suggested_action=d["suggested_action"] or "", requires_action=bool(d["requires_action"]),
+            baseline_values=json.loads(d["baseline_values"]) if d["baseline_values"] else {},
+            ended_ms=None if d["ended_ts"] < 0 else d["ended_ts"] // _NS_PER_MS))
     return out

@@ -182,8 +182,8 @@ class SyntheticBook:
         - ``"depth"``: every size is cut to ``factor`` of itself (new sizes too) and restored at the
           end (a depth drop on both sides);
         - ``"one_sided"``: every level of ``side`` (``"bid"`` / ``"ask"``) is pulled and none is
-          placed there while it lasts; the side is rebuilt (``self.levels`` levels, at the spread
-          it had) at the end.
+          placed there while it lasts, the other side only changing sizes; the pulled levels come
+          back as they were at the end (the mid with them).
 
         Edits the anomaly forbids are skipped (the random draws go on). A new call replaces an
         anomaly not yet started; one that starts while another plays ends that one first. Raises ValueError for an unknown kind or bad
@@ -281,8 +281,6 @@ class SyntheticBook:
         assert self._disturbance is not None
         kind, _, p = self._disturbance
         book = self.book
-        bid, ask = book.price(0), book.price(1)
-        p["spread"] = ask - bid if bid is not None and ask is not None else self.instrument.tick
         if kind == "spread":
             self._shift(put, -p["ticks"], p["ticks"])
             p["gap"] = (book.price(0), book.price(1))      # nothing quoted inside these while it lasts
@@ -291,13 +289,14 @@ class SyntheticBook:
                 for lv in book.top(side):
                     put(side, Decimal(lv[0]), self._scaled(Decimal(lv[1]), p["factor"]))
         else:
-            for lv in book.top(p["side"]):
+            p["pulled"] = book.top(p["side"])
+            for lv in p["pulled"]:
                 put(p["side"], Decimal(lv[0]), Decimal(0))
 
     def _end_disturbance(self, put: Any) -> None:
         assert self._disturbance is not None
         kind, _, p = self._disturbance
-        book, tick = self.book, self.instrument.tick
+        book = self.book
         if kind == "spread":
             self._shift(put, p["ticks"], -p["ticks"])
         elif kind == "depth":
@@ -305,22 +304,21 @@ class SyntheticBook:
                 for lv in book.top(side):
                     put(side, Decimal(lv[0]), self._scaled(Decimal(lv[1]), 1.0 / p["factor"]))
         else:
+            # the pulled quotes come back as they were (the other side only changed sizes meanwhile,
+            # so they cannot cross it): the book, and its mid, are where they were
             side = p["side"]
-            self._disturbance = None                      # the rebuilt side has normal sizes
-            other = book.price(1 - side)
-            assert other is not None
-            # at the spread the book had, so the mid comes back where it was
-            price = other - p["spread"] if side == 0 else other + p["spread"]
-            for _ in range(self.levels):
-                put(side, price, self._size())
-                step = tick * self._rng.randint(1, 3)
-                price = price - step if side == 0 else price + step
-                if price <= 0:
-                    break
+            for lv in p["pulled"]:
+                put(side, Decimal(lv[0]), Decimal(lv[1]), lv)
 
     def _scaled(self, size: Decimal, factor: float) -> Decimal:
         lot = self.instrument.lot
         return lot * max(1, int(int(size / lot) * factor + 0.5))
+
+    def _frozen(self) -> bool:
+        """Whether the anomaly being played holds every price still (a one-sided book: the side
+        left only changes sizes, so the mid comes back where it was)."""
+        d = self._disturbance
+        return d is not None and d[0] == "one_sided"
 
     def _allowed(self, side: int, price: Decimal | None, size: Decimal) -> bool:
         """Whether the anomaly being played lets an edit of ``side`` through (``price`` None:
@@ -348,6 +346,8 @@ class SyntheticBook:
                 p = book.price(side, self._near(side))
                 assert p is not None
                 put(side, p, self._size())
+            elif self._frozen():                           # prices held still: sizes only
+                continue
             elif r < 0.65:                                 # cancel near the touch
                 if book.depth(side) > self.min_levels:
                     p = book.price(side, self._near(side))
@@ -372,7 +372,7 @@ class SyntheticBook:
         """Trim or extend each side far from the touch to stay within [min_levels, max_levels]."""
         rng, book, tick = self._rng, self.book, self.instrument.tick
         for side in (0, 1):                                # depth bounds, far from the touch
-            if not self._allowed(side, None, Decimal(0)):
+            if not self._allowed(side, None, Decimal(0)) or self._frozen():
                 continue
             while book.depth(side) > self.max_levels:
                 p = book.price(side, book.depth(side) - 1)

@@ -168,11 +168,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), ts_ms=True, doc="mark and index prices (liqcore.feed.records.MarkPrice)"),
     Table("alerts", (
         Column("id", "text", unique=True), Column("type", "text"), Column("severity", "text"),
-        _f("current"), _f("baseline"), _f("deviation_pct"),
+        Column("metric", "text", default=None), _f("current"), _f("baseline"), _f("deviation_pct"), _f("z", _NAN),
         Column("message", "text", default=None), Column("suggested_action", "text", default=None),
-        Column("requires_action", "fixed", np.dtype("i1"), default=0), _i("ended_at", -1),
+        Column("requires_action", "fixed", np.dtype("i1"), default=0), _i("ended_ts", -1),
         Column("baseline_values", "text", default=None),
-    ), doc="liquidity alerts (the LiquidityAlert record): ts the start of the episode, ended_at its end "
+    ), doc="liquidity alerts (the LiquidityAlert record): ts the start of the episode, ended_ts its end "
            "(ns, -1 while open), deviation in percent, baseline_values the baseline as JSON so the "
            "alert can be replayed; writing an alert whose id is stored replaces it"),
 )}

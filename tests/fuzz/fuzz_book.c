@@ -45,19 +45,7 @@ __extension__ typedef __int128 i128;
 
 /* ---- input reader (returns zeros once exhausted) -------------------------- */
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t n, i;
-} rd;
-
-static uint8_t u8(rd *r) { return r->i < r->n ? r->p[r->i++] : 0; }
-static uint64_t u64(rd *r)
-{
-    uint64_t v = 0;
-    for (int k = 0; k < 8; k++) v |= (uint64_t)u8(r) << (8 * k);
-    return v;
-}
-static int more(const rd *r) { return r->i < r->n; }
+#include "fuzz_reader.h"
 
 /* ---- invariants ------------------------------------------------------------ */
 

@@ -152,6 +152,7 @@ async def _live(sim_seconds: float):
     from liqcore.sim import ExchangeSimulator
 
     alerts: list[LiquidityAlert] = []
+    seen: list[tuple[str, list[LiquidityAlert], list[LiquidityAlert]]] = []
     async with ExchangeSimulator(seed=3, interval=0.02, max_seconds=sim_seconds) as sim:
         ex = sim.attach(ccxt_pro.binance({"enableRateLimit": False}))
         async with LiveFeed([("binance", "BTC/USDT")], exchanges={"binance": ex}) as feed:
@@ -160,17 +161,25 @@ async def _live(sim_seconds: float):
                 src = sim.market("binance", "BTC/USDT").source
                 await asyncio.sleep(15)                              # warm-up (the baselines), calm
                 calm = list(alerts)
-                src.disturb("spread", 150, ticks=3000)               # 3 s at 50 events/s
-                for _ in range(200):
-                    await asyncio.sleep(0.05)
-                    if len(alerts) >= 2:
-                        break
-                return calm, alerts, monitor.stats()
+                for name, inject, *_ in SCENARIOS:
+                    before = len(alerts)
+                    inject(src)                                      # 150 events: 3 s at 50 events/s
+                    for _ in range(240):
+                        await asyncio.sleep(0.05)
+                        if len(alerts) >= before + 2:                # its start and its end
+                            break
+                    await asyncio.sleep(4)                           # calm again: nothing more
+                    seen.append((name, alerts[before:before + 2], alerts[before + 2:]))
+                return calm, seen, monitor.stats()
 
 
-def test_live_spread_blow_out_through_ccxt_pro() -> None:
-    calm, alerts, stats = asyncio.run(_live(60))
+def test_live_each_anomaly_through_ccxt_pro_is_one_alert() -> None:
+    """The same four anomalies played by the simulator into a live book (websocket, stock ccxt.pro,
+    the LiveFeed): one alert each, of the right type and severity, started and ended."""
+    calm, seen, stats = asyncio.run(_live(120))
     assert calm == []
-    assert [(a.type, a.severity, a.active) for a in alerts] == [("SPREAD_WIDENING", "HIGH", True),
-                                                                ("SPREAD_WIDENING", "HIGH", False)]
-    assert stats["evaluated"] > 200 and stats["callback_errors"] == 0
+    for (name, pair, extra), (_, _, kind, severity) in zip(seen, SCENARIOS):
+        assert [(a.type, a.severity, a.active) for a in pair] == [(kind, severity, True), (kind, severity, False)], \
+            (name, [(a.type, a.severity, a.message) for a in pair + extra])
+        assert extra == [], name
+    assert stats["evaluated"] > 1_000 and stats["callback_errors"] == 0

@@ -83,15 +83,23 @@ def test_a_price_jump_is_one_high_price_anomaly() -> None:
     assert {a.type for a in alerts} == {"PRICE_ANOMALY"} and len(alerts) == 4
 
 
-def test_deviation_from_the_cross_venue_median_price() -> None:
-    rule = PriceAnomaly(venue_spreads=5)
-    engine = AlertEngine([rule])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_deviation_from_the_cross_venue_median_price(compiled) -> None:
+    """The calm market quotes ~1 bps wide: 8 bps from the other venues is 8 spreads but under the
+    10 bps floor (venues sit a few ticks apart on liquid pairs); 15 bps is past both."""
     base = list(calm(60, seed=5))
-    alerts = run(engine, (o._replace(reference_price=o.mid * (1 + (8e-4 if k > 300 else 0.0)))
-                          for k, o in enumerate(base)))
-    (a,) = alerts
+
+    def away(dev):
+        return (o._replace(reference_price=o.mid * (1 + (dev if k > 300 else 0.0))) for k, o in enumerate(base))
+    assert run(AlertEngine([PriceAnomaly(venue_spreads=5)], compiled=compiled), away(8e-4)) == []
+    (a,) = run(AlertEngine([PriceAnomaly(venue_spreads=5)], compiled=compiled), away(1.5e-3))
     assert (a.type, a.metric) == ("PRICE_ANOMALY", "venue_deviation")
-    assert a.baseline_values["venue_deviation_spreads"] > 5
+    assert a.baseline_values["venue_deviation_spreads"] > 5 and a.baseline_values["venue_bps"] == 10.0
+    at = next(o for o in base if o.ts == a.ts)                       # the observation that started it
+    assert a.baseline_values["venue_threshold_spreads"] == pytest.approx(max(5.0, 10.0 / at.spread_bps))
+    # without the floor, 8 bps (8 spreads) is a deviation
+    (b,) = run(AlertEngine([PriceAnomaly(venue_spreads=5, venue_bps=0)], compiled=compiled), away(8e-4))
+    assert b.metric == "venue_deviation"
 
 
 def test_debounce_needs_m_of_n_breaches() -> None:

@@ -16,6 +16,9 @@ EXPECTED = {
     "book_basics.py": ["mid 99.75 spread 0.5", "book unchanged after the rejected messages"],
     "replay_binance.py": ["3449 depth events applied", "checkpoints: 564 ok, 0 failed",
                           "  61685.99000000 x 1.00870000", "  61686.00000000 x 2.29327000"],
+    "monitor.py": ["watching binance BTC/USDT, okx BTC/USDT", "calm: 0 alerts",
+                   "alert SPREAD_WIDENING HIGH on binance BTC/USDT: spread", "alert SPREAD_WIDENING ended",
+                   "snapshots, 1 alert (ended)"],
     "risk_monitor.py": ["liquidation price 57236.18", "crossed 50 up", "crossed 50 down", "callbacks: 2"],
 }
 

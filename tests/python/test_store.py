@@ -150,13 +150,13 @@ def test_deltas_levels_and_alerts(store):
     assert lv["source"].tolist() == ["open", "exchange"] and np.isnan(lv["leverage"][1])
     assert lv["side"].tolist() == [1, -1] and (lv["ts"] == T0).all()
     a = store.read("alerts", EX, SYM)
-    assert a["ended_at"].tolist() == [-1] and a["requires_action"].tolist() == [1]
+    assert a["ended_ts"].tolist() == [-1] and a["requires_action"].tolist() == [1]
     assert a["baseline_values"][0] == '{"median": 1.0, "mad": 0.05}'
     # the episode ends: the same id written again replaces the row
-    store.write("alerts", alert | {"ended_at": T0 + 5_000_000_000, "message": None})
+    store.write("alerts", alert | {"ended_ts": T0 + 5_000_000_000, "message": None})
     store.flush()
     a = store.read("alerts", EX, SYM)
-    assert len(a) == 1 and a["ended_at"][0] == T0 + 5_000_000_000 and a["message"][0] is None
+    assert len(a) == 1 and a["ended_ts"][0] == T0 + 5_000_000_000 and a["message"][0] is None
 
 
 def test_ranges_are_half_open_and_series_are_separate(store):
