@@ -186,11 +186,11 @@ def _io_error(e: BaseException, url: str, doing: str) -> StoreIOError:
 
 # -- COPY payloads -----------------------------------------------------------------------------
 
-def _head_dtype(t: Table) -> np.dtype[Any]:
-    """One row's field count, then ``ts`` and the fixed columns, each behind its 4-byte length:
-    the fixed-width start of a binary COPY row, big-endian."""
+def _head_dtype(t: Table, fixed: Sequence[Column] | None = None) -> np.dtype[Any]:
+    """One row's field count, then ``ts`` and the fixed columns (``fixed``, default all), each
+    behind its 4-byte length: the fixed-width start of a binary COPY row, big-endian."""
     fields: list[tuple[str, str]] = [("n", ">i2"), ("l_ts", ">i4"), ("ts", ">i8")]
-    for c in t.fixed:
+    for c in t.fixed if fixed is None else fixed:
         fields += [(f"l_{c.name}", ">i4"), (c.name, _BE_TYPE[_kind(c)])]
     return np.dtype(fields)
 
@@ -473,14 +473,18 @@ class PostgresConnection:
         where = _sql.SQL("FROM {} WHERE exchange = {} AND symbol = {} AND ts >= {} AND ts < {} ORDER BY ts, seq").format(
             _sql.Identifier(table.name), _sql.Literal(exchange), _sql.Literal(symbol), _sql.Literal(start),
             _sql.Literal(end))
-        fixed_names = ["ts"] + [c.name for c in table.fixed]
+        # only the fixed columns asked for (and the counts of the arrays asked for: store.read adds
+        # them): the server's binary output costs ~50 ns a value, so a day of one metric is cheap
+        counts = {c.count for c in arrays}
+        fixed = [c for c in table.fixed if c.name in columns or c.name in counts]
+        fixed_names = ["ts"] + [c.name for c in fixed]
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 # one snapshot for the rows, their texts and their items
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 raw = self._copy_out(cur, _sql.SQL("SELECT {} ").format(
                     _sql.SQL(", ").join(map(_sql.Identifier, fixed_names))) + where)
-                head = _parse_fixed(raw, table, self.url)
+                head = _parse_fixed(raw, table, fixed, self.url)
                 variable: dict[str, Any] = {}
                 if texts:
                     cur.execute(_sql.SQL("SELECT {} ").format(
@@ -496,7 +500,7 @@ class PostgresConnection:
             raise
         except psycopg.Error as e:
             raise _io_error(e, self.url, f"read {table.name}") from e
-        stored = np.empty(len(head), table.stored_dtype)
+        stored = np.zeros(len(head), table.stored_dtype)  # the columns not asked for are not shown
         for name in fixed_names:
             stored[name] = head[name]
         return _assemble(table, exchange, symbol, stored, variable, columns, None)
@@ -549,15 +553,15 @@ class PostgresConnection:
         self.conn.close()
 
 
-def _parse_fixed(raw: bytes, table: Table, url: str) -> npt.NDArray[Any]:
+def _parse_fixed(raw: bytes, table: Table, fixed: Sequence[Column], url: str) -> npt.NDArray[Any]:
     """The rows of a binary COPY of ``ts`` and the fixed columns, read in place: every row has the
     same width (no NULLs, fixed-size types). O(rows), no per-row Python work."""
-    dt = _head_dtype(table)
+    dt = _head_dtype(table, fixed)
     body = memoryview(raw)[len(_COPY_HEADER):len(raw) - 2]
     if raw[:11] != _COPY_HEADER[:11] or len(body) % dt.itemsize:
         raise StoreIOError(f"postgresql store {url}: {table.name}: unexpected COPY data ({len(raw)} bytes)")
     head = np.frombuffer(body, dt)
-    if len(head) and (head["n"] != 1 + len(table.fixed)).any():
+    if len(head) and (head["n"] != 1 + len(fixed)).any():
         raise StoreIOError(f"postgresql store {url}: {table.name}: unexpected COPY rows")
     return head
 
