@@ -482,6 +482,11 @@ class PostgresConnection:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 # one snapshot for the rows, their texts and their items
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                # a series comes out in index order, partition after partition, with no sort; the
+                # default cost of a random page (4, a spinning disk) makes the planner prefer a seq
+                # scan of whole partitions and a sort once a series is a third of them (measured:
+                # 71 ms against 37 ms for a day of one metric, 3 series per partition)
+                cur.execute("SET LOCAL random_page_cost = 1.1")
                 raw = self._copy_out(cur, _sql.SQL("SELECT {} ").format(
                     _sql.SQL(", ").join(map(_sql.Identifier, fixed_names))) + where)
                 head = _parse_fixed(raw, table, fixed, self.url)
