@@ -242,7 +242,7 @@ def _copy_payload(b: Batch) -> bytes:
 
 def _constant_tail(b: Batch, names: dict[str, bytes]) -> bytes | None:
     """The bytes every row of ``b`` has after its fixed columns, when they are the same for all
-    rows (one exchange, one symbol, no text column, no items), else None. O(rows) in numpy."""
+    rows (one exchange, one symbol, no text column, no items), else None. O(rows)."""
     if len(names) > 2 or _texts(b.table) or len(set(b.exchange)) != 1 or len(set(b.symbol)) != 1:
         return None
     if any(b.variable[c.name][1][-1] for c in _arrays(b.table)):  # the item offsets: any item at all
