@@ -1,28 +1,39 @@
-"""liqcore.store on SQLite against issue 12's targets (no peer store: the targets are the baselines):
+"""liqcore.store on SQLite and on PostgreSQL against issue 12's targets (no peer store: the targets
+are the baselines):
 
-- writes: >= 100,000 liquidity-report rows/s into SQLite on one core (``store.write`` of the
-  reports then ``flush``: the check and layout in the caller's thread, the commit in the writer
-  thread, one after the other since the batch is larger than what is written, so one core);
+- writes: >= 100,000 liquidity-report rows/s into SQLite, and into PostgreSQL over loopback, on
+  one core (``store.write`` of the reports then ``flush``: the check and layout in the caller's
+  thread, the commit in the writer thread, one after the other since the batch is larger than
+  what is written, so one core on the client; the server's own process works during the COPY);
 - reads: a one-day range of one symbol at 1 s resolution (86,400 rows) <= 50 ms, in a store that
   holds three symbols;
-- the encoding of book levels measured both ways (float64 blobs, which the store uses, and JSON).
+- the encoding of book levels measured both ways (float64 blobs, which the SQLite store uses, and
+  JSON).
 
     python -m pytest benchmarks/bench_store.py -p no:cacheprovider --benchmark-columns=min,median
 
-A round's figure in rows/s is rows / time. The durability mode is part of the figure: the
-default ``synchronous="full"`` fsyncs each batch, so the write rounds are run in both modes.
+PostgreSQL: a private server started from the installed binaries (``tests/python/store_servers.py``,
+127.0.0.1, default settings: fsync on), a fresh database per fixture; the PostgreSQL cases skip
+when no server binaries are installed. A round's figure in rows/s is rows / time. The durability
+mode is part of the figure: the default ``synchronous="full"`` fsyncs each batch (SQLite) or keeps
+``synchronous_commit`` on (PostgreSQL), so the write rounds are run in both modes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
 
 from liqcore import LiquidityReport, OrderBook
 from liqcore.store import open_store
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
+from store_servers import BACKENDS, pg_server  # noqa: E402 - the tests' private PostgreSQL server
 
 RNG = np.random.default_rng(12)
 N_WRITE = 50_000
@@ -41,6 +52,42 @@ def _book(walls: bool) -> OrderBook:
     return b
 
 
+class _Where:
+    """A fresh SQLite file or PostgreSQL database per call of :meth:`url`; :meth:`execute` runs SQL
+    on the latest one directly; :meth:`cleanup` drops the databases."""
+
+    def __init__(self, kind: str, tmp) -> None:
+        self.kind, self.tmp, self.dbs = kind, tmp, []
+        self.server = pg_server() if kind == "postgresql" else None
+
+    def url(self, name: str) -> str:
+        if self.server is None:
+            self.dbs.append(str(self.tmp / f"{name}.db"))
+            return self.dbs[-1]
+        self.dbs.append(self.server.create_db())
+        return self.server.url(self.dbs[-1])
+
+    def execute(self, sql: str) -> None:
+        if self.server is None:
+            con = sqlite3.connect(self.dbs[-1])
+            con.execute(sql)
+            con.commit()
+            con.close()
+        else:
+            self.server.execute(sql, self.dbs[-1])
+
+    def cleanup(self) -> None:
+        for db in self.dbs if self.server is not None else ():
+            self.server.drop_db(db)
+
+
+@pytest.fixture(params=BACKENDS)
+def where(request, tmp_path):
+    w = _Where(request.param, tmp_path)
+    yield w
+    w.cleanup()
+
+
 @pytest.fixture(scope="module", params=["no walls", "16 walls + 16 clusters"])
 def reports(request) -> list[LiquidityReport]:
     book = _book(request.param != "no walls")
@@ -48,9 +95,9 @@ def reports(request) -> list[LiquidityReport]:
 
 
 @pytest.mark.parametrize("synchronous", ["full", "normal"])
-def test_write_liquidity_reports(benchmark, tmp_path, reports, synchronous):
+def test_write_liquidity_reports(benchmark, where, reports, synchronous):
     benchmark.group = f"store: write {N_WRITE:,} liquidity reports + flush (target >= 100k rows/s: <= 500 ms)"
-    store = open_store(tmp_path / "w.db", synchronous=synchronous, batch_rows=N_WRITE, flush_interval_s=60)
+    store = open_store(where.url("w"), synchronous=synchronous, batch_rows=N_WRITE, flush_interval_s=60)
     ts = iter(range(T0, T0 + 10**12 * SECOND, SECOND))
 
     def run():
@@ -62,7 +109,7 @@ def test_write_liquidity_reports(benchmark, tmp_path, reports, synchronous):
     store.close()
 
 
-def test_write_report_arrays(benchmark, tmp_path):
+def test_write_report_arrays(benchmark, where):
     """The columnar path: a structured array of LiquidityReport.DTYPE rows (to_numpy) and ts."""
     benchmark.group = f"store: write {N_WRITE:,} liquidity reports + flush (target >= 100k rows/s: <= 500 ms)"
     one = _book(False).liquidity_report().to_numpy()
@@ -70,7 +117,7 @@ def test_write_report_arrays(benchmark, tmp_path):
     for n in one.dtype.names:
         arr[n] = one[n]
     arr["walls"] = arr["clusters"] = 0
-    store = open_store(tmp_path / "a.db", batch_rows=N_WRITE, flush_interval_s=60)
+    store = open_store(where.url("a"), batch_rows=N_WRITE, flush_interval_s=60)
     t = [T0]
 
     def run():
@@ -83,11 +130,12 @@ def test_write_report_arrays(benchmark, tmp_path):
     store.close()
 
 
-@pytest.fixture(scope="module")
-def day_store(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def day_store(request, tmp_path_factory):
     """One day at 1 s of liquidity reports for three symbols (written hour by hour, interleaved as
     a tracker would), the 16 walls and 16 clusters of a busy book on every row."""
-    path = tmp_path_factory.mktemp("day") / "day.db"
+    where = _Where(request.param, tmp_path_factory.mktemp("day"))
+    path = where.url("day")
     rep = _book(True).liquidity_report()
     with open_store(path, synchronous="normal", batch_rows=3 * 3_600) as s:
         s.write("liquidity_reports", [rep] * 3_600, ts=0)
@@ -99,19 +147,20 @@ def day_store(tmp_path_factory):
                 hour["symbol"] = sym
                 s.write("liquidity_reports", hour)
         s.flush()
-    con = sqlite3.connect(path)
-    con.execute("DELETE FROM liquidity_reports WHERE ts = 0")
-    con.commit()
-    con.close()
+    where.execute("DELETE FROM liquidity_reports WHERE ts = 0")
+    if where.kind == "postgresql":
+        where.execute("VACUUM ANALYZE")  # as autovacuum would have by then: fresh statistics, visibility map
     s = open_store(path)
     yield s
     s.close()
+    where.cleanup()
 
 
-@pytest.mark.parametrize("columns", ["all columns", "numbers only"])
+@pytest.mark.parametrize("columns", ["all columns", "numbers only", "one metric"])
 def test_read_one_day_one_symbol(benchmark, day_store, columns):
     benchmark.group = "store: read one day of one symbol at 1 s, 86,400 rows (target <= 50 ms)"
-    cols = None if columns == "all columns" else [n for n in LiquidityReport.DTYPE.names]
+    cols = {"all columns": None, "numbers only": list(LiquidityReport.DTYPE.names),
+            "one metric": ["spread_bps"]}[columns]
     out = benchmark.pedantic(day_store.read, args=("liquidity_reports", "binance", "ETH/USDT", T0, T0 + DAY * SECOND),
                              kwargs={"columns": cols}, rounds=10, iterations=1, warmup_rounds=1)
     assert len(out) == DAY and (np.diff(out["ts"]) == SECOND).all()

@@ -499,14 +499,19 @@ def open_store(url_or_path: str | os.PathLike[str] | None = None, *, synchronous
 
     ``url_or_path``: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (SQLAlchemy's
     spelling), a plain file path, or None for :func:`default_path` (``$LIQCORE_DATA_DIR/liqcore.db``,
-    else the platform's user data directory). Missing directories are created. Options:
+    else the platform's user data directory). Missing directories are created.
+    ``postgresql://user:password@host:port/dbname`` (or ``postgres://``) opens a PostgreSQL database
+    with psycopg 3 (:class:`liqcore.store.postgres.PostgresBackend`; for its TimescaleDB policies
+    and partition size, give ``Store(PostgresBackend(url, ...))`` instead). Options:
     ``synchronous`` ``"full"`` (each committed batch fsynced: survives a power cut) or ``"normal"``
     (survives a killed process); ``buffer_rows``, ``batch_rows``, ``flush_interval_s``: see
     :class:`Store`; ``max_bytes``: cap on the database size (writes past it fail as on a full
-    disk); ``timeout_s``: how long a commit waits for another process's lock.
+    disk; SQLite only); ``timeout_s``: how long a commit waits for another process's lock (and, for
+    PostgreSQL, the connect timeout). For PostgreSQL ``synchronous="normal"`` is
+    ``synchronous_commit = off`` (a server crash may lose the last batches, a killed client none).
 
-    Raises StoreInputError (a URL of an unknown or not yet supported kind), StoreIOError (the file
-    cannot be opened or created), StoreSchemaError (written by a newer liqcore, or not a store).
+    Raises StoreInputError (a URL of an unknown kind), StoreIOError (the file cannot be opened or
+    created, the server cannot be reached), StoreSchemaError (written by a newer liqcore, or not a store).
     The caller owns the store: close it (or use ``with``).
     """
     if url_or_path is None:
@@ -521,10 +526,17 @@ def open_store(url_or_path: str | os.PathLike[str] | None = None, *, synchronous
                 raise StoreInputError(f"{raw!r}: expected sqlite:///relative/path or sqlite:////absolute/path")
             path = rest[1:]
         elif scheme in ("postgresql", "postgres"):
-            raise StoreInputError(f"{scheme}:// stores are not supported by this version of liqcore yet "
-                                  f"(SQLite only: sqlite:///path or a file path)")
+            if max_bytes is not None:
+                raise StoreInputError("max_bytes caps a SQLite file; a PostgreSQL server manages its own disk")
+            try:
+                from liqcore.store.postgres import PostgresBackend
+            except ImportError as e:  # pragma: no cover - psycopg is in the store and test extras
+                raise StoreInputError(f"{scheme}:// stores need psycopg 3: pip install 'liqcore[store]' ({e})") from None
+            return Store(PostgresBackend(raw, synchronous=synchronous, timeout_s=timeout_s),
+                         buffer_rows=buffer_rows, batch_rows=batch_rows, flush_interval_s=flush_interval_s)
         else:
-            raise StoreInputError(f"{raw!r}: unknown store URL scheme {scheme!r} (expected sqlite:///path or a path)")
+            raise StoreInputError(f"{raw!r}: unknown store URL scheme {scheme!r} (expected sqlite:///path, "
+                                  f"postgresql://... or a path)")
         if path in ("", ":memory:") or path.startswith("file:"):
             raise StoreInputError(f"{raw!r}: in-memory and URI SQLite databases are not supported (the writer "
                                   f"thread and the readers need one file); use a temporary file")

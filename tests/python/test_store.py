@@ -1,5 +1,7 @@
-"""liqcore.store on its SQLite backend: every table round-trips what was written (records, dicts,
-numpy arrays), ranges and columns, the bounded buffer, flush/close, migrations, bad input."""
+"""liqcore.store on both backends (a SQLite file and a database on a private PostgreSQL server,
+``store_servers.py``): every table round-trips what was written (records, dicts, numpy arrays),
+ranges and columns, the bounded buffer, flush/close, migrations, bad input. PostgreSQL-only
+behaviour (partitioning mode, a restarted server, an unreachable URL): ``test_store_postgres.py``."""
 
 from __future__ import annotations
 
@@ -19,16 +21,18 @@ from liqcore.feed.records import FundingRate, Liquidation, MarkPrice, OpenIntere
 from liqcore.risk import LiquidationLevel
 from liqcore.store import (SCHEMA_VERSION, TABLES, StoreClosedError, StoreInputError, StoreSchemaError,
                            default_data_dir, default_path, open_store)
+from liqcore.store import postgres as postgres_backend
 from liqcore.store import sqlite as sqlite_backend
 from liqcore.store.schema import REPORT_FIELDS
+from store_servers import target  # noqa: F401 - the fixture: every store test runs on both backends
 
 EX, SYM = "binanceusdm", "BTC/USDT:USDT"
 T0 = 1_722_000_000_000_000_000  # 2024-07-26, ns
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "s.db", flush_interval_s=0.01)
+def store(target):
+    s = open_store(target.url(), flush_interval_s=0.01)
     yield s
     s.close()
 
@@ -179,6 +183,10 @@ def test_columns_subset_and_pandas(store):
     store.flush()
     got = store.read("liquidity_reports", "binance", "BTC/USDT", columns=["spread_bps", "wall_list"])
     assert got.dtype.names == ("exchange", "symbol", "ts", "spread_bps", "walls", "wall_list")
+    full = store.read("liquidity_reports", "binance", "BTC/USDT")
+    for name in got.dtype.names:  # a subset reads the same values (PostgreSQL reads only those columns)
+        assert got[name].tobytes() == full[name].tobytes(), name
+    assert store.read("liquidity_reports", "binance", "BTC/USDT", columns=[]).dtype.names == ("exchange", "symbol", "ts")
     pd = pytest.importorskip("pandas")
     df = store.read("mark_prices", EX, SYM, frame=True)
     assert isinstance(df, pd.DataFrame) and list(df.columns) == list(MarkPrice.DTYPE.names)
@@ -204,9 +212,9 @@ def test_export_parquet(store, tmp_path):
 
 # -- the buffer ----------------------------------------------------------------------------------
 
-def test_full_buffer_drops_and_counts(tmp_path, caplog):
+def test_full_buffer_drops_and_counts(target, caplog):
     """A write that does not fit is dropped whole, counted, logged, and never blocks."""
-    with open_store(tmp_path / "s.db", buffer_rows=10, flush_interval_s=60) as s:
+    with open_store(target.url(), buffer_rows=10, flush_interval_s=60) as s:
         recs = [MarkPrice(EX, SYM, i, 1.0) for i in range(8)]
         assert s.write("mark_prices", recs) == 8
         assert s.write("mark_prices", recs[:3]) == 0  # 8 + 3 > 10
@@ -220,16 +228,16 @@ def test_full_buffer_drops_and_counts(tmp_path, caplog):
         assert len(s.read("mark_prices", EX, SYM)) == 10
 
 
-def test_batches_commit_without_flush(tmp_path):
+def test_batches_commit_without_flush(target):
     """The writer commits on its own: as soon as batch_rows rows wait (prefixes of the buffer of at
     most batch_rows rows), and flush_interval_s after the oldest row came in."""
-    with open_store(tmp_path / "s.db", batch_rows=100, flush_interval_s=3600) as s:
+    with open_store(target.url(), batch_rows=100, flush_interval_s=3600) as s:
         for k in range(10):
             s.write("mark_prices", [MarkPrice(EX, SYM, k * 25 + i, 1.0) for i in range(25)])
         _wait(lambda: s.stats().written >= 200)
         st = s.stats()
         assert (st.written, st.batches, st.pending) == (200, 2, 50)  # the last 50 wait for the interval
-    with open_store(tmp_path / "t.db", flush_interval_s=0.05) as s:
+    with open_store(target.url("t"), flush_interval_s=0.05) as s:
         s.write("mark_prices", MarkPrice(EX, SYM, 1, 1.0))
         _wait(lambda: s.stats().written == 1)
 
@@ -241,8 +249,8 @@ def _wait(cond, timeout_s=20.0):
         time.sleep(0.005)
 
 
-def test_close_flushes_and_then_refuses(tmp_path):
-    s = open_store(tmp_path / "s.db", flush_interval_s=60)
+def test_close_flushes_and_then_refuses(target):
+    s = open_store(target.url(), flush_interval_s=60)
     s.write("mark_prices", MarkPrice(EX, SYM, 1, 1.0))
     s.close()
     s.close()  # idempotent
@@ -250,14 +258,15 @@ def test_close_flushes_and_then_refuses(tmp_path):
         s.write("mark_prices", MarkPrice(EX, SYM, 2, 1.0))
     with pytest.raises(StoreClosedError):
         s.read("mark_prices", EX, SYM)
-    with open_store(tmp_path / "s.db") as again:
+    with open_store(target.url()) as again:
         assert len(again.read("mark_prices", EX, SYM)) == 1
 
 
-def test_two_stores_on_one_file(tmp_path):
+def test_two_stores_on_one_file(target):
     """Two writers (here two stores of one process, as two processes would) share the seq counter
-    under the write lock: no collision, no lost row."""
-    a, b = open_store(tmp_path / "s.db"), open_store(f"sqlite:///{tmp_path / 's.db'}")
+    (SQLite: under the write lock; PostgreSQL: its sequence): no collision, no lost row."""
+    url = target.url()
+    a, b = open_store(url), open_store(f"sqlite:///{url}" if target.kind == "sqlite" else url)
     for i in range(50):
         a.write("mark_prices", MarkPrice(EX, SYM, 1_000, float(i)))
         b.write("mark_prices", MarkPrice(EX, SYM, 1_000, float(100 + i)))
@@ -269,12 +278,12 @@ def test_two_stores_on_one_file(tmp_path):
     b.close()
 
 
-def test_threads_write_and_read_at_once(tmp_path):
+def test_threads_write_and_read_at_once(target):
     """Four threads write while another reads: every row lands once, each thread's rows in its
     write order, and every read sees a time-ordered prefix of committed rows."""
     import threading
 
-    with open_store(tmp_path / "s.db", batch_rows=500, flush_interval_s=0.001) as s:
+    with open_store(target.url(), batch_rows=500, flush_interval_s=0.001) as s:
         def writer(k):
             for i in range(40):
                 s.write("mark_prices", [MarkPrice(EX, f"S{k}", i * 10 + j, float(i * 10 + j)) for j in range(10)])
@@ -325,73 +334,79 @@ def test_urls_and_default_directory(tmp_path, monkeypatch):
         assert default_data_dir() == os.path.expanduser("~/.local/share/liqcore")
 
 
-@pytest.mark.parametrize("url", ["postgresql://localhost/x", "mysql://x", "sqlite://", "sqlite:///:memory:", ":memory:",
+@pytest.mark.parametrize("url", ["mysql://x", "sqlite://", "sqlite:///:memory:", ":memory:",
                                  "sqlite:///file:x?mode=memory", 42])
 def test_unsupported_urls(url):
     with pytest.raises(StoreInputError):
         open_store(url)
 
 
-def _future(path):
-    with open_store(path):
+def _snapshot(target):
+    """What must not change when a store refuses to open: the file's bytes, or the database's
+    schema_version rows and tables."""
+    if target.kind == "sqlite":
+        with open(target.url(), "rb") as f:
+            return f.read()
+    return (target.execute("SELECT * FROM schema_version ORDER BY version"),
+            target.execute("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1"))
+
+
+def test_a_schema_from_the_future_is_refused(target):
+    with open_store(target.url()):
         pass
-    con = sqlite3.connect(path)
-    con.execute("INSERT INTO schema_version VALUES (?, 0, 'from the future')", (SCHEMA_VERSION + 1,))
-    con.commit()
-    con.close()
-
-
-def test_a_schema_from_the_future_is_refused(tmp_path):
-    path = tmp_path / "s.db"
-    _future(path)
-    before = path.read_bytes()
+    target.execute(f"INSERT INTO schema_version VALUES ({SCHEMA_VERSION + 1}, 0, 'from the future')")
+    before = _snapshot(target)
     with pytest.raises(StoreSchemaError, match="newer liqcore") as e:
-        open_store(path)
+        open_store(target.url())
     assert isinstance(e.value, LiqError) and isinstance(e.value, RuntimeError)
-    assert path.read_bytes() == before
+    assert _snapshot(target) == before
 
 
-def test_not_a_store_is_refused(tmp_path):
-    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+def test_not_a_store_is_refused(target, tmp_path):
+    if target.kind == "sqlite":
+        (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+        with pytest.raises(StoreSchemaError, match="not a liqcore store"):
+            open_store(tmp_path / "junk.db")
+        target.execute("CREATE TABLE t (x)", "other")
+    else:
+        # a shared database may hold other applications' tables, but not one named as the store's
+        target.execute("CREATE TABLE unrelated (x int)", "other")
+        with open_store(target.url("other")):
+            pass
+        target.execute("CREATE TABLE mark_prices (x int)", "third")
     with pytest.raises(StoreSchemaError, match="not a liqcore store"):
-        open_store(tmp_path / "junk.db")
-    con = sqlite3.connect(tmp_path / "other.db")
-    con.execute("CREATE TABLE t (x)")
-    con.commit()
-    con.close()
-    with pytest.raises(StoreSchemaError, match="not a liqcore store"):
-        open_store(tmp_path / "other.db")
+        open_store(target.url("other" if target.kind == "sqlite" else "third"))
 
 
-def test_migrations_upgrade_in_place_in_one_transaction(tmp_path, monkeypatch):
-    """A v1 file with data opened by a liqcore with a migration 2: upgraded in place, data kept;
-    a migration that fails half-way leaves the file exactly at v1 (one transaction)."""
-    path = tmp_path / "s.db"
-    with open_store(path) as s:
+def test_migrations_upgrade_in_place_in_one_transaction(target, monkeypatch):
+    """A v1 store with data opened by a liqcore with a migration 2: upgraded in place, data kept;
+    a migration that fails half-way leaves the store exactly at v1 (one transaction)."""
+    with open_store(target.url()) as s:
         s.write("mark_prices", MarkPrice(EX, SYM, 1, 2.0))
+    module = sqlite_backend if target.kind == "sqlite" else postgres_backend
+    psycopg = pytest.importorskip("psycopg") if target.kind == "postgresql" else None
 
-    def broken(conn):
+    def broken(conn, *layout):
         conn.execute("CREATE TABLE extra (x INTEGER)")
-        raise sqlite3.OperationalError("disk I/O error (simulated by a failing migration)")
+        if target.kind == "sqlite":
+            raise sqlite3.OperationalError("disk I/O error (simulated by a failing migration)")
+        raise psycopg.OperationalError("disk I/O error (simulated by a failing migration)")
 
-    monkeypatch.setattr(sqlite_backend, "MIGRATIONS", sqlite_backend.MIGRATIONS + [(2, "broken", broken)])
-    monkeypatch.setattr(sqlite_backend, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + [(2, "broken", broken)])
+    monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
     with pytest.raises(LiqError):
-        open_store(path)
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 1
-    assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").fetchone()[0] == 0
-    con.close()
+        open_store(target.url())
+    assert target.execute("SELECT max(version) FROM schema_version") == [(1,)]
+    catalog = "sqlite_master WHERE name" if target.kind == "sqlite" else "pg_class WHERE relname"
+    assert target.execute(f"SELECT count(*) FROM {catalog} = 'extra'") == [(0,)]
 
-    def add_table(conn):
+    def add_table(conn, *layout):
         conn.execute("CREATE TABLE extra (x INTEGER)")
 
-    monkeypatch.setattr(sqlite_backend, "MIGRATIONS", sqlite_backend.MIGRATIONS[:1] + [(2, "extra", add_table)])
-    with open_store(path) as s:
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS[:1] + [(2, "extra", add_table)])
+    with open_store(target.url()) as s:
         assert s.read("mark_prices", EX, SYM)["mark_price"].tolist() == [2.0]
-    con = sqlite3.connect(path)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
-    con.close()
+    assert target.execute("SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
 
 
 def test_report_table_covers_every_report_field():
@@ -465,6 +480,6 @@ def test_bad_reads(store, args, kw, match):
 
 @pytest.mark.parametrize("kw", [{"buffer_rows": 0}, {"batch_rows": 1.5}, {"flush_interval_s": -1},
                                 {"synchronous": "off"}, {"max_bytes": 0}])
-def test_bad_options(tmp_path, kw):
+def test_bad_options(target, kw):
     with pytest.raises(StoreInputError):
-        open_store(tmp_path / "s.db", **kw)
+        open_store(target.url(), **kw)

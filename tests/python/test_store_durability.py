@@ -1,11 +1,17 @@
-"""The store keeps what it said it committed, on real files and real processes (no mocks):
+"""The store keeps what it said it committed, on real files, real servers and real processes (no
+mocks):
 
 - a writer process killed with SIGKILL at random moments loses no batch that flush() reported
-  committed, and leaves a store that opens, passes SQLite's integrity check and holds a prefix of
-  what was written (batches are all or nothing, in order);
-- a read-only file or directory, and a full disk (the file-size cap SQLite enforces exactly like a
-  full device), raise a clear StoreIOError, count the failures, keep the buffered rows, keep reads
-  working, and commit the rows once the database is writable again.
+  committed, and leaves a store that opens, holds a prefix of what was written (batches are all or
+  nothing, in order) and, on SQLite, passes the integrity check; on both backends;
+- a store left open is committed at a normal exit; on both backends;
+- a read-only file or directory (SQLite) or a read-only database (PostgreSQL), and a full disk
+  (SQLite's file-size cap, which fails exactly like a full device; a PostgreSQL server's disk
+  cannot be filled from a test without a filesystem of its own, and a failing COPY takes the same
+  path as the read-only case), raise a clear StoreIOError, count the failures, keep the buffered
+  rows, keep reads working, and commit the rows once the database is writable again.
+
+A PostgreSQL server restarted under a writer: ``test_store_postgres.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import pytest
 
 from liqcore.feed.records import MarkPrice
 from liqcore.store import StoreIOError, open_store
+from store_servers import target  # noqa: F401 - the fixtures (a SQLite file, a PostgreSQL database)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -51,8 +58,8 @@ WRITER = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("synchronous", ["full", "normal"])
-def test_sigkill_loses_no_committed_batch(tmp_path, synchronous):
-    path = tmp_path / "kill.db"
+def test_sigkill_loses_no_committed_batch(target, tmp_path, synchronous):
+    path = target.url("kill")
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     seed = random.randrange(1 << 30)
@@ -76,22 +83,23 @@ def test_sigkill_loses_no_committed_batch(tmp_path, synchronous):
         # a prefix of what was written, nothing twice, nothing torn
         assert np.array_equal(got["ts"], np.arange(n)), f"seed {seed}, kill {attempt}"
         assert np.array_equal(got["mark_price"], np.arange(n) * 0.5)
-        con = sqlite3.connect(path)
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        con.close()
+        if target.kind == "sqlite":
+            con = sqlite3.connect(path)
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            con.close()
 
 
-def test_a_store_left_open_is_committed_at_exit(tmp_path):
+def test_a_store_left_open_is_committed_at_exit(target, tmp_path):
     """A script that never closes its store still commits its rows when it exits normally."""
     code = ("import sys\nfrom liqcore.store import open_store\n"
             "s = open_store(sys.argv[1], flush_interval_s=3600)\n"
             "s.write('mark_prices', [{'exchange': 'x', 'symbol': 'y', 'ts': i, 'mark_price': 1.0} for i in range(5)])\n")
     # cwd: with -c the working directory is on sys.path, and the repository root would import the
     # source tree (no compiled modules) instead of the installed package
-    res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.db")], capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-c", code, target.url()], capture_output=True, text=True,
                          timeout=120, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    with open_store(tmp_path / "s.db") as s:
+    with open_store(target.url()) as s:
         assert len(s.read("mark_prices", "x", "y")) == 5
 
 
@@ -113,30 +121,40 @@ def _row(i):
     return {"exchange": "x", "symbol": "y", "ts": i, "mark_price": 1.0}
 
 
-def test_read_only_file_raises_keeps_the_buffer_and_recovers(tmp_path):
-    path = tmp_path / "s.db"
-    with open_store(path) as s:
+def _store_read_only(target, on: bool) -> None:
+    """SQLite: the file made read-only. PostgreSQL: the database's new sessions made read-only (as
+    on a hot standby, or after ALTER DATABASE ... default_transaction_read_only); the writer's
+    fresh connection after each failure picks the change up."""
+    if target.kind == "sqlite":
+        _read_only(target.url(), on)
+    else:
+        db = target.url().rsplit("/", 1)[1]
+        target.server.execute(f"ALTER DATABASE {db} SET default_transaction_read_only = {'on' if on else 'off'}")
+
+
+def test_read_only_store_raises_keeps_the_buffer_and_recovers(target):
+    with open_store(target.url()) as s:
         s.write("mark_prices", [_row(i) for i in range(10)])
-    _read_only(path, True)
+    _store_read_only(target, True)
     try:
-        s = open_store(path, flush_interval_s=0.01)  # reads need no write access
+        s = open_store(target.url(), flush_interval_s=0.01)  # reads need no write access
         assert s.write("mark_prices", [_row(i) for i in range(10, 20)]) == 10
-        with pytest.raises(StoreIOError, match="readonly") as e:
+        with pytest.raises(StoreIOError, match="readonly|read-only") as e:
             s.flush(timeout_s=30)
-        assert isinstance(e.value, OSError) and "10 rows kept" in str(e.value)
+        assert isinstance(e.value, OSError) and "10 rows kept" in str(e.value) and "\n" not in str(e.value)
         st = s.stats()
         assert st.errors >= 1 and st.pending == 10 and st.written == 0 and st.dropped == 0, st
-        assert "readonly" in st.last_error
+        assert "readonly" in st.last_error or "read-only" in st.last_error
         assert len(s.read("mark_prices", "x", "y")) == 10  # reads go on
     finally:
-        _read_only(path, False)
+        _store_read_only(target, False)
     # writable again: the kept rows go in with the next retry (the writer reconnects)
     deadline = time.monotonic() + 30
     while True:
         try:
             s.flush(timeout_s=30)
             break
-        except StoreIOError:  # a retry that ran before the file became writable
+        except StoreIOError:  # a retry that ran before the store became writable
             assert time.monotonic() < deadline
     st = s.stats()
     assert st.written == 10 and st.pending == 0 and st.last_error is None, st
@@ -188,3 +206,4 @@ def test_full_disk_raises_keeps_the_buffer_and_counts(tmp_path):
     assert st.dropped == len(recs) - 10 and st.pending == 0 and st.written == 10
     with open_store(path) as again:  # nothing torn
         assert len(again.read("mark_prices", "x", "y")) == 10
+
