@@ -8,7 +8,9 @@ baseline warm, the spread baseline refreshed every 5 s = every 50 updates). Issu
     python -m benchmarks.report alerts.json
 
 ``LIQ_BENCH_N`` changes the stream length, ``LIQ_BENCH_RATE`` the updates per second (a faster
-book amortises the spread refresh over more updates).
+book amortises the spread refresh over more updates). ``test_monitor_update``: the whole update of
+a LiveLiquidityMonitor (reading the book into an observation, the cross-venue reference, the rules)
+on books of 50 and 1,000 levels.
 """
 
 from __future__ import annotations
@@ -62,3 +64,37 @@ def test_observe_per_update(benchmark, stream, path) -> None:
     assert alerts == 0                          # a calm market raises nothing, on both paths
     benchmark.extra_info.update(ops=N, unit="ns", updates_per_s=RATE,
                                 ns_per_update=benchmark.stats.stats.median * 1e9 / N)
+
+
+def _book(levels: int):
+    from liqcore import OrderBook
+    rng = np.random.default_rng(3)
+    book = OrderBook(tick_size="0.1", lot_size="0.001")
+    book.apply_snapshot([[f"{60_000 - 0.1 * i:.1f}", f"{rng.uniform(0.1, 5):.3f}"] for i in range(1, levels + 1)],
+                        [[f"{60_000 + 0.1 * i:.1f}", f"{rng.uniform(0.1, 5):.3f}"] for i in range(levels)])
+    return book
+
+
+@pytest.mark.benchmark(group="alerts: LiveLiquidityMonitor.on_book per update (observation + 4 rules)")
+@pytest.mark.parametrize("levels", [50, 1000])
+@pytest.mark.parametrize("venues", [1, 2])
+def test_monitor_update(benchmark, levels, venues) -> None:
+    """The whole update a live monitor makes: read the book (mid, spread, 1% depth per side,
+    imbalance), compare with the other venue when there is one, run the rules (one unchanged
+    book: the rules' cost does not depend on its values)."""
+    from liqcore.alerts import LiveLiquidityMonitor
+    book = _book(levels)
+    monitor = LiveLiquidityMonitor(cross_venue=venues > 1)
+    if venues > 1:
+        monitor.on_book("okx", "BTC/USDT", book, ts=T0)
+    n = min(N, 50_000)
+    rounds = iter(range(1_000))                     # time keeps going forward from round to round
+
+    def run() -> None:
+        on_book = monitor.on_book
+        start = next(rounds) * n
+        for k in range(start, start + n):
+            on_book("binance", "BTC/USDT", book, ts=T0 + k * 100_000_000)
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info.update(ops=n, unit="ns", ns_per_update=benchmark.stats.stats.median * 1e9 / n)

@@ -57,6 +57,8 @@ log = logging.getLogger("liqcore.alerts.monitor")
 
 AlertCallback = Callable[[LiquidityAlert], "Awaitable[Any] | None"]
 
+_observation = tuple.__new__
+
 
 class LiveLiquidityMonitor:
     """Alert rules over live books (module docstring).
@@ -165,16 +167,17 @@ class LiveLiquidityMonitor:
         """Evaluate one book update of ``(exchange, symbol)`` (``ts``: ns since the epoch, the
         clock's now by default); returns the alerts that started or ended. O(levels within 1%)
         + O(rules)."""
-        self._stats["updates"] += 1
+        stats = self._stats
+        stats["updates"] += 1
         now = self._clock() if ts is None else ts
-        key = (exchange, symbol)
         if self._interval:
+            key = (exchange, symbol)
             last = self._last_eval.get(key)
             if last is not None and now - last < self._interval:
                 return []
             self._last_eval[key] = now
         obs = self.observation(exchange, symbol, book, now)
-        self._stats["evaluated"] += 1
+        stats["evaluated"] += 1
         out = self.engine.observe(obs)
         for alert in out:
             self._deliver(alert)
@@ -195,15 +198,23 @@ class LiveLiquidityMonitor:
             imbalance = math.nan
         ref = None
         if self._cross:
-            mids = self._mids.setdefault(symbol, {})
+            mids = self._mids.get(symbol)
+            if mids is None:
+                mids = self._mids[symbol] = {}
             if mid == mid:
                 mids[exchange] = mid
             else:
                 mids.pop(exchange, None)
-            others = [m for ex, m in mids.items() if ex != exchange]
-            if others:
-                ref = statistics.median(others)
-        return Observation(exchange, symbol, ts, mid, book.spread_bps, bid_depth, ask_depth, imbalance, ref)
+            n_other = len(mids) - (exchange in mids)
+            if n_other == 1:                    # the common case, two venues: no list, no median
+                for ex, m in mids.items():
+                    if ex != exchange:
+                        ref = m
+            elif n_other > 1:
+                ref = statistics.median([m for ex, m in mids.items() if ex != exchange])
+        # tuple.__new__: the named tuple's own constructor costs a Python call per update
+        return _observation(Observation, (exchange, symbol, ts, mid, book.spread_bps, bid_depth, ask_depth,
+                                          imbalance, ref))
 
     def _deliver(self, alert: LiquidityAlert) -> None:
         self._stats["alerts" if alert.active else "ended"] += 1
