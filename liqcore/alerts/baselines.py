@@ -32,6 +32,7 @@ from liqcore.errors import AlertInputError
 from liqcore.risk.checks import number, numbers
 
 __all__ = ["IGLEWICZ_HOAGLIN", "MAD_TO_SIGMA", "MEAN_AD_TO_SIGMA", "ROBUST_Z_THRESHOLD", "RobustZ", "robust_z",
+           "robust_scale",
            "median_mad", "EwmaBaseline", "half_life_lambda", "ewma_control_factor", "BaselineStats",
            "baseline_stats"]
 
@@ -84,15 +85,24 @@ def robust_z(x: float, baseline: object, *, include_current: bool = False, floor
     v = _series("baseline", baseline)
     if include_current:
         v = np.append(v, xv)
-    med = float(np.median(v))
-    dev = np.abs(v - med)
+    med, mad, scale, method = robust_scale(v, fl)
+    return RobustZ(z=(xv - med) / scale, median=med, mad=mad, scale=scale, method=method)
+
+
+def robust_scale(values: npt.NDArray[np.float64], floor: float) -> tuple[float, float, float, str]:
+    """``(median, mad, scale, method)`` of a non-empty, finite float64 array (not checked: the
+    callers check it): ``scale`` is the robust σ estimate -- MAD / 0.6745 (``"mad"``), else the
+    mean absolute deviation x 1.2533 (``"mean_ad"``), else ``floor`` (``"floor"``). The one
+    spelling of the fallback for :func:`robust_z` and the spread rule's baseline. O(n)."""
+    med = float(np.median(values))
+    dev = np.abs(values - med)
     mad = float(np.median(dev))
     if mad > 0.0:
-        scale, method = mad / IGLEWICZ_HOAGLIN, "mad"
-    else:
-        mean_ad = float(dev.mean())
-        scale, method = (mean_ad * MEAN_AD_TO_SIGMA, "mean_ad") if mean_ad > 0.0 else (fl, "floor")
-    return RobustZ(z=(xv - med) / scale, median=med, mad=mad, scale=scale, method=method)
+        return med, mad, mad / IGLEWICZ_HOAGLIN, "mad"
+    mean_ad = float(dev.mean())
+    if mean_ad > 0.0:
+        return med, mad, mean_ad * MEAN_AD_TO_SIGMA, "mean_ad"
+    return med, mad, floor, "floor"
 
 
 def half_life_lambda(half_life: float) -> float:

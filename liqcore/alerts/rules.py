@@ -54,7 +54,7 @@ from typing import Any, Iterable, NamedTuple, Optional, Protocol
 import numpy as np
 
 from liqcore import _alerts
-from liqcore.alerts.baselines import IGLEWICZ_HOAGLIN, MEAN_AD_TO_SIGMA
+from liqcore.alerts.baselines import robust_scale
 from liqcore.alerts.records import ALERT_TYPES, LiquidityAlert
 from liqcore.errors import AlertInputError
 from liqcore.risk.checks import NUMBER_TYPES, number
@@ -241,11 +241,7 @@ class SpreadWidening:
             v = window.values(obs.ts - self.lookback)
             st[4] = len(v)
             if len(v):
-                med = float(np.median(v))
-                dev = np.abs(v - med)
-                mad = float(np.median(dev))
-                scale = mad / IGLEWICZ_HOAGLIN if mad > 0 else float(dev.mean()) * MEAN_AD_TO_SIGMA
-                st[1], st[2] = med, (scale if scale > 0 else 1e-12)
+                st[1], _, st[2], _ = robust_scale(v, 1e-12)
             st[3] = obs.ts
         window.add(obs.ts, x, self.sample)
         if st[4] < self.min_count:
@@ -385,6 +381,16 @@ class PriceAnomaly:
         self.medium, self.high = _positive("medium", medium), _positive("high", high)
         self.debounce: Debounce | None = debounce if debounce is not None else Debounce(fire=1, window=1, clear=3)
 
+    def venue_threshold(self, obs: Observation) -> float:
+        """The cross-venue threshold in spreads for ``obs``: ``venue_spreads``, or the
+        ``venue_bps`` floor expressed in spreads when it is larger (the compiled path reports the
+        same number). O(1)."""
+        thr = self.venue_spreads
+        if obs.reference_price is not None and obs.spread_bps > 0:
+            floor = self.venue_bps / obs.spread_bps      # the bps floor, in spreads
+            thr = floor if floor > thr else thr
+        return thr
+
     def state(self) -> list[Any]:
         # mid and time at the last return's end, the mid before it, returns seen, EWMA of r^2, last z,
         # the last deviation from the venues and its threshold, in spreads
@@ -411,11 +417,9 @@ class PriceAnomaly:
         z = st[5]
         ref = obs.reference_price
         dev = 0.0
-        thr = self.venue_spreads
+        thr = self.venue_threshold(obs)
         if ref is not None and obs.spread_bps > 0:
             dev = abs(mid - ref) / (obs.spread_bps * 1e-4 * mid)
-            floor = self.venue_bps / obs.spread_bps      # the bps floor, in spreads
-            thr = floor if floor > thr else thr
         st[6], st[7] = dev, thr
         if st[3] < self.warmup and ref is None:
             return None
@@ -680,10 +684,7 @@ def _kernel_alert(rule: Any, obs: Observation, ev: tuple[Any, ...]) -> Liquidity
     else:
         metric = "venue_deviation" if flags & _alerts.BY_VENUE else "log_return"
         severity = _severity(measure, rule.medium, rule.high)
-        thr = rule.venue_spreads
-        if obs.reference_price is not None and obs.spread_bps > 0:
-            floor = rule.venue_bps / obs.spread_bps         # as PriceAnomaly.check: the same threshold
-            thr = floor if floor > thr else thr
+        thr = rule.venue_threshold(obs)
         values = {"z": z, "sigma_1s": v0 if flags & _alerts.HAS_SIGMA else None, "venue_deviation_spreads": v1,
                   "venue_threshold_spreads": thr, "reference_price": obs.reference_price, "z_threshold": rule.z,
                   "venue_spreads": rule.venue_spreads, "venue_bps": rule.venue_bps}
