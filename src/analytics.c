@@ -135,16 +135,22 @@ static int key_limit(int side, double t, int inclusive, int64_t *kmin)
 {
     const double r = floor(t + 0.5);
     if (fabs(t - r) <= fabs(t) * 1e-15) t = r;
+    /* Integers in int64 from here: near 2^63 doubles are 1024 apart, so t - 1 == t there, and
+     * a double of 2^63 or more has no int64 (the cast is undefined). */
+    const double two63 = 9223372036854775808.0;
+    if (t != t) return 0;
+    const double fl = floor(t);
     if (side == LIQ_ASK) {
-        if (t >= 9.2e18) { *kmin = -INT64_MAX; return 1; }
-        const double pmax = inclusive ? floor(t) : ceil(t) - 1.0;
-        if (pmax < 1.0) return 0;
-        *kmin = -(int64_t)pmax;
+        if (fl >= two63) { *kmin = -INT64_MAX; return 1; }     /* every int64 price qualifies */
+        if (fl < 1.0) return 0;
+        const int64_t pmax = (int64_t)fl - (!inclusive && fl == t);
+        if (pmax < 1) return 0;
+        *kmin = -pmax;
         return 1;
     }
-    if (t >= 9.2e18) return 0;
-    const double pmin = inclusive ? ceil(t) : floor(t) + 1.0;
-    *kmin = pmin <= 1.0 ? INT64_MIN : (int64_t)pmin;
+    if (fl >= two63) return 0;                                  /* above every int64 price */
+    if (fl < 1.0) { *kmin = INT64_MIN; return 1; }             /* every price >= 1 qualifies */
+    *kmin = (int64_t)fl + (inclusive ? fl != t : 1);
     return 1;
 }
 

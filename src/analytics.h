@@ -17,7 +17,9 @@
  *    threshold ref*(1 +- x) that lies within float rounding (~1e-15 relative) of a price
  *    unit is snapped onto that unit, so a level placed exactly on a decimal boundary
  *    (100.0 * 1.01 = 101.0) is classified by the documented inclusive/strict rule, not by
- *    binary rounding of x.
+ *    binary rounding of x. The reference and threshold are doubles, so beyond 2^53 price
+ *    units (where doubles are more than one unit apart) a level is compared exactly with
+ *    the double threshold, which may lie a few units off the decimal one.
  *  - No allocation, no globals, thread-safe for concurrent readers (the book must not be
  *    written meanwhile). Cost is O(levels touched): the loops stop at the first level
  *    past the request, band or N.

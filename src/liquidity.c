@@ -44,17 +44,23 @@ static inline int in_band(int side, double px, double mid, double band)
  * own test at the boundary so both agree exactly. */
 static int64_t band_kmin(int side, double mid, double band)
 {
+    /* 2^63 as a double: the first value an int64 cannot hold. Doubles below it are at most
+     * 2^63 - 1024, so a t below it converts exactly; at or above it the cast is undefined
+     * (on x86 it gave INT64_MIN, and the bid search below then counted up 2^63 keys). */
+    const double two63 = 9223372036854775808.0;
     if (side == LIQ_BID) {
         double t = ceil(mid * (1 - band));
         if (t < 1) return INT64_MIN;
-        int64_t k = (int64_t)t;
+        /* t >= 2^63: the bound is 2^63 itself (a mid of at most 2^63 and band >= 0); the keys
+         * whose double is 2^63 (2^63 - 512 and up) are in, and the walk down is <= 512 steps */
+        int64_t k = t < two63 ? (int64_t)t : INT64_MAX;
         while (k > 1 && in_band(side, (double)(k - 1), mid, band)) k--;
-        while (!in_band(side, (double)k, mid, band)) k++;
+        while (k < INT64_MAX && !in_band(side, (double)k, mid, band)) k++;
         return k;
     }
     double t = floor(mid * (1 + band));
-    if (t >= 9.2e18) return -INT64_MAX;
-    int64_t px = (int64_t)t;
+    if (t >= two63) return -INT64_MAX;    /* every int64 price is <= the bound */
+    int64_t px = (int64_t)t;              /* < 2^63 - 512, so px + 1 below cannot overflow */
     while (in_band(side, (double)(px + 1), mid, band)) px++;
     while (px > 0 && !in_band(side, (double)px, mid, band)) px--;
     return -px;

@@ -17,12 +17,14 @@ CI runs a bounded number of examples; a soak run of more than 1M examples in all
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import re
 import threading
 import time
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -401,6 +403,64 @@ def test_reads_never_change_the_book_nor_raise_a_foreign_error(grid, levels, rea
     except LiqError:
         pass
     assert book.to_bytes() == before
+
+
+# ---------------------------------------------------------------- bands at the top of int64
+#
+# A band's price bound near 2^63 units: a mid of 2^63 - 2 is the double 2^63, and a band of 0
+# bps bounds the bids at 2^63 itself. Casting that double to int64 is undefined (it gave
+# INT64_MIN on x86, and the walls' band search then counted up through 2^63 keys: a hang the
+# reads test above found once in several CI runs). These books pin the bounds there.
+
+TOP_BOOKS = [
+    [(BID, I64_MAX - 1, 10**18), (ASK, I64_MAX - 1, 10**18), (BID, 2**62, 104), (BID, 13, 2**62)],
+    [(BID, I64_MAX - 1, 5), (BID, I64_MAX - 600, 7), (BID, I64_MAX - 1500, 9), (BID, I64_MAX - 5000, 11),
+     (ASK, I64_MAX, 3)],
+    [(ASK, I64_MAX - 3000, 2), (ASK, I64_MAX - 2000, 4), (ASK, I64_MAX - 1000, 8), (ASK, I64_MAX, 16),
+     (BID, I64_MAX - 3001, 1)],
+    [(BID, 2**62, 3), (ASK, I64_MAX - 1, 5), (ASK, I64_MAX - 700, 6)],
+]
+TOP_BPS = [0.0, 5e-324, 1e-12, 1e-6, 0.5, 1.0, 100.0, 1e4]
+TOP_READS = ("b.walls({v}); b.walls({v}, ratio=1, z=0); b.clusters({v}); b.clusters({v}, ratio=1); "
+             "b.wall_baseline({v}); b.depth({v}); b.depth({v}, reference='touch'); "
+             "b.depth_profile([{v}]); b.cost_to_move({v} / 100); b.cost_to_move(-{v} / 100); "
+             "b.liquidity_report()")
+
+
+def test_band_bounds_at_the_top_of_int64_end_and_agree_with_the_double_bounds(tmp_path):
+    import subprocess
+    import sys
+    # first in a child with a time limit, so a regression fails here instead of hanging CI
+    script = ["from decimal import Decimal", "from liqcore import OrderBook"]
+    for levels in TOP_BOOKS:
+        script.append("b = OrderBook(price_decimals=0, size_decimals=0, cross_policy='allow')")
+        script += [f"b.update({s}, '{p}', '{q}')" for s, p, q in levels]
+        script += [TOP_READS.format(v=repr(v)) for v in TOP_BPS]
+    script.append("print('done')")
+    run = subprocess.run([sys.executable, "-c", "\n".join(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr
+
+    # then every band against the bounds the C code documents: doubles, compared exactly
+    for levels in TOP_BOOKS:
+        book, ref = seeded((0, 0, 1, 1), levels)
+        bids, asks = ref.levels(BID), ref.levels(ASK)
+        mid = (float(bids[0][0]) + float(asks[0][0])) / 2
+        for bps in TOP_BPS:
+            band = bps / 1e4
+            base = book.wall_baseline(bps)
+            want_bid = sum(q for p, q in bids if float(p) >= mid * (1 - band))
+            want_ask = sum(q for p, q in asks if float(p) <= mid * (1 + band))
+            assert (base["bid"][3], base["ask"][3]) == (float(want_bid), float(want_ask)), (levels, bps)
+            for reference in ("mid", "touch"):
+                d = book.depth(bps, reference=reference)
+                for side, lv, sign in (("bid", bids, -1), ("ask", asks, 1)):
+                    r = mid if reference == "mid" else float(lv[0][0])
+                    t = r + sign * r * (bps / 1e4)
+                    snap = float(math.floor(t + 0.5))
+                    t = snap if abs(t - snap) <= abs(t) * 1e-15 else t
+                    inside = [q for p, q in lv if (p <= Fraction(t) if sign > 0 else p >= Fraction(t))]
+                    assert d[f"{side}_base"] == float(sum(inside)), (levels, bps, reference, side)
 
 
 @FUZZ
