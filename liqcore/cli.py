@@ -19,51 +19,16 @@ import json
 import math
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+
+from liqcore.commands.common import Parser, count, positive, step, why
 
 __all__ = ["main"]
 
 
 def _fmt_px(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:,.2f}"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error said in one line (what is wrong, where the help is), exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _checked(convert: Any, kind: str, bound: str, valid: Any, keep_text: bool = False) -> Any:
-    """An argparse type: ``convert(text)`` (``kind``, e.g. "a number") that ``valid`` accepts
-    (``bound``, e.g. "> 0"); the text itself if ``keep_text``."""
-    def parse(text: str) -> Any:
-        try:
-            x = convert(text)
-        except (ValueError, ArithmeticError):
-            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        if not valid(x):
-            raise argparse.ArgumentTypeError(f"must be {kind} {bound}, got {text}")
-        return text if keep_text else x
-    return parse
-
-
-_positive = _checked(float, "a number", "> 0", lambda x: x > 0 and math.isfinite(x))
-_count = _checked(int, "an integer", ">= 1", lambda n: n >= 1)
-# a grid step (tick or lot size), kept as written for the book
-_step = _checked(Decimal, "a decimal number", "> 0", lambda x: x.is_finite() and x > 0, keep_text=True)
-
-
-def _why(exc: BaseException) -> str:
-    """An error in one line: ``<file>: <reason>`` for an OSError about a file, else its message."""
-    if isinstance(exc, OSError) and exc.strerror:
-        if exc.filename is None:
-            return exc.strerror
-        return f"{exc.filename or repr(exc.filename)}: {exc.strerror}"
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class _Live:
@@ -150,7 +115,7 @@ def _main_job(args: argparse.Namespace) -> int:
                          tick_size=args.tick_size, lot_size=args.lot_size, timeout=args.timeout,
                          fast_path=not args.python_path))
     except (TimeoutError, asyncio.TimeoutError, OSError, ValueError, LiqError, ccxt.BaseError) as exc:
-        print(f"liqcore: error: {_why(exc)}", file=sys.stderr)
+        print(f"liqcore: error: {why(exc)}", file=sys.stderr)
         return 2
     s.pop("book")
     if args.json:
@@ -179,7 +144,7 @@ def _demo(args: argparse.Namespace) -> int:
             live = _Live(out, frames, args.notional, args.levels, args.speed)
         book, rep = replay_binance(path, book=book, on_update=live)
     except (OSError, ValueError, LiqError) as exc:
-        print(f"liqcore: error: {_why(exc)}", file=sys.stderr)
+        print(f"liqcore: error: {why(exc)}", file=sys.stderr)
         return 2
     if live is not None:
         live.done(book, rep.last_ts_ns)
@@ -245,7 +210,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
-    p = _Parser(prog="liqcore", description=about,
+    p = Parser(prog="liqcore", description=about,
                 epilog="Exit status: 0 if every checkpoint verified (none failed or missed, no gap, the whole "
                        "recording read), 1 otherwise (a truncated or damaged recording is replayed as far as it "
                        "can be read, and the summary says where and why it stopped), 2 on an error (a bad option, "
@@ -253,15 +218,15 @@ def _parser() -> argparse.ArgumentParser:
                        "binance:BTC/USDT okx:BTC/USDT (see liqcore watch --help). Other recordings, any exchange: "
                        "liqcore replay FILE... (see liqcore replay --help)")
     p.add_argument("--file", help="hftbacktest-format Binance spot recording, plain or gzip (default: the bundled one)")
-    p.add_argument("--tick-size", type=_step, default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
-    p.add_argument("--lot-size", type=_step, default=None,
+    p.add_argument("--tick-size", type=step, default="0.01", help="price grid of the symbol (default 0.01, BTCUSDT)")
+    p.add_argument("--lot-size", type=step, default=None,
                    help="size grid (default 1e-5, BTCUSDT's; the direct replay: 1e-8, Binance's wire decimals)")
-    p.add_argument("--notional", type=_positive, default=100_000.0, help="quote notional of the impact estimate")
-    p.add_argument("--levels", type=_count, default=10, help="levels in the imbalance (default 10)")
-    p.add_argument("--speed", type=_positive, default=None,
+    p.add_argument("--notional", type=positive, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=count, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--speed", type=positive, default=None,
                    help="replay at SPEED x the recorded pace, SPEED > 0 (default: as fast as possible)")
     p.add_argument("--json", action="store_true", help="print only a JSON summary")
-    p.add_argument("--timeout", type=_positive, default=120.0, help="bound of the whole run, seconds (default 120)")
+    p.add_argument("--timeout", type=positive, default=120.0, help="bound of the whole run, seconds (default 120)")
     p.add_argument("--python-path", action="store_true",
                    help="decode frames in Python (ccxt's JSON path) instead of the adapters' C frame parser")
     p.add_argument("--direct", action="store_true",
@@ -271,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _watch_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="liqcore watch",
         description="Watch live order books through ccxt.pro and liqcore's feed (online): per book, the top of "
                     "book, spread, imbalance and the impact of a market order, until Ctrl-C. Binance, USD-M and "
@@ -282,15 +247,15 @@ def _watch_parser() -> argparse.ArgumentParser:
                     "option or pair, an unknown exchange, no exchange reachable).")
     p.add_argument("pairs", nargs="+", metavar="EXCHANGE:SYMBOL",
                    help="e.g. binance:BTC/USDT okx:BTC/USDT binanceusdm:BTC/USDT:USDT")
-    p.add_argument("--seconds", type=_positive, default=None, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--seconds", type=positive, default=None, help="stop after this long (default: until Ctrl-C)")
     p.add_argument("--sim", action="store_true",
                    help="watch the local exchange simulator's synthetic books (offline; binance, binanceusdm, okx) "
                         "and check the final books against its true books")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
-    p.add_argument("--depth", type=_count, default=None, help="order book depth to subscribe (exchange default)")
-    p.add_argument("--notional", type=_positive, default=100_000.0, help="quote notional of the impact estimate")
-    p.add_argument("--levels", type=_count, default=10, help="levels in the imbalance (default 10)")
-    p.add_argument("--refresh", type=_positive, default=1.0,
+    p.add_argument("--depth", type=count, default=None, help="order book depth to subscribe (exchange default)")
+    p.add_argument("--notional", type=positive, default=100_000.0, help="quote notional of the impact estimate")
+    p.add_argument("--levels", type=count, default=10, help="levels in the imbalance (default 10)")
+    p.add_argument("--refresh", type=positive, default=1.0,
                    help="seconds between printed lines when the output is not a terminal (default 1)")
     p.add_argument("--python-path", action="store_true", help="decode frames in Python instead of C")
     p.add_argument("--json", action="store_true", help="print only a JSON summary at the end")
@@ -318,7 +283,7 @@ def _watch_cmd(argv: list[str]) -> int:
                         depth=args.depth, refresh=args.refresh, simulator=args.sim, seed=args.seed,
                         fast_path=not args.python_path))
     except (LiqError, OSError, ValueError) as exc:
-        print(f"liqcore watch: error: {_why(exc)}", file=sys.stderr)
+        print(f"liqcore watch: error: {why(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(res))
@@ -335,7 +300,7 @@ def _watch_cmd(argv: list[str]) -> int:
 def _replay_parser() -> argparse.ArgumentParser:
     from liqcore.replay.books import ADAPTERS
 
-    p = _Parser(
+    p = Parser(
         prog="liqcore replay",
         description="Replay recordings (liqcore, hftbacktest or cryptofeed format, plain or gzip; Binance, OKX, "
                     "Bitget or Kraken v1 books) through liqcore's feed handlers and verify every exchange checksum "
@@ -347,7 +312,7 @@ def _replay_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="recording(s)")
     p.add_argument("--exchange", choices=sorted(ADAPTERS),
                    help="treat every frame as this exchange's (default: detected per frame)")
-    p.add_argument("--speed", type=_positive, default=None,
+    p.add_argument("--speed", type=positive, default=None,
                    help="replay at SPEED x the recorded pace, SPEED > 0 (default: as fast as possible)")
     p.add_argument("--strict", action="store_true", help="stop at damage (exit 2) instead of skipping and "
                                                         "reporting it")
@@ -402,7 +367,7 @@ def _replay_cmd(argv: list[str]) -> int:
     try:
         rep = replay(args.files, exchange=args.exchange, speed=args.speed, strict=args.strict)
     except (OSError, LiqError, ValueError) as exc:
-        print(f"liqcore replay: error: {_why(exc)}", file=sys.stderr)
+        print(f"liqcore replay: error: {why(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(rep.to_dict()))
