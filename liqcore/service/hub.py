@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from liqcore._book import OrderBook
 from liqcore.errors import FeedConfigError, FeedError
@@ -214,7 +214,6 @@ class BookHub:
                                           f"{key[0]} {key[1]} is not subscribed")
                 task = asyncio.ensure_future(self._subscribe(key))
                 self._starting[key] = task
-                task.add_done_callback(lambda _t, k=key: self._starting.pop(k, None))
             await asyncio.shield(task)
         feed = self._feeds[key]
         live = feed.live_book(key[0], self._symbols[key])
@@ -227,6 +226,12 @@ class BookHub:
         return live.book
 
     async def _subscribe(self, key: Key) -> None:
+        try:
+            await self._open_feed(key)
+        finally:
+            self._starting.pop(key, None)
+
+    async def _open_feed(self, key: Key) -> None:
         from liqcore.feed import LiveFeed, create_exchange
         venue, inst = key
         symbol = venue_symbol(venue, inst)
@@ -265,7 +270,7 @@ class BookHub:
             raise FeedError("the book hub is closed")
         self._feeds[key] = feed
         self._symbols[key] = symbol
-        feed.subscribe(lambda _live, k=key: self._changed(k))
+        feed.subscribe(self._hook(key))
 
     # ------------------------------------------------------------------ reads
     def book(self, venue: str, instrument: str) -> OrderBook:
@@ -348,6 +353,11 @@ class BookHub:
     def listeners(self) -> int:
         return len(self._listeners)
 
-    def _changed(self, key: Key) -> None:
-        for ch in self._listeners:
-            ch.mark(key)
+    def _hook(self, key: Key) -> Callable[[Any], None]:
+        """The feed callback of one pair: marks ``key`` on every listener (O(listeners))."""
+        listeners = self._listeners
+
+        def changed(_live: Any) -> None:
+            for ch in listeners:
+                ch.mark(key)
+        return changed

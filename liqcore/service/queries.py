@@ -16,7 +16,7 @@ import asyncio
 import math
 import time
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
@@ -188,7 +188,7 @@ async def health(hub: BookHub) -> HealthResponse:
     """ok when every held book is live, degraded when one is not, empty with none. O(pairs)."""
     pairs = hub.pairs()
     live = sum(p.state == "live" for p in pairs)
-    status = "empty" if not pairs else "ok" if live == len(pairs) else "degraded"
+    status: Literal["ok", "degraded", "empty"] = "empty" if not pairs else "ok" if live == len(pairs) else "degraded"
     return HealthResponse(status=status, uptime_s=time.time() - hub.started_at, books=len(pairs), live=live,
                           simulator=hub.sim)
 
