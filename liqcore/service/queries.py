@@ -21,7 +21,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 
 from liqcore._book import OrderBook
-from liqcore.errors import FeedConfigError
+from liqcore.errors import FeedConfigError, InvalidDeltaError
 from liqcore.service.hub import BookHub
 from liqcore.service.models import (ArbitrageRoute, BookSnapshot, ClusterModel, CompareRequest, CompareResponse,
                                     HealthResponse, HistoryResponse, ImpactRequest, ImpactResponse, Level,
@@ -102,7 +102,11 @@ async def market_impact(hub: BookHub, request: ImpactRequest) -> ImpactResponse:
     book = await hub.ensure(request.exchange, request.symbol)
     venue, inst = hub.key(request.exchange, request.symbol)
     if request.amount_in == "base":
-        w = book.walk(request.side, Decimal(repr(request.amount)))
+        amount = Decimal(repr(request.amount))
+        if -amount.as_tuple().exponent > book.size_decimals:   # type: ignore[operator]
+            raise InvalidDeltaError(f"amount {request.amount!r} has more decimals than the {venue} "
+                                    f"{venue_symbol(venue, inst)} book keeps ({book.size_decimals})")
+        w = book.walk(request.side, amount)
     else:
         w = book.walk(request.side, notional=request.amount)
     top = book.best_ask if request.side == "buy" else book.best_bid
