@@ -10,7 +10,7 @@ Protocol (JSON text frames)::
         "ask_size", "mid", "spread_bps", "book_ns", "sent_ns"}
     <- {"type": "book", ..., "bids": [[price, size], ...], "asks": [...]}        (channel "book", top ``depth``)
     <- {"type": "liquidity", ...}             (the fields of LiquidityReportResponse)
-    <- {"type": "alert", ...}                 (a LiquidityAlert: starts and ends)
+    <- {"type": "alert", "exchange", "symbol", "alert": {...}}   (a LiquidityAlert, at start and end)
     -> {"op": "unsubscribe", "pairs": [...]}
     <- {"type": "error", "detail": "..."}     (bad message: the connection stays open)
 
@@ -24,7 +24,7 @@ that changes again before the client's previous push went out is sent once, in i
 a slow client never makes a queue grow, it gets fewer, newer pushes. The states it skipped are
 counted (``ws_coalesced`` in ``/api/v1/metrics``). Alerts are events, not states: each client
 keeps the last ``alert_queue`` undelivered ones (older ones dropped and counted,
-``ws_alerts_dropped``).
+``ws_alerts_dropped``); a client subscribing to ``alerts`` first gets the episodes under way.
 
 Alerts come from one :class:`liqcore.alerts.LiveLiquidityMonitor` over every book the hub
 holds (evaluated at most every ``alert_interval_ms`` per book), written to the store when there
@@ -153,7 +153,7 @@ class Pusher:
 
     def _on_alert(self, alert: Any) -> None:
         key = (alert.exchange, alert.symbol)
-        msg = {"type": "alert", **alert.to_dict()}
+        msg = _alert_message(alert)
         for c in self.clients:
             if "alerts" in c.channels and c.changes.keys is not None and key in c.changes.keys:
                 if len(c.alerts) == c.alerts.maxlen:
@@ -225,6 +225,12 @@ class Pusher:
         client.depth = depth
         client.changes.keys = current | set(keys)
         await self._send(client, {"type": "subscribed", "pairs": [_pair(k) for k in keys], "channels": channels})
+        if "alerts" in client.channels and self.monitor is not None:
+            # the episodes already under way first (an alert is sent when it starts and ends)
+            wanted = set(keys)
+            for alert in self.monitor.active():
+                if (alert.exchange, alert.symbol) in wanted:
+                    client.alerts.append(_alert_message(alert))
         for k in keys:                       # their current state right away
             client.changes.mark(k)
 
@@ -258,6 +264,10 @@ class Pusher:
             out.append({"type": "liquidity", **queries.report_of(key[0], key[1], live.state,
                                                                  live.book).model_dump()})
         return out
+
+
+def _alert_message(alert: Any) -> dict[str, Any]:
+    return {"type": "alert", "exchange": alert.exchange, "symbol": alert.symbol, "alert": alert.to_dict()}
 
 
 def _pair(key: Key) -> dict[str, str]:
