@@ -27,6 +27,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                    help="books subscribed at startup, e.g. binance:BTC/USDT (others on the first request)")
     p.add_argument("--sim", action="store_true", help="serve the local exchange simulator's books (offline)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
+    p.add_argument("--sim-interval", type=positive, default=0.1,
+                   help="seconds per simulator tick, one book update per tick (with --sim; default 0.1)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other than loopback needs --api-key)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks one)")
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pairs = [parse_pair(t) for t in args.pairs]
         check_bind(args.host, api_key)
-        hub = BookHub(sim=args.sim, seed=args.seed, max_pairs=args.max_pairs)
+        hub = BookHub(sim=args.sim, seed=args.seed, max_pairs=args.max_pairs, sim_interval=args.sim_interval)
         if args.store:
             from liqcore.store import open_store
             store = open_store(args.store)
