@@ -74,6 +74,8 @@ class _Names:
             raw = value.encode("ascii")
         except UnicodeEncodeError:
             raise StoreInputError(f"rows[{k}].{what}: {value!r} is not ASCII") from None
+        if b"\x00" in raw:
+            raise StoreInputError(f"rows[{k}].{what}: {value!r} holds a NUL character")
         if len(raw) > limit:
             raise StoreInputError(f"rows[{k}].{what}: {value!r} is longer than {limit} bytes")
         self.ok.add(value)
@@ -106,8 +108,13 @@ def _text(col: Column, value: Any, k: int) -> str | None:
         value = json.dumps(value, allow_nan=True, default=str)
     if not isinstance(value, str):
         raise StoreInputError(f"rows[{k}].{col.name}: expected a str, got {type(value).__name__}")
-    if _RESERVED[0] in value or _RESERVED[1] in value:
-        raise StoreInputError(f"rows[{k}].{col.name}: control characters \\x1e/\\x1f are not stored")
+    if _RESERVED[0] in value or _RESERVED[1] in value or "\x00" in value:
+        # NUL: PostgreSQL's text cannot hold it, and the batch would be refused at every retry
+        raise StoreInputError(f"rows[{k}].{col.name}: control characters \\x00/\\x1e/\\x1f are not stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreInputError(f"rows[{k}].{col.name}: {value!r} is not valid Unicode (a lone surrogate)") from None
     return value
 
 

@@ -29,7 +29,7 @@ __all__ = ["Column", "Table", "TABLES", "SCHEMA_VERSION", "EXCHANGE_BYTES", "SYM
            "WALL_DTYPE", "CLUSTER_DTYPE", "REPORT_FIELDS"]
 
 #: the layout version of this liqcore's tables (the highest migration every backend applies)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 EXCHANGE_BYTES = 16
 SYMBOL_BYTES = 40
