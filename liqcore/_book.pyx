@@ -2059,6 +2059,39 @@ cdef class LiquidityReport:
             self._clusters = tuple([_cluster(&self._c[i]) for i in range(self._nc)])
         return self._clusters
 
+    #: one wall as a row of float64 (side +1 bid / -1 ask, rank as a float): :meth:`walls_array`
+    WALL_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price", "size", "notional", "strength", "z",
+                                                     "confidence", "distance_bps", "rank")])
+    #: one cluster as a row of float64 (side +1 bid / -1 ask, levels as a float): :meth:`clusters_array`
+    CLUSTER_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price_best", "price_worst", "size", "notional",
+                                                        "vwap", "span_bps", "share", "levels")])
+
+    def walls_array(self):
+        """The walls as a new structured array of :attr:`WALL_DTYPE` (the fields of :class:`Wall`),
+        without a Python object per wall: for storing and vectorised work. O(walls)."""
+        cdef cnp.ndarray[double, ndim=2] out = np.empty((self._nw, 9), np.float64)
+        cdef size_t i
+        cdef const liq_wall *w
+        for i in range(self._nw):
+            w = &self._w[i]
+            out[i, 0] = 1.0 if w.side == LIQ_BID else -1.0
+            out[i, 1], out[i, 2], out[i, 3], out[i, 4] = w.price, w.size, w.notional, w.strength
+            out[i, 5], out[i, 6], out[i, 7], out[i, 8] = w.z, w.confidence, w.distance_bps, <double>w.rank
+        return out.view(self.WALL_DTYPE).reshape(self._nw)
+
+    def clusters_array(self):
+        """The clusters as a new structured array of :attr:`CLUSTER_DTYPE` (the fields of
+        :class:`Cluster`), without a Python object per cluster. O(clusters)."""
+        cdef cnp.ndarray[double, ndim=2] out = np.empty((self._nc, 9), np.float64)
+        cdef size_t i
+        cdef const liq_cluster *c
+        for i in range(self._nc):
+            c = &self._c[i]
+            out[i, 0] = 1.0 if c.side == LIQ_BID else -1.0
+            out[i, 1], out[i, 2], out[i, 3], out[i, 4] = c.price_best, c.price_worst, c.size, c.notional
+            out[i, 5], out[i, 6], out[i, 7], out[i, 8] = c.vwap, c.span_bps, c.share, <double>c.levels
+        return out.view(self.CLUSTER_DTYPE).reshape(self._nc)
+
     DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
                                                                     ("clusters", np.int64)])
 
