@@ -206,7 +206,7 @@ class RedisPublisher:
     def _count_error(self, err: BaseException) -> None:
         with self._cond:
             self._counts["errors"] += 1
-            self._last_error = repr(err)
+            self._last_error = f"{type(err).__name__}: {err}"
 
     def _take(self) -> list[_Item]:
         """The next batch (waits for one); empty when stopping."""
@@ -234,7 +234,7 @@ class RedisPublisher:
         alerts = [it for it in items if it[0] == "alert"] if retry else []
         with self._cond:
             self._counts["errors"] += 1
-            self._last_error = repr(err)
+            self._last_error = f"{type(err).__name__}: {err}"
             self._counts["failed"] += len(items) - len(alerts)
             self._counts["retried"] += len(alerts)
             self._buf.extendleft(reversed(alerts))
