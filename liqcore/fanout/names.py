@@ -41,7 +41,7 @@ DEFAULT_PREFIX = "liqcore"
 # glob metacharacters (pattern subscriptions and invalidation must match names literally),
 # the separator and whitespace cannot be part of an exchange; a symbol may hold ":"
 _GLOB = set("*?[]\\")
-_JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY
 _ALERT_FIELDS = tuple(f.name for f in fields(LiquidityAlert))
 
 
@@ -53,12 +53,24 @@ def check_prefix(prefix: object) -> str:
     return prefix
 
 
+# labels already found good: a feed publishes the same few markets all day, and the check costs
+# more than the rest of a top's encoding; cleared when full, so it stays bounded
+_GOOD: set[tuple[str, str]] = set()
+_GOOD_MAX = 4096
+
+
 def check_label(name: str, value: object) -> str:
-    """An exchange (``name="exchange"``: no ``:``) or symbol usable in a key name, else FanoutError."""
+    """An exchange (``name="exchange"``: no ``:``) or symbol usable in a key name, else
+    FanoutError. O(1) for a label seen before, else O(len)."""
+    if type(value) is str and (name, value) in _GOOD:
+        return value
     if not isinstance(value, str) or not value or _GLOB & set(value) or any(c.isspace() for c in value) or \
             (name == "exchange" and ":" in value):
         extra = ", ':'" if name == "exchange" else ""
         raise FanoutError(f"{name}: expected a non-empty name without spaces, *?[]\\{extra}, got {value!r}")
+    if len(_GOOD) >= _GOOD_MAX:
+        _GOOD.clear()
+    _GOOD.add((name, value))
     return value
 
 
@@ -80,10 +92,6 @@ def parse_name(prefix: str, name: str) -> tuple[str, str, str]:
 def stream_name(prefix: str) -> str:
     """The alert stream's key, ``<prefix>:alerts``."""
     return f"{prefix}:alerts"
-
-
-def _num(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def _dumps(obj: Any, what: str) -> bytes:
@@ -116,11 +124,10 @@ def encode_top(book: OrderBook, exchange: str | None = None, symbol: str | None 
     ex = check_label("exchange", exchange if exchange is not None else book.exchange)
     sym = check_label("symbol", symbol if symbol is not None else book.symbol)
     bid, bid_size, ask, ask_size = book.bbo
-    two_sided = math.isfinite(bid) and math.isfinite(ask)
-    mid = (bid + ask) / 2 if two_sided else math.nan
+    mid = (bid + ask) / 2                            # NaN when a side is empty (orjson writes null)
     doc = {"exchange": ex, "symbol": sym, "ts_ms": now_ms() if ts_ms is None else ts_ms,
-           "bid": _num(bid), "bid_size": _num(bid_size), "ask": _num(ask), "ask_size": _num(ask_size),
-           "mid": _num(mid), "spread_bps": _num((ask - bid) / mid * 1e4) if two_sided and mid else None,
+           "bid": bid, "bid_size": bid_size, "ask": ask, "ask_size": ask_size,
+           "mid": mid, "spread_bps": (ask - bid) / mid * 1e4 if mid else math.nan,
            "update_id": book.last_update_id}
     return ex, sym, _dumps(doc, "top")
 

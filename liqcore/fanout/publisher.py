@@ -104,7 +104,11 @@ class RedisPublisher:
         self.close_timeout_s = check_seconds("close_timeout_s", close_timeout_s, allow_zero=True)
         self.stream = stream_name(self.prefix)
         self._buf: collections.deque[_Item] = collections.deque()
-        self._cond = threading.Condition()
+        # one lock, two conditions: the drain thread waits for messages (_wake), flush() for an
+        # empty buffer (_idle); one condition would let a notify meant for one wake the other
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._lock)
         self._inflight = 0
         self._closed = False
         self._stop = threading.Event()
@@ -147,7 +151,7 @@ class RedisPublisher:
         return result
 
     def _offer(self, kind: str, name: str, payload: bytes) -> bool:
-        with self._cond:
+        with self._lock:
             if self._closed:
                 raise FanoutError("the publisher is closed")
             self._counts["offered"] += 1
@@ -155,7 +159,8 @@ class RedisPublisher:
                 self._counts["dropped"] += 1
                 return False
             self._buf.append((kind, name, payload))
-            self._cond.notify()
+            if len(self._buf) == 1:                  # the thread only waits on an empty buffer
+                self._wake.notify()
             return True
 
     # ------------------------------------------------------------------ state
@@ -164,7 +169,7 @@ class RedisPublisher:
         full), ``failed`` (lost in a failed send), ``retried`` (alerts put back after a failed
         send), ``errors`` (failed connects and sends), ``reconnects`` (connections made after the
         first), ``queued`` (in the buffer now), ``capacity``, ``connected`` (bool), ``last_error``."""
-        with self._cond:
+        with self._lock:
             out: dict[str, Any] = dict(self._counts)
             out.update(queued=len(self._buf) + self._inflight, capacity=self.capacity, connected=self._connected,
                        last_error=self._last_error)
@@ -174,24 +179,25 @@ class RedisPublisher:
         """Wait until every queued message was sent or failed; True if the buffer emptied within
         ``timeout_s`` seconds."""
         timeout = check_seconds("timeout_s", timeout_s, allow_zero=True)
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._buf and not self._inflight, timeout)
+        with self._lock:
+            return self._idle.wait_for(lambda: not self._buf and not self._inflight, timeout)
 
     def close(self) -> None:
         """Refuse new messages, flush for up to ``close_timeout_s``, stop the thread and close the
         client. What is still queued then is counted as ``failed``. Idempotent."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
         self.flush(self.close_timeout_s)
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        with self._lock:
+            self._wake.notify_all()
         self._thread.join()
-        with self._cond:
+        with self._lock:
             self._counts["failed"] += len(self._buf)
             self._buf.clear()
+            self._idle.notify_all()
 
     def __enter__(self) -> "RedisPublisher":
         return self
@@ -204,14 +210,14 @@ class RedisPublisher:
 
     # ------------------------------------------------------------------ the drain thread
     def _count_error(self, err: BaseException) -> None:
-        with self._cond:
+        with self._lock:
             self._counts["errors"] += 1
             self._last_error = f"{type(err).__name__}: {err}"
 
     def _take(self) -> list[_Item]:
         """The next batch (waits for one); empty when stopping."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._buf or self._stop.is_set())
+        with self._lock:
+            self._wake.wait_for(lambda: self._buf or self._stop.is_set())
             if self._stop.is_set():
                 return []
             n = min(self.batch, len(self._buf))
@@ -232,7 +238,7 @@ class RedisPublisher:
         """A batch could not be sent: with ``retry`` (the connection failed, not the command)
         its alerts go back to the front of the buffer, the rest is counted lost."""
         alerts = [it for it in items if it[0] == "alert"] if retry else []
-        with self._cond:
+        with self._lock:
             self._counts["errors"] += 1
             self._last_error = f"{type(err).__name__}: {err}"
             self._counts["failed"] += len(items) - len(alerts)
@@ -240,7 +246,7 @@ class RedisPublisher:
             self._buf.extendleft(reversed(alerts))
             self._inflight = 0
             self._connected = False
-            self._cond.notify_all()
+            self._idle.notify_all()
 
     def _run(self) -> None:
         import redis
@@ -262,7 +268,7 @@ class RedisPublisher:
                     self._stop.wait(pause)
                     pause = min(pause * 2, self.backoff_s[1])
                     continue
-                with self._cond:
+                with self._lock:
                     self._connected = True
                     self._counts["reconnects"] += ever
                 ever = True
@@ -278,11 +284,11 @@ class RedisPublisher:
                 client.close()
                 client = None
                 continue
-            with self._cond:
+            with self._lock:
                 self._counts["published"] += len(items)
                 self._inflight = 0
-                self._cond.notify_all()
+                self._idle.notify_all()
         if client is not None:
             client.close()
-        with self._cond:
+        with self._lock:
             self._connected = False
