@@ -29,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
 
 from liqcore._book import OrderBook
-from liqcore.fanout.connection import check_seconds, check_url, connect, safe_url, unreachable
+from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, safe_url, unreachable
 from liqcore.fanout.errors import FanoutError
 from liqcore.fanout.names import DEFAULT_PREFIX, check_label, check_prefix, decode, encode_json
 
@@ -66,8 +66,14 @@ class BookCache(Protocol):
     def close(self) -> None:
         """Release the cache's resources."""
 
+    def __enter__(self) -> "BookCache":
+        """``with open_cache(url) as cache:`` closes it at the end."""
 
-class _KeyedCache:
+    def __exit__(self, *exc: object) -> None:
+        """Close."""
+
+
+class _KeyedCache(Closing):
     """What both caches share: key names, checks, encoding and the counters. Subclasses store
     bytes with ``_put(key, value, ttl_s)``, ``_fetch(key)`` and ``_remove(glob) -> count``."""
 
@@ -156,11 +162,6 @@ class _KeyedCache:
         self._count("misses" if raw is None else "hits")
         return raw
 
-    def __enter__(self: T) -> T:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class MemoryCache(_KeyedCache):

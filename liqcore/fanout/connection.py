@@ -8,7 +8,7 @@ reconnects with its own backoff, the cache raises).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from liqcore.fanout.errors import FanoutConnectionError, FanoutError
@@ -16,7 +16,22 @@ from liqcore.fanout.errors import FanoutConnectionError, FanoutError
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["check_url", "safe_url", "connect", "check_seconds", "unreachable"]
+__all__ = ["check_url", "safe_url", "connect", "check_seconds", "unreachable", "Closing"]
+
+Self = TypeVar("Self", bound="Closing")
+
+
+class Closing:
+    """``with`` support for the fan-out's objects: leaving the block calls ``close()``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 _SCHEMES = ("redis", "rediss", "unix")
 

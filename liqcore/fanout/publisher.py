@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from liqcore._book import LiquidityReport, OrderBook
 from liqcore.alerts.records import LiquidityAlert
-from liqcore.fanout.connection import check_seconds, check_url, connect, safe_url
+from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, safe_url
 from liqcore.fanout.errors import FanoutError
 from liqcore.fanout.names import (DEFAULT_PREFIX, check_prefix, encode_alert, encode_report, encode_top, market_name,
                                   stream_name)
@@ -58,7 +58,7 @@ def _positive_int(name: str, value: object) -> int:
     return value
 
 
-class RedisPublisher:
+class RedisPublisher(Closing):
     """The fan-out publisher (see the module docstring).
 
     Parameters
@@ -198,12 +198,6 @@ class RedisPublisher:
             self._counts["failed"] += len(self._buf)
             self._buf.clear()
             self._idle.notify_all()
-
-    def __enter__(self) -> "RedisPublisher":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"RedisPublisher({safe_url(self.url)!r}, prefix={self.prefix!r})"

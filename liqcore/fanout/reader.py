@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from liqcore.alerts.records import LiquidityAlert
-from liqcore.fanout.connection import check_seconds, check_url, connect, unreachable
+from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, unreachable
 from liqcore.fanout.errors import FanoutError
 from liqcore.fanout.names import (DEFAULT_PREFIX, KINDS, alert_from_dict, check_label, check_prefix, decode,
                                   market_name, parse_name, stream_name)
@@ -57,7 +57,7 @@ class Message:
     data: dict[str, Any]
 
 
-class Subscription:
+class Subscription(Closing):
     """Live messages of a pattern of names (made by :meth:`FanoutReader.subscribe`). Messages
     published before it subscribed are not seen (read :meth:`FanoutReader.latest` for those).
     Redis buffers the messages of a slow subscriber on the server (bounded by its
@@ -96,14 +96,9 @@ class Subscription:
         """Unsubscribe and close the connection. Idempotent."""
         self._pubsub.close()
 
-    def __enter__(self) -> "Subscription":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
-class FanoutReader:
+class FanoutReader(Closing):
     """Latest values, live messages and the alert stream of one ``prefix`` on one Redis.
 
     ``url`` is checked now (FanoutError); the first command connects (FanoutConnectionError
@@ -168,9 +163,3 @@ class FanoutReader:
     def close(self) -> None:
         """Close the client. Idempotent."""
         self._client.close()
-
-    def __enter__(self) -> "FanoutReader":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
