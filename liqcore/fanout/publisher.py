@@ -16,12 +16,13 @@ latest-value key, and for alerts also ``XADD <prefix>:alerts MAXLEN ~ N``. Names
 :mod:`liqcore.fanout.names`.
 
 Failures are counted, never raised into the feed: a full buffer refuses the new message
-(``dropped``; ``publish_*`` returns False); a batch that fails to send is lost (``failed``) except
-its alerts, which go back to the front of the buffer when the connection failed (``retried``:
-alerts are delivered at least once, a duplicate has the same ``id`` and ``ended_ms``; the buffer
-then holds up to ``capacity + batch`` messages); the thread then reconnects with an
-exponential backoff (``errors``, ``reconnects``) and meanwhile the buffer fills. Every message
-offered ends in exactly one of ``published``, ``dropped``, ``failed`` or the buffer (``queued``).
+(``dropped``; ``publish_*`` returns False); a message whose command Redis refuses is lost
+(``failed``); when the connection fails, the batch in flight is lost (``failed``) except its
+alerts, which go back to the front of the buffer (``retried``: alerts are delivered at least once,
+a duplicate has the same ``id`` and ``ended_ms``; the buffer then holds up to ``capacity +
+batch`` messages), and the thread reconnects with an exponential backoff (``errors``,
+``reconnects``) while the buffer fills. Every message offered ends in exactly one of
+``published``, ``dropped``, ``failed`` or the buffer (``queued``).
 
 Ownership: the publisher owns its thread and its Redis client; :meth:`close` (or leaving the
 ``with`` block) flushes for up to ``close_timeout_s`` and stops them. Thread-safe.
@@ -30,6 +31,7 @@ Ownership: the publisher owns its thread and its Redis client; :meth:`close` (or
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
@@ -220,13 +222,31 @@ class RedisPublisher(Closing):
             return items
 
     def _send(self, client: "redis.Redis", items: list[_Item]) -> None:
+        """One pipeline for the batch. A connection failure raises (the whole batch is in
+        doubt); a command Redis refuses (e.g. the stream's key holds another type) fails only its
+        message, counted in ``failed`` with the reply as ``last_error``."""
         pipe = client.pipeline(transaction=False)
         for kind, name, payload in items:
             pipe.publish(name, payload)
             pipe.set(name, payload, px=self.ttl_ms)
             if kind == "alert":
                 pipe.xadd(self.stream, {"data": payload}, maxlen=self.stream_maxlen, approximate=True)
-        pipe.execute()
+        replies = iter(pipe.execute(raise_on_error=False))
+        refused: BaseException | None = None
+        bad = 0
+        for kind, _, _ in items:
+            errs = [r for r in itertools.islice(replies, 3 if kind == "alert" else 2) if isinstance(r, Exception)]
+            if errs:
+                bad += 1
+                refused = errs[0]
+        with self._lock:
+            self._counts["published"] += len(items) - bad
+            self._counts["failed"] += bad
+            if refused is not None:
+                self._counts["errors"] += 1
+                self._last_error = f"{type(refused).__name__}: {refused}"
+            self._inflight = 0
+            self._idle.notify_all()
 
     def _failed(self, items: list[_Item], err: BaseException, retry: bool) -> None:
         """A batch could not be sent: with ``retry`` (the connection failed, not the command)
@@ -277,11 +297,6 @@ class RedisPublisher(Closing):
                 log.info("fan-out: a batch of %d failed: %r", len(items), e)
                 client.close()
                 client = None
-                continue
-            with self._lock:
-                self._counts["published"] += len(items)
-                self._inflight = 0
-                self._idle.notify_all()
         if client is not None:
             client.close()
         with self._lock:

@@ -281,3 +281,21 @@ def test_bad_reader_input_is_refused(redis_url: str) -> None:
                             (lambda: reader.alerts(block_s=-1), "block_s")]:
             with pytest.raises(FanoutError, match=match):
                 call()
+
+
+def test_a_command_redis_refuses_fails_only_its_message(redis_url: str) -> None:
+    raw = redis.Redis.from_url(redis_url)
+    raw.set(stream_name("liqcore"), b"not a stream")                 # XADD will answer WRONGTYPE
+    with FanoutReader(redis_url) as reader, RedisPublisher(redis_url, **FAST) as pub:
+        pub.publish_top(make_book(bid=100.0))
+        pub.publish_alert(make_alert(1))
+        pub.publish_top(make_book(bid=101.0))
+        assert pub.flush()
+        s = pub.stats()
+        assert (s["published"], s["failed"], s["retried"], s["errors"]) == (2, 1, 0, 1)
+        assert "WRONGTYPE" in s["last_error"] and s["connected"] is True
+        assert reader.latest("top", "binance", "BTC/USDT")["bid"] == 101.0
+        raw.delete(stream_name("liqcore"))
+        pub.publish_alert(make_alert(2))                              # and the stream works again
+        assert pub.flush() and [a for _, a in reader.alerts()] == [make_alert(2)]
+    raw.close()
