@@ -29,7 +29,8 @@ from liqcore.fanout import RedisPublisher
 
 def book() -> OrderBook:
     b = OrderBook(tick_size="0.01", lot_size="0.00001", symbol="BTC/USDT", exchange="binance")
-    b.apply_snapshot([[60_000 - i * 0.01, 0.5 + i] for i in range(20)], [[60_000.01 + i * 0.01, 0.5 + i] for i in range(20)])
+    b.apply_snapshot([[60_000 - i * 0.01, 0.5 + i] for i in range(20)],
+                     [[60_000.01 + i * 0.01, 0.5 + i] for i in range(20)])
     return b
 
 

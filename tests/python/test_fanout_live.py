@@ -81,3 +81,23 @@ def test_live_books_reach_a_reader_in_another_process(redis_url: str, tmp_path: 
     assert report["exchange"] == "binance" and report["symbol"] == "BTC/USDT"
     assert report["liquidity_1pct"] > 0 and math.isfinite(report["score"])
     assert stats["published"] >= 50 and stats["dropped"] == stats["failed"] == stats["errors"] == 0
+
+
+def test_a_monitors_alerts_reach_the_stream_in_order(redis_url: str) -> None:
+    """LiveLiquidityMonitor(on_alert=publisher.publish_alert) over a replayed book with a spread
+    blow-out: the stream holds exactly the monitor's alerts (start, then end), equal field by field."""
+    from test_alerts_monitor import Replay, fast_rules
+
+    from liqcore.alerts import LiveLiquidityMonitor
+    from liqcore.fanout import FanoutReader
+
+    with FanoutReader(redis_url) as reader, RedisPublisher(redis_url, backoff_s=(0.01, 0.2)) as pub:
+        monitor = LiveLiquidityMonitor(rules=fast_rules(), on_alert=pub.publish_alert)
+        replay = Replay(monitor)
+        raised = replay.run(30)                                    # warm-up: calm
+        replay.src.disturb("spread", 150, ticks=3000)
+        raised += replay.run(12)
+        assert [(a.type, a.active) for a in raised] == [("SPREAD_WIDENING", True), ("SPREAD_WIDENING", False)]
+        assert pub.flush()
+        assert [a for _, a in reader.alerts()] == raised
+        assert reader.latest("alert", "binance", "BTC/USDT")["ended_ms"] == raised[1].ended_ms
