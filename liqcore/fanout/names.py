@@ -96,13 +96,13 @@ def stream_name(prefix: str) -> str:
 
 def _dumps(obj: Any, what: str) -> bytes:
     try:
-        return orjson.dumps(obj, default=_nan_free, option=_JSON_OPTS)
+        return orjson.dumps(obj, default=_plain, option=_JSON_OPTS)
     except (TypeError, orjson.JSONEncodeError) as e:
         raise FanoutError(f"{what}: not JSON-serialisable ({e})") from None
 
 
-def _nan_free(obj: Any) -> Any:
-    # orjson already writes NaN/inf floats as null; this covers the other objects a result may hold
+def _plain(obj: Any) -> Any:
+    # what orjson cannot write itself: liqcore records inside a result (VenueComparison, Wall...)
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
     if hasattr(obj, "_asdict"):

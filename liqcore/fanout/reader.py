@@ -63,8 +63,12 @@ class Subscription(Closing):
     Redis buffers the messages of a slow subscriber on the server (bounded by its
     ``client-output-buffer-limit pubsub``, which disconnects the subscriber when exceeded)."""
 
-    def __init__(self, url: str, prefix: str, pubsub: "PubSub", pattern: str) -> None:
-        self.url, self.prefix, self.pattern = url, prefix, pattern
+    def __init__(self, url: str, prefix: str, pubsub: "PubSub",
+                 want: tuple[str | None, str | None, str | None]) -> None:
+        self.url, self.prefix = url, prefix
+        self._want = want
+        pattern = f"{prefix}:" + ":".join("*" if part is None else part for part in want)
+        self.pattern = pattern
         self._pubsub = pubsub
         guarded(url, lambda: pubsub.psubscribe(pattern))
         # wait for the server's confirmation: after it, every message published is delivered
@@ -82,8 +86,12 @@ class Subscription(Closing):
         if msg is None or msg["type"] != "pmessage":
             return None
         channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-        kind, exchange, symbol = parse_name(self.prefix, channel)
-        return Message(kind, exchange, symbol, decode(msg["data"]))
+        names = parse_name(self.prefix, channel)
+        # "*" also matches ":", so "<prefix>:*:okx:*" matches an exchange "okx" and a symbol that
+        # starts with "okx:" alike: keep only the parts asked for
+        if any(w is not None and w != got for w, got in zip(self._want, names)):
+            return None
+        return Message(*names, decode(msg["data"]))
 
     def __iter__(self) -> Iterator[Message]:
         """Messages as they come (blocks; stop by breaking out)."""
@@ -95,7 +103,6 @@ class Subscription(Closing):
     def close(self) -> None:
         """Unsubscribe and close the connection. Idempotent."""
         self._pubsub.close()
-
 
 
 class FanoutReader(Closing):
@@ -123,9 +130,9 @@ class FanoutReader(Closing):
         """A subscription to the live messages of one kind/exchange/symbol; None means any."""
         if kind is not None and kind not in KINDS:
             raise FanoutError(f"kind: expected one of {', '.join(KINDS)} or None, got {kind!r}")
-        parts = [kind or "*", "*" if exchange is None else check_label("exchange", exchange),
-                 "*" if symbol is None else check_label("symbol", symbol)]
-        return Subscription(self.url, self.prefix, self._client.pubsub(), f"{self.prefix}:{':'.join(parts)}")
+        want = (kind, None if exchange is None else check_label("exchange", exchange),
+                None if symbol is None else check_label("symbol", symbol))
+        return Subscription(self.url, self.prefix, self._client.pubsub(), want)
 
     def alerts(self, after: str = "0", *, count: int = 100,
                block_s: float | None = None) -> list[tuple[str, LiquidityAlert]]:
@@ -140,10 +147,18 @@ class FanoutReader(Closing):
         block = None if block_s is None else max(1, round(check_seconds("block_s", block_s) * 1000))
         import redis
 
+        def read() -> Any:
+            if block is None:
+                return self._client.xread({self.stream: after}, count=count)
+            # a blocking read may wait longer than the client's timeout: a client of its own
+            client = connect(self.url, timeout_s=self.timeout_s + block / 1000)
+            try:
+                return client.xread({self.stream: after}, count=count, block=block)
+            finally:
+                client.close()
+
         try:
-            # a blocking read may wait longer than the client's timeout: give it its own room
-            reply: Any = guarded(self.url, lambda: self._client.xread({self.stream: after}, count=count, block=block)
-                            if block is None else self._blocking_xread(after, count, block))
+            reply = guarded(self.url, read)
         except redis.ResponseError as e:
             raise FanoutError(f"after: {after!r} is not a stream entry id ({e})") from None
         out = []
@@ -152,13 +167,6 @@ class FanoutReader(Closing):
                 eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
                 out.append((eid, alert_from_dict(decode(fields[b"data"]))))
         return out
-
-    def _blocking_xread(self, after: str, count: int, block_ms: int) -> Any:
-        client = connect(self.url, timeout_s=self.timeout_s + block_ms / 1000)
-        try:
-            return client.xread({self.stream: after}, count=count, block=block_ms)
-        finally:
-            client.close()
 
     def close(self) -> None:
         """Close the client. Idempotent."""

@@ -103,6 +103,17 @@ def test_a_subscription_filters_by_kind_exchange_and_symbol(redis_url: str) -> N
         assert sub.get(timeout_s=0.2) is None
 
 
+def test_a_subscription_matches_parts_not_text(redis_url: str) -> None:
+    # the pattern liqcore:*:okx:* also matches liqcore:top:binance:okx:X (a "*" spans ":")
+    with FanoutReader(redis_url) as reader, reader.subscribe(exchange="okx") as sub, \
+            RedisPublisher(redis_url, **FAST) as pub:
+        pub.publish_top(make_book("binance", "okx:X"))
+        pub.publish_top(make_book("okx", "BTC/USDT"))
+        assert pub.flush()
+        assert [(m.exchange, m.symbol) for m in drain(sub, 1)] == [("okx", "BTC/USDT")]
+        assert sub.get(timeout_s=0.2) is None
+
+
 def test_the_stream_resumes_from_an_id_and_keeps_nan_and_ends(redis_url: str) -> None:
     alerts = [make_alert(n, ended=n % 2 == 1) for n in range(5)]
     nan_alert = dataclasses.replace(make_alert(9), deviation_pct=math.nan, z=3.5)
