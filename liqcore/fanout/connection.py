@@ -8,6 +8,7 @@ reconnects with its own backoff, the cache raises).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,13 +34,14 @@ class Closing:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
 _SCHEMES = ("redis", "rediss", "unix")
 
 
 def check_seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
     """``value`` as a float number of seconds, finite and > 0 (>= 0 with ``allow_zero``), else
     FanoutError naming ``name``. O(1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise FanoutError(f"{name}: expected a number of seconds, got {value!r}")
     v = float(value)
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):

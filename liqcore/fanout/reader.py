@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from liqcore.alerts.records import LiquidityAlert
-from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, unreachable
-from liqcore.fanout.errors import FanoutError
+from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, safe_url, unreachable
+from liqcore.fanout.errors import FanoutConnectionError, FanoutError
 from liqcore.fanout.names import (DEFAULT_PREFIX, KINDS, alert_from_dict, check_label, check_prefix, decode,
                                   market_name, parse_name, stream_name)
 
@@ -75,7 +75,7 @@ class Subscription(Closing):
         while True:
             msg = guarded(url, lambda: pubsub.get_message(timeout=5.0))
             if msg is None:
-                raise FanoutError(f"Redis at {url} did not confirm the subscription to {pattern}")
+                raise FanoutConnectionError(f"Redis at {safe_url(url)} did not confirm the subscription to {pattern}")
             if msg["type"] == "psubscribe":
                 break
 

@@ -20,7 +20,8 @@ from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 from liqcore import OrderBook
 from liqcore.alerts import LiquidityAlert
-from liqcore.fanout import FanoutError, FanoutReader, Message, RedisPublisher, market_name, stream_name
+from liqcore.fanout import (FanoutConnectionError, FanoutError, FanoutReader, Message, RedisPublisher, market_name,
+                            stream_name)
 
 FAST = dict(backoff_s=(0.01, 0.2), timeout_s=1.0)
 
@@ -310,3 +311,15 @@ def test_a_command_redis_refuses_fails_only_its_message(redis_url: str) -> None:
         pub.publish_alert(make_alert(2))                              # and the stream works again
         assert pub.flush() and [a for _, a in reader.alerts()] == [make_alert(2)]
     raw.close()
+
+
+def test_a_reader_of_an_unreachable_redis_gets_a_clear_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with FanoutReader(f"redis://:pw@127.0.0.1:{port}/0", timeout_s=0.5) as reader:
+        for call in (lambda: reader.latest("top", "binance", "BTC/USDT"), lambda: reader.subscribe(),
+                     lambda: reader.alerts(), lambda: reader.alerts(block_s=0.1)):
+            with pytest.raises(FanoutConnectionError, match=f"127.0.0.1:{port}") as info:
+                call()
+            assert "pw" not in str(info.value)
