@@ -13,11 +13,11 @@
     cache.stats()                                          # hits, misses, sets, invalidations, errors, evictions
 
 Both caches implement :class:`BookCache` and store the same bytes under the same keys
-(``<prefix>:`` + ``book:<exchange>:<symbol>`` or ``comparison:<symbol>:<venue,venue,...>``,
+(``<prefix>:cache:`` + ``book:<exchange>:<symbol>`` or ``comparison:<symbol>:<venue,venue,...>``,
 venues sorted): a book as :meth:`OrderBook.to_bytes` (a get returns a new book, owned by the
 caller), a comparison as JSON (orjson; NaN as null; an object with ``to_dict()`` such as a
 :class:`~liqcore.venues.VenueComparison` is stored as its dict, and a get returns the dict).
-``invalidate(pattern)`` takes a glob relative to the prefix (``*``, ``?``, ``[abc]``).
+``invalidate(pattern)`` takes a glob relative to ``<prefix>:cache:`` (``*``, ``?``, ``[abc]``).
 TTLs are seconds, finite and > 0 (FanoutError otherwise; nothing is stored).
 """
 
@@ -58,7 +58,7 @@ class BookCache(Protocol):
         """The cached comparison dict or None."""
 
     def invalidate(self, pattern: str) -> int:
-        """Remove the keys matching a glob relative to the prefix; the number removed."""
+        """Remove the keys matching a glob relative to ``<prefix>:cache:``; the number removed."""
 
     def stats(self) -> dict[str, int]:
         """hits, misses, sets, invalidations (keys removed), errors, evictions."""
@@ -79,6 +79,8 @@ class _KeyedCache(Closing):
 
     def __init__(self, prefix: str) -> None:
         self.prefix = check_prefix(prefix)
+        # the cache's own namespace: invalidating "*" never reaches the fan-out's keys and stream
+        self.space = f"{self.prefix}:cache:"
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(("hits", "misses", "sets", "invalidations", "errors", "evictions"), 0)
 
@@ -98,15 +100,18 @@ class _KeyedCache(Closing):
 
     # keys
     def _book_key(self, exchange: str, symbol: str) -> str:
-        return f"{self.prefix}:book:{check_label('exchange', exchange)}:{check_label('symbol', symbol)}"
+        return f"{self.space}book:{check_label('exchange', exchange)}:{check_label('symbol', symbol)}"
 
     def _comparison_key(self, symbol: str, exchanges: Iterable[str]) -> str:
         if isinstance(exchanges, str):                 # a lone string would be split into letters
             raise FanoutError(f"exchanges: expected a list of exchange ids, got the string {exchanges!r}")
-        venues = sorted({check_label("exchange", e) for e in exchanges})
+        try:
+            venues = sorted({check_label("exchange", e) for e in exchanges})
+        except TypeError:
+            raise FanoutError(f"exchanges: expected a list of exchange ids, got {exchanges!r}") from None
         if not venues or any("," in v for v in venues):
             raise FanoutError(f"exchanges: expected one or more exchange ids without ',', got {venues!r}")
-        return f"{self.prefix}:comparison:{check_label('symbol', symbol)}:{','.join(venues)}"
+        return f"{self.space}comparison:{check_label('symbol', symbol)}:{','.join(venues)}"
 
     # the interface
     def cache_orderbook(self, exchange: str, symbol: str, book: OrderBook, ttl_s: float) -> None:
@@ -139,12 +144,12 @@ class _KeyedCache(Closing):
         return None if raw is None else dict(decode(raw))
 
     def invalidate(self, pattern: str) -> int:
-        """Remove every key whose name after ``<prefix>:`` matches the glob ``pattern`` (``*``,
+        """Remove every key whose name after ``<prefix>:cache:`` matches the glob ``pattern`` (``*``,
         ``?``, ``[abc]``; e.g. ``"book:binance:*"``, ``"comparison:BTC/USDT:*"``, ``"*"``); the
         number removed (added to ``invalidations``). O(keys of the cache)."""
         if not isinstance(pattern, str) or not pattern or "\\" in pattern or "[^" in pattern:
             raise FanoutError(f"pattern: expected a non-empty glob (*, ?, [abc]), got {pattern!r}")
-        n = self._remove(f"{self.prefix}:{pattern}")
+        n = self._remove(self.space + pattern)
         self._count("invalidations", n)
         return n
 

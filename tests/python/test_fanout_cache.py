@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import redis
 from redis_server import redis_server, redis_url  # noqa: F401  (the fixture)
 from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
 
@@ -126,6 +127,20 @@ def test_invalidate_stays_inside_the_prefix(redis_url: str) -> None:
         assert b.get_orderbook("binance", "BTC/USDT") is not None
 
 
+def test_invalidate_leaves_the_published_keys_and_stream_alone(redis_url: str) -> None:
+    from liqcore.fanout import FanoutReader, RedisPublisher
+
+    with open_cache(redis_url) as cache, RedisPublisher(redis_url) as pub, FanoutReader(redis_url) as reader:
+        cache.cache_orderbook("binance", "BTC/USDT", make_book(), ttl_s=30)
+        pub.publish_top(make_book())
+        assert pub.flush()
+        assert cache.invalidate("*") == 1
+        assert reader.latest("top", "binance", "BTC/USDT") is not None
+        raw = redis.Redis.from_url(redis_url)
+        assert raw.keys("liqcore:cache:*") == [] and raw.keys("liqcore:*") == [b"liqcore:top:binance:BTC/USDT"]
+        raw.close()
+
+
 def test_two_redis_caches_share_entries(redis_url: str) -> None:
     with open_cache(redis_url) as writer, open_cache(redis_url) as reader:
         writer.cache_orderbook("binance", "BTC/USDT", make_book(), ttl_s=30)
@@ -153,6 +168,7 @@ def test_a_bad_ttl_is_refused_and_nothing_is_stored(cache: BookCache, ttl: objec
     (lambda c: c.cache_orderbook("binance", "BTC/USDT", {"bids": []}, 1), "book"),
     (lambda c: c.cache_comparison("BTC/USDT", "binance", {}, 1), "exchanges"),
     (lambda c: c.cache_comparison("BTC/USDT", [], {}, 1), "exchanges"),
+    (lambda c: c.cache_comparison("BTC/USDT", None, {}, 1), "exchanges"),
     (lambda c: c.cache_comparison("BTC/USDT", ["a,b"], {}, 1), "exchanges"),
     (lambda c: c.cache_comparison("BTC/USDT", ["binance"], {"x": object()}, 1), "result"),
     (lambda c: c.get_orderbook("binance", None), "symbol"),
