@@ -2069,28 +2069,30 @@ cdef class LiquidityReport:
     def walls_array(self):
         """The walls as a new structured array of :attr:`WALL_DTYPE` (the fields of :class:`Wall`),
         without a Python object per wall: for storing and vectorised work. O(walls)."""
-        cdef cnp.ndarray[double, ndim=2] out = np.empty((self._nw, 9), np.float64)
-        cdef size_t i
-        cdef const liq_wall *w
-        for i in range(self._nw):
-            w = &self._w[i]
-            out[i, 0] = 1.0 if w.side == LIQ_BID else -1.0
-            out[i, 1], out[i, 2], out[i, 3], out[i, 4] = w.price, w.size, w.notional, w.strength
-            out[i, 5], out[i, 6], out[i, 7], out[i, 8] = w.z, w.confidence, w.distance_bps, <double>w.rank
-        return out.view(self.WALL_DTYPE).reshape(self._nw)
+        return self._item_array(True)
 
     def clusters_array(self):
         """The clusters as a new structured array of :attr:`CLUSTER_DTYPE` (the fields of
         :class:`Cluster`), without a Python object per cluster. O(clusters)."""
-        cdef cnp.ndarray[double, ndim=2] out = np.empty((self._nc, 9), np.float64)
-        cdef size_t i
+        return self._item_array(False)
+
+    cdef _item_array(self, bint walls):
+        cdef size_t n = self._nw if walls else self._nc, i
+        cdef cnp.ndarray[double, ndim=2] out = np.empty((n, 9), np.float64)
+        cdef const liq_wall *w
         cdef const liq_cluster *c
-        for i in range(self._nc):
-            c = &self._c[i]
-            out[i, 0] = 1.0 if c.side == LIQ_BID else -1.0
-            out[i, 1], out[i, 2], out[i, 3], out[i, 4] = c.price_best, c.price_worst, c.size, c.notional
-            out[i, 5], out[i, 6], out[i, 7], out[i, 8] = c.vwap, c.span_bps, c.share, <double>c.levels
-        return out.view(self.CLUSTER_DTYPE).reshape(self._nc)
+        for i in range(n):
+            if walls:
+                w = &self._w[i]
+                out[i, 0], out[i, 1], out[i, 2], out[i, 3] = -1.0 + 2.0 * (w.side == LIQ_BID), w.price, w.size, w.notional
+                out[i, 4], out[i, 5], out[i, 6], out[i, 7] = w.strength, w.z, w.confidence, w.distance_bps
+                out[i, 8] = <double>w.rank
+            else:
+                c = &self._c[i]
+                out[i, 0], out[i, 1], out[i, 2] = -1.0 + 2.0 * (c.side == LIQ_BID), c.price_best, c.price_worst
+                out[i, 3], out[i, 4], out[i, 5], out[i, 6] = c.size, c.notional, c.vwap, c.span_bps
+                out[i, 7], out[i, 8] = c.share, <double>c.levels
+        return out.view(self.WALL_DTYPE if walls else self.CLUSTER_DTYPE).reshape(n)
 
     DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
                                                                     ("clusters", np.int64)])

@@ -1,4 +1,4 @@
-"""Errors of the Redis fan-out and the cache (candidates for ``liqcore.errors``).
+"""Errors of the Redis fan-out and the cache (as ``liqcore.store.errors`` for the store).
 
 Both are :class:`~liqcore.errors.LiqError` and subclass the matching builtin, so callers that do
 not know liqcore can catch ``ValueError`` / ``ConnectionError``.

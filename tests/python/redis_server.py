@@ -13,18 +13,18 @@ URL (its own database is flushed first); ``redis_server()`` gives the server its
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from typing import Iterator
 
 import pytest
+
+from server_once import ServerOnce
 
 
 class RedisServer:
@@ -98,38 +98,20 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-_SERVER: RedisServer | None = None
-_FAILED: str | None = None
-_LOCK = threading.Lock()
+_ONCE = ServerOnce(what="redis-server", package="redis", install="pip install 'liqcore[service]'",
+                   find=lambda: shutil.which("redis-server"),
+                   missing="no redis-server on PATH (Debian: apt-get install redis-server)",
+                   make=RedisServer, require_env="LIQCORE_REQUIRE_REDIS")
 
 
 def redis_server() -> RedisServer:
     """The process's server, started on first use (and started again if a test left it killed);
     skips (or fails under LIQCORE_REQUIRE_REDIS=1) when it cannot be."""
-    global _SERVER, _FAILED
-    with _LOCK:
-        if _SERVER is None and _FAILED is None:
-            try:
-                import redis  # noqa: F401
-            except ImportError:
-                _FAILED = "the redis package is not installed (pip install 'liqcore[service]')"
-            binary = shutil.which("redis-server") if _FAILED is None else None
-            if _FAILED is None and binary is None:
-                _FAILED = "no redis-server on PATH (Debian: apt-get install redis-server)"
-            if _FAILED is None:
-                try:
-                    _SERVER = RedisServer(binary)  # type: ignore[arg-type]
-                    atexit.register(_SERVER.close)
-                except Exception as e:  # noqa: BLE001 - reported as the skip reason
-                    _FAILED = f"cannot start redis-server: {e}"
-    if _SERVER is None:
-        if os.environ.get("LIQCORE_REQUIRE_REDIS") == "1":
-            pytest.fail(f"LIQCORE_REQUIRE_REDIS=1 but {_FAILED}")
-        pytest.skip(str(_FAILED))
-    if _SERVER.proc is None or _SERVER.proc.poll() is not None:
-        _SERVER.start()
-    _SERVER.resume()
-    return _SERVER
+    server = _ONCE.get()
+    if server.proc is None or server.proc.poll() is not None:
+        server.start()
+    server.resume()
+    return server
 
 
 @pytest.fixture
