@@ -10,7 +10,8 @@ import sys
 from decimal import Decimal
 from typing import Any, NoReturn, TextIO
 
-__all__ = ["Parser", "checked", "positive", "count", "step", "why", "fail", "print_json"]
+__all__ = ["Parser", "checked", "positive", "count", "step", "why", "fail", "print_json", "feed_missing",
+           "instant", "iso_time", "open_existing_store", "add_store_options"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,3 +76,69 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
+
+
+def feed_missing() -> str | None:
+    """Why a live feed cannot run here (the name of ccxt.pro or aiohttp when one is not
+    importable), or None."""
+    try:
+        import aiohttp  # noqa: F401
+        import ccxt.pro  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name or exc}"
+    return None
+
+
+def _instant(text: str) -> int:
+    import datetime as dt
+
+    t = text.strip()
+    if t.lstrip("-").isdigit():
+        return int(t)                                      # ns since the epoch, as the store keeps them
+    when = dt.datetime.fromisoformat(t[:-1] + "+00:00" if t.endswith(("Z", "z")) else t)
+    if when.tzinfo is None:                                # a time without a zone is UTC, as the store's
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return (when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1) * 1000
+
+
+#: a time: ISO 8601 (``2024-08-08``, ``2024-08-08T10:00:00Z``; UTC when no zone is given) or an
+#: integer, ns since the epoch; parsed to ns since the epoch
+instant = checked(_instant, "a time", "(ISO 8601 or ns since the epoch)", lambda ns: -(2**63) <= ns < 2**63)
+
+
+def iso_time(ns: int) -> str:
+    """ns since the epoch as ISO 8601 UTC with milliseconds (``2024-08-08T10:00:00.123Z``)."""
+    import datetime as dt
+
+    when = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """``--db`` (the store), ``--from``/``--to`` (a half-open range) and ``--json``."""
+    p.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                   help="the store: a SQLite file, sqlite:///path or postgresql://user@host/db (default: "
+                        "$LIQCORE_DATA_DIR/liqcore.db, else the user data directory, see docs/store.md)")
+    p.add_argument("--from", dest="start", type=instant, default=None, metavar="TIME",
+                   help="start of the range, included: ISO 8601 (UTC unless a zone is given) or ns since the "
+                        "epoch (default: the first row)")
+    p.add_argument("--to", dest="end", type=instant, default=None, metavar="TIME",
+                   help="end of the range, excluded (default: after the last row)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def open_existing_store(where: str | None) -> Any:
+    """Open the store at ``where`` (a path, ``sqlite:///`` or ``postgresql://`` URL, None: the
+    default path) for reading; a SQLite file that does not exist is an error instead of a new empty
+    store (reading must change nothing). The caller closes it. Raises StoreError (StoreIOError:
+    missing file, unreachable server)."""
+    import os
+
+    from liqcore.store import StoreIOError, default_path, open_store
+
+    raw = default_path() if where is None else where
+    scheme, sep, rest = raw.partition("://")
+    path = rest[1:] if sep and scheme == "sqlite" else (None if sep else raw)
+    if path is not None and not os.path.isfile(path):
+        raise StoreIOError(f"no store at {path} (give the store with --db)")
+    return open_store(raw)
