@@ -129,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
     except (LiqError, OSError, ValueError) as exc:
         return fail(prog, exc)
     f = res["file"]
+    if not res["books"]:                  # nothing recorded: each reason was said in one line
+        if res["interrupted"]:
+            print(f"{prog}: interrupted before any book was recorded", file=sys.stderr)
+            return 1
+        return 2
     if args.json:
         print_json(res)
     else:
@@ -142,6 +147,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"{b['exchange']} {b['symbol']}: {b['state']}, {b['messages']:,} messages{check}")
         for u in res["unavailable"]:
             print(f"{u['exchange']} {u['symbol']}: not recorded: {u['reason']}")
-    if not res["books"]:
-        return 1 if res["interrupted"] else 2
     return 0 if res["ok"] and not f["damage"] else 1
