@@ -47,7 +47,7 @@ def test_help_lists_the_present_subcommands_with_their_help_line(tmp_path):
     listing = p.stdout.split("subcommands (liqcore <subcommand> --help):\n", 1)[1]
     present = [n for n in COMMANDS if (COMMANDS_DIR / f"{n}.py").is_file()]
     assert available_commands() == present
-    assert {"watch", "replay", "record", "history", "alerts", "risk"} <= set(present)
+    assert {"watch", "replay", "record", "history", "alerts", "risk", "bench"} <= set(present)
     names = [line.split()[0] for line in listing.splitlines()]
     assert names == present
     for line in listing.splitlines():
