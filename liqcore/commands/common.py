@@ -8,9 +8,10 @@ import json
 import math
 import sys
 from decimal import Decimal
-from typing import Any, NoReturn, TextIO
+from typing import Any, Awaitable, Callable, NoReturn, TextIO
 
-__all__ = ["Parser", "checked", "positive", "count", "step", "why", "fail", "print_json", "feed_missing",
+__all__ = ["Parser", "checked", "positive", "count", "step", "why", "fail", "print_json", "feed_missing", "run_feed",
+           "nothing_watched",
            "instant", "iso_time", "open_existing_store", "add_store_options"]
 
 
@@ -76,6 +77,38 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
+
+
+def run_feed(prog: str, texts: list[str], job: Callable[[list[tuple[str, str]]], Awaitable[dict[str, Any]]]
+             ) -> dict[str, Any] | int:
+    """Run ``job(pairs)`` (a :func:`liqcore.watch.watch`-like coroutine) on the feed's event loop,
+    the pairs parsed from ``EXCHANGE:SYMBOL`` texts; returns its result, or the exit status after
+    an error said in one line (a bad pair is a usage error: SystemExit 2)."""
+    from liqcore.watch import parse_pair
+
+    try:
+        pairs = [parse_pair(t) for t in texts]
+    except ValueError as exc:
+        Parser(prog=prog).error(str(exc))
+    missing = feed_missing()
+    if missing:
+        return fail(prog, f"needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp")
+    from liqcore.errors import LiqError
+    from liqcore.feed import run
+
+    try:
+        return run(job(pairs))
+    except (LiqError, OSError, ValueError) as exc:
+        return fail(prog, exc)
+
+
+def nothing_watched(prog: str, result: dict[str, Any]) -> int:
+    """The exit status of a feed command whose ``result`` has no book: 1 after Ctrl-C while
+    connecting (said here), else 2 (each reason was said in one line as it happened)."""
+    if result["interrupted"]:
+        print(f"{prog}: interrupted before any book was watched", file=sys.stderr)
+        return 1
+    return 2
 
 
 def feed_missing() -> str | None:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any, TextIO
 
-from liqcore.commands.common import Parser, count, fail, feed_missing, positive, print_json
+from liqcore.commands.common import Parser, count, nothing_watched, positive, print_json, run_feed
 
 __all__ = ["HELP", "build_parser", "run", "record"]
 
@@ -111,29 +111,15 @@ async def record(pairs: list[tuple[str, str]], path: str, *, seconds: float | No
 
 def run(args: argparse.Namespace) -> int:
     """Record; the exit status of the help."""
-    from liqcore.watch import parse_pair
-
     prog = "liqcore record"
-    try:
-        pairs = [parse_pair(t) for t in args.pairs]
-    except ValueError as exc:
-        build_parser(prog).error(str(exc))
-    missing = feed_missing()
-    if missing:
-        return fail(prog, f"needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp")
-    from liqcore.errors import LiqError
-    from liqcore.feed import run as run_async
-    try:
-        res = run_async(record(pairs, args.out, seconds=args.seconds, simulator=args.sim, seed=args.seed,
-                               depth=args.depth, refresh=args.refresh))
-    except (LiqError, OSError, ValueError) as exc:
-        return fail(prog, exc)
+    res = run_feed(prog, args.pairs, lambda pairs: record(
+        pairs, args.out, seconds=args.seconds, simulator=args.sim, seed=args.seed, depth=args.depth,
+        refresh=args.refresh))
+    if isinstance(res, int):
+        return res
+    if not res["books"]:
+        return nothing_watched(prog, res)
     f = res["file"]
-    if not res["books"]:                  # nothing recorded: each reason was said in one line
-        if res["interrupted"]:
-            print(f"{prog}: interrupted before any book was recorded", file=sys.stderr)
-            return 1
-        return 2
     if args.json:
         print_json(res)
     else:

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from liqcore.commands.common import Parser, count, fail, feed_missing, positive
+from liqcore.commands.common import Parser, count, nothing_watched, positive, run_feed
 
 __all__ = ["HELP", "build_parser", "run"]
 
@@ -46,32 +46,18 @@ def build_parser(prog: str = "liqcore watch") -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Watch the books of ``args.pairs``; the exit status of the help."""
-    from liqcore.watch import parse_pair
+    from liqcore.watch import print_watch_summary, watch
 
     prog = "liqcore watch"
-    try:
-        pairs = [parse_pair(t) for t in args.pairs]
-    except ValueError as exc:
-        build_parser(prog).error(str(exc))
-    missing = feed_missing()
-    if missing:
-        return fail(prog, f"needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp")
-    from liqcore.errors import LiqError
-    from liqcore.feed import run as run_async
-    from liqcore.watch import print_watch_summary, watch
-    try:
-        res = run_async(watch(pairs, seconds=args.seconds, quiet=args.json, notional=args.notional,
-                              levels=args.levels, depth=args.depth, refresh=args.refresh, simulator=args.sim,
-                              seed=args.seed, fast_path=not args.python_path))
-    except (LiqError, OSError, ValueError) as exc:
-        return fail(prog, exc)
+    res = run_feed(prog, args.pairs, lambda pairs: watch(
+        pairs, seconds=args.seconds, quiet=args.json, notional=args.notional, levels=args.levels, depth=args.depth,
+        refresh=args.refresh, simulator=args.sim, seed=args.seed, fast_path=not args.python_path))
+    if isinstance(res, int):
+        return res
     if args.json:
         print(json.dumps(res))
     elif res["books"]:
         print_watch_summary(res, sys.stdout)
     if not res["books"]:
-        if res["interrupted"]:                                   # Ctrl-C while connecting
-            print(f"{prog}: interrupted before any book was watched", file=sys.stderr)
-            return 1
-        return 2                          # nothing could be watched: each reason was said in one line
+        return nothing_watched(prog, res)
     return 0 if res["ok"] else 1
