@@ -99,3 +99,27 @@ def test_watch_sim_refuses_an_exchange_the_simulator_does_not_speak(tmp_path):
     p = liqcore("watch", "--sim", "--seconds", "0.5", "deribit:BTC/USD", cwd=tmp_path)
     assert p.returncode == 2 and p.stdout == ""
     assert "the simulator serves binance, binanceusdm, okx, bybit" in one_error_line(p, "liqcore watch")
+
+
+def test_watch_sim_tells_a_book_that_is_not_the_simulators(tmp_path):
+    """Negative control of the check: each exchange is pointed at a second simulator with other
+    books (seed 7) while the watch compares with its own (seed 5): no book may pass as equal."""
+    pytest.importorskip("ccxt.pro")
+    import asyncio
+
+    from liqcore.feed import create_exchange
+    from liqcore.sim import ExchangeSimulator
+    from liqcore.watch import watch
+
+    books = [(e, s) for e, s in SIM_BOOKS if e not in ("binance", "binanceusdm", "okx")]   # the venues added
+
+    async def body():
+        async with ExchangeSimulator(seed=7, interval=0.01, max_seconds=60) as other:
+            exchanges = {e: other.attach(create_exchange(e, {"enableRateLimit": False})) for e, _ in books}
+            return await watch(books, seconds=1.0, quiet=True, simulator=True, seed=5, exchanges=exchanges,
+                               live_timeout=2.0)
+    res = asyncio.run(body())
+    assert [(b["exchange"], b["symbol"]) for b in res["books"]] == books
+    for b in res["books"]:
+        assert b["state"] == "live" and b["applied"] > 10 and b["matches_simulator"] is False, b
+    assert res["ok"] is False
