@@ -21,8 +21,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                                             "liquidity, walls, venues, risk, history, alerts, health, metrics), "
                                             "a websocket at /ws, the OpenAPI schema at /openapi.json and docs at "
                                             "/docs (docs/service.md).",
-               epilog="exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 bad input (a pair, an unsafe bind, a limit), "
-                      "the address cannot be listened on or the store cannot be opened")
+               epilog="Exit status: 0 when stopped (Ctrl-C or SIGTERM), 2 on an error (a bad option or pair, a "
+                      "non-loopback address without an API key, an address that cannot be listened on, a store "
+                      "that cannot be opened).")
     p.add_argument("pairs", nargs="*", metavar="EXCHANGE:SYMBOL",
                    help="books subscribed at startup, e.g. binance:BTC/USDT (others on the first request)")
     p.add_argument("--sim", action="store_true", help="serve the local exchange simulator's books (offline)")
