@@ -120,11 +120,13 @@ async def _serve(args: argparse.Namespace, store: Any) -> int:
         await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if args.transport == "http":
             await endpoint.close()
+        failed = work.exception() if work.done() and not work.cancelled() else None
         for task in (work, stopped):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(BaseException):
                 await task
-        return 0
+        # the transport itself failed (stdin or stdout unusable): one line, not a traceback
+        return 0 if failed is None else fail(prog, failed)
     finally:
         await hub.close()
 

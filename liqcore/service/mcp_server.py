@@ -151,7 +151,10 @@ class HttpEndpoint:
         return f"http://{host}:{self.port}{self.path}"
 
     async def start(self) -> "HttpEndpoint":
+        """Bind and serve (once; a second call does nothing). Returns self."""
         import uvicorn
+        if self._task is not None:
+            return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
