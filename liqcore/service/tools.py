@@ -37,6 +37,7 @@ from typing import Any, Awaitable, Callable, Literal, Mapping, Sequence, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from liqcore.alerts import ALERT_TYPES
 from liqcore.errors import LiqError
 from liqcore.service import queries
 from liqcore.service.hub import BookHub
@@ -84,7 +85,7 @@ class AlertsArguments(BaseModel):
                        description=f"Most alerts returned, the newest (count, 1..{queries.MAX_ROWS})")
 
 
-def _one_line(exc: ValidationError) -> str:
+def _validation_line(exc: ValidationError) -> str:
     """A pydantic validation error as one line: ``field: what is wrong (got value)`` per error."""
     parts = []
     for e in exc.errors(include_url=False):
@@ -102,7 +103,7 @@ def _validated(model: type[M], arguments: Any) -> M:
     try:
         return model.model_validate(dict(arguments))
     except ValidationError as exc:
-        raise ToolInputError(_one_line(exc)) from None
+        raise ToolInputError(_validation_line(exc)) from None
 
 
 def _given(**kw: Any) -> dict[str, Any]:
@@ -233,17 +234,18 @@ _TOOLS = (
          "(illiquid) to 1 (very liquid), and how many liquidity walls and order clusters sit near the mid.",
          liquidity_report, PairArguments, LiquidityReportResponse),
     Tool("liquidation_risk",
-         "Assess a leveraged perpetual-futures position: its liquidation price (quote per base; from the "
-         "bundled Binance BTCUSDT maintenance-margin tiers unless liq_price is given), a 0-100 risk score "
-         "(higher is riskier), the distance to liquidation in standard deviations over the horizon, the "
-         "probability of touching the liquidation price within horizon_hours (0-1, from the annualised "
-         "volatility sigma, 0.6 = 60% a year), and, from the live order book, the mark price and the cost of "
-         "closing the whole position at market (quote, and basis points versus the mid). size is in base units "
-         "(e.g. 2 BTC), entry_price in quote per base, leverage a multiple (20 = 20x).",
+         "Assess a leveraged perpetual-futures position: its liquidation price (quote per base; computed from "
+         "the bundled Binance BTCUSDT maintenance-margin tiers, so give liq_price for another venue or "
+         "instrument), a 0-100 risk score (higher is riskier), the distance to liquidation in standard "
+         "deviations over the horizon, the probability of touching the liquidation price within horizon_hours "
+         "(0-1, from the annualised volatility sigma, 0.6 = 60% a year), and, from the live order book, the "
+         "mark price and the cost of closing the whole position at market (quote, and basis points versus the "
+         "mid). size is in base units (e.g. 2 BTC), entry_price in quote per base, leverage a multiple (20 = "
+         "20x); symbol defaults to BTC/USDT:USDT.",
          liquidation_risk, RiskRequest, RiskResponse),
     Tool("liquidity_alerts",
-         "List the liquidity alerts recorded for one market in liqcore's history store (spread blow-outs, "
-         "vanishing depth, price anomalies...), oldest first, the newest `limit` of them: each with its time "
+         "List the liquidity alerts recorded for one market in liqcore's history store (types "
+         f"{', '.join(ALERT_TYPES)}), oldest first, the newest `limit` of them: each with its time "
          "(ts and ended_ts, Unix nanoseconds), type, severity, the metric's current and baseline values (in the "
          "metric's unit) and the deviation (percent). The exchange and symbol are as stored: the venue's ccxt id "
          "and its own symbol (BTC/USDT on binance, BTC/USD on kraken). Restrict the time range with start_ns "
