@@ -140,6 +140,8 @@ class HttpEndpoint:
         if not is_loopback(host):
             raise LoopbackOnlyError(f"the MCP endpoint has no authentication and binds loopback addresses only "
                                     f"(127.0.0.1, ::1, localhost), not {host!r}")
+        # localhost may resolve to ::1 first for a client while we listen on IPv4: bind and announce the address
+        host = "127.0.0.1" if host == "localhost" else host.strip("[]")
         self.hub, self.store, self.host, self.port, self.path = hub, store, host, port, path
         self._uvicorn: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -147,7 +149,7 @@ class HttpEndpoint:
     @property
     def url(self) -> str:
         """The endpoint's URL (the bound port once started)."""
-        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}{self.path}"
 
     async def start(self) -> "HttpEndpoint":
@@ -159,7 +161,7 @@ class HttpEndpoint:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1" if self.host == "localhost" else self.host.strip("[]"), self.port))
+            sock.bind((self.host, self.port))
             # listening before uvicorn accepts: a client connecting now waits in the backlog
             sock.listen(128)
         except BaseException:

@@ -153,6 +153,8 @@ def test_the_endpoint_binds_loopback_only():
             for host in ("0.0.0.0", "192.168.1.10", "example.com", "::"):
                 with pytest.raises(LoopbackOnlyError, match="loopback addresses only"):
                     HttpEndpoint(hub, host=host, port=0)
+            assert HttpEndpoint(hub, host="localhost", port=9).url == "http://127.0.0.1:9/mcp"
+            assert HttpEndpoint(hub, host="[::1]", port=9).url == "http://[::1]:9/mcp"
             with socket.socket() as taken:
                 taken.bind(("127.0.0.1", 0))
                 taken.listen(1)
