@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 from typing import Any, AsyncIterator, Iterable
 
@@ -51,6 +50,7 @@ from fastapi.responses import Response
 from liqcore.errors import FeedError, LiqError
 from liqcore.service import queries
 from liqcore.service.guard import Counters, Guard
+from liqcore.service.errors import ServiceConfigError, is_loopback
 from liqcore.service.hub import BookHub
 from liqcore.service.models import (AlertsResponse, BookSnapshot, CompareRequest, CompareResponse, ErrorResponse,
                                     HealthResponse, HistoryResponse, ImpactRequest, ImpactResponse,
@@ -79,21 +79,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "Missing or wrong X-API-Key header"), (413, "Request body too large"),
         (422, "The request does not match its model"), (429, "Rate limited (Retry-After header, s)"),
         (503, "A book that is not live, a venue or store that cannot be reached, no store configured"))}
-
-
-class ServiceConfigError(LiqError, ValueError):
-    """The service was configured unsafely or inconsistently (a non-loopback bind without an API
-    key, a bad limit)."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(host: str, api_key: str | None) -> None:

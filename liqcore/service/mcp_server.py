@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import socket
@@ -38,6 +37,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 from liqcore.errors import LiqError
+from liqcore.service.errors import LoopbackOnlyError, is_loopback
 from liqcore.service.hub import BookHub
 from liqcore.service.tools import TOOLS, Tool
 
@@ -53,21 +53,6 @@ _INSTRUCTIONS = ("Live crypto order books from several exchanges (liqcore). Pric
                  "of base, sizes in base units, percentages in percent, basis points where a field says bps. One "
                  "instrument spelling for every venue: BTC/USDT, BTC/USD and BTC/USDC are the same spot market; "
                  "BTC/USDT:USDT is the perpetual swap.")
-
-
-class LoopbackOnlyError(LiqError, PermissionError):
-    """The HTTP endpoint was asked to bind an address that is not loopback: it has no
-    authentication, so it serves this machine only. Nothing was bound."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and the loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def tools_for(store: Any) -> dict[str, Tool]:

@@ -38,8 +38,8 @@ from typing import Any, Awaitable, Callable, Literal, Mapping, Sequence, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from liqcore.alerts import ALERT_TYPES
-from liqcore.errors import LiqError
 from liqcore.service import queries
+from liqcore.service.errors import ToolInputError
 from liqcore.service.hub import BookHub
 from liqcore.service.models import (AlertsResponse, CompareRequest, CompareResponse, ImpactRequest, ImpactResponse,
                                     LiquidityReportResponse, RiskRequest, RiskResponse)
@@ -48,11 +48,6 @@ __all__ = ["ToolInputError", "PairArguments", "AlertsArguments", "Tool", "TOOLS"
            "calculate_market_impact", "liquidity_report", "liquidation_risk", "liquidity_alerts", "call_tool"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class ToolInputError(LiqError, ValueError):
-    """A tool was called with a bad argument (a missing, unknown, mistyped or out-of-range field),
-    arguments that are not a JSON object, or an unknown tool name. Nothing ran."""
 
 
 # The field descriptions of the venue and the instrument, taken from the HTTP models (one text).
