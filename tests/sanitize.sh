@@ -8,7 +8,8 @@
 #   python  the Cython extension built with the same sanitizers into a dedicated
 #           virtualenv (build/san-venv; its own scikit-build dir, so normal builds are
 #           not touched), then `pytest tests/python` with the gcc ASan/UBSan runtimes
-#           LD_PRELOADed into the (uninstrumented) interpreter.
+#           LD_PRELOADed into the (uninstrumented) interpreter; the modules marked io_bound
+#           (servers, subprocesses: tests/python/conftest.py) are left to the plain run.
 #   fuzz    the libFuzzer harnesses (clang) tests/fuzz/fuzz_book.c (seeded with
 #           tests/fuzz/corpus), tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames) and
 #           tests/fuzz/fuzz_alerts.c (tests/fuzz/corpus_alerts),
@@ -86,7 +87,7 @@ EOF
     ubsan=$(gcc -print-file-name=libubsan.so)
     # Run from tests/ so the source tree's liqcore/ (no compiled module) cannot shadow the install.
     (cd tests && LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS="detect_leaks=0:$ASAN_OPTIONS" \
-        PYTHONFAULTHANDLER=1 python -m pytest -q -p no:cacheprovider --capture=sys "$ROOT/tests/python")
+        PYTHONFAULTHANDLER=1 python -m pytest -q -p no:cacheprovider --capture=sys -m "not io_bound" "$ROOT/tests/python")
     deactivate
     took "Python tests" "$s"
 }
