@@ -221,13 +221,22 @@ class Service:
             return json.loads(resp.read())
 
 
-def chromium_path() -> str:
+def chromium() -> tuple[Any, str]:
+    """(playwright.sync_api, the chromium executable). Skips without them, or fails under
+    LIQCORE_REQUIRE_BROWSER=1 (CI)."""
+    required = os.environ.get("LIQCORE_REQUIRE_BROWSER") == "1"
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        if required:
+            pytest.fail("LIQCORE_REQUIRE_BROWSER=1 but playwright is not installed (pip install playwright)")
+        pytest.skip("playwright is not installed")
     path = os.environ.get("LIQCORE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None or not os.access(path, os.X_OK):
-        if os.environ.get("LIQCORE_REQUIRE_BROWSER") == "1":
-            pytest.fail("LIQCORE_REQUIRE_BROWSER=1 but no chromium (apt-get install chromium)")
+        if required:
+            pytest.fail("LIQCORE_REQUIRE_BROWSER=1 but there is no chromium (apt-get install chromium)")
         pytest.skip("no chromium on this machine (apt-get install chromium)")
-    return path
+    return sync_api, path
 
 
 @pytest.fixture
@@ -277,8 +286,7 @@ def test_page_files_and_plotly_served_offline(service: Service) -> None:
 
 # ------------------------------------------------------------------ the page in chromium
 def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path: Path) -> None:
-    browser_path = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api, browser_path = chromium()
     shots = tmp_path / "screens"
     shots.mkdir()
     problems: list[str] = []

@@ -81,12 +81,17 @@ function setError(view, message) {
   st.textContent = [...dash.errors.values()].join(" · ");
 }
 
-/** Run `fn` now and then every `ms` ms, one call at a time; its errors go to the status line. */
+/** Run `fn` now and then every `ms` ms, one call at a time (a call longer than `ms` delays the
+ *  next, never overlaps it); its errors go to the status line. */
 function every(view, ms, fn) {
+  let next = performance.now();
   const tick = async () => {
     try { await fn(); setError(view, null); }
     catch (e) { setError(view, e instanceof ApiError ? e.message : `${view}: ${e.message}`); }
-    setTimeout(tick, ms);
+    // on a fixed clock (the timer's lateness does not accumulate); behind by a period: start again
+    const now = performance.now();
+    next = now - next > ms ? now : next + ms;
+    setTimeout(tick, Math.max(0, next - now));
   };
   tick();
 }

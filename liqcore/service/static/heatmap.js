@@ -37,7 +37,8 @@ class LiqHeatmap {
     this.off = document.createElement("canvas");
     this.off.width = columns;
     this.off.height = rows;
-    this.offCtx = this.off.getContext("2d");
+    // willReadFrequently keeps the ring's pixels in memory: each column is a small putImageData
+    this.offCtx = this.off.getContext("2d", { willReadFrequently: true });
     this.colImg = this.offCtx.createImageData(1, rows);
     this.lut = LiqHeatmap.palette();
     this.dirty = false;
