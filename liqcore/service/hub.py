@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from liqcore._book import OrderBook
 from liqcore.errors import FeedConfigError, FeedError
@@ -66,7 +66,9 @@ class Changes:
     changed keys. ``coalesced`` counts marks of a key that was already pending (intermediate
     states the listener will never see)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: set[Key] | None = None) -> None:
+        #: the keys this listener wants (None: every key); change it to (un)subscribe
+        self.keys = keys
         self._pending: dict[Key, None] = {}
         self._event = asyncio.Event()
         self.coalesced = 0
@@ -74,6 +76,8 @@ class Changes:
 
     def mark(self, key: Key) -> None:
         """Note that ``key`` changed. O(1); safe in the feed's receive path."""
+        if self.keys is not None and key not in self.keys:
+            return
         if key in self._pending:
             self.coalesced += 1
             return
@@ -214,7 +218,6 @@ class BookHub:
                                           f"{key[0]} {key[1]} is not subscribed")
                 task = asyncio.ensure_future(self._subscribe(key))
                 self._starting[key] = task
-                task.add_done_callback(lambda _t, k=key: self._starting.pop(k, None))
             await asyncio.shield(task)
         feed = self._feeds[key]
         live = feed.live_book(key[0], self._symbols[key])
@@ -227,6 +230,12 @@ class BookHub:
         return live.book
 
     async def _subscribe(self, key: Key) -> None:
+        try:
+            await self._open_feed(key)
+        finally:
+            self._starting.pop(key, None)
+
+    async def _open_feed(self, key: Key) -> None:
         from liqcore.feed import LiveFeed, create_exchange
         venue, inst = key
         symbol = venue_symbol(venue, inst)
@@ -253,10 +262,14 @@ class BookHub:
             await feed.close()
             raise
         except Exception as exc:       # ccxt NetworkError / ExchangeError while loading markets
+            import ccxt
             self.failed_subscriptions += 1
             await feed.close()
             text = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise FeedError(f"{venue} cannot be reached: {text}") from exc
+            if isinstance(exc, (ccxt.NetworkError, OSError)):
+                raise FeedError(f"{venue} cannot be reached: {text}") from exc
+            # the venue answered and refused (unknown symbol, bad request): the request is wrong
+            raise FeedConfigError(f"{venue} refused {symbol}: {text}") from exc
         except BaseException:
             await feed.close()
             raise
@@ -265,7 +278,7 @@ class BookHub:
             raise FeedError("the book hub is closed")
         self._feeds[key] = feed
         self._symbols[key] = symbol
-        feed.subscribe(lambda _live, k=key: self._changed(k))
+        feed.subscribe(self._hook(key))
 
     # ------------------------------------------------------------------ reads
     def book(self, venue: str, instrument: str) -> OrderBook:
@@ -276,6 +289,13 @@ class BookHub:
         if feed is None:
             raise FeedConfigError(f"{key[0]} {key[1]} is not subscribed")
         return feed.book(key[0], self._symbols[key])
+
+    def live_book(self, key: Key) -> Any:
+        """The :class:`~liqcore.feed.LiveBook` of a subscribed canonical ``key`` (as
+        :meth:`key` returns it): ``.book``, ``.state``, ``.stats`` (``last_recv_ns``: monotonic ns
+        of the last applied frame). O(1), no parsing: for hot paths (the websocket). KeyError if
+        not subscribed."""
+        return self._feeds[key].live_book(key[0], self._symbols[key])
 
     def symbol(self, venue: str, instrument: str) -> str:
         """The venue's ccxt symbol of a pair (``"BTC/USDT"`` for ``("binance", "BTC/USD")``)."""
@@ -330,9 +350,10 @@ class BookHub:
         return [self._state(k, self._feeds[k]) for k in sorted(self._feeds)]
 
     # ------------------------------------------------------------------ listeners
-    def listen(self) -> Changes:
-        """A new :class:`Changes` marked whenever a book changes; :meth:`unlisten` it when done."""
-        ch = Changes()
+    def listen(self, keys: set[Key] | None = None) -> Changes:
+        """A new :class:`Changes` marked whenever a book of ``keys`` (None: any) changes;
+        :meth:`unlisten` it when done."""
+        ch = Changes(keys)
         if self._closed:
             ch.close()
         self._listeners.append(ch)
@@ -348,6 +369,11 @@ class BookHub:
     def listeners(self) -> int:
         return len(self._listeners)
 
-    def _changed(self, key: Key) -> None:
-        for ch in self._listeners:
-            ch.mark(key)
+    def _hook(self, key: Key) -> Callable[[Any], None]:
+        """The feed callback of one pair: marks ``key`` on every listener (O(listeners))."""
+        listeners = self._listeners
+
+        def changed(_live: Any) -> None:
+            for ch in listeners:
+                ch.mark(key)
+        return changed

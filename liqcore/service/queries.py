@@ -16,12 +16,12 @@ import asyncio
 import math
 import time
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
 from liqcore._book import OrderBook
-from liqcore.errors import FeedConfigError
+from liqcore.errors import FeedConfigError, InvalidDeltaError
 from liqcore.service.hub import BookHub
 from liqcore.service.models import (ArbitrageRoute, BookSnapshot, ClusterModel, CompareRequest, CompareResponse,
                                     HealthResponse, HistoryResponse, ImpactRequest, ImpactResponse, Level,
@@ -102,7 +102,11 @@ async def market_impact(hub: BookHub, request: ImpactRequest) -> ImpactResponse:
     book = await hub.ensure(request.exchange, request.symbol)
     venue, inst = hub.key(request.exchange, request.symbol)
     if request.amount_in == "base":
-        w = book.walk(request.side, Decimal(repr(request.amount)))
+        amount = Decimal(repr(request.amount))
+        if -amount.as_tuple().exponent > book.size_decimals:   # type: ignore[operator]
+            raise InvalidDeltaError(f"amount {request.amount!r} has more decimals than the {venue} "
+                                    f"{venue_symbol(venue, inst)} book keeps ({book.size_decimals})")
+        w = book.walk(request.side, amount)
     else:
         w = book.walk(request.side, notional=request.amount)
     top = book.best_ask if request.side == "buy" else book.best_bid
@@ -188,7 +192,7 @@ async def health(hub: BookHub) -> HealthResponse:
     """ok when every held book is live, degraded when one is not, empty with none. O(pairs)."""
     pairs = hub.pairs()
     live = sum(p.state == "live" for p in pairs)
-    status = "empty" if not pairs else "ok" if live == len(pairs) else "degraded"
+    status: Literal["ok", "degraded", "empty"] = "empty" if not pairs else "ok" if live == len(pairs) else "degraded"
     return HealthResponse(status=status, uptime_s=time.time() - hub.started_at, books=len(pairs), live=live,
                           simulator=hub.sim)
 

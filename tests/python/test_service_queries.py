@@ -87,15 +87,15 @@ def test_market_impact_equals_a_walk_by_hand():
             asks, bids = book.asks().tolist(), book.bids().tolist()
             r = await q.market_impact(hub, ImpactRequest(exchange="kraken", symbol="BTC/USDT", side="buy", amount=0.5))
             filled, spent, touched = walk_by_hand(asks, quantity=0.5)
-            assert (r.total_base_amount, r.levels_consumed, r.sufficient_liquidity) == (pytest.approx(filled), touched,
-                                                                                      True)
+            assert r.total_base_amount == pytest.approx(filled) and r.levels_consumed == touched
+            assert r.sufficient_liquidity == (filled >= 0.5 - 1e-12)
             assert r.average_price == pytest.approx(spent / filled) and r.best_price == asks[0][0]
             assert r.slippage_pct == pytest.approx((spent / filled - asks[0][0]) / asks[0][0] * 100)
             assert r.venue_symbol == "BTC/USD" and r.symbol == "BTC/USD"
             r = await q.market_impact(hub, ImpactRequest(exchange="kraken", symbol="BTC/USD", side="sell",
                                                          amount=50_000, amount_in="quote"))
             filled, spent, touched = walk_by_hand(bids, notional=50_000)
-            assert r.total_quote_amount == pytest.approx(50_000) and r.total_base_amount == pytest.approx(filled)
+            assert r.total_quote_amount == pytest.approx(spent) and r.total_base_amount == pytest.approx(filled)
             assert r.levels_consumed == touched and r.best_price == bids[0][0]
             assert r.slippage_pct > 0                          # a sell below the best bid is adverse
             whole = sum(s for _, s in bids)
