@@ -41,8 +41,8 @@ RENDERER = """async ([rows, columns, n]) => {
   let t = 0, mid = 60000;
   const book = () => {
     mid += 0.02 * (Math.random() - 0.45);
-    const side = (d) => Array.from({length: 200}, (_, k) => ({price: mid + d * (0.05 + k * 0.01),
-                                                            size: Math.exp(Math.random() * 3) / 10}));
+    const side = (d) => Array.from({length: 200}, (_, k) => [mid + d * (0.05 + k * 0.01),
+                                                           Math.exp(Math.random() * 3) / 10]);
     return [side(-1), side(1)];
   };
   for (let i = 0; i < columns; i++) { const [b, a] = book(); h.push(t += 200, b, a); }
@@ -107,8 +107,8 @@ def live(pw: object, chromium: str, seconds: float, png: Path | None, png_after:
                 page.locator("#view-heatmap").screenshot(path=str(png))
                 print(f"heatmap after {png_after:g} s saved to {png}")
             # ten minutes of columns before the measurement: the ring is full, as after 10 min
-            page.evaluate("""() => { const h = window.liqDash.heatmap, b = window.liqDash.last.heatmap;
-                const t = b.timestamp_ms - 200 * h.columns;
+            page.evaluate("""() => { const h = window.liqDash.heatmap, b = window.liqDash.book;
+                const t = Date.now() - 200 * h.columns;
                 for (let i = 0, n = h.columns - h.count; i < n; i++) h.push(t + 200 * i, b.bids, b.asks); }""")
             s0 = page.evaluate("({...window.liqDash.heatmap.stats, now: performance.now()})")
             time.sleep(seconds)

@@ -36,78 +36,16 @@ from test_alerts_monitor import fast_rules  # noqa: E402
 from test_service_hub import settled  # noqa: E402
 
 from liqcore import OrderBook  # noqa: E402
-from liqcore.alerts import LiveLiquidityMonitor  # noqa: E402
 from liqcore.errors import FeedConfigError  # noqa: E402
+from liqcore.service.api import create_app  # noqa: E402
 from liqcore.service.dashboard import mount_dashboard, plotly_js_path  # noqa: E402
 from liqcore.service.hub import BookHub  # noqa: E402
-# module level: the stand-in routes' annotations are resolved in this module's namespace
-from liqcore.service.models import CompareRequest, ImpactRequest, RiskRequest  # noqa: E402
 from liqcore.sim import SyntheticBook, default_instruments  # noqa: E402
 from liqcore.store import open_store  # noqa: E402
 
 NS = 1_000_000_000
 EXCHANGE, INSTRUMENT, VENUE_SYMBOL, SIM_ID = "binance", "BTC/USD", "BTC/USDT", "BTCUSDT"
 VIEWS = ("heatmap", "depth", "venues", "history", "alerts", "impact", "risk")
-
-
-def make_app(hub: BookHub, store: Any) -> Any:
-    """The service's app (liqcore.service.api.create_app) over ``hub`` and ``store``.
-
-    Until the API module is merged, a stand-in with the routes the dashboard reads, each one the
-    service operation of liqcore.service.queries it names (the same functions create_app serves),
-    pydantic-validated by FastAPI, liqcore errors as 4xx/503 JSON."""
-    try:
-        from liqcore.service.api import create_app
-    except ImportError:
-        pass
-    else:
-        return create_app(hub, store)
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-
-    from liqcore.errors import FeedError, LiqError
-    from liqcore.service import queries as q
-    app = FastAPI()
-
-    @app.exception_handler(LiqError)
-    async def liq_error(_request: Request, exc: LiqError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503 if isinstance(exc, FeedError) else 400)
-
-    @app.get("/api/v1/book")
-    async def book(exchange: str, symbol: str, depth: int = 20) -> Any:
-        return await q.book_snapshot(hub, exchange, symbol, depth)
-
-    @app.get("/api/v1/liquidity")
-    async def liquidity(exchange: str, symbol: str) -> Any:
-        return await q.liquidity_report(hub, exchange, symbol)
-
-    @app.get("/api/v1/walls")
-    async def walls(exchange: str, symbol: str, band_bps: float = 200.0, limit: int = 10) -> Any:
-        return await q.walls(hub, exchange, symbol, band_bps, limit)
-
-    @app.get("/api/v1/history")
-    async def history(table: str, exchange: str, symbol: str, start_ns: int | None = None,
-                      end_ns: int | None = None, limit: int = 1000) -> Any:
-        return await q.history(store, table, exchange, symbol, start_ns, end_ns, limit)
-
-    @app.get("/api/v1/alerts")
-    async def alerts(exchange: str, symbol: str, start_ns: int | None = None, end_ns: int | None = None,
-                     limit: int = 100) -> Any:
-        return await q.alerts(store, exchange, symbol, start_ns, end_ns, limit)
-
-    @app.post("/api/v1/compare-exchanges")
-    async def compare(body: CompareRequest) -> Any:
-        return await q.compare_exchanges(hub, body)
-
-    @app.post("/api/v1/market-impact")
-    async def impact(body: ImpactRequest) -> Any:
-        return await q.market_impact(hub, body)
-
-    @app.post("/api/v1/risk")
-    async def risk(body: RiskRequest) -> Any:
-        return await q.position_risk(hub, body)
-
-    return app
 
 
 def past_reports(store: Any, seconds: int) -> int:
@@ -130,8 +68,11 @@ def past_reports(store: Any, seconds: int) -> int:
 
 
 class Service:
-    """The service in a thread of its own (its event loop holds the hub, the monitor and
-    uvicorn); ``call`` runs a coroutine on that loop from the test's thread."""
+    """The service in a thread of its own: create_app over a simulator hub and a SQLite store
+    (its websocket's alert monitor with rules that warm up in seconds), the dashboard mounted,
+    uvicorn on 127.0.0.1:0, and a recorder writing a liquidity report every 0.5 s (as
+    LiquidityTracker does, under the venue's symbol). ``call`` runs a coroutine on the service's
+    loop from the test's thread."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -141,7 +82,6 @@ class Service:
         self.thread = threading.Thread(target=self._run, name="dashboard-service", daemon=True)
         self.url = ""
         self.hub: BookHub | None = None
-        self.monitor: LiveLiquidityMonitor | None = None
 
     def start(self) -> "Service":
         self.thread.start()
@@ -164,44 +104,34 @@ class Service:
         import uvicorn
         self.store = open_store(str(self.tmp / "history.db"))
         past_reports(self.store, 600)
-        self.monitor = LiveLiquidityMonitor(rules=fast_rules(), store=self.store)
-        async with BookHub(sim=True, sim_interval=0.02) as hub:
-            self.hub = hub
-            await hub.ensure(EXCHANGE, INSTRUMENT)
-            app = make_app(hub, self.store)
-            mount_dashboard(app, exchange=EXCHANGE, symbol=INSTRUMENT, venues=("binance", "coinbase", "kraken"))
-            self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                        lifespan="off"))
-            watcher = asyncio.ensure_future(self._watch(hub))
-            serving = asyncio.ensure_future(self.server.serve())
-            while not self.server.started:
-                if serving.done():
-                    await serving
-                await asyncio.sleep(0.02)
-            port = self.server.servers[0].sockets[0].getsockname()[1]
-            self.url = f"http://127.0.0.1:{port}"
-            self.ready.set()
+        hub = self.hub = BookHub(sim=True, sim_interval=0.02)
+        app = create_app(hub, self.store, ws_options={"monitor_options": {"rules": fast_rules()}})
+        mount_dashboard(app, exchange=EXCHANGE, symbol=INSTRUMENT, venues=("binance", "coinbase", "kraken"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        serving = asyncio.ensure_future(self.server.serve())       # its lifespan starts and closes the hub
+        while not self.server.started:
+            if serving.done():
+                await serving
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.02)
+        await hub.ensure(EXCHANGE, INSTRUMENT)
+        recorder = asyncio.ensure_future(self._record(hub))
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.ready.set()
+        try:
             await serving
-            watcher.cancel()
+        finally:
+            recorder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        self.store.close()
+                await recorder
+            self.store.close()
 
-    async def _watch(self, hub: BookHub) -> None:
-        """The monitor on every change of the book, and a liquidity report in the store every 0.5 s."""
-        changes = hub.listen()
-        last_report = 0.0
-        assert self.monitor is not None
+    async def _record(self, hub: BookHub) -> None:
         while True:
-            for key in await changes.wait(1.0):
-                if key != (EXCHANGE, INSTRUMENT):
-                    continue
-                book = hub.book(*key)
-                self.monitor.on_book(EXCHANGE, VENUE_SYMBOL, book)
-                if time.monotonic() - last_report >= 0.5:
-                    last_report = time.monotonic()
-                    self.store.write("liquidity_reports", book.liquidity_report(), ts=time.time_ns(),
-                                     exchange=EXCHANGE, symbol=VENUE_SYMBOL)
+            await asyncio.sleep(0.5)
+            self.store.write("liquidity_reports", hub.book(EXCHANGE, INSTRUMENT).liquidity_report(), ts=time.time_ns(),
+                             exchange=EXCHANGE, symbol=VENUE_SYMBOL)
 
     def stop(self) -> None:
         if self.thread.is_alive():
@@ -308,7 +238,8 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             service.loop.call_soon_threadsafe(lambda: sim_source.disturb("spread", 150, ticks=3000))
             item = page.locator("#alerts-list li[data-type=SPREAD_WIDENING]").first
             item.wait_for()
-            stored = service.api("GET", "/alerts", exchange=EXCHANGE, symbol=VENUE_SYMBOL)["alerts"]
+            service.call(asyncio.to_thread(service.store.flush))
+            stored = service.api("GET", "/alerts", exchange=EXCHANGE, symbol=INSTRUMENT)["alerts"]
             alert = next(a for a in stored if a["type"] == "SPREAD_WIDENING")
             assert item.get_attribute("data-id") == alert["id"] and item.get_attribute("data-severity") == "HIGH"
             assert "sev-HIGH" in item.get_attribute("class")
@@ -395,7 +326,7 @@ def _check_ring(page: Any) -> None:
         const h = new LiqHeatmap(document.createElement("canvas"), 200, 600), n = 1500;
         const sizes = [h.cells.length, h.times.length, h.off.width * h.off.height];
         for (let i = 0; i < n; i++) {
-            const mid = 100 + i * 0.01, lv = (d, k) => ({price: mid + d * (0.05 + k * 0.1), size: 1 + k});
+            const mid = 100 + i * 0.01, lv = (d, k) => [mid + d * (0.05 + k * 0.1), 1 + k];
             h.push(i * 200, [0, 1, 2, 3].map(k => lv(-1, k)), [0, 1, 2, 3].map(k => lv(1, k)));
             h.draw();
         }

@@ -1,15 +1,19 @@
-/* liqcore dashboard: reads the service's HTTP API and draws the views.
+/* liqcore dashboard: the service's websocket (/ws) feeds the book, its liquidity report and the
+ * alerts; its HTTP API (/api/v1) the rest (walls, venues, history, stored alerts, the forms).
  *
- * Each view refreshes on its own timer with at most one request in flight (a slow service
- * slows the page down instead of piling requests up). Errors are shown in the page (the status
- * line and the view), never thrown to the console. Raw values are kept in data-value
- * attributes next to their formatted text (units: quote per base for prices, base for sizes,
- * quote currency for notionals, bps and % as labelled).
+ * The websocket keeps only the latest book (the service coalesces per client); the heatmap
+ * samples it `refresh_hz` times a second. HTTP views refresh on their own timers with at most one
+ * request in flight (a slow service slows the page down instead of piling requests up). Errors
+ * are shown in the page (the status line), never thrown to the console. Raw values are kept in
+ * data-value attributes next to their formatted text (units: quote per base for prices, base for
+ * sizes, quote currency for notionals, bps and % as labelled).
  */
 "use strict";
 
 const dash = {
   cfg: null, exchange: "", symbol: "", venueSymbol: "", heatmap: null,
+  ws: null, book: null, report: null,    // the websocket and its latest book and liquidity pushes
+  alerts: new Map(),                     // id -> alert (stored and pushed), the newest MAX_ALERTS
   errors: new Map(),                     // view -> message
   acked: new Set(JSON.parse(localStorage.getItem("liqcore-acked") || "[]")),
   rendered: {},                          // view -> renders with data (the tests wait on these)
@@ -95,6 +99,7 @@ function every(view, ms, fn) {
   };
   tick();
 }
+const MAX_ALERTS = 200;
 const done = (view, resp) => { dash.rendered[view] = (dash.rendered[view] || 0) + 1; dash.last[view] = resp; };
 
 // ------------------------------------------------------------------ theme and charts
@@ -126,32 +131,68 @@ function applyTheme(theme) {
 // ------------------------------------------------------------------ views
 const pairParams = () => ({ exchange: dash.exchange, symbol: dash.symbol });
 
-async function refreshBook() {
-  const snap = await api("GET", "/book", { ...pairParams(), depth: 200 });
-  dash.venueSymbol = snap.venue_symbol;
-  const pill = document.getElementById("pair-state");
-  pill.textContent = `${snap.exchange} ${snap.venue_symbol}: ${snap.state}`;
-  pill.className = `pill ${snap.state === "live" ? "live" : "warn"}`;
-  dash.heatmap.push(snap.timestamp_ms, snap.bids, snap.asks);
+/** A heatmap column from the latest pushed book (a timer, `refresh_hz` a second). */
+function sampleBook() {
+  const b = dash.book;
+  if (!b) return;
+  dash.heatmap.push(Date.now(), b.bids, b.asks);
   const entry = document.querySelector("#risk-form input[name=entry_price]");
   const mid = dash.heatmap.latestMid();
   if (!entry.value && Number.isFinite(mid)) entry.value = Math.round(mid);   // a default entry: the mid
   document.getElementById("heatmap-caption").textContent =
-    `${snap.exchange} ${snap.symbol} · ${dash.heatmap.rows} price rows of ${price(dash.heatmap.step)} ${quoteOf(snap.symbol)} · ` +
+    `${b.exchange} ${b.symbol} · ${dash.heatmap.rows} price rows of ${price(dash.heatmap.step)} ${quoteOf(b.symbol)} · ` +
     `${dash.cfg.heatmap_columns} columns at ${dash.cfg.refresh_hz} /s`;
-  done("heatmap", snap);
+  done("heatmap", b);
 }
 
+function showState(state) {
+  const pill = document.getElementById("pair-state");
+  pill.textContent = `${dash.exchange} ${dash.venueSymbol}: ${state}`;
+  pill.className = `pill ${state === "live" ? "live" : "warn"}`;
+}
+
+// ------------------------------------------------------------------ websocket
+const wsMessage = {
+  subscribed() { setError("live", null); },
+  book(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) { dash.book = m; showState(m.state); } },
+  liquidity(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) dash.report = m; },
+  alert(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) { addAlerts([m.alert]); drawAlerts(); } },
+  error(m) { setError("live", `websocket: ${m.detail}`); },
+};
+
+/** Connect to the service's websocket and subscribe the pair; reconnect (0.5 s, doubling to
+ *  8 s) when it closes. */
+function connect(delay = 500) {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${dash.cfg.ws}`;
+  const ws = new WebSocket(url);
+  dash.ws = ws;
+  ws.onopen = () => { delay = 500; subscribe(); };
+  ws.onmessage = (ev) => { const m = JSON.parse(ev.data); (wsMessage[m.type] || (() => {}))(m); };
+  ws.onclose = () => {
+    if (dash.ws !== ws) return;                        // replaced
+    setError("live", `websocket closed: reconnecting in ${delay / 1000} s`);
+    setTimeout(() => connect(Math.min(8000, delay * 2)), delay);
+  };
+}
+
+function subscribe(previous) {
+  const ws = dash.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN || !dash.venueSymbol) return;
+  if (previous) ws.send(JSON.stringify({ op: "unsubscribe", pairs: [previous] }));
+  ws.send(JSON.stringify({ op: "subscribe", pairs: [pairParams()], channels: ["book", "liquidity", "alerts"],
+                           depth: BOOK_DEPTH }));
+}
+const BOOK_DEPTH = 200;                  // levels per side the heatmap and the depth chart get
+
 async function refreshDepth() {
-  const [rep, wl] = await Promise.all([api("GET", "/liquidity", pairParams()),
-                                       api("GET", "/walls", { ...pairParams(), band_bps: 200, limit: 10 })]);
-  const snap = dash.last.heatmap;
-  if (!snap) return;                                    // the first book read has not arrived yet
+  const wl = await api("GET", "/walls", { ...pairParams(), band_bps: 200, limit: 10 });
+  const snap = dash.book, rep = dash.report;
+  if (!snap || !rep) return;                            // the first pushes have not arrived yet
   const q = quoteOf(rep.symbol), b = baseOf(rep.symbol);
   const lo = rep.mid * (1 - wl.band_bps / 1e4), hi = rep.mid * (1 + wl.band_bps / 1e4);
   const cum = (levels, keep) => {
     const xs = [], ys = []; let s = 0;
-    for (const lv of levels) { if (!keep(lv.price)) break; s += lv.size; xs.push(lv.price); ys.push(s); }
+    for (const [p, size] of levels) { if (!keep(p)) break; s += size; xs.push(p); ys.push(s); }
     return [xs, ys];
   };
   const [bx, by] = cum(snap.bids, (p) => p >= lo), [ax, ay] = cum(snap.asks, (p) => p <= hi);
@@ -234,8 +275,11 @@ async function refreshHistory() {
   if (!dash.venueSymbol) return;
   const lookback = Number(document.getElementById("history-lookback").value);
   const start = BigInt(Date.now() - lookback * 1000) * 1000000n;
-  const h = await api("GET", "/history", { table: "liquidity_reports", exchange: dash.exchange,
-                                           symbol: dash.venueSymbol, start_ns: start.toString(), limit: 2000 });
+  // a recorder stores the venue's own symbol (LiquidityTracker); else the canonical spelling
+  const query = (symbol) => api("GET", "/history", { table: "liquidity_reports", exchange: dash.exchange, symbol,
+                                                     start_ns: start.toString(), limit: 2000 });
+  let h = await query(dash.venueSymbol);
+  if (h.count === 0 && dash.symbol !== dash.venueSymbol) h = await query(dash.symbol);
   const q = quoteOf(dash.symbol);
   const xs = h.rows.map((r) => new Date(r.ts / 1e6));
   const series = [["spread_bps", "spread (bps)", "y"], ["liquidity_1pct", `depth ±1% (${q})`, "y2"],
@@ -258,19 +302,38 @@ async function refreshHistory() {
   done("history", h);
 }
 
+/** Merge alerts (stored rows or pushed records) into dash.alerts by id, the newest MAX_ALERTS.
+ *  A stored row has ts / ended_ts in ns (-1 while open), a pushed record ts in ns and ended_ms. */
+function addAlerts(list) {
+  for (const a of list) {
+    const ended = a.ended_ts !== undefined ? (a.ended_ts === null || a.ended_ts < 0 ? null : a.ended_ts / 1e6)
+                                           : a.ended_ms ?? null;
+    dash.alerts.set(a.id, { ...dash.alerts.get(a.id), ...a, ended_ms: ended });
+  }
+  const ids = [...dash.alerts.values()].sort((x, y) => y.ts - x.ts).map((a) => a.id);
+  for (const id of ids.slice(MAX_ALERTS)) dash.alerts.delete(id);
+}
+
+/** The stored alerts of the pair (the service's monitor writes them under the canonical symbol). */
 async function refreshAlerts() {
-  if (!dash.venueSymbol) return;
-  const r = await api("GET", "/alerts", { exchange: dash.exchange, symbol: dash.venueSymbol, limit: 50 });
-  const alerts = [...r.alerts].reverse();               // newest first
+  if (!dash.exchange) return;
+  const r = await api("GET", "/alerts", { ...pairParams(), limit: 50 });
+  addAlerts(r.alerts);
+  drawAlerts();
+  done("alerts", r);
+}
+
+function drawAlerts() {
+  const alerts = [...dash.alerts.values()].sort((x, y) => y.ts - x.ts);          // newest first
   const ul = document.getElementById("alerts-list");
   const items = alerts.map((a) => {
-    const acked = dash.acked.has(a.id), open = a.ended_ts === null || a.ended_ts < 0;
+    const acked = dash.acked.has(a.id);
     const li = el("li", { class: `sev-${a.severity}${acked ? " acked" : ""}`, "data-id": a.id, "data-type": a.type,
                           "data-severity": a.severity });
     const when = new Date(a.ts / 1e6).toLocaleTimeString();
     li.append(el("span", { class: "sev" }, a.severity), el("span", {}, a.type.replaceAll("_", " ")),
               el("span", { class: "msg" }, `${a.message || ""} (${num(a.deviation_pct, 1)} %)`),
-              el("span", { class: "muted" }, `${when}${open ? " · open" : " · ended"}`));
+              el("span", { class: "muted" }, `${when}${a.ended_ms === null ? " · open" : " · ended"}`));
     const btn = el("button", { type: "button", "data-ack": a.id }, acked ? "acknowledged" : "acknowledge");
     btn.disabled = acked;
     btn.addEventListener("click", () => {
@@ -285,7 +348,6 @@ async function refreshAlerts() {
   });
   ul.replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, "no alert")]));
   badge(alerts);
-  done("alerts", r);
 }
 
 function badge(alerts) {
@@ -361,12 +423,18 @@ async function submitRisk(ev) {
 }
 
 // ------------------------------------------------------------------ start
-function choosePair(exchange, symbol) {
-  dash.exchange = exchange; dash.symbol = symbol; dash.venueSymbol = "";
-  document.getElementById("pair-exchange").value = exchange;
-  document.getElementById("pair-symbol").value = symbol;
-  dash.heatmap.reset();
+/** Show another pair: checked with the API (its one-line error if refused), then subscribed. */
+async function choosePair(exchange, symbol) {
+  const snap = await api("GET", "/book", { exchange, symbol, depth: 1 });
+  const previous = dash.venueSymbol ? pairParams() : null;
+  dash.exchange = snap.exchange; dash.symbol = snap.symbol; dash.venueSymbol = snap.venue_symbol;
+  dash.book = null; dash.report = null; dash.alerts.clear();
   delete dash.last.heatmap;
+  document.getElementById("pair-exchange").value = dash.exchange;
+  document.getElementById("pair-symbol").value = dash.symbol;
+  dash.heatmap.reset();
+  showState(snap.state);
+  subscribe(previous);
 }
 
 async function start() {
@@ -383,10 +451,12 @@ async function start() {
              (matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark"));
   document.getElementById("theme-toggle").addEventListener("click", () =>
     applyTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"));
-  choosePair(url.get("exchange") || dash.cfg.exchange, url.get("symbol") || dash.cfg.symbol);
+  await choosePair(url.get("exchange") || dash.cfg.exchange, url.get("symbol") || dash.cfg.symbol)
+    .catch((e) => setError("pair", e.message));
   document.getElementById("pair-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    choosePair(exSel.value, document.getElementById("pair-symbol").value.trim());
+    choosePair(exSel.value, document.getElementById("pair-symbol").value.trim())
+      .then(() => setError("pair", null), (e) => setError("pair", e.message));
   });
   document.getElementById("impact-form").addEventListener("submit", submitImpact);
   document.getElementById("risk-form").addEventListener("submit", submitRisk);
@@ -394,10 +464,11 @@ async function start() {
   new ResizeObserver(() => { dash.heatmap.dirty = true; }).observe(cv);
   const frame = () => { dash.heatmap.drawIfDirty(); requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
-  every("heatmap", 1000 / dash.cfg.refresh_hz, refreshBook);
+  connect();
+  every("heatmap", 1000 / dash.cfg.refresh_hz, sampleBook);
   every("depth", 1000, refreshDepth);
   every("venues", 2000, refreshVenues);
-  every("alerts", 1000, refreshAlerts);
+  every("alerts", 5000, refreshAlerts);    // the pushes are live; this catches up after a reconnect
   every("history", 3000, refreshHistory);
 }
 

@@ -67,9 +67,10 @@ class LiqHeatmap {
     this.dirty = true;
   }
 
-  /** Add one column: t (Unix ms), bids and asks best first as [{price, size}] (quote per base, base). */
+  /** Add one column: t (Unix ms), bids and asks best first as [[price, size], ...] (quote per
+   *  base, base: the websocket's book push). */
   push(t, bids, asks) {
-    const bb = bids.length ? bids[0].price : NaN, ba = asks.length ? asks[0].price : NaN;
+    const bb = bids.length ? bids[0][0] : NaN, ba = asks.length ? asks[0][0] : NaN;
     const mid = bids.length && asks.length ? (bb + ba) / 2 : (bids.length ? bb : ba);
     if (!Number.isFinite(mid)) return;
     if (!Number.isFinite(this.step)) this.fitGrid(mid, bids, asks);
@@ -78,10 +79,10 @@ class LiqHeatmap {
     this.cells.fill(0, base, base + R);
     let colMax = 0;
     for (const side of [bids, asks]) {
-      for (const lv of side) {
-        const r = Math.floor((lv.price - this.p0) / this.step);
+      for (const [price, size] of side) {
+        const r = Math.floor((price - this.p0) / this.step);
         if (r >= 0 && r < R) {
-          const v = (this.cells[base + r] += lv.size);
+          const v = (this.cells[base + r] += size);
           if (v > colMax) colMax = v;
         }
       }
@@ -109,8 +110,8 @@ class LiqHeatmap {
   /** First column: the grid spans the levels received (both sides) and half as much again
    *  (room for the book to widen), centred on the mid. */
   fitGrid(mid, bids, asks) {
-    const lo = bids.length ? bids[bids.length - 1].price : mid;
-    const hi = asks.length ? asks[asks.length - 1].price : mid;
+    const lo = bids.length ? bids[bids.length - 1][0] : mid;
+    const hi = asks.length ? asks[asks.length - 1][0] : mid;
     const half = 1.5 * Math.max(hi - mid, mid - lo, Math.abs(mid) * 1e-4);
     this.step = 2 * half / this.rows;
     this.p0 = mid - half;
@@ -120,8 +121,8 @@ class LiqHeatmap {
    *  rows; every `fitEvery` columns, zoom out when levels fell outside the grid or in when the
    *  book used less than 40% of it (the new half-height: 1.5x the farthest level seen). */
   regridIfNeeded(mid, bids, asks) {
-    const far = Math.max(bids.length ? mid - bids[bids.length - 1].price : 0,
-                         asks.length ? asks[asks.length - 1].price - mid : 0);
+    const far = Math.max(bids.length ? mid - bids[bids.length - 1][0] : 0,
+                         asks.length ? asks[asks.length - 1][0] - mid : 0);
     this.farSeen = Math.max(this.farSeen, far);
     const half = this.step * this.rows / 2, row = (mid - this.p0) / this.step;
     if (++this.sinceFit >= this.fitEvery) {
