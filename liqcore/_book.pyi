@@ -221,6 +221,10 @@ class Cluster:
 class LiquidityReport:
     """The liquidity snapshot of one book (:meth:`OrderBook.liquidity_report`)."""
     DTYPE: np.dtype[Any]
+    WALL_DTYPE: np.dtype[Any]
+    CLUSTER_DTYPE: np.dtype[Any]
+    def walls_array(self) -> np.ndarray[Any, np.dtype[Any]]: ...
+    def clusters_array(self) -> np.ndarray[Any, np.dtype[Any]]: ...
     @property
     def exchange(self) -> str | None: ...
     @property

@@ -2059,6 +2059,41 @@ cdef class LiquidityReport:
             self._clusters = tuple([_cluster(&self._c[i]) for i in range(self._nc)])
         return self._clusters
 
+    #: one wall as a row of float64 (side +1 bid / -1 ask, rank as a float): :meth:`walls_array`
+    WALL_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price", "size", "notional", "strength", "z",
+                                                     "confidence", "distance_bps", "rank")])
+    #: one cluster as a row of float64 (side +1 bid / -1 ask, levels as a float): :meth:`clusters_array`
+    CLUSTER_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price_best", "price_worst", "size", "notional",
+                                                        "vwap", "span_bps", "share", "levels")])
+
+    def walls_array(self):
+        """The walls as a new structured array of :attr:`WALL_DTYPE` (the fields of :class:`Wall`),
+        without a Python object per wall: for storing and vectorised work. O(walls)."""
+        return self._item_array(True)
+
+    def clusters_array(self):
+        """The clusters as a new structured array of :attr:`CLUSTER_DTYPE` (the fields of
+        :class:`Cluster`), without a Python object per cluster. O(clusters)."""
+        return self._item_array(False)
+
+    cdef _item_array(self, bint walls):
+        cdef size_t n = self._nw if walls else self._nc, i
+        cdef cnp.ndarray[double, ndim=2] out = np.empty((n, 9), np.float64)
+        cdef const liq_wall *w
+        cdef const liq_cluster *c
+        for i in range(n):
+            if walls:
+                w = &self._w[i]
+                out[i, 0], out[i, 1], out[i, 2], out[i, 3] = -1.0 + 2.0 * (w.side == LIQ_BID), w.price, w.size, w.notional
+                out[i, 4], out[i, 5], out[i, 6], out[i, 7] = w.strength, w.z, w.confidence, w.distance_bps
+                out[i, 8] = <double>w.rank
+            else:
+                c = &self._c[i]
+                out[i, 0], out[i, 1], out[i, 2] = -1.0 + 2.0 * (c.side == LIQ_BID), c.price_best, c.price_worst
+                out[i, 3], out[i, 4], out[i, 5], out[i, 6] = c.size, c.notional, c.vwap, c.span_bps
+                out[i, 7], out[i, 8] = c.share, <double>c.levels
+        return out.view(self.WALL_DTYPE if walls else self.CLUSTER_DTYPE).reshape(n)
+
     DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
                                                                     ("clusters", np.int64)])
 

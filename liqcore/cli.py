@@ -5,11 +5,11 @@ default the bundled Binance BTCUSDT capture) on 127.0.0.1, ccxt.pro watches it t
 live feed, and the live book is shown (progress, top of book, spread, imbalance, impact of a
 $100k market order) while every best-bid/ask checkpoint of the recording is verified against it.
 
-``liqcore watch binance:BTC/USDT okx:BTC/USDT`` watches real exchanges the same way (online;
-Ctrl-C stops; ``--sim`` watches the local simulator's synthetic books instead).
-
-``liqcore replay FILE...`` replays recordings of any supported exchange and format through
-the feed handlers and prints, per book, what was applied and verified (see ``docs/recording.md``).
+``liqcore <subcommand> ...`` runs ``liqcore.commands.<subcommand>`` (:data:`COMMANDS`; the
+interface of a subcommand module is in :mod:`liqcore.commands`): ``watch`` live books (``--sim``:
+the simulator's), ``replay`` recordings, ``record`` a feed, ``history`` and ``alerts`` from a
+store, ``risk`` of a position, ``bench`` the benchmarks and targets, and the service commands.
+A module is imported only when its command runs (``--help`` reads every HELP line).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from liqcore.commands.common import Parser, count, positive, step, why
+from liqcore.commands.common import Parser, count, feed_missing, positive, step, why
 
-__all__ = ["main"]
+__all__ = ["main", "COMMANDS", "available_commands"]
 
 
 def _fmt_px(x: float) -> str:
@@ -88,16 +88,6 @@ def _count_frames(path: Path) -> int:
     from liqcore.recordings import iter_hftbacktest
 
     return sum(1 for _ in iter_hftbacktest(path))
-
-
-def _feed_missing() -> str | None:
-    """Why the live main job cannot run here (ccxt.pro or aiohttp not importable), or None."""
-    try:
-        import aiohttp  # noqa: F401
-        import ccxt.pro  # noqa: F401
-    except ImportError as exc:
-        return f"{exc.name or exc}"
-    return None
 
 
 def _main_job(args: argparse.Namespace) -> int:
@@ -210,7 +200,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     about = __doc__.split("\n\n")[1].replace("\n", " ").replace("``", "")
-    p = Parser(prog="liqcore", description=about,
+    p = _MainParser(prog="liqcore", description=about,
                 epilog="Exit status: 0 if every checkpoint verified (none failed or missed, no gap, the whole "
                        "recording read), 1 otherwise (a truncated or damaged recording is replayed as far as it "
                        "can be read, and the summary says where and why it stopped), 2 on an error (a bad option, "
@@ -235,157 +225,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _watch_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="liqcore watch",
-        description="Watch live order books through ccxt.pro and liqcore's feed (online): per book, the top of "
-                    "book, spread, imbalance and the impact of a market order, until Ctrl-C. Binance, USD-M and "
-                    "OKX books are parsed in C from the raw frames (sequence checks and OKX checksums in C); "
-                    "other ccxt exchanges are mirrored. An exchange that cannot be reached, or does not list a "
-                    "symbol, is said in one line and the other books go on. Exit status: 0 if every book ended "
-                    "live (and, with --sim, equal to the simulator's true book), 1 otherwise, 2 on an error (a bad "
-                    "option or pair, an unknown exchange, no exchange reachable).")
-    p.add_argument("pairs", nargs="+", metavar="EXCHANGE:SYMBOL",
-                   help="e.g. binance:BTC/USDT okx:BTC/USDT binanceusdm:BTC/USDT:USDT")
-    p.add_argument("--seconds", type=positive, default=None, help="stop after this long (default: until Ctrl-C)")
-    p.add_argument("--sim", action="store_true",
-                   help="watch the local exchange simulator's synthetic books (offline; binance, binanceusdm, okx) "
-                        "and check the final books against its true books")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
-    p.add_argument("--depth", type=count, default=None, help="order book depth to subscribe (exchange default)")
-    p.add_argument("--notional", type=positive, default=100_000.0, help="quote notional of the impact estimate")
-    p.add_argument("--levels", type=count, default=10, help="levels in the imbalance (default 10)")
-    p.add_argument("--refresh", type=positive, default=1.0,
-                   help="seconds between printed lines when the output is not a terminal (default 1)")
-    p.add_argument("--python-path", action="store_true", help="decode frames in Python instead of C")
-    p.add_argument("--json", action="store_true", help="print only a JSON summary at the end")
-    return p
+#: the subcommands, in the order ``liqcore --help`` lists them: ``liqcore <name>`` runs
+#: ``liqcore.commands.<name>`` (a name whose module is not installed is not offered)
+COMMANDS = ("watch", "replay", "record", "history", "alerts", "risk", "compare", "impact", "serve", "mcp", "bench")
 
 
-def _watch_cmd(argv: list[str]) -> int:
-    p = _watch_parser()
-    args = p.parse_args(argv)
-    from liqcore.watch import parse_pair
-    try:
-        pairs = [parse_pair(t) for t in args.pairs]
-    except ValueError as exc:
-        p.error(str(exc))
-    missing = _feed_missing()
-    if missing:
-        print(f"liqcore watch: needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp",
-              file=sys.stderr)
-        return 2
-    from liqcore.errors import LiqError
-    from liqcore.feed import run
-    from liqcore.watch import print_watch_summary, watch
-    try:
-        res = run(watch(pairs, seconds=args.seconds, quiet=args.json, notional=args.notional, levels=args.levels,
-                        depth=args.depth, refresh=args.refresh, simulator=args.sim, seed=args.seed,
-                        fast_path=not args.python_path))
-    except (LiqError, OSError, ValueError) as exc:
-        print(f"liqcore watch: error: {why(exc)}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(res))
-    elif res["books"]:
-        print_watch_summary(res, sys.stdout)
-    if not res["books"]:
-        if res["interrupted"]:                                   # Ctrl-C while connecting
-            print("liqcore watch: interrupted before any book was watched", file=sys.stderr)
-            return 1
-        return 2                          # nothing could be watched: each reason was said in one line
-    return 0 if res["ok"] else 1
+def available_commands() -> list[str]:
+    """The names of :data:`COMMANDS` whose module is present (found, not imported). O(commands)."""
+    from importlib.util import find_spec
+
+    return [name for name in COMMANDS if find_spec(f"liqcore.commands.{name}") is not None]
 
 
-def _replay_parser() -> argparse.ArgumentParser:
-    from liqcore.replay.books import ADAPTERS
+class _MainParser(Parser):
+    """The main job's parser, whose help ends with the subcommands and their HELP lines."""
 
-    p = Parser(
-        prog="liqcore replay",
-        description="Replay recordings (liqcore, hftbacktest or cryptofeed format, plain or gzip; Binance, OKX, "
-                    "Bitget or Kraken v1 books) through liqcore's feed handlers and verify every exchange checksum "
-                    "and Binance best-bid/ask checkpoint. Files are replayed in order as one stream. What cannot be "
-                    "read (a damaged block, a truncated gzip file) is skipped and said, where and why. Exit "
-                    "status: 0 if everything verified (every update read was applied, or skipped for a reason "
-                    "the table shows), 1 if anything failed, was damaged or left unexplained, 2 on an error (a bad "
-                    "option, a file that is missing or not a recording; --strict: damage).")
-    p.add_argument("files", nargs="+", metavar="FILE", help="recording(s)")
-    p.add_argument("--exchange", choices=sorted(ADAPTERS),
-                   help="treat every frame as this exchange's (default: detected per frame)")
-    p.add_argument("--speed", type=positive, default=None,
-                   help="replay at SPEED x the recorded pace, SPEED > 0 (default: as fast as possible)")
-    p.add_argument("--strict", action="store_true", help="stop at damage (exit 2) instead of skipping and "
-                                                        "reporting it")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    return p
+    def format_help(self) -> str:
+        from importlib import import_module
 
-
-def _top(level: list[str] | None) -> str:
-    return "-" if level is None else f"{level[0]} x {level[1]}"
-
-
-def _print_replay(rep, out) -> None:
-    from collections import Counter
-
-    from liqcore.recordings import damage_line
-
-    fmts = ", ".join(f"{f} x{n}" if n > 1 else f for f, n in Counter(rep.formats).items())
-    print(f"liqcore replay: {len(rep.files)} file(s) ({fmts}), {rep.frames:,} frames "
-          f"({rep.book_frames:,} book frames) in {rep.seconds:.2f} s", file=out)
-    head = (f"{'exchange':<11} {'book':<16} {'msgs':>6} {'applied':>7} {'skip':>4} {'snap':>4} {'gaps':>4} "
-            f"{'resync':>6} {'rej':>3} {'unsync':>6} {'checksums ok/fail':>17} {'checkpoints ok/fail':>19}  "
-            f"{'best bid':<28} {'best ask':<28} levels")
-    print(head, file=out)
-    for b in rep.books:
-        cs = f"{b.checksums_ok}/{b.checksums_failed}" if b.checksums_ok + b.checksums_failed else "-"
-        cp = f"{b.checkpoints_ok}/{b.checkpoints_failed}" if b.checkpoints_ok + b.checkpoints_failed else "-"
-        print(f"{b.exchange:<11} {b.symbol:<16} {b.messages:>6} {b.applied:>7} {b.skipped:>4} {b.snapshots:>4} "
-              f"{b.gaps:>4} {b.resyncs:>6} {b.rejected:>3} {b.unsynced:>6} {cs:>17} {cp:>19}  "
-              f"{_top(b.best_bid):<28} {_top(b.best_ask):<28} {b.levels[0]}/{b.levels[1]}", file=out)
-    t = rep.totals()
-    print(f"total: {len(rep.books)} books; checksums {t['checksums_ok']:,} verified, {t['checksums_failed']} failed"
-          f" ({t['checksums_absent']} absent); best bid/ask checkpoints {t['checkpoints_ok']:,} verified, "
-          f"{t['checkpoints_failed']} failed; {t['gaps']} gaps, {t['resyncs']} resyncs, {t['rejected']} rejected",
-          file=out)
-    if rep.unknown_exchange or rep.undecodable or rep.no_adapter or rep.unrouted:
-        others = ", ".join(f"{ex} {n}" for ex, n in rep.no_adapter.items()) or "none"
-        print(f"frames skipped: {rep.unknown_exchange} of no known exchange, {rep.undecodable} not JSON, "
-              f"{rep.unrouted} snapshots of no known book; of exchanges liqcore does not replay: {others}", file=out)
-    for d in rep.damage:
-        print(damage_line(d), file=out)
-    for b in rep.books:
-        for f in b.failures:
-            print(f"failure: {b.exchange} {b.symbol}: {f}", file=out)
-    print("OK: every checksum and checkpoint verified" if rep.ok else "NOT OK: " + "; ".join(rep.problems()), file=out)
-
-
-def _replay_cmd(argv: list[str]) -> int:
-    from liqcore.errors import LiqError
-    from liqcore.replay import replay
-
-    args = _replay_parser().parse_args(argv)
-    try:
-        rep = replay(args.files, exchange=args.exchange, speed=args.speed, strict=args.strict)
-    except (OSError, LiqError, ValueError) as exc:
-        print(f"liqcore replay: error: {why(exc)}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(rep.to_dict()))
-    else:
-        _print_replay(rep, sys.stdout)
-    return 0 if rep.ok else 1
+        names = available_commands()
+        width = max(map(len, names), default=0)
+        rows = [f"  {n:<{width}}  {import_module(f'liqcore.commands.{n}').HELP}" for n in names]
+        return super().format_help() + "\nsubcommands (liqcore <subcommand> --help):\n" + "\n".join(rows) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``liqcore`` command (``liqcore replay ...`` is the replay subcommand)."""
+    """Entry point of the ``liqcore`` command: ``liqcore <subcommand> ...`` runs the subcommand
+    (:data:`COMMANDS`), anything else is the main job. Returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["replay"]:
-        return _replay_cmd(argv[1:])
-    if argv[:1] == ["watch"]:
-        return _watch_cmd(argv[1:])
+    if argv and argv[0] in available_commands():
+        from importlib import import_module
+
+        module = import_module(f"liqcore.commands.{argv[0]}")
+        prog = f"liqcore {argv[0]}"
+        return int(module.run(module.build_parser(prog).parse_args(argv[1:])))
     args = _parser().parse_args(argv)
     if not args.direct:
-        missing = _feed_missing()
+        missing = feed_missing()
         if missing is None:
             args.lot_size = args.lot_size or "0.00001"
             return _main_job(args)

@@ -36,8 +36,14 @@ from liqcore.recordings import CaptureReader, Record, damage_line, detect_format
 
 __all__ = ["Checkpoints", "BookLine", "main_job", "watch", "parse_pair", "SIM_VENUES"]
 
-#: exchanges the local simulator serves (ccxt ids)
-SIM_VENUES = ("binance", "binanceusdm", "okx")
+#: exchanges the local simulator serves (ccxt ids; Bybit and Bitget with their USDT perpetuals)
+SIM_VENUES = ("binance", "binanceusdm", "okx", "bybit", "coinbase", "kraken", "bitget", "bitfinex")
+#: levels per side the feed keeps of a venue's book by default (its channel's window; others: the
+#: whole book), compared with the simulator's true book of that window
+_SIM_WINDOWS = {"bybit": 50, "kraken": 10, "bitfinex": 25}
+#: venues whose book carries the simulator market's update id (Coinbase numbers the messages of
+#: a connection, Kraken and Bitfinex have no ids: their levels alone are compared)
+_SIM_SAME_IDS = ("binance", "binanceusdm", "okx", "bybit", "bitget")
 
 _QUOTES = ("USDT", "USDC", "FDUSD", "TUSD", "BUSD", "DAI", "EUR", "TRY", "BRL", "BTC", "ETH", "BNB")
 
@@ -499,18 +505,14 @@ async def watch(pairs: list[tuple[str, str]], *, seconds: float | None = None, o
         result["interrupted"] = interrupted
         if sim is not None:
             sim.pause()
-            await _caught_up(feed, sim, pairs, live_timeout)
+            await _caught_up(feed, sim, pairs, depth, live_timeout)
         books = []
         for ex_id, sym in pairs:
             b = _book_summary(feed, ex_id, sym, notional, levels)
             live = feed.live_book(ex_id, sym)
             b["last_error"] = None if live.last_error is None else repr(live.last_error)
             if sim is not None:
-                truth = sim.true_book(ex_id, sym)
-                book = live.book
-                b["matches_simulator"] = (book.last_update_id == truth["update_id"]
-                                          and book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
-                                          and book.level_strings("ask") == [lv[:2] for lv in truth["asks"]])
+                b["matches_simulator"] = _matches_simulator(feed, sim, ex_id, sym, depth)
             books.append(b)
         result["books"] = books
     result["ok"] = not result["unavailable"] and all(b["state"] == "live" and b.get("matches_simulator", True)
@@ -565,12 +567,34 @@ async def _available(exchanges: dict[str, Any], pairs: list[tuple[str, str]], st
     return keep, left_out
 
 
-async def _caught_up(feed: Any, sim: Any, pairs: list[tuple[str, str]], timeout: float) -> None:
-    """Wait until every book is live at its simulated market's last update id (sim paused)."""
+def _sim_venue(ex_id: str, symbol: str) -> str:
+    """The simulator venue of a ccxt exchange's symbol: Bybit's and Bitget's perpetuals
+    (``BTC/USDT:USDT``) are venues of their own there (``bybitlinear``, ``bitgetswap``)."""
+    if ":" in symbol and ex_id in ("bybit", "bitget"):
+        return {"bybit": "bybitlinear", "bitget": "bitgetswap"}[ex_id]
+    return ex_id
+
+
+def _matches_simulator(feed: Any, sim: Any, ex_id: str, symbol: str, depth: int | None) -> bool:
+    """Whether the live book equals the simulator's true book: every level (wire strings) of the
+    window the feed keeps and, where the venue's ids are the market's, the same update id."""
+    venue = _sim_venue(ex_id, symbol)
+    window = (depth or _SIM_WINDOWS[ex_id]) if ex_id in _SIM_WINDOWS else None
+    truth = sim.true_book(venue, symbol, window)
+    book = feed.book(ex_id, symbol)
+    if ex_id in _SIM_SAME_IDS:
+        want = sim.last_update_id(venue, symbol, window) if window is not None else truth["update_id"]
+        if book.last_update_id != want:
+            return False
+    return bool(book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
+                and book.level_strings("ask") == [lv[:2] for lv in truth["asks"]])
+
+
+async def _caught_up(feed: Any, sim: Any, pairs: list[tuple[str, str]], depth: int | None, timeout: float) -> None:
+    """Wait until every book is live and equal to its simulated market's true book (sim paused)."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        if all(feed.live_book(e, s).is_live and feed.book(e, s).last_update_id == sim.last_update_id(e, s)
-               for e, s in pairs):
+        if all(feed.live_book(e, s).is_live and _matches_simulator(feed, sim, e, s, depth) for e, s in pairs):
             return
         await asyncio.sleep(0.01)
 

@@ -36,9 +36,11 @@ key, and with a key every route (websocket included) requires the ``X-API-Key`` 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
-from typing import Any, AsyncIterator
+import logging
+from typing import Any, AsyncIterator, Iterable
 
 import orjson
 
@@ -57,6 +59,8 @@ from liqcore.service.models import (AlertsResponse, BookSnapshot, CompareRequest
 
 __all__ = ["create_app", "serve", "check_bind", "is_loopback", "ServiceConfigError", "DEFAULT_PORT",
            "MAX_BODY_BYTES", "RATE", "BURST", "server_of"]
+
+log = logging.getLogger("liqcore.service")
 
 #: the port ``liqcore serve`` listens on unless told otherwise
 DEFAULT_PORT = 8000
@@ -122,7 +126,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
                max_body_bytes: int = MAX_BODY_BYTES, rate: float | None = RATE, burst: int = BURST,
-               ws_options: dict[str, Any] | None = None) -> FastAPI:
+               ws_options: dict[str, Any] | None = None, pairs: Iterable[tuple[str, str]] = ()) -> FastAPI:
     """The FastAPI app over ``hub`` (and ``store``, a :class:`liqcore.store.Store`, for history
     and alerts; None: those routes answer 503).
 
@@ -131,11 +135,15 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
     ``X-API-Key`` header of every route when set. ``max_body_bytes``: larger request bodies get
     413. ``rate``/``burst``: the per-client-address token bucket (requests/s, burst count; None:
     no limit). ``ws_options``: keyword arguments of :class:`liqcore.service.ws.Pusher`.
+    ``pairs``: (venue, instrument) pairs subscribed in the background at startup (the service
+    comes up even when a venue is down: a failure is logged in one line and counted in the hub's
+    ``failed_subscriptions``; a later request retries it).
     """
     from liqcore.service.ws import Pusher, add_ws_route
 
     if max_body_bytes < 1 or burst < 1 or (rate is not None and not rate > 0):
         raise ServiceConfigError("max_body_bytes >= 1, burst >= 1 and rate > 0 requests/s (or None)")
+    initial = [hub.key(v, s) for v, s in pairs]          # bad pairs: FeedConfigError now, not at startup
     counters = Counters()
     pusher = Pusher(hub, counters, store=store, **(ws_options or {}))
 
@@ -143,9 +151,13 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         await pusher.start()
+        preload = [asyncio.create_task(_preload(hub, v, s)) for v, s in initial]
         try:
             yield
         finally:
+            for t in preload:
+                t.cancel()
+            await asyncio.gather(*preload, return_exceptions=True)
             await pusher.close()
             await hub.close()
 
@@ -253,6 +265,13 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
 
     add_ws_route(app, pusher)
     return app
+
+
+async def _preload(hub: BookHub, venue: str, instrument: str) -> None:
+    try:
+        await hub.ensure(venue, instrument)
+    except LiqError as exc:
+        log.warning("liqcore serve: %s %s not subscribed: %s", venue, instrument, _one_line(exc))
 
 
 def serve(app: FastAPI, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, api_key: str | None = None,

@@ -24,10 +24,13 @@ __all__ = ["Backend", "Connection"]
 class Connection(Protocol):
     """One open connection of a backend. Not thread-safe: one thread at a time."""
 
-    def insert(self, batches: Sequence[Batch]) -> None:
+    def insert(self, batches: Sequence[Batch], token: str | None = None) -> None:
         """Insert every row of ``batches`` in **one transaction**: all of them are committed when it
         returns, none when it raises :class:`~liqcore.store.StoreIOError` (the caller keeps them and
-        retries). O(rows)."""
+        retries with the same batches and ``token``). A backend whose commit acknowledgement can be
+        lost (a server: the connection drops after the commit, before its answer) records
+        ``token`` in the same transaction and does nothing when a retry finds it recorded, so a
+        retried batch is never written twice; a local one may ignore it. O(rows)."""
 
     def read(self, table: Table, exchange: str, symbol: str, start: int, end: int,
              columns: Sequence[str]) -> npt.NDArray[Any]:

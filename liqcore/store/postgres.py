@@ -68,6 +68,10 @@ MODES = ("timescaledb", "partitioned")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 #: the key of the advisory lock that serialises migrations and partition creation across clients
 _LOCK_KEY = 0x6C6971636F7265  # "liqcore"
+#: how long a commit token is kept (ns): a writer retries a batch for as long as the server is away,
+#: and a token only has to outlive the retries of its batch
+TOKEN_KEEP_NS = 7 * 86_400 * 10**9
+_PRUNE_EVERY = 1_000  # commits of a connection between two prunings of old tokens (and its first)
 _PG_TYPE = {"f8": "double precision", "i8": "bigint", "i1": "smallint"}
 _BE_TYPE = {"f8": ">f8", "i8": ">i8", "i1": ">i2"}
 _FLOAT8_OID = 701
@@ -160,10 +164,17 @@ def _migration_1(cur: Any, layout: _Layout) -> None:
             cur.execute(stmt)
 
 
+def _migration_2(cur: Any, layout: _Layout) -> None:
+    # the token of every committed batch, so a retry after a lost acknowledgement finds its rows in
+    cur.execute("CREATE TABLE store_commits (token text PRIMARY KEY, committed_ns bigint NOT NULL)")
+
+
 #: (version, description, apply(cursor, layout)): applied in order, all pending ones in one transaction
 MIGRATIONS: list[tuple[int, str, Callable[[Any, _Layout], None]]] = [
     (1, "tables of issue 12: snapshots, deltas, reports, liquidations, levels, open interest, funding, "
         "mark prices, alerts", _migration_1),
+    (2, "store_commits: the token of each committed batch (a retry after a lost commit acknowledgement "
+        "does not write its rows twice)", _migration_2),
 ]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
@@ -289,6 +300,7 @@ class PostgresConnection:
             self.conn.close()
             raise
         self._parts: set[str] = set()
+        self._commits = 0
 
     def _open(self) -> Any:
         b = self.backend
@@ -416,12 +428,25 @@ class PostgresConnection:
                                 f"TO ({hi if hi <= _I64_MAX else 'MAXVALUE'}){_WITH}")
         self._parts.update(self._partition_name(t, k) for t, k in todo)
 
-    def insert(self, batches: Sequence[Batch]) -> None:
+    def insert(self, batches: Sequence[Batch], token: str | None = None) -> None:
+        """See :meth:`liqcore.store.backend.Connection.insert`. With a ``token``, the transaction
+        records it with the rows, and does nothing when it finds it recorded: the server committed
+        an earlier try whose acknowledgement was lost with the connection. Tokens older than
+        :data:`TOKEN_KEEP_NS` are pruned now and then."""
         total = sum(len(b) for b in batches)
         try:
             if self.mode == "partitioned":
                 self._ensure_partitions(batches)
             with self.conn.transaction(), self.conn.cursor() as cur:
+                if token is not None:
+                    now = time.time_ns()
+                    cur.execute("INSERT INTO store_commits VALUES (%s, %s) ON CONFLICT (token) DO NOTHING",
+                                (token, now))
+                    if cur.rowcount == 0:
+                        return  # committed before: the rows are in
+                    self._commits += 1
+                    if self._commits % _PRUNE_EVERY == 1:
+                        cur.execute("DELETE FROM store_commits WHERE committed_ns < %s", (now - TOKEN_KEEP_NS,))
                 for b in batches:
                     if any(c.unique for c in b.table.columns):
                         self._upsert(cur, b)

@@ -25,25 +25,23 @@ from typing import Any
 
 import numpy as np
 
+from liqcore import LiquidityReport
+
 __all__ = ["Column", "Table", "TABLES", "SCHEMA_VERSION", "EXCHANGE_BYTES", "SYMBOL_BYTES", "LEVEL_DTYPE",
            "WALL_DTYPE", "CLUSTER_DTYPE", "REPORT_FIELDS"]
 
 #: the layout version of this liqcore's tables (the highest migration every backend applies)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 EXCHANGE_BYTES = 16
 SYMBOL_BYTES = 40
 
 #: one book level: (price quote per base, size base)
 LEVEL_DTYPE = np.dtype(("<f8", (2,)))
-#: one wall of a liquidity report (:class:`liqcore.Wall`), side +1 bid / -1 ask
-WALL_DTYPE = np.dtype([("side", "<f8"), ("price", "<f8"), ("size", "<f8"), ("notional", "<f8"),
-                       ("strength", "<f8"), ("z", "<f8"), ("confidence", "<f8"), ("distance_bps", "<f8"),
-                       ("rank", "<f8")])
-#: one cluster of a liquidity report (:class:`liqcore.Cluster`), side +1 bid / -1 ask
-CLUSTER_DTYPE = np.dtype([("side", "<f8"), ("price_best", "<f8"), ("price_worst", "<f8"), ("size", "<f8"),
-                          ("notional", "<f8"), ("vwap", "<f8"), ("span_bps", "<f8"), ("share", "<f8"),
-                          ("levels", "<f8")])
+#: one wall / cluster of a liquidity report as float64 items (side +1 bid / -1 ask): the report's
+#: own item types (:meth:`liqcore.LiquidityReport.walls_array`), little-endian on disk
+WALL_DTYPE = LiquidityReport.WALL_DTYPE.newbyteorder("<")
+CLUSTER_DTYPE = LiquidityReport.CLUSTER_DTYPE.newbyteorder("<")
 
 #: the float fields of :attr:`liqcore.LiquidityReport.DTYPE`, in its order (schema v1)
 REPORT_FIELDS = ("best_bid", "best_bid_size", "best_ask", "best_ask_size", "mid", "spread", "spread_bps",

@@ -81,6 +81,8 @@ def _migration_1(conn: sqlite3.Connection) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "tables of issue 12: snapshots, deltas, reports, liquidations, levels, open interest, funding, "
         "mark prices, alerts", _migration_1),
+    # a local commit is acknowledged or not: nothing to record (PostgreSQL's commit tokens)
+    (2, "commit tokens (PostgreSQL only; nothing here)", lambda conn: None),
 ]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
@@ -169,7 +171,8 @@ class SQLiteConnection:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def insert(self, batches: Sequence[Batch]) -> None:
+    def insert(self, batches: Sequence[Batch], token: str | None = None) -> None:
+        # token unused: SQLite's COMMIT returns only once it is durable (or raises), in this process
         c = self.conn
         total = sum(len(b) for b in batches)
         try:

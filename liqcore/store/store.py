@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 import weakref
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
@@ -240,6 +241,7 @@ class Store:
         """The writer thread: take a prefix of the buffer, commit it, repeat."""
         backoff = 0.05
         tries_closing = 0
+        retry: tuple[list[Batch], int, str] | None = None
         while True:
             with self._cond:
                 while True:
@@ -252,18 +254,24 @@ class Store:
                     if (self._closing or self._flush_wanted or self._pending >= self.batch_rows or wait <= 0):
                         break
                     self._cond.wait(wait)
-                take: list[Batch] = []
-                n = 0
-                for b in self._buffer:
-                    if take and n + len(b) > self.batch_rows:
-                        break
-                    take.append(b)
-                    n += len(b)
+                if retry is None:
+                    take: list[Batch] = []
+                    n = 0
+                    for b in self._buffer:
+                        if take and n + len(b) > self.batch_rows:
+                            break
+                        take.append(b)
+                        n += len(b)
+                    token = uuid.uuid4().hex
+                else:
+                    # a retry is the same rows under the same token: had the failed try committed
+                    # (its answer lost), the backend finds the token and writes nothing twice
+                    take, n, token = retry
                 closing = self._closing
             try:
                 if self._wconn is None:
                     self._wconn = self.backend.connect()
-                self._wconn.insert(take)
+                self._wconn.insert(take, token)
             except Exception as e:  # noqa: BLE001 - every failure keeps the rows and is counted
                 err = e if isinstance(e, StoreError) else StoreIOError(f"store {self.url}: write failed: {e!r}")
                 if err is not e:
@@ -292,11 +300,13 @@ class Store:
                     log.error("store %s: closing after repeated failures: %d rows lost (counted as dropped)",
                               self.url, lost)
                     return
+                retry = (take, n, token)
                 with self._cond:
                     self._cond.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
             backoff = 0.05
+            retry = None
             with self._cond:
                 for _ in take:
                     self._buffer.popleft()

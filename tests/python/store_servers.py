@@ -14,7 +14,6 @@ Import the fixtures into a test module: ``from store_servers import target  # no
 
 from __future__ import annotations
 
-import atexit
 import glob
 import os
 import pwd
@@ -22,11 +21,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import uuid
 from typing import Any, Iterator
 
 import pytest
+
+from server_once import ServerOnce
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -118,35 +118,16 @@ class PgServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-_SERVER: PgServer | None = None
-_FAILED: str | None = None
-_LOCK = threading.Lock()
+_ONCE = ServerOnce(what="a PostgreSQL server", package="psycopg", install="pip install 'liqcore[store]'",
+                   find=_binaries,
+                   missing="no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin",
+                   make=PgServer, require_env="LIQCORE_REQUIRE_PG")
 
 
 def pg_server() -> PgServer:
     """The process's server, started on first use; skips (or fails under LIQCORE_REQUIRE_PG=1)
     when it cannot be."""
-    global _SERVER, _FAILED
-    with _LOCK:
-        if _SERVER is None and _FAILED is None:
-            try:
-                import psycopg  # noqa: F401
-            except ImportError:
-                _FAILED = "psycopg is not installed (pip install 'liqcore[store]')"
-            bindir = _binaries() if _FAILED is None else None
-            if _FAILED is None and bindir is None:
-                _FAILED = "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin"
-            if _FAILED is None:
-                try:
-                    _SERVER = PgServer(bindir)  # type: ignore[arg-type]
-                    atexit.register(_SERVER.close)
-                except Exception as e:  # noqa: BLE001 - reported as the skip reason
-                    _FAILED = f"cannot start a PostgreSQL server: {e}"
-    if _SERVER is None:
-        if os.environ.get("LIQCORE_REQUIRE_PG") == "1":
-            pytest.fail(f"LIQCORE_REQUIRE_PG=1 but {_FAILED}")
-        pytest.skip(str(_FAILED))
-    return _SERVER
+    return _ONCE.get()
 
 
 class Target:

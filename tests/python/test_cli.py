@@ -128,7 +128,7 @@ def test_watch_pair_parsing(capsys):
 
 
 def test_watch_rejects_exchanges_the_simulator_does_not_serve(capsys):
-    assert main(["watch", "--sim", "kraken:BTC/USD", "--seconds", "0.1"]) == 2
+    assert main(["watch", "--sim", "deribit:BTC/USD", "--seconds", "0.1"]) == 2
     assert "simulator serves" in capsys.readouterr().err
 
 
@@ -221,7 +221,7 @@ _WATCH_ERRORS = [
     ["watch", "binance:BTCUSDT"], ["watch", "foo:BTC/USDT"], ["watch", "binance:BTC/USDT", "foo:BTC/USDT"],
     ["watch", "--seconds", "-1", "binance:BTC/USDT"], ["watch", "--seconds", "0", "binance:BTC/USDT"],
     ["watch", "--depth", "0", "binance:BTC/USDT"], ["watch", "--refresh", "nan", "binance:BTC/USDT"],
-    ["watch", "--levels", "x", "binance:BTC/USDT"], ["watch", "--sim", "kraken:BTC/USD"],
+    ["watch", "--levels", "x", "binance:BTC/USDT"], ["watch", "--sim", "deribit:BTC/USD"],
     ["watch", "binance:BTC/USDT", "--bogus"],
 ]
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis_server import redis_server
 from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,7 +195,10 @@ _ALL = [b for p in DOC_FILES for b in python_blocks(p)]
 
 
 @pytest.mark.parametrize("block", _ALL, ids=[b.name for b in _ALL])
-def test_block(block: Block) -> None:
+def test_block(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "LIQCORE_REDIS_URL" in block.path.read_text(encoding="utf-8"):
+        # the file's examples take their Redis from there: the suite's private server
+        monkeypatch.setenv("LIQCORE_REDIS_URL", redis_server().url())
     if block.info.startswith("no-run"):
         reason = block.info[len("no-run"):].lstrip(": ").strip()
         assert reason, f"{block.name}: a no-run block must say why (```python no-run: <reason>)"

@@ -145,6 +145,25 @@ def test_report(example):
         LiquidityReport()
 
 
+def test_walls_and_clusters_arrays_hold_the_records_fields(example):
+    """walls_array()/clusters_array(): the same numbers as the Wall/Cluster records, side as
+    +1/-1, one row each, in the same order; empty arrays of the dtype when there are none."""
+    r = example.liquidity_report(levels=5, notional=500, band_bps=600)
+    for arr, recs, dtype in ((r.walls_array(), r.walls, LiquidityReport.WALL_DTYPE),
+                             (r.clusters_array(), r.clusters, LiquidityReport.CLUSTER_DTYPE)):
+        assert arr.dtype == dtype and arr.shape == (len(recs),) and len(recs) > 0
+        for row, rec in zip(arr, recs):
+            want = rec._asdict()
+            want["side"] = 1.0 if want["side"] == "bid" else -1.0
+            assert {n: row[n] for n in dtype.names} == pytest.approx(want, rel=0, abs=0)
+    both = OrderBook("1", "1")
+    both.update("bid", "1", "5")
+    sides = both.liquidity_report(band_bps=1e4).walls_array()["side"].tolist()
+    assert sides == [1.0] * len(sides)
+    empty = OrderBook("1", "1").liquidity_report()
+    assert empty.walls_array().shape == (0,) and empty.clusters_array().dtype == LiquidityReport.CLUSTER_DTYPE
+
+
 def test_report_on_an_empty_side():
     b = OrderBook("1", "1")
     b.apply_snapshot([["100", "2"]], [])

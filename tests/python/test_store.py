@@ -379,8 +379,10 @@ def test_not_a_store_is_refused(target, tmp_path):
 
 
 def test_migrations_upgrade_in_place_in_one_transaction(target, monkeypatch):
-    """A v1 store with data opened by a liqcore with a migration 2: upgraded in place, data kept;
-    a migration that fails half-way leaves the store exactly at v1 (one transaction)."""
+    """A store at today's version V, with data, opened by a liqcore with a migration V + 1: upgraded
+    in place, data kept; a migration that fails half-way leaves the store exactly at V (one
+    transaction)."""
+    v = SCHEMA_VERSION
     with open_store(target.url()) as s:
         s.write("mark_prices", MarkPrice(EX, SYM, 1, 2.0))
     module = sqlite_backend if target.kind == "sqlite" else postgres_backend
@@ -392,21 +394,21 @@ def test_migrations_upgrade_in_place_in_one_transaction(target, monkeypatch):
             raise sqlite3.OperationalError("disk I/O error (simulated by a failing migration)")
         raise psycopg.OperationalError("disk I/O error (simulated by a failing migration)")
 
-    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + [(2, "broken", broken)])
-    monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + [(v + 1, "broken", broken)])
+    monkeypatch.setattr(module, "SCHEMA_VERSION", v + 1)
     with pytest.raises(LiqError):
         open_store(target.url())
-    assert target.execute("SELECT max(version) FROM schema_version") == [(1,)]
+    assert target.execute("SELECT max(version) FROM schema_version") == [(v,)]
     catalog = "sqlite_master WHERE name" if target.kind == "sqlite" else "pg_class WHERE relname"
     assert target.execute(f"SELECT count(*) FROM {catalog} = 'extra'") == [(0,)]
 
     def add_table(conn, *layout):
         conn.execute("CREATE TABLE extra (x INTEGER)")
 
-    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS[:1] + [(2, "extra", add_table)])
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS[:v] + [(v + 1, "extra", add_table)])
     with open_store(target.url()) as s:
         assert s.read("mark_prices", EX, SYM)["mark_price"].tolist() == [2.0]
-    assert target.execute("SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert target.execute("SELECT version FROM schema_version ORDER BY version") == [(k,) for k in range(1, v + 2)]
 
 
 def test_report_table_covers_every_report_field():
@@ -449,6 +451,11 @@ GOOD = {"exchange": EX, "symbol": SYM, "ts": 1, "mark_price": 1.0}
     ("book_snapshots", [{"exchange": EX, "symbol": SYM, "ts": 1, "bids": [[1.0]], "asks": []}], {}, "bids"),
     ("alerts", [{"exchange": EX, "symbol": SYM, "ts": 1, "id": "x\x1fy", "type": "T", "severity": "LOW",
                  "current": 1.0, "baseline": 1.0, "deviation_pct": 0.0}], {}, "control characters"),
+    ("mark_prices", [GOOD | {"symbol": "BTC\x00/USDT"}], {}, "NUL"),
+    ("alerts", [{"exchange": EX, "symbol": SYM, "ts": 1, "id": "x", "type": "T", "severity": "LOW",
+                 "current": 1.0, "baseline": 1.0, "deviation_pct": 0.0, "message": "a\x00b"}], {}, "control characters"),
+    ("alerts", [{"exchange": EX, "symbol": SYM, "ts": 1, "id": "x", "type": "T", "severity": "LOW",
+                 "current": 1.0, "baseline": 1.0, "deviation_pct": 0.0, "message": "a\ud800"}], {}, "lone surrogate"),
     ("mark_prices", ["not a row"], {}, "expected a record"),
     ("mark_prices", np.zeros(3, [("ts", "<i8")]), {"exchange": EX, "symbol": SYM}, "missing column 'mark_price'"),
     ("mark_prices", np.zeros(3), {}, "must be structured"),

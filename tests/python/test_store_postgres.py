@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 
 import numpy as np
@@ -73,6 +74,85 @@ def test_a_restarted_server_reconnects_with_backoff_and_loses_no_row(pg):
         assert len(s.read("mark_prices", EX, SYM)) == 310
     finally:
         s.close()
+
+
+class _AckEater:
+    """A TCP proxy to the server that, once armed, forwards a client's COMMIT and then closes
+    that connection before the server's answer reaches the client: the commit is done, its
+    acknowledgement lost (what a dropped network does at the worst moment)."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.armed, self.eaten = port, False, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url_port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.port))
+            state = {"eat": False}
+            threading.Thread(target=self._pump, args=(client, server, state, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, state, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, state: dict, to_server: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if to_server and self.armed and b"COMMIT\x00" in data:
+                    self.armed, state["eat"] = False, True   # before the server can answer
+                elif not to_server and state["eat"]:
+                    self.eaten += 1
+                    break                                     # the answer is dropped with the line
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sk in (src, dst):
+            try:
+                sk.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sk.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_lost_commit_acknowledgement_writes_the_rows_once(pg):
+    """The connection drops after the server committed a batch and before the writer heard so:
+    the writer retries the same batch under the same token on a fresh connection, finds it
+    committed and writes nothing twice (without the token: every row twice)."""
+    proxy = _AckEater(pg.server.port)
+    s = open_store(pg.url().replace(f":{pg.server.port}/", f":{proxy.url_port}/"), flush_interval_s=0.01)
+    try:
+        s.write("mark_prices", _rows(0, 10))  # the schema and the day's partition exist after this
+        s.flush()
+        proxy.armed = True
+        s.write("mark_prices", _rows(10, 110))
+        _flush_until_done(s)
+        assert proxy.eaten == 1
+        st = s.stats()
+        assert st.errors >= 1 and st.written == 110 and st.pending == 0 and st.dropped == 0, st
+        assert s.read("mark_prices", EX, SYM)["ts"].tolist() == list(range(110))
+        assert pg.execute("SELECT count(*) FROM store_commits")[0][0] == 2
+    finally:
+        s.close()
+        proxy.close()
+
+
+def test_schema_version_1_is_upgraded_in_place(pg):
+    """A store of schema version 1 (before the commit tokens) opens at version 2, rows intact."""
+    with open_store(pg.url()) as s:
+        s.write("mark_prices", _rows(0, 5))
+    pg.execute("DROP TABLE store_commits")
+    pg.execute("DELETE FROM schema_version WHERE version = 2")
+    with open_store(pg.url()) as s:
+        assert len(s.read("mark_prices", EX, SYM)) == 5
+        s.write("mark_prices", _rows(5, 7))
+    assert pg.execute("SELECT max(version) FROM schema_version")[0][0] == 2
+    assert pg.execute("SELECT count(*) FROM store_commits")[0][0] == 1
 
 
 def test_an_unreachable_url_is_one_clear_line():

@@ -1,0 +1,104 @@
+"""``liqcore serve``: the HTTP and websocket API over live books (``--sim``: the local simulator's)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+
+from liqcore.commands.common import Parser, count, fail, positive
+
+HELP = "serve live books over HTTP and websocket (FastAPI on uvicorn; --sim works offline)"
+
+__all__ = ["HELP", "build_parser", "run"]
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    from liqcore.service.api import BURST, DEFAULT_PORT, MAX_BODY_BYTES, RATE
+    p = Parser(prog=prog, description=HELP + ". Routes under /api/v1 (compare-exchanges, market-impact, book, "
+                                            "liquidity, walls, venues, risk, history, alerts, health, metrics), "
+                                            "a websocket at /ws, the OpenAPI schema at /openapi.json and docs at "
+                                            "/docs (docs/service.md).",
+               epilog="exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 bad input (a pair, an unsafe bind, a limit), "
+                      "the address cannot be listened on or the store cannot be opened")
+    p.add_argument("pairs", nargs="*", metavar="EXCHANGE:SYMBOL",
+                   help="books subscribed at startup, e.g. binance:BTC/USDT (others on the first request)")
+    p.add_argument("--sim", action="store_true", help="serve the local exchange simulator's books (offline)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulator's books (with --sim)")
+    p.add_argument("--sim-interval", type=positive, default=0.1,
+                   help="seconds per simulator tick, one book update per tick (with --sim; default 0.1)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other than loopback needs --api-key)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks one)")
+    p.add_argument("--api-key", default=None,
+                   help="require this key (16+ characters) in the X-API-Key header of every route "
+                        "(default: $LIQCORE_API_KEY)")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="liqcore store for history and alerts (sqlite:///file.db, a path, or postgresql://...)")
+    p.add_argument("--rate", type=positive, default=RATE,
+                   help=f"requests per second per client address (default {RATE:g}; 429 beyond)")
+    p.add_argument("--burst", type=count, default=BURST, help=f"burst above the rate (default {BURST})")
+    p.add_argument("--max-body", type=count, default=MAX_BODY_BYTES,
+                   help=f"largest request body in bytes (default {MAX_BODY_BYTES}; 413 beyond)")
+    p.add_argument("--max-pairs", type=count, default=64, help="most books held at once (default 64)")
+    return p
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (OSError when it cannot be had)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+
+
+def run(args: argparse.Namespace) -> int:
+    from liqcore.service.api import check_bind, create_app, serve
+    from liqcore.service.hub import BookHub
+    from liqcore.watch import parse_pair
+
+    prog = "liqcore serve"
+    api_key = args.api_key or os.environ.get("LIQCORE_API_KEY") or None
+    if not 0 <= args.port <= 65535:
+        return fail(prog, f"--port must be 0..65535, got {args.port}")
+    store = None
+    try:
+        pairs = [parse_pair(t) for t in args.pairs]
+        check_bind(args.host, api_key)
+        hub = BookHub(sim=args.sim, seed=args.seed, max_pairs=args.max_pairs, sim_interval=args.sim_interval)
+        if args.store:
+            from liqcore.store import open_store
+            store = open_store(args.store)
+        app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
+                         burst=args.burst, pairs=pairs)
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        return _closed(store, fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"))
+    except Exception as exc:            # bad input, unsafe bind, a store that cannot be opened: one line
+        return _closed(store, fail(prog, exc))
+    host, port = sock.getsockname()[:2]
+    where = f"[{host}]" if ":" in host else host
+    print(f"liqcore serve: http://{where}:{port} ({'local simulator' if args.sim else 'live venues'}"
+          f"{', API key required' if api_key else ''}); docs at /docs, websocket at /ws; Ctrl-C stops",
+          file=sys.stdout, flush=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handlers
+    # it found: make SIGTERM's a KeyboardInterrupt, so a stop is exit 0 like Ctrl-C
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve(app, host=args.host, port=port, api_key=api_key, sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+    return _closed(store, 0)
+
+
+def _interrupt(_sig: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _closed(store: object, code: int) -> int:
+    if store is not None:
+        store.close()                   # type: ignore[attr-defined]
+    return code
