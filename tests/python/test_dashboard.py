@@ -243,6 +243,8 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             alert = next(a for a in stored if a["type"] == "SPREAD_WIDENING")
             assert item.get_attribute("data-id") == alert["id"] and item.get_attribute("data-severity") == "HIGH"
             assert "sev-HIGH" in item.get_attribute("class")
+            # it came over the websocket too: a pushed record carries ts_ms, a stored row does not
+            page.wait_for_function(f"(window.liqDash.alerts.get({alert['id']!r}) || {{}}).ts_ms !== undefined")
             high = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--high').trim()")
             assert item.evaluate("e => getComputedStyle(e).borderLeftColor") == _rgb(high)
             unacked = int(page.locator("#alert-badge").inner_text().split()[0])
