@@ -386,7 +386,7 @@ async function submitImpact(ev) {
               cell(pct(r.slippage_pct, 4), r.slippage_pct), cell(`${r.levels_consumed}`, r.levels_consumed),
               cell(`${num(r.total_base_amount, 6)} ${b}`, r.total_base_amount),
               cell(compact(r.total_quote_amount, q), r.total_quote_amount),
-              cell(r.sufficient_liquidity ? "yes" : `no (${num(r.unfilled, 6)} left)`, r.sufficient_liquidity));
+              cell(r.sufficient_liquidity ? "yes" : `no (${num(r.unfilled, 4)} left)`, r.sufficient_liquidity));
     return tr;
   }));
   done("impact", results.map((r) => (r.status === "fulfilled" ? r.value : null)));
