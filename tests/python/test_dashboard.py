@@ -67,6 +67,26 @@ def past_reports(store: Any, seconds: int) -> int:
     return seconds
 
 
+PERP_VENUE, PERP = "binanceusdm", "BTC/USDT:USDT"
+
+
+def stored_liquidation_map(store: Any) -> list[Any]:
+    """Write a liquidation map of the perpetual (liqcore.risk.liquidation_map over an hour of
+    open interest rising from 10,000 to 12,000 BTC and trades around 60,000) to the store's
+    liquidation_levels, as a recorder would; returns its cells."""
+    from liqcore.feed.records import OpenInterest, Trade
+    from liqcore.risk import liquidation_map
+    t0 = time.time_ns() // 1_000_000 - 3_600_000
+    oi = [OpenInterest(PERP_VENUE, PERP, t0 + 600_000 * i, size=s)
+          for i, s in enumerate([10_000.0, 10_800.0, 11_500.0, 11_200.0, 12_000.0])]
+    trades = [Trade(PERP_VENUE, PERP, str(i), t0 + 600_000 * i - 1, p, 1.0, "buy")
+              for i, p in enumerate([60_000.0, 60_150.0, 59_900.0, 60_050.0, 60_000.0])]
+    levels = liquidation_map(oi, trades, leverages={10: 0.4, 25: 0.4, 50: 0.2}, bucket=50.0).levels()
+    store.write("liquidation_levels", levels, ts=time.time_ns())
+    store.flush()
+    return levels
+
+
 class Service:
     """The service in a thread of its own: create_app over a simulator hub and a SQLite store
     (its websocket's alert monitor with rules that warm up in seconds), the dashboard mounted,
@@ -104,6 +124,7 @@ class Service:
         import uvicorn
         self.store = open_store(str(self.tmp / "history.db"))
         past_reports(self.store, 600)
+        self.liquidation_levels = stored_liquidation_map(self.store)
         hub = self.hub = BookHub(sim=True, sim_interval=0.02)
         app = create_app(hub, self.store, ws_options={"monitor_options": {"rules": fast_rules()}})
         mount_dashboard(app, exchange=EXCHANGE, symbol=INSTRUMENT, venues=("binance", "coinbase", "kraken"))
@@ -449,3 +470,14 @@ def _check_risk(page: Any, service: Service) -> None:
     assert r["liquidation_price"] < entry                         # a long is liquidated below its entry
     bars = page.evaluate("document.getElementById('risk-chart').data[0]")
     assert dict(zip(bars["y"], bars["x"])) == pytest.approx(r["components"])
+    # the stored liquidation map as a heatmap: a row per price bucket, the notional of each side
+    wait_view(page, "liqmap", 1, [])
+    hm = page.evaluate("(({x, y, z}) => ({x, y, z}))(document.getElementById('liqmap-chart').data[0])")
+    levels = service.liquidation_levels
+    assert len(levels) > 5 and hm["x"] == ["longs", "shorts"] and hm["y"] == sorted({lv.price for lv in levels})
+    for col, side in enumerate(("long", "short")):
+        by_price = {p: 0.0 for p in hm["y"]}
+        for lv in levels:
+            if lv.side == side:
+                by_price[lv.price] += lv.notional
+        assert [row[col] for row in hm["z"]] == pytest.approx([by_price[p] for p in hm["y"]], rel=1e-12)

@@ -122,7 +122,7 @@ function applyTheme(theme) {
     Object.assign(dash.heatmap.colors, { bid: css("--bid"), ask: css("--ask"), mid: css("--mid"), fg: css("--fg"), bg: css("--card") });
     dash.heatmap.dirty = true;
   }
-  for (const id of ["depth-chart", "history-chart", "risk-chart"]) {
+  for (const id of ["depth-chart", "history-chart", "risk-chart", "liqmap-chart"]) {
     const div = document.getElementById(id);
     if (div.data) Plotly.relayout(div, layout({}));
   }
@@ -420,6 +420,43 @@ async function submitRisk(ev) {
                layout({ showlegend: false, margin: { l: 110, r: 12, t: 8, b: 30 },
                         xaxis: { range: [0, 1], title: "score component (0-1)", gridcolor: css("--line") } }), PLOT);
   done("risk", r);
+  await drawLiquidationMap(body.exchange, body.symbol, r).catch((e) => setError("risk", e.message));
+}
+
+/** The newest stored liquidation map of the position's market (``liquidation_levels`` rows of
+ *  the last 24 h: the cells written at the latest time) as a heatmap: price bucket (quote per
+ *  base) x side of the liquidated positions, colour: notional (quote); the position's mark and
+ *  liquidation price as lines. */
+async function drawLiquidationMap(exchange, symbol, risk) {
+  const start = BigInt(Date.now() - 86400 * 1000) * 1000000n;
+  const h = await api("GET", "/history", { table: "liquidation_levels", exchange, symbol,
+                                           start_ns: start.toString(), limit: 5000 });
+  const caption = document.getElementById("liqmap-caption");
+  if (h.count === 0) {
+    caption.textContent = `no map of ${exchange} ${symbol} stored in the last 24 h`;
+    Plotly.purge("liqmap-chart");
+    done("liqmap", h);
+    return;
+  }
+  const latest = h.rows[h.rows.length - 1].ts, rows = h.rows.filter((r) => r.ts === latest);
+  const prices = [...new Set(rows.map((r) => r.price))].sort((a, b) => a - b);
+  const row = new Map(prices.map((p, i) => [p, i]));
+  const z = prices.map(() => [0, 0]);                  // [longs, shorts] notional per bucket
+  for (const r of rows) z[row.get(r.price)][r.side > 0 ? 0 : 1] += r.notional;
+  const q = quoteOf(risk.symbol);
+  const line = (y, color, text) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y,
+                                      line: { color, width: 2, dash: text === "mark" ? "dot" : "solid" } });
+  const marks = [[risk.mark, css("--fg"), "mark"], [risk.liquidation_price, css("--ask"), "liquidation"]]
+    .filter(([y]) => Number.isFinite(y));
+  Plotly.react("liqmap-chart", [{ type: "heatmap", x: ["longs", "shorts"], y: prices, z, colorscale: "Viridis",
+                                  colorbar: { title: { text: q } }, hovertemplate: `%{x} at %{y}: %{z:,.0f} ${q}<extra></extra>` }],
+               layout({ showlegend: false, margin: { l: 70, r: 12, t: 8, b: 30 }, shapes: marks.map(([y, c, t]) => line(y, c, t)),
+                        annotations: marks.map(([y, c, t]) => ({ xref: "paper", x: 1, y, text: t, showarrow: false,
+                                                                 xanchor: "right", yanchor: "bottom", font: { color: c } })),
+                        yaxis: { title: `price (${q})`, gridcolor: css("--line"), exponentformat: "none", separatethousands: true } }), PLOT);
+  caption.textContent = `${exchange} ${symbol} at ${new Date(latest / 1e6).toLocaleTimeString()}, ${rows.length} cells, ` +
+                        `notional in ${q}`;
+  done("liqmap", h);
 }
 
 // ------------------------------------------------------------------ start
