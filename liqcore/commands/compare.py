@@ -17,8 +17,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     from liqcore.service.oneshot import add_venue_options
     p = Parser(prog=prog, description=HELP + ". One spelling for every venue: BTC/USDT is BTC/USD on Coinbase and "
                                             "Kraken (docs/service.md).",
-               epilog="exit codes: 0 compared on two venues or more; 1 fewer than two venues could be compared; "
-                      "2 bad input (unknown exchange or symbol) or no venue reachable")
+               epilog="Exit status: 0 when compared on two venues or more, 1 when fewer than two venues could be "
+                      "compared, 2 on an error (a bad option, an unknown exchange or symbol, no venue reachable).")
     add_venue_options(p)
     p.add_argument("--levels", type=count, default=20, help="levels per side summed into the volumes (default 20)")
     return p

@@ -17,9 +17,9 @@ __all__ = ["HELP", "build_parser", "run"]
 def build_parser(prog: str) -> argparse.ArgumentParser:
     from liqcore.service.oneshot import add_venue_options
     p = Parser(prog=prog, description=HELP + " (the visible book, no fees).",
-               epilog="exit codes: 0 every venue priced the whole order; 1 a venue could not be read or its book "
-                      "cannot fill the whole order; 2 bad input (unknown exchange or symbol, a size the books "
-                      "cannot represent) or no venue reachable")
+               epilog="Exit status: 0 when every venue priced the whole order, 1 when a venue could not be read or its "
+                      "book cannot fill the whole order, 2 on an error (a bad option, an unknown exchange or "
+                      "symbol, no venue reachable).")
     add_venue_options(p)
     p.add_argument("size", type=positive, help="order size, in base (BTC) or with --quote in quote (USD)")
     p.add_argument("--side", choices=("buy", "sell"), default="buy", help="buy takes the asks (default), sell the bids")

@@ -21,8 +21,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                                             "liquidity, walls, venues, risk, history, alerts, health, metrics), "
                                             "a websocket at /ws, the OpenAPI schema at /openapi.json and docs at "
                                             "/docs (docs/service.md).",
-               epilog="exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 bad input (a pair, an unsafe bind, a limit), "
-                      "the address cannot be listened on or the store cannot be opened")
+               epilog="Exit status: 0 when stopped (Ctrl-C or SIGTERM), 2 on an error (a bad option or pair, a "
+                      "non-loopback address without an API key, an address that cannot be listened on, a store "
+                      "that cannot be opened).")
     p.add_argument("pairs", nargs="*", metavar="EXCHANGE:SYMBOL",
                    help="books subscribed at startup, e.g. binance:BTC/USDT (others on the first request)")
     p.add_argument("--sim", action="store_true", help="serve the local exchange simulator's books (offline)")
@@ -35,8 +36,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--api-key", default=None,
                    help="require this key (16+ characters) in the X-API-Key header of every route "
                         "(default: $LIQCORE_API_KEY)")
-    p.add_argument("--store", default=None, metavar="URL",
-                   help="liqcore store for history and alerts (sqlite:///file.db, a path, or postgresql://...)")
+    p.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                   help="the store for history and alerts, where alerts are also written: a SQLite file, "
+                        "sqlite:///path or postgresql://user@host/db (default: none; those routes answer 503)")
     p.add_argument("--rate", type=positive, default=RATE,
                    help=f"requests per second per client address (default {RATE:g}; 429 beyond)")
     p.add_argument("--burst", type=count, default=BURST, help=f"burst above the rate (default {BURST})")
@@ -66,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
         pairs = [parse_pair(t) for t in args.pairs]
         check_bind(args.host, api_key)
         hub = BookHub(sim=args.sim, seed=args.seed, max_pairs=args.max_pairs, sim_interval=args.sim_interval)
-        if args.store:
+        if args.db:
             from liqcore.store import open_store
-            store = open_store(args.store)
+            store = open_store(args.db)
         app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
                          burst=args.burst, pairs=pairs)
         sock = _listen(args.host, args.port)

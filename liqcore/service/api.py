@@ -191,7 +191,7 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
 
     def _store() -> Any:
         if store is None:
-            raise FeedError("no store configured (liqcore serve --store URL)")
+            raise FeedError("no store configured (liqcore serve --db PATH_OR_URL)")
         return store
 
     # ------------------------------------------------------------ routes

@@ -249,7 +249,7 @@ class BookHub:
         try:
             await feed.start()
             await feed.wait_live(self.live_timeout)
-        except FeedConfigError:
+        except (FeedConfigError, FeedError):
             self.failed_subscriptions += 1
             await feed.close()
             raise
@@ -257,10 +257,6 @@ class BookHub:
             self.failed_subscriptions += 1
             await feed.close()
             raise FeedError(f"{venue} {symbol} did not go live within {self.live_timeout:g} s") from None
-        except FeedError:
-            self.failed_subscriptions += 1
-            await feed.close()
-            raise
         except Exception as exc:       # ccxt NetworkError / ExchangeError while loading markets
             import ccxt
             self.failed_subscriptions += 1

@@ -175,7 +175,7 @@ class Pusher:
             while True:
                 text = await ws.receive_text()
                 await self._on_message(client, text)
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError, KeyError):    # KeyError: a binary frame (text expected)
             pass
         finally:
             self.hub.unlisten(client.changes)

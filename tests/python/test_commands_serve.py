@@ -49,13 +49,13 @@ def test_a_port_in_use_is_exit_2(capsys):
 
 
 def test_a_store_that_cannot_be_opened_is_exit_2(capsys, tmp_path):
-    code, _, err = call(capsys, "--sim", "--store", str(tmp_path))          # a directory, not a database
+    code, _, err = call(capsys, "--sim", "--db", str(tmp_path))          # a directory, not a database
     assert code == 2 and err.startswith("liqcore serve: error: ") and err.count("\n") == 1
 
 
 def test_subprocess_serves_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", RUN.format("serve"), "--sim", "--port", "0",
-                             "okx:BTC/USDT", "--store", str(tmp_path / "h.db")],
+                             "okx:BTC/USDT", "--db", str(tmp_path / "h.db")],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

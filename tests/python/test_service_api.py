@@ -121,7 +121,7 @@ def test_get_routes(client):
 def test_history_and_alerts_need_a_store(client):
     r = client.get("/api/v1/history", params={"table": "liquidity_reports", "exchange": "okx", "symbol": "BTC/USD"})
     assert r.status_code == 503 and r.json() == {"error": "unavailable",
-                                                 "detail": "no store configured (liqcore serve --store URL)"}
+                                                 "detail": "no store configured (liqcore serve --db PATH_OR_URL)"}
     assert client.get("/api/v1/alerts", params={"exchange": "okx", "symbol": "BTC/USD"}).status_code == 503
 
 

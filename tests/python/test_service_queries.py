@@ -97,7 +97,9 @@ def test_market_impact_equals_a_walk_by_hand():
             filled, spent, touched = walk_by_hand(bids, notional=50_000)
             assert r.total_quote_amount == pytest.approx(spent) and r.total_base_amount == pytest.approx(filled)
             assert r.levels_consumed == touched and r.best_price == bids[0][0]
-            assert r.slippage_pct > 0                          # a sell below the best bid is adverse
+            # a sell below the best bid is adverse: positive (0 when the best level fills it all)
+            assert r.slippage_pct == pytest.approx((bids[0][0] - spent / filled) / bids[0][0] * 100, abs=1e-12)
+            assert r.slippage_pct >= 0 and (r.slippage_pct > 0) == (touched > 1)
             whole = sum(s for _, s in bids)
             r = await q.market_impact(hub, ImpactRequest(exchange="kraken", symbol="BTC/USD", side="sell",
                                                          amount=round(whole + 1000, 8)))
