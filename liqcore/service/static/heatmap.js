@@ -112,23 +112,24 @@ class LiqHeatmap {
   fitGrid(mid, bids, asks) {
     const lo = bids.length ? bids[bids.length - 1][0] : mid;
     const hi = asks.length ? asks[asks.length - 1][0] : mid;
-    const half = 1.5 * Math.max(hi - mid, mid - lo, Math.abs(mid) * 1e-4);
+    const half = 1.5 * Math.max(hi - mid, mid - lo, Math.abs(mid) * 1e-5);
     this.step = 2 * half / this.rows;
     this.p0 = mid - half;
   }
 
   /** Move the grid when the book leaves it: recentre when the mid leaves the middle 60% of the
-   *  rows; every `fitEvery` columns, zoom out when levels fell outside the grid or in when the
-   *  book used less than 40% of it (the new half-height: 1.5x the farthest level seen). */
+   *  rows; every `fitEvery` columns, zoom out when a level lay beyond the grid's half-height, or
+   *  in when every level stayed within a quarter of it (the new half-height: 1.5x the farthest
+   *  level seen, as at the first column). */
   regridIfNeeded(mid, bids, asks) {
     const far = Math.max(bids.length ? mid - bids[bids.length - 1][0] : 0,
                          asks.length ? asks[asks.length - 1][0] - mid : 0);
     this.farSeen = Math.max(this.farSeen, far);
     const half = this.step * this.rows / 2, row = (mid - this.p0) / this.step;
     if (++this.sinceFit >= this.fitEvery) {
-      const want = 1.5 * Math.max(this.farSeen, Math.abs(mid) * 1e-5);
+      const seen = Math.max(this.farSeen, Math.abs(mid) * 1e-5);
       this.sinceFit = 0; this.farSeen = 0;
-      if (want > 1.5 * half || want < 0.4 * half) { this.regrid(mid - want, 2 * want / this.rows); return; }
+      if (seen > half || seen < 0.25 * half) { this.regrid(mid - 1.5 * seen, 3 * seen / this.rows); return; }
     }
     if (row < 0.2 * this.rows || row > 0.8 * this.rows)
       this.regrid(this.p0 + Math.round(row - this.rows / 2) * this.step, this.step);
