@@ -152,11 +152,12 @@ function showState(state) {
 }
 
 // ------------------------------------------------------------------ websocket
+const ours = (m) => m.exchange === dash.exchange && m.symbol === dash.symbol;   // not a pair left behind
 const wsMessage = {
   subscribed() { setError("live", null); },
-  book(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) { dash.book = m; showState(m.state); } },
-  liquidity(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) dash.report = m; },
-  alert(m) { if (m.exchange === dash.exchange && m.symbol === dash.symbol) { addAlerts([m.alert]); drawAlerts(); } },
+  book(m) { if (ours(m)) { dash.book = m; showState(m.state); } },
+  liquidity(m) { if (ours(m)) dash.report = m; },
+  alert(m) { if (ours(m)) { addAlerts([m.alert]); drawAlerts(); } },
   error(m) { setError("live", `websocket: ${m.detail}`); },
 };
 
