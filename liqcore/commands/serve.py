@@ -45,6 +45,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--max-body", type=count, default=MAX_BODY_BYTES,
                    help=f"largest request body in bytes (default {MAX_BODY_BYTES}; 413 beyond)")
     p.add_argument("--max-pairs", type=count, default=64, help="most books held at once (default 64)")
+    p.add_argument("--no-dashboard", action="store_true",
+                   help="serve the API only, without the live page at / (which needs the plotly package)")
     return p
 
 
@@ -71,8 +73,13 @@ def run(args: argparse.Namespace) -> int:
         if args.db:
             from liqcore.store import open_store
             store = open_store(args.db)
+        # the live page at / shows the first pair (binance BTC/USDT without one) and the
+        # venues of the pairs given
+        page = {"exchange": pairs[0][0], "symbol": pairs[0][1]} if pairs else {}
+        if len({v for v, _ in pairs}) > 1:
+            page["venues"] = list(dict.fromkeys(v for v, _ in pairs))
         app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
-                         burst=args.burst, pairs=pairs)
+                         burst=args.burst, pairs=pairs, dashboard=None if args.no_dashboard else page)
         sock = _listen(args.host, args.port)
     except OSError as exc:
         return _closed(store, fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"))
@@ -81,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     where = f"[{host}]" if ":" in host else host
     print(f"liqcore serve: http://{where}:{port} ({'local simulator' if args.sim else 'live venues'}"
-          f"{', API key required' if api_key else ''}); docs at /docs, websocket at /ws; Ctrl-C stops",
+          f"{', API key required' if api_key else ''}); "
+          f"{'' if args.no_dashboard else 'the live page at / (with a key: /#key=KEY), '}"
+          f"docs at /docs, websocket at /ws; Ctrl-C stops",
           file=sys.stdout, flush=True)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handlers
     # it found: make SIGTERM's a KeyboardInterrupt, so a stop is exit 0 like Ctrl-C

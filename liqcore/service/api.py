@@ -81,6 +81,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "A book that is not live, a venue or store that cannot be reached, no store configured"))}
 
 
+def _dashboard_path(path: str) -> bool:
+    """The dashboard's page and static files (no data in them: served without the API key)."""
+    return path == "/" or path.startswith("/dashboard/")
+
+
 def check_bind(host: str, api_key: str | None) -> None:
     """ServiceConfigError when ``host`` is not loopback and there is no API key (anyone on the
     network could read the books and spend the venues' rate limits), or the key is too short."""
@@ -111,7 +116,8 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
                max_body_bytes: int = MAX_BODY_BYTES, rate: float | None = RATE, burst: int = BURST,
-               ws_options: dict[str, Any] | None = None, pairs: Iterable[tuple[str, str]] = ()) -> FastAPI:
+               ws_options: dict[str, Any] | None = None, pairs: Iterable[tuple[str, str]] = (),
+               dashboard: dict[str, Any] | None = None) -> FastAPI:
     """The FastAPI app over ``hub`` (and ``store``, a :class:`liqcore.store.Store`, for history
     and alerts; None: those routes answer 503).
 
@@ -122,7 +128,9 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
     no limit). ``ws_options``: keyword arguments of :class:`liqcore.service.ws.Pusher`.
     ``pairs``: (venue, instrument) pairs subscribed in the background at startup (the service
     comes up even when a venue is down: a failure is logged in one line and counted in the hub's
-    ``failed_subscriptions``; a later request retries it).
+    ``failed_subscriptions``; a later request retries it). ``dashboard``: keyword arguments of
+    :func:`liqcore.service.dashboard.mount_dashboard` (the live page at ``/``; None: no page).
+    Its page and static files need no API key (code, no data); its calls carry the key.
     """
     from liqcore.service.ws import Pusher, add_ws_route
 
@@ -153,7 +161,11 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
                               "walls, risk, history and alerts. Units are in every field's description.")
     app.state.hub, app.state.store, app.state.counters, app.state.pusher = hub, store, counters, pusher
     app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes, rate=rate, burst=burst,
-                       counters=counters)
+                       counters=counters, public=_dashboard_path if dashboard is not None else lambda path: False)
+    if dashboard is not None:
+        from liqcore.service.dashboard import mount_dashboard
+
+        mount_dashboard(app, **dashboard)
 
     # ------------------------------------------------------------ errors as JSON, one line
     @app.exception_handler(RequestValidationError)

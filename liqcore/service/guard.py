@@ -3,6 +3,9 @@ key, the per-client rate limit and the request body size limit, and the counters
 
 * API key: when one is set, every HTTP request and websocket handshake must carry it in the
   ``X-API-Key`` header (compared in constant time); else 401 (a websocket is closed with 1008).
+  A browser cannot set a header on a websocket, so a handshake may instead offer the subprotocol
+  ``liqcore.key.<key>`` (:data:`KEY_PROTOCOL`; the websocket accepts it back). Paths in
+  ``public`` (the dashboard's page and static files: code, no data) need no key.
 * Rate limit: a token bucket per client address: ``rate`` requests per second on average,
   bursts of ``burst``; beyond it 429 with ``Retry-After`` (seconds). At most ``max_clients``
   buckets are kept (the least recently seen is forgotten: memory is bounded whoever connects).
@@ -23,7 +26,15 @@ from typing import Any, Awaitable, Callable, MutableMapping
 
 import orjson
 
-__all__ = ["Guard", "Counters", "RateLimiter"]
+__all__ = ["Guard", "Counters", "RateLimiter", "KEY_PROTOCOL", "key_protocol"]
+
+#: the websocket subprotocol prefix that carries the API key from a browser: ``liqcore.key.<key>``
+KEY_PROTOCOL = "liqcore.key."
+
+
+def key_protocol(offered: str) -> str | None:
+    """The ``liqcore.key.<key>`` entry of a ``Sec-WebSocket-Protocol`` header, or None."""
+    return next((p.strip() for p in offered.split(",") if p.strip().startswith(KEY_PROTOCOL)), None)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -73,12 +84,20 @@ class Guard:
     """The ASGI middleware (module docstring). ``rate=None`` disables the rate limit."""
 
     def __init__(self, app: ASGIApp, *, api_key: str | None, max_body_bytes: int, rate: float | None,
-                 burst: int, counters: Counters) -> None:
+                 burst: int, counters: Counters, public: Callable[[str], bool] = lambda path: False) -> None:
         self.app = app
         self.api_key = api_key.encode() if api_key else None
+        self.public = public
         self.max_body_bytes = max_body_bytes
         self.limiter = RateLimiter(rate, burst) if rate is not None else None
         self.counters = counters
+
+    def _key_ok(self, headers: dict[bytes, bytes]) -> bool:
+        assert self.api_key is not None
+        if hmac.compare_digest(headers.get(b"x-api-key", b""), self.api_key):
+            return True
+        offered = key_protocol(headers.get(b"sec-websocket-protocol", b"").decode("latin-1"))
+        return offered is not None and hmac.compare_digest(offered[len(KEY_PROTOCOL):].encode(), self.api_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -87,7 +106,7 @@ class Guard:
             return
         self.counters.add("requests" if kind == "http" else "ws_handshakes")
         headers = dict(scope.get("headers") or ())
-        if self.api_key is not None and not hmac.compare_digest(headers.get(b"x-api-key", b""), self.api_key):
+        if self.api_key is not None and not self.public(scope.get("path", "")) and not self._key_ok(headers):
             self.counters.add("refused_unauthorized")
             await self._refuse(scope, send, 401, "unauthorized", "missing or wrong X-API-Key header")
             return

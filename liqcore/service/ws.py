@@ -44,7 +44,7 @@ import orjson
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from liqcore.service import queries
-from liqcore.service.guard import Counters
+from liqcore.service.guard import Counters, key_protocol
 from liqcore.service.hub import BookHub, Changes, Key
 
 __all__ = ["Pusher", "add_ws_route", "CHANNELS", "top_message"]
@@ -164,7 +164,9 @@ class Pusher:
     # ------------------------------------------------------------------ clients
     async def handle(self, ws: WebSocket) -> None:
         """Serve one websocket until it closes."""
-        await ws.accept()
+        # a browser sends the API key as a subprotocol (guard.py): it must be accepted back
+        offered = key_protocol(ws.headers.get("sec-websocket-protocol", ""))
+        await ws.accept(subprotocol=offered)
         if len(self.clients) >= self.max_clients:
             await ws.close(1013, "too many clients")
             return

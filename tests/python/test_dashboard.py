@@ -87,6 +87,9 @@ def stored_liquidation_map(store: Any) -> list[Any]:
     return levels
 
 
+#: the service's API key in these tests (the page reads it from its address, /#key=...)
+API_KEY = "dashboard-test-key-0123456789"
+
 class Service:
     """The service in a thread of its own: create_app over a simulator hub and a SQLite store
     (its websocket's alert monitor with rules that warm up in seconds), the dashboard mounted,
@@ -126,8 +129,10 @@ class Service:
         past_reports(self.store, 600)
         self.liquidation_levels = stored_liquidation_map(self.store)
         hub = self.hub = BookHub(sim=True, sim_interval=0.02)
-        app = create_app(hub, self.store, ws_options={"monitor_options": {"rules": fast_rules()}})
-        mount_dashboard(app, exchange=EXCHANGE, symbol=INSTRUMENT, venues=("binance", "coinbase", "kraken"))
+        # with an API key, as on a shared machine: the page gets it from its address (#key=...)
+        app = create_app(hub, self.store, api_key=API_KEY, ws_options={"monitor_options": {"rules": fast_rules()}},
+                         dashboard={"exchange": EXCHANGE, "symbol": INSTRUMENT,
+                                    "venues": ("binance", "coinbase", "kraken")})
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         serving = asyncio.ensure_future(self.server.serve())       # its lifespan starts and closes the hub
         while not self.server.started:
@@ -167,7 +172,8 @@ class Service:
         if params:
             url += "?" + "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in params.items())
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "X-API-Key": API_KEY})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
 
@@ -233,6 +239,11 @@ def test_page_files_and_plotly_served_offline(service: Service) -> None:
         urllib.request.urlopen(service.url + "/dashboard/static/../dashboard.py", timeout=10)
     err.value.close()
     assert err.value.code == 404
+    # the page's files need no key (code, no data); the data does
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(service.url + "/api/v1/health", timeout=10)
+    err.value.close()
+    assert err.value.code == 401
 
 
 # ------------------------------------------------------------------ the page in chromium
@@ -248,7 +259,7 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.set_default_timeout(20_000)
-            page.goto(service.url + "/")
+            page.goto(service.url + "/#key=" + API_KEY)
             for view in ("heatmap", "depth", "venues", "history", "alerts"):
                 wait_view(page, view, 1, problems)
             assert page.evaluate("window.liqDash.last.history.count") >= 600

@@ -60,10 +60,19 @@ function numbers(dl, rows) {
 // ------------------------------------------------------------------ API access
 class ApiError extends Error {}
 
+/** The service's API key, when it has one: given once in the page's address as #key=... (a
+ *  fragment never reaches a server or its logs), then kept for the tab in sessionStorage. */
+function apiKey() {
+  const given = new URLSearchParams(location.hash.slice(1)).get("key");
+  if (given) { sessionStorage.setItem("liqcore-key", given); history.replaceState(null, "", location.pathname + location.search); }
+  return sessionStorage.getItem("liqcore-key");
+}
+
 /** Call the service: GET with query parameters, or POST with a JSON body. Throws ApiError with
  *  the service's one-line message on a 4xx/5xx or a network failure. */
 async function api(method, path, params) {
   let url = dash.cfg.api + path, init = { method, headers: { Accept: "application/json" } };
+  if (dash.key) init.headers["X-API-Key"] = dash.key;
   if (method === "GET" && params) url += "?" + new URLSearchParams(params).toString();
   if (method === "POST") { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(params); }
   let resp;
@@ -165,7 +174,8 @@ const wsMessage = {
  *  8 s) when it closes. */
 function connect(delay = 500) {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${dash.cfg.ws}`;
-  const ws = new WebSocket(url);
+  // a websocket cannot carry a header: the key travels as a subprotocol the service accepts back
+  const ws = dash.key ? new WebSocket(url, [`liqcore.key.${dash.key}`]) : new WebSocket(url);
   dash.ws = ws;
   ws.onopen = () => { delay = 500; subscribe(); };
   ws.onmessage = (ev) => { const m = JSON.parse(ev.data); (wsMessage[m.type] || (() => {}))(m); };
@@ -476,6 +486,7 @@ async function choosePair(exchange, symbol) {
 }
 
 async function start() {
+  dash.key = apiKey();
   dash.cfg = await (await fetch("/dashboard/config.json")).json();
   const url = new URLSearchParams(location.search);
   const exSel = document.getElementById("pair-exchange");
