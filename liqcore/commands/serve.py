@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+from typing import Any
 
 from liqcore.commands.common import Parser, count, fail, positive
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             store = open_store(args.db)
         # the live page at / shows the first pair (binance BTC/USDT without one) and the
         # venues of the pairs given
-        page = {"exchange": pairs[0][0], "symbol": pairs[0][1]} if pairs else {}
+        page: dict[str, Any] = {"exchange": pairs[0][0], "symbol": pairs[0][1]} if pairs else {}
         if len({v for v, _ in pairs}) > 1:
             page["venues"] = list(dict.fromkeys(v for v, _ in pairs))
         app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
