@@ -73,13 +73,15 @@ class LiquidityTracker:
 
     ``store``: a :mod:`liqcore.store` store (``write``/``read``/``series``); ``feed``: a
     :class:`liqcore.feed.LiveFeed`, or ``books``: ``{(exchange, symbol): OrderBook}`` to capture
-    from books you keep yourself; ``interval_s`` (> 0): seconds between reports;
+    from books you keep yourself (or a function returning it, asked at every capture, for a set of
+    books that changes); ``interval_s`` (> 0): seconds between reports;
     ``snapshot_interval_s`` (>= interval, or None: no snapshots) and ``snapshot_levels`` (>= 1):
     the top-N snapshots; ``report_options``: keyword arguments of ``liquidity_report``;
     ``clock``: ns since the epoch.
     """
 
-    def __init__(self, store: Any, feed: Any | None = None, *, books: Mapping[tuple[str, str], Any] | None = None,
+    def __init__(self, store: Any, feed: Any | None = None, *,
+                 books: Mapping[tuple[str, str], Any] | Callable[[], Mapping[tuple[str, str], Any]] | None = None,
                  interval_s: float = 1.0, snapshot_interval_s: float | None = 60.0, snapshot_levels: int = 20,
                  report_options: Mapping[str, Any] | None = None, clock: Callable[[], int] = time.time_ns) -> None:
         for method in ("write", "read", "series"):
@@ -89,7 +91,8 @@ class LiquidityTracker:
             raise AlertInputError("feed/books: capture from a feed or from books, not both")
         self.store = store
         self.feed = feed
-        self._books = dict(books) if books is not None else None
+        # a callable is asked at every capture (the books a service holds change over time)
+        self._books = books if books is None or callable(books) else dict(books)
         self.interval = number("interval_s", interval_s, low=0.0, error=AlertInputError)
         self.snapshot_interval = (None if snapshot_interval_s is None else
                                   number("snapshot_interval_s", snapshot_interval_s, low=self.interval,
@@ -107,12 +110,12 @@ class LiquidityTracker:
     def markets(self) -> list[tuple[str, str]]:
         """The (exchange, symbol) pairs captured."""
         if self._books is not None:
-            return list(self._books)
+            return list(self._books() if callable(self._books) else self._books)
         return [] if self.feed is None else list(self.feed.books)
 
     def _live_books(self) -> Iterable[tuple[str, str, Any]]:
         if self._books is not None:
-            for (ex, sym), book in self._books.items():
+            for (ex, sym), book in (self._books() if callable(self._books) else self._books).items():
                 yield ex, sym, book
         elif self.feed is not None:
             for (ex, sym), live in self.feed.books.items():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from typing import Any
 
 from liqcore.commands.common import Parser, count, fail, positive
@@ -38,8 +40,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                    help="require this key (16+ characters) in the X-API-Key header of every route "
                         "(default: $LIQCORE_API_KEY)")
     p.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                   help="the store for history and alerts, where alerts are also written: a SQLite file, "
-                        "sqlite:///path or postgresql://user@host/db (default: none; those routes answer 503)")
+                   help="the store for history and alerts, where the service writes a liquidity report of every "
+                        "live book each --history-interval and its alerts: a SQLite file, sqlite:///path or "
+                        "postgresql://user@host/db (default: the default store, $LIQCORE_DATA_DIR/liqcore.db or "
+                        "the user data directory; with --sim, a temporary file removed at exit, so simulated "
+                        "history never mixes with real)")
+    p.add_argument("--no-store", action="store_true",
+                   help="no store: nothing written, the history and alerts routes answer 503")
+    p.add_argument("--history-interval", type=positive, default=1.0,
+                   help="seconds between the liquidity reports written to the store (default 1)")
     p.add_argument("--rate", type=positive, default=RATE,
                    help=f"requests per second per client address (default {RATE:g}; 429 beyond)")
     p.add_argument("--burst", type=count, default=BURST, help=f"burst above the rate (default {BURST})")
@@ -67,25 +76,26 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         return fail(prog, f"--port must be 0..65535, got {args.port}")
     store = None
+    scratch: list[str] = []
     try:
         pairs = [parse_pair(t) for t in args.pairs]
         check_bind(args.host, api_key)
         hub = BookHub(sim=args.sim, seed=args.seed, max_pairs=args.max_pairs, sim_interval=args.sim_interval)
-        if args.db:
-            from liqcore.store import open_store
-            store = open_store(args.db)
+        if not args.no_store:
+            store = _open_store(args.db, args.sim, scratch)
         # the live page at / shows the first pair (binance BTC/USDT without one) and the
         # venues of the pairs given
         page: dict[str, Any] = {"exchange": pairs[0][0], "symbol": pairs[0][1]} if pairs else {}
         if len({v for v, _ in pairs}) > 1:
             page["venues"] = list(dict.fromkeys(v for v, _ in pairs))
         app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
-                         burst=args.burst, pairs=pairs, dashboard=None if args.no_dashboard else page)
+                         burst=args.burst, pairs=pairs, dashboard=None if args.no_dashboard else page,
+                         history_interval_s=args.history_interval)
         sock = _listen(args.host, args.port)
     except OSError as exc:
-        return _closed(store, fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"))
+        return _closed(store, scratch, fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"))
     except Exception as exc:            # bad input, unsafe bind, a store that cannot be opened: one line
-        return _closed(store, fail(prog, exc))
+        return _closed(store, scratch, fail(prog, exc))
     host, port = sock.getsockname()[:2]
     where = f"[{host}]" if ":" in host else host
     print(f"liqcore serve: http://{where}:{port} ({'local simulator' if args.sim else 'live venues'}"
@@ -103,14 +113,27 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         sock.close()
-    return _closed(store, 0)
+    return _closed(store, scratch, 0)
+
+
+def _open_store(where: str | None, sim: bool, scratch: list[str]) -> Any:
+    """The service's store: ``where``; else, for the simulator, a temporary SQLite file (its
+    directory is put in ``scratch`` and removed at exit); else the default store."""
+    from liqcore.store import open_store
+
+    if where is None and sim:
+        scratch.append(tempfile.mkdtemp(prefix="liqcore-serve-sim-"))
+        where = os.path.join(scratch[0], "sim.db")
+    return open_store(where)
 
 
 def _interrupt(_sig: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _closed(store: object, code: int) -> int:
+def _closed(store: object, scratch: list[str], code: int) -> int:
     if store is not None:
         store.close()                   # type: ignore[attr-defined]
+    for d in scratch:
+        shutil.rmtree(d, ignore_errors=True)
     return code

@@ -81,6 +81,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "A book that is not live, a venue or store that cannot be reached, no store configured"))}
 
 
+def _live_books(hub: BookHub) -> dict[tuple[str, str], Any]:
+    """The live books a hub holds, keyed by (venue, venue's symbol): what the tracker captures."""
+    return {(p.venue, p.symbol): hub.book(p.venue, p.instrument) for p in hub.pairs() if p.state == "live"}
+
+
 def _dashboard_path(path: str) -> bool:
     """The dashboard's page and static files (no data in them: served without the API key)."""
     return path == "/" or path.startswith("/dashboard/")
@@ -117,7 +122,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
 def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
                max_body_bytes: int = MAX_BODY_BYTES, rate: float | None = RATE, burst: int = BURST,
                ws_options: dict[str, Any] | None = None, pairs: Iterable[tuple[str, str]] = (),
-               dashboard: dict[str, Any] | None = None) -> FastAPI:
+               dashboard: dict[str, Any] | None = None, history_interval_s: float | None = None) -> FastAPI:
     """The FastAPI app over ``hub`` (and ``store``, a :class:`liqcore.store.Store`, for history
     and alerts; None: those routes answer 503).
 
@@ -131,6 +136,9 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
     ``failed_subscriptions``; a later request retries it). ``dashboard``: keyword arguments of
     :func:`liqcore.service.dashboard.mount_dashboard` (the live page at ``/``; None: no page).
     Its page and static files need no API key (code, no data); its calls carry the key.
+    ``history_interval_s``: with a store, a liquidity report of every live book held is written
+    every this many seconds (:class:`liqcore.alerts.LiquidityTracker`, under the venue's symbol),
+    so the history routes and the page's history fill as the service runs (None: not written).
     """
     from liqcore.service.ws import Pusher, add_ws_route
 
@@ -139,11 +147,19 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
     initial = [hub.key(v, s) for v, s in pairs]          # bad pairs: FeedConfigError now, not at startup
     counters = Counters()
     pusher = Pusher(hub, counters, store=store, **(ws_options or {}))
+    tracker = None
+    if store is not None and history_interval_s is not None:
+        from liqcore.alerts import LiquidityTracker
+
+        tracker = LiquidityTracker(store, books=lambda: _live_books(hub), interval_s=history_interval_s,
+                                   snapshot_interval_s=None)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         await pusher.start()
+        if tracker is not None:
+            await tracker.start_continuous_tracking()
         preload = [asyncio.create_task(_preload(hub, v, s)) for v, s in initial]
         try:
             yield
@@ -151,6 +167,8 @@ def create_app(hub: BookHub, store: Any = None, *, api_key: str | None = None,
             for t in preload:
                 t.cancel()
             await asyncio.gather(*preload, return_exceptions=True)
+            if tracker is not None:
+                await tracker.close()
             await pusher.close()
             await hub.close()
 

@@ -50,6 +50,19 @@ def test_capture_reports_and_snapshots_at_their_intervals(store) -> None:
     assert len(tracker.get_snapshots(EX, SYM, hours=10 / 3600, now=T0 + 59 * NS)) == 11
 
 
+def test_books_given_as_a_function_are_asked_at_every_capture(store) -> None:
+    """A service's books come and go: books=callable is read at each capture."""
+    held: dict = {}
+    tracker = LiquidityTracker(store, books=lambda: held, interval_s=1, snapshot_interval_s=None)
+    assert tracker.capture_snapshot(ts=T0) == [] and tracker.markets() == []
+    held[(EX, SYM)] = book()
+    assert len(tracker.capture_snapshot(ts=T0 + NS)) == 1 and tracker.markets() == [(EX, SYM)]
+    held[("okx", SYM)] = book()
+    assert len(tracker.capture_snapshot(ts=T0 + 2 * NS)) == 2
+    store.flush()
+    assert len(tracker.get_snapshots(EX, SYM, hours=1, now=T0 + 2 * NS)) == 2
+
+
 def test_baseline_metrics_are_the_stats_of_the_window(store) -> None:
     tracker = LiquidityTracker(store, books={(EX, SYM): book()})
     spreads = []
