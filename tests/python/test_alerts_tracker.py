@@ -57,10 +57,13 @@ def test_books_given_as_a_function_are_asked_at_every_capture(store) -> None:
     assert tracker.capture_snapshot(ts=T0) == [] and tracker.markets() == []
     held[(EX, SYM)] = book()
     assert len(tracker.capture_snapshot(ts=T0 + NS)) == 1 and tracker.markets() == [(EX, SYM)]
-    held[("okx", SYM)] = book()
+    other = OrderBook(tick_size="0.5", lot_size="0.001", exchange="okx", symbol=SYM)
+    other.apply_snapshot([["60000", "1"]], [["60001", "1"]])
+    held[("okx", SYM)] = other
     assert len(tracker.capture_snapshot(ts=T0 + 2 * NS)) == 2
     store.flush()
     assert len(tracker.get_snapshots(EX, SYM, hours=1, now=T0 + 2 * NS)) == 2
+    assert len(tracker.get_snapshots("okx", SYM, hours=1, now=T0 + 2 * NS)) == 1
 
 
 def test_baseline_metrics_are_the_stats_of_the_window(store) -> None:
