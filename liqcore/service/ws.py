@@ -19,7 +19,8 @@ Protocol (JSON text frames)::
 Units as in :mod:`liqcore.service.models` (prices quote per base, sizes base, spread in basis
 points); trades: ``side`` the aggressor (``"buy"``/``"sell"``, None when the venue does not
 say), liquidations: ``side`` the liquidated position (``"long"``: closed by a forced sell),
-``ts_ms`` the exchange's time (Unix ms); ``book_ns``: ``time.monotonic_ns()`` in the server when the book's last frame arrived,
+``ts_ms`` the exchange's time (Unix ms); ``book_ns``: ``time.monotonic_ns()`` in the server
+when the book's last frame arrived,
 ``sent_ns``: ``time.time_ns()`` when the push was built (a client on the same host measures the
 push delay with ``time.monotonic_ns() - book_ns``).
 
@@ -58,6 +59,7 @@ import orjson
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from liqcore.service import queries
+from liqcore.service.errors import ServiceConfigError
 from liqcore.service.guard import Counters, key_protocol
 from liqcore.service.hub import BookHub, Changes, Key
 from liqcore.service.symbols import parse_instrument
@@ -110,7 +112,8 @@ class Pusher:
     ``trade_queue``: undelivered trades and liquidations kept per client; ``trade_batch``: most
     records in one ``trades`` push;
     ``alert_interval_ms``: how often at most the monitor evaluates one book; ``store``: where
-    alerts are written (optional). Owns its tasks; :meth:`close` ends them and the connections.
+    alerts are written (optional). Owns its tasks and trade streams; :meth:`close` ends them and
+    the connections. ServiceConfigError for a ``trade_queue`` or ``trade_batch`` below 1.
     """
 
     def __init__(self, hub: BookHub, counters: Counters, *, store: Any = None, max_clients: int = 1000,
@@ -118,7 +121,7 @@ class Pusher:
                  monitor_options: dict[str, Any] | None = None, trade_queue: int = 2000,
                  trade_batch: int = 500) -> None:
         if trade_queue < 1 or trade_batch < 1:
-            raise ValueError("trade_queue and trade_batch must be >= 1")
+            raise ServiceConfigError(f"trade_queue and trade_batch must be >= 1, got {trade_queue}, {trade_batch}")
         self.hub = hub
         self.counters_ = counters
         self.store = store
@@ -329,8 +332,9 @@ class Pusher:
         """A new trade or liquidation of ``key`` (in the stream's receive path): queued for every
         client that wants it, whose sender is woken. O(clients)."""
         kind = rec.KIND
-        item = ({"id": rec.id, "ts_ms": rec.ts_ms, "price": rec.price, "size": rec.size, "side": rec.side}
-                if kind == "trades" else {"ts_ms": rec.ts_ms, "price": rec.price, "size": rec.size, "side": rec.side})
+        item = {"ts_ms": rec.ts_ms, "price": rec.price, "size": rec.size, "side": rec.side}
+        if kind == "trades":
+            item = {"id": rec.id, **item}
         for c in self.clients:
             if c.wants_marks(key):
                 if len(c.marks) == c.marks.maxlen:

@@ -211,9 +211,9 @@ def test_a_slow_client_gets_the_newest_trades_and_the_dropped_are_counted():
     (their books, also subscribed, fill the buffers): its queue keeps the
     newest ``trade_queue`` records, the older are dropped and counted (in the metrics and in the
     pushes), and what it gets when it reads again is, per market, in order, never repeated,
-    the simulator's, and ends on the simulator's last trade."""
+    the simulator's, and ends on the simulator's last trade. Its streams close when it leaves."""
     hub = BookHub(sim=True, sim_interval=0.002)
-    with running(hub, rate=None, ws_options={"trade_queue": 20, "trade_batch": 5}) as srv, \
+    with running(hub, rate=None, ws_options={"trade_queue": 60, "trade_batch": 5}) as srv, \
             httpx.Client(base_url=srv.url, timeout=30) as client:
         venues = {"binance": "BTC/USDT", "okx": "BTC/USDT", "binanceusdm": "BTC/USDT:USDT"}
         # small kernel buffers on both ends (the server's connection inherits its listener's)
@@ -231,6 +231,10 @@ def test_a_slow_client_gets_the_newest_trades_and_the_dropped_are_counted():
             time.sleep(0.5)
             dropped = client.get("/api/v1/metrics").json()["counters"]["ws_trades_dropped"]
             msgs = drain(ws, quiet=1.0)
+        deadline = time.monotonic() + 10                      # the client is gone: so are its streams
+        while client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] == 0
         pushes = [m for m in msgs if m["type"] == "trades"]
         assert dropped > 0 and pushes[-1]["dropped"] == dropped
         assert max(len(m["trades"]) for m in pushes) <= 5
@@ -246,3 +250,13 @@ def test_a_slow_client_gets_the_newest_trades_and_the_dropped_are_counted():
             received += len(got)
             published += len([i for i in sent if int(i) >= ids[0]])
         assert received < published <= received + dropped
+
+
+def test_trade_queue_options_are_checked():
+    from liqcore.service.errors import ServiceConfigError
+    from liqcore.service.guard import Counters
+    from liqcore.service.ws import Pusher
+
+    for bad in ({"trade_queue": 0}, {"trade_batch": 0}):
+        with pytest.raises(ServiceConfigError, match="trade_queue and trade_batch must be >= 1"):
+            Pusher(BookHub(sim=True), Counters(), **bad)
