@@ -94,6 +94,11 @@ class Changes:
         self._event.clear()
         return keys
 
+    def wake(self) -> None:
+        """Wake :meth:`wait` without marking a key (the listener has events of its own to send,
+        e.g. trades): it then returns the keys pending, possibly none. O(1)."""
+        self._event.set()
+
     def close(self) -> None:
         self.closed = True
         self._event.set()
@@ -275,6 +280,31 @@ class BookHub:
         self._feeds[key] = feed
         self._symbols[key] = symbol
         feed.subscribe(self._hook(key))
+
+    def market_data(self, venue: str, instrument: str, kinds: Iterable[str]) -> Any:
+        """A new, unstarted :class:`~liqcore.feed.MarketData` of one pair's ``kinds``
+        (``"trades"``, ``"liquidations"``, ...), from where the hub's books come from: the
+        simulator (``sim``; the hub must be started) or the venue (with the hub's ``config``). It
+        has a stock ccxt.pro instance of its own, so the pair's book feed is not disturbed. The
+        caller owns it: ``await md.start()`` ... ``await md.close()`` (which closes that
+        instance). FeedConfigError as :meth:`key` or for an unknown kind; FeedError if the hub
+        is closed or, with ``sim``, not started."""
+        import ccxt.pro
+
+        from liqcore.feed import MarketData
+        from liqcore.feed.records import KINDS
+        key = self.key(venue, instrument)
+        symbol = venue_symbol(*key)
+        kinds = list(kinds)
+        if not kinds or any(k not in KINDS for k in kinds):     # before an exchange instance exists
+            raise FeedConfigError(f"kinds: a non-empty list of {', '.join(sorted(KINDS))}")
+        if self._closed or (self.sim and self._simulator is None):
+            raise FeedError("the book hub is " + ("closed" if self._closed else "not started"))
+        if self._simulator is not None:
+            ex = self._simulator.attach(getattr(ccxt.pro, key[0])({"enableRateLimit": False}))
+            return MarketData([(key[0], symbol, k) for k in kinds], exchanges={key[0]: ex}, backoff=(0.05, 1.0))
+        ex = getattr(ccxt.pro, key[0])({"enableRateLimit": True, **self._config.get(key[0], {})})
+        return MarketData([(key[0], symbol, k) for k in kinds], exchanges={key[0]: ex})
 
     # ------------------------------------------------------------------ reads
     def book(self, venue: str, instrument: str) -> OrderBook:

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("aiohttp")
@@ -263,6 +264,7 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             for view in ("heatmap", "depth", "venues", "history", "alerts"):
                 wait_view(page, view, 1, problems)
             assert page.evaluate("window.liqDash.last.history.count") >= 600
+            page.wait_for_function("window.liqDash.marks.trades >= 20 && window.liqDash.heatmap.marksKept() >= 5")
 
             # an anomaly played by the simulator: the monitor raises it, the page lists it
             sim_source = service.hub.simulator.market(EXCHANGE, SIM_ID).source
@@ -293,6 +295,7 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             for view in ("heatmap", "depth", "venues"):
                 wait_view(page, view, seen[view] + 2, problems)
             _check_heatmap(page, service)
+            _check_marks(page, service)
             _check_depth(page, service)
             _check_venues(page, service)
             _check_history(page, service)
@@ -330,6 +333,7 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             page.screenshot(path=str(shots / "page-420-light.png"), full_page=True)
             page.locator("#view-heatmap").screenshot(path=str(shots / "heatmap-light-narrow.png"))
             _check_ring(page)
+            _check_marks_bounded(page)
         finally:
             browser.close()
     assert problems == [], problems
@@ -372,6 +376,62 @@ def _check_ring(page: Any) -> None:
     assert got["count"] == 600 and got["sizes"] == got["after"] == [120_000, 600, 120_000]
     assert got["order"] == [i * 200 for i in range(900, 1500)]
     assert got["mid"] == pytest.approx(100 + 1499 * 0.01) and got["regrids"] >= 1 and got["redraws"] == 1500
+
+
+def _check_marks(page: Any, service: Service) -> None:
+    """The trades drawn on the heatmap are the simulator's: the page's last pushed trade is one
+    the simulator published (same id, time, price, size, aggressor) and is the heatmap's last
+    mark; every mark kept in the ring is a published trade (side, price, size)."""
+    sim = service.hub.simulator
+    published = service.call(asyncio.to_thread(lambda: list(sim.market_data[(EXCHANGE, SIM_ID)].trades)))
+    by_id = {str(t.agg_id): t for t in published}
+    got = page.evaluate("""(() => { const h = window.liqDash.heatmap, K = h.marksPerColumn, kept = [];
+        for (let c = 0; c < h.columns; c++) for (let j = c * K; j < c * K + h.markCount[c]; j++)
+            kept.push([LiqHeatmap.MARKS[h.markKind[j]], h.markPrice[j], h.markSize[j]]);
+        return {last: window.liqDash.marks.lastTrade, mark: h.lastMark, kept,
+                caption: document.getElementById("heatmap-caption").textContent}; })()""")
+    last = got["last"]
+    t = by_id[last["id"]]
+    assert (last["ts_ms"], last["price"], last["size"], last["side"]) == (t.ts_ms, float(t.price), float(t.size), t.side)
+    assert got["mark"] == {"kind": t.side, "price": float(t.price), "size": float(t.size), "ts_ms": t.ts_ms}
+    trades = {(x.side, float(x.price), float(x.size)) for x in published}
+    # sizes are kept as float32 in the ring
+    assert got["kept"] and all((k, p, s) in {(a, b, float(np.float32(c))) for a, b, c in trades} | trades
+                               for k, p, s in got["kept"])
+    assert " trades, 0 liquidations" in got["caption"]          # a spot market has no liquidations
+
+
+def _check_marks_bounded(page: Any) -> None:
+    """The marks' memory is the ring too: 150 columns of 7 marks each in a ring of 60 columns of
+    at most 4 marks: each column keeps its 2 liquidations and its 2 largest trades, the other 3
+    are counted, nothing grew, bad marks are refused, and it draws."""
+    got = page.evaluate("""(() => {
+        const h = new LiqHeatmap(document.createElement("canvas"), 50, 60, 4);
+        const sizes = () => [h.markPrice.length, h.markSize.length, h.markKind.length, h.markCount.length];
+        const before = sizes();
+        const refused = [h.addMark("buy", NaN, 1, 0), h.addMark("buy", 100, 0, 0), h.addMark("nope", 100, 1, 0)];
+        for (let i = 0; i < 150; i++) {
+            for (const s of [1, 5, 3]) h.addMark(i % 2 ? "buy" : "sell", 100 + s * 0.01, s, i);
+            h.addMark("long", 99.9, 0.5, i);
+            h.addMark("trade", 100.05, 4, i);
+            h.addMark("short", 100.1, 0.25, i);
+            h.addMark("buy", 100.02, 2, i);
+            h.push(i * 200, [[99.95, 1]], [[100.05, 1]]);
+        }
+        h.draw();
+        const K = h.marksPerColumn, newest = (h.head - 1 + h.columns) % h.columns, col = [];
+        for (let j = newest * K; j < newest * K + h.markCount[newest]; j++)
+            col.push([LiqHeatmap.MARKS[h.markKind[j]], h.markSize[j]]);
+        return {before, after: sizes(), refused, kept: h.marksKept(), stats: h.stats, col,
+                pending: h.pending.n, last: h.lastMark};
+    })()""")
+    assert got["before"] == got["after"] == [240, 240, 240, 60]
+    assert got["refused"] == [False, False, False]
+    assert got["kept"] == 60 * 4 and got["pending"] == 0
+    assert got["stats"]["marks"] == 150 * 7 and got["stats"]["marksDropped"] == 150 * 3
+    assert sorted(got["col"]) == [["buy", 5.0], ["long", 0.5], ["short", 0.25], ["trade", 4.0]]
+    assert got["last"] == {"kind": "buy", "price": 100.02, "size": 2, "ts_ms": 149}
+    assert got["stats"]["redraws"] == 1
 
 
 def _rgb(hex_colour: str) -> str:
@@ -437,14 +497,15 @@ def _check_venues(page: Any, service: Service) -> None:
 
 
 def _check_history(page: Any, service: Service) -> None:
-    h = page.evaluate("window.liqDash.last.history")
+    # the rows and the chart read at once: the view refreshes every 3 s
+    got = page.evaluate("({h: window.liqDash.last.history, traces: document.getElementById('history-chart').data"
+                        ".map(t => ({name: t.name, n: t.y.length, band: t.fill === 'tonexty'}))})")
+    h, traces = got["h"], got["traces"]
     rows = h["rows"]
     # JavaScript holds the ns times as doubles (exact to ~256 ns at today's epoch; rows are 0.5 s apart)
     api = service.api("GET", "/history", table="liquidity_reports", exchange=EXCHANGE, symbol=VENUE_SYMBOL,
                       start_ns=int(rows[0]["ts"]) - 1000, end_ns=int(rows[-1]["ts"]) + 1000, limit=10_000)
     assert [r["spread_bps"] for r in api["rows"]] == [r["spread_bps"] for r in rows]
-    traces = page.evaluate("document.getElementById('history-chart').data.map(t => ({name: t.name, n: t.y.length,"
-                           " band: t.fill === 'tonexty'}))")
     assert sum(t["band"] for t in traces) == 3                  # a band per series
     assert [t["n"] for t in traces if t["name"] == "spread (bps)"] == [len(rows)]
 

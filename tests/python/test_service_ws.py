@@ -155,3 +155,108 @@ def test_alerts_are_pushed_and_stored(tmp_path):
             assert client.get("/api/v1/metrics").json()["counters"]["alerts"] >= 1
     finally:
         store.close()
+
+
+# ------------------------------------------------------------------ the trades channel
+def sim_process(srv, venue, symbol):
+    """The simulator's market-data process of a venue's market (what it published)."""
+    sim = srv.hub.simulator
+    return sim.market_data[(venue, sim.find_market(venue, symbol).instrument.id)]
+
+
+def marks_of(msgs, kind):
+    return [r for m in msgs if m["type"] == "trades" for r in m[kind]]
+
+
+def test_trades_and_liquidations_pushed_equal_what_the_simulator_published():
+    """A perpetual's trades and liquidations over the channel ``trades``: after the simulator is
+    paused, the records received are exactly the simulator's from the first one received on
+    (none lost, none repeated, same time, price, size, side); its stream stops with the last
+    client that wanted it."""
+    hub = BookHub(sim=True, sim_interval=0.01)
+    with running(hub, rate=None) as srv, httpx.Client(base_url=srv.url, timeout=30) as client, \
+            wsc.connect(ws_url(srv), open_timeout=10) as ws:
+        ws.send(sub([("binanceusdm", "BTC/USDT:USDT")], channels=["trades"]))
+        assert recv_json(ws) == {"type": "subscribed", "channels": ["trades"],
+                                 "pairs": [{"exchange": "binanceusdm", "symbol": "BTC/USD:USD"}]}
+        msgs = []
+        deadline = time.monotonic() + 20
+        while (len(marks_of(msgs, "trades")) < 50 or len(marks_of(msgs, "liquidations")) < 3) \
+                and time.monotonic() < deadline:
+            msgs.append(recv_json(ws))
+        assert client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] == 1
+        srv.hub.simulator.pause()
+        msgs += drain(ws, quiet=1.0)
+        assert {m["type"] for m in msgs} == {"trades"}           # nothing but the channel asked for
+        assert all(m["exchange"] == "binanceusdm" and m["symbol"] == "BTC/USD:USD" and m["dropped"] == 0
+                   for m in msgs)
+        proc = sim_process(srv, "binanceusdm", "BTC/USDT:USDT")
+        got = marks_of(msgs, "trades")
+        published = [t for t in proc.trades if t.agg_id >= int(got[0]["id"])]
+        assert got == [{"id": str(t.agg_id), "ts_ms": t.ts_ms, "price": float(t.price), "size": float(t.size),
+                        "side": t.side} for t in published]
+        liqs = marks_of(msgs, "liquidations")
+        first = next(i for i, x in enumerate(proc.liquidations)
+                     if (x.ts_ms, float(x.avg_price)) == (liqs[0]["ts_ms"], liqs[0]["price"]))
+        # the record's side is the liquidated position's: a forced sell closes a long
+        assert liqs == [{"ts_ms": x.ts_ms, "price": float(x.avg_price), "size": float(x.size),
+                         "side": "long" if x.side == "sell" else "short"} for x in list(proc.liquidations)[first:]]
+        ws.send(json.dumps({"op": "unsubscribe", "pairs": [{"exchange": "binanceusdm", "symbol": "BTC/USD:USD"}]}))
+        assert recv_json(ws)["type"] == "unsubscribed"
+        assert client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] == 0
+
+
+def test_a_slow_client_gets_the_newest_trades_and_the_dropped_are_counted():
+    """A client that does not read (4 KiB socket buffers) while three markets trade every 2 ms
+    (their books, also subscribed, fill the buffers): its queue keeps the
+    newest ``trade_queue`` records, the older are dropped and counted (in the metrics and in the
+    pushes), and what it gets when it reads again is, per market, in order, never repeated,
+    the simulator's, and ends on the simulator's last trade. Its streams close when it leaves."""
+    hub = BookHub(sim=True, sim_interval=0.002)
+    with running(hub, rate=None, ws_options={"trade_queue": 60, "trade_batch": 5}) as srv, \
+            httpx.Client(base_url=srv.url, timeout=30) as client:
+        venues = {"binance": "BTC/USDT", "okx": "BTC/USDT", "binanceusdm": "BTC/USDT:USDT"}
+        # small kernel buffers on both ends (the server's connection inherits its listener's)
+        srv.server.servers[0].sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", int(srv.url.rsplit(":", 1)[1])))
+        with wsc.connect(ws_url(srv), sock=sock, open_timeout=10, max_size=None) as ws:
+            ws.send(sub(venues.items(), channels=["book", "trades"]))
+            assert recv_json(ws)["type"] == "subscribed"
+            procs = {v: sim_process(srv, v, s) for v, s in venues.items()}
+            start = {v: p.trades[-1].agg_id for v, p in procs.items()}
+            time.sleep(2.0)                                   # not reading
+            srv.hub.simulator.pause()
+            time.sleep(0.5)
+            dropped = client.get("/api/v1/metrics").json()["counters"]["ws_trades_dropped"]
+            msgs = drain(ws, quiet=1.0)
+        deadline = time.monotonic() + 10                      # the client is gone: so are its streams
+        while client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/api/v1/metrics").json()["counters"]["ws_trade_streams"] == 0
+        pushes = [m for m in msgs if m["type"] == "trades"]
+        assert dropped > 0 and pushes[-1]["dropped"] == dropped
+        assert max(len(m["trades"]) for m in pushes) <= 5
+        received = published = 0
+        for v, proc in procs.items():
+            got = [t for m in pushes if m["exchange"] == v for t in m["trades"]]
+            sent = {str(t.agg_id): t for t in proc.trades if t.agg_id > start[v]}
+            ids = [int(t["id"]) for t in got]
+            assert ids == sorted(set(ids)) and str(ids[-1]) == str(proc.trades[-1].agg_id)
+            assert all((t["ts_ms"], t["price"], t["size"], t["side"]) ==
+                       (sent[t["id"]].ts_ms, float(sent[t["id"]].price), float(sent[t["id"]].size), sent[t["id"]].side)
+                       for t in got)
+            received += len(got)
+            published += len([i for i in sent if int(i) >= ids[0]])
+        assert received < published <= received + dropped
+
+
+def test_trade_queue_options_are_checked():
+    from liqcore.service.errors import ServiceConfigError
+    from liqcore.service.guard import Counters
+    from liqcore.service.ws import Pusher
+
+    for bad in ({"trade_queue": 0}, {"trade_batch": 0}):
+        with pytest.raises(ServiceConfigError, match="trade_queue and trade_batch must be >= 1"):
+            Pusher(BookHub(sim=True), Counters(), **bad)

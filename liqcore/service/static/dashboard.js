@@ -13,6 +13,7 @@
 const dash = {
   cfg: null, exchange: "", symbol: "", venueSymbol: "", heatmap: null,
   ws: null, book: null, report: null,    // the websocket and its latest book and liquidity pushes
+  marks: { trades: 0, liquidations: 0, dropped: 0, lastTrade: null },   // the pair's pushed trades
   alerts: new Map(),                     // id -> alert (stored and pushed), the newest MAX_ALERTS
   errors: new Map(),                     // view -> message
   acked: new Set(JSON.parse(localStorage.getItem("liqcore-acked") || "[]")),
@@ -128,7 +129,9 @@ function applyTheme(theme) {
   localStorage.setItem("liqcore-theme", theme);
   document.getElementById("theme-toggle").textContent = theme === "dark" ? "Light" : "Dark";
   if (dash.heatmap) {
-    Object.assign(dash.heatmap.colors, { bid: css("--bid"), ask: css("--ask"), mid: css("--mid"), fg: css("--fg"), bg: css("--card") });
+    Object.assign(dash.heatmap.colors, { bid: css("--bid"), ask: css("--ask"), mid: css("--mid"), fg: css("--fg"), bg: css("--card"),
+                                         buy: css("--bid"), sell: css("--ask"), trade: css("--muted"),
+                                         long: css("--liq-long"), short: css("--liq-short") });
     dash.heatmap.dirty = true;
   }
   for (const id of ["depth-chart", "history-chart", "risk-chart", "liqmap-chart"]) {
@@ -150,8 +153,19 @@ function sampleBook() {
   if (!entry.value && Number.isFinite(mid)) entry.value = Math.round(mid);   // a default entry: the mid
   document.getElementById("heatmap-caption").textContent =
     `${b.exchange} ${b.symbol} · ${dash.heatmap.rows} price rows of ${price(dash.heatmap.step)} ${quoteOf(b.symbol)} · ` +
-    `${dash.cfg.heatmap_columns} columns at ${dash.cfg.refresh_hz} /s`;
+    `${dash.cfg.heatmap_columns} columns at ${dash.cfg.refresh_hz} /s · ${dash.marks.trades} trades, ` +
+    `${dash.marks.liquidations} liquidations (${dash.heatmap.stats.marksDropped + dash.marks.dropped} not drawn)`;
   done("heatmap", b);
+}
+
+/** A ``trades`` push onto the heatmap: trades by aggressor, liquidations by liquidated position;
+ *  ``dropped``: what the service dropped for this page (a slow tab). */
+function addMarks(m) {
+  const hm = dash.heatmap, mk = dash.marks;
+  for (const t of m.trades) hm.addMark(t.side === "buy" || t.side === "sell" ? t.side : "trade", t.price, t.size, t.ts_ms);
+  for (const l of m.liquidations) hm.addMark(l.side === "long" || l.side === "short" ? l.side : "trade", l.price, l.size, l.ts_ms);
+  mk.trades += m.trades.length; mk.liquidations += m.liquidations.length; mk.dropped = m.dropped;
+  if (m.trades.length) mk.lastTrade = m.trades[m.trades.length - 1];
 }
 
 function showState(state) {
@@ -166,6 +180,7 @@ const wsMessage = {
   subscribed() { setError("live", null); },
   book(m) { if (ours(m)) { dash.book = m; showState(m.state); } },
   liquidity(m) { if (ours(m)) dash.report = m; },
+  trades(m) { if (ours(m)) addMarks(m); },
   alert(m) { if (ours(m)) { addAlerts([m.alert]); drawAlerts(); } },
   error(m) { setError("live", `websocket: ${m.detail}`); },
 };
@@ -190,7 +205,7 @@ function subscribe(previous) {
   const ws = dash.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN || !dash.venueSymbol) return;
   if (previous) ws.send(JSON.stringify({ op: "unsubscribe", pairs: [previous] }));
-  ws.send(JSON.stringify({ op: "subscribe", pairs: [pairParams()], channels: ["book", "liquidity", "alerts"],
+  ws.send(JSON.stringify({ op: "subscribe", pairs: [pairParams()], channels: ["book", "liquidity", "alerts", "trades"],
                            depth: BOOK_DEPTH }));
 }
 const BOOK_DEPTH = 200;                  // levels per side the heatmap and the depth chart get
@@ -477,6 +492,7 @@ async function choosePair(exchange, symbol) {
   const previous = dash.venueSymbol ? pairParams() : null;
   dash.exchange = snap.exchange; dash.symbol = snap.symbol; dash.venueSymbol = snap.venue_symbol;
   dash.book = null; dash.report = null; dash.alerts.clear();
+  dash.marks = { trades: 0, liquidations: 0, dropped: 0, lastTrade: null };
   delete dash.last.heatmap;
   document.getElementById("pair-exchange").value = dash.exchange;
   document.getElementById("pair-symbol").value = dash.symbol;

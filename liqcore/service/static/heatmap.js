@@ -9,12 +9,21 @@
  * The price grid (row 0 at p0, `step` quote per row) follows the book: it recentres when the mid
  * leaves the middle of the grid and zooms when the book outgrows it or uses little of it; then
  * every column is re-binned and re-rendered (O(rows x columns), rare).
+ *
+ * Trades and liquidations are marks at (time, price) in the same ring: each column holds at most
+ * `marksPerColumn` (K) of them (typed arrays of columns x K, written when the column is pushed
+ * from the marks that arrived since the previous one); beyond K a column keeps its liquidations
+ * first, then its largest trades, and counts the rest (`stats.marksDropped`). Trades are dots
+ * (radius 1.5..6 px, growing with the square root of size over the largest recent trade; buy /
+ * sell colours), liquidations crosses (the liquidated position's colour). A redraw costs
+ * O(columns x K) more, in four paths.
  */
 "use strict";
 
 class LiqHeatmap {
-  /** canvas: the visible <canvas>; rows: price rows; columns: columns kept (ring size). */
-  constructor(canvas, rows, columns) {
+  /** canvas: the visible <canvas>; rows: price rows; columns: columns kept (ring size);
+   *  marksPerColumn: trades and liquidations kept per column (K). */
+  constructor(canvas, rows, columns, marksPerColumn = 8) {
     this.canvas = canvas;
     this.rows = rows;
     this.columns = columns;
@@ -30,7 +39,16 @@ class LiqHeatmap {
     this.step = NaN;                                    // quote per row
     this.vmax = 0;                                      // log10(1 + size) at the top of the colour scale
     this.scaleOf = 0;                                   // vmax the stored pixels were rendered with
-    this.stats = { columns: 0, redraws: 0, drawMs: 0, maxDrawMs: 0, regrids: 0, rerenders: 0 };
+    this.stats = { columns: 0, redraws: 0, drawMs: 0, maxDrawMs: 0, regrids: 0, rerenders: 0,
+                   marks: 0, marksDropped: 0 };
+    const K = this.marksPerColumn = marksPerColumn;
+    this.markPrice = new Float64Array(columns * K);     // quote per base
+    this.markSize = new Float32Array(columns * K);      // base
+    this.markKind = new Uint8Array(columns * K);        // LiqHeatmap.MARKS index
+    this.markCount = new Uint8Array(columns);           // marks per column, <= K
+    this.pending = { price: new Float64Array(K), size: new Float32Array(K), kind: new Uint8Array(K), n: 0 };
+    this.markMax = 0;                                   // largest recent trade size (base): the radius scale
+    this.lastMark = null;                               // {kind, price, size, ts_ms} of the newest mark added
     this.fitEvery = 25;                                 // columns between two zoom checks
     this.sinceFit = 0;
     this.farSeen = 0;                                   // farthest level from the mid since the last check
@@ -43,8 +61,41 @@ class LiqHeatmap {
     this.lut = LiqHeatmap.palette();
     this.dirty = false;
     this.minVisible = Math.min(columns, 300);           // columns the plot is at least wide (1 min at 5/s)
-    this.colors = { bid: "#26c281", ask: "#ff5c5c", mid: "#f5f5f5", fg: "#d8dee6", bg: "#171d24" };
+    this.colors = { bid: "#26c281", ask: "#ff5c5c", mid: "#f5f5f5", fg: "#d8dee6", bg: "#171d24",
+                    buy: "#26c281", sell: "#ff5c5c", trade: "#b0b8c0", long: "#ff9f1c", short: "#3ad8ff" };
   }
+
+  /** Add a trade or a liquidation to the column being built (drawn from the next push).
+   *  kind: "buy" / "sell" (a trade's aggressor; "trade" when unknown), "long" / "short" (the
+   *  liquidated position); price: quote per base; size: base; ts_ms: the exchange's time (Unix
+   *  ms). Beyond K marks the weakest is dropped and counted (O(K)). */
+  addMark(kind, price, size, tsMs) {
+    const k = LiqHeatmap.MARKS.indexOf(kind);
+    if (k < 0 || !(price > 0) || !(size > 0) || !Number.isFinite(price) || !Number.isFinite(size)) return false;
+    this.stats.marks++;
+    this.lastMark = { kind, price, size, ts_ms: tsMs };
+    const p = this.pending, K = this.marksPerColumn;
+    let slot = p.n;
+    if (p.n < K) p.n++;
+    else {
+      this.stats.marksDropped++;
+      slot = -1;
+      let weakest = LiqHeatmap.rank(k, size);
+      for (let i = 0; i < K; i++) {
+        const r = LiqHeatmap.rank(p.kind[i], p.size[i]);
+        if (r < weakest) { weakest = r; slot = i; }
+      }
+      if (slot < 0) return true;                        // the new one is the weakest
+    }
+    p.price[slot] = price; p.size[slot] = size; p.kind[slot] = k;
+    return true;
+  }
+
+  /** Liquidations before trades, then larger before smaller. */
+  static rank(kind, size) { return (kind >= 3 ? 1e30 : 0) + size; }
+
+  /** Marks kept in the ring now (O(columns)). */
+  marksKept() { let n = 0; for (let c = 0; c < this.columns; c++) n += this.markCount[c]; return n; }
 
   /** 256 RGB entries from dark blue through green to yellow (perceptually ordered, viridis-like). */
   static palette() {
@@ -63,6 +114,7 @@ class LiqHeatmap {
     this.cells.fill(0); this.times.fill(0); this.bid.fill(NaN); this.ask.fill(NaN); this.mid.fill(NaN);
     this.head = 0; this.count = 0; this.p0 = NaN; this.step = NaN; this.vmax = 0; this.scaleOf = 0;
     this.sinceFit = 0; this.farSeen = 0;
+    this.markCount.fill(0); this.pending.n = 0; this.markMax = 0; this.lastMark = null;
     this.offCtx.clearRect(0, 0, this.columns, this.rows);
     this.dirty = true;
   }
@@ -88,6 +140,7 @@ class LiqHeatmap {
       }
     }
     this.times[col] = t; this.bid[col] = bb; this.ask[col] = ba; this.mid[col] = mid;
+    this.takeMarks(col);
     // the colour scale follows the largest recent level: up at once, down slowly (0.1% a column)
     const top = Math.log10(1 + colMax);
     this.vmax = Math.max(top, this.vmax * 0.999);
@@ -102,6 +155,48 @@ class LiqHeatmap {
     }
     this.stats.columns++;
     this.dirty = true;
+  }
+
+  /** Move the pending marks into column `col` (O(K)); the radius scale follows the largest
+   *  trade as the colour scale follows the largest level: up at once, down slowly. */
+  takeMarks(col) {
+    const p = this.pending, K = this.marksPerColumn, base = col * K;
+    let top = 0;
+    for (let i = 0; i < p.n; i++) {
+      this.markPrice[base + i] = p.price[i]; this.markSize[base + i] = p.size[i]; this.markKind[base + i] = p.kind[i];
+      if (p.kind[i] < 3 && p.size[i] > top) top = p.size[i];
+    }
+    this.markCount[col] = p.n;
+    p.n = 0;
+    this.markMax = Math.max(top, this.markMax * 0.999);
+  }
+
+  /** Draw the marks of the visible columns: dots per trade side, crosses per liquidated side. */
+  drawMarks(ctx, oldest, x0, xs, y) {
+    const C = this.columns, K = this.marksPerColumn, paths = LiqHeatmap.MARKS.map(() => new Path2D());
+    const scale = this.markMax > 0 ? 1 / this.markMax : 0;
+    for (let i = 0; i < this.count; i++) {
+      const col = (oldest + i) % C, n = this.markCount[col], px = x0 + (i + 0.5) * xs;
+      for (let j = col * K; j < col * K + n; j++) {
+        const kind = this.markKind[j], py = y(this.markPrice[j]), path = paths[kind];
+        if (kind < 3) {
+          const r = 1.5 + 4.5 * Math.sqrt(Math.min(1, this.markSize[j] * scale));
+          path.moveTo(px + r, py); path.arc(px, py, r, 0, 2 * Math.PI);
+        } else {
+          path.moveTo(px - 4, py - 4); path.lineTo(px + 4, py + 4); path.moveTo(px - 4, py + 4); path.lineTo(px + 4, py - 4);
+        }
+      }
+    }
+    ctx.lineWidth = 1;
+    LiqHeatmap.MARKS.forEach((kind, k) => {
+      if (k < 3) {
+        ctx.globalAlpha = 0.75; ctx.fillStyle = this.colors[kind]; ctx.fill(paths[k]);
+        ctx.globalAlpha = 1; ctx.strokeStyle = "#000"; ctx.stroke(paths[k]);
+      } else {
+        ctx.strokeStyle = "#000"; ctx.lineWidth = 4; ctx.stroke(paths[k]);     // an outline over any colour
+        ctx.strokeStyle = this.colors[kind]; ctx.lineWidth = 2; ctx.stroke(paths[k]);
+      }
+    });
   }
 
   /** The mid of the newest column (quote per base), NaN before the first. */
@@ -212,6 +307,7 @@ class LiqHeatmap {
     };
     ctx.save(); ctx.beginPath(); ctx.rect(L, T, pw, ph); ctx.clip();
     line(this.bid, this.colors.bid, 1.5); line(this.ask, this.colors.ask, 1.5); line(this.mid, this.colors.mid, 1);
+    this.drawMarks(ctx, oldest, x0, xs, y);
     ctx.restore();
     // axes: five prices, and the age of the left edge
     ctx.fillStyle = this.colors.fg; ctx.font = "11px system-ui, sans-serif"; ctx.textBaseline = "middle";
@@ -235,5 +331,9 @@ class LiqHeatmap {
 
   static age(s) { return s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`; }
 }
+
+/** Mark kinds, in drawing order: trades by aggressor ("trade": not said), liquidations by the
+ *  liquidated position (index >= 3). */
+LiqHeatmap.MARKS = ["trade", "buy", "sell", "long", "short"];
 
 window.LiqHeatmap = LiqHeatmap;
