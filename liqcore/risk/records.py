@@ -83,6 +83,12 @@ class Position:
         other_upnl = number("other_upnl", self.other_upnl, text=True)
         if mode == "isolated" and (other_mm != 0.0 or other_upnl != 0.0):
             raise RiskInputError("other_maintenance/other_upnl: only apply in cross margin mode")
+        # each is positive and finite, their product and quotient need not be: a notional that
+        # overflows or a margin that underflows to 0 would divide by zero further on
+        notional = size * entry
+        if not (0.0 < notional < math.inf and notional / leverage > 0.0):
+            raise RiskInputError(f"size x entry_price / leverage: the notional ({notional!r}) and its margin must be "
+                                 f"positive and finite (size {size!r}, entry_price {entry!r}, leverage {leverage!r})")
         if self.wallet_balance is None:
             if mode == "cross":
                 raise RiskInputError("wallet_balance: required in cross margin mode (the cross wallet balance)")

@@ -192,6 +192,11 @@ BAD_POSITIONS = [
     (dict(other_upnl=5.0), "other_maintenance/other_upnl"),
     (dict(exchange=""), "exchange"),
     (dict(size=True), "size"),
+    # each positive and finite, but the notional or the margin is not (the service's schema fuzz)
+    (dict(entry=5e-324), "notional"),
+    (dict(size=1e-300, entry=1e-300), "notional"),
+    (dict(size=1e300, entry=1e300), "notional"),
+    (dict(entry=5e-324, lev=125.0, size=1.0), "notional"),
 ]
 
 
