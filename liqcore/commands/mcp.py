@@ -27,10 +27,9 @@ binanceusdm:BTC/USDT:USDT) are subscribed at start. With --transport stdio, stdo
 protocol only: messages go to stderr. The HTTP endpoint (http://HOST:PORT/mcp) has no
 authentication and binds loopback addresses only.
 
-exit codes:
-  0  stopped: the client closed stdin (stdio), or Ctrl-C / SIGTERM
-  2  bad arguments, a pair that cannot be subscribed, the store cannot be opened, the port
-     cannot be bound
+Exit status: 0 when stopped (the client closed stdin with stdio, or Ctrl-C / SIGTERM), 2 on an
+error (bad arguments, a pair that cannot be subscribed, a store that cannot be opened, a port that
+cannot be bound).
 """
 
 

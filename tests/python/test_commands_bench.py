@@ -9,6 +9,7 @@ peer table, and says in one line (exit 2) when there is no suite or no such benc
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,9 @@ from liqcore.commands.bench import TARGETS, Measure, benchmarks_dir
 
 COMPONENTS = ["engine", "alert monitor", "live feed (simulator)"]
 
+
+#: this checkout's benchmark suite (tests/python/../../benchmarks)
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks"
 
 def test_check_measures_every_target_on_every_component(tmp_path):
     pytest.importorskip("ccxt.pro")
@@ -60,9 +64,10 @@ def test_measure_margin_and_verdict():
 
 def test_suite_runs_and_prints_the_peer_table(tmp_path):
     pytest.importorskip("pytest_benchmark")
-    if benchmarks_dir() is None:
+    if benchmarks_dir(str(SUITE)) is None:
         pytest.skip("not a source checkout")
-    p = liqcore("bench", "--quick", "--json", cwd=tmp_path, timeout=600)
+    # the suite given: an installed (not editable) liqcore run elsewhere has none beside it
+    p = liqcore("bench", "--quick", "--json", "--benchmarks", str(SUITE), cwd=tmp_path, timeout=600)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["files"] == ["bench_book.py"] and out["quick"] is True
@@ -77,8 +82,10 @@ def test_suite_runs_and_prints_the_peer_table(tmp_path):
     (["--quick", "--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_no_suite_or_file_is_one_line_and_exit_2(tmp_path, args, says):
-    if "--files" in args and benchmarks_dir() is None:
-        pytest.skip("not a source checkout")
+    if "--files" in args:
+        if benchmarks_dir(str(SUITE)) is None:
+            pytest.skip("not a source checkout")
+        args = [*args, "--benchmarks", str(SUITE)]
     (tmp_path / "empty").mkdir()
     p = liqcore("bench", *[a.format(empty=tmp_path / "empty") for a in args], cwd=tmp_path)
     assert p.returncode == 2 and p.stdout == ""
