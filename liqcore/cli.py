@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             args.lot_size = args.lot_size or "0.00001"
             return _main_job(args)
         print(f"liqcore: the live main job (simulator + ccxt.pro + liqcore's feed) needs ccxt and aiohttp, and "
-              f"{missing} is missing (pip install ccxt aiohttp); falling back to replaying the recording straight "
+              f"{missing} is missing (pip install 'liqcore[feed]'); falling back to replaying the recording straight "
               f"into the book", file=sys.stderr)
     args.lot_size = args.lot_size or "0.00000001"
     return _demo(args)

@@ -169,7 +169,7 @@ def _check(args: argparse.Namespace) -> int:
     missing = feed_missing()
     if missing:
         return fail(prog, f"--check measures the live feed through ccxt.pro and needs ccxt and aiohttp ({missing} "
-                          f"is missing): pip install ccxt aiohttp")
+                          f"is missing): pip install 'liqcore[feed]'")
     from liqcore.errors import LiqError
     import liqcore.alerts  # noqa: F401  (imported before the RSS baselines: libraries are not the components)
     import liqcore.feed  # noqa: F401

@@ -92,7 +92,7 @@ def run_feed(prog: str, texts: list[str], job: Callable[[list[tuple[str, str]]],
         Parser(prog=prog).error(str(exc))
     missing = feed_missing()
     if missing:
-        return fail(prog, f"needs ccxt and aiohttp ({missing} is missing): pip install ccxt aiohttp")
+        return fail(prog, f"needs ccxt and aiohttp ({missing} is missing): pip install 'liqcore[feed]'")
     from liqcore.errors import LiqError
     from liqcore.feed import run
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+try:
+    from numba import njit
+except ImportError as exc:     # numba is the `stats` extra: say how to get it, not just its name
+    raise ImportError("liqcore.flowstats needs numba for this statistic: pip install 'liqcore[stats]'") from exc
 
 
 @njit(cache=True, nogil=True)
