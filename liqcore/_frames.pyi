@@ -3,7 +3,7 @@
 from typing import Literal, Union
 
 from liqcore._book import OrderBook
-from liqcore.feed.binance import SnapshotTooOld as SnapshotTooOld
+from liqcore.errors import SnapshotTooOld as SnapshotTooOld
 
 _Frame = Union[bytes, bytearray, memoryview, str]
 

@@ -304,7 +304,7 @@ def scan_okx_books(frame):
 
 
 # The Python path's exception (raised on the same condition), so one class is caught for both.
-from liqcore.feed.binance import SnapshotTooOld
+from liqcore.errors import SnapshotTooOld
 
 
 @cython.auto_pickle(False)

@@ -16,6 +16,7 @@ __all__ = [
     "ChecksumError",
     "DepthError",
     "SequenceGapError",
+    "SnapshotTooOld",
     "LiqMemoryError",
     "ConcurrentUseError",
     "RecordingFormatError",
@@ -55,6 +56,12 @@ class DepthError(LiqError, ValueError):
 class SequenceGapError(LiqError, RuntimeError):
     """A sequenced message does not continue the book's last update id. The book is unchanged;
     resynchronise from a fresh snapshot."""
+
+
+class SnapshotTooOld(LiqError, RuntimeError):
+    """A REST snapshot older than the first buffered delta (its last update id is below the first
+    event's): the Binance procedure fetches another. Raised by the binding's and the feed's Binance
+    sync alike, so it lives here, below both."""
 
 
 class LiqMemoryError(LiqError, MemoryError):

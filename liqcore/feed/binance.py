@@ -14,12 +14,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from liqcore._book import OrderBook
+from liqcore.errors import SnapshotTooOld
 
 __all__ = ["BinanceDepthSync", "SnapshotTooOld"]
-
-
-class SnapshotTooOld(Exception):
-    """The snapshot's lastUpdateId precedes the first buffered event: fetch another (step 4)."""
 
 
 class BinanceDepthSync:

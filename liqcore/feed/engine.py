@@ -155,10 +155,6 @@ class EngineMixin(_CcxtExchange):
         """ccxt's message hash of the book subscription of ``symbol``."""
         return "orderbook::" + symbol
 
-    def liq_book_options(self, market: dict) -> dict[str, Any]:
-        """Extra keyword arguments of :func:`book_for_market` for ``market``."""
-        return {}
-
     def liq_hash_symbol(self, message_hash: str) -> str | None:
         """The symbol of a book subscription's ccxt message hash (None: not a book hash)."""
         prefix = self.liq_message_hash("")
@@ -179,10 +175,9 @@ class EngineMixin(_CcxtExchange):
                 raise FeedConfigError(f"{self.id}: unknown symbol {symbol!r} (markets not loaded?)")
             market = self.markets[symbol]
             opts: dict[str, Any] = {"max_depth": self.liq_max_depth, "cross_policy": self.liq_cross_policy}
-            opts.update(self.liq_book_options(market))
             book = book_for_market(self.id, market, precision_mode=self.precisionMode,
                                    sequence=self.liq_sequence_rule(market), **opts)
-            live = self.liq_books[symbol] = LiveBook(self.id, symbol, book, buffer_limit=self.liq_buffer_limit)
+            live = self.liq_books[symbol] = LiveBook(self.id, symbol, book)
             live.message_hash = self.liq_message_hash(symbol)
         return live
 
@@ -310,11 +305,6 @@ class EngineMixin(_CcxtExchange):
             self.liq_handler_errors += 1
             log.exception("%s: handler error on %s", self.id, client.url)
             client.reject(exc)           # every pending watcher of this connection sees it
-
-    def liq_record_rest(self, body: Any, symbol: str) -> None:
-        """Record a REST response body (a decoded dict; stored as JSON) when recording."""
-        if self.liq_recorder is not None:
-            self._liq_record(orjson.dumps(body), stream="rest", symbol=symbol, kind="rest")
 
     def _liq_record(self, raw: Any, **fields: Any) -> None:
         """Write to the recorder; a refusal (a frame beyond the format's limit, a full disk) is

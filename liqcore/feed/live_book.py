@@ -20,7 +20,6 @@ from its wire strings); always read ``live.book`` (or ``feed.book(...)``) for th
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -87,22 +86,18 @@ class LiveBook:
     book : OrderBook
         The compiled book (its scales, sequence rule, max_depth and cross policy are set by
         the adapter that creates it).
-    buffer_limit : int
-        Most deltas held while waiting for a snapshot (oldest dropped first; a dropped one
-        only matters if the snapshot is older than it, which the sequence rule then reports).
     """
 
-    __slots__ = ("exchange", "symbol", "book", "state", "stats", "last_error", "buffer", "subscribers",
+    __slots__ = ("exchange", "symbol", "book", "state", "stats", "last_error", "subscribers",
                  "_trouble", "_trouble_reason", "message_hash", "client_url")
 
-    def __init__(self, exchange: str, symbol: str, book: OrderBook, *, buffer_limit: int = 10_000) -> None:
+    def __init__(self, exchange: str, symbol: str, book: OrderBook) -> None:
         self.exchange = exchange
         self.symbol = symbol
         self.book = book
         self.state = "syncing"
         self.stats = BookStats()
         self.last_error: BaseException | None = None
-        self.buffer: collections.deque[Any] = collections.deque(maxlen=buffer_limit)
         self.subscribers: list[Callback] = []
         self._trouble: asyncio.Event | None = None
         self._trouble_reason: str | None = None
