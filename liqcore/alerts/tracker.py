@@ -110,12 +110,17 @@ class LiquidityTracker:
     def markets(self) -> list[tuple[str, str]]:
         """The (exchange, symbol) pairs captured."""
         if self._books is not None:
-            return list(self._books() if callable(self._books) else self._books)
+            return list(self._book_map())
         return [] if self.feed is None else list(self.feed.books)
+
+    def _book_map(self) -> Mapping[tuple[str, str], Any]:
+        """The books given, asked again when given as a function."""
+        assert self._books is not None
+        return self._books() if callable(self._books) else self._books
 
     def _live_books(self) -> Iterable[tuple[str, str, Any]]:
         if self._books is not None:
-            for (ex, sym), book in (self._books() if callable(self._books) else self._books).items():
+            for (ex, sym), book in self._book_map().items():
                 yield ex, sym, book
         elif self.feed is not None:
             for (ex, sym), live in self.feed.books.items():

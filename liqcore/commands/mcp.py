@@ -46,7 +46,7 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def _loopback(text: str) -> str:
-    from liqcore.service.mcp_server import is_loopback
+    from liqcore.service.net import is_loopback
     if not is_loopback(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a loopback address: the MCP endpoint has no "
                                          f"authentication and binds 127.0.0.1, ::1 or localhost only")

@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from typing import Any
@@ -60,15 +59,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (OSError when it cannot be had)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
-
-
 def run(args: argparse.Namespace) -> int:
     from liqcore.service.api import check_bind, create_app, serve
     from liqcore.service.hub import BookHub
+    from liqcore.service.net import listen
     from liqcore.watch import parse_pair
 
     prog = "liqcore serve"
@@ -91,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(hub, store, api_key=api_key, max_body_bytes=args.max_body, rate=args.rate,
                          burst=args.burst, pairs=pairs, dashboard=None if args.no_dashboard else page,
                          history_interval_s=args.history_interval)
-        sock = _listen(args.host, args.port)
+        sock = listen(args.host, args.port)
     except OSError as exc:
         return _closed(store, scratch, fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"))
     except Exception as exc:            # bad input, unsafe bind, a store that cannot be opened: one line

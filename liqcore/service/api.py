@@ -50,8 +50,9 @@ from fastapi.responses import Response
 from liqcore.errors import FeedError, LiqError
 from liqcore.service import queries
 from liqcore.service.guard import Counters, Guard
-from liqcore.service.errors import ServiceConfigError, is_loopback
+from liqcore.service.errors import ServiceConfigError
 from liqcore.service.hub import BookHub
+from liqcore.service.net import is_loopback
 from liqcore.service.models import (AlertsResponse, BookSnapshot, CompareRequest, CompareResponse, ErrorResponse,
                                     HealthResponse, HistoryResponse, ImpactRequest, ImpactResponse,
                                     LiquidityReportResponse, MetricsResponse, RiskRequest, RiskResponse,

@@ -4,11 +4,9 @@ symbol is the feed's :class:`~liqcore.errors.FeedConfigError`, as everywhere els
 
 from __future__ import annotations
 
-import ipaddress
-
 from liqcore.errors import LiqError
 
-__all__ = ["ServiceConfigError", "ToolInputError", "LoopbackOnlyError", "is_loopback"]
+__all__ = ["ServiceConfigError", "ToolInputError", "LoopbackOnlyError"]
 
 
 class ServiceConfigError(LiqError, ValueError):
@@ -24,14 +22,3 @@ class ToolInputError(LiqError, ValueError):
 class LoopbackOnlyError(LiqError, PermissionError):
     """The MCP HTTP endpoint was asked to bind an address that is not loopback: it has no
     authentication, so it serves this machine only. Nothing was bound."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and the loopback addresses (127.0.0.0/8, ::1): what the service binds
-    without an API key."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

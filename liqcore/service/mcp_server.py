@@ -37,8 +37,9 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 from liqcore.errors import LiqError
-from liqcore.service.errors import LoopbackOnlyError, is_loopback
+from liqcore.service.errors import LoopbackOnlyError
 from liqcore.service.hub import BookHub
+from liqcore.service.net import is_loopback, listen
 from liqcore.service.tools import TOOLS, Tool
 
 __all__ = ["SERVER_NAME", "LoopbackOnlyError", "tools_for", "build_server", "serve_stdio", "HttpEndpoint",
@@ -142,16 +143,7 @@ class HttpEndpoint:
         import uvicorn
         if self._task is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            # listening before uvicorn accepts: a client connecting now waits in the backlog
-            sock.listen(128)
-        except BaseException:
-            sock.close()
-            raise
+        sock = listen(self.host, self.port, backlog=128)
         self.port = sock.getsockname()[1]
         app = build_server(self.hub, self.store).streamable_http_app(streamable_http_path=self.path, host=self.host)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
