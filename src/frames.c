@@ -1026,7 +1026,8 @@ static int okx_channel(const cur *c, const liq_frame_result *r, int esc)
     char buf[TEXT_BUF];
     size_t tl;
     const char *t = text(c, r->stream_off, r->stream_len, esc, buf, &tl);
-    return text_is(t, tl, "books", 5) || text_is(t, tl, "books-l2-tbt", 12) || text_is(t, tl, "books50-l2-tbt", 14);
+    return text_is(t, tl, "books", 5) || text_is(t, tl, "books-l2-tbt", 12) || text_is(t, tl, "books50-l2-tbt", 14)
+        || text_is(t, tl, "books-rpi", 9);
 }
 
 liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)

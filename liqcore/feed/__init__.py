@@ -1,7 +1,8 @@
 """Feed layer: keep compiled books equal to the exchanges' books.
 
-* sans-I/O procedures over decoded messages: :mod:`liqcore.feed.binance` (Binance's sync
-  procedure), :mod:`liqcore.feed.checksummed` (OKX/Bitget/Kraken v1 with checksums);
+* sans-I/O: :mod:`liqcore.feed.binance` (Binance's sync procedure over decoded events); the
+  venues' protocols live in :mod:`liqcore.exchanges` (OKX, Bitget, Kraken), driven here by
+  :class:`~liqcore.feed.driver.CcxtDriver`;
 * live books through ccxt.pro (needs the ``feed`` extra): :class:`LiveFeed` (the API),
   engine adapters per exchange (``ccxt_binance``, ``ccxt_okx``, ``ccxt_bybit``, ``ccxt_kraken``,
   ``ccxt_coinbase``, ``ccxt_bitget``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry

@@ -37,6 +37,7 @@ import orjson
 
 from liqcore._frames import BinanceFastSync, scan_binance_depth, scan_binance_snapshot
 from liqcore.errors import FormatError, InvalidDeltaError
+from liqcore.exchanges.wire import int_field, text_field
 from liqcore.feed.binance import BinanceDepthSync, SnapshotTooOld
 from liqcore.feed.engine import _MALFORMED, EngineMixin, decode_frame
 from liqcore.feed.live_book import LiveBook
@@ -65,28 +66,6 @@ def binance_frame_handler(exchange: Any, client: Any, data: str) -> None:
             exchange.liq_on_depth(client, inner)
             return
     exchange.handle_message(client, msg)
-
-
-def _text_field(data: str, key: str) -> str | None:
-    """The string value of ``"key":"..."`` in a frame's text (Binance writes no spaces), or None."""
-    i = data.find(key)
-    if i < 0:
-        return None
-    i += len(key)
-    j = data.find('"', i)
-    return data[i:j] if j > i else None
-
-
-def _int_field(data: str, key: str) -> int | None:
-    i = data.find(key)
-    if i < 0:
-        return None
-    i += len(key)
-    j = i
-    n = len(data)
-    while j < n and data[j].isdigit():
-        j += 1
-    return int(data[i:j]) if j > i else None
 
 
 class _BinanceEngineBase(EngineMixin):
@@ -205,7 +184,7 @@ class _BinanceEngineBase(EngineMixin):
         """The fast path: one ``depthUpdate`` frame's text, parsed in C by the book's sync.
         Returns False when the frame must take the Python path instead (no symbol found, a
         Python-path sync, a frame the C parser refuses as malformed)."""
-        market_id = _text_field(data, '"s":"')
+        market_id = text_field(data, '"s":"')
         if market_id is None:
             return False
         symbol = self._liq_depth_symbol(client, market_id)
@@ -281,7 +260,7 @@ class _BinanceEngineBase(EngineMixin):
             return
         st.applied += 1
         shell["nonce"] = live.book.last_update_id
-        shell["timestamp"] = ev.get("E") if type(ev) is dict else _int_field(ev if type(ev) is str else ev.decode(),
+        shell["timestamp"] = ev.get("E") if type(ev) is dict else int_field(ev if type(ev) is str else ev.decode(),
                                                                               '"E":')
         self.liq_publish(client, live, shell)
 

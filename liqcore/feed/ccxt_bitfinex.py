@@ -11,8 +11,8 @@ written as JavaScript writes them (``1e-7``), ask amounts negative. Quiet channe
 
 What the engine does differently from ccxt:
 
-* Book frames are decoded with every number kept as its text (:func:`~liqcore.feed.ccxt_kraken.
-  decode_exact`): ``0.1`` stays ``"0.1"``, ``1e-7`` becomes ``"0.0000001"`` exactly; the compiled
+* Book frames are decoded with every number kept as its text (:func:`~liqcore.exchanges.wire.
+  loads_exact`): ``0.1`` stays ``"0.1"``, ``1e-7`` becomes ``"0.0000001"`` exactly; the compiled
   book holds those decimals and ``verify_checksum("bitfinex", ...)`` rebuilds Bitfinex's string in
   C (JavaScript number formatting included). ccxt's own checksum (over floats in its Python
   book) never runs.
@@ -50,7 +50,8 @@ from typing import Any
 import ccxt.pro
 from ccxt.base.errors import NetworkError
 
-from liqcore.feed.ccxt_kraken import decode_exact
+from liqcore.errors import FormatError
+from liqcore.exchanges.wire import loads_exact
 from liqcore.feed.engine import _MALFORMED, EngineMixin, ShellOrderBook, decode_frame
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.resubscribe import ResubscribeMixin
@@ -74,9 +75,12 @@ def bitfinex_frame_handler(exchange: Any, client: Any, data: str) -> None:
     if data[:1] == "[":
         chan = data[1:data.find(",")]
         if chan in exchange.liq_channels:
-            msg = decode_exact(exchange, client, data)
-            if msg is not _MALFORMED:
-                exchange.liq_on_channel(client, chan, msg)
+            try:
+                msg = loads_exact(data)
+            except FormatError:
+                exchange.liq_malformed += 1
+                return
+            exchange.liq_on_channel(client, chan, msg)
             return
     msg = decode_frame(exchange, client, data)
     if msg is _MALFORMED:

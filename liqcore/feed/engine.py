@@ -30,12 +30,14 @@ import asyncio
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import orjson
 from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
 
-from liqcore.errors import ChecksumError, FeedConfigError, SequenceGapError
+from liqcore.errors import FeedConfigError
+from liqcore.exchanges.protocol import BookProtocol
+from liqcore.feed.driver import CcxtDriver
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import CrossPolicy, book_for_market
 
@@ -63,6 +65,12 @@ def decode_frame(exchange: "EngineMixin", client: Any, data: str) -> Any:
         exchange.liq_malformed += 1
         log.warning("%s: malformed frame on %s skipped: %.80r", exchange.id, client.url, data)
         return _MALFORMED
+
+
+def protocol_frame_handler(exchange: Any, client: Any, data: str) -> None:
+    """The frame handler of adapters that drive a venue protocol: every frame to the protocol,
+    which hands what is not a book message back to ccxt (:meth:`EngineMixin.liq_other`)."""
+    exchange.liq_protocol.on_frame(client, data)
 
 
 def generic_frame_handler(exchange: Any, client: Any, data: str) -> None:
@@ -120,12 +128,34 @@ class EngineMixin(_CcxtExchange):
 
     #: the adapter's default frame handler (a plain function; see FrameHandler)
     default_frame_handler: FrameHandler = staticmethod(generic_frame_handler)
-    #: adapters with a native frame path (Binance, OKX) parse book frames' bytes in C straight into
-    #: the book when True (per instance: ``exchange.liq_fast_path = False`` selects the Python path,
-    #: decoded frames and ``apply_levels``; both give the same books)
-    liq_fast_path: bool = True
-    #: frames applied (or buffered) through the native frame path, for stats and tests
-    liq_fast_frames: int = 0
+    #: the venue's protocol (:mod:`liqcore.exchanges`), when the adapter drives one: its frames go
+    #: to it (:func:`protocol_frame_handler`) and it reports to a :class:`CcxtDriver`
+    protocol_class: ClassVar[type[BookProtocol] | None] = None
+    liq_protocol: BookProtocol | None = None
+    _liq_fast_path = True
+    _liq_fast_frames = 0
+
+    @property
+    def liq_fast_path(self) -> bool:
+        """Adapters with a native frame path (Binance, OKX) parse book frames' text in C straight
+        into the book when True (the default; ``exchange.liq_fast_path = False`` selects the
+        decoded path: the same books)."""
+        return self._liq_fast_path
+
+    @liq_fast_path.setter
+    def liq_fast_path(self, on: bool) -> None:
+        self._liq_fast_path = bool(on)
+        if self.liq_protocol is not None:
+            self.liq_protocol.fast_path = bool(on)
+
+    @property
+    def liq_fast_frames(self) -> int:
+        """Frames applied (or buffered) through the native frame path, for stats and tests."""
+        return self._liq_fast_frames + (self.liq_protocol.fast_frames if self.liq_protocol is not None else 0)
+
+    @liq_fast_frames.setter
+    def liq_fast_frames(self, n: int) -> None:
+        self._liq_fast_frames = n - (self.liq_protocol.fast_frames if self.liq_protocol is not None else 0)
 
     def __init__(self, config: dict | None = None, *, recorder: Any = None, max_depth: int | None = None,
                  cross_policy: CrossPolicy = "raise", buffer_limit: int = 10_000) -> None:
@@ -136,6 +166,9 @@ class EngineMixin(_CcxtExchange):
         self.liq_cross_policy = cross_policy
         self.liq_buffer_limit = buffer_limit
         self.liq_frame_handler: FrameHandler = type(self).default_frame_handler
+        if self.protocol_class is not None:
+            self.liq_protocol = self.protocol_class(CcxtDriver(self), fast_path=self._liq_fast_path)
+            self.liq_frame_handler = protocol_frame_handler
         self.liq_frames = 0
         self.liq_malformed = 0
         self.liq_handler_errors = 0
@@ -154,6 +187,27 @@ class EngineMixin(_CcxtExchange):
     def liq_message_hash(self, symbol: str) -> str:
         """ccxt's message hash of the book subscription of ``symbol``."""
         return "orderbook::" + symbol
+
+    def liq_book_hash(self, symbol: str, channel: str) -> str:
+        """ccxt's message hash of ``symbol``'s book subscription on the venue's ``channel`` (the
+        protocol's channel name; default: :meth:`liq_message_hash`, one book channel)."""
+        return self.liq_message_hash(symbol)
+
+    def liq_market_symbol(self, client: Any, market_id: str, market_type: str | None) -> str | None:
+        """The unified symbol of a venue market id in a book message seen on ``client`` (None: not a
+        loaded market; the message is ignored). Default: ccxt's ``safe_market``, cached."""
+        symbol = self.liq_symbol(client, market_id, market_type)
+        return symbol if symbol in (self.markets or {}) else None
+
+    def liq_other(self, client: Any, msg: Any) -> None:
+        """A decoded frame that is not a book message of the venue's protocol: ccxt's dispatch."""
+        self.handle_message(client, msg)
+
+    def handle_order_book(self, client: Any, message: Any, *args: Any) -> Any:
+        # ccxt's own dispatch reaches here only if a book frame bypassed the frame handler
+        if self.liq_protocol is not None and self.liq_protocol.on_message(client, message):
+            return None
+        return super().handle_order_book(client, message, *args)
 
     def liq_hash_symbol(self, message_hash: str) -> str | None:
         """The symbol of a book subscription's ccxt message hash (None: not a book hash)."""
@@ -203,12 +257,12 @@ class EngineMixin(_CcxtExchange):
         return shell
 
     def liq_delta_shell(self, symbol: str, live: LiveBook) -> ShellOrderBook | None:
-        """Count one delta message for ``live``; its ccxt shell when the book is live, else None
-        (a delta in flight before a resync's snapshot, counted as stale-skipped)."""
-        live.stats.messages += 1
+        """The ccxt shell of ``live`` when the book is live (the delta is then counted by
+        :meth:`LiveBook.apply`), else None (a delta in flight before a resync's snapshot, counted
+        as skipped)."""
         shell = self.orderbooks.get(symbol)
         if live.state != "live" or shell is None:
-            live.stats.stale_skipped += 1
+            live.skip()
             return None
         return shell
 
@@ -298,7 +352,12 @@ class EngineMixin(_CcxtExchange):
         if self.liq_recorder is not None:
             self._liq_record(data, stream=client.url, ts_ns=time.time_ns(), mono_ns=recv)
         if type(data) is not str:
-            data = bytes(data).decode()
+            try:
+                data = bytes(data).decode()
+            except UnicodeDecodeError:
+                self.liq_malformed += 1          # not text: skipped like any undecodable frame
+                log.warning("%s: non-UTF-8 frame on %s skipped", self.id, client.url)
+                return
         try:
             self.liq_frame_handler(self, client, data)
         except Exception as exc:        # never into ccxt's receive loop (it would stop reading)
@@ -322,14 +381,8 @@ class EngineMixin(_CcxtExchange):
         """The book cannot continue from this message: mark it stale (counted by kind), make ccxt
         resubscribe on the next ``watch_order_book`` and fail a pending watcher (not a parked
         rejection: that would make the next watch raise without yielding)."""
-        if isinstance(exc, SequenceGapError):
-            reason = "gap"
-        elif isinstance(exc, ChecksumError):
-            reason = "checksum"
-        else:
-            reason = "error"
+        if live.mark_stale_by(exc) == "error":
             log.warning("%s %s: %r -> resync", self.id, live.symbol, exc)
-        live.mark_stale(reason, exc)
         self.liq_drop_subscription(client, live)
         h = live.message_hash
         if h is not None and h in client.futures:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from liqcore._book import ASK, BID, OrderBook
-from liqcore.errors import InvalidDeltaError
+from liqcore.errors import ChecksumError, InvalidDeltaError, SequenceGapError
 from liqcore.feed.scales import MAX_SCALE, fraction_digits
 
 __all__ = ["BookStats", "LiveBook", "Callback"]
@@ -141,6 +141,19 @@ class LiveBook:
         self.state = "stale"
         self._wake(reason)
 
+    def mark_stale_by(self, error: BaseException) -> str:
+        """Mark the book stale because a message raised ``error``; the reason (``"gap"`` for a
+        SequenceGapError, ``"checksum"`` for a ChecksumError, else ``"error"``) is counted and
+        returned. The one classification live feeds and replays share. O(1)."""
+        if isinstance(error, SequenceGapError):
+            reason = "gap"
+        elif isinstance(error, ChecksumError):
+            reason = "checksum"
+        else:
+            reason = "error"
+        self.mark_stale(reason, error)
+        return reason
+
     def mark_failed(self, error: BaseException) -> None:
         """A fatal error: the book is not watched any more."""
         self.last_error = error
@@ -192,9 +205,11 @@ class LiveBook:
 
     def apply(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], last_id: int | None = None,
               first_id: int | None = None, prev_id: int | None = None) -> bool:
-        """Apply one delta message under the book's sequence rule; True if it changed the book,
-        False if it was older than the book (counted in ``stale_skipped``). Raises
-        SequenceGapError on a gap and the book's errors on bad levels (book unchanged)."""
+        """Apply one delta message under the book's sequence rule (counted in ``messages``); True
+        if it changed the book, False if it was older than the book (counted in
+        ``stale_skipped``). Raises SequenceGapError on a gap and the book's errors on bad levels
+        (book unchanged)."""
+        self.stats.messages += 1
         try:
             applied = self.book.apply_levels(bids, asks, last_id=last_id, first_id=first_id, prev_id=prev_id)
         except InvalidDeltaError:
@@ -206,6 +221,40 @@ class LiveBook:
         else:
             self.stats.stale_skipped += 1
         return applied
+
+    def skip(self) -> None:
+        """Count one delta message not applied because the book is not live (before its
+        snapshot, or in flight after it turned stale) as received and skipped. O(1)."""
+        st = self.stats
+        st.messages += 1
+        st.stale_skipped += 1
+
+    def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
+        """Count one delta message a native frame parser handled: ``applied`` True (changed the
+        book; its checksum ``checksum_ok`` verified, or absent when falsy), False (older than the
+        book) or None (refused: the driver's resync counts why). O(1)."""
+        st = self.stats
+        st.messages += 1
+        if applied:
+            st.applied += 1
+            if checksum_ok:
+                st.checksum_ok += 1
+            else:
+                st.checksum_absent += 1
+        elif applied is not None:
+            st.stale_skipped += 1
+
+    def check(self, kind: str, expected: Any) -> bool:
+        """Verify the venue's checksum ``expected`` (None: the message carried none) of ``kind``
+        (:meth:`OrderBook.verify_checksum`) and count it: ok (True) or absent (False); a mismatch
+        raises ChecksumError (counted by :meth:`mark_stale` when the driver resyncs). O(checksummed
+        levels)."""
+        st = self.stats
+        if expected is not None and self.book.verify_checksum(kind, expected):
+            st.checksum_ok += 1
+            return True
+        st.checksum_absent += 1
+        return False
 
     def _widen(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]]) -> bool:
         """Rebuild the book at the message's larger decimal scales (exact: from the book's own

@@ -1,11 +1,12 @@
-"""Per-exchange replay adapters: decoded frames in, the feed layer's sans-I/O handlers driven,
-one :class:`BookReport` per book out.
+"""Per-exchange replay adapters: decoded frames in, the code a live feed runs driven, one
+:class:`BookReport` per book out.
 
-Each adapter wraps the handler a live feed would use (:class:`~liqcore.feed.binance.BinanceDepthSync`
-through :class:`~liqcore.replay.binance.BinanceReplayer`, :class:`~liqcore.feed.checksummed.OkxBooks`,
-``BitgetBooks``, ``KrakenV1Books``) and adds only what a replay needs: routing frames to books,
-counting, and the reaction a live feed would have to a gap (drop the book until the next snapshot,
-as a resubscription would bring one).
+* OKX, Bitget and Kraken (v1 recordings): :class:`ProtocolReplay`, the venue's protocol from
+  :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter drives — with a replay's
+  driver: books by market id, and the reaction a live feed has to a gap or a checksum mismatch
+  (the book is stale until the next snapshot, as a resubscription would bring one).
+* Binance: :class:`BinanceAdapter`, the sync procedure a live feed runs
+  (:class:`~liqcore.feed.binance.BinanceDepthSync` through :class:`~liqcore.replay.binance.BinanceReplayer`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from liqcore._book import OrderBook
-from liqcore.errors import LiqError, SequenceGapError
-from liqcore.feed.checksummed import BitgetBooks, KrakenV1Books, OkxBooks, _ChecksummedBooks
+from liqcore.exchanges.bitget import BitgetProtocol
+from liqcore.exchanges.kraken import KrakenV1Protocol
+from liqcore.exchanges.okx import OkxProtocol
+from liqcore.exchanges.protocol import BookProtocol
+from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import Record
 from liqcore.replay.binance import BinanceReplayer
 
-__all__ = ["BookReport", "BinanceAdapter", "ChecksummedAdapter", "binance_market_id", "make_adapter", "ADAPTERS"]
+__all__ = ["BookReport", "BinanceAdapter", "ProtocolReplay", "binance_market_id", "make_adapter", "ADAPTERS"]
 
 _MAX_FAILURES = 20
 
@@ -167,72 +171,105 @@ class BinanceAdapter:
         return out
 
 
-class ChecksummedAdapter:
-    """OKX, Bitget or Kraken v1 book channels through the feed layer's checksum-verifying handler.
+class ProtocolReplay:
+    """A venue's recorded frames through its protocol (:mod:`liqcore.exchanges`), the driver a
+    replay needs: books keyed by the venue's market id, created at the first message of a market
+    (scales from its snapshot's strings, widened exactly when an update carries more decimals),
+    with the live feed's state and :class:`~liqcore.feed.live_book.BookStats`.
 
-    A sequence gap (OKX ``seqId``) drops the instrument's book, so its updates count as skipped
-    until the next snapshot; a message the book rejects (:class:`~liqcore.errors.LiqError`) is
-    counted and leaves the book unchanged. Checksum mismatches are counted, not raised.
+    A book that cannot continue (a gap, a checksum mismatch, a message it refuses) is marked stale,
+    as a live feed marks it before resubscribing: its updates are counted as skipped until the
+    recording's next snapshot of it. O(levels) per message, like the live path.
+
+    Parameters
+    ----------
+    protocol : the venue's protocol class (``OkxProtocol``, ``BitgetProtocol``, ``KrakenV1Protocol``...)
+    fast_path : the protocol's native frame path for :meth:`on_frame` (the same books)
     """
 
-    def __init__(self, handler: _ChecksummedBooks) -> None:
-        self.handler = handler
-        self.exchange = handler.exchange
-        self.gaps: dict[str, int] = {}
-        self.rejected: dict[str, int] = {}
+    def __init__(self, protocol: type[BookProtocol], *, fast_path: bool = True) -> None:
+        self.protocol = protocol(self, fast_path=fast_path)
+        self.exchange = self.protocol.exchange
+        #: market id -> its book
+        self.books: dict[str, LiveBook] = {}
+        #: market id -> why its book failed, one line each (the first _MAX_FAILURES)
         self.failures: dict[str, list[str]] = {}
+        #: frames that were not UTF-8 JSON
+        self.undecodable = 0
 
-    def _symbol(self, msg: Any) -> str:
-        if isinstance(msg, dict):
-            return str((msg.get("arg") or {}).get("instId"))
-        return str(msg[-1])
+    # ------------------------------------------------------------------ input
+    def on_frame(self, raw: bytes | str) -> None:
+        """One recorded frame's text (the protocol decodes it, or parses it in C)."""
+        if isinstance(raw, str):
+            text = raw
+        else:
+            try:
+                text = bytes(raw).decode()
+            except UnicodeDecodeError:
+                self.undecodable += 1
+                return
+        self.protocol.on_frame(None, text)
 
-    def _fail(self, counter: dict[str, int], msg: Any, exc: Exception) -> None:
-        sym = self._symbol(msg)
-        counter[sym] = counter.get(sym, 0) + 1
-        notes = self.failures.setdefault(sym, [])
+    def on_message(self, msg: Any, rec: Record | None = None) -> bool:
+        """One decoded frame; True if it was a book message of the venue."""
+        return self.protocol.on_message(None, msg)
+
+    # ------------------------------------------------------- BookDriver
+    def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
+        live = self.books.get(market_id)
+        if live is None:
+            book = OrderBook(price_decimals=0, size_decimals=0, symbol=market_id, exchange=self.exchange)
+            live = self.books[market_id] = LiveBook(self.exchange, market_id, book)
+        return live
+
+    def depth(self, conn: Any, live: LiveBook) -> int | None:
+        return None
+
+    def synced(self, conn: Any, live: LiveBook, channel: str, timestamp_ms: int | None) -> None:
+        pass
+
+    def changed(self, conn: Any, live: LiveBook, nonce: int | None, timestamp_ms: int | None) -> None:
+        pass
+
+    def failed(self, conn: Any, live: LiveBook, exc: BaseException) -> None:
+        live.mark_stale_by(exc)
+        notes = self.failures.setdefault(live.symbol, [])
         if len(notes) < _MAX_FAILURES:
-            notes.append(f"{type(exc).__name__}: {exc}")
+            notes.append(f"{live.symbol} message {live.stats.messages}: {type(exc).__name__}: {exc}")
 
-    def on_message(self, msg: Any, rec: Record) -> bool:
-        try:
-            return self.handler.on_message(msg) is not None
-        except SequenceGapError as exc:
-            self._fail(self.gaps, msg, exc)
-            self.handler.books.pop(self._symbol(msg), None)   # unsynced until the next snapshot
-        except LiqError as exc:
-            self._fail(self.rejected, msg, exc)
-        return True
+    def other(self, conn: Any, msg: Any) -> None:
+        pass
 
+    def malformed(self, conn: Any, data: str, exc: BaseException) -> None:
+        self.undecodable += 1
+
+    # ---------------------------------------------------------------- output
     def reports(self) -> list[BookReport]:
         out = []
-        fails: dict[str, list[str]] = {}
-        for line in self.handler.failures:                 # "<symbol> message <n>: <what>"
-            fails.setdefault(line.split(" message ", 1)[0], []).append(line)
-        for symbol, c in self.handler.counts.items():
-            gaps, rejected = self.gaps.get(symbol, 0), self.rejected.get(symbol, 0)
-            rep = BookReport(self.exchange, symbol, messages=c.snapshots + c.updates + c.skipped + gaps + rejected,
-                             applied=c.updates, skipped=c.skipped, snapshots=c.snapshots, gaps=gaps,
-                             resyncs=max(c.snapshots - 1, 0), rejected=rejected, checksums_ok=c.checksum_ok,
-                             checksums_failed=c.checksum_failed, checksums_absent=c.checksum_absent,
-                             failures=(fails.get(symbol, []) + self.failures.get(symbol, []))[:_MAX_FAILURES])
-            rep.set_book(self.handler.books.get(symbol))
+        for market_id, live in self.books.items():
+            st = live.stats
+            rep = BookReport(self.exchange, market_id, messages=st.messages, applied=st.applied,
+                             skipped=st.stale_skipped, snapshots=st.snapshots, gaps=st.gaps,
+                             resyncs=max(st.snapshots - 1, 0), rejected=st.handler_errors,
+                             checksums_ok=st.checksum_ok, checksums_failed=st.checksum_failed,
+                             checksums_absent=st.checksum_absent, failures=list(self.failures.get(market_id, ())))
+            rep.set_book(live.book if st.snapshots else None)
             out.append(rep)
         return out
 
 
 #: exchange -> adapter factory
-ADAPTERS: dict[str, Callable[[], BinanceAdapter | ChecksummedAdapter]] = {
+ADAPTERS: dict[str, Callable[[], BinanceAdapter | ProtocolReplay]] = {
     "binance": BinanceAdapter,
     "binanceusdm": lambda: BinanceAdapter("binanceusdm"),
     "binancecoinm": lambda: BinanceAdapter("binancecoinm"),
-    "okx": lambda: ChecksummedAdapter(OkxBooks()),
-    "bitget": lambda: ChecksummedAdapter(BitgetBooks()),
-    "kraken": lambda: ChecksummedAdapter(KrakenV1Books()),
+    "okx": lambda: ProtocolReplay(OkxProtocol),
+    "bitget": lambda: ProtocolReplay(BitgetProtocol),
+    "kraken": lambda: ProtocolReplay(KrakenV1Protocol),
 }
 
 
-def make_adapter(exchange: str) -> BinanceAdapter | ChecksummedAdapter:
+def make_adapter(exchange: str) -> BinanceAdapter | ProtocolReplay:
     """A new adapter for ``exchange`` (one of :data:`ADAPTERS`); ValueError otherwise."""
     try:
         return ADAPTERS[exchange]()

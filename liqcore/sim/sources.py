@@ -32,7 +32,7 @@ from typing import Any, Iterator, Protocol, Sequence
 
 import orjson
 
-from liqcore.feed.checksummed import parse_kraken_v1_book
+from liqcore.exchanges.kraken import parse_v1_book
 from liqcore.feed.scales import fraction_digits
 from liqcore.recordings import iter_cryptofeed, iter_records
 from liqcore.sim.instruments import Instrument
@@ -532,7 +532,7 @@ class KrakenRecording(_RecordedEvents):
     republish flag dropped: websocket v2 levels are ``{price, qty}``), the recorded checksum
     ``c`` and the newest entry's timestamp. Prices and volumes keep their recorded text, so
     the events carry the wire decimals Kraken's checksum hashes. Messages are parsed by
-    :func:`liqcore.feed.checksummed.parse_kraken_v1_book` (as in the sans-I/O replay).
+    :func:`liqcore.exchanges.kraken.parse_v1_book` (as in the sans-I/O replay).
     O(messages of the capture) to load.
     """
 
@@ -545,7 +545,7 @@ class KrakenRecording(_RecordedEvents):
         for rec in iter_cryptofeed(self.path):
             if rec.kind != "recv" or not rec.raw.startswith(b"[") or not rec.raw.endswith(suffix):
                 continue
-            m = parse_kraken_v1_book(orjson.loads(rec.raw))
+            m = parse_v1_book(orjson.loads(rec.raw))
             if m is None or m.pair != pair:
                 continue
             if m.snapshot and self._initial is None:
@@ -578,7 +578,7 @@ def kraken_recording_markets(path: str | Path, asset_pairs: str | Path) -> list[
     pairs: list[str] = []
     for rec in iter_cryptofeed(path):
         if rec.kind == "recv" and rec.raw.startswith(b"["):
-            m = parse_kraken_v1_book(orjson.loads(rec.raw))
+            m = parse_v1_book(orjson.loads(rec.raw))
             if m is not None and m.snapshot and m.pair not in pairs:
                 pairs.append(m.pair)
     by_wsname: dict[str, tuple[str, dict[str, Any]]] = {}

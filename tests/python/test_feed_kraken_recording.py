@@ -33,7 +33,7 @@ from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-in
 from simtest import FAST, exchanges, run  # noqa: E402
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
-from liqcore.feed.checksummed import parse_kraken_v1_book  # noqa: E402
+from liqcore.exchanges.kraken import parse_v1_book  # noqa: E402
 from liqcore.recorder import RecordingReader, Recorder  # noqa: E402
 from liqcore.recordings import iter_cryptofeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, Market, kraken_checksum, kraken_recording_markets  # noqa: E402
@@ -52,7 +52,7 @@ def recorded_messages() -> dict[str, list]:
     out: dict[str, list] = {}
     for rec in iter_cryptofeed(CAPTURE):
         if rec.kind == "recv" and rec.raw.startswith(b"["):
-            m = parse_kraken_v1_book(json.loads(rec.raw))
+            m = parse_v1_book(json.loads(rec.raw))
             if m is not None:
                 out.setdefault(m.pair, []).append(m)
     return out

@@ -5,7 +5,7 @@
   EXPECTED.json's, and after every depth frame the book is byte-identical (to_bytes(),
   stats included) to the one the Python path (orjson + BinanceDepthSync) builds.
 * The real OKX recording (cryptofeed capture): all 290 checksums verify in C, and every
-  frame leaves the book byte-identical to liqcore.feed.checksummed.OkxBooks' book.
+  frame leaves the book byte-identical to the decoded path's book (liqcore.exchanges.okx.OkxProtocol in a replay).
 * Random messages (hypothesis): fast path == orjson + apply_levels, outcome and bytes.
 * Bad frames (every truncation of real frames, mutated bytes, wrong types): an exception
   of the liqcore hierarchy and the book byte-identical except the stats counter that
@@ -30,7 +30,8 @@ from liqcore._frames import (BinanceFastSync, FrameResult, SnapshotTooOld, apply
                              load_binance_snapshot, scan_binance_depth, scan_binance_snapshot, scan_okx_books)
 from liqcore.feed.binance import BinanceDepthSync
 from liqcore.feed.binance import SnapshotTooOld as PySnapshotTooOld
-from liqcore.feed.checksummed import OkxBooks
+from liqcore.exchanges.okx import OkxProtocol
+from liqcore.replay.books import ProtocolReplay
 from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
 from liqcore.replay import BUNDLED_RECORDING
 
@@ -203,20 +204,20 @@ def test_futures_rules():
 @pytest.fixture(scope="module")
 def okx_replay():
     frames = [r.raw for r in iter_cryptofeed(DATA / "cryptofeed" / "OKX.ws.1.0") if r.kind == "recv"]
-    py = OkxBooks()
+    py = ProtocolReplay(OkxProtocol, fast_path=False)          # the decoded path
     books = {}
     counts = {"ok": 0, "other": 0, "updates": 0, "snapshots": 0, "compared": 0}
     for raw in frames:
         scan = scan_okx_books(raw)
-        py_sym = py.on_frame(raw)
+        is_book = py.on_message(orjson.loads(raw))
         if scan.kind == "other":
             counts["other"] += 1
-            assert py_sym is None
+            assert not is_book
             continue
         sym = scan.symbol
-        assert sym == py_sym
+        assert is_book and sym in py.books
         if scan.kind == "snapshot":
-            # the book's scales from the snapshot's strings, as OkxBooks takes them
+            # the book's scales from the snapshot's strings, as the replay's books take them
             books[sym] = OrderBook(price_decimals=scan.price_decimals, size_decimals=scan.size_decimals,
                                    sequence=None if scan.last_id is None else "okx", symbol=sym, exchange="okx")
             counts["snapshots"] += 1
@@ -226,7 +227,7 @@ def okx_replay():
         assert res.applied and res.kind == scan.kind and res.symbol == sym and res.stream == "books"
         if res.checksum_ok:
             counts["ok"] += 1
-        assert books[sym].to_bytes() == py.books[sym].to_bytes()
+        assert books[sym].to_bytes() == py.books[sym].book.to_bytes()
         counts["compared"] += 1
     return books, py, counts
 
