@@ -190,18 +190,36 @@ class LiveBook:
 
     # ------------------------------------------------------------------ writes
     def load_snapshot(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
-                      update_id: int | None = None) -> None:
+                      update_id: int | None = None, *, mirrored: bool = False,
+                      exact: Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]] | None = None) -> None:
         """Replace the book with a snapshot; the book becomes live. All or nothing (a bad
-        snapshot raises a liqcore error and leaves the book and state as they were)."""
+        snapshot raises a liqcore error and leaves the book and state as they were).
+
+        ``mirrored``: the levels are a copy of another library's book (ccxt's), counted as an
+        applied update rather than a venue snapshot. ``exact``: turns levels the book refuses
+        (floats off its grid) into exact decimal text, tried once before giving up. One message
+        is counted either way."""
         self.stats.messages += 1
+        try:
+            self._replace(bids, asks, update_id)
+        except InvalidDeltaError:
+            if exact is None:
+                raise
+            self._replace(exact(bids), exact(asks), update_id)
+        if mirrored:
+            self.stats.applied += 1
+        else:
+            self.stats.snapshots += 1
+        self.state = "live"
+
+    def _replace(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], update_id: int | None) -> None:
+        # the book's snapshot, widened once if the levels carry more decimals than it holds
         try:
             self.book.apply_snapshot(bids, asks, update_id=update_id)
         except InvalidDeltaError:
             if not self._widen(bids, asks):
                 raise
             self.book.apply_snapshot(bids, asks, update_id=update_id)
-        self.stats.snapshots += 1
-        self.state = "live"
 
     def apply(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], last_id: int | None = None,
               first_id: int | None = None, prev_id: int | None = None) -> bool:
