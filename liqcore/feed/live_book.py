@@ -25,9 +25,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
-from liqcore._book import ASK, BID, OrderBook
+from liqcore._book import OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError, SequenceGapError
-from liqcore.feed.scales import MAX_SCALE, fraction_digits
+from liqcore.feed.scales import MAX_SCALE, fraction_digits, rebuilt
 
 __all__ = ["BookStats", "LiveBook", "Callback"]
 
@@ -288,12 +288,8 @@ class LiveBook:
         pd, qd = min(pd, MAX_SCALE), min(qd, MAX_SCALE)
         if pd <= book.price_decimals and qd <= book.size_decimals:
             return False
-        new = OrderBook(price_decimals=max(pd, book.price_decimals), size_decimals=max(qd, book.size_decimals),
-                        max_depth=book.max_depth, cross_policy=book.cross_policy, sequence=book.sequence,
-                        symbol=book.symbol, exchange=book.exchange)
-        if len(book):
-            new.apply_snapshot(book.level_strings(BID), book.level_strings(ASK), update_id=book.last_update_id)
-        self.book = new
+        self.book = rebuilt(book, max(pd, book.price_decimals), max(qd, book.size_decimals), book.max_depth,
+                            keep_levels=True)
         self.stats.rescaled += 1
         return True
 
@@ -304,9 +300,7 @@ class LiveBook:
         b = self.book
         if b.max_depth == max_depth:
             return
-        self.book = OrderBook(price_decimals=b.price_decimals, size_decimals=b.size_decimals, max_depth=max_depth,
-                              cross_policy=b.cross_policy, sequence=b.sequence, symbol=b.symbol,
-                              exchange=b.exchange)
+        self.book = rebuilt(b, b.price_decimals, b.size_decimals, max_depth, keep_levels=False)
 
     # ---------------------------------------------------------------- readers
     def publish(self, recv_ns: int) -> None:
