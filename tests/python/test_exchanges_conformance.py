@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.exchanges.bitget import BitgetProtocol
-from liqcore.exchanges.kraken import KrakenV1Protocol, parse_v1_book
+from liqcore.exchanges.kraken import KrakenProtocol, parse_v1_book
 from liqcore.exchanges.okx import OkxProtocol
 from liqcore.recordings import iter_cryptofeed
 from liqcore.replay.books import ProtocolReplay
@@ -30,7 +30,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"
 EXPECTED = json.loads((DATA / "EXPECTED.json").read_text())
 
 #: recording -> the protocol that speaks it
-RECORDINGS = {"OKX.ws.1.0": OkxProtocol, "BITGET.ws.1.0": BitgetProtocol, "KRAKEN.ws.50.0": KrakenV1Protocol}
+RECORDINGS = {"OKX.ws.1.0": OkxProtocol, "BITGET.ws.1.0": BitgetProtocol, "KRAKEN.ws.50.0": KrakenProtocol}
 #: (recording, native frame path) pairs: OKX has a C frame path, the others decode every frame
 PATHS = [("OKX.ws.1.0", True), ("OKX.ws.1.0", False), ("BITGET.ws.1.0", False), ("KRAKEN.ws.50.0", False)]
 
@@ -210,7 +210,7 @@ def test_bitget_seq_rule():
 
 
 def test_kraken_two_dict_update_and_republish_flag():
-    r = ProtocolReplay(KrakenV1Protocol)
+    r = ProtocolReplay(KrakenProtocol)
     snap = [1, {"as": [["2.0", "1.00", "1.0"]], "bs": [["1.0", "1.00", "1.0"]]}, "book-10", "A/B"]
     assert r.on_message(snap)
     # asks then bids, "r" marks a republished entry; checksum over "201.00" style digits
