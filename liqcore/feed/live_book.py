@@ -249,15 +249,16 @@ class LiveBook:
 
     def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
         """Count one delta message a native frame parser handled: ``applied`` True (changed the
-        book; its checksum ``checksum_ok`` verified, or absent when falsy), False (older than the
-        book) or None (refused: the driver's resync counts why). O(1)."""
+        book), False (older than the book) or None (refused: the driver's resync counts why); and
+        for an applied one, its checksum: ``checksum_ok`` True (verified), False (the message
+        carried none) or None (not counted here: a mismatch, counted by the resync). O(1)."""
         st = self.stats
         st.messages += 1
         if applied:
             st.applied += 1
-            if checksum_ok:
+            if checksum_ok is True:
                 st.checksum_ok += 1
-            else:
+            elif checksum_ok is False:
                 st.checksum_absent += 1
         elif applied is not None:
             st.stale_skipped += 1

@@ -137,11 +137,12 @@ def test_corrupting_a_level_fails_the_next_checksum(name, fast):
     nxt = next(raw for raw in frames[half:] if sym.encode() in raw and b"book" in raw)
     px, size = next(lv for lv in live.book.level_strings("bid", 10)[1:] if f'"{lv[0]}"'.encode() not in nxt)
     live.book.update("bid", px, f"{Decimal(size) + 1:f}")     # same wire decimals, different size
-    before = live.stats.checksum_ok
+    before, absent = live.stats.checksum_ok, live.stats.checksum_absent
     for raw in frames[half:]:
         r.on_frame(raw)
     st_ = live.stats
     assert st_.checksum_failed == 1 and st_.checksum_ok == before and st_.resyncs == 1
+    assert st_.checksum_absent == absent                 # the failed one is not also "absent"
     assert live.state == "stale" and st_.stale_skipped > 0
     assert st_.messages == st_.snapshots + st_.applied + st_.stale_skipped
     assert r.failures[sym][0].startswith(f"{sym} message ") and "ChecksumError" in r.failures[sym][0]

@@ -57,12 +57,13 @@ def test_check_counts_ok_and_absent_and_raises_on_mismatch():
 def test_counted_is_the_native_paths_tally():
     live = _live()
     live.counted(True, True)
-    live.counted(True, None)
+    live.counted(True, False)
+    live.counted(True)                                             # applied, its checksum failed
     live.counted(False)
     live.counted(None)                                             # refused: the resync says why
     live.mark_stale_by(InvalidDeltaError("bad level"))
     st = live.stats
-    assert (st.messages, st.applied, st.checksum_ok, st.checksum_absent, st.stale_skipped) == (4, 2, 1, 1, 1)
+    assert (st.messages, st.applied, st.checksum_ok, st.checksum_absent, st.stale_skipped) == (5, 3, 1, 1, 1)
     assert _balanced(st)
 
 
