@@ -192,6 +192,18 @@ def test_okx_zero_checksum_is_absent_and_seq_ids_are_checked(fast):
     assert c.messages == c.snapshots + c.applied + c.stale_skipped + c.gaps
 
 
+@pytest.mark.parametrize("channel", ["books", "books-l2-tbt", "books50-l2-tbt", "books-rpi"])
+def test_every_okx_book_channel_takes_the_native_path(channel):
+    """One channel list: each channel the protocol keeps is parsed by C (not refused by it and
+    decoded again)."""
+    r = ProtocolReplay(OkxProtocol, fast_path=True)
+    frame = _okx("snapshot", [["1", "1"]], [["2", "1"]], 0, seqId=10, prevSeqId=-1).replace(b'"books"', f'"{channel}"'.encode())
+    r.on_frame(frame)
+    r.on_frame(_okx("update", [["1", "2"]], [], 0, seqId=11, prevSeqId=10).replace(b'"books"', f'"{channel}"'.encode()))
+    assert r.protocol.fast_frames == 1 and r.books["X-USDT"].stats.applied == 1
+    assert r.books["X-USDT"].book.level_strings("bid") == [["1", "2"]]
+
+
 def test_bitget_seq_rule():
     """Bitget's seq: increasing (any step) applies, equal is the same message again (skipped),
     backwards is a gap."""
