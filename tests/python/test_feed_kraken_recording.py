@@ -30,7 +30,7 @@ pytest.importorskip("ccxt.pro")
 
 import aiohttp  # noqa: E402
 from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, exchanges, run  # noqa: E402
+from simtest import FAST, SimBook, assert_equals_truth, exchanges, run  # noqa: E402
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.exchanges.kraken import parse_v1_book  # noqa: E402
@@ -69,10 +69,9 @@ def assert_final_book(live, wsname: str) -> None:
     assert [live.book.bid_count, live.book.ask_count] == fin["levels"], wsname
 
 
-def assert_equals_truth(live, sim, inst) -> None:
-    truth = sim.true_book("kraken", inst.id)
-    assert live.book.level_strings("bid") == truth["bids"], inst.id
-    assert live.book.level_strings("ask") == truth["asks"], inst.id
+def book_of(inst) -> SimBook:
+    """The feed's book of a recorded pair: its whole book (the recording's 1000 levels)."""
+    return SimBook("kraken", ws_symbol(inst), "kraken", inst.id)
 
 
 # ------------------------------------------------------------------------ the replay itself
@@ -190,7 +189,7 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
                         # the book's scales hold every recorded decimal: the served precision
                         assert (live.book.price_decimals, live.book.size_decimals) == inst.wire_decimals
                         assert_final_book(live, pair)
-                        assert_equals_truth(live, sim, inst)
+                        assert_equals_truth(feed, sim, book_of(inst))
                         assert sim.market("kraken", inst.id).checksum_mismatches == []
                     assert ok == 4269
                     subs = [json.loads(r) for c in sim.connections_of("kraken") for r in c.received
@@ -252,7 +251,7 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
                     pair = inst.extra["wsname"]
                     st = lives[pair].stats
                     assert_final_book(lives[pair], pair)
-                    assert_equals_truth(lives[pair], sim, inst)
+                    assert_equals_truth(feed, sim, book_of(inst))
                     if pair == "XBT/CHF":
                         assert (st.checksum_failed, st.resyncs, st.snapshots, st.gaps) == (1, 1, 2, 0)
                         # one recorded checksum corrupted; those sent while resubscribing are covered

@@ -34,57 +34,23 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, drained, exchanges, check_fault_counters, feed_run, run, tamper_until_caught  # noqa: E402
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_fault_counters, drained, exchanges,  # noqa: E402
+                     run, run_feed, tamper_until_caught)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bybit import BybitEngine  # noqa: E402
 from liqcore.feed.ccxt_coinbase import CoinbaseEngine  # noqa: E402
 from liqcore.feed.ccxt_kraken import KrakenEngine  # noqa: E402
-from liqcore.sim import ExchangeSimulator, FaultPlan, kraken_checksum  # noqa: E402
+from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
-VENUES = {  # ccxt id -> (unified symbol, exchange id, window depth or None for the whole book)
-    "bybit": ("BTC/USDT", "BTCUSDT", 50),
-    "coinbase": ("BTC/USD", "BTC-USD", None),
-    "kraken": ("BTC/USD", "XXBTZUSD", 10),
-}
-
-
-def current_stream(sim, ex_id, vid):
-    """The simulator's live stream of ``vid`` (the newest subscription)."""
-    market = sim.market(ex_id, vid)
-    return market.subscribers[-1]
-
-
-def assert_equals_truth(feed, sim, ex_id, symbol=None, vid=None):
-    sym, default_vid, depth = VENUES[ex_id]
-    symbol, vid = symbol or sym, vid or default_vid
-    truth = sim.true_book(ex_id, vid, depth)
-    book = feed.book(ex_id, symbol)
-    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
-    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]]
-    assert len(truth["bids"]) >= min(depth or 11, 11) and len(truth["asks"]) >= min(depth or 11, 11)
-    if ex_id == "bybit":
-        assert book.last_update_id == sim.last_update_id("bybit", vid, depth)     # the same u
-    elif ex_id == "coinbase":
-        assert book.last_update_id == current_stream(sim, ex_id, vid).last_sequence_num
-    else:    # Kraken has no ids: the independent Python checksum of the truth agrees with C's
-        assert book.checksum("kraken") == kraken_checksum(truth["bids"], truth["asks"])
-    # the ccxt book ccxt resolves is a shell: no Python levels at all
-    shell = feed.exchange(ex_id).orderbooks[symbol]
-    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
-
-
-async def run_feed(ex_id, plan=None, updates=50, seed=3):
-    sym = VENUES[ex_id][0]
-    r = await feed_run(ex_id, [sym], lambda feed, sim: assert_equals_truth(feed, sim, ex_id), plan=plan,
-                       updates=updates, seed=seed)
-    return r.stats[0], r.received, r.faults
+VENUES = ("bybit", "coinbase", "kraken")
 
 
 # --------------------------------------------------------------------------- clean runs
 @pytest.mark.parametrize("ex_id", list(VENUES))
 def test_book_equals_true_book(ex_id):
-    stats, received, _ = run(run_feed(ex_id))
+    r = run(run_feed([BOOKS[ex_id]]))
+    stats, received = r.stats[0], r.received
     assert stats["applied"] >= 50 and stats["resyncs"] == 0 and stats["gaps"] == 0, stats
     assert stats["state"] == "live" and stats["watch_calls"] == 1 and stats["snapshots"] == 1
     assert stats["stale_skipped"] == 0 and stats["handler_errors"] == 0
@@ -126,8 +92,9 @@ FAULTS = [
 
 @pytest.mark.parametrize("ex_id,plan,expect", FAULTS, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FAULTS)])
 def test_book_equals_true_book_after_fault(ex_id, plan, expect):
-    stats, received, log = run(run_feed(ex_id, plan, updates=40))
-    check_fault_counters(stats, plan, expect, log)
+    r = run(run_feed([BOOKS[ex_id]], plan=plan, updates=40))
+    stats, received = r.stats[0], r.received
+    check_fault_counters(stats, plan, expect, r.faults)
     if stats["resyncs"] and not stats["disconnects"]:
         # resynced on the same socket: unsubscribe, then subscribe again
         kinds = ["unsubscribe" if "unsubscribe" in r else "subscribe" for r in received if "subscribe" in r]
@@ -151,7 +118,7 @@ def test_bybit_restart_snapshot_resets_the_book():
                 while live.stats.applied < applied + 20:
                     await asyncio.sleep(0.02)
                 await drained(sim, feed, "bybit", ["BTC/USDT"])
-                assert_equals_truth(feed, sim, "bybit")
+                assert_equals_truth(feed, sim, BOOKS["bybit"])
                 assert 20 <= live.book.last_update_id < 1000        # counted again from u = 1
                 st = live.stats
                 assert st.snapshots == 2 and st.resyncs == 0 and st.gaps == 0 and st.stale_skipped == 0
@@ -180,8 +147,8 @@ def test_coinbase_sequence_num_spans_products_on_one_connection():
                        or eth.stats.applied < 80 or not (btc.is_live and eth.is_live)):
                     await asyncio.sleep(0.02)
                 await drained(sim, feed, "coinbase", ["BTC/USD", "ETH/USD"])
-                assert_equals_truth(feed, sim, "coinbase")
-                assert_equals_truth(feed, sim, "coinbase", "ETH/USD", "ETH-USD")
+                assert_equals_truth(feed, sim, BOOKS["coinbase"])
+                assert_equals_truth(feed, sim, SimBook("coinbase", "ETH/USD", "coinbase", "ETH-USD"))
                 for live in (btc, eth):
                     assert live.stats.gaps == 1 and live.stats.resyncs == 1, live.stats
             (conn,) = sim.connections_of("coinbase")         # both resynced on the same socket
@@ -206,31 +173,19 @@ def test_tampered_book_is_caught_by_the_kraken_checksum_and_resynced():
                     sim, feed, "kraken", "BTC/USD", 5, "0.00000001",
                     lambda sim: [lv[:2] for lv in sim.true_book("kraken", "XXBTZUSD", 10)["asks"]])
                 assert live.stats.checksum_failed == 1 and live.stats.gaps == 0
-                assert_equals_truth(feed, sim, "kraken")
+                assert_equals_truth(feed, sim, BOOKS["kraken"])
                 assert "checksum mismatch" in repr(live.last_error)
     run(body())
 
 
 # ------------------------------------------------- Bybit USDT perpetuals (category linear)
-LINEAR = ("BTC/USDT:USDT", "BTCUSDT", 50)     # unified symbol, Bybit id (the spot pair's too), depth
-
-
-def assert_linear_equals_truth(feed, sim):
-    sym, vid, depth = LINEAR
-    truth = sim.true_book("bybitlinear", vid, depth)
-    book = feed.book("bybit", sym)
-    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
-    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]]
-    assert len(truth["bids"]) >= 11 and len(truth["asks"]) >= 11
-    assert book.last_update_id == sim.last_update_id("bybitlinear", vid, depth)     # the same u
-    shell = feed.exchange("bybit").orderbooks[sym]
-    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
+LINEAR = SimBook("bybit", "BTC/USDT:USDT", "bybitlinear", "BTCUSDT", 50)   # Bybit id: the spot pair's too
 
 
 def test_bybit_linear_and_spot_books_equal_their_true_books():
     # the perpetual and the spot pair are both BTCUSDT at Bybit: one feed, two sockets, two books
     async def body():
-        pairs = [("bybit", "BTC/USDT"), ("bybit", LINEAR[0])]
+        pairs = [("bybit", "BTC/USDT"), ("bybit", LINEAR.symbol)]
         async with ExchangeSimulator(seed=8, interval=FAST, max_seconds=25) as sim:
             async with LiveFeed(pairs, exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
@@ -238,13 +193,13 @@ def test_bybit_linear_and_spot_books_equal_their_true_books():
                 while spot.stats.applied < 50 or lin.stats.applied < 50:
                     await asyncio.sleep(0.02)
                 await drained(sim, feed, "bybit", [p[1] for p in pairs], venues=("bybit", "bybitlinear"))
-                assert_equals_truth(feed, sim, "bybit")
-                assert_linear_equals_truth(feed, sim)
+                assert_equals_truth(feed, sim, BOOKS["bybit"])
+                assert_equals_truth(feed, sim, LINEAR)
                 # two different books: the perpetual's grid is 0.10 / 0.001, the spot pair's 0.01 / 0.000001
                 assert lin.book.level_strings("bid", 5) != spot.book.level_strings("bid", 5)
                 assert all(px.endswith("0") and len(sz.split(".")[1]) == 3 for px, sz in lin.book.level_strings("bid"))
                 assert "/v5/public/linear" in lin.client_url and "/v5/public/spot" in spot.client_url
-                st = feed.stats("bybit", LINEAR[0])
+                st = feed.stats("bybit", LINEAR.symbol)
                 assert st["gaps"] == 0 and st["resyncs"] == 0 and st["snapshots"] == 1 and st["handler_errors"] == 0
                 assert st["state"] == "live" and st["checksum_ok"] == 0
             (conn,) = sim.connections_of("bybitlinear")
@@ -256,7 +211,7 @@ def test_bybit_linear_and_spot_books_equal_their_true_books():
 def test_bybit_linear_dropped_delta_is_a_gap_then_resynced():
     async def body():
         plan = FaultPlan(drop={15})
-        sym = LINEAR[0]
+        sym = LINEAR.symbol
         async with ExchangeSimulator(seed=9, interval=FAST, max_seconds=25, faults={"bybitlinear": plan}) as sim:
             async with LiveFeed([("bybit", sym)], exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
@@ -264,7 +219,7 @@ def test_bybit_linear_dropped_delta_is_a_gap_then_resynced():
                 while live.stats.applied < 40 or live.stats.resyncs == 0 or not live.is_live:
                     await asyncio.sleep(0.02)
                 await drained(sim, feed, "bybit", [sym], venues=("bybitlinear",))
-                assert_linear_equals_truth(feed, sim)
+                assert_equals_truth(feed, sim, LINEAR)
                 st = feed.stats("bybit", sym)
                 assert st["gaps"] == 1 and st["resyncs"] == 1 and st["snapshots"] == 2, st
                 assert st["state"] == "live" and st["handler_errors"] == 0

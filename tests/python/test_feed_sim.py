@@ -24,72 +24,22 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, exchanges, run  # noqa: E402
+from simtest import (BOOKS, FAST, assert_equals_truth, check_fault_counters, exchanges, run, run_feed,  # noqa: E402
+                     settle)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.recorder import RecordingReader, Recorder  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
-VENUES = {  # ccxt id -> (unified symbol, simulator venue, exchange id)
-    "binance": ("BTC/USDT", "binance", "BTCUSDT"),
-    "binanceusdm": ("BTC/USDT:USDT", "binanceusdm", "BTCUSDT"),
-    "okx": ("BTC/USDT", "okx", "BTC-USDT"),
-}
-
-
-async def settle(feed, sim, pairs, timeout=5.0):
-    """Freeze the simulator, wait until every book is live at the true book's last update id."""
-    sim.pause()
-
-    async def _caught_up():
-        while True:
-            done = True
-            for ex_id in pairs:
-                sym, venue, vid = VENUES[ex_id]
-                live = feed.live_book(ex_id, sym)
-                if not live.is_live or live.book.last_update_id != sim.last_update_id(venue, vid):
-                    done = False
-            if done:
-                return
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(_caught_up(), timeout)
-
-
-def assert_equals_truth(feed, sim, ex_id):
-    sym, venue, vid = VENUES[ex_id]
-    truth = sim.true_book(venue, vid)
-    book = feed.book(ex_id, sym)
-    assert book.last_update_id == truth["update_id"]
-    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
-    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]]
-    assert len(truth["bids"]) > 10 and len(truth["asks"]) > 10
-    # the ccxt book ccxt resolves is a shell: no Python levels at all
-    shell = feed.exchange(ex_id).orderbooks[sym]
-    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
-
-
-async def run_feed(ex_id, plan=None, updates=80, seed=3, fast_path=True, **feed_opts):
-    sym, venue, vid = VENUES[ex_id]
-    faults = None if plan is None else {venue: plan}
-    async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        exs = exchanges(sim, ex_id)
-        exs[ex_id].liq_fast_path = fast_path
-        async with LiveFeed([(ex_id, sym)], exchanges=exs, backoff=(0.02, 0.5), **feed_opts) as feed:
-            await feed.wait_live(8)
-            live = feed.live_book(ex_id, sym)
-            while live.stats.applied < updates or not live.is_live:
-                await asyncio.sleep(0.02)
-            await settle(feed, sim, [ex_id])
-            assert_equals_truth(feed, sim, ex_id)
-            return dict(feed.stats(ex_id, sym), exchange=exs[ex_id]), sim
+VENUES = ("binance", "binanceusdm", "okx")
 
 
 # --------------------------------------------------------------------------- clean runs
 @pytest.mark.parametrize("fast_path", [True, False], ids=["C-frames", "python"])
 @pytest.mark.parametrize("ex_id", list(VENUES))
 def test_book_equals_true_book(ex_id, fast_path):
-    stats, sim = run(run_feed(ex_id, fast_path=fast_path))
-    ex = stats.pop("exchange")
+    r = run(run_feed([BOOKS[ex_id]], updates=80, fast_path=fast_path))
+    stats, ex, sim = r.stats[0], r.exchange, r.sim
     if fast_path:       # every depth/update frame went through the C frame parser...
         # ...except, on Binance, a frame that arrives before its book's sync exists (right after
         # the SUBSCRIBE ack): ccxt decodes that one and the Python path creates the sync
@@ -104,7 +54,7 @@ def test_book_equals_true_book(ex_id, fast_path):
     if ex_id == "okx":     # every OKX message carries a checksum, each verified in C
         assert stats["checksum_ok"] == stats["applied"] + stats["snapshots"] and stats["checksum_failed"] == 0
     else:
-        assert sim.snapshots_served[(VENUES[ex_id][1], VENUES[ex_id][2])] == 1
+        assert sim.snapshots_served[(BOOKS[ex_id].venue, BOOKS[ex_id].vid)] == 1
 
 
 # ------------------------------------------------------------------------------ faults
@@ -132,17 +82,8 @@ FAULTS = [
 @pytest.mark.parametrize("ex_id,plan,expect", FAULTS,
                          ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FAULTS)])
 def test_book_equals_true_book_after_fault(ex_id, plan, expect, fast_path):
-    stats, sim = run(run_feed(ex_id, plan, updates=60, fast_path=fast_path))
-    for name, want in expect.items():
-        if isinstance(want, str):
-            assert stats[name] == int(want[2:]), (name, stats)
-        else:
-            assert stats[name] >= want, (name, stats)
-    log = [f for c in sim.connections_of(VENUES[ex_id][1]) for f in c.faults_log]
-    plans = plan if isinstance(plan, list) else [plan]
-    if any(p.drop or p.duplicate or p.reorder or p.bad_checksum or p.malformed for p in plans):
-        assert log, "the fault was never injected"
-    assert stats["state"] == "live" and stats["handler_errors"] == 0
+    r = run(run_feed([BOOKS[ex_id]], plan=plan, updates=60, fast_path=fast_path))
+    check_fault_counters(r.stats[0], plan, expect, r.faults)
 
 
 def test_malformed_frames_are_counted_and_skipped():
@@ -155,8 +96,8 @@ def test_malformed_frames_are_counted_and_skipped():
                 while live.stats.applied < 40:
                     await asyncio.sleep(0.02)
                 assert exs["binance"].liq_malformed == 2
-                await settle(feed, sim, ["binance"])
-                assert_equals_truth(feed, sim, "binance")
+                await settle(sim, feed, [BOOKS["binance"]])
+                assert_equals_truth(feed, sim, BOOKS["binance"])
                 # the connection survived: ccxt's decoder would have raised out of its receive loop
                 assert len(sim.connections_of("binance")) == 1
     run(body())
@@ -186,8 +127,8 @@ def test_tampered_book_is_caught_by_the_okx_checksum_and_resynced():
                 applied = live.stats.applied
                 while live.stats.applied < applied + 30 or not live.is_live:
                     await asyncio.sleep(0.02)
-                await settle(feed, sim, ["okx"])
-                assert_equals_truth(feed, sim, "okx")
+                await settle(sim, feed, [BOOKS["okx"]])
+                assert_equals_truth(feed, sim, BOOKS["okx"])
                 assert isinstance(live.last_error, Exception)
     run(body())
 
@@ -223,8 +164,8 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
                     await asyncio.sleep(0.02)
                 assert live.stats.handler_errors == 1 and live.stats.resyncs >= 1
                 assert ex.liq_handler_errors == 1          # contained, not into ccxt's receive loop
-                await settle(feed, sim, ["binance"])
-                assert_equals_truth(feed, sim, "binance")
+                await settle(sim, feed, [BOOKS["binance"]])
+                assert_equals_truth(feed, sim, BOOKS["binance"])
             (conn,) = sim.connections_of("binance")       # same socket throughout: re-SUBSCRIBEd on it
             assert sum('"SUBSCRIBE"' in r for r in conn.received) >= 2
     run(body())
@@ -257,9 +198,9 @@ def test_callbacks_iterator_and_several_books_on_three_venues():
                 eth = feed.stats("binance", "ETH/USDT")
                 assert eth["callback_errors"] >= 1 and eth["state"] == "live"
                 assert set(allbooks) == {"BTC/USDT", "ETH/USDT", "BTC/USDT:USDT"}
-                await settle(feed, sim, ["binance", "binanceusdm", "okx"])
+                await settle(sim, feed, [BOOKS["binance"], BOOKS["binanceusdm"], BOOKS["okx"]])
                 for ex_id in ("binance", "binanceusdm", "okx"):
-                    assert_equals_truth(feed, sim, ex_id)
+                    assert_equals_truth(feed, sim, BOOKS[ex_id])
                 sym, venue, vid = "ETH/USDT", "binance", "ETHUSDT"
                 truth = sim.true_book(venue, vid)
                 assert feed.book("binance", sym).level_strings("ask") == [lv[:2] for lv in truth["asks"]]
