@@ -14,7 +14,8 @@ from liqcore.feed import create_exchange
 from liqcore.sim import bitfinex_checksum, kraken_checksum, okx_checksum
 
 __all__ = ["FAST", "SimBook", "BOOKS", "run", "exchanges", "drained", "settle", "live_feed", "update_id_of",
-           "assert_equals_truth", "FeedRun", "run_feed", "tamper_until_caught", "check_fault_counters"]
+           "assert_equals_truth", "FeedRun", "run_feed", "tamper_until_caught", "check_clean_counters",
+           "check_frame_path", "check_fault_counters", "check_resynced_in_place"]
 
 #: seconds per simulator tick in tests (the venues' 100 ms push window, 20x faster)
 FAST = 0.005
@@ -231,6 +232,26 @@ async def tamper_until_caught(sim: Any, feed: Any, ex_id: str, symbol: str, leve
     return live
 
 
+def check_clean_counters(stats: dict[str, Any], updates: int) -> None:
+    """The counters of any clean run: at least ``updates`` messages applied, no resync, no gap,
+    the book live after one watch call, and a receive-to-book latency measured (0 < it < 50 ms:
+    a sanity bound on the stamp, not a timing)."""
+    assert stats["applied"] >= updates and stats["resyncs"] == 0 and stats["gaps"] == 0, stats
+    assert stats["state"] == "live" and stats["watch_calls"] == 1
+    assert 0 < stats["last_latency_ns"] < 50_000_000
+
+
+def check_frame_path(stats: dict[str, Any], exchange: Any, fast_path: bool, slack: int) -> None:
+    """Which path the frames of an adapter with a C frame parser (Binance, OKX) took: with
+    ``fast_path`` every book frame went through C but at most ``slack`` (frames ccxt decoded
+    before their book's sync existed); without it, none did."""
+    if fast_path:
+        assert exchange.liq_fast_frames >= stats["applied"] + stats["buffered"] - slack
+        assert exchange.liq_fast_frames >= stats["applied"] - stats["snapshots"] - 1
+    else:
+        assert exchange.liq_fast_frames == 0
+
+
 def check_fault_counters(stats: dict[str, Any], plan: Any, expect: dict[str, Any], log: list[Any]) -> list[Any]:
     """The common checks of a fault run: each ``expect`` counter (an int: at least; ``"==n"``:
     exactly), the index faults were injected, the book ends live with no handler error. Returns
@@ -245,3 +266,12 @@ def check_fault_counters(stats: dict[str, Any], plan: Any, expect: dict[str, Any
         assert log, "the fault was never injected"
     assert stats["state"] == "live" and stats["handler_errors"] == 0, stats
     return plans
+
+
+def check_resynced_in_place(stats: dict[str, Any], received: list[str]) -> None:
+    """A book that resynced without losing its connection did it on the same socket: in the
+    client's subscribe requests (``received``; other frames ignored), the first subscribe, then
+    one unsubscribe + subscribe per resync."""
+    if stats["resyncs"] and not stats["disconnects"]:
+        kinds = ["unsubscribe" if "unsubscribe" in r else "subscribe" for r in received if "subscribe" in r]
+        assert kinds == ["subscribe"] + ["unsubscribe", "subscribe"] * stats["resyncs"], received
