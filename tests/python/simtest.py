@@ -15,7 +15,7 @@ from liqcore.sim import bitfinex_checksum, kraken_checksum, okx_checksum
 
 __all__ = ["FAST", "SimBook", "BOOKS", "run", "exchanges", "drained", "settle", "live_feed", "update_id_of",
            "assert_equals_truth", "FeedRun", "run_feed", "tamper_until_caught", "check_clean_counters",
-           "check_frame_path", "check_fault_counters", "check_resynced_in_place"]
+           "check_frame_path", "check_subscribed_once", "check_fault_counters", "check_resynced_in_place"]
 
 #: seconds per simulator tick in tests (the venues' 100 ms push window, 20x faster)
 FAST = 0.005
@@ -250,6 +250,15 @@ def check_frame_path(stats: dict[str, Any], exchange: Any, fast_path: bool, slac
         assert exchange.liq_fast_frames >= stats["applied"] - stats["snapshots"] - 1
     else:
         assert exchange.liq_fast_frames == 0
+
+
+def check_subscribed_once(run: FeedRun) -> None:
+    """A clean run of a venue whose snapshot comes on the socket (Bybit, Coinbase, Kraken): the
+    client sent one subscribe request and nothing else; one snapshot, nothing skipped, no
+    handler error (each book of the run)."""
+    for stats in run.stats:
+        assert stats["snapshots"] == 1 and stats["stale_skipped"] == 0 and stats["handler_errors"] == 0, stats
+    assert len(run.received) == 1 and "subscribe" in run.received[0]        # one subscription, nothing else
 
 
 def check_fault_counters(stats: dict[str, Any], plan: Any, expect: dict[str, Any], log: list[Any]) -> list[Any]:
