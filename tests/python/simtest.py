@@ -14,8 +14,9 @@ from liqcore.feed import create_exchange
 from liqcore.sim import bitfinex_checksum, kraken_checksum, okx_checksum
 
 __all__ = ["FAST", "SimBook", "BOOKS", "run", "exchanges", "drained", "settle", "live_feed", "update_id_of",
-           "assert_equals_truth", "FeedRun", "run_feed", "tamper_until_caught", "check_clean_counters",
-           "check_frame_path", "check_subscribed_once", "check_fault_counters", "check_resynced_in_place"]
+           "assert_equals_truth", "assert_final_book", "serving_capture", "FeedRun", "run_feed", "tamper_until_caught",
+           "check_clean_counters", "check_frame_path", "check_subscribed_once", "check_fault_counters",
+           "check_resynced_in_place"]
 
 #: seconds per simulator tick in tests (the venues' 100 ms push window, 20x faster)
 FAST = 0.005
@@ -147,6 +148,15 @@ def assert_equals_truth(books: Any, sim: Any, book: SimBook) -> None:
     assert shell.live is live and len(shell["bids"]) == 0 and len(shell["asks"]) == 0, book
 
 
+def assert_final_book(book: Any, final: dict[str, Any], name: str) -> None:
+    """``book`` (an OrderBook) ends as a capture's EXPECTED.json ``final_state`` entry ``final``
+    of instrument ``name`` says: best bid, best ask (``[price, size]`` wire strings) and the
+    number of levels of each side."""
+    assert book.level_strings("bid", 1)[0] == final["best_bid"], name
+    assert book.level_strings("ask", 1)[0] == final["best_ask"], name
+    assert [book.bid_count, book.ask_count] == final["levels"], name
+
+
 @contextlib.asynccontextmanager
 async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0, fast_path: bool = True,
                     **feed_opts: Any) -> AsyncIterator[Any]:
@@ -164,6 +174,25 @@ async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: in
         while any(lb.stats.applied < applied or not lb.is_live for lb in lives):
             await asyncio.sleep(0.02)
         yield feed
+
+
+@contextlib.asynccontextmanager
+async def serving_capture(sim: Any, ex_id: str, symbols: dict[str, str], want: dict[str, int], *,
+                          live_within: float, **feed_opts: Any) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+    """``sim`` (just started on a real capture's markets) serves it to a LiveFeed of ``ex_id``'s
+    ``symbols`` (instrument key -> unified symbol; ``feed_opts`` go to the feed): paused until
+    every book is live (``live_within`` seconds at most), so nothing of the capture is published
+    before the books sync, then resumed. Entered once every book applied the ``want[key]``
+    updates the capture holds; yields ``(feed, {key: LiveBook})``."""
+    from liqcore.feed import LiveFeed
+    sim.pause()
+    async with LiveFeed([(ex_id, s) for s in symbols.values()], exchanges=exchanges(sim, ex_id), **feed_opts) as feed:
+        await feed.wait_live(live_within)
+        sim.resume()
+        lives = {key: feed.live_book(ex_id, s) for key, s in symbols.items()}
+        while any(lives[k].stats.applied < want[k] for k in symbols):
+            await asyncio.sleep(0.02)
+        yield feed, lives
 
 
 @dataclass

@@ -33,8 +33,8 @@ aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_fault_counters, drained, exchanges,  # noqa: E402
-                     run, run_feed, tamper_until_caught)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_fault_counters,  # noqa: E402
+                     drained, exchanges, run, run_feed, serving_capture, tamper_until_caught)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitget import BitgetEngine  # noqa: E402
@@ -56,16 +56,11 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
     assert sorted(i.id for i, _ in markets) == sorted(expected["per_instrument"])
     symbols = {i.id: f"{i.base}/{i.quote}" for i, _ in markets}
 
+    want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
+
     async def body():
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=40) as sim:
-            sim.pause()                                   # nothing published before the books sync
-            async with LiveFeed([("bitget", s) for s in symbols.values()], exchanges=exchanges(sim, "bitget")) as feed:
-                await feed.wait_live(15)
-                sim.resume()
-                lives = {vid: feed.live_book("bitget", s) for vid, s in symbols.items()}
-                want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
-                while any(lives[v].stats.applied < want[v] for v in symbols):
-                    await asyncio.sleep(0.02)
+            async with serving_capture(sim, "bitget", symbols, want, live_within=15) as (_, lives):
                 total = 0
                 for vid, live in lives.items():
                     st = live.stats
@@ -74,10 +69,7 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
                     assert st.checksum_ok == expected["per_instrument"][vid]["checksum_ok"], vid
                     assert st.checksum_absent == 0 and st.stale_skipped == 0 and st.handler_errors == 0
                     total += st.checksum_ok
-                    fin = expected["final_state"][vid]
-                    assert live.book.level_strings("bid", 1)[0] == fin["best_bid"], vid
-                    assert live.book.level_strings("ask", 1)[0] == fin["best_ask"], vid
-                    assert [live.book.bid_count, live.book.ask_count] == fin["levels"], vid
+                    assert_final_book(live.book, expected["final_state"][vid], vid)
                     # the simulator's own checksum agreed with every recorded one (it is an oracle,
                     # but what the client compared against was the recorded value)
                     market = sim.market("bitget", vid)
@@ -149,7 +141,8 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
     it (out of order or a maintenance reset: a gap, resynced from a new snapshot)."""
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"),
+                                backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT.symbol)
                 while live.stats.applied < 20:
@@ -191,7 +184,8 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
 def test_tampered_book_is_caught_by_the_bitget_checksum_and_resynced():
     async def body():
         async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"),
+                                backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT.symbol)
                 while live.stats.applied < 10:

@@ -27,8 +27,9 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_resynced_in_place, check_subscribed_once, drained, exchanges, run, run_feed)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_clean_counters,  # noqa: E402
+                     check_fault_counters, check_resynced_in_place, check_subscribed_once, drained, exchanges, run,
+                     run_feed)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bybit import BybitEngine  # noqa: E402

@@ -39,8 +39,9 @@ pytest.importorskip("ccxt.pro")
 
 import aiohttp  # noqa: E402
 from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_resynced_in_place, check_subscribed_once, exchanges, run, run_feed, tamper_until_caught)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
+                     check_fault_counters, check_resynced_in_place, check_subscribed_once, exchanges, run, run_feed,
+                     serving_capture, tamper_until_caught)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.exchanges.kraken import parse_v1_book  # noqa: E402
@@ -71,13 +72,6 @@ def recorded_messages() -> dict[str, list]:
 
 def levels(entries) -> list[list[str]]:
     return [[e[0], e[1]] for e in entries]
-
-
-def assert_final_book(live, wsname: str) -> None:
-    fin = EXPECTED["final_state"][wsname]
-    assert live.book.level_strings("bid", 1)[0] == fin["best_bid"], wsname
-    assert live.book.level_strings("ask", 1)[0] == fin["best_ask"], wsname
-    assert [live.book.bid_count, live.book.ask_count] == fin["levels"], wsname
 
 
 def book_of(inst) -> SimBook:
@@ -173,19 +167,13 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
     markets = kraken_recording_markets(CAPTURE, ASSET_PAIRS)
     symbols = {inst.extra["wsname"]: ws_symbol(inst) for inst, _ in markets}
     path = tmp_path / "kraken.lqrec"
+    want = {pair: EXPECTED["per_pair"][pair]["update_msgs"] for pair in symbols}
 
     async def body():
-        async with ExchangeSimulator(markets, interval=FAST, max_seconds=150) as sim:
-            sim.pause()                                   # nothing published before the books sync
-            with Recorder(path) as rec:
-                async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim, "kraken"),
-                                    depth=DEPTH, recorder=rec) as feed:
-                    await feed.wait_live(60)
-                    sim.resume()
-                    lives = {pair: feed.live_book("kraken", s) for pair, s in symbols.items()}
-                    want = {pair: EXPECTED["per_pair"][pair]["update_msgs"] for pair in symbols}
-                    while any(lives[p].stats.applied < want[p] for p in symbols):
-                        await asyncio.sleep(0.05)
+        with Recorder(path) as rec:
+            async with ExchangeSimulator(markets, interval=FAST, max_seconds=150) as sim:
+                async with serving_capture(sim, "kraken", symbols, want, live_within=60, depth=DEPTH,
+                                           recorder=rec) as (feed, lives):
                     ok = 0
                     for inst, _ in markets:
                         pair = inst.extra["wsname"]
@@ -199,7 +187,7 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
                         assert live.book.max_depth == DEPTH
                         # the book's scales hold every recorded decimal: the served precision
                         assert (live.book.price_decimals, live.book.size_decimals) == inst.wire_decimals
-                        assert_final_book(live, pair)
+                        assert_final_book(live.book, EXPECTED["final_state"][pair], pair)
                         assert_equals_truth(feed, sim, book_of(inst))
                         assert sim.market("kraken", inst.id).checksum_mismatches == []
                     assert ok == 4269
@@ -261,7 +249,7 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
                 for inst, _ in markets:
                     pair = inst.extra["wsname"]
                     st = lives[pair].stats
-                    assert_final_book(lives[pair], pair)
+                    assert_final_book(lives[pair].book, EXPECTED["final_state"][pair], pair)
                     assert_equals_truth(feed, sim, book_of(inst))
                     if pair == "XBT/CHF":
                         assert (st.checksum_failed, st.resyncs, st.snapshots, st.gaps) == (1, 1, 2, 0)

@@ -24,8 +24,8 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import (BOOKS, FAST, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_frame_path, exchanges, run, run_feed, settle)
+from simtest import (BOOKS, FAST, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
+                     check_fault_counters, check_frame_path, exchanges, run, run_feed, serving_capture, settle)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -107,23 +107,14 @@ def test_okx_recording_served_to_the_live_adapter_verifies_every_checksum():
     expected = json.loads((data / "EXPECTED.json").read_text())["OKX.ws.1.0"]
     markets = [(i, OkxRecording(data / "OKX.ws.1.0", i.id)) for i in okx_recording_instruments()]
     symbols = {"BTC-USDT": "BTC/USDT", "UNI-USD-SWAP": "UNI/USD:UNI", "BTC-USD-220527": "BTC/USD:BTC-220527"}
+    want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
 
     async def body():
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=30) as sim:
-            sim.pause()                                   # nothing published before the books sync
-            async with LiveFeed([("okx", s) for s in symbols.values()], exchanges=exchanges(sim, "okx")) as feed:
-                await feed.wait_live(10)
-                sim.resume()
-                lives = {vid: feed.live_book("okx", s) for vid, s in symbols.items()}
-                want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
-                while any(lives[v].stats.applied < want[v] for v in symbols):
-                    await asyncio.sleep(0.02)
+            async with serving_capture(sim, "okx", symbols, want, live_within=10) as (_, lives):
                 for vid, live in lives.items():
                     st = live.stats
                     assert (st.applied, st.checksum_failed, st.gaps, st.resyncs) == (want[vid], 0, 0, 0), vid
                     assert st.checksum_ok == expected["per_instrument"][vid]["checksum_ok"], vid
-                    fin = expected["final_state"][vid]
-                    assert live.book.level_strings("bid", 1)[0] == fin["best_bid"], vid
-                    assert live.book.level_strings("ask", 1)[0] == fin["best_ask"], vid
-                    assert [live.book.bid_count, live.book.ask_count] == fin["levels"], vid
+                    assert_final_book(live.book, expected["final_state"][vid], vid)
     run(body(), timeout=40)
