@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import BOOKS, FAST, assert_equals_truth, exchanges, run, settle  # noqa: E402
 
 from liqcore.feed import LiveFeed  # noqa: E402

@@ -33,7 +33,7 @@ import pytest
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_fault_counters, drained, live_feed,  # noqa: E402
                      run, run_feed, tamper_until_caught)
 

@@ -32,7 +32,7 @@ import pytest
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_fault_counters,  # noqa: E402
                      drained, exchanges, run, run_feed, serving_capture, tamper_until_caught)
 

@@ -38,7 +38,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 import aiohttp  # noqa: E402
-from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet, ws_frames  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
                      check_fault_counters, check_resynced_in_place, check_subscribed_once, exchanges, run, run_feed,
                      serving_capture, tamper_until_caught)
@@ -142,7 +142,7 @@ def test_served_precision_is_the_recorded_wire_decimals():
                     await ws.send_str('{"method":"subscribe","params":{"channel":"instrument"},"req_id":1}')
                     await ws.send_str('{"method":"subscribe","params":{"channel":"book","symbol":["XMR/USD"],'
                                       '"depth":1000},"req_id":2}')
-                    msgs = [json.loads(f, parse_float=str) for f in await _frames(ws, 5)]
+                    msgs = [json.loads(f, parse_float=str) for f in await ws_frames(ws, 5)]
             assert [m.get("channel") or m["result"]["channel"] for m in msgs] == [
                 "status", "instrument", "instrument", "book", "book"]
             pairs = {p["symbol"]: p for p in msgs[2]["data"]["pairs"]}

@@ -23,7 +23,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
                      check_fault_counters, check_frame_path, exchanges, run, run_feed, serving_capture, settle)
 

@@ -9,7 +9,7 @@ import pytest
 ccxt = pytest.importorskip("ccxt")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401
+from netguard import no_internet  # noqa: E402,F401
 from simtest import run  # noqa: E402
 
 from liqcore.errors import FeedConfigError, FeedError, LiqError, SequenceGapError  # noqa: E402

@@ -26,7 +26,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import FAST, SimBook, assert_equals_truth, drained, run  # noqa: E402
 
 from liqcore.feed import create_exchange  # noqa: E402

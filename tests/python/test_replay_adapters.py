@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401
+from netguard import no_internet  # noqa: E402,F401
 from simtest import BOOKS, exchanges, settle  # noqa: E402
 
 from liqcore.cli import main  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import BOOKS, FAST, assert_equals_truth, drained, live_feed, run, settle  # noqa: E402
 
 from liqcore.sim import ExchangeSimulator  # noqa: E402
