@@ -165,7 +165,8 @@ def test_ccxt_pro_follows_okx_recording_replay():
     markets = [(i, OkxRecording(OKX_CAPTURE, i.id)) for i in okx_recording_instruments()]
 
     async def body():
-        async with ExchangeSimulator(markets, interval=FAST, max_seconds=20) as sim:
+        # a replay of the whole capture: generous limits, so a loaded machine (the sanitizer run) is slow, not failed
+        async with ExchangeSimulator(markets, interval=FAST, max_seconds=90) as sim:
             ex = sim.attach(ccxt_pro.okx({"enableRateLimit": False}))
             try:
                 for symbol, vid in (("UNI/USD:UNI", "UNI-USD-SWAP"), ("BTC/USDT", "BTC-USDT")):
@@ -177,7 +178,7 @@ def test_ccxt_pro_follows_okx_recording_replay():
                 await ex.close()
             for (venue, vid), m in sim._markets.items():
                 assert m.checksum_mismatches == [], vid
-    run(body(), 15)
+    run(body(), 60)
 
 
 # ---------------------------------------------------------------------- ccxt after faults
