@@ -89,7 +89,7 @@ class LiveBook:
     """
 
     __slots__ = ("exchange", "symbol", "book", "state", "stats", "last_error", "subscribers",
-                 "_trouble", "_trouble_reason", "message_hash", "client_url")
+                 "_trouble", "_trouble_reason", "message_hash", "client_url", "channel")
 
     def __init__(self, exchange: str, symbol: str, book: OrderBook) -> None:
         self.exchange = exchange
@@ -104,6 +104,9 @@ class LiveBook:
         #: ccxt message hash of the book's subscription, and the url of its connection (set by adapters)
         self.message_hash: str | None = None
         self.client_url: str | None = None
+        #: the venue's book channel its last snapshot came on (a protocol's channel name, set by the
+        #: live driver: what an unsubscribe names)
+        self.channel: str | None = None
 
     # ------------------------------------------------------------------ state
     @property

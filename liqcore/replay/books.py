@@ -1,8 +1,8 @@
 """Per-exchange replay adapters: decoded frames in, the code a live feed runs driven, one
 :class:`BookReport` per book out.
 
-* OKX, Bitget and Kraken (v1 recordings): :class:`ProtocolReplay`, the venue's protocol from
-  :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter drives — with a replay's
+* every venue with a protocol (:data:`liqcore.exchanges.PROTOCOLS`): :class:`ProtocolReplay`, the
+  venue's protocol from :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter drives — with a replay's
   driver: books by market id, and the reaction a live feed has to a gap or a checksum mismatch
   (the book is stale until the next snapshot, as a resubscription would bring one).
 * Binance: :class:`BinanceAdapter`, the sync procedure a live feed runs
