@@ -9,7 +9,7 @@ venue.
 
 Venues with a protocol here: OKX (:mod:`~liqcore.exchanges.okx`), Bitget
 (:mod:`~liqcore.exchanges.bitget`), Kraken v2 and v1 (:mod:`~liqcore.exchanges.kraken`), Bybit
-(:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`).
+(:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`), Bitfinex (:mod:`~liqcore.exchanges.bitfinex`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ PROTOCOLS = {
     "kraken": "liqcore.exchanges.kraken:KrakenProtocol",
     "bybit": "liqcore.exchanges.bybit:BybitProtocol",
     "coinbase": "liqcore.exchanges.coinbase:CoinbaseProtocol",
+    "bitfinex": "liqcore.exchanges.bitfinex:BitfinexProtocol",
 }
 
 

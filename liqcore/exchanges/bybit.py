@@ -54,12 +54,12 @@ class BybitProtocol(BookProtocol):
         live = self.driver.book(conn, str(market_id if market_id is not None else topic_id), None)
         if live is None:
             return True                                   # a market the driver does not keep
-        u, ts = (data or {}).get("u"), msg.get("ts")
+        u, ts = data.get("u") if type(data) is dict else None, msg.get("ts")
         if type(data) is not dict or type(u) is not int or (ts is not None and type(ts) is not int):
             live.counted(None)
             self.driver.failed(conn, live, FormatError(f"bybit {topic}: bad message {str(msg)[:80]!r}"))
             return True
-        bids, asks = data.get("b") or (), data.get("a") or ()
+        bids, asks = data.get("b") or (), data.get("a") or ()      # bad levels: the book refuses them
         if msg.get("type") == "snapshot":
             self.snapshot(conn, live, channel, bids, asks, update_id=u, sequence="bybit", timestamp_ms=ts)
         else:

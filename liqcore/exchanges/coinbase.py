@@ -54,6 +54,8 @@ class _Connection:
 def _levels(updates: Any) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
     """An event's ``updates`` as (bids, asks) of (price, size) wire strings; FormatError for a row
     that is not one. O(rows)."""
+    if updates is not None and type(updates) is not list:
+        raise FormatError(f"coinbase: level2 updates not a list: {str(updates)[:80]!r}")
     bids: list[tuple[Any, Any]] = []
     asks: list[tuple[Any, Any]] = []
     for u in updates or ():

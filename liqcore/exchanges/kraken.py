@@ -70,7 +70,8 @@ class KrakenProtocol(BookProtocol):
         if type(msg) is not dict or msg.get("channel") != "book" or "type" not in msg:
             return False
         snapshot = msg["type"] == "snapshot"
-        for d in msg.get("data") or ():
+        data = msg.get("data")
+        for d in data if type(data) is list else ():
             live = self.driver.book(conn, str(d.get("symbol")), None) if type(d) is dict else None
             if live is None:
                 continue

@@ -29,6 +29,7 @@ import orjson
 
 from liqcore.errors import FormatError
 from liqcore.feed.live_book import LiveBook
+from liqcore.feed.scales import CrossPolicy
 
 __all__ = ["BookDriver", "BookProtocol", "Levels", "iso_ms"]
 
@@ -98,6 +99,9 @@ class BookProtocol:
     channels: ClassVar[Mapping[str, int | None]] = {}
     #: kind passed to :meth:`liqcore.OrderBook.verify_checksum` (None: the venue sends none)
     checksum_kind: ClassVar[str | None] = None
+    #: the cross policy of the books a driver creates for the venue (:class:`liqcore.OrderBook`):
+    #: "allow" where a message can leave a book crossed until the next one (Bitfinex)
+    cross_policy: ClassVar[CrossPolicy] = "raise"
 
     def __init__(self, driver: BookDriver, *, fast_path: bool = True) -> None:
         self.driver = driver

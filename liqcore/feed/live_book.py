@@ -268,11 +268,18 @@ class LiveBook:
 
     def check(self, kind: str, expected: Any) -> bool:
         """Verify the venue's checksum ``expected`` (None: the message carried none) of ``kind``
-        (:meth:`OrderBook.verify_checksum`) and count it: ok (True) or absent (False); a mismatch
-        raises ChecksumError (counted by :meth:`mark_stale` when the driver resyncs). O(checksummed
-        levels)."""
+        (:meth:`OrderBook.verify_checksum`) and count it: ok (True) or absent (False); a mismatch, or
+        an ``expected`` that is no checksum, raises ChecksumError (counted by :meth:`mark_stale` when
+        the driver resyncs). O(checksummed levels)."""
         st = self.stats
-        if expected is not None and self.book.verify_checksum(kind, expected):
+        try:
+            verified = expected is not None and self.book.verify_checksum(kind, expected)
+        except InvalidDeltaError as exc:
+            # not a checksum at all (a hostile or corrupted field): the message, already applied, cannot
+            # be verified, so it fails as a mismatch would (counted once, as a checksum failure)
+            raise ChecksumError(f"{self.exchange} {self.symbol}: {kind} checksum {str(expected)[:40]!r} is not "
+                                f"a checksum: {exc}") from exc
+        if verified:
             st.checksum_ok += 1
             return True
         st.checksum_absent += 1

@@ -2,9 +2,10 @@
 :class:`BookReport` per book out.
 
 * every venue with a protocol (:data:`liqcore.exchanges.PROTOCOLS`): :class:`ProtocolReplay`, the
-  venue's protocol from :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter drives — with a replay's
-  driver: books by market id, and the reaction a live feed has to a gap or a checksum mismatch
-  (the book is stale until the next snapshot, as a resubscription would bring one).
+  venue's protocol from :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter
+  drives — with a replay's driver: books by market id, and the reaction a live feed has to a gap
+  or a checksum mismatch (the book is stale until the next snapshot, as a resubscription would
+  bring one).
 * Binance: :class:`BinanceAdapter`, the sync procedure a live feed runs
   (:class:`~liqcore.feed.binance.BinanceDepthSync` through :class:`~liqcore.replay.binance.BinanceReplayer`).
 """
@@ -217,7 +218,8 @@ class ProtocolReplay:
     def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
         live = self.books.get(market_id)
         if live is None:
-            book = OrderBook(price_decimals=0, size_decimals=0, symbol=market_id, exchange=self.exchange)
+            book = OrderBook(price_decimals=0, size_decimals=0, symbol=market_id, exchange=self.exchange,
+                             cross_policy=self.protocol.cross_policy)
             live = self.books[market_id] = LiveBook(self.exchange, market_id, book)
         return live
 
