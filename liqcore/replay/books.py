@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from liqcore._book import OrderBook
+from liqcore.errors import FormatError
 from liqcore.exchanges import PROTOCOLS, protocol_class
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
@@ -211,7 +212,15 @@ class ProtocolReplay:
         self.protocol.on_frame(None, text)
 
     def on_message(self, msg: Any, rec: Record | None = None) -> bool:
-        """One decoded frame; True if it was a book message of the venue."""
+        """One decoded frame; True if it was a book message of the venue. With its record ``rec``
+        the protocol decodes the recorded text itself, as it does live: a generic decode turns
+        numbers into floats, which lose the digits a checksum hashes (Kraken v2's trailing zeros),
+        so ``msg`` is then used only if the text does not decode."""
+        if rec is not None and rec.raw:
+            try:
+                msg = self.protocol.decode(bytes(rec.raw).decode())
+            except (UnicodeDecodeError, FormatError):
+                pass
         return self.protocol.on_message(None, msg)
 
     # ------------------------------------------------------- BookDriver
