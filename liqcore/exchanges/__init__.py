@@ -9,7 +9,8 @@ venue.
 
 Venues with a protocol here: OKX (:mod:`~liqcore.exchanges.okx`), Bitget
 (:mod:`~liqcore.exchanges.bitget`), Kraken v2 and v1 (:mod:`~liqcore.exchanges.kraken`), Bybit
-(:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`), Bitfinex (:mod:`~liqcore.exchanges.bitfinex`).
+(:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`), Bitfinex
+(:mod:`~liqcore.exchanges.bitfinex`).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 aiohttp = pytest.importorskip("aiohttp")
 
 from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST  # noqa: E402
 
 from liqcore.exchanges.bitfinex import OB_CHECKSUM, BitfinexProtocol  # noqa: E402
 from liqcore.exchanges.bitget import BitgetProtocol  # noqa: E402
@@ -45,10 +46,6 @@ from liqcore.recorded import Record  # noqa: E402
 from liqcore.replay.books import ProtocolReplay  # noqa: E402
 from liqcore.replay.run import replay_records  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, bitfinex_checksum, kraken_checksum  # noqa: E402
-
-#: seconds per simulator tick (the venues' 100 ms push window, 20x faster)
-FAST = 0.005
-
 
 @dataclass(frozen=True)
 class Venue:
@@ -167,7 +164,11 @@ async def _capture(v: Venue, books: int, *, plan: FaultPlan | None = None, resyn
                 resync_at = len(frames)
             await _read(ws, frames, lambda: n_books() >= books)
             sim.pause()
-            await _read(ws, frames, lambda: False, quiet=0.3)
+            # everything the simulator sent: its queues empty and nothing more for 0.3 s
+            while True:
+                await _read(ws, frames, lambda: False, quiet=0.3)
+                if all(c.queue.empty() or c.closing for c in sim.connections_of(v.venue)):
+                    break
             truth = sim.true_book(v.venue, v.vid, v.depth)
             last_id = v.last_id(sim, v)
         log = [f for c in sim.connections_of(v.venue) for f in c.faults_log]
