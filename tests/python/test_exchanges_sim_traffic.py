@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 
 aiohttp = pytest.importorskip("aiohttp")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST  # noqa: E402
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import BOOKS, FAST, SimBook, update_id_of  # noqa: E402
 
 from liqcore.exchanges.bitfinex import OB_CHECKSUM, BitfinexProtocol  # noqa: E402
 from liqcore.exchanges.bitget import BitgetProtocol  # noqa: E402
@@ -45,25 +45,21 @@ from liqcore.exchanges.protocol import BookProtocol  # noqa: E402
 from liqcore.recorded import Record  # noqa: E402
 from liqcore.replay.books import ProtocolReplay  # noqa: E402
 from liqcore.replay.run import replay_records  # noqa: E402
-from liqcore.sim import ExchangeSimulator, FaultPlan, bitfinex_checksum, kraken_checksum  # noqa: E402
+from liqcore.sim import ExchangeSimulator, FaultPlan, bitfinex_checksum, kraken_checksum, okx_checksum  # noqa: E402
 
 @dataclass(frozen=True)
 class Venue:
     """How a raw client speaks one venue's books to the simulator, and how to read the truth."""
 
     protocol: type[BookProtocol]
-    venue: str                                  #: the simulator venue (fault plans, truth)
+    book: SimBook                               #: the simulator's market (venue, id, window)
     path: str                                   #: websocket path on the simulator
-    vid: str                                    #: the simulator's market id
     book_key: str                               #: the protocol's market id (ProtocolReplay.books key)
     subscribe: list[dict[str, Any]]
     #: the unsubscribe requests of a resync, from the frames captured so far
     unsubscribe: Callable[[list[str]], list[dict[str, Any]]]
     #: True for a frame that is a book message of the market (the capture counts them)
     is_book: Callable[[str], bool]
-    depth: int | None = None                    #: the window the channel keeps (None: whole book)
-    #: the id the book must end at, from the frozen simulator (None: the venue sends no ids)
-    last_id: Callable[[Any, "Venue"], int | None] = lambda sim, v: sim.true_book(v.venue, v.vid)["update_id"]
     checksum: str | None = None                 #: kind of the venue's checksum, if it sends one
     first: list[dict[str, Any]] = field(default_factory=list)    #: requests before the subscribe
 
@@ -84,37 +80,29 @@ def _coinbase(kind: str, *ids: str) -> dict[str, Any]:
     return {"type": kind, "channel": "level2", "product_ids": list(ids or ["BTC-USD"])}
 
 
-def _coinbase_last(sim: Any, v: "Venue") -> int | None:
-    # Coinbase numbers the connection's messages: the book ends at its product's last one
-    return sim.market(v.venue, v.vid).subscribers[-1].last_sequence_num
-
-
 VENUES: dict[str, Venue] = {
-    "bybit": Venue(BybitProtocol, "bybit", "/stream.bybit.com/v5/public/spot", "BTCUSDT", "BTCUSDT",
+    "bybit": Venue(BybitProtocol, BOOKS["bybit"], "/stream.bybit.com/v5/public/spot", "BTCUSDT",
                    [{"op": "subscribe", "req_id": "1", "args": [_BYBIT_TOPIC]}],
                    lambda _: [{"op": "unsubscribe", "req_id": "2", "args": [_BYBIT_TOPIC]}],
-                   lambda f: f'"topic":"{_BYBIT_TOPIC}"' in f, depth=50,
-                   last_id=lambda sim, v: sim.last_update_id(v.venue, v.vid, v.depth)),
-    "coinbase": Venue(CoinbaseProtocol, "coinbase", "/advanced-trade-ws.coinbase.com", "BTC-USD", "BTC-USD",
+                   lambda f: f'"topic":"{_BYBIT_TOPIC}"' in f),
+    "coinbase": Venue(CoinbaseProtocol, BOOKS["coinbase"], "/advanced-trade-ws.coinbase.com", "BTC-USD",
                       [_coinbase("subscribe")], lambda _: [_coinbase("unsubscribe")],
-                      lambda f: '"channel":"l2_data"' in f, last_id=_coinbase_last),
-    "okx": Venue(OkxProtocol, "okx", "/ws.okx.com/ws/v5/public", "BTC-USDT", "BTC-USDT",
+                      lambda f: '"channel":"l2_data"' in f),
+    "okx": Venue(OkxProtocol, BOOKS["okx"], "/ws.okx.com/ws/v5/public", "BTC-USDT",
                  [{"op": "subscribe", "args": [_OKX_ARG]}], lambda _: [{"op": "unsubscribe", "args": [_OKX_ARG]}],
                  lambda f: '"action"' in f, checksum="okx"),
-    "bitget": Venue(BitgetProtocol, "bitget", "/ws.bitget.com/v2/ws/public", "BTCUSDT", "BTCUSDT",
+    "bitget": Venue(BitgetProtocol, BOOKS["bitget"], "/ws.bitget.com/v2/ws/public", "BTCUSDT",
                     [{"op": "subscribe", "args": [_BITGET_ARG]}],
                     lambda _: [{"op": "unsubscribe", "args": [_BITGET_ARG]}],
                     lambda f: '"action"' in f, checksum="bitget"),
-    "kraken": Venue(KrakenProtocol, "kraken", "/ws.kraken.com/v2", "XXBTZUSD", "BTC/USD",
+    "kraken": Venue(KrakenProtocol, BOOKS["kraken"], "/ws.kraken.com/v2", "BTC/USD",
                     [{"method": "subscribe", "params": _KRAKEN_PARAMS}],
                     lambda _: [{"method": "unsubscribe", "params": _KRAKEN_PARAMS}],
-                    lambda f: '"channel":"book"' in f and '"type"' in f, depth=10, last_id=lambda sim, v: None,
-                    checksum="kraken"),
+                    lambda f: '"channel":"book"' in f and '"type"' in f, checksum="kraken"),
     # one frame per changed level, then a "cs" frame (conf: checksums on) after each update
-    "bitfinex": Venue(BitfinexProtocol, "bitfinex", "/api-pub.bitfinex.com/ws/2", "tBTCUSD", "tBTCUSD",
+    "bitfinex": Venue(BitfinexProtocol, BOOKS["bitfinex"], "/api-pub.bitfinex.com/ws/2", "tBTCUSD",
                       [{"event": "subscribe", "channel": "book", "symbol": "tBTCUSD", "prec": "P0", "len": "25"}],
-                      _bitfinex_unsubscribe, lambda f: f.startswith("[") and '"hb"' not in f, depth=25,
-                      last_id=lambda sim, v: None, checksum="bitfinex",
+                      _bitfinex_unsubscribe, lambda f: f.startswith("[") and '"hb"' not in f, checksum="bitfinex",
                       first=[{"event": "conf", "flags": OB_CHECKSUM}]),
 }
 
@@ -149,7 +137,7 @@ async def _capture(v: Venue, books: int, *, plan: FaultPlan | None = None, resyn
     """Subscribe ``v``'s market, read until ``books`` book frames came (after ``resync_after`` of
     them: unsubscribe and subscribe again, as a live adapter resyncs), freeze the simulator, read
     what was still in flight, and take the truth."""
-    faults = None if plan is None else {v.venue: plan}
+    faults = None if plan is None else {v.book.venue: plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
         async with aiohttp.ClientSession() as http, http.ws_connect(sim.url + v.path) as ws:
             frames: list[str] = []
@@ -167,11 +155,11 @@ async def _capture(v: Venue, books: int, *, plan: FaultPlan | None = None, resyn
             # everything the simulator sent: its queues empty and nothing more for 0.3 s
             while True:
                 await _read(ws, frames, lambda: False, quiet=0.3)
-                if all(c.queue.empty() or c.closing for c in sim.connections_of(v.venue)):
+                if all(c.queue.empty() or c.closing for c in sim.connections_of(v.book.venue)):
                     break
-            truth = sim.true_book(v.venue, v.vid, v.depth)
-            last_id = v.last_id(sim, v)
-        log = [f for c in sim.connections_of(v.venue) for f in c.faults_log]
+            truth = sim.true_book(v.book.venue, v.book.vid, v.book.depth)
+            last_id = update_id_of(sim, v.book)
+        log = [f for c in sim.connections_of(v.book.venue) for f in c.faults_log]
     return Capture(frames, truth, last_id, log, resync_at)
 
 
@@ -202,8 +190,8 @@ def assert_equals_truth(name: str, r: ProtocolReplay, cap: Capture) -> None:
     assert book.bid_count >= 10 and book.ask_count >= 10           # not trivially equal
     if cap.last_id is not None:
         assert book.last_update_id == cap.last_id
-    if v.checksum in ("kraken", "bitfinex"):   # no ids: the simulator's independent Python checksum agrees with C's
-        python = kraken_checksum if v.checksum == "kraken" else bitfinex_checksum
+    if v.checksum is not None:     # the simulator's independent Python checksum of the truth agrees with C's
+        python = {"kraken": kraken_checksum, "bitfinex": bitfinex_checksum}.get(v.checksum, okx_checksum)
         assert book.checksum(v.checksum) == python(cap.truth["bids"], cap.truth["asks"])
 
 
