@@ -18,7 +18,7 @@ numbers written as JavaScript writes them (``1e-7``), ask amounts negative. Quie
   lost, duplicated, reordered or corrupted frame shows as a mismatch). A ``cs`` frame is not a
   book message of its own: it verifies the book the update frames before it built (counted in
   ``checksum_ok``/``checksum_failed``). A heartbeat is a message with nothing to apply (counted
-  received and skipped), so an idle watchdog sees a quiet channel alive and the counts add up.
+  received, and in ``heartbeats``), so an idle watchdog sees a quiet channel alive and the counts add up.
 * Channel ids belong to a connection (``conn``): the protocol keeps, per connection, which market
   each ``chanId`` carries and whether it is still the market's current channel. A resync retires
   the channel (:meth:`BitfinexProtocol.retire_channel`: frames still in flight on it are counted
@@ -202,7 +202,10 @@ class BitfinexProtocol(BookProtocol):
         if live is None:
             return
         body = msg[1] if type(msg) is list and len(msg) > 1 else None
-        if not ch.current or body == "hb":     # in flight on a retired channel / a heartbeat
+        if body == "hb":
+            live.heartbeat()
+            return
+        if not ch.current:                     # in flight on a retired channel
             live.skip()
             return
         try:

@@ -50,8 +50,11 @@ class BookStats:
     crossed snapshot, bugs) turned into resyncs; ``disconnects``: connection losses that made the
     book stale; ``watch_errors``: errors the watch loop retried; ``callback_errors``: exceptions
     raised by subscribers (logged, never propagated); ``rescaled``: books rebuilt at a larger
-    decimal scale; ``last_recv_ns``: ``time.monotonic_ns()`` when the last applied frame arrived;
-    ``last_latency_ns``: frame receive -> book applied for that frame, ns.
+    decimal scale; ``heartbeats``: keep-alive messages of the book's channel (Bitfinex ``hb``:
+    nothing to apply); ``last_recv_ns``: ``time.monotonic_ns()`` when the last applied frame
+    arrived; ``last_latency_ns``: frame receive -> book applied for that frame, ns.
+
+    Every message is counted once: :attr:`unaccounted` is 0 whatever path a message took.
     """
 
     messages: int = 0
@@ -69,8 +72,16 @@ class BookStats:
     watch_errors: int = 0
     callback_errors: int = 0
     rescaled: int = 0
+    heartbeats: int = 0
     last_recv_ns: int = 0
     last_latency_ns: int = 0
+
+    @property
+    def unaccounted(self) -> int:
+        """Messages counted as received but as none of snapshot, applied, skipped, gap, handler
+        error or heartbeat (0 unless a path miscounts)."""
+        return self.messages - (self.snapshots + self.applied + self.stale_skipped + self.gaps + self.handler_errors
+                                + self.heartbeats)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -249,6 +260,11 @@ class LiveBook:
         st = self.stats
         st.messages += 1
         st.stale_skipped += 1
+
+    def heartbeat(self) -> None:
+        """Count one keep-alive message of the book's channel (received; nothing to apply). O(1)."""
+        self.stats.messages += 1
+        self.stats.heartbeats += 1
 
     def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
         """Count one delta message a native frame parser handled: ``applied`` True (changed the
