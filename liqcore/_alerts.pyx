@@ -15,7 +15,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Free
 import numpy as np
 
 from liqcore._clib cimport *
-from liqcore._book cimport _error
+from liqcore._status cimport _error
 from liqcore.errors import AlertInputError
 
 #: the kinds, in the order of the C enum (= liqcore.alerts.ALERT_TYPES)
