@@ -212,23 +212,33 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         size_t end = hi - lo > SHAPE_CHUNK ? hi - SHAPE_CHUNK : lo;
         for (int k = 0; k < 2; k++)
             if (qlo[k] > end && qlo[k] < hi) end = qlo[k];
+        if (s->dstart > end && s->dstart < hi) end = s->dstart;   /* a chunk is dense or sparse */
         size_t nc = 0;
-        /* the chunk's sizes summed in 64 bits, exact while every size is below 2^55 (256 of
-         * them stay below 2^63; the OR tells), else summed again in 128 bits: a 128-bit add
-         * per level cost a sixth of this pass */
-        uint64_t csum = 0, cor = 0;
-        if (end >= qstop)
-            for (size_t j = hi; j-- > end;) qacc += (liq_i128)s->key[j] * s->qty[j];
+        /* The chunk's sizes summed in 64 bits, exact while every size is below 2^47 (the OR
+         * tells): csum below 2^55, and wsum (the sum of the running csum) below 2^63. Otherwise the
+         * chunk is summed again in 128 bits (a 128-bit add per level cost a sixth of this pass).
+         * In the dense region key_j = key_end + (j - end) tick, so the chunk's quote sum is
+         * key_end csum + tick sum_j (j - end) q_j, and that sum is wsum less the last csum: no
+         * product per level. */
+        uint64_t csum = 0, cor = 0, wsum = 0;
         for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
             const int64_t qu = s->qty[j];
             csum += (uint64_t)qu;
             cor |= (uint64_t)qu;
+            wsum += csum;
             cand[nc] = j;
             nc += qu >= qmin;
         }
+        const int small = cor < ((uint64_t)1 << 47);
+        if (end >= qstop) {
+            if (small && end >= s->dstart)
+                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)b->tick * (int64_t)(wsum - csum);
+            else
+                for (size_t j = hi; j-- > end;) qacc += (liq_i128)s->key[j] * s->qty[j];
+        }
         for (int k = 0; k < 2; k++)
             if (qlo[k] == end) qsum[k] = qacc;
-        if (cor < ((uint64_t)1 << 55)) {
+        if (small) {
             total += csum;
         } else {
             for (size_t j = hi; j-- > end;) total += s->qty[j];
