@@ -155,7 +155,7 @@ _Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63"
  */
 static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, double mid, liq_baseline *base,
                        liq_wall *walls, size_t wcap, size_t *nwalls, liq_cluster *clusters, size_t ccap,
-                       size_t *nclusters)
+                       size_t *nclusters, int count_all)
 {
     const double pdiv = liq_pow10_f64[b->px_scale], qdiv = liq_pow10_f64[b->qty_scale];
     const double zref = p->z_min > 0 ? p->z_min : 3.5;
@@ -221,13 +221,24 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
          * key_end csum + tick sum_j (j - end) q_j, and that sum is wsum less the last csum: no
          * product per level. */
         uint64_t csum = 0, cor = 0, wsum = 0;
-        for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
-            const int64_t qu = s->qty[j];
-            csum += (uint64_t)qu;
-            cor |= (uint64_t)qu;
-            wsum += csum;
-            cand[nc] = j;
-            nc += qu >= qmin;
+        /* with count_all 0, once both outputs are full the rest of the band is summed only */
+        const int full = !count_all && (!nwalls || *nwalls >= wcap) && (!nclusters || *nclusters >= ccap);
+        if (full) {
+            for (size_t j = hi; j-- > end;) {
+                const int64_t qu = s->qty[j];
+                csum += (uint64_t)qu;
+                cor |= (uint64_t)qu;
+                wsum += csum;
+            }
+        } else {
+            for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
+                const int64_t qu = s->qty[j];
+                csum += (uint64_t)qu;
+                cor |= (uint64_t)qu;
+                wsum += csum;
+                cand[nc] = j;
+                nc += qu >= qmin;
+            }
         }
         const int small = cor < ((uint64_t)1 << 47);
         if (end >= qstop) {
@@ -311,9 +322,12 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         clusters[i].share = base->band_size > 0 ? clusters[i].size / base->band_size : NAN;
 }
 
-liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
-                          size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
-                          liq_baseline *baseline)
+/* liq_book_shape; with count_all 0 the counts stop at the caps (the liquidity report, which
+ * keeps the first LIQ_REPORT_ITEMS, does not look at the rest of the band's levels once both
+ * outputs are full). */
+static liq_status shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                        size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters, liq_baseline *baseline,
+                        int count_all)
 {
     if (!params_ok(p) || side < -1 || side > 1) return LIQ_ERR_ARG;
     if (nwalls) *nwalls = 0;
@@ -326,12 +340,19 @@ liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side
          * (shape_side sums it in its own pass over the band) */
         if (mid > 0 && (wanted || baseline)) side_baseline(b, p, sd, mid, &base, baseline && !wanted);
         if (wanted && base.n && (nwalls || nclusters))
-            shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters);
+            shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters, count_all);
         else if (wanted && baseline && base.n != 0 && base.band_size != base.band_size)
             side_baseline(b, p, sd, mid, &base, 1);
         if (baseline) baseline[sd] = base;
     }
     return LIQ_OK;
+}
+
+liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                          size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
+                          liq_baseline *baseline)
+{
+    return shape(b, p, side, walls, wcap, nwalls, clusters, ccap, nclusters, baseline, 1);
 }
 
 liq_status liq_book_walls(const liq_book *b, const liq_shape_params *p, int side, liq_wall *out, size_t cap,
@@ -377,7 +398,7 @@ liq_status liq_book_report(const liq_book *b, const liq_report_params *p, liq_re
     sp.band_bps = p->band_bps;
     sp.quote_bands_bps[0] = 100.0;
     sp.quote_bands_bps[1] = 200.0;
-    st = liq_book_shape(b, &sp, -1, out->walls, LIQ_REPORT_ITEMS, &nw, out->clusters, LIQ_REPORT_ITEMS, &nc, base);
+    st = shape(b, &sp, -1, out->walls, LIQ_REPORT_ITEMS, &nw, out->clusters, LIQ_REPORT_ITEMS, &nc, base, 0);
     if (st != LIQ_OK) return st;
     out->nwalls = nw < LIQ_REPORT_ITEMS ? nw : LIQ_REPORT_ITEMS;
     out->nclusters = nc < LIQ_REPORT_ITEMS ? nc : LIQ_REPORT_ITEMS;
