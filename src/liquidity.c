@@ -336,10 +336,13 @@ static liq_status shape(const liq_book *b, const liq_shape_params *p, int side, 
     for (int sd = 0; sd < 2; sd++) {
         liq_baseline base = {NAN, NAN, 0, {NAN, NAN}, 0};
         const int wanted = mid > 0 && (side < 0 || sd == side);
+        /* with count_all 0 and both outputs full, the side needs no baseline: its pass only sums */
+        const int full = !count_all && (!nwalls || *nwalls >= wcap) && (!nclusters || *nclusters >= ccap);
         /* the baseline reads only the window unless the caller wants the band total too
          * (shape_side sums it in its own pass over the band) */
-        if (mid > 0 && (wanted || baseline)) side_baseline(b, p, sd, mid, &base, baseline && !wanted);
-        if (wanted && base.n && (nwalls || nclusters))
+        if (mid > 0 && (wanted || baseline) && !(wanted && full))
+            side_baseline(b, p, sd, mid, &base, baseline && !wanted);
+        if (wanted && (base.n || full) && (nwalls || nclusters))
             shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters, count_all);
         else if (wanted && baseline && base.n != 0 && base.band_size != base.band_size)
             side_baseline(b, p, sd, mid, &base, 1);
@@ -403,8 +406,9 @@ liq_status liq_book_report(const liq_book *b, const liq_report_params *p, liq_re
     out->nwalls = nw < LIQ_REPORT_ITEMS ? nw : LIQ_REPORT_ITEMS;
     out->nclusters = nc < LIQ_REPORT_ITEMS ? nc : LIQ_REPORT_ITEMS;
     if (p->band_bps >= 200.0 && two) {
-        for (int sd = 0; sd < 2; sd++)
-            if (base[sd].n == 0) base[sd].band_quote[0] = base[sd].band_quote[1] = 0.0;  /* none in the band */
+        for (int sd = 0; sd < 2; sd++)         /* NaN: the side's pass did not run (no level in the band) */
+            for (int k = 0; k < 2; k++)
+                if (base[sd].band_quote[k] != base[sd].band_quote[k]) base[sd].band_quote[k] = 0.0;
         out->bid_liquidity_1pct = base[LIQ_BID].band_quote[0];
         out->ask_liquidity_1pct = base[LIQ_ASK].band_quote[0];
         out->bid_liquidity_2pct = base[LIQ_BID].band_quote[1];
