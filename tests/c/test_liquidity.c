@@ -250,6 +250,67 @@ static void test_report(void)
     liq_book_free(&b);
 }
 
+/* A busy book: 1500 levels a side around 60000.0 (tick 0.1), every 7th level 20x the others (more
+ * walls and clusters than a report keeps, so its pass goes on summing only), holes near the
+ * touch, a sparse tail and sizes from 1 unit to beyond 2^47 units (the exact 128-bit fallback).
+ * The report's quote liquidity equals liq_book_depth's to the bit, its walls and clusters are
+ * liq_book_shape's first LIQ_REPORT_ITEMS. */
+static void test_report_busy_book(void)
+{
+    enum { N = 1500 };
+    static liq_delta d[2 * N + 64];
+    for (int big = 0; big < 2; big++) {
+        liq_book b;
+        CHECK_EQ_I64(liq_book_init(&b, 1, 3, 1, 1, 0), LIQ_OK);
+        size_t n = 0;
+        for (int i = 0; i < N; i++) {
+            int64_t q = (i % 7 == 3 ? 20000 : 1000) + i % 13;
+            if (big && i % 11 == 0) q = ((int64_t)1 << 50) + i;
+            d[n++] = D(LIQ_BID, 600000 - 1 - i, q);
+            d[n++] = D(LIQ_ASK, 600000 + i, q + 1);
+        }
+        for (int i = 0; i < 32; i++) {       /* a sparse tail */
+            d[n++] = D(LIQ_BID, 580000 - 37 * i, 5000);
+            d[n++] = D(LIQ_ASK, 620000 + 41 * i, 5000);
+        }
+        CHECK_EQ_I64(liq_book_snapshot(&b, d, n, LIQ_ID_NONE, NULL), LIQ_OK);
+        liq_delta holes[40];
+        for (int i = 0; i < 20; i++) {
+            holes[2 * i] = D(LIQ_BID, 600000 - 5 - 9 * i, 0);
+            holes[2 * i + 1] = D(LIQ_ASK, 600000 + 4 + 9 * i, 0);
+        }
+        CHECK_EQ_I64(liq_book_apply(&b, holes, 40, NULL), LIQ_OK);
+        for (int band = 50; band <= 600; band *= 2) {
+            liq_report_params rp = {10, 1e5, NAN, 5e5, band};
+            liq_report r;
+            CHECK_EQ_I64(liq_book_report(&b, &rp, &r), LIQ_OK);
+            liq_depth d1, d2;
+            CHECK_EQ_I64(liq_book_depth(&b, 100, LIQ_REF_MID, &d1), LIQ_OK);
+            CHECK_EQ_I64(liq_book_depth(&b, 200, LIQ_REF_MID, &d2), LIQ_OK);
+            CHECK_NEAR(r.bid_liquidity_1pct, d1.bid_quote, 0);
+            CHECK_NEAR(r.ask_liquidity_1pct, d1.ask_quote, 0);
+            CHECK_NEAR(r.bid_liquidity_2pct, d2.bid_quote, 0);
+            CHECK_NEAR(r.ask_liquidity_2pct, d2.ask_quote, 0);
+            liq_shape_params p = liq_shape_defaults();
+            p.band_bps = band;
+            liq_wall w[LIQ_REPORT_ITEMS];
+            liq_cluster c[LIQ_REPORT_ITEMS];
+            size_t nw = 0, nc = 0;
+            CHECK_EQ_I64(liq_book_shape(&b, &p, -1, w, LIQ_REPORT_ITEMS, &nw, c, LIQ_REPORT_ITEMS, &nc, NULL), LIQ_OK);
+            CHECK(nw > LIQ_REPORT_ITEMS && nc > LIQ_REPORT_ITEMS);   /* the report stops looking */
+            CHECK_EQ_I64(r.nwalls, LIQ_REPORT_ITEMS);
+            CHECK_EQ_I64(r.nclusters, LIQ_REPORT_ITEMS);
+            for (size_t i = 0; i < LIQ_REPORT_ITEMS; i++) {
+                CHECK_NEAR(r.walls[i].price, w[i].price, 0);
+                CHECK_EQ_I64(r.walls[i].rank, w[i].rank);
+                CHECK_NEAR(r.clusters[i].size, c[i].size, 0);
+                CHECK_NEAR(r.clusters[i].share, c[i].share, 0);
+            }
+        }
+        liq_book_free(&b);
+    }
+}
+
 int main(void)
 {
     test_int64_max_sizes();
@@ -258,5 +319,6 @@ int main(void)
     test_score();
     test_profile_matches_depth();
     test_report();
+    test_report_busy_book();
     TEST_MAIN_END();
 }
