@@ -181,7 +181,7 @@ static uint64_t chunk_sums(const int64_t *q, size_t n, uint64_t *sum, uint64_t *
     *bits = x;
     return idx;
 }
-_Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63");
+_Static_assert(SHAPE_CHUNK <= 256, "256 sizes below 2^47: their sum of running sums stays below 2^63");
 
 /*
  * Walls and/or clusters of side sd against its baseline (appended to out[*found..cap),
@@ -189,8 +189,10 @@ _Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63"
  * quote within quote_bands_bps. A level is a wall iff its size in units reaches the
  * smaller of the two tests' thresholds (both turned into integer sizes once), a cluster
  * member iff it reaches the cluster floor. Two phases per chunk of the band: a branch-free
- * pass (sums, and the indices of candidate levels), then the candidates only: about 1 ns
- * per level on a busy book, where a branch per level would mispredict constantly.
+ * pass (sums, and the indices of candidate levels), then the candidates only, where a
+ * branch per level would mispredict constantly. With count_all 0 (the liquidity report), once
+ * both outputs are full the counts stop at the caps and the rest of the band is only summed
+ * (chunk_sums, four lanes wide).
  */
 static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, double mid, liq_baseline *base,
                        liq_wall *walls, size_t wcap, size_t *nwalls, liq_cluster *clusters, size_t ccap,

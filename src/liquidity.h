@@ -130,7 +130,8 @@ typedef struct liq_report {
 /*
  * The whole liquidity report of a book in one call: top of book, spreads, top-`levels`
  * volumes, 1%/2% quote liquidity, imbalances, the reference slippage, walls and clusters
- * (liq_book_shape with the default thresholds within band_bps) and the score. With
+ * (liq_book_shape with the default thresholds within band_bps: the first LIQ_REPORT_ITEMS of
+ * each, bids then asks; once both are full the rest of the band is only summed) and the score. With
  * band_bps >= 200 the 1%/2% liquidity comes from the walls' own pass over the band; a
  * narrower band costs one more pass (liq_book_depth_profile). LIQ_ERR_ARG for levels < 1,
  * notional <= 0 or NaN, band_bps < 0 or NaN (*out unwritten); a depth_half or half-life the
