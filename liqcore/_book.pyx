@@ -28,6 +28,7 @@ from liqcore._analytics cimport (_as_double, _as_size, _ref_of, _band_bps, _weig
                                  _wall, _cluster, _report)
 from liqcore._checksum cimport _kind, _checksum, _expected, _verify
 from liqcore._checksum import CHECKSUM_KINDS as _CHECKSUM_KINDS
+from liqcore._analytics import _walk_result   # WalkResult pickles made before the split name it here
 from liqcore import errors
 
 cnp.import_array()
