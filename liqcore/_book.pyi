@@ -10,6 +10,7 @@ from liqcore._analytics import Cluster, LiquidityReport, WalkResult, Wall
 
 BID: int
 ASK: int
+MAX_SCALE: int
 CROSS_POLICIES: dict[str, int]
 SEQUENCE_RULES: dict[str, int]
 

@@ -35,6 +35,8 @@ cnp.import_array()
 
 BID = LIQ_BID
 ASK = LIQ_ASK
+#: the most decimals a book's price or size scale may have (src/fixed.h)
+MAX_SCALE = LIQ_MAX_SCALE
 
 #: Cross policies by name.
 CROSS_POLICIES = {"raise": LIQ_CROSS_RAISE, "repair": LIQ_CROSS_REPAIR, "allow": LIQ_CROSS_ALLOW}

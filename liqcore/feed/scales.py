@@ -14,10 +14,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
-from liqcore._book import OrderBook
-
-# Largest fixed-point scale of the core (src/fixed.h LIQ_MAX_SCALE).
-MAX_SCALE = 18
+from liqcore._book import MAX_SCALE, OrderBook
 
 
 def fraction_digits(levels: Iterable[Sequence[Any]], field: int, *, strings_only: bool = True) -> int:
