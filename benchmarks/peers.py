@@ -63,7 +63,7 @@ class LiqCore(Adapter):
     stmts = {
         "bbo": ("", "book.bbo"),
         "best_bid+best_ask": ("", "book.best_bid, book.best_ask"),
-        "top20": ("", "book.bids(20), book.asks(20)"),
+        "top20": ("", "book.top(20)"),             # both sides, one call, one (2, 20, 2) array
         "walk": ("", "walk_levels(book.asks().tolist(), NOTIONAL)"),
         # the native walk (another branch): benchmarked only when OrderBook has it
         "walk_native": ("", "book.walk('buy', notional=NOTIONAL).vwap"),

@@ -393,6 +393,40 @@ cdef class OrderBook:
         """Best ``n`` asks (all if None), lowest first: ``(k, 2)`` float64 (price, size) copy."""
         return self._levels(LIQ_ASK, n, False)
 
+    def top(self, n):
+        """The best ``n`` levels of both sides in one fixed-shape array: ``(2, n, 2)`` float64,
+        ``[0]`` the bids (highest first) and ``[1]`` the asks (lowest first) as (price, size) rows;
+        the rows beyond a side's depth are NaN. One call and one allocation (a feature vector of a
+        fixed shape for a model, or a snapshot to keep): O(n). ``n``: an int in 0..2**20."""
+        cdef long ni
+        cdef size_t k, got, j
+        cdef int sd
+        cdef cnp.npy_intp dims[3]
+        cdef cnp.ndarray out
+        cdef double *p
+        cdef double nan = float("nan")
+        if type(n) is int and 0 <= n <= (1 << 20):     # the usual case, without builtins
+            ni = n
+        elif isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and 0 <= n <= (1 << 20):
+            ni = int(n)
+        else:
+            raise _error(LIQ_ERR_ARG, "top", f"n must be an int in 0..{1 << 20}, got {n!r}")
+        dims[0] = 2
+        dims[1] = <cnp.npy_intp>ni
+        dims[2] = 2
+        out = cnp.PyArray_EMPTY(3, dims, cnp.NPY_FLOAT64, 0)
+        p = <double *>cnp.PyArray_DATA(out)
+        self._ready()       # after the allocation, which may run other threads
+        for sd in range(2):
+            k = self._b.side[sd].live
+            if k > <size_t>ni:
+                k = <size_t>ni
+            got = liq_book_levels_f64(&self._b, sd, k, p)
+            for j in range(2 * got, 2 * <size_t>ni):
+                p[j] = nan
+            p += 2 * ni
+        return out
+
     def level_strings(self, side, n=None):
         """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
         formatting when they arrived as strings (shortest form otherwise)."""

@@ -378,7 +378,7 @@ def test_level_arrays_of_every_dtype_and_shape(arr, grid):
 
 
 READS = [
-    lambda b, v: b.levels(0, v), lambda b, v: b.levels(1, v, raw=True), lambda b, v: b.bids(v),
+    lambda b, v: b.levels(0, v), lambda b, v: b.levels(1, v, raw=True), lambda b, v: b.bids(v), lambda b, v: b.top(v),
     lambda b, v: b.level_strings("ask", v), lambda b, v: b.to_dict(v), lambda b, v: b.walk("buy", v),
     lambda b, v: b.walk("sell", notional=v), lambda b, v: b.depth(v), lambda b, v: b.depth(pct=v, reference="touch"),
     lambda b, v: b.cost_to_move(v), lambda b, v: b.imbalance(v), lambda b, v: b.imbalance(3, weighting="exp", half_width_bps=v),

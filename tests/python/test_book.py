@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import liqcore
-
+from liqcore import InvalidDeltaError, OrderBook
 
 
 def test_top_of_book(book_a):
@@ -57,3 +59,38 @@ def test_apply_deltas_array_fast_path_is_all_or_nothing():
     # byte-swapped and bool inputs still work (generic path for swapped)
     assert b.apply_deltas(np.array([True]), np.array([100.5], ">f8"), np.array([3.0], ">f8"))
     assert b.best_ask == (100.5, 3.0)
+
+
+# ------------------------------------------------------------------ top(n): both sides, one array
+
+def test_top_is_both_sides_in_one_fixed_shape_array():
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot([["100.0", "1.0"], ["99.5", "2.0"], ["99.0", "3.0"]], [["100.5", "0.5"]])
+    t = book.top(2)
+    assert t.shape == (2, 2, 2) and t.dtype == np.float64
+    assert t[0].tolist() == book.bids(2).tolist() == [[100.0, 1.0], [99.5, 2.0]]
+    assert t[1, 0].tolist() == [100.5, 0.5] and np.isnan(t[1, 1]).all()        # one ask: the rest NaN
+    assert book.top(0).shape == (2, 0, 2)
+    assert np.isnan(OrderBook(tick_size="0.5", lot_size="0.1").top(3)).all()
+
+
+@pytest.mark.parametrize("n", [-1, 1 << 21, 2.0, True, None, "3", np.float64(2)])
+def test_top_refuses_a_bad_count(n):
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    with pytest.raises(InvalidDeltaError) as e:
+        book.top(n)
+    assert isinstance(e.value, ValueError)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 400), st.integers(1, 50)), max_size=60, unique_by=lambda t: t[0]),
+       st.integers(0, 80))
+def test_top_equals_bids_and_asks(levels, n):
+    bids = [[str(p / 2), str(q / 10)] for p, q in levels if p <= 200]
+    asks = [[str(p / 2), str(q / 10)] for p, q in levels if p > 200]
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot(bids, asks)
+    t = book.top(n)
+    for side, ref in ((0, book.bids(n)), (1, book.asks(n))):
+        assert t[side, :len(ref)].tolist() == ref.tolist()
+        assert np.isnan(t[side, len(ref):]).all()
