@@ -92,3 +92,32 @@ def test_frames_are_recorded_with_receive_times(tmp_path):
     assert {ex for ex, _ in arrivals} == {"binance", "okx"}
     for times in arrivals.values():
         assert times == sorted(times)
+
+
+# ------------------------------------------------------------------------ gc.freeze
+def test_freeze_gc_freezes_once_every_book_is_live_and_unfreezes_at_close():
+    """freeze_gc: nothing is frozen while a book syncs; once both are live the objects alive then
+    sit in the permanent generation (a full collection no longer walks them), and the feed's
+    close gives them back."""
+    import gc
+
+    pairs = [("binance", "BTC/USDT"), ("okx", "BTC/USDT")]
+    assert gc.get_freeze_count() == 0
+
+    async def body():
+        async with ExchangeSimulator(seed=4, interval=FAST, max_seconds=20) as sim:
+            feed = LiveFeed(pairs, exchanges=exchanges(sim, "binance", "okx"), freeze_gc=True)
+            async with feed:
+                assert feed.gc_frozen == 0
+                await feed.wait_live(10)
+                for _ in range(200):                      # the freeze comes with the next publish
+                    if feed.gc_frozen:
+                        break
+                    await asyncio.sleep(0.01)
+                # (objects freed by their reference count leave the permanent generation too)
+                assert feed.gc_frozen > 10_000 and 10_000 < gc.get_freeze_count() <= feed.gc_frozen
+                await settle(sim, feed, [BOOKS["binance"], BOOKS["okx"]])
+                for ex_id in ("binance", "okx"):
+                    assert_equals_truth(feed, sim, BOOKS[ex_id])   # the books go on as before
+            assert feed.gc_frozen == 0 and gc.get_freeze_count() == 0
+    run(body())
