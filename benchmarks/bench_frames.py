@@ -9,8 +9,9 @@ stream, ~1.4 KB, ~20% deletions, contiguous U/u) -> the book updated, on a synce
                   ccxt book (research/ccxt_integration.md §4's "binance.handle_message(client, dict)"
                   layer plus its orjson decode)
 Group ``replay``: the real Binance recording (liqcore/data, 41,249 frames: depth, bookTicker,
-trade, one REST snapshot) from memory through BinanceFastSync (every frame parsed in C; the
-non-depth ones are classified and ignored), vs orjson + BinanceDepthSync over the same frames.
+trade, one REST snapshot) from memory through the Binance protocol's replay (BinanceAdapter):
+its native path (depth frames routed and parsed in C; the others decoded for the bookTicker
+checkpoints) vs its decoded path (orjson + apply_levels) over the same frames.
 
 Run (not collected by the project's pytest; see benchmarks/README.md):
     python -m pytest benchmarks/bench_frames.py -p no:cacheprovider -s
@@ -27,10 +28,10 @@ import orjson
 import pytest
 
 from liqcore import OrderBook
-from liqcore._frames import BinanceFastSync, apply_binance_depth, load_binance_snapshot
-from liqcore.feed.binance import BinanceDepthSync
-from liqcore.recordings import iter_hftbacktest
+from liqcore._frames import apply_binance_depth, load_binance_snapshot
+from liqcore.recordings import Record, iter_hftbacktest
 from liqcore.replay import BUNDLED_RECORDING
+from liqcore.replay.books import BinanceAdapter
 
 N_FRAMES = 1000
 RESULTS: dict[str, float] = {}
@@ -157,24 +158,16 @@ def recording():
     return [r.raw for r in iter_hftbacktest(BUNDLED_RECORDING)]
 
 
-def _route(frames):
-    """Indices of the REST snapshot (the replay driver knows its frames' sources)."""
-    return {i for i, f in enumerate(frames) if b'"lastUpdateId"' in f[:40]}
-
-
 @pytest.mark.benchmark(group="replay")
 def test_replay_fast(benchmark, recording):
-    snaps = _route(recording)
+    records = [Record(0, None, "recv", f) for f in recording]
 
     def run():
         book = OrderBook("0.01", "0.00000001")
-        sync = BinanceFastSync(book)
-        on_depth, on_snapshot = sync.on_depth, sync.on_snapshot
-        for i, f in enumerate(recording):
-            if i in snaps:
-                on_snapshot(f)
-            else:
-                on_depth(f)
+        replay = BinanceAdapter(fast_path=True, book=book)     # the protocol's native path
+        on_frame = replay.on_frame
+        for rec in records:
+            on_frame(rec.raw, rec)
         return book
 
     book = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
@@ -184,18 +177,15 @@ def test_replay_fast(benchmark, recording):
 
 @pytest.mark.benchmark(group="replay")
 def test_replay_python(benchmark, recording):
-    snaps = _route(recording)
+    records = [Record(0, None, "recv", f) for f in recording]
     loads = orjson.loads
 
     def run():
         book = OrderBook("0.01", "0.00000001")
-        sync = BinanceDepthSync(book)
-        for i, f in enumerate(recording):
-            msg = loads(f)
-            if i in snaps:
-                sync.on_snapshot(msg)
-            elif msg["data"].get("e") == "depthUpdate":
-                sync.on_depth(msg["data"])
+        replay = BinanceAdapter(fast_path=False, book=book)    # the protocol's decoded path
+        on_message = replay.on_message
+        for rec in records:
+            on_message(loads(rec.raw), rec)
         return book
 
     book = benchmark.pedantic(run, rounds=3, warmup_rounds=1)

@@ -117,6 +117,19 @@ class BookProtocol:
         otherwise (nothing done)."""
         raise NotImplementedError
 
+    # ------------------------------------------- snapshots the driver fetches
+    def begin(self, conn: Any, live: LiveBook, market_id: str | None = None) -> None:
+        """A subscription of ``live`` (the venue's ``market_id`` on ``conn``) starts. For venues
+        whose snapshot the driver fetches apart (Binance's REST depth): the protocol buffers the
+        book's updates from here until :meth:`on_snapshot`. Default: nothing (the venue sends
+        its snapshot on the socket after a subscribe)."""
+
+    def on_snapshot(self, conn: Any, live: LiveBook, body: Any) -> int:
+        """The snapshot the driver fetched for ``live``'s subscription (``body``: its text as
+        received, or decoded); returns the buffered updates applied. Venues without such
+        snapshots raise NotImplementedError."""
+        raise NotImplementedError(f"{self.exchange}: snapshots come on the socket")
+
     # ------------------------------------------------------------- book steps
     def snapshot(self, conn: Any, live: LiveBook, channel: str, bids: Levels, asks: Levels, *,
                  update_id: int | None = None, sequence: str | None = None, checksum: Any = None,

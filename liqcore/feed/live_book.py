@@ -229,14 +229,17 @@ class LiveBook:
         st.messages += 1
         st.stale_skipped += 1
 
-    def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
+    def counted(self, applied: bool | None, checksum_ok: bool | None = None, *, checksummed: bool = True) -> None:
         """Count one delta message a native frame parser handled: ``applied`` True (changed the
         book; its checksum ``checksum_ok`` verified, or absent when falsy), False (older than the
-        book) or None (refused: the driver's resync counts why). O(1)."""
+        book) or None (refused: the driver's resync counts why). ``checksummed`` False: the
+        venue sends no checksum at all (Binance), so no checksum counter moves. O(1)."""
         st = self.stats
         st.messages += 1
         if applied:
             st.applied += 1
+            if not checksummed:
+                return
             if checksum_ok:
                 st.checksum_ok += 1
             else:
