@@ -443,7 +443,7 @@ def route_binance_depth(dict table, frame):
     res._frame = fb
     res._st = st
     res._where = "route_binance_depth"
-    if ctx.found != NULL and res._r.sym_len != 0:
+    if ctx.found != NULL and res._r.sym_len != 0 and res._r.kind == LIQ_FRAME_DEPTH:
         res.route = <object>ctx.found
         res._scan = (<FrameRoute>res.route).book is None
     else:

@@ -189,6 +189,22 @@ class BinanceProtocol(BookProtocol):
         if table is None:
             table = self._tables[conn] = {}
         res = route_binance_depth(table, data)
+        route = res.route
+        if route is not None and route.book is not None and res.error is None:
+            live = route.target.live                     # the common case: a live book, applied in C
+            if live.state == "live":
+                self.fast_frames += 1
+                if res.applied:
+                    live.counted(True, checksummed=False)
+                    self.driver.changed(conn, live, res.last_id, res.event_ms)
+                else:
+                    live.counted(False)                  # older than the book
+                return
+        self._other_frame(conn, data, table, res)
+
+    def _other_frame(self, conn: Any, data: str, table: dict[str, FrameRoute], res: Any) -> None:
+        """A frame :meth:`on_frame` did not apply outright: another kind, malformed, of a market
+        without a route yet, buffered, refused, or for a book marked stale from outside."""
         err = res.error
         if res.kind != "depth" or type(err) is FormatError:
             super().on_frame(conn, data)                 # acks, trades, tickers; what orjson makes of the rest

@@ -152,6 +152,10 @@ def test_route_binance_depth():
     assert type(res.error) is FormatError and not res.applied
     other = route_binance_depth(table, '{"e":"trade","s":"BTCUSDT","p":"1"}')
     assert (other.kind, other.route, other.error) == ("other", None, None)
+    # a spot bookTicker has no "e": its "s" is looked up, but it is no depthUpdate and has no route
+    ticker = route_binance_depth(table, '{"u":400,"s":"BTCUSDT","b":"1.40","B":"2","a":"2.00","A":"1"}')
+    assert (ticker.kind, ticker.route, ticker.applied) == ("other", None, False)
+    assert book.last_update_id == 102
     esc = route_binance_depth(table, frame.replace('"BTCUSDT"', '"BTC\\u0055SDT"').replace("101", "103")
                               .replace("102", "103"))
     assert esc.route.target == "btc" and esc.applied and esc.symbol == "BTCUSDT"
