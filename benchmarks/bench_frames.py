@@ -9,9 +9,9 @@ stream, ~1.4 KB, ~20% deletions, contiguous U/u) -> the book updated, on a synce
                   ccxt book (research/ccxt_integration.md §4's "binance.handle_message(client, dict)"
                   layer plus its orjson decode)
 Group ``replay``: the real Binance recording (liqcore/data, 41,249 frames: depth, bookTicker,
-trade, one REST snapshot) from memory through the Binance protocol's replay (BinanceAdapter):
-its native path (depth frames routed and parsed in C; the others decoded for the bookTicker
-checkpoints) vs its decoded path (orjson + apply_levels) over the same frames.
+trade, one REST snapshot) from memory through the Binance protocol (BinanceProtocol, one book):
+its native path (every frame's text parsed once in C: depth frames routed and applied, the others
+classified, then decoded for the driver) vs its decoded path (orjson + apply_levels).
 
 Run (not collected by the project's pytest; see benchmarks/README.md):
     python -m pytest benchmarks/bench_frames.py -p no:cacheprovider -s
@@ -29,9 +29,10 @@ import pytest
 
 from liqcore import OrderBook
 from liqcore._frames import apply_binance_depth, load_binance_snapshot
-from liqcore.recordings import Record, iter_hftbacktest
+from liqcore.exchanges.binance import BinanceProtocol
+from liqcore.feed.live_book import LiveBook
+from liqcore.recordings import iter_hftbacktest
 from liqcore.replay import BUNDLED_RECORDING
-from liqcore.replay.books import BinanceAdapter
 
 N_FRAMES = 1000
 RESULTS: dict[str, float] = {}
@@ -158,37 +159,51 @@ def recording():
     return [r.raw for r in iter_hftbacktest(BUNDLED_RECORDING)]
 
 
+class _OneBook:
+    """A BookDriver keeping one book (every market id is it): the procedure alone, no checkpoints."""
+
+    def __init__(self, book):
+        self.live = LiveBook("binance", "BTCUSDT", book)
+
+    def book(self, conn, market_id, market_type):
+        return self.live
+
+    def synced(self, *args):
+        pass
+
+    changed = failed = other = malformed = synced
+
+
+def _replay(recording, fast):
+    """The recording through BinanceProtocol: frames' text (native path) or orjson's messages
+    (decoded path); the REST snapshot (no symbol inside) to the one book."""
+    book = OrderBook("0.01", "0.00000001")
+    driver = _OneBook(book)
+    p = BinanceProtocol(driver, fast_path=fast)
+    p.widen = False
+    loads = orjson.loads
+    snapshot = '"lastUpdateId"' if fast else b'"lastUpdateId"'
+    for f in recording:
+        if snapshot in f[:20]:
+            p.on_snapshot(None, driver.live, f if fast else loads(f))
+        elif fast:
+            p.on_frame(None, f)
+        else:
+            p.on_message(None, loads(f))
+    return book
+
+
 @pytest.mark.benchmark(group="replay")
 def test_replay_fast(benchmark, recording):
-    records = [Record(0, None, "recv", f) for f in recording]
-
-    def run():
-        book = OrderBook("0.01", "0.00000001")
-        replay = BinanceAdapter(fast_path=True, book=book)     # the protocol's native path
-        on_frame = replay.on_frame
-        for rec in records:
-            on_frame(rec.raw, rec)
-        return book
-
-    book = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
+    text = [f.decode() for f in recording]           # as ccxt hands frames over
+    book = benchmark.pedantic(lambda: _replay(text, True), rounds=5, warmup_rounds=1)
     RESULTS["replay_fast"] = len(recording) / benchmark.stats.stats.min
     BOOKS["replay_fast"] = book.to_bytes()
 
 
 @pytest.mark.benchmark(group="replay")
 def test_replay_python(benchmark, recording):
-    records = [Record(0, None, "recv", f) for f in recording]
-    loads = orjson.loads
-
-    def run():
-        book = OrderBook("0.01", "0.00000001")
-        replay = BinanceAdapter(fast_path=False, book=book)    # the protocol's decoded path
-        on_message = replay.on_message
-        for rec in records:
-            on_message(loads(rec.raw), rec)
-        return book
-
-    book = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    book = benchmark.pedantic(lambda: _replay(recording, False), rounds=3, warmup_rounds=1)
     RESULTS["replay_python"] = len(recording) / benchmark.stats.stats.min
     BOOKS["replay_python"] = book.to_bytes()
 
