@@ -804,11 +804,16 @@ static int binance_parse(cur *c, fstate *f, bstate *bs)
     return 0;
 }
 
-/* A parsed Binance frame as a depthUpdate: its checks, then the apply (unless scanning). */
-static liq_status binance_depth(cur *c, fstate *f, bstate *bs, size_t n)
+/* One Binance frame parsed as a depthUpdate (f initialised): its checks, then the apply
+ * (unless scanning). */
+static liq_status binance_depth(fstate *f, const char *buf, size_t n)
 {
     liq_frame_result *r = f->r;
-    if (binance_parse(c, f, bs)) return reject(f, LIQ_ERR_FORMAT);
+    bstate bstate_;
+    bstate *bs = &bstate_;
+    cur c = {buf, n, 0, 0, 0};
+    memset(bs, 0, sizeof *bs);
+    if (binance_parse(&c, f, bs)) return reject(f, LIQ_ERR_FORMAT);
     if (!bs->is_depth) {
         r->kind = LIQ_FRAME_OTHER;
         r->bids = r->asks = 0;
@@ -835,25 +840,19 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
                                    liq_frame_result *r)
 {
     fstate f;
-    bstate bs;
-    cur c = {buf, n, 0, 0, 0};
-    memset(&bs, 0, sizeof bs);
     init(&f, b, flags, r);
-    return binance_depth(&c, &f, &bs, n);
+    return binance_depth(&f, buf, n);
 }
 
 liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
                                           liq_frame_result *r)
 {
     fstate f;
-    bstate bs;
-    cur c = {buf, n, 0, 0, 0};
     if (!route) { result_init(r); return LIQ_ERR_ARG; }
-    memset(&bs, 0, sizeof bs);
     init(&f, NULL, LIQ_FRAME_SCAN, r);
     f.route = route;
     f.route_ctx = ctx;
-    liq_status st = binance_depth(&c, &f, &bs, n);
+    liq_status st = binance_depth(&f, buf, n);
     if (f.late && st == LIQ_OK && r->kind == LIQ_FRAME_DEPTH)
         return liq_frame_binance_depth(f.late, buf, n, 0, r);   /* "s" after the levels: apply now */
     return st;
