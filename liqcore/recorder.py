@@ -64,10 +64,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from liqcore.errors import RecordingFormatError
-from liqcore.recordings import Damage, Record, exchange_of, iter_records
+from liqcore.recorded import Damage, Record
 
 __all__ = ["FILE_MAGIC", "VERSION", "KINDS", "MAX_BLOCK_BYTES", "MAX_FRAME_BYTES", "Damage", "Recorder",
-           "RecordingReader", "iter_liqcore", "is_liqcore_recording", "convert"]
+           "RecordingReader", "iter_liqcore", "is_liqcore_recording"]
 
 FILE_MAGIC = b"\x89LIQREC\n"
 BLOCK_MAGIC = b"LQBK"
@@ -579,21 +579,3 @@ class Recorder:
                 self.flush()
             finally:
                 self._fh.close()
-
-
-def convert(src: str | Path, dst: str | Path, *, exchange: str | None = None, **recorder_options) -> int:
-    """Convert a recording in any format :func:`liqcore.recordings.iter_records` reads (hftbacktest,
-    cryptofeed, liqcore) into a new liqcore recording ``dst``, frames and timestamps unchanged.
-
-    Each record is labelled with ``exchange`` if given, else its own, else the one
-    :func:`~liqcore.recordings.exchange_of` recognises (from the URL or the frame). Raises
-    FileExistsError if ``dst`` exists. Returns the number of records written.
-    """
-    dst = Path(dst)
-    if dst.exists():
-        raise FileExistsError(f"{dst} exists; convert writes a new recording")
-    with Recorder(dst, **recorder_options) as rec:
-        for r in iter_records(src):
-            ex = exchange or r.exchange or exchange_of(r)
-            rec.write_record(r if ex == r.exchange else Record(r.ts_ns, r.url, r.kind, r.raw, ex, r.symbol, r.mono_ns))
-    return rec.records_written            # after close: the last block is flushed

@@ -1,6 +1,9 @@
 """Readers for recorded raw feed traffic.
 
-liqcore's own format is read by :mod:`liqcore.recorder` (through :func:`iter_records` too).
+liqcore's own format is read by :mod:`liqcore.recorder` (through :func:`iter_records` too);
+:func:`convert` turns any of the three into a liqcore recording. The records themselves
+(:class:`Record`, :class:`Damage`) are defined in :mod:`liqcore.recorded`, which the writer and
+the readers share (so neither imports the other both ways).
 Two public capture formats are read here (the real recordings liqcore is tested on):
 
 * hftbacktest's gzip text: one ``<receive time, ns since epoch> <raw JSON>`` per line;
@@ -20,79 +23,17 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 
 from liqcore.errors import RecordingFormatError
+from liqcore.recorded import Damage, Record, damage_line
+from liqcore.recorder import FILE_MAGIC, Recorder, RecordingReader, is_liqcore_recording
 
 __all__ = ["Record", "Damage", "CaptureReader", "FORMATS", "iter_hftbacktest", "iter_cryptofeed", "detect_format",
-           "open_recording", "iter_records", "damage_line", "exchange_of", "EXCHANGES"]
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One recorded frame.
-
-    Attributes
-    ----------
-    ts_ns : int
-        Local receive time, ns since the Unix epoch.
-    url : str | None
-        Connection (websocket or REST URL) or stream name the frame belongs to, when the format says.
-    kind : str
-        ``"recv"`` (websocket frame from the exchange), ``"rest"`` (REST response) or ``"sent"``
-        (sent by the client; liqcore recordings only).
-    raw : bytes
-        The frame's JSON text, as received.
-    exchange, symbol : str | None
-        The source's labels (liqcore recordings; None when the format does not say).
-    mono_ns : int | None
-        Monotonic receive time, ns (liqcore recordings; comparable within one recording session only).
-    """
-
-    ts_ns: int
-    url: str | None
-    kind: str
-    raw: bytes
-    exchange: str | None = None
-    symbol: str | None = None
-    mono_ns: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Damage:
-    """A region of a recording that could not be read and was skipped.
-
-    ``offset`` and ``length`` are in bytes: of the file for a liqcore recording, of the text
-    (decompressed, for a gzip capture) for the text formats, whose ``line`` (1-based) says where
-    the region starts. ``length`` 0 means the rest of the file (a gzip stream that cannot be read
-    on). ``reason`` says why.
-    """
-
-    offset: int
-    length: int
-    reason: str
-    line: int | None = None
-
-    def describe(self) -> str:
-        """Where and why, in one line: ``"byte 1,234 (56 bytes skipped): <reason>"`` or
-        ``"line 12: <reason>"``."""
-        if self.line is None:
-            return f"byte {self.offset:,} ({self.length:,} bytes skipped): {self.reason}"
-        return f"line {self.line:,}: {self.reason}"
-
-    def to_dict(self, file: str | Path) -> dict[str, Any]:
-        """The damage as a report lists it: its fields and the ``file`` it is in."""
-        return {"file": str(file), **asdict(self)}
-
-
-def damage_line(entry: dict[str, Any]) -> str:
-    """``damaged: <file> <where>: <why>`` for one entry of a report's damage list (:meth:`Damage.to_dict`)."""
-    d = Damage(entry["offset"], entry["length"], entry["reason"], entry.get("line"))
-    return f"damaged: {entry['file']} {d.describe()}"
+           "open_recording", "iter_records", "damage_line", "exchange_of", "EXCHANGES", "convert"]
 
 
 _UNPARSED: Any = object()
@@ -188,8 +129,6 @@ def detect_format(path: str | Path) -> str:
     (or a valid block, for a recording whose file header is damaged), else the first non-blank
     line. Raises :class:`~liqcore.errors.RecordingFormatError` for a file of none of them (empty,
     text of another kind, binary junk) and OSError for a file that cannot be opened."""
-    from liqcore.recorder import FILE_MAGIC, is_liqcore_recording   # the recorder imports this module
-
     with open(path, "rb") as fh:
         head = fh.read(len(FILE_MAGIC))
     if not head:
@@ -299,8 +238,6 @@ def open_recording(path: str | Path, *, strict: bool = False) -> Any:
     :class:`Record` with ``format``, ``records`` and ``damage``; ``strict`` raises at damage."""
     fmt = detect_format(path)
     if fmt == "liqcore":
-        from liqcore.recorder import RecordingReader
-
         return RecordingReader(path, strict=strict)
     return CaptureReader(path, fmt, strict=strict)
 
@@ -348,3 +285,21 @@ def exchange_of(rec: Record, msg: Any = _UNPARSED) -> str | None:
     elif isinstance(msg, list) and len(msg) >= 4 and isinstance(msg[-2], str) and msg[-2].startswith("book-"):
         return "kraken"
     return None
+
+
+def convert(src: str | Path, dst: str | Path, *, exchange: str | None = None, **recorder_options) -> int:
+    """Convert a recording in any format :func:`iter_records` reads (hftbacktest,
+    cryptofeed, liqcore) into a new liqcore recording ``dst``, frames and timestamps unchanged.
+
+    Each record is labelled with ``exchange`` if given, else its own, else the one
+    :func:`exchange_of` recognises (from the URL or the frame). Raises
+    FileExistsError if ``dst`` exists. Returns the number of records written.
+    """
+    dst = Path(dst)
+    if dst.exists():
+        raise FileExistsError(f"{dst} exists; convert writes a new recording")
+    with Recorder(dst, **recorder_options) as rec:
+        for r in iter_records(src):
+            ex = exchange or r.exchange or exchange_of(r)
+            rec.write_record(r if ex == r.exchange else Record(r.ts_ns, r.url, r.kind, r.raw, ex, r.symbol, r.mono_ns))
+    return rec.records_written            # after close: the last block is flushed

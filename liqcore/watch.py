@@ -303,7 +303,7 @@ async def main_job(recording: str | Path | None = None, *, speed: float | None =
     base, quote = _split_symbol(market_id)
     symbol = f"{base}/{quote}"
     source = BinanceRecording(path, market_id)
-    events = source._events
+    events = source.events
     total = len(events)
     # what of the file cannot be read (a truncated gzip tail) is replayed up to there, and said
     reader = CaptureReader(path, "hftbacktest")

@@ -195,7 +195,7 @@ class BinanceProtocol(BookProtocol):
             if live.state == "live":
                 self.fast_frames += 1
                 if res.applied:
-                    live.counted(True, checksummed=False)
+                    live.counted(True)
                     self.driver.changed(conn, live, res.last_id, res.event_ms)
                 else:
                     live.counted(False)                  # older than the book
@@ -244,7 +244,7 @@ class BinanceProtocol(BookProtocol):
             live.skip()
             return
         applied = res.applied
-        live.counted(applied, checksummed=False)
+        live.counted(applied)
         if applied:
             self.driver.changed(conn, live, res.last_id, res.event_ms)
 
@@ -284,7 +284,7 @@ class BinanceProtocol(BookProtocol):
             live.counted(None)
             self._fail(conn, sync, exc)
             return True
-        live.counted(applied, checksummed=False)
+        live.counted(applied)
         if applied:
             self.driver.changed(conn, live, last, event_ms)
         return True

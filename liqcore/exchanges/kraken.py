@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.exchanges.wire import loads_exact
 
-__all__ = ["KrakenProtocol", "KrakenV1Protocol", "KrakenV1Message", "parse_v1_book", "DEFAULT_DEPTH", "CHANNELS"]
+__all__ = ["KrakenProtocol", "KrakenV1Message", "parse_v1_book", "DEFAULT_DEPTH", "CHANNELS"]
 
 #: Kraken's default book depth (a subscription without ``depth``)
 DEFAULT_DEPTH = 10
@@ -51,7 +51,8 @@ def _levels(side: Any) -> list[tuple[Any, Any]]:
 
 
 class KrakenProtocol(BookProtocol):
-    """Kraken websocket v2 ``book``; books keyed by Kraken's symbol (``BTC/USD``, ccxt's spelling)."""
+    """Kraken's books: websocket v2 ``book`` (books keyed by Kraken's symbol, ``BTC/USD``, ccxt's
+    spelling) and v1 ``book-N`` (keyed by the v1 pair, ``XBT/USD``; the recordings)."""
 
     exchange: ClassVar[str] = "kraken"
     channels: ClassVar[Mapping[str, int | None]] = CHANNELS
@@ -64,6 +65,8 @@ class KrakenProtocol(BookProtocol):
         return super().decode(data)
 
     def on_message(self, conn: Any, msg: Any) -> bool:
+        if type(msg) is list:
+            return self._on_v1(conn, msg)
         if type(msg) is not dict or msg.get("channel") != "book" or "type" not in msg:
             return False
         snapshot = msg["type"] == "snapshot"
@@ -83,6 +86,21 @@ class KrakenProtocol(BookProtocol):
                               timestamp_ms=_ms(d.get("timestamp")))
             else:
                 self.update(conn, live, bids, asks, checksum=d.get("checksum"), timestamp_ms=_ms(d.get("timestamp")))
+        return True
+
+
+    def _on_v1(self, conn: Any, msg: list[Any]) -> bool:
+        """One v1 message: the whole message applied, the book truncated to N, then its checksum."""
+        m = parse_v1_book(msg)
+        if m is None:
+            return False
+        live = self.driver.book(conn, m.pair, None)
+        if live is None:
+            return True
+        if m.snapshot:
+            self.snapshot(conn, live, f"book-{m.depth}", m.bids, m.asks, depth=m.depth)
+        else:
+            self.update(conn, live, m.bids, m.asks, checksum=m.checksum)
         return True
 
 
@@ -125,26 +143,3 @@ def parse_v1_book(msg: Any) -> KrakenV1Message | None:
         bids.extend(p.get("b", ()))
         expected = p.get("c", expected)
     return KrakenV1Message(str(pair), depth, False, bids, asks, expected)
-
-
-class KrakenV1Protocol(BookProtocol):
-    """Kraken websocket v1 ``book-N`` (the bundled recordings); books keyed by the v1 pair
-    (``XBT/USD``). The whole message is applied, the book truncated to N, then the checksum
-    checked."""
-
-    exchange: ClassVar[str] = "kraken"
-    channels: ClassVar[Mapping[str, int | None]] = {"book": None}
-    checksum_kind: ClassVar[str | None] = "kraken"
-
-    def on_message(self, conn: Any, msg: Any) -> bool:
-        m = parse_v1_book(msg)
-        if m is None:
-            return False
-        live = self.driver.book(conn, m.pair, None)
-        if live is None:
-            return True
-        if m.snapshot:
-            self.snapshot(conn, live, f"book-{m.depth}", m.bids, m.asks, depth=m.depth)
-        else:
-            self.update(conn, live, m.bids, m.asks, checksum=m.checksum)
-        return True

@@ -119,7 +119,7 @@ class OkxProtocol(BookProtocol):
         if res.kind != "update" or res.symbol != inst_id:
             return False
         self.fast_frames += 1
-        live.counted(res.applied, res.checksum_ok)
+        live.counted(res.applied, res.checksum_ok is True)            # None: absent or OKX's 0
         if res.applied:
             self.driver.changed(conn, live, res.last_id, res.event_ms if res.event_ms is not None else res.txn_ms)
         return True

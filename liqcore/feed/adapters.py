@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from liqcore.errors import FeedConfigError
 
-__all__ = ["ADAPTERS", "adapter_class", "create_exchange", "mode_of"]
+__all__ = ["ADAPTERS", "adapter_class", "create_exchange", "stock_exchange", "mode_of"]
 
 #: exchange id -> "module:Class" of its engine adapter (imported on first use)
 ADAPTERS = {
@@ -38,6 +38,12 @@ def create_exchange(exchange_id: str, config: dict | None = None, **liq_options:
     ccxt.pro (websocket), else ccxt's async REST class (polled)."""
     if exchange_id in ADAPTERS:
         return adapter_class(exchange_id)(dict(config or {}), **liq_options)
+    return stock_exchange(exchange_id, config)
+
+
+def stock_exchange(exchange_id: str, config: dict | None = None) -> Any:
+    """A stock ccxt.pro instance of ``exchange_id`` (websocket + REST), else ccxt.async_support
+    (REST only); FeedConfigError for an id ccxt does not know."""
     import ccxt.async_support
     import ccxt.pro
     if exchange_id in ccxt.pro.exchanges:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from liqcore.errors import InvalidDeltaError
 from liqcore.feed.live_book import LiveBook
 
 __all__ = ["mirror"]
@@ -24,14 +23,8 @@ def _as_text(levels: Sequence[Sequence[Any]]) -> list[list[str]]:
 
 
 def mirror(live: LiveBook, ob: Mapping[str, Any], recv_ns: int) -> None:
-    """Load a ccxt book dict into ``live`` as a snapshot (counted as a message and applied) and
-    publish it. A float off the book's grid makes the book widen to the float's decimals."""
-    bids, asks = ob.get("bids") or [], ob.get("asks") or []
-    try:
-        live.load_snapshot(bids, asks, None)
-    except InvalidDeltaError:
-        live.stats.messages -= 1          # counted again by the retry
-        live.load_snapshot(_as_text(bids), _as_text(asks), None)
-    live.stats.snapshots -= 1             # a mirrored message, not an exchange snapshot
-    live.stats.applied += 1
+    """Load a ccxt book dict into ``live`` as a snapshot (counted as a message applied) and
+    publish it. A float off the book's grid is loaded as its exact decimal text (the book widens
+    to its decimals)."""
+    live.load_snapshot(ob.get("bids") or [], ob.get("asks") or [], None, mirrored=True, exact=_as_text)
     live.publish(recv_ns)

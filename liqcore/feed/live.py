@@ -28,7 +28,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 
 from liqcore._book import OrderBook
 from liqcore.errors import FeedConfigError, FeedError
@@ -37,7 +37,7 @@ from liqcore.feed.generic import mirror
 from liqcore.feed.live_book import Callback, LiveBook
 from liqcore.feed.retry import FATAL, Backoff, classify_error
 from liqcore.feed.scales import CrossPolicy, book_for_market
-from liqcore.feed.tasks import close_exchanges, stop_tasks
+from liqcore.feed.tasks import ExchangeSession
 
 __all__ = ["LiveFeed", "BookUpdate", "run"]
 
@@ -78,7 +78,7 @@ class _Queue:
         self.event.set()
 
 
-class LiveFeed:
+class LiveFeed(ExchangeSession):
     """Live compiled books for ``(exchange id, unified symbol)`` pairs.
 
     Parameters
@@ -112,89 +112,59 @@ class LiveFeed:
         self.pairs = list(dict.fromkeys((str(e), str(s)) for e, s in books))
         if not self.pairs:
             raise FeedConfigError("LiveFeed needs at least one (exchange, symbol) pair")
-        self._exchanges: dict[str, Any] = dict(exchanges or {})
-        self._config = {k: dict(v) for k, v in (config or {}).items()}
+        super().__init__(exchanges, config, backoff, poll_interval)
         self.depth = depth
         self.max_depth = max_depth
         self.cross_policy = cross_policy
         self.recorder = recorder
-        self.poll_interval = poll_interval
         self.idle_timeout = idle_timeout
         self.sync_timeout = sync_timeout
-        self.backoff = backoff
         self._books: dict[tuple[str, str], LiveBook] = {}
-        self._tasks: list[asyncio.Task[None]] = []
         self._queues: list[_Queue] = []
         #: fatal errors, per book: (exchange, symbol, error)
         self.fatal: list[tuple[str, str, BaseException]] = []
         #: watch_order_book / fetch_order_book calls per book (a busy loop would show here)
         self.watch_calls: dict[tuple[str, str], int] = {}
-        self._started = False
-        self._closing = False
 
     # -------------------------------------------------------------- lifecycle
-    async def start(self) -> "LiveFeed":
-        """Create/prepare exchanges, load markets, start one watch task per book."""
-        if self._started:
-            return self
-        self._started = True
-        try:
-            for ex_id in dict.fromkeys(e for e, _ in self.pairs):
-                if ex_id not in self._exchanges:
-                    opts = {"recorder": self.recorder, "max_depth": self.max_depth, "cross_policy": self.cross_policy}
-                    ex = create_exchange(ex_id, self._config.get(ex_id), **opts)
-                    self._exchanges[ex_id] = ex
-                ex = self._exchanges[ex_id]
-                if mode_of(ex) == "engine":
-                    ex.liq_recorder = ex.liq_recorder or self.recorder
-                    ex.liq_max_depth = ex.liq_max_depth if ex.liq_max_depth is not None else self.max_depth
-                if ex.markets is None:
-                    await ex.load_markets()
-            for ex_id, symbol in self.pairs:
-                ex = self._exchanges[ex_id]
-                if symbol not in ex.markets:
-                    raise FeedConfigError(f"{ex_id} lists no {symbol!r}")
-                mode = mode_of(ex)
-                if mode == "engine":
-                    live = ex.liq_book(symbol)
-                else:
-                    live = LiveBook(ex_id, symbol, book_for_market(ex_id, ex.markets[symbol],
-                                                                   precision_mode=ex.precisionMode,
-                                                                   max_depth=self.max_depth,
-                                                                   cross_policy=self.cross_policy))
-                live.subscribers.append(self._notify)
-                self._books[(ex_id, symbol)] = live
-                self.watch_calls[(ex_id, symbol)] = 0
-                loop = {"engine": self._watch_engine, "watch": self._watch_mirror, "poll": self._poll}[mode]
-                self._tasks.append(asyncio.create_task(loop(ex, live), name=f"liqcore-feed {ex_id} {symbol}"))
-        except BaseException:
-            await self.close()
-            raise
-        return self
+    async def _open(self) -> None:
+        for ex_id in dict.fromkeys(e for e, _ in self.pairs):
+            if ex_id not in self._exchanges:
+                opts = {"recorder": self.recorder, "max_depth": self.max_depth, "cross_policy": self.cross_policy}
+                self._exchanges[ex_id] = create_exchange(ex_id, self._config.get(ex_id), **opts)
+            ex = self._exchanges[ex_id]
+            if mode_of(ex) == "engine":
+                ex.liq_recorder = ex.liq_recorder or self.recorder
+                ex.liq_max_depth = ex.liq_max_depth if ex.liq_max_depth is not None else self.max_depth
+            if ex.markets is None:
+                await ex.load_markets()
+        for ex_id, symbol in self.pairs:
+            ex = self._exchanges[ex_id]
+            if symbol not in ex.markets:
+                raise FeedConfigError(f"{ex_id} lists no {symbol!r}")
+            mode = mode_of(ex)
+            if mode == "engine":
+                live = ex.liq_book(symbol)
+            else:
+                live = LiveBook(ex_id, symbol, book_for_market(ex_id, ex.markets[symbol],
+                                                               precision_mode=ex.precisionMode,
+                                                               max_depth=self.max_depth,
+                                                               cross_policy=self.cross_policy))
+            live.subscribers.append(self._notify)
+            self._books[(ex_id, symbol)] = live
+            self.watch_calls[(ex_id, symbol)] = 0
+            loop = {"engine": self._watch_engine, "watch": self._watch_mirror, "poll": self._poll}[mode]
+            self._tasks.append(asyncio.create_task(loop(ex, live), name=f"liqcore-feed {ex_id} {symbol}"))
 
-    async def close(self) -> None:
-        """Stop the watch tasks, close every exchange, flush the recorder. Idempotent."""
-        if self._closing:
-            return
-        self._closing = True
-        await stop_tasks(self._tasks)
-        await close_exchanges(self._exchanges.values())
+    def _tasks_stopped(self) -> None:
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.flush()
+
+    def _closed(self) -> None:
         for q in self._queues:
             q.event.set()
 
-    async def __aenter__(self) -> "LiveFeed":
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     # ----------------------------------------------------------------- access
-    def exchange(self, exchange: str) -> Any:
-        """The ccxt exchange instance serving ``exchange``."""
-        return self._exchanges[exchange]
-
     def live_book(self, exchange: str, symbol: str) -> LiveBook:
         try:
             return self._books[(exchange, symbol)]
@@ -272,10 +242,6 @@ class LiveFeed:
             q.push(live)
 
     # ----------------------------------------------------------- watch loops
-    def _own_cancel(self) -> bool:
-        task = asyncio.current_task()
-        return self._closing or bool(task is not None and getattr(task, "cancelling", lambda: 0)())
-
     async def _on_error(self, live: LiveBook, exc: BaseException, backoff: Backoff) -> bool:
         """Count, classify; fatal -> mark failed and return False; else sleep the backoff."""
         live.stats.watch_errors += 1
@@ -333,14 +299,25 @@ class LiveFeed:
                     return
 
     async def _watch_mirror(self, ex: Any, live: LiveBook) -> None:
+        await self._mirror(live, lambda: ex.watch_order_book(live.symbol, self.depth), 0.0)
+
+    async def _poll(self, ex: Any, live: LiveBook) -> None:
+        await self._mirror(live, lambda: ex.fetch_order_book(live.symbol, self.depth), self.poll_interval)
+
+    async def _mirror(self, live: LiveBook, fetch: Callable[[], Awaitable[Any]], pause: float) -> None:
+        """The loop of a book kept by ccxt itself: each book ``fetch`` returns (a websocket watch, or
+        a REST request followed by ``pause`` seconds) is mirrored into ``live``; errors are retried
+        with the backoff (ccxt's own checksum failures make the book stale as ours do)."""
         backoff = Backoff(*self.backoff)
         key = (live.exchange, live.symbol)
         while True:
             try:
                 self.watch_calls[key] += 1
-                ob = await ex.watch_order_book(live.symbol, self.depth)
+                ob = await fetch()
                 mirror(live, ob, time.monotonic_ns())
                 backoff.reset()
+                if pause:
+                    await asyncio.sleep(pause)
             except asyncio.CancelledError:
                 if self._own_cancel():
                     raise
@@ -349,24 +326,6 @@ class LiveFeed:
             except Exception as exc:
                 if live.state == "live":
                     live.mark_stale("checksum" if "checksum" in type(exc).__name__.lower() else "error", exc)
-                if not await self._on_error(live, exc, backoff):
-                    return
-
-    async def _poll(self, ex: Any, live: LiveBook) -> None:
-        backoff = Backoff(*self.backoff)
-        key = (live.exchange, live.symbol)
-        while True:
-            try:
-                self.watch_calls[key] += 1
-                ob = await ex.fetch_order_book(live.symbol, self.depth)
-                mirror(live, ob, time.monotonic_ns())
-                backoff.reset()
-                await asyncio.sleep(self.poll_interval)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if live.state == "live":
-                    live.mark_stale("error", exc)
                 if not await self._on_error(live, exc, backoff):
                     return
 

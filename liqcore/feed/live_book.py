@@ -25,9 +25,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
-from liqcore._book import ASK, BID, OrderBook
+from liqcore._book import OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError, SequenceGapError
-from liqcore.feed.scales import MAX_SCALE, fraction_digits
+from liqcore.feed.scales import MAX_SCALE, fraction_digits, rebuilt
 
 __all__ = ["BookStats", "LiveBook", "Callback"]
 
@@ -190,18 +190,36 @@ class LiveBook:
 
     # ------------------------------------------------------------------ writes
     def load_snapshot(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
-                      update_id: int | None = None) -> None:
+                      update_id: int | None = None, *, mirrored: bool = False,
+                      exact: Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]] | None = None) -> None:
         """Replace the book with a snapshot; the book becomes live. All or nothing (a bad
-        snapshot raises a liqcore error and leaves the book and state as they were)."""
+        snapshot raises a liqcore error and leaves the book and state as they were).
+
+        ``mirrored``: the levels are a copy of another library's book (ccxt's), counted as an
+        applied update rather than a venue snapshot. ``exact``: turns levels the book refuses
+        (floats off its grid) into exact decimal text, tried once before giving up. One message
+        is counted either way."""
         self.stats.messages += 1
+        try:
+            self._replace(bids, asks, update_id)
+        except InvalidDeltaError:
+            if exact is None:
+                raise
+            self._replace(exact(bids), exact(asks), update_id)
+        if mirrored:
+            self.stats.applied += 1
+        else:
+            self.stats.snapshots += 1
+        self.state = "live"
+
+    def _replace(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], update_id: int | None) -> None:
+        # the book's snapshot, widened once if the levels carry more decimals than it holds
         try:
             self.book.apply_snapshot(bids, asks, update_id=update_id)
         except InvalidDeltaError:
             if not self._widen(bids, asks):
                 raise
             self.book.apply_snapshot(bids, asks, update_id=update_id)
-        self.stats.snapshots += 1
-        self.state = "live"
 
     def apply(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], last_id: int | None = None,
               first_id: int | None = None, prev_id: int | None = None) -> bool:
@@ -229,20 +247,18 @@ class LiveBook:
         st.messages += 1
         st.stale_skipped += 1
 
-    def counted(self, applied: bool | None, checksum_ok: bool | None = None, *, checksummed: bool = True) -> None:
+    def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
         """Count one delta message a native frame parser handled: ``applied`` True (changed the
-        book; its checksum ``checksum_ok`` verified, or absent when falsy), False (older than the
-        book) or None (refused: the driver's resync counts why). ``checksummed`` False: the
-        venue sends no checksum at all (Binance), so no checksum counter moves. O(1)."""
+        book), False (older than the book) or None (refused: the driver's resync counts why); and
+        for an applied one, its checksum: ``checksum_ok`` True (verified), False (the message
+        carried none) or None (not counted here: a mismatch, counted by the resync). O(1)."""
         st = self.stats
         st.messages += 1
         if applied:
             st.applied += 1
-            if not checksummed:
-                return
-            if checksum_ok:
+            if checksum_ok is True:
                 st.checksum_ok += 1
-            else:
+            elif checksum_ok is False:
                 st.checksum_absent += 1
         elif applied is not None:
             st.stale_skipped += 1
@@ -273,12 +289,8 @@ class LiveBook:
         pd, qd = min(pd, MAX_SCALE), min(qd, MAX_SCALE)
         if pd <= book.price_decimals and qd <= book.size_decimals:
             return False
-        new = OrderBook(price_decimals=max(pd, book.price_decimals), size_decimals=max(qd, book.size_decimals),
-                        max_depth=book.max_depth, cross_policy=book.cross_policy, sequence=book.sequence,
-                        symbol=book.symbol, exchange=book.exchange)
-        if len(book):
-            new.apply_snapshot(book.level_strings(BID), book.level_strings(ASK), update_id=book.last_update_id)
-        self.book = new
+        self.book = rebuilt(book, max(pd, book.price_decimals), max(qd, book.size_decimals), book.max_depth,
+                            keep_levels=True)
         self.stats.rescaled += 1
         return True
 
@@ -289,9 +301,7 @@ class LiveBook:
         b = self.book
         if b.max_depth == max_depth:
             return
-        self.book = OrderBook(price_decimals=b.price_decimals, size_decimals=b.size_decimals, max_depth=max_depth,
-                              cross_policy=b.cross_policy, sequence=b.sequence, symbol=b.symbol,
-                              exchange=b.exchange)
+        self.book = rebuilt(b, b.price_decimals, b.size_decimals, max_depth, keep_levels=False)
 
     # ---------------------------------------------------------------- readers
     def publish(self, recv_ns: int) -> None:

@@ -67,7 +67,8 @@ from liqcore.errors import FeedConfigError, MarketDataError
 from liqcore.feed import md_ccxt
 from liqcore.feed.records import KINDS, FundingRate, Liquidation, MarkPrice, OpenInterest, Record, Trade
 from liqcore.feed.retry import FATAL, Backoff, classify_error
-from liqcore.feed.tasks import close_exchanges, stop_tasks
+from liqcore.feed.adapters import stock_exchange
+from liqcore.feed.tasks import ExchangeSession
 
 __all__ = ["MarketData", "MarketDataStream", "StreamStats", "KINDS"]
 
@@ -163,7 +164,7 @@ class _Sink:
         self.event.set()
 
 
-class MarketData:
+class MarketData(ExchangeSession):
     """Typed market-data streams for ``(exchange id, unified symbol, kind)`` triples.
 
     Parameters
@@ -216,71 +217,41 @@ class MarketData:
             raise FeedConfigError(f"unknown kinds in poll: {sorted(unknown)}")
         if binance_trade_stream not in ("aggTrade", "trade"):
             raise FeedConfigError("binance_trade_stream must be 'aggTrade' or 'trade'")
-        Backoff(*backoff)   # validates
-        self._exchanges: dict[str, Any] = dict(exchanges or {})
-        self._config = {k: dict(v) for k, v in (config or {}).items()}
-        self.poll_interval = poll_interval
+        super().__init__(exchanges, config, backoff, poll_interval)
         self.trades_limit = trades_limit
         self.backfill = backfill
         self.dedupe_window = dedupe_window
-        self.backoff = backoff
         self.queue_size = queue_size
         self.binance_trade_stream = binance_trade_stream
         self._callbacks: list[tuple[RecordCallback, str | None, str | None, str | None]] = []
         self._sinks: list[_Sink] = []
-        self._tasks: list[asyncio.Task[None]] = []
         #: message handler exceptions caught per exchange (ccxt would stop the connection on them)
         self.handler_errors: dict[str, int] = {}
-        self._started = False
-        self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> "MarketData":
-        """Create/prepare exchanges, load markets, start one task per stream."""
-        if self._started:
-            return self
-        self._started = True
-        try:
-            for ex_id in dict.fromkeys(k[0] for k in self._streams):
-                if ex_id not in self._exchanges:
-                    self._exchanges[ex_id] = _create(ex_id, self._config.get(ex_id))
-                ex = self._exchanges[ex_id]
-                self._instrument(ex_id, ex)
-                if ex.markets is None:
-                    await ex.load_markets()
-            for stream in self._streams.values():
-                ex = self._exchanges[stream.exchange]
-                self._tasks.append(asyncio.create_task(self._run(ex, stream),
-                                                       name=f"liqcore-md {stream.exchange} {stream.symbol} {stream.kind}"))
-        except BaseException:
-            await self.close()
-            raise
-        return self
+    async def _open(self) -> None:
+        for ex_id in dict.fromkeys(k[0] for k in self._streams):
+            if ex_id not in self._exchanges:
+                self._exchanges[ex_id] = stock_exchange(ex_id, self._config.get(ex_id))
+            ex = self._exchanges[ex_id]
+            self._instrument(ex_id, ex)
+            if ex.markets is None:
+                await ex.load_markets()
+        for stream in self._streams.values():
+            ex = self._exchanges[stream.exchange]
+            self._tasks.append(asyncio.create_task(self._run(ex, stream),
+                                                   name=f"liqcore-md {stream.exchange} {stream.symbol} {stream.kind}"))
 
-    async def close(self) -> None:
-        """Stop every stream, close every exchange. Idempotent."""
-        if self._closing:
-            return
-        self._closing = True
-        await stop_tasks(self._tasks)
+    def _tasks_stopped(self) -> None:
         for s in self._streams.values():
             if s.state != "failed":
                 s.state = "closed"
-        await close_exchanges(self._exchanges.values())
+
+    def _closed(self) -> None:
         for sink in self._sinks:
             sink.event.set()
 
-    async def __aenter__(self) -> "MarketData":
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     # --------------------------------------------------------------------- access
-    def exchange(self, exchange: str) -> Any:
-        """The ccxt instance serving ``exchange``."""
-        return self._exchanges[exchange]
-
     def stream(self, exchange: str, symbol: str, kind: str) -> MarketDataStream:
         try:
             return self._streams[(exchange, symbol, kind)]
@@ -594,10 +565,6 @@ class MarketData:
         stream.stats.backfilled += len({r.id for r in fresh})
         return recs   # type: ignore[return-value]
 
-    def _own_cancel(self) -> bool:
-        task = asyncio.current_task()
-        return self._closing or bool(task is not None and getattr(task, "cancelling", lambda: 0)())
-
     def _fail(self, stream: MarketDataStream, exc: BaseException) -> None:
         err = exc if isinstance(exc, MarketDataError) else MarketDataError(
             f"{stream.exchange} {stream.symbol} {stream.kind}: stream stopped: {type(exc).__name__}: {exc}")
@@ -672,17 +639,6 @@ def _id_key(trade_id: str) -> tuple[int, int | str]:
 def _camel(method: str) -> str:
     head, *rest = method.split("_")
     return head + "".join(w.capitalize() for w in rest)
-
-
-def _create(exchange_id: str, config: dict | None) -> Any:
-    """A stock ccxt.pro instance (websocket + REST), else ccxt.async_support (REST only)."""
-    import ccxt.async_support
-    import ccxt.pro
-    if exchange_id in ccxt.pro.exchanges:
-        return getattr(ccxt.pro, exchange_id)(dict(config or {}))
-    if exchange_id in ccxt.async_support.exchanges:
-        return getattr(ccxt.async_support, exchange_id)(dict(config or {}))
-    raise FeedConfigError(f"unknown exchange {exchange_id!r}: not in ccxt")
 
 
 # the record classes by kind, re-exported for callers that dispatch on stream kinds

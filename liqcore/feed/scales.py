@@ -36,7 +36,7 @@ def fraction_digits(levels: Iterable[Sequence[Any]], field: int, *, strings_only
             most = len(s) - i - 1
     return min(most, MAX_SCALE)
 
-__all__ = ["grid_decimals", "book_for_market", "DEFAULT_DECIMALS", "CrossPolicy"]
+__all__ = ["rebuilt", "grid_decimals", "book_for_market", "DEFAULT_DECIMALS", "CrossPolicy"]
 
 #: what a book does with a message that would cross it (see :class:`~liqcore.OrderBook`)
 CrossPolicy = Literal["raise", "repair", "allow"]
@@ -80,3 +80,17 @@ def book_for_market(exchange: str, market: Mapping[str, Any], *, precision_mode:
     qd = max(DEFAULT_DECIMALS if qd is None else qd, min_decimals[1])
     return OrderBook(price_decimals=pd, size_decimals=qd, max_depth=max_depth, cross_policy=cross_policy,
                      sequence=sequence, symbol=market.get("symbol"), exchange=exchange)
+
+
+def rebuilt(book: OrderBook, price_decimals: int, size_decimals: int, max_depth: int | None, *,
+            keep_levels: bool) -> OrderBook:
+    """The one way the feed rebuilds a book with new scales or depth: a new OrderBook with
+    ``book``'s sequence rule, cross policy and labels, and, with ``keep_levels``, its levels and
+    update id copied exactly (from its own wire strings; the new scales must hold them). O(levels)
+    with ``keep_levels``, else O(1). ``book`` is not changed; the caller swaps the new one in."""
+    new = OrderBook(price_decimals=price_decimals, size_decimals=size_decimals, max_depth=max_depth,
+                    cross_policy=book.cross_policy, sequence=book.sequence, symbol=book.symbol,
+                    exchange=book.exchange)
+    if keep_levels and len(book):
+        new.apply_snapshot(book.level_strings("bid"), book.level_strings("ask"), update_id=book.last_update_id)
+    return new

@@ -12,16 +12,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from liqcore._book import OrderBook
 from liqcore.errors import LiqError, SequenceGapError, SnapshotTooOld
+from liqcore.exchanges import PROTOCOLS, protocol_class
 from liqcore.exchanges.binance import BinanceCoinmProtocol, BinanceProtocol, BinanceUsdmProtocol
-from liqcore.exchanges.bitget import BitgetProtocol
-from liqcore.exchanges.kraken import KrakenV1Protocol
-from liqcore.exchanges.okx import OkxProtocol
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import Record
@@ -128,7 +127,7 @@ class ProtocolReplay:
 
     Parameters
     ----------
-    protocol : the venue's protocol class (``OkxProtocol``, ``BitgetProtocol``, ``KrakenV1Protocol``...)
+    protocol : the venue's protocol class (``OkxProtocol``, ``BitgetProtocol``, ``KrakenProtocol``...)
     fast_path : the protocol's native frame path for :meth:`on_frame` (the same books)
     """
 
@@ -435,15 +434,19 @@ def _binance_protocol(exchange: str) -> type[BinanceProtocol]:
             "binancecoinm": BinanceCoinmProtocol}[exchange]
 
 
+def _protocol_replay(exchange: str) -> ProtocolReplay:
+    return ProtocolReplay(protocol_class(exchange))
+
+
 #: exchange -> adapter factory
 ADAPTERS: dict[str, Callable[[], BinanceAdapter | ProtocolReplay]] = {
     "binance": BinanceAdapter,
     "binanceusdm": lambda: BinanceAdapter("binanceusdm"),
     "binancecoinm": lambda: BinanceAdapter("binancecoinm"),
-    "okx": lambda: ProtocolReplay(OkxProtocol),
-    "bitget": lambda: ProtocolReplay(BitgetProtocol),
-    "kraken": lambda: ProtocolReplay(KrakenV1Protocol),
 }
+# every venue with a protocol replays through it (the live code path)
+# (Binance's replays also check the bookTicker checkpoints: theirs are the entries above)
+ADAPTERS.update({ex: functools.partial(_protocol_replay, ex) for ex in PROTOCOLS if ex not in ADAPTERS})
 
 
 def make_adapter(exchange: str) -> BinanceAdapter | ProtocolReplay:

@@ -107,7 +107,7 @@ def _check_entry(tiers: LeverageTiers, notional: float, leverage: float, where: 
     if notional > last.cap:
         raise RiskInputError(f"size{where}: entry notional {notional!r} above the last tier's cap {last.cap!r}")
     # notional is a product of validated positives: bisect directly (no re-validation)
-    i = max(0, bisect_right(tiers._floors, notional) - 1)
+    i = max(0, bisect_right(tiers.floors, notional) - 1)
     cap = tiers.tiers[i].max_leverage
     if leverage > cap:
         raise RiskInputError(f"leverage{where}: {leverage!r}x above the tier's maximum {cap!r}x "
@@ -138,7 +138,7 @@ def liquidation_price(position: Position, tiers: LeverageTiers, mark: float | No
     s = 1.0 if side == "long" else -1.0
     wb = position.wallet_balance
     assert wb is not None  # Position fills it
-    floors, table = tiers._floors, tiers.tiers
+    floors, table = tiers.floors, tiers.tiers
     i = _check_entry(tiers, q * ep, position.leverage)
     iterations = 1
     if family == "bybit":

@@ -80,7 +80,8 @@ class LeverageTiers:
     currency: str = ""
     source: str = ""
     as_of: str = ""
-    _floors: list[float] = field(default_factory=list, repr=False, compare=False)
+    #: the tiers' floors in order (derived from ``tiers``; for a bisect by notional)
+    floors: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.tiers:
@@ -112,7 +113,7 @@ class LeverageTiers:
             if t.cum < 0.0:
                 raise RiskInputError(f"tiers[{i}].cum: must be >= 0, got {t.cum!r}")
             prev = t
-        object.__setattr__(self, "_floors", [t.floor for t in self.tiers])
+        object.__setattr__(self, "floors", [t.floor for t in self.tiers])
 
     @classmethod
     def build(cls, rows: Sequence[Mapping[str, Any]], *, exchange: str = "", symbol: str = "",
@@ -268,7 +269,7 @@ class LeverageTiers:
         x = number("notional", notional, text=True)
         if x < 0.0:
             raise RiskInputError(f"notional: must be >= 0, got {x!r}")
-        return max(0, bisect.bisect_right(self._floors, x) - 1)
+        return max(0, bisect.bisect_right(self.floors, x) - 1)
 
     def tier_for(self, notional: float) -> Tier:
         """The :class:`Tier` holding ``notional`` (see :meth:`index_for`). O(log n)."""

@@ -425,6 +425,12 @@ class BinanceRecording:
     def __len__(self) -> int:
         return len(self._events)
 
+    @property
+    def events(self) -> tuple[dict[str, Any], ...]:
+        """The depth events the source replays, in order, as decoded from the capture (a copy:
+        O(events))."""
+        return tuple(self._events)
+
     def initial(self) -> InitialBook:
         s = self._snapshot
         return InitialBook(_levels(s["bids"]), _levels(s["asks"]), int(s["lastUpdateId"]))

@@ -1,5 +1,6 @@
 """What the simulator-driven feed tests share: the tick, a time-limited runner, adapters attached
-to the simulator, and a wait until everything the simulator sent has been handled."""
+to the simulator, each venue's default test book, the book-equals-truth check, the waits until
+everything the simulator sent has been handled, and the fault-run checks."""
 
 from __future__ import annotations
 
@@ -10,11 +11,41 @@ from decimal import Decimal
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 from liqcore.feed import create_exchange
+from liqcore.sim import bitfinex_checksum, kraken_checksum, okx_checksum
 
-__all__ = ["FAST", "run", "exchanges", "drained", "live_feed", "FeedRun", "feed_run", "tamper_until_caught", "check_fault_counters"]
+__all__ = ["FAST", "SimBook", "BOOKS", "run", "exchanges", "drained", "settle", "live_feed", "update_id_of",
+           "assert_equals_truth", "assert_final_book", "serving_capture", "FeedRun", "run_feed", "tamper_until_caught",
+           "check_clean_counters", "check_frame_path", "check_subscribed_once", "check_fault_counters",
+           "check_resynced_in_place"]
 
 #: seconds per simulator tick in tests (the venues' 100 ms push window, 20x faster)
 FAST = 0.005
+
+
+@dataclass(frozen=True)
+class SimBook:
+    """One book a feed follows on the simulator: the ccxt id and unified symbol the feed names it
+    by, the simulator venue and instrument id it is served as, and the window the venue's channel
+    keeps (levels per side; None: the whole book)."""
+
+    ex_id: str
+    symbol: str
+    venue: str
+    vid: str
+    depth: int | None = None
+
+
+#: each adapter's default test book on the simulator (ccxt id -> its BTC book)
+BOOKS = {b.ex_id: b for b in (
+    SimBook("binance", "BTC/USDT", "binance", "BTCUSDT"),
+    SimBook("binanceusdm", "BTC/USDT:USDT", "binanceusdm", "BTCUSDT"),
+    SimBook("okx", "BTC/USDT", "okx", "BTC-USDT"),
+    SimBook("bybit", "BTC/USDT", "bybit", "BTCUSDT", 50),
+    SimBook("coinbase", "BTC/USD", "coinbase", "BTC-USD"),
+    SimBook("kraken", "BTC/USD", "kraken", "XXBTZUSD", 10),
+    SimBook("bitget", "BTC/USDT", "bitget", "BTCUSDT"),
+    SimBook("bitfinex", "BTC/USD", "bitfinex", "tBTCUSD", 25),
+)}
 
 
 def run(coro: Any, timeout: float = 20.0) -> Any:
@@ -28,6 +59,11 @@ def exchanges(sim: Any, *ids: str, **liq: Any) -> dict[str, Any]:
     return {i: sim.attach(create_exchange(i, {"enableRateLimit": False}, **liq)) for i in ids}
 
 
+def _live(books: Any, ex_id: str, symbol: str) -> Any:
+    """The LiveBook of ``symbol`` in ``books``: a LiveFeed or an engine exchange."""
+    return books.live_book(ex_id, symbol) if hasattr(books, "live_book") else books.liq_books[symbol]
+
+
 async def drained(sim: Any, books: Any, ex_id: str, symbols: Sequence[str],
                   venues: Iterable[str] | None = None, timeout: float = 10.0) -> None:
     """Freeze the simulator and wait until everything it sent was handled: its send queues empty,
@@ -35,10 +71,7 @@ async def drained(sim: Any, books: Any, ex_id: str, symbols: Sequence[str],
     machine). ``books``: a LiveFeed or an engine exchange holding the LiveBooks of ``symbols``;
     ``venues``: the simulator venues whose connections carry them (default ``ex_id``)."""
     sim.pause()
-    if hasattr(books, "live_book"):
-        lives = [books.live_book(ex_id, s) for s in symbols]
-    else:
-        lives = [books.liq_books[s] for s in symbols]
+    lives = [_live(books, ex_id, s) for s in symbols]
     conns = [c for v in (venues or (ex_id,)) for c in sim.connections_of(v)]
 
     async def _quiet() -> None:
@@ -52,14 +85,90 @@ async def drained(sim: Any, books: Any, ex_id: str, symbols: Sequence[str],
     await asyncio.wait_for(_quiet(), timeout)
 
 
+def update_id_of(sim: Any, book: SimBook) -> int | None:
+    """The id the venue's channel last sent for ``book`` (what a synced book's
+    ``last_update_id`` must be): Bybit's ``u`` of the window, Coinbase's ``sequence_num`` of the
+    current subscription, the market's last ``u``/``seqId``/``seq`` elsewhere; None for Kraken
+    and Bitfinex, whose frames carry no ids."""
+    if book.venue in ("kraken", "bitfinex"):
+        return None
+    if book.venue.startswith("bybit"):
+        return sim.last_update_id(book.venue, book.vid, book.depth)
+    if book.venue == "coinbase":
+        return sim.market(book.venue, book.vid).subscribers[-1].last_sequence_num
+    return sim.last_update_id(book.venue, book.vid)
+
+
+async def settle(sim: Any, books: Any, want: Sequence[SimBook], timeout: float = 5.0) -> None:
+    """Freeze the simulator and wait until every book of ``want`` is live at the id the venue
+    last sent for it (:func:`update_id_of`; venues without ids: live). ``books``: a LiveFeed or
+    an engine exchange."""
+    sim.pause()
+
+    async def _caught_up() -> None:
+        while True:
+            done = True
+            for b in want:
+                live, last = _live(books, b.ex_id, b.symbol), update_id_of(sim, b)
+                if not live.is_live or (last is not None and live.book.last_update_id != last):
+                    done = False
+            if done:
+                return
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(_caught_up(), timeout)
+
+
+def assert_equals_truth(books: Any, sim: Any, book: SimBook) -> None:
+    """The compiled book of ``book`` in ``books`` (a LiveFeed or an engine exchange; the
+    simulator drained) equals the simulator's true book (its window) level for level, as wire
+    strings, with at least 20 levels a side (the synthetic books' floor; fewer if the window is
+    smaller); it is at the same point of the stream: the same id (:func:`update_id_of`), and
+    where the venue sends checksums (Kraken, Bitfinex, Bitget) the C checksum of the book equals
+    the simulator's independent Python one (Bitfinex: the book keeps the 25-level window). The
+    ccxt book ccxt resolves is the compiled book's shell, with no Python levels at all."""
+    live = _live(books, book.ex_id, book.symbol)
+    ob = live.book
+    truth = sim.true_book(book.venue, book.vid, book.depth)
+    bids, asks = [lv[:2] for lv in truth["bids"]], [lv[:2] for lv in truth["asks"]]
+    assert ob.level_strings("bid") == bids, book
+    assert ob.level_strings("ask") == asks, book
+    floor = min(book.depth or 20, 20)
+    assert len(bids) >= floor and len(asks) >= floor, book
+    last = update_id_of(sim, book)
+    if last is not None:
+        assert ob.last_update_id == last, book
+    if book.venue == "kraken":
+        assert ob.checksum("kraken") == kraken_checksum(truth["bids"], truth["asks"])
+    elif book.venue == "bitfinex":
+        assert ob.max_depth == book.depth and ob.checksum("bitfinex") == bitfinex_checksum(bids, asks)
+    elif book.venue.startswith("bitget"):
+        assert ob.checksum("bitget") == okx_checksum(truth["bids"], truth["asks"])
+    ex = books.exchange(book.ex_id) if hasattr(books, "exchange") else books
+    shell = ex.orderbooks[book.symbol]
+    assert shell.live is live and len(shell["bids"]) == 0 and len(shell["asks"]) == 0, book
+
+
+def assert_final_book(book: Any, final: dict[str, Any], name: str) -> None:
+    """``book`` (an OrderBook) ends as a capture's EXPECTED.json ``final_state`` entry ``final``
+    of instrument ``name`` says: best bid, best ask (``[price, size]`` wire strings) and the
+    number of levels of each side."""
+    assert book.level_strings("bid", 1)[0] == final["best_bid"], name
+    assert book.level_strings("ask", 1)[0] == final["best_ask"], name
+    assert [book.bid_count, book.ask_count] == final["levels"], name
+
+
 @contextlib.asynccontextmanager
-async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0,
+async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0, fast_path: bool = True,
                     **feed_opts: Any) -> AsyncIterator[Any]:
     """A LiveFeed of ``ex_id``'s ``symbols`` against ``sim`` (quick backoff unless ``feed_opts``
-    say otherwise), entered once every book is live and applied ``applied`` messages."""
+    say otherwise), entered once every book is live and applied ``applied`` messages;
+    ``fast_path`` False: the adapter decodes frames in Python instead of C."""
     from liqcore.feed import LiveFeed
     feed_opts.setdefault("backoff", (0.02, 0.5))
-    async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exchanges(sim, ex_id), **feed_opts) as feed:
+    exs = exchanges(sim, ex_id)
+    if not fast_path:
+        exs[ex_id].liq_fast_path = False
+    async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exs, **feed_opts) as feed:
         await feed.wait_live(8)
         lives = [feed.live_book(ex_id, s) for s in symbols]
         while any(lb.stats.applied < applied or not lb.is_live for lb in lives):
@@ -67,9 +176,28 @@ async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: in
         yield feed
 
 
+@contextlib.asynccontextmanager
+async def serving_capture(sim: Any, ex_id: str, symbols: dict[str, str], want: dict[str, int], *,
+                          live_within: float, **feed_opts: Any) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+    """``sim`` (just started on a real capture's markets) serves it to a LiveFeed of ``ex_id``'s
+    ``symbols`` (instrument key -> unified symbol; ``feed_opts`` go to the feed): paused until
+    every book is live (``live_within`` seconds at most), so nothing of the capture is published
+    before the books sync, then resumed. Entered once every book applied the ``want[key]``
+    updates the capture holds; yields ``(feed, {key: LiveBook})``."""
+    from liqcore.feed import LiveFeed
+    sim.pause()
+    async with LiveFeed([(ex_id, s) for s in symbols.values()], exchanges=exchanges(sim, ex_id), **feed_opts) as feed:
+        await feed.wait_live(live_within)
+        sim.resume()
+        lives = {key: feed.live_book(ex_id, s) for key, s in symbols.items()}
+        while any(lives[k].stats.applied < want[k] for k in symbols):
+            await asyncio.sleep(0.02)
+        yield feed, lives
+
+
 @dataclass
 class FeedRun:
-    """What :func:`feed_run` saw: per-symbol feed stats, the client frames the simulator received,
+    """What :func:`run_feed` saw: per-book feed stats, the client frames the simulator received,
     the faults it injected, the exchange object and the (closed) simulator."""
 
     stats: list[dict[str, Any]]
@@ -79,19 +207,24 @@ class FeedRun:
     sim: Any
 
 
-async def feed_run(ex_id: str, symbols: Sequence[str], check: Callable[[Any, Any], None], *, plan: Any = None,
-                   venue: str | None = None, updates: int = 50, seed: int = 3) -> FeedRun:
-    """A LiveFeed of ``ex_id``'s ``symbols`` against a synthetic simulator with fault plan ``plan``
-    on the ``venue`` sockets (default ``ex_id``): once every book applied ``updates`` messages and
-    is live, the simulator is frozen and drained and ``check(feed, sim)`` runs (the book-equals-
-    truth assertions)."""
+async def run_feed(books: Sequence[SimBook], *, plan: Any = None, venue: str | None = None, updates: int = 50,
+                   seed: int = 3, fast_path: bool = True) -> FeedRun:
+    """A LiveFeed of ``books`` (one exchange) against a synthetic simulator with fault plan
+    ``plan`` on the ``venue`` sockets (default: the exchange's id): once every book applied
+    ``updates`` messages and is live, the simulator is frozen, drained and settled
+    (:func:`drained`, :func:`settle`) and every book must equal its truth
+    (:func:`assert_equals_truth`). ``fast_path``: see :func:`live_feed`."""
     from liqcore.sim import ExchangeSimulator
+    ex_id = books[0].ex_id
+    symbols = [b.symbol for b in books]
     venue = venue or ex_id
     faults = None if plan is None else {venue: plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        async with live_feed(sim, ex_id, symbols, applied=updates) as feed:
+        async with live_feed(sim, ex_id, symbols, applied=updates, fast_path=fast_path) as feed:
             await drained(sim, feed, ex_id, symbols, [venue])
-            check(feed, sim)
+            await settle(sim, feed, books)
+            for b in books:
+                assert_equals_truth(feed, sim, b)
             conns = sim.connections_of(venue)
             return FeedRun([feed.stats(ex_id, s) for s in symbols], [r for c in conns for r in c.received],
                            [f for c in conns for f in c.faults_log], feed.exchange(ex_id), sim)
@@ -128,6 +261,35 @@ async def tamper_until_caught(sim: Any, feed: Any, ex_id: str, symbol: str, leve
     return live
 
 
+def check_clean_counters(stats: dict[str, Any], updates: int) -> None:
+    """The counters of any clean run: at least ``updates`` messages applied, no resync, no gap,
+    the book live after one watch call, and a receive-to-book latency measured (0 < it < 50 ms:
+    a sanity bound on the stamp, not a timing)."""
+    assert stats["applied"] >= updates and stats["resyncs"] == 0 and stats["gaps"] == 0, stats
+    assert stats["state"] == "live" and stats["watch_calls"] == 1
+    assert 0 < stats["last_latency_ns"] < 50_000_000
+
+
+def check_frame_path(stats: dict[str, Any], exchange: Any, fast_path: bool, slack: int) -> None:
+    """Which path the frames of an adapter with a C frame parser (Binance, OKX) took: with
+    ``fast_path`` every book frame went through C but at most ``slack`` (frames ccxt decoded
+    before their book's sync existed); without it, none did."""
+    if fast_path:
+        assert exchange.liq_fast_frames >= stats["applied"] + stats["buffered"] - slack
+        assert exchange.liq_fast_frames >= stats["applied"] - stats["snapshots"] - 1
+    else:
+        assert exchange.liq_fast_frames == 0
+
+
+def check_subscribed_once(run: FeedRun) -> None:
+    """A clean run of a venue whose snapshot comes on the socket (Bybit, Coinbase, Kraken): the
+    client sent one subscribe request and nothing else; one snapshot, nothing skipped, no
+    handler error (each book of the run)."""
+    for stats in run.stats:
+        assert stats["snapshots"] == 1 and stats["stale_skipped"] == 0 and stats["handler_errors"] == 0, stats
+    assert len(run.received) == 1 and "subscribe" in run.received[0]        # one subscription, nothing else
+
+
 def check_fault_counters(stats: dict[str, Any], plan: Any, expect: dict[str, Any], log: list[Any]) -> list[Any]:
     """The common checks of a fault run: each ``expect`` counter (an int: at least; ``"==n"``:
     exactly), the index faults were injected, the book ends live with no handler error. Returns
@@ -142,3 +304,12 @@ def check_fault_counters(stats: dict[str, Any], plan: Any, expect: dict[str, Any
         assert log, "the fault was never injected"
     assert stats["state"] == "live" and stats["handler_errors"] == 0, stats
     return plans
+
+
+def check_resynced_in_place(stats: dict[str, Any], received: list[str]) -> None:
+    """A book that resynced without losing its connection did it on the same socket: in the
+    client's subscribe requests (``received``; other frames ignored), the first subscribe, then
+    one unsubscribe + subscribe per resync."""
+    if stats["resyncs"] and not stats["disconnects"]:
+        kinds = ["unsubscribe" if "unsubscribe" in r else "subscribe" for r in received if "subscribe" in r]
+        assert kinds == ["subscribe"] + ["unsubscribe", "subscribe"] * stats["resyncs"], received

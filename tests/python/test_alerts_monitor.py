@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 from liqcore import OrderBook
 from liqcore.alerts import (AlertEngine, Debounce, DepthDrop, Imbalance, LiveLiquidityMonitor, LiquidityAlert,

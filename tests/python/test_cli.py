@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 
 from test_replay_cli import CF, liqcore_command, one_line, truncated_gzip  # noqa: E402
 

@@ -13,7 +13,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 pytest.importorskip("pydantic")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 
 from liqcore.commands import compare  # noqa: E402
 

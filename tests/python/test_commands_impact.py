@@ -12,7 +12,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 pytest.importorskip("pydantic")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from test_commands_compare import RUN  # noqa: E402
 
 from liqcore.commands import impact  # noqa: E402

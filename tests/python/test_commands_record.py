@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from test_commands_cli import liqcore, one_error_line  # noqa: E402
 
 from liqcore.cli import main  # noqa: E402

@@ -15,7 +15,7 @@ pytest.importorskip("ccxt.pro")
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from test_commands_compare import RUN  # noqa: E402
 
 from liqcore.commands import serve  # noqa: E402

@@ -32,7 +32,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("plotly")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from test_alerts_monitor import fast_rules  # noqa: E402
 from test_service_hub import settled  # noqa: E402
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from redis_server import redis_server
-from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.exchanges.bitget import BitgetProtocol
-from liqcore.exchanges.kraken import KrakenV1Protocol, parse_v1_book
+from liqcore.exchanges.kraken import KrakenProtocol, parse_v1_book
 from liqcore.exchanges.okx import OkxProtocol
 from liqcore.recordings import iter_cryptofeed
 from liqcore.replay.books import ProtocolReplay
@@ -30,7 +30,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"
 EXPECTED = json.loads((DATA / "EXPECTED.json").read_text())
 
 #: recording -> the protocol that speaks it
-RECORDINGS = {"OKX.ws.1.0": OkxProtocol, "BITGET.ws.1.0": BitgetProtocol, "KRAKEN.ws.50.0": KrakenV1Protocol}
+RECORDINGS = {"OKX.ws.1.0": OkxProtocol, "BITGET.ws.1.0": BitgetProtocol, "KRAKEN.ws.50.0": KrakenProtocol}
 #: (recording, native frame path) pairs: OKX has a C frame path, the others decode every frame
 PATHS = [("OKX.ws.1.0", True), ("OKX.ws.1.0", False), ("BITGET.ws.1.0", False), ("KRAKEN.ws.50.0", False)]
 
@@ -137,11 +137,12 @@ def test_corrupting_a_level_fails_the_next_checksum(name, fast):
     nxt = next(raw for raw in frames[half:] if sym.encode() in raw and b"book" in raw)
     px, size = next(lv for lv in live.book.level_strings("bid", 10)[1:] if f'"{lv[0]}"'.encode() not in nxt)
     live.book.update("bid", px, f"{Decimal(size) + 1:f}")     # same wire decimals, different size
-    before = live.stats.checksum_ok
+    before, absent = live.stats.checksum_ok, live.stats.checksum_absent
     for raw in frames[half:]:
         r.on_frame(raw)
     st_ = live.stats
     assert st_.checksum_failed == 1 and st_.checksum_ok == before and st_.resyncs == 1
+    assert st_.checksum_absent == absent                 # the failed one is not also "absent"
     assert live.state == "stale" and st_.stale_skipped > 0
     assert st_.messages == st_.snapshots + st_.applied + st_.stale_skipped
     assert r.failures[sym][0].startswith(f"{sym} message ") and "ChecksumError" in r.failures[sym][0]
@@ -191,6 +192,18 @@ def test_okx_zero_checksum_is_absent_and_seq_ids_are_checked(fast):
     assert c.messages == c.snapshots + c.applied + c.stale_skipped + c.gaps
 
 
+@pytest.mark.parametrize("channel", ["books", "books-l2-tbt", "books50-l2-tbt", "books-rpi"])
+def test_every_okx_book_channel_takes_the_native_path(channel):
+    """One channel list: each channel the protocol keeps is parsed by C (not refused by it and
+    decoded again)."""
+    r = ProtocolReplay(OkxProtocol, fast_path=True)
+    frame = _okx("snapshot", [["1", "1"]], [["2", "1"]], 0, seqId=10, prevSeqId=-1).replace(b'"books"', f'"{channel}"'.encode())
+    r.on_frame(frame)
+    r.on_frame(_okx("update", [["1", "2"]], [], 0, seqId=11, prevSeqId=10).replace(b'"books"', f'"{channel}"'.encode()))
+    assert r.protocol.fast_frames == 1 and r.books["X-USDT"].stats.applied == 1
+    assert r.books["X-USDT"].book.level_strings("bid") == [["1", "2"]]
+
+
 def test_bitget_seq_rule():
     """Bitget's seq: increasing (any step) applies, equal is the same message again (skipped),
     backwards is a gap."""
@@ -210,7 +223,7 @@ def test_bitget_seq_rule():
 
 
 def test_kraken_two_dict_update_and_republish_flag():
-    r = ProtocolReplay(KrakenV1Protocol)
+    r = ProtocolReplay(KrakenProtocol)
     snap = [1, {"as": [["2.0", "1.00", "1.0"]], "bs": [["1.0", "1.00", "1.0"]]}, "book-10", "A/B"]
     assert r.on_message(snap)
     # asks then bids, "r" marks a republished entry; checksum over "201.00" style digits

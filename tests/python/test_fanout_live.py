@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from redis_server import redis_url  # noqa: F401  (the fixture)
-from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 from liqcore.fanout import RedisPublisher
 

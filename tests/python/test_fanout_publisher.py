@@ -16,7 +16,7 @@ import time
 import pytest
 import redis
 from redis_server import redis_server, redis_url  # noqa: F401  (the fixture)
-from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 from liqcore import OrderBook
 from liqcore.alerts import LiquidityAlert

@@ -33,8 +33,9 @@ import pytest
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, check_fault_counters, drained, feed_run, live_feed, run, tamper_until_caught  # noqa: E402
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_fault_counters, drained, live_feed,  # noqa: E402
+                     run, run_feed, tamper_until_caught)
 
 from liqcore.feed import create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitfinex import BitfinexEngine  # noqa: E402
@@ -42,8 +43,8 @@ from liqcore.sim import ExchangeSimulator, FaultPlan, SyntheticBook, bitfinex_ch
 from liqcore.sim.bitfinex_protocol import BitfinexBookStream  # noqa: E402
 from liqcore.sim.instruments import default_instruments  # noqa: E402
 
-BTC = ("BTC/USD", "tBTCUSD")
-ETH = ("ETH/USD", "tETHUSD")
+BTC = BOOKS["bitfinex"]
+ETH = SimBook("bitfinex", "ETH/USD", "bitfinex", "tETHUSD", 25)
 
 
 def window(sim, vid, depth=25):
@@ -51,30 +52,11 @@ def window(sim, vid, depth=25):
     return [lv[:2] for lv in truth["bids"]], [lv[:2] for lv in truth["asks"]]
 
 
-def assert_equals_truth(feed, sim, pair=BTC):
-    sym, vid = pair
-    bids, asks = window(sim, vid)
-    book = feed.book("bitfinex", sym)
-    assert book.level_strings("bid") == bids and book.level_strings("ask") == asks
-    assert len(bids) >= 20 and len(asks) >= 20 and book.max_depth == 25     # the window: 20 to 25 levels
-    # C (from the book's fixed-point values) agrees with the simulator's Python checksum
-    assert book.checksum("bitfinex") == bitfinex_checksum(bids, asks)
-    shell = feed.exchange("bitfinex").orderbooks[sym]     # the ccxt book ccxt resolves: no Python levels
-    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
-
-
-async def run_feed(plan=None, updates=150, seed=3, pairs=(BTC,)):
-    def check(feed, sim):
-        for p in pairs:
-            assert_equals_truth(feed, sim, p)
-    r = await feed_run("bitfinex", [p[0] for p in pairs], check, plan=plan, updates=updates, seed=seed)
-    sent = [r.sim.checksums_sent.get(("bitfinex", p[1]), 0) for p in pairs]
-    return r.stats, r.received, r.faults, r.exchange, sent
-
-
 # --------------------------------------------------------------------------- clean runs
 def test_books_equal_their_true_books_and_every_checksum_verifies():
-    stats, received, _, ex, sent = run(run_feed(pairs=(BTC, ETH), updates=200, seed=4))
+    r = run(run_feed([BTC, ETH], updates=200, seed=4))
+    stats, received, ex = r.stats, r.received, r.exchange
+    sent = [r.sim.checksums_sent.get(("bitfinex", b.vid), 0) for b in (BTC, ETH)]
     for st, n in zip(stats, sent):
         assert st["applied"] >= 200 and st["resyncs"] == 0 and st["snapshots"] == 1, st
         assert st["state"] == "live" and st["watch_calls"] == 1 and st["stale_skipped"] == 0
@@ -114,8 +96,9 @@ FAULTS = [
 
 @pytest.mark.parametrize("plan,expect", FAULTS, ids=[str(i) for i in range(len(FAULTS))])
 def test_book_equals_true_book_after_fault(plan, expect):
-    (stats,), received, log, ex, _ = run(run_feed(plan, updates=150))
-    plans = check_fault_counters(stats, plan, expect, log)
+    r = run(run_feed([BTC], plan=plan, updates=150))
+    (stats,), received, ex = r.stats, r.received, r.exchange
+    plans = check_fault_counters(stats, plan, expect, r.faults)
     assert stats["watch_errors"] == 0
     # no sequence ids at Bitfinex: every resync is a checksum failure or a lost connection
     assert stats["gaps"] == 0 and stats["resyncs"] == stats["checksum_failed"] + stats["disconnects"], stats
@@ -136,12 +119,12 @@ def test_exponent_amounts_and_extra_price_decimals_widen_the_book():
     than the 8 of the book), then the checksum Bitfinex would send for the resulting book."""
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=25) as sim:
-            async with live_feed(sim, "bitfinex", [BTC[0]], applied=30) as feed:
-                live = feed.live_book("bitfinex", BTC[0])
-                await drained(sim, feed, "bitfinex", [BTC[0]])
+            async with live_feed(sim, "bitfinex", [BTC.symbol], applied=30) as feed:
+                live = feed.live_book("bitfinex", BTC.symbol)
+                await drained(sim, feed, "bitfinex", [BTC.symbol])
                 ex = feed.exchange("bitfinex")
                 (chan,) = [c for c, (s, current) in ex.liq_channels.items() if current]
-                bids, asks = window(sim, BTC[1])
+                bids, asks = window(sim, BTC.vid)
                 assert (live.book.price_decimals, live.book.size_decimals) == (8, 8)
                 price = str(Decimal(bids[0][0]) + Decimal("0.0000000001"))        # 10 decimals
                 assert len(price) == 16 and len(price.replace(".", "")) == 15
@@ -168,15 +151,15 @@ def test_info_restart_and_maintenance_end_reconnect_and_resync(code):
     subscribes again and the book is back on the truth from a new snapshot."""
     async def body():
         async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=25) as sim:
-            async with live_feed(sim, "bitfinex", [BTC[0]], applied=20) as feed:
-                live = feed.live_book("bitfinex", BTC[0])
+            async with live_feed(sim, "bitfinex", [BTC.symbol], applied=20) as feed:
+                live = feed.live_book("bitfinex", BTC.symbol)
                 (conn,) = sim.connections_of("bitfinex")
                 conn.send_control({"event": "info", "code": code, "msg": "Stopping. Please try to reconnect"})
                 while live.stats.snapshots < 2 or not live.is_live or live.stats.applied < 60:
                     await asyncio.sleep(0.02)
-                await drained(sim, feed, "bitfinex", [BTC[0]])
-                assert_equals_truth(feed, sim)
-                st = feed.stats("bitfinex", BTC[0])
+                await drained(sim, feed, "bitfinex", [BTC.symbol])
+                assert_equals_truth(feed, sim, BTC)
+                st = feed.stats("bitfinex", BTC.symbol)
                 assert st["disconnects"] == 1 and st["resyncs"] == 1 and st["checksum_failed"] == 0, st
                 assert len(sim.connections_of("bitfinex")) == 2 and feed.exchange("bitfinex").liq_confs == 2
     run(body(), 25)
@@ -205,25 +188,25 @@ class _QuietAfter:
 def test_heartbeats_keep_a_quiet_book_live(monkeypatch, heartbeats):
     # 40 ticks = 0.2 s at the test tick; without heartbeats the channel is silent
     monkeypatch.setattr(BitfinexBookStream, "heartbeat_ticks", 40 if heartbeats else 10**9)
-    (inst,) = [i for i in default_instruments() if i.venue == "bitfinex" and i.id == BTC[1]]
+    (inst,) = [i for i in default_instruments() if i.venue == "bitfinex" and i.id == BTC.vid]
 
     async def body():
         async with ExchangeSimulator([(inst, _QuietAfter(inst, 60))], interval=FAST, max_seconds=25) as sim:
-            async with live_feed(sim, "bitfinex", [BTC[0]], idle_timeout=1.0) as feed:
-                live = feed.live_book("bitfinex", BTC[0])
-                while not sim.market("bitfinex", BTC[1]).source.exhausted:
+            async with live_feed(sim, "bitfinex", [BTC.symbol], idle_timeout=1.0) as feed:
+                live = feed.live_book("bitfinex", BTC.symbol)
+                while not sim.market("bitfinex", BTC.vid).source.exhausted:
                     await asyncio.sleep(0.02)
                 seen = live.stats.messages
                 await asyncio.sleep(3.0)                        # three idle timeouts without a change
-                st = feed.stats("bitfinex", BTC[0])
+                st = feed.stats("bitfinex", BTC.symbol)
                 if heartbeats:
                     assert st["resyncs"] == 0 and st["snapshots"] == 1 and st["state"] == "live", st
                     assert live.stats.messages >= seen + 10           # the heartbeats, counted
                 else:
                     assert st["resyncs"] >= 2 and st["snapshots"] >= 3, st    # the idle watchdog resubscribed
                 assert st["checksum_failed"] == 0 and st["handler_errors"] == 0
-                await drained(sim, feed, "bitfinex", [BTC[0]])
-                assert feed.book("bitfinex", BTC[0]).level_strings("bid") == window(sim, BTC[1])[0]
+                await drained(sim, feed, "bitfinex", [BTC.symbol])
+                assert feed.book("bitfinex", BTC.symbol).level_strings("bid") == window(sim, BTC.vid)[0]
     run(body(), 30)
 
 
@@ -231,14 +214,14 @@ def test_heartbeats_keep_a_quiet_book_live(monkeypatch, heartbeats):
 def test_tampered_book_is_caught_by_the_bitfinex_checksum_and_resynced():
     async def body():
         async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=25) as sim:
-            async with live_feed(sim, "bitfinex", [BTC[0]], applied=20) as feed:
-                live = feed.live_book("bitfinex", BTC[0])
+            async with live_feed(sim, "bitfinex", [BTC.symbol], applied=20) as feed:
+                live = feed.live_book("bitfinex", BTC.symbol)
                 # one size of the checksummed top 25 grows by 1e-8; Bitfinex sends a frame per level,
                 # so a checksum comes every few messages
-                live = await tamper_until_caught(sim, feed, "bitfinex", BTC[0], 20, "0.00000001",
-                                                 lambda sim: window(sim, BTC[1])[1], patience=20, after=40)
+                live = await tamper_until_caught(sim, feed, "bitfinex", BTC.symbol, 20, "0.00000001",
+                                                 lambda sim: window(sim, BTC.vid)[1], patience=20, after=40)
                 assert live.stats.checksum_failed == 1
-                assert_equals_truth(feed, sim)
+                assert_equals_truth(feed, sim, BTC)
                 assert "checksum mismatch" in repr(live.last_error)
     run(body(), 25)
 

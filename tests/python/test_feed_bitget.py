@@ -32,38 +32,17 @@ import pytest
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, drained, exchanges, check_fault_counters, feed_run, run, tamper_until_caught  # noqa: E402
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_fault_counters,  # noqa: E402
+                     drained, exchanges, run, run_feed, serving_capture, tamper_until_caught)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitget import BitgetEngine  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, bitget_recording_markets, okx_checksum  # noqa: E402
 
 CAPTURE = Path(__file__).resolve().parents[1] / "data" / "cryptofeed" / "BITGET.ws.1.0"
-SPOT = ("BTC/USDT", "bitget", "BTCUSDT")            # unified symbol, simulator venue, Bitget id
-SWAP = ("BTC/USDT:USDT", "bitgetswap", "BTCUSDT")
-
-
-def assert_equals_truth(feed, sim, pair=SPOT):
-    sym, venue, vid = pair
-    truth = sim.true_book(venue, vid)
-    book = feed.book("bitget", sym)
-    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]]
-    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]]
-    assert len(truth["bids"]) >= 20 and len(truth["asks"]) >= 20      # the synthetic books keep 20 at least
-    ex = feed.exchange("bitget")
-    assert book.last_update_id == truth["update_id"]                     # at the same seq
-    assert book.checksum("bitget") == okx_checksum(truth["bids"], truth["asks"])   # C agrees with Python
-    shell = ex.orderbooks[sym]                # the ccxt book ccxt resolves: no Python levels at all
-    assert len(shell["bids"]) == 0 and len(shell["asks"]) == 0
-
-
-async def run_feed(plan=None, updates=50, seed=3, pairs=(SPOT,)):
-    def check(feed, sim):
-        for p in pairs:
-            assert_equals_truth(feed, sim, p)
-    r = await feed_run("bitget", [p[0] for p in pairs], check, plan=plan, updates=updates, seed=seed)
-    return r.stats, r.received, r.faults, r.exchange
+SPOT = BOOKS["bitget"]
+SWAP = SimBook("bitget", "BTC/USDT:USDT", "bitgetswap", "BTCUSDT")       # on the spot pair's socket
 
 
 # ------------------------------------------------------- the real recording through the adapter
@@ -77,16 +56,11 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
     assert sorted(i.id for i, _ in markets) == sorted(expected["per_instrument"])
     symbols = {i.id: f"{i.base}/{i.quote}" for i, _ in markets}
 
+    want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
+
     async def body():
         async with ExchangeSimulator(markets, interval=FAST, max_seconds=40) as sim:
-            sim.pause()                                   # nothing published before the books sync
-            async with LiveFeed([("bitget", s) for s in symbols.values()], exchanges=exchanges(sim, "bitget")) as feed:
-                await feed.wait_live(15)
-                sim.resume()
-                lives = {vid: feed.live_book("bitget", s) for vid, s in symbols.items()}
-                want = {vid: expected["per_instrument"][vid]["update"] for vid in symbols}
-                while any(lives[v].stats.applied < want[v] for v in symbols):
-                    await asyncio.sleep(0.02)
+            async with serving_capture(sim, "bitget", symbols, want, live_within=15) as (_, lives):
                 total = 0
                 for vid, live in lives.items():
                     st = live.stats
@@ -95,10 +69,7 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
                     assert st.checksum_ok == expected["per_instrument"][vid]["checksum_ok"], vid
                     assert st.checksum_absent == 0 and st.stale_skipped == 0 and st.handler_errors == 0
                     total += st.checksum_ok
-                    fin = expected["final_state"][vid]
-                    assert live.book.level_strings("bid", 1)[0] == fin["best_bid"], vid
-                    assert live.book.level_strings("ask", 1)[0] == fin["best_ask"], vid
-                    assert [live.book.bid_count, live.book.ask_count] == fin["levels"], vid
+                    assert_final_book(live.book, expected["final_state"][vid], vid)
                     # the simulator's own checksum agreed with every recorded one (it is an oracle,
                     # but what the client compared against was the recorded value)
                     market = sim.market("bitget", vid)
@@ -113,7 +84,8 @@ def test_bitget_recording_served_to_the_live_adapter_verifies_every_checksum():
 # --------------------------------------------------------------------------- clean runs
 def test_spot_and_perpetual_books_equal_their_true_books():
     # the spot pair and the USDT-M perpetual are both BTCUSDT at Bitget: one socket, instType apart
-    (spot, swap), received, _, ex = run(run_feed(pairs=(SPOT, SWAP), updates=60, seed=4))
+    r = run(run_feed([SPOT, SWAP], updates=60, seed=4))
+    (spot, swap), received, ex = r.stats, r.received, r.exchange
     for st in (spot, swap):
         assert st["applied"] >= 60 and st["resyncs"] == 0 and st["gaps"] == 0 and st["snapshots"] == 1, st
         assert st["state"] == "live" and st["watch_calls"] == 1 and st["stale_skipped"] == 0
@@ -149,8 +121,9 @@ FAULTS = [
 
 @pytest.mark.parametrize("plan,expect", FAULTS, ids=[str(i) for i in range(len(FAULTS))])
 def test_book_equals_true_book_after_fault(plan, expect):
-    (stats,), received, log, ex = run(run_feed(plan, updates=40))
-    plans = check_fault_counters(stats, plan, expect, log)
+    r = run(run_feed([SPOT], plan=plan, updates=40))
+    (stats,), received, ex = r.stats, r.received, r.exchange
+    plans = check_fault_counters(stats, plan, expect, r.faults)
     assert stats["watch_errors"] == 0
     if stats["resyncs"] and not stats["disconnects"]:
         # resynced on the same socket: unsubscribe, then subscribe again; the unsubscribe's
@@ -168,12 +141,13 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
     it (out of order or a maintenance reset: a gap, resynced from a new snapshot)."""
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"),
+                                backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
-                live = feed.live_book("bitget", SPOT[0])
+                live = feed.live_book("bitget", SPOT.symbol)
                 while live.stats.applied < 20:
                     await asyncio.sleep(0.02)
-                await drained(sim, feed, "bitget", [SPOT[0]])
+                await drained(sim, feed, "bitget", [SPOT.symbol])
                 (conn,) = sim.connections_of("bitget")
                 truth = sim.true_book("bitget", "BTCUSDT")
                 seq = live.book.last_update_id
@@ -200,8 +174,8 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
                 applied = st.applied
                 while st.applied < applied + 20 or not live.is_live:
                     await asyncio.sleep(0.02)
-                await drained(sim, feed, "bitget", [SPOT[0]])
-                assert_equals_truth(feed, sim)
+                await drained(sim, feed, "bitget", [SPOT.symbol])
+                assert_equals_truth(feed, sim, SPOT)
                 assert st.snapshots == 2 and st.resyncs == 1
     run(body(), 25)
 
@@ -210,16 +184,17 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
 def test_tampered_book_is_caught_by_the_bitget_checksum_and_resynced():
     async def body():
         async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=25) as sim:
-            async with LiveFeed([("bitget", SPOT[0])], exchanges=exchanges(sim, "bitget"), backoff=(0.02, 0.5)) as feed:
+            async with LiveFeed([("bitget", SPOT.symbol)], exchanges=exchanges(sim, "bitget"),
+                                backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
-                live = feed.live_book("bitget", SPOT[0])
+                live = feed.live_book("bitget", SPOT.symbol)
                 while live.stats.applied < 10:
                     await asyncio.sleep(0.02)
                 # one size in the checksummed top 25 grows by one lot
-                live = await tamper_until_caught(sim, feed, "bitget", SPOT[0], 20, "0.000001",
+                live = await tamper_until_caught(sim, feed, "bitget", SPOT.symbol, 20, "0.000001",
                                                  lambda sim: [lv[:2] for lv in sim.true_book("bitget", "BTCUSDT")["asks"]])
                 assert live.stats.checksum_failed == 1 and live.stats.gaps == 0
-                assert_equals_truth(feed, sim)
+                assert_equals_truth(feed, sim, SPOT)
                 assert "checksum mismatch" in repr(live.last_error)
     run(body(), 25)
 

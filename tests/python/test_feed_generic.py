@@ -15,7 +15,7 @@ pytest.importorskip("aiohttp")
 ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt.async_support as ccxt_rest  # noqa: E402
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import FAST, run  # noqa: E402
 
 from liqcore.feed import LiveFeed  # noqa: E402

@@ -9,7 +9,8 @@ import pytest
 ccxt = pytest.importorskip("ccxt")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401
+from netguard import no_internet  # noqa: E402,F401
+from simtest import run  # noqa: E402
 
 from liqcore.errors import FeedConfigError, FeedError, LiqError, SequenceGapError  # noqa: E402
 from liqcore.feed import Backoff, LiveFeed, classify_error, create_exchange  # noqa: E402
@@ -90,4 +91,4 @@ def test_repeated_errors_never_busy_loop_and_fatal_errors_stop():
                                     exchanges={"binance": sim.attach(create_exchange("binance",
                                                                                      {"enableRateLimit": False}))}):
                     pass
-    asyncio.run(asyncio.wait_for(body(), 15))
+    run(body(), 15)

@@ -26,11 +26,11 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, drained, run  # noqa: E402
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import FAST, SimBook, assert_equals_truth, drained, run  # noqa: E402
 
 from liqcore.feed import create_exchange  # noqa: E402
-from liqcore.sim import ExchangeSimulator, FaultPlan, kraken_checksum  # noqa: E402
+from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
 
 
 
@@ -92,25 +92,6 @@ async def until(cond, timeout=15.0):
     await asyncio.wait_for(_wait(), timeout)
 
 
-def assert_equals_truth(sim, ex, venue, symbol, vid, depth):
-    truth = sim.true_book(venue, vid, depth)
-    live = ex.liq_books[symbol]
-    book = live.book
-    assert book.level_strings("bid") == [lv[:2] for lv in truth["bids"]], symbol
-    assert book.level_strings("ask") == [lv[:2] for lv in truth["asks"]], symbol
-    assert len(truth["bids"]) >= 10 and len(truth["asks"]) >= 10
-    if venue == "bybit":
-        assert book.last_update_id == sim.last_update_id(venue, vid, depth)             # the same u
-    elif venue == "coinbase":
-        assert book.last_update_id == sim.market(venue, vid).subscribers[-1].last_sequence_num
-    elif venue == "kraken":   # no ids: the independent Python checksum of the truth agrees with C's
-        assert book.checksum("kraken") == kraken_checksum(truth["bids"], truth["asks"])
-    else:
-        assert book.last_update_id == truth["update_id"]
-    shell = ex.orderbooks[symbol]           # what ccxt resolves: a shell on the compiled book
-    assert shell.live is live and len(shell["bids"]) == 0 and len(shell["asks"]) == 0
-
-
 def book_requests(sim, venue, wire):
     """The subscribe / unsubscribe requests the client sent for books, as (kind, symbols named)."""
     out = []
@@ -147,7 +128,7 @@ def test_watch_order_book_for_symbols_through_the_engine(ex_id, faulty):
                 await until(done, 25)
                 await drained(sim, ex, ex_id, v.symbols)
                 for sym, vid in zip(v.symbols, v.ids):
-                    assert_equals_truth(sim, ex, ex_id, sym, vid, v.depth)
+                    assert_equals_truth(ex, sim, SimBook(ex_id, sym, ex_id, vid, v.depth))
                 # the loop got ccxt's shells for both symbols, each the compiled book's shell
                 for sym in v.symbols:
                     assert len(loop.shells[sym]) >= 10, {k: len(x) for k, x in loop.shells.items()}

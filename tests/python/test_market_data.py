@@ -41,7 +41,7 @@ ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt  # noqa: E402
 import ccxt.async_support  # noqa: E402
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import FAST, run  # noqa: E402
 
 from liqcore.errors import LiqError, MarketDataError  # noqa: E402

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore import RecordingFormatError
-from liqcore.recorder import FILE_HEADER, MAX_BLOCK_BYTES, Damage, Recorder, RecordingReader, convert, iter_liqcore
-from liqcore.recordings import Record, detect_format, iter_cryptofeed, iter_records
+from liqcore.recorder import FILE_HEADER, MAX_BLOCK_BYTES, Damage, Recorder, RecordingReader, iter_liqcore
+from liqcore.recordings import Record, convert, detect_format, iter_cryptofeed, iter_records
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"
 

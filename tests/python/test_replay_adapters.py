@@ -19,8 +19,8 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_feed_sim import VENUES, exchanges, settle  # noqa: E402
-from test_sim import no_internet  # noqa: E402,F401
+from netguard import no_internet  # noqa: E402,F401
+from simtest import BOOKS, exchanges, settle  # noqa: E402
 
 from liqcore.cli import main  # noqa: E402
 from liqcore.feed import LiveFeed  # noqa: E402
@@ -37,15 +37,15 @@ async def _session(path, faults=None, updates=60):
     async with ExchangeSimulator(seed=12, interval=0.005, max_seconds=25, faults=faults) as sim:
         exs = exchanges(sim, *IDS)
         with Recorder(path) as rec:
-            async with LiveFeed([(i, VENUES[i][0]) for i in IDS], exchanges=exs, recorder=rec,
+            async with LiveFeed([(i, BOOKS[i].symbol) for i in IDS], exchanges=exs, recorder=rec,
                                 backoff=(0.02, 0.5)) as feed:
                 for i in IDS:
-                    live = feed.live_book(i, VENUES[i][0])
+                    live = feed.live_book(i, BOOKS[i].symbol)
                     while live.stats.applied < updates or not live.is_live:
                         await asyncio.sleep(0.02)
-                await settle(feed, sim, list(IDS))
-                books = {i: _state(feed.book(i, VENUES[i][0])) for i in IDS}
-                stats = {i: feed.stats(i, VENUES[i][0]) for i in IDS}
+                await settle(sim, feed, [BOOKS[i] for i in IDS])
+                books = {i: _state(feed.book(i, BOOKS[i].symbol)) for i in IDS}
+                stats = {i: feed.stats(i, BOOKS[i].symbol) for i in IDS}
                 markets = {i: list(exs[i].markets.values()) for i in IDS}
     return books, stats, markets
 
@@ -62,7 +62,7 @@ def test_recorded_session_replays_to_the_same_books(tmp_path, fast_path):
     assert stats["binance"]["gaps"] == 1 and stats["binance"]["resyncs"] == 1
     replayed = asyncio.run(replay_through_adapters(path, fast_path=fast_path, markets=markets))
     for i in IDS:
-        live = replayed[(i, VENUES[i][0])]
+        live = replayed[(i, BOOKS[i].symbol)]
         assert _state(live.book) == books[i], i
         assert live.is_live and len(live.book.level_strings("bid")) > 10
         assert live.stats.gaps == stats[i]["gaps"] and live.stats.snapshots == stats[i]["snapshots"], i
@@ -75,7 +75,7 @@ def test_replay_with_derived_markets(tmp_path):
     books, _, _ = asyncio.run(_session(path, updates=30))
     replayed = asyncio.run(replay_through_adapters(path))            # markets from the recorded ids
     for i in IDS:
-        assert _state(replayed[(i, VENUES[i][0])].book) == books[i], i
+        assert _state(replayed[(i, BOOKS[i].symbol)].book) == books[i], i
 
 
 def test_a_missing_frame_is_caught_not_hidden(tmp_path):
@@ -111,9 +111,9 @@ def test_liqcore_replay_of_a_live_recording_accounts_for_every_depth_frame(tmp_p
     recs = list(RecordingReader(path))
     rep = replay(path)
     assert rep.problems() == [] and rep.ok
-    assert sorted((b.exchange, b.symbol) for b in rep.books) == sorted((i, VENUES[i][2]) for i in IDS)
+    assert sorted((b.exchange, b.symbol) for b in rep.books) == sorted((i, BOOKS[i].vid) for i in IDS)
     for i in IDS:
-        b, live = rep.book(i, VENUES[i][2]), stats[i]
+        b, live = rep.book(i, BOOKS[i].vid), stats[i]
         assert b.messages - b.snapshots == _depth_frames(recs, i) >= 60, i   # the session waited for 60 applied
         assert (b.messages, b.applied, b.skipped, b.snapshots) == (
             live["messages"], live["applied"], live["stale_skipped"], live["snapshots"]), i

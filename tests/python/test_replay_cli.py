@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from liqcore.cli import main
-from liqcore.recorder import convert
+from liqcore.recordings import convert
 from liqcore.replay import BUNDLED_RECORDING
 
 CF = Path(__file__).resolve().parents[1] / "data" / "cryptofeed"

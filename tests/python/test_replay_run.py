@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from liqcore import RecordingFormatError
-from liqcore.recorder import Recorder, RecordingReader, convert
-from liqcore.recordings import Record, exchange_of, iter_cryptofeed
+from liqcore.recorder import Recorder, RecordingReader
+from liqcore.recordings import Record, convert, exchange_of, iter_cryptofeed
 from liqcore.replay import BUNDLED_RECORDING, replay, replay_binance
 from liqcore.replay.books import binance_market_id
 from liqcore.replay.run import _Pacer, replay_records

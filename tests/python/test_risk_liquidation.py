@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sim import no_internet  # noqa: F401  (the autouse no-internet guard: the simulator test)
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard: the simulator test)
 
 from liqcore.errors import LiqError, RiskInputError
 from liqcore.risk.liquidation import (LiquidationResult, liquidation_price,

@@ -552,7 +552,7 @@ def test_synthetic_book_move_refuses_non_positive_prices_and_non_integers():
 # ----------------------------------------------------------------- live, against the simulator
 ccxt_pro = pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import exchanges, run  # noqa: E402
 
 

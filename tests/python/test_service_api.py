@@ -19,7 +19,7 @@ pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 
 from liqcore.service.api import ServiceConfigError, check_bind, create_app, is_loopback, server_of  # noqa: E402
 from liqcore.service.hub import BookHub  # noqa: E402

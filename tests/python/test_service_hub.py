@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import run  # noqa: E402
 
 from liqcore.errors import FeedConfigError  # noqa: E402

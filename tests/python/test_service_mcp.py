@@ -29,7 +29,7 @@ pytest.importorskip("uvicorn")
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import run  # noqa: E402
 from test_service_hub import TICK  # noqa: E402
 from test_service_tools import CALLS, check_hub_tools, subscribe_and_freeze, write_alerts  # noqa: E402

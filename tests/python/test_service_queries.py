@@ -16,7 +16,7 @@ pytest.importorskip("pydantic")
 
 from pydantic import ValidationError  # noqa: E402
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import run  # noqa: E402
 from test_service_hub import TICK, settled  # noqa: E402
 

@@ -17,7 +17,7 @@ pytest.importorskip("ccxt.pro")
 pytest.importorskip("pydantic")
 jsonschema = pytest.importorskip("jsonschema")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import run  # noqa: E402
 from test_service_hub import TICK, settled  # noqa: E402
 from test_service_queries import walk_by_hand  # noqa: E402

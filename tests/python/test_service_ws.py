@@ -17,7 +17,7 @@ pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 wsc = pytest.importorskip("websockets.sync.client")
 
-from test_sim import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from test_service_api import running  # noqa: E402
 
 from liqcore.service.hub import BookHub  # noqa: E402

@@ -29,6 +29,7 @@ import pytest
 
 from liqcore import OrderBook
 from liqcore.venues import compare_books
+from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
 
 
 def book(bids, asks):

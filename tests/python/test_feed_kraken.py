@@ -1,6 +1,7 @@
-"""The real Kraken capture (tests/data/cryptofeed/KRAKEN.ws.50.0: websocket v1 ``book``, depth
-1000, 10 pairs, 2021) served by the simulator's websocket v2 to ccxt.pro and liqcore's Kraken
-adapter (KrakenEngine).
+"""The Kraken adapter of liqcore.feed run for real: ccxt.pro ``kraken`` through liqcore's engine
+adapter (KrakenEngine) against the local exchange simulator's Kraken websocket v2 protocol, on
+the real Kraken capture (tests/data/cryptofeed/KRAKEN.ws.50.0: websocket v1 ``book``, depth 1000,
+10 pairs, 2021) served by the simulator's websocket v2, and on synthetic books.
 
 What is proved here:
 
@@ -14,7 +15,15 @@ What is proved here:
   EXPECTED.json's ``final_state`` and the simulator's true book level for level;
 * faults still work on a replay: a corrupted recorded checksum is one failure and one resync
   (unsubscribe + subscribe: a fresh snapshot of the true book), after which the recorded
-  messages continue to verify and the book ends equal to the recording's final book.
+  messages continue to verify and the book ends equal to the recording's final book;
+* a clean synthetic run: the compiled book equals the simulator's true best-10 window level for
+  level (wire strings), every one of Kraken's checksums (snapshot too) verified in C and agreeing
+  with the simulator's independent Python checksum; ccxt's Python book stays empty;
+* after each synthetic fault the book again equals the truth and the counters say what happened:
+  Kraken sends no ids, so lost frames and a corrupted checksum are checksum failures, each
+  resynced by unsubscribe + subscribe on the same socket; a duplicate is harmless; malformed
+  frames are skipped; a disconnect is counted and healed;
+* negative control: a live book altered behind the feed's back is caught by Kraken's checksum.
 """
 
 from __future__ import annotations
@@ -29,11 +38,14 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 import aiohttp  # noqa: E402
-from test_sim import _frames, no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, exchanges, run  # noqa: E402
+from netguard import no_internet, ws_frames  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
+                     check_fault_counters, check_resynced_in_place, check_subscribed_once, exchanges, run, run_feed,
+                     serving_capture, tamper_until_caught)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.exchanges.kraken import parse_v1_book  # noqa: E402
+from liqcore.feed.ccxt_kraken import KrakenEngine  # noqa: E402
 from liqcore.recorder import RecordingReader, Recorder  # noqa: E402
 from liqcore.recordings import iter_cryptofeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan, Market, kraken_checksum, kraken_recording_markets  # noqa: E402
@@ -62,17 +74,9 @@ def levels(entries) -> list[list[str]]:
     return [[e[0], e[1]] for e in entries]
 
 
-def assert_final_book(live, wsname: str) -> None:
-    fin = EXPECTED["final_state"][wsname]
-    assert live.book.level_strings("bid", 1)[0] == fin["best_bid"], wsname
-    assert live.book.level_strings("ask", 1)[0] == fin["best_ask"], wsname
-    assert [live.book.bid_count, live.book.ask_count] == fin["levels"], wsname
-
-
-def assert_equals_truth(live, sim, inst) -> None:
-    truth = sim.true_book("kraken", inst.id)
-    assert live.book.level_strings("bid") == truth["bids"], inst.id
-    assert live.book.level_strings("ask") == truth["asks"], inst.id
+def book_of(inst) -> SimBook:
+    """The feed's book of a recorded pair: its whole book (the recording's 1000 levels)."""
+    return SimBook("kraken", ws_symbol(inst), "kraken", inst.id)
 
 
 # ------------------------------------------------------------------------ the replay itself
@@ -138,7 +142,7 @@ def test_served_precision_is_the_recorded_wire_decimals():
                     await ws.send_str('{"method":"subscribe","params":{"channel":"instrument"},"req_id":1}')
                     await ws.send_str('{"method":"subscribe","params":{"channel":"book","symbol":["XMR/USD"],'
                                       '"depth":1000},"req_id":2}')
-                    msgs = [json.loads(f, parse_float=str) for f in await _frames(ws, 5)]
+                    msgs = [json.loads(f, parse_float=str) for f in await ws_frames(ws, 5)]
             assert [m.get("channel") or m["result"]["channel"] for m in msgs] == [
                 "status", "instrument", "instrument", "book", "book"]
             pairs = {p["symbol"]: p for p in msgs[2]["data"]["pairs"]}
@@ -163,19 +167,13 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
     markets = kraken_recording_markets(CAPTURE, ASSET_PAIRS)
     symbols = {inst.extra["wsname"]: ws_symbol(inst) for inst, _ in markets}
     path = tmp_path / "kraken.lqrec"
+    want = {pair: EXPECTED["per_pair"][pair]["update_msgs"] for pair in symbols}
 
     async def body():
-        async with ExchangeSimulator(markets, interval=FAST, max_seconds=150) as sim:
-            sim.pause()                                   # nothing published before the books sync
-            with Recorder(path) as rec:
-                async with LiveFeed([("kraken", s) for s in symbols.values()], exchanges=exchanges(sim, "kraken"),
-                                    depth=DEPTH, recorder=rec) as feed:
-                    await feed.wait_live(60)
-                    sim.resume()
-                    lives = {pair: feed.live_book("kraken", s) for pair, s in symbols.items()}
-                    want = {pair: EXPECTED["per_pair"][pair]["update_msgs"] for pair in symbols}
-                    while any(lives[p].stats.applied < want[p] for p in symbols):
-                        await asyncio.sleep(0.05)
+        with Recorder(path) as rec:
+            async with ExchangeSimulator(markets, interval=FAST, max_seconds=150) as sim:
+                async with serving_capture(sim, "kraken", symbols, want, live_within=60, depth=DEPTH,
+                                           recorder=rec) as (feed, lives):
                     ok = 0
                     for inst, _ in markets:
                         pair = inst.extra["wsname"]
@@ -189,8 +187,8 @@ def test_kraken_recording_served_to_the_live_adapter_verifies_every_checksum(tmp
                         assert live.book.max_depth == DEPTH
                         # the book's scales hold every recorded decimal: the served precision
                         assert (live.book.price_decimals, live.book.size_decimals) == inst.wire_decimals
-                        assert_final_book(live, pair)
-                        assert_equals_truth(live, sim, inst)
+                        assert_final_book(live.book, EXPECTED["final_state"][pair], pair)
+                        assert_equals_truth(feed, sim, book_of(inst))
                         assert sim.market("kraken", inst.id).checksum_mismatches == []
                     assert ok == 4269
                     subs = [json.loads(r) for c in sim.connections_of("kraken") for r in c.received
@@ -251,8 +249,8 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
                 for inst, _ in markets:
                     pair = inst.extra["wsname"]
                     st = lives[pair].stats
-                    assert_final_book(lives[pair], pair)
-                    assert_equals_truth(lives[pair], sim, inst)
+                    assert_final_book(lives[pair].book, EXPECTED["final_state"][pair], pair)
+                    assert_equals_truth(feed, sim, book_of(inst))
                     if pair == "XBT/CHF":
                         assert (st.checksum_failed, st.resyncs, st.snapshots, st.gaps) == (1, 1, 2, 0)
                         # one recorded checksum corrupted; those sent while resubscribing are covered
@@ -264,3 +262,58 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
                 log = [f for c in sim.connections_of("kraken") for f in c.faults_log]
                 assert len(log) == 1 and "bad_checksum" in str(log[0])
     run(body(), timeout=120)
+
+
+# ------------------------------------------------------------------- synthetic books, clean
+def test_book_equals_true_book():
+    r = run(run_feed([BOOKS["kraken"]]))
+    stats = r.stats[0]
+    check_clean_counters(stats, 50)
+    check_subscribed_once(r)
+    # every Kraken message (snapshot too) carries a checksum, each verified in C
+    assert stats["checksum_ok"] == stats["applied"] + stats["snapshots"] and stats["checksum_failed"] == 0
+
+
+def test_adapter_is_registered():
+    assert type(create_exchange("kraken")) is KrakenEngine
+
+
+# ------------------------------------------------------------------------------ faults
+FAULTS = [
+    # (fault plan, expected counters: name -> minimum (or exact with "=="))
+    # Kraken has no ids: a lost update shows as a checksum mismatch on the next message, unless the
+    # next one rewrites the same levels (then the book is right anyway): lose five in a row
+    (FaultPlan(drop=range(15, 20)), {"checksum_failed": 1, "resyncs": 1, "gaps": "==0"}),
+    (FaultPlan(duplicate={15, 25}), {"resyncs": "==0", "checksum_failed": "==0"}),
+    (FaultPlan(bad_checksum={15}), {"checksum_failed": "==1", "resyncs": "==1", "gaps": "==0"}),
+    (FaultPlan(malformed={15}), {"resyncs": "==0"}),
+    ([FaultPlan(disconnect_after=20, disconnect_mode="abort")], {"disconnects": "==1"}),
+]
+
+
+@pytest.mark.parametrize("plan,expect", FAULTS, ids=[str(i) for i in range(len(FAULTS))])
+def test_book_equals_true_book_after_fault(plan, expect):
+    r = run(run_feed([BOOKS["kraken"]], plan=plan, updates=40))
+    check_fault_counters(r.stats[0], plan, expect, r.faults)
+    check_resynced_in_place(r.stats[0], r.received)
+
+
+# --------------------------------------------------------------- negative control
+def test_tampered_book_is_caught_by_the_kraken_checksum_and_resynced():
+    async def body():
+        async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=20) as sim:
+            async with LiveFeed([("kraken", "BTC/USD")], exchanges=exchanges(sim, "kraken"),
+                                backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                live = feed.live_book("kraken", "BTC/USD")
+                while live.stats.applied < 10:
+                    await asyncio.sleep(0.02)
+                # one size in the checksummed top 10 changes by one lot (or the level is pushed out of
+                # the top 10 first: Kraken sends no ids, so only a checksum can tell)
+                live = await tamper_until_caught(
+                    sim, feed, "kraken", "BTC/USD", 5, "0.00000001",
+                    lambda sim: [lv[:2] for lv in sim.true_book("kraken", "XXBTZUSD", 10)["asks"]])
+                assert live.stats.checksum_failed == 1 and live.stats.gaps == 0
+                assert_equals_truth(feed, sim, BOOKS["kraken"])
+                assert "checksum mismatch" in repr(live.last_error)
+    run(body())
