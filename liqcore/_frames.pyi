@@ -1,6 +1,6 @@
 """Type stubs of the compiled module ``liqcore._frames`` (src/frames.c: exchange frames parsed into a book)."""
 
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, final
 
 from liqcore._book import OrderBook
 from liqcore.errors import LiqError
@@ -52,6 +52,7 @@ def scan_binance_depth(frame: _Frame) -> FrameResult: ...
 def scan_binance_snapshot(body: _Frame) -> FrameResult: ...
 def scan_okx_books(frame: _Frame) -> FrameResult: ...
 
+@final
 class FrameRoute:
     book: OrderBook | None
     target: Any
