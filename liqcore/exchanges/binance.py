@@ -48,6 +48,9 @@ __all__ = ["BinanceProtocol", "BinanceUsdmProtocol", "BinanceCoinmProtocol", "CH
 #: the protocol's one book channel (what :meth:`BookDriver.synced` is told)
 CHANNEL = "depth"
 
+#: the routing table of a connection without books (never written)
+_NO_ROUTES: dict[str, FrameRoute] = {}
+
 #: a buffered event: (the frame as received or the decoded event, its first id ``U``)
 _Buffered = tuple[Any, int]
 
@@ -123,10 +126,12 @@ class BinanceProtocol(BookProtocol):
         if old is not None:
             old.state = "failed"
             old.route.book = None
-            for key in old.keys:
-                table = self._tables.get(key[0])
-                if table is not None and table.get(key[1]) is old.route:
-                    del table[key[1]]
+            for conn_, market_id_ in old.keys:
+                table = self._tables.get(conn_)
+                if table is not None and table.get(market_id_) is old.route:
+                    del table[market_id_]
+                    if not table:                        # a connection without books: forget it
+                        del self._tables[conn_]
         if live.book.sequence is None:
             live.book.sequence = self.sequence_rule
         live.begin_sync()
@@ -185,9 +190,7 @@ class BinanceProtocol(BookProtocol):
         if not self.fast_path:
             super().on_frame(conn, data)
             return
-        table = self._tables.get(conn)
-        if table is None:
-            table = self._tables[conn] = {}
+        table = self._tables.get(conn, _NO_ROUTES)        # (only read: a table is made by _route)
         res = route_binance_depth(table, data)
         route = res.route
         if route is not None and route.book is not None and res.error is None:
@@ -215,6 +218,7 @@ class BinanceProtocol(BookProtocol):
             if sync is None:
                 return                                   # not a market the driver keeps
             if sync.state == "live":                     # routed now: parse it with its book
+                table = self._tables[conn]
                 res = route_binance_depth(table, data)
                 err, route = res.error, res.route
         else:

@@ -465,7 +465,10 @@ def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
     """One table per connection: the same market id on two sockets is two books (spot and swap
     on Binance); a market the driver does not keep is ignored; non-book frames go to ``other``."""
     class Two(_Driver):
+        asked = 0
+
         def book(self, conn, market_id, market_type):
+            self.asked += 1
             return None if market_id == "NOPE" else super().book(conn, f"{conn}:{market_id}", None)
 
     d = Two()
@@ -477,6 +480,15 @@ def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
     assert sorted(d.books) == ["spot:BTCUSDT", "swap:BTCUSDT"]
     assert [p.waiting(d.books[k]) for k in sorted(d.books)] == [1, 1]
     assert d.events == [("other", {"result": None, "id": 1})]
+    # a resubscription on a new connection: the new socket's frames are routed without asking
+    # the driver; the old socket's route was forgotten with the old subscription (asked again)
+    live = d.books["spot:BTCUSDT"]
+    p.begin("spot2", live, "BTCUSDT")
+    asked = d.asked
+    p.on_frame("spot2", _bn_depth(3, 4, bids=[("1.00", "2")]))
+    assert (p.waiting(live), d.asked) == (1, asked)
+    p.on_frame("spot", _bn_depth(5, 5, bids=[("1.00", "3")]))
+    assert d.asked == asked + 1
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["c", "decoded"])
