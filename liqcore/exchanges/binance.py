@@ -113,6 +113,10 @@ class BinanceProtocol(BookProtocol):
         #: rebuild a book whose scales are too small for a message's decimals (exactly, from its
         #: wire strings); False: the book refuses the message (a caller's book, kept as given)
         self.widen = True
+        #: hand frames that are not book messages (acks, trades, tickers) to :meth:`BookDriver.other`,
+        #: decoded (True: ccxt needs its acks); False: the native path drops them once the C parser
+        #: classified them (valid JSON of another kind), for a driver that keeps books only
+        self.decode_other = True
         #: connection -> market id -> route (what the C parser looks a frame's ``s`` up in)
         self._tables: dict[Any, dict[str, FrameRoute]] = {}
         self._syncs: dict[LiveBook, _Sync] = {}
@@ -210,6 +214,8 @@ class BinanceProtocol(BookProtocol):
         without a route yet, buffered, refused, or for a book marked stale from outside."""
         err = res.error
         if res.kind != "depth" or type(err) is FormatError:
+            if err is None and not self.decode_other:
+                return                                   # valid JSON of another kind: not wanted
             super().on_frame(conn, data)                 # acks, trades, tickers; what orjson makes of the rest
             return
         route = res.route

@@ -480,6 +480,10 @@ def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
     assert sorted(d.books) == ["spot:BTCUSDT", "swap:BTCUSDT"]
     assert [p.waiting(d.books[k]) for k in sorted(d.books)] == [1, 1]
     assert d.events == [("other", {"result": None, "id": 1})]
+    p.decode_other = False                                               # a driver of books only
+    p.on_frame("spot", '{"result":null,"id":2}')
+    p.on_frame("spot", '{"result":null,"id":3')                          # malformed: still reported
+    assert d.events[1:] == [("malformed", '{"result":null,"id":3')]
     # a resubscription on a new connection: the new socket's frames are routed without asking
     # the driver; the old socket's route was forgotten with the old subscription (asked again)
     live = d.books["spot:BTCUSDT"]
