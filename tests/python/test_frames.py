@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 from liqcore import (ChecksumError, CrossedBookError, DepthError, FormatError, InvalidDeltaError, LiqError,
                      OrderBook, SequenceGapError)
 from liqcore._frames import (FrameResult, FrameRoute, apply_binance_depth, apply_okx_books, load_binance_snapshot,
-                             route_binance_depth, scan_binance_depth, scan_binance_snapshot, scan_okx_books)
+                             route_binance_depth, scan_binance_depth, scan_okx_books)
 from liqcore.exchanges.okx import OkxProtocol
 from liqcore.replay.books import BinanceAdapter, ProtocolReplay
 from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
@@ -42,16 +41,6 @@ STATS_AT, STATS_END = 52, 124   # src/book.h LIQ_SER_STATS_OFF / _END
 def without_stats(book):
     raw = book.to_bytes()
     return raw[:STATS_AT] + raw[STATS_END:]
-
-
-def bbo_units(book):
-    b = book.levels(0, 1, raw=True)
-    a = book.levels(1, 1, raw=True)
-    return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
-
-
-def units(s, scale):
-    return int(Decimal(s).scaleb(scale))
 
 
 # ---------------------------------------------------------------- Binance recording
