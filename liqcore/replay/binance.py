@@ -82,6 +82,17 @@ class BinanceReplayer:
                                        on_update=None if user is None else
                                        lambda live, ts_ns: user(live.book, ts_ns, self.report.frames))
 
+    def _sync_report(self) -> None:
+        """The report's counts from the adapter's (one market). O(1)."""
+        a, rep = self._adapter, self.report
+        for market_id in a.books:
+            c = a.counts(market_id)
+            rep.depth_events, rep.applied, rep.skipped = c["depth_events"], c["applied"], c["skipped"]
+            rep.gaps, rep.rejected, rep.snapshots = c["gaps"], c["rejected"], c["snapshots"]
+            rep.snapshots_too_old, rep.snapshots_rejected = c["snapshots_too_old"], c["snapshots_rejected"]
+            rep.checkpoints_ok, rep.checkpoints_failed = c["checkpoints_ok"], c["checkpoints_failed"]
+            rep.failures = a.failures.setdefault(market_id, [])
+
     @property
     def unsynced(self) -> int:
         """Depth events buffered for a snapshot that has not come (yet): read, not applied."""
@@ -99,12 +110,13 @@ class BinanceReplayer:
         if rep.symbol is None and isinstance(data, dict) and "s" in data:
             rep.symbol = data["s"]
         used = self._adapter.on_decoded(msg, ts_ns)
-        for market_id in self._adapter.books:
-            c = self._adapter.counts(market_id)
-            for name in ("depth_events", "applied", "skipped", "gaps", "rejected", "snapshots",
-                         "snapshots_too_old", "snapshots_rejected", "checkpoints_ok", "checkpoints_failed"):
-                setattr(rep, name, c[name])
-            rep.failures = list(self._adapter.failures.get(market_id, ()))
+        if not used:
+            return False
+        if "lastUpdateId" in msg or (isinstance(data, dict) and data.get("e") == "depthUpdate"):
+            self._sync_report()
+        else:                                             # a bookTicker: only checkpoints moved
+            for cp in self._adapter.checkpoints.values():
+                rep.checkpoints_ok, rep.checkpoints_failed = cp.ok, cp.failed
         return used
 
 
