@@ -8,7 +8,9 @@ real recording runs the live code path. ``docs/architecture.md`` lists the steps
 venue.
 
 Venues with a protocol here: OKX (:mod:`~liqcore.exchanges.okx`), Bitget
-(:mod:`~liqcore.exchanges.bitget`), Kraken v2 and v1 (:mod:`~liqcore.exchanges.kraken`).
+(:mod:`~liqcore.exchanges.bitget`), Kraken v2 and v1 (:mod:`~liqcore.exchanges.kraken`), Bybit
+(:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`), Bitfinex
+(:mod:`~liqcore.exchanges.bitfinex`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ PROTOCOLS = {
     "okx": "liqcore.exchanges.okx:OkxProtocol",
     "bitget": "liqcore.exchanges.bitget:BitgetProtocol",
     "kraken": "liqcore.exchanges.kraken:KrakenProtocol",
+    "bybit": "liqcore.exchanges.bybit:BybitProtocol",
+    "coinbase": "liqcore.exchanges.coinbase:CoinbaseProtocol",
+    "bitfinex": "liqcore.exchanges.bitfinex:BitfinexProtocol",
 }
 
 

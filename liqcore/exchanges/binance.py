@@ -143,6 +143,11 @@ class BinanceProtocol(BookProtocol):
         if market_id is not None:
             self._route(conn, market_id, sync)
 
+    def connection_lost(self, conn: Any) -> None:
+        """``conn`` is gone: its routing table with it (its books resync through a new
+        subscription, :meth:`begin`, on another connection). O(1)."""
+        self._tables.pop(conn, None)
+
     def waiting(self, live: LiveBook) -> int:
         """Events of ``live`` buffered for a snapshot that has not come (yet). O(1)."""
         sync = self._syncs.get(live)

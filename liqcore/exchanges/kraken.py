@@ -19,11 +19,10 @@ out of scope get no delete), so the books are created with ``max_depth`` N.
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
-from liqcore.exchanges.protocol import BookProtocol
+from liqcore.exchanges.protocol import BookProtocol, iso_ms
 from liqcore.exchanges.wire import loads_exact
 
 __all__ = ["KrakenProtocol", "KrakenV1Message", "parse_v1_book", "DEFAULT_DEPTH", "CHANNELS"]
@@ -33,17 +32,6 @@ DEFAULT_DEPTH = 10
 
 #: the v2 book channel (its depth is the subscription's)
 CHANNELS: Mapping[str, int | None] = {"book": DEFAULT_DEPTH}
-
-
-def _ms(iso: Any) -> int | None:
-    """An RFC 3339 time (``2024-05-01T12:00:00.123456Z``) as ms since the epoch, None if absent
-    or unreadable (a display field: the book does not depend on it)."""
-    if type(iso) is not str:
-        return None
-    try:
-        return int(_dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return None
 
 
 def _levels(side: Any) -> list[tuple[Any, Any]]:
@@ -70,7 +58,8 @@ class KrakenProtocol(BookProtocol):
         if type(msg) is not dict or msg.get("channel") != "book" or "type" not in msg:
             return False
         snapshot = msg["type"] == "snapshot"
-        for d in msg.get("data") or ():
+        data = msg.get("data")
+        for d in data if type(data) is list else ():
             live = self.driver.book(conn, str(d.get("symbol")), None) if type(d) is dict else None
             if live is None:
                 continue
@@ -83,9 +72,9 @@ class KrakenProtocol(BookProtocol):
             if snapshot:
                 self.snapshot(conn, live, "book", bids, asks, checksum=d.get("checksum"),
                               depth=self.driver.depth(conn, live) or DEFAULT_DEPTH,
-                              timestamp_ms=_ms(d.get("timestamp")))
+                              timestamp_ms=iso_ms(d.get("timestamp")))
             else:
-                self.update(conn, live, bids, asks, checksum=d.get("checksum"), timestamp_ms=_ms(d.get("timestamp")))
+                self.update(conn, live, bids, asks, checksum=d.get("checksum"), timestamp_ms=iso_ms(d.get("timestamp")))
         return True
 
 

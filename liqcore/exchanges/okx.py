@@ -61,14 +61,15 @@ class OkxProtocol(BookProtocol):
         if type(msg) is not dict or "action" not in msg:
             return False
         arg = msg.get("arg")
-        if type(arg) is not dict or arg.get("channel") not in self.channels:
+        if type(arg) is not dict or type(arg.get("channel")) is not str or arg["channel"] not in self.channels:
             return False
         live = self.driver.book(conn, str(arg.get("instId")), self.market_type(arg))
         if live is None:
             return True                                   # a market the driver does not keep
         channel = arg["channel"]
         snapshot = msg["action"] == "snapshot"
-        for d in msg.get("data") or ():
+        data = msg.get("data")
+        for d in data if type(data) is list else ():
             try:
                 seq, ts = _int(d.get(self.seq_field)), _int(d.get("ts"))
             except (AttributeError, TypeError, ValueError):

@@ -21,17 +21,34 @@ driver creates them, the protocol writes into them through :meth:`BookProtocol.s
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
 import orjson
 
 from liqcore.errors import FormatError
 from liqcore.feed.live_book import LiveBook
+from liqcore.feed.scales import CrossPolicy
 
-__all__ = ["BookDriver", "BookProtocol", "Levels"]
+__all__ = ["BookDriver", "BookProtocol", "Levels", "iso_ms"]
 
 #: one side of a message: ``[price, size, ...]`` rows, prices and sizes as the venue's strings
 Levels = Sequence[Sequence[Any]]
+
+
+_SUBMICRO = re.compile(r"(\.\d{6})\d+")
+
+
+def iso_ms(iso: Any) -> int | None:
+    """An RFC 3339 time (``2024-05-01T12:00:00.123456789Z``: fractions beyond µs are cut) as ms
+    since the epoch; None when absent or unreadable (a display field: no book depends on it)."""
+    if type(iso) is not str:
+        return None
+    try:     # Python 3.10's fromisoformat reads neither "Z" nor more than 6 fraction digits
+        return int(_dt.datetime.fromisoformat(_SUBMICRO.sub(r"\1", iso.replace("Z", "+00:00"))).timestamp() * 1000)
+    except (ValueError, OverflowError):
+        return None
 
 
 class BookDriver(Protocol):
@@ -82,6 +99,9 @@ class BookProtocol:
     channels: ClassVar[Mapping[str, int | None]] = {}
     #: kind passed to :meth:`liqcore.OrderBook.verify_checksum` (None: the venue sends none)
     checksum_kind: ClassVar[str | None] = None
+    #: the cross policy of the books a driver creates for the venue (:class:`liqcore.OrderBook`):
+    #: "allow" where a message can leave a book crossed until the next one (Bitfinex)
+    cross_policy: ClassVar[CrossPolicy] = "raise"
 
     def __init__(self, driver: BookDriver, *, fast_path: bool = True) -> None:
         self.driver = driver
@@ -129,6 +149,10 @@ class BookProtocol:
         received, or decoded); returns the buffered updates applied. Venues without such
         snapshots raise NotImplementedError."""
         raise NotImplementedError(f"{self.exchange}: snapshots come on the socket")
+
+    def connection_lost(self, conn: Any) -> None:
+        """The driver's connection ``conn`` is gone: forget what the protocol kept about it
+        (Coinbase's ``sequence_num``, Bitfinex's channel ids). Default: nothing kept. O(1)."""
 
     # ------------------------------------------------------------- book steps
     def snapshot(self, conn: Any, live: LiveBook, channel: str, bids: Levels, asks: Levels, *,

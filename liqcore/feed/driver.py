@@ -42,6 +42,7 @@ class CcxtDriver:
     def synced(self, conn: Any, live: LiveBook, channel: str, timestamp_ms: int | None) -> None:
         ex = self.ex
         live.client_url = conn.url
+        live.channel = channel
         live.message_hash = ex.liq_book_hash(live.symbol, channel)
         shell = ex.liq_shell(live.symbol, live, live.book.max_depth)
         shell["nonce"] = live.book.last_update_id

@@ -408,6 +408,8 @@ class EngineMixin(_CcxtExchange):
         client.reject(exc)               # before close(): close() cancels pending futures
         if self.clients.get(client.url) is client:
             del self.clients[client.url]
+        if self.liq_protocol is not None:
+            self.liq_protocol.connection_lost(client)
         asyncio.ensure_future(client.close())
 
     # ------------------------------------------------------- connection losses
@@ -422,6 +424,8 @@ class EngineMixin(_CcxtExchange):
         for live in self.liq_books.values():
             if live.client_url == client.url and live.state in ("live", "syncing"):
                 live.mark_stale("disconnect", error if isinstance(error, BaseException) else None)
+        if self.liq_protocol is not None:      # what the protocol kept about this connection
+            self.liq_protocol.connection_lost(client)
 
     def on_close(self, client: Any, error: Any) -> None:
         super().on_close(client, error)

@@ -50,8 +50,11 @@ class BookStats:
     crossed snapshot, bugs) turned into resyncs; ``disconnects``: connection losses that made the
     book stale; ``watch_errors``: errors the watch loop retried; ``callback_errors``: exceptions
     raised by subscribers (logged, never propagated); ``rescaled``: books rebuilt at a larger
-    decimal scale; ``last_recv_ns``: ``time.monotonic_ns()`` when the last applied frame arrived;
-    ``last_latency_ns``: frame receive -> book applied for that frame, ns.
+    decimal scale; ``heartbeats``: keep-alive messages of the book's channel (Bitfinex ``hb``:
+    nothing to apply); ``last_recv_ns``: ``time.monotonic_ns()`` when the last applied frame
+    arrived; ``last_latency_ns``: frame receive -> book applied for that frame, ns.
+
+    Every message is counted once: :attr:`unaccounted` is 0 whatever path a message took.
     """
 
     messages: int = 0
@@ -69,8 +72,16 @@ class BookStats:
     watch_errors: int = 0
     callback_errors: int = 0
     rescaled: int = 0
+    heartbeats: int = 0
     last_recv_ns: int = 0
     last_latency_ns: int = 0
+
+    @property
+    def unaccounted(self) -> int:
+        """Messages counted as received but as none of snapshot, applied, skipped, gap, handler
+        error or heartbeat (0 unless a path miscounts)."""
+        return self.messages - (self.snapshots + self.applied + self.stale_skipped + self.gaps + self.handler_errors
+                                + self.heartbeats)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -89,7 +100,7 @@ class LiveBook:
     """
 
     __slots__ = ("exchange", "symbol", "book", "state", "stats", "last_error", "subscribers",
-                 "_trouble", "_trouble_reason", "message_hash", "client_url")
+                 "_trouble", "_trouble_reason", "message_hash", "client_url", "channel")
 
     def __init__(self, exchange: str, symbol: str, book: OrderBook) -> None:
         self.exchange = exchange
@@ -104,6 +115,9 @@ class LiveBook:
         #: ccxt message hash of the book's subscription, and the url of its connection (set by adapters)
         self.message_hash: str | None = None
         self.client_url: str | None = None
+        #: the venue's book channel its last snapshot came on (a protocol's channel name, set by the
+        #: live driver: what an unsubscribe names)
+        self.channel: str | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -247,6 +261,11 @@ class LiveBook:
         st.messages += 1
         st.stale_skipped += 1
 
+    def heartbeat(self) -> None:
+        """Count one keep-alive message of the book's channel (received; nothing to apply). O(1)."""
+        self.stats.messages += 1
+        self.stats.heartbeats += 1
+
     def counted(self, applied: bool | None, checksum_ok: bool | None = None) -> None:
         """Count one delta message a native frame parser handled: ``applied`` True (changed the
         book), False (older than the book) or None (refused: the driver's resync counts why); and
@@ -265,11 +284,18 @@ class LiveBook:
 
     def check(self, kind: str, expected: Any) -> bool:
         """Verify the venue's checksum ``expected`` (None: the message carried none) of ``kind``
-        (:meth:`OrderBook.verify_checksum`) and count it: ok (True) or absent (False); a mismatch
-        raises ChecksumError (counted by :meth:`mark_stale` when the driver resyncs). O(checksummed
-        levels)."""
+        (:meth:`OrderBook.verify_checksum`) and count it: ok (True) or absent (False); a mismatch, or
+        an ``expected`` that is no checksum, raises ChecksumError (counted by :meth:`mark_stale` when
+        the driver resyncs). O(checksummed levels)."""
         st = self.stats
-        if expected is not None and self.book.verify_checksum(kind, expected):
+        try:
+            verified = expected is not None and self.book.verify_checksum(kind, expected)
+        except InvalidDeltaError as exc:
+            # not a checksum at all (a hostile or corrupted field): the message, already applied, cannot
+            # be verified, so it fails as a mismatch would (counted once, as a checksum failure)
+            raise ChecksumError(f"{self.exchange} {self.symbol}: {kind} checksum {str(expected)[:40]!r} is not "
+                                f"a checksum: {exc}") from exc
+        if verified:
             st.checksum_ok += 1
             return True
         st.checksum_absent += 1

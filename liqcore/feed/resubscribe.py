@@ -1,4 +1,4 @@
-"""Resync by unsubscribe + subscribe on the same socket (Bybit, Kraken, Coinbase).
+"""Resync by unsubscribe + subscribe on the same socket (Bybit, Kraken, Coinbase, Bitget, Bitfinex).
 
 These venues send a book snapshot only in reply to a subscribe, and refuse (Bybit "already
 subscribed", Kraken "Already subscribed") or ignore a second subscribe of a live topic. ccxt

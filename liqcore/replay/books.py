@@ -1,10 +1,11 @@
 """Per-exchange replay adapters: decoded frames in, the code a live feed runs driven, one
 :class:`BookReport` per book out.
 
-* OKX, Bitget and Kraken (v1 recordings): :class:`ProtocolReplay`, the venue's protocol from
-  :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter drives — with a replay's
-  driver: books by market id, and the reaction a live feed has to a gap or a checksum mismatch
-  (the book is stale until the next snapshot, as a resubscription would bring one).
+* every venue with a protocol (:data:`liqcore.exchanges.PROTOCOLS`): :class:`ProtocolReplay`, the
+  venue's protocol from :mod:`liqcore.exchanges` — the same object the live ccxt.pro adapter
+  drives — with a replay's driver: books by market id, and the reaction a live feed has to a gap
+  or a checksum mismatch (the book is stale until the next snapshot, as a resubscription would
+  bring one).
 * Binance: :class:`BinanceAdapter`, a :class:`ProtocolReplay` of
   :class:`~liqcore.exchanges.binance.BinanceProtocol` (the live feeds' procedure) that also checks
   the recording's bookTicker checkpoints and routes REST snapshots by their record's label.
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from liqcore._book import OrderBook
-from liqcore.errors import LiqError, SequenceGapError, SnapshotTooOld
+from liqcore.errors import FormatError, LiqError, SequenceGapError, SnapshotTooOld
 from liqcore.exchanges import PROTOCOLS, protocol_class
 from liqcore.exchanges.binance import BinanceCoinmProtocol, BinanceProtocol, BinanceUsdmProtocol
 from liqcore.exchanges.protocol import BookProtocol
@@ -155,14 +156,23 @@ class ProtocolReplay:
         self.protocol.on_frame(None, text)
 
     def on_message(self, msg: Any, rec: Record | None = None) -> bool:
-        """One decoded frame; True if it was a book message of the venue."""
+        """One decoded frame; True if it was a book message of the venue. With its record ``rec``
+        the protocol decodes the recorded text itself, as it does live: a generic decode turns
+        numbers into floats, which lose the digits a checksum hashes (Kraken v2's trailing zeros),
+        so ``msg`` is then used only if the text does not decode."""
+        if rec is not None and rec.raw:
+            try:
+                msg = self.protocol.decode(bytes(rec.raw).decode())
+            except (UnicodeDecodeError, FormatError):
+                pass
         return self.protocol.on_message(None, msg)
 
     # ------------------------------------------------------- BookDriver
     def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
         live = self.books.get(market_id)
         if live is None:
-            book = OrderBook(price_decimals=0, size_decimals=0, symbol=market_id, exchange=self.exchange)
+            book = OrderBook(price_decimals=0, size_decimals=0, symbol=market_id, exchange=self.exchange,
+                             cross_policy=self.protocol.cross_policy)
             live = self.books[market_id] = LiveBook(self.exchange, market_id, book)
         return live
 

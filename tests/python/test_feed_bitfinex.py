@@ -123,7 +123,7 @@ def test_exponent_amounts_and_extra_price_decimals_widen_the_book():
                 live = feed.live_book("bitfinex", BTC.symbol)
                 await drained(sim, feed, "bitfinex", [BTC.symbol])
                 ex = feed.exchange("bitfinex")
-                (chan,) = [c for c, (s, current) in ex.liq_channels.items() if current]
+                chan = ex.liq_protocol.channel_id(next(iter(ex.clients.values())), BTC.vid)
                 bids, asks = window(sim, BTC.vid)
                 assert (live.book.price_decimals, live.book.size_decimals) == (8, 8)
                 price = str(Decimal(bids[0][0]) + Decimal("0.0000000001"))        # 10 decimals

@@ -101,7 +101,7 @@ def test_explicit_exchange():
     wrong = replay(CF / "OKX.ws.1.0", exchange="kraken")       # nothing is a Kraken book: not "ok"
     assert wrong.books == [] and not wrong.ok and "no book was replayed" in wrong.problems()[0]
     with pytest.raises(ValueError, match="no replay adapter"):
-        replay(CF / "OKX.ws.1.0", exchange="coinbase")
+        replay(CF / "OKX.ws.1.0", exchange="deribit")
 
 
 def test_exchange_detection_from_content():
@@ -248,9 +248,10 @@ def test_frames_of_an_exchange_without_a_replay_adapter_are_counted(tmp_path):
         for i, r in enumerate(iter_cryptofeed(CF / "OKX.ws.1.0")):
             rec.write_record(Record(r.ts_ns, r.url, r.kind, r.raw, "okx"))
             if i % 100 == 0:
-                rec.write(b'{"topic":"orderbook.50.BTCUSDT"}', exchange="bybit", stream="wss://stream.bybit.com")
+                rec.write(b'{"params":{"channel":"book.BTC-PERPETUAL.100ms"}}', exchange="deribit",
+                          stream="wss://www.deribit.com/ws/api/v2")
     rep = replay(p)
-    assert rep.no_adapter == {"bybit": 5} and rep.ok
+    assert rep.no_adapter == {"deribit": 5} and rep.ok
     assert rep.totals()["checksums_ok"] == 290
 
 
