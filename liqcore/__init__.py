@@ -6,18 +6,8 @@ Python API. ``import liqcore`` loads only the core; feeds, analytics layers and 
 CLI import their dependencies lazily.
 """
 
-from liqcore._book import (
-    ASK,
-    BID,
-    CROSS_POLICIES,
-    SEQUENCE_RULES,
-    Cluster,
-    LiquidityReport,
-    OrderBook,
-    WalkResult,
-    Wall,
-    liquidity_score,
-)
+from liqcore._analytics import Cluster, LiquidityReport, WalkResult, Wall, liquidity_score
+from liqcore._book import ASK, BID, CROSS_POLICIES, SEQUENCE_RULES, OrderBook
 from liqcore.errors import (
     ChecksumError,
     ConcurrentUseError,

@@ -15,7 +15,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Free
 import numpy as np
 
 from liqcore._clib cimport *
-from liqcore._book cimport _error
+from liqcore._status cimport _error
 from liqcore.errors import AlertInputError
 
 #: the kinds, in the order of the C enum (= liqcore.alerts.ALERT_TYPES)
@@ -37,7 +37,7 @@ cdef tuple _BOOLS = (bool, np.bool_)
 
 cdef object _fail(int st, str where):
     """The exception for a C status: an argument the kernel refuses is the caller's input
-    (AlertInputError); anything else (out of memory) through the one map in _book."""
+    (AlertInputError); anything else (out of memory) through the one map in _status."""
     if st == LIQ_ERR_ARG:
         return AlertInputError(f"{where}: {liq_status_str(<liq_status>st).decode()}")
     return _error(st, where)

@@ -1,14 +1,16 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled L2 order book: the binding of ``src/book.c`` (and the C kernels that read a book).
+"""Compiled L2 order book: the binding of ``src/book.c``.
 
-Ownership, conversion and status -> exception live here; the rules live in C.
+:class:`OrderBook` owns its C book: snapshots, deltas, reads, copies and the guard against
+other threads and re-entry; its analytics and checksum methods check the book is free and
+pass it to ``_analytics`` / ``_checksum``, which build their records. The caller's numbers
+and containers are converted by ``_convert``; errors come from the one status -> exception
+map in ``_status``; the rules live in C.
 """
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.pythread cimport PyThread_get_thread_ident
-from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.math cimport NAN
@@ -19,12 +21,17 @@ from decimal import Decimal
 import time
 
 from liqcore._clib cimport *
+from liqcore._status cimport _error, check_status
+from liqcore._convert cimport (_Col, _to_fixed, _side_of, _grid, _col_of, _fill_columns, _not_rows, _rows, _sides_of,
+                               _column, _count_arg, _label, _describe_level, _item, _describe_element)
+from liqcore._analytics cimport (_as_double, _as_size, _ref_of, _band_bps, _weighting, _shape_params, _walk,
+                                 _wall, _cluster, _report)
+from liqcore._checksum cimport _kind, _checksum, _expected, _verify
+from liqcore._checksum import CHECKSUM_KINDS as _CHECKSUM_KINDS
+from liqcore._analytics import _walk_result   # WalkResult pickles made before the split name it here
 from liqcore import errors
 
 cnp.import_array()
-
-cdef extern from "Python.h":
-    bint PyUnicode_IS_ASCII(object o)   # a compact ASCII str (its UTF-8 form is its data)
 
 BID = LIQ_BID
 ASK = LIQ_ASK
@@ -67,322 +74,9 @@ _RULE_NAMES = {
 cdef enum:
     NOGIL_MIN = 64
 
-# ---------------------------------------------------------------- errors
-
-_STATUS_EXC = {
-    LIQ_ERR_NAN: errors.InvalidDeltaError,
-    LIQ_ERR_INF: errors.InvalidDeltaError,
-    LIQ_ERR_NEGATIVE: errors.InvalidDeltaError,
-    LIQ_ERR_PARSE: errors.InvalidDeltaError,
-    LIQ_ERR_PRECISION: errors.InvalidDeltaError,
-    LIQ_ERR_OFF_GRID: errors.InvalidDeltaError,
-    LIQ_ERR_OVERFLOW: errors.InvalidDeltaError,
-    LIQ_ERR_SIDE: errors.InvalidDeltaError,
-    LIQ_ERR_LENGTH: errors.InvalidDeltaError,
-    LIQ_ERR_ARG: errors.InvalidDeltaError,
-    LIQ_ERR_FORMAT: errors.FormatError,
-    LIQ_ERR_SEQ_GAP: errors.SequenceGapError,
-    LIQ_ERR_CROSSED: errors.CrossedBookError,
-    LIQ_ERR_CHECKSUM: errors.ChecksumError,
-    LIQ_ERR_EMPTY: errors.DepthError,
-    LIQ_ERR_DEPTH: errors.DepthError,
-    LIQ_ERR_NOMEM: errors.LiqMemoryError,
-}
-
-
-cdef object _error(int st, str where, object detail=None):
-    """Build the liqcore exception for a C status (the one status -> exception map)."""
-    cls = _STATUS_EXC.get(st, errors.LiqError)
-    msg = f"{where}: {liq_status_str(<liq_status>st).decode()}"
-    if detail is not None:
-        msg = f"{msg} ({detail})"
-    return cls(msg)
-
-
-cdef inline int check_status(int st, str where) except -1:
-    if st == LIQ_OK or st == LIQ_STALE:
-        return 0
-    raise _error(st, where)
-
-
-# ---------------------------------------------------------------- conversion
-
-cdef int _to_fixed(object v, int scale, int64_t *out, uint8_t *dec) except -100:
-    """Convert one price or size to units at ``scale``; returns a liq_status.
-
-    str/bytes/Decimal are parsed exactly (and keep their wire decimals); floats are
-    rounded to the grid and rejected if they carry digits beyond it.
-    """
-    cdef const char *s
-    cdef Py_ssize_t n
-    cdef object t = type(v)
-    if t is float:
-        dec[0] = LIQ_DEC_NONE
-        return liq_fixed_from_double(<double>v, scale, out)
-    if t is str:
-        # a decimal is ASCII; anything else (a lone surrogate among it) is not one, and an
-        # ASCII str is UTF-8 already (no encoding step that could fail)
-        if not PyUnicode_IS_ASCII(v):
-            return LIQ_ERR_PARSE
-        s = PyUnicode_AsUTF8AndSize(v, &n)
-        return liq_decimal_parse(s, <size_t>n, scale, out, dec)
-    if t is bytes:
-        return liq_decimal_parse(PyBytes_AS_STRING(v), <size_t>PyBytes_GET_SIZE(v), scale, out, dec)
-    if t is bool:
-        return LIQ_ERR_PARSE
-    if isinstance(v, str):             # str subclasses, e.g. numpy.str_ from a "<U" array
-        return _to_fixed(str(v), scale, out, dec)
-    if isinstance(v, bytes):           # bytes subclasses, e.g. numpy.bytes_ from a "S" array
-        return _to_fixed(bytes(v), scale, out, dec)
-    if t is int or isinstance(v, (int, np.integer)):
-        dec[0] = LIQ_DEC_NONE
-        iv = int(v)
-        if iv < -(1 << 63) or iv >= (1 << 63):
-            return LIQ_ERR_OVERFLOW
-        iv = iv * liq_pow10[scale]
-        if iv < -(1 << 63) or iv >= (1 << 63):
-            return LIQ_ERR_OVERFLOW
-        out[0] = iv
-        return LIQ_OK
-    if isinstance(v, (float, np.floating)):
-        dec[0] = LIQ_DEC_NONE
-        return liq_fixed_from_double(<double>float(v), scale, out)
-    if isinstance(v, Decimal):
-        if v.is_nan():
-            return LIQ_ERR_NAN
-        if v.is_infinite():
-            return LIQ_ERR_INF
-        sv = str(v).encode()
-        return liq_decimal_parse(PyBytes_AS_STRING(sv), <size_t>PyBytes_GET_SIZE(sv), scale, out, dec)
-    return LIQ_ERR_PARSE
-
-
 cdef object _UNSET = object()  # a cached read not built yet (None is a valid best_bid)
 cdef object _SIDE_BID = 0      # the interpreter's cached small ints (see update)
 cdef object _SIDE_ASK = 1
-
-
-cdef inline int _side_of(object side) except -1:
-    if type(side) is int:
-        if side == 0 or side == 1:
-            return side
-    elif isinstance(side, str):
-        s = side.lower()
-        if s in ("bid", "bids", "b", "buy"):
-            return LIQ_BID
-        if s in ("ask", "asks", "a", "sell"):
-            return LIQ_ASK
-    elif isinstance(side, np.integer) and (side == 0 or side == 1):
-        return int(side)
-    raise _error(LIQ_ERR_SIDE, "side", repr(side))
-
-
-def _grid(step, decimals, str name):
-    """(scale, step in units) from a tick/lot size and/or a number of decimals."""
-    if decimals is not None:
-        if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
-            raise errors.InvalidDeltaError(f"{name} decimals must be an int, got {decimals!r}")
-        decimals = int(decimals)
-        if not 0 <= decimals <= LIQ_MAX_SCALE:
-            raise errors.InvalidDeltaError(f"{name} decimals must be in 0..{LIQ_MAX_SCALE}, got {decimals}")
-    if step is None:
-        return (8 if decimals is None else decimals), 1
-    if isinstance(step, bool) or not isinstance(step, (str, bytes, int, float, Decimal, np.integer, np.floating)):
-        raise errors.InvalidDeltaError(f"{name} size must be a decimal string or number, got {step!r}")
-    try:
-        d = Decimal(repr(float(step))) if isinstance(step, (float, np.floating)) else \
-            Decimal(step.decode() if isinstance(step, bytes) else str(step))
-    except ArithmeticError:
-        raise errors.InvalidDeltaError(f"{name} size must be a decimal number, got {step!r}") from None
-    if not d.is_finite() or d <= 0:
-        raise errors.InvalidDeltaError(f"{name} size must be a positive finite number, got {step!r}")
-    exp = d.normalize().as_tuple().exponent
-    need = max(0, -exp)
-    scale = need if decimals is None else decimals
-    if scale < need:
-        raise errors.InvalidDeltaError(f"{name} size {step} needs {need} decimals, more than {decimals}")
-    if scale > LIQ_MAX_SCALE:
-        raise errors.InvalidDeltaError(f"{name} size {step} needs more than {LIQ_MAX_SCALE} decimals")
-    units = int(d.scaleb(scale))
-    if units >= (1 << 63):
-        raise errors.InvalidDeltaError(f"{name} size {step} out of range")
-    return scale, units
-
-
-cdef object _as_1d(object a, object dtype, str name):
-    arr = np.ascontiguousarray(a, dtype=dtype)
-    if arr.ndim != 1:
-        raise errors.InvalidDeltaError(f"apply_deltas: {name} must be 1-D, got shape {arr.shape}")
-    return arr
-
-
-cdef object _sides_u8(object sides):
-    """A contiguous uint8 array of 0/1 from any integer/bool array; others are rejected."""
-    cdef cnp.ndarray arr = sides if isinstance(sides, np.ndarray) else np.asarray(sides)
-    if arr.dtype == np.uint8 or arr.dtype == np.bool_:
-        return _as_1d(arr, np.uint8, "sides")
-    if arr.dtype == np.int8:
-        # negative values wrap to >= 128 and are rejected as bad sides by the core
-        return _as_1d(arr.view(np.uint8), np.uint8, "sides")
-    if arr.dtype.kind in "iu":
-        if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise _error(LIQ_ERR_SIDE, "apply_deltas", "sides must be 0 (bid) or 1 (ask)")
-        return _as_1d(arr, np.uint8, "sides")
-    return None
-
-
-# A column of numbers read in place: int64 values are whole units (converted exactly, never
-# through a double), float64 values go through the float rule (liq_fixed_from_double).
-cdef struct _Col:
-    const char *data
-    Py_ssize_t stride
-    bint is_int
-
-
-cdef inline liq_status _col_fixed(const _Col *c, size_t i, int scale, int64_t *out) noexcept nogil:
-    cdef const char *p = c.data + <Py_ssize_t>i * c.stride
-    if c.is_int:
-        return liq_fixed_from_i64((<const int64_t *>p)[0], scale, out)
-    return liq_fixed_from_double((<const double *>p)[0], scale, out)
-
-
-cdef object _numeric(object a, str where, str name):
-    """A numeric ndarray as int64 (integer dtypes: exact) or float64, any shape; None for a
-    non-numeric one (object, str: converted element by element). Bool and complex dtypes are
-    rejected; uint64 values beyond int64 are InvalidDeltaError naming the first one."""
-    cdef str kind = a.dtype.kind
-    if kind in "iu":
-        if kind == "u" and a.dtype.itemsize == 8 and a.size and a.max() > 0x7FFFFFFFFFFFFFFF:
-            i = int(np.argmax(a.reshape(-1) > 0x7FFFFFFFFFFFFFFF))
-            raise _error(LIQ_ERR_OVERFLOW, where, f"{name} element {i} = {a.reshape(-1)[i]} exceeds int64")
-        return a.astype(np.int64, copy=False)
-    if kind == "f":
-        return a.astype(np.float64, copy=False)
-    if kind in "bc":
-        raise _error(LIQ_ERR_PARSE, where, f"{name}: dtype {a.dtype} is not a real number")
-    return None
-
-
-cdef inline void _col_of(cnp.ndarray a, int axis0_col, _Col *c):
-    """Column axis0_col of a 2-D array (-1: a 1-D array) of int64/float64."""
-    c.is_int = cnp.PyArray_TYPE(a) == cnp.NPY_INT64
-    if axis0_col < 0:
-        c.data = <const char *>cnp.PyArray_DATA(a)
-        c.stride = cnp.PyArray_STRIDE(a, 0)
-    else:
-        c.data = <const char *>cnp.PyArray_DATA(a) + axis0_col * cnp.PyArray_STRIDE(a, 1)
-        c.stride = cnp.PyArray_STRIDE(a, 0)
-
-
-cdef int _fill_columns(liq_book *b, liq_delta *d, const uint8_t *sides, int one_side, const _Col *pc,
-                       const _Col *qc, size_t n, size_t *bad) noexcept nogil:
-    """Convert n levels from columns (sides per level, or one_side for all) into d; returns a
-    status, *bad = the first bad index. Signs, sides and grids are checked by the apply (after
-    the sequence check, as for every message)."""
-    cdef size_t i
-    cdef int st
-    for i in range(n):
-        d[i].side = sides[i] if sides != NULL else <uint8_t>one_side
-        d[i].px_dec = d[i].qty_dec = LIQ_DEC_NONE
-        st = _col_fixed(pc, i, b.px_scale, &d[i].px)
-        if st == LIQ_OK:
-            st = _col_fixed(qc, i, b.qty_scale, &d[i].qty)
-        if st != LIQ_OK:
-            bad[0] = i
-            return st
-    return LIQ_OK
-
-
-cdef tuple _NOT_ROWS = (str, bytes, bytearray, memoryview, dict, set, frozenset)
-
-
-cdef object _rows(object levels, str where, str name):
-    """One message side as an immutable sequence of rows (a tuple: Python code run while the
-    rows are converted cannot change their number), or a 2-D int64/float64 array; raises
-    InvalidDeltaError for what is not a sequence of levels (a str, bytes, a dict, a set)."""
-    cdef object t = type(levels)
-    if t is tuple:
-        return levels
-    if t is list:
-        return tuple(<list>levels)
-    if isinstance(levels, np.ndarray):
-        if levels.ndim == 1 and levels.shape[0] == 0:
-            return ()
-        arr = _numeric(levels, where, name)
-        if arr is None:             # object/str arrays: (n, 2), or (n,) of row objects
-            if levels.ndim not in (1, 2):
-                raise errors.InvalidDeltaError(f"{where}: {name} array must have shape (n, 2), got {levels.shape}")
-            return tuple(levels)
-        if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] < 2):
-            raise errors.InvalidDeltaError(f"{where}: {name} array must have shape (n, 2), got {levels.shape}")
-        return arr
-    if isinstance(levels, _NOT_ROWS) or hasattr(levels, "keys"):
-        raise errors.InvalidDeltaError(
-            f"{where}: {name} must be a sequence of [price, size] levels, got {type(levels).__name__}")
-    try:
-        return tuple(levels)
-    except TypeError:
-        raise errors.InvalidDeltaError(
-            f"{where}: {name} must be a sequence of [price, size] levels, got {type(levels).__name__}") from None
-
-
-cdef object _sides_of(object sides):
-    """apply_deltas' per-level sides: a uint8 array of 0/1 (from an integer or bool array) or
-    a tuple of sides (str/object arrays, sequences); a float or other array is rejected."""
-    if isinstance(sides, np.ndarray):
-        arr = _sides_u8(sides)
-        if arr is not None:
-            return arr
-        if sides.dtype.kind in "OUS" and sides.ndim == 1:
-            return tuple(sides)
-        raise _error(LIQ_ERR_SIDE, "apply_deltas", f"sides of dtype {sides.dtype}, shape {sides.shape}")
-    return _rows(sides, "apply_deltas", "sides")
-
-
-cdef object _column(object v, str where, str name):
-    """apply_deltas' prices/sizes/sides argument: a numeric 1-D array (int64 or float64), or a
-    tuple of elements (converted one by one); InvalidDeltaError for a str, a dict or a set."""
-    if isinstance(v, np.ndarray):
-        arr = _numeric(v, where, name)
-        if arr is None:
-            if v.ndim != 1:
-                raise errors.InvalidDeltaError(f"{where}: {name} must be 1-D, got shape {v.shape}")
-            return tuple(v)
-        if arr.ndim != 1:
-            raise errors.InvalidDeltaError(f"{where}: {name} must be 1-D, got shape {v.shape}")
-        return arr
-    return _rows(v, where, name)
-
-
-cdef size_t _count_arg(object n, size_t cnt, str where) except? 0:
-    """A level count argument clamped to 0..cnt (None: cnt); InvalidDeltaError for a bool,
-    a float or anything that is not an integer."""
-    if n is None:
-        return cnt
-    if type(n) is int or (isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))):
-        return <size_t>min(max(int(n), 0), cnt)
-    raise _error(LIQ_ERR_ARG, where, f"a level count must be an int or None, got {n!r}")
-
-
-cdef object _label(object v, str name):
-    """A book label (symbol, exchange): None or a str of at most LIQ_LABEL_MAX UTF-8 bytes."""
-    if v is None:
-        return None
-    if not isinstance(v, str):
-        raise errors.InvalidDeltaError(f"{name} must be a str or None, got {type(v).__name__}")
-    try:
-        n = len((<str>v).encode())
-    except UnicodeEncodeError:
-        raise errors.InvalidDeltaError(f"{name} {v!r} is not valid text (a lone surrogate)") from None
-    if n > LIQ_LABEL_MAX:
-        raise errors.InvalidDeltaError(f"{name} is {n} bytes long, more than {LIQ_LABEL_MAX}")
-    return str(v)
-
-
-cdef object _describe_level(size_t i, object bids, object asks):
-    """Level i of a message (bids first, then asks), for an error message."""
-    cdef size_t nb = len(bids)
-    return f"bids[{i}] = {_item(bids, i)!r}" if i < nb else f"asks[{i - nb}] = {_item(asks, i - nb)!r}"
 
 
 # ---------------------------------------------------------------- the book
@@ -447,10 +141,10 @@ cdef class OrderBook:
         ps, tick = _grid(tick_size, price_decimals, "tick")
         qs, lot = _grid(lot_size, size_decimals, "lot")
         if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, (int, np.integer))):
-            raise errors.InvalidDeltaError(f"max_depth must be an int or None, got {max_depth!r}")
+            raise _error(LIQ_ERR_ARG, "OrderBook", f"max_depth must be an int or None, got {max_depth!r}")
         depth = 0 if max_depth is None else int(max_depth)
         if depth < 0 or depth >= (1 << 63):
-            raise errors.InvalidDeltaError(f"max_depth must be in 0..2**63-1, got {max_depth}")
+            raise _error(LIQ_ERR_ARG, "OrderBook", f"max_depth must be in 0..2**63-1, got {max_depth}")
         sym, exch = _label(symbol, "symbol"), _label(exchange, "exchange")
         self._ready()
         liq_book_free(&self._b)
@@ -503,7 +197,7 @@ cdef class OrderBook:
     @cross_policy.setter
     def cross_policy(self, value):
         if value not in CROSS_POLICIES:
-            raise errors.InvalidDeltaError(f"cross_policy must be one of {sorted(CROSS_POLICIES)}, got {value!r}")
+            raise _error(LIQ_ERR_ARG, "cross_policy", f"must be one of {sorted(CROSS_POLICIES)}, got {value!r}")
         self._ready()
         self._b.cross_policy = CROSS_POLICIES[value]
 
@@ -520,7 +214,7 @@ cdef class OrderBook:
             return
         key = value.lower().replace("-", "_") if isinstance(value, str) else None
         if key not in SEQUENCE_RULES:
-            raise errors.InvalidDeltaError(f"unknown sequence rule {value!r}; known: {sorted(SEQUENCE_RULES)}")
+            raise _error(LIQ_ERR_ARG, "sequence", f"unknown sequence rule {value!r}; known: {sorted(SEQUENCE_RULES)}")
         self._ready()
         self._b.seq_rule = SEQUENCE_RULES[key]
 
@@ -763,17 +457,15 @@ cdef class OrderBook:
         self._busy = 0
 
     cdef inline void _gave_up(self) noexcept:
-        """A message was refused after its conversion began: count it, and give back a
-        scratch that a huge message grew (liq_book_trim)."""
-        self._b.stats.rejected += 1
-        liq_book_trim(&self._b)
+        """A message was refused after its conversion began: the core counts it and gives back
+        a scratch that a huge message grew (liq_book_reject)."""
+        liq_book_reject(&self._b)
 
     cdef int _wait(self) except -1:
         """Wait (GIL released) until no call holds the book; ConcurrentUseError when the
         holder is this very thread (a callback re-entering the book would wait forever)."""
         if self._owner == PyThread_get_thread_ident():
-            raise errors.ConcurrentUseError(
-                "the book is in use by a call of this same thread (a callback re-entered it)")
+            raise _error(LIQ_ERR_BUSY, "OrderBook", "a callback re-entered the book")
         while self._busy:
             time.sleep(0)       # releases the GIL: the holder finishes its call
         return 0
@@ -808,7 +500,7 @@ cdef class OrderBook:
             sd = _side_of(side)
         except errors.LiqError:
             self._ready()
-            self._b.stats.rejected += 1
+            liq_book_reject(&self._b)
             raise
         d.side = <uint8_t>sd
         st = _to_fixed(price, self._b.px_scale, &d.px, &d.px_dec)
@@ -818,7 +510,7 @@ cdef class OrderBook:
         if st == LIQ_OK:
             st = liq_delta_check(&self._b, &d)
         if st != LIQ_OK:
-            self._b.stats.rejected += 1
+            liq_book_reject(&self._b)
             raise _error(st, "update", f"side={side!r} price={price!r} size={size!r}")
         st = liq_book_set(&self._b, &d)
         if st != LIQ_OK:
@@ -862,7 +554,7 @@ cdef class OrderBook:
                     return LIQ_ERR_PARSE
                 pv = row[0]
                 qv = row[1]
-            elif isinstance(row, _NOT_ROWS) or hasattr(row, "keys"):
+            elif _not_rows(row):
                 bad[0] = i
                 return LIQ_ERR_PARSE
             else:
@@ -914,7 +606,7 @@ cdef class OrderBook:
             nb, na = len(bids), len(asks)
             d = liq_book_scratch(&self._b, nb + na)
             if d == NULL:
-                raise errors.LiqMemoryError(f"{where}: no memory for {nb + na} levels")
+                raise _error(LIQ_ERR_NOMEM, where, f"{nb + na} levels")
             st = self._fill_side(d, bids, LIQ_BID, &bad)
             name, levels = "bids", bids
             if st == LIQ_OK:
@@ -947,17 +639,13 @@ cdef class OrderBook:
             return True
         if self._b.seq_rule == LIQ_SEQ_NONE:
             self._gave_up()
-            raise errors.InvalidDeltaError(f"{where}: update ids given but the book has no sequence rule")
+            raise _error(LIQ_ERR_ARG, where, "update ids given but the book has no sequence rule")
         if last_id is None:
             self._gave_up()
-            raise errors.InvalidDeltaError(f"{where}: last_id is required with a sequence rule")
-        try:
-            ids.last = _seq_id(self, last_id, "last_id", where)
-            ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
-            ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
-        except errors.LiqError:
-            liq_book_trim(&self._b)
-            raise
+            raise _error(LIQ_ERR_ARG, where, "last_id is required with a sequence rule")
+        ids.last = _seq_id(self, last_id, "last_id", where)     # a bad id: refused (liq_book_reject)
+        ids.first = LIQ_ID_NONE if first_id is None else _seq_id(self, first_id, "first_id", where)
+        ids.prev = LIQ_ID_NONE if prev_id is None else _seq_id(self, prev_id, "prev_id", where)
         if n >= NOGIL_MIN:
             with nogil:
                 st = liq_book_apply_seq(&self._b, d, n, ids, &bad)
@@ -1040,7 +728,7 @@ cdef class OrderBook:
                 side = 0 if sv is not None else _side_of(sides)
         except errors.LiqError:
             self._ready()
-            self._b.stats.rejected += 1
+            liq_book_reject(&self._b)
             raise
         if (columns and sv is not None and last_id is None and first_id is None and prev_id is None
                 and cnp.PyArray_TYPE(pv) == cnp.NPY_DOUBLE and cnp.PyArray_TYPE(qv) == cnp.NPY_DOUBLE):
@@ -1049,8 +737,8 @@ cdef class OrderBook:
         try:
             d = liq_book_scratch(&self._b, n)
             if d == NULL:
-                self._b.stats.rejected += 1
-                raise errors.LiqMemoryError(f"apply_deltas: no memory for {n} levels")
+                liq_book_reject(&self._b)
+                raise _error(LIQ_ERR_NOMEM, "apply_deltas", f"{n} levels")
             if columns:
                 _col_of(pv, -1, &pc)
                 _col_of(qv, -1, &qc)
@@ -1191,14 +879,13 @@ cdef class OrderBook:
         cdef int64_t units
         cdef uint8_t dec
         cdef double x
-        cdef WalkResult res
+        cdef liq_walk_result r
         if side == "buy":
             dr = LIQ_WALK_BUY
         elif side == "sell":
             dr = LIQ_WALK_SELL
         else:
             raise _error(LIQ_ERR_ARG, "walk", f"side must be 'buy' or 'sell', got {side!r}")
-        res = WalkResult.__new__(WalkResult)
         if notional is None:
             if quantity is None:
                 raise _error(LIQ_ERR_ARG, "walk", "give quantity (base) or notional (quote)")
@@ -1208,20 +895,18 @@ cdef class OrderBook:
                 st = _to_fixed(quantity, self._b.qty_scale, &units, &dec)
             if st == LIQ_OK:
                 self._ready()    # after the conversion, which may run the caller's code
-                st = liq_book_walk_qty(&self._b, dr, units, &res._r)
+                st = liq_book_walk_qty(&self._b, dr, units, &r)
             if st != LIQ_OK:
                 raise _error(st, "walk", f"quantity={quantity!r}")
-            res._quote = False
-        else:
-            if quantity is not None:
-                raise _error(LIQ_ERR_ARG, "walk", "give quantity or notional, not both")
-            x = notional if type(notional) is float else _as_double(notional, "walk")
-            self._ready()
-            st = liq_book_walk_notional(&self._b, dr, x, &res._r)
-            if st != LIQ_OK:
-                raise _error(st, "walk", f"notional={notional!r}")
-            res._quote = True
-        return res
+            return _walk(&r, False)
+        if quantity is not None:
+            raise _error(LIQ_ERR_ARG, "walk", "give quantity or notional, not both")
+        x = notional if type(notional) is float else _as_double(notional, "walk")
+        self._ready()
+        st = liq_book_walk_notional(&self._b, dr, x, &r)
+        if st != LIQ_OK:
+            raise _error(st, "walk", f"notional={notional!r}")
+        return _walk(&r, True)
 
     def depth(self, band_bps=None, *, pct=None, reference="mid"):
         """Liquidity within a band around a reference price, per side.
@@ -1319,10 +1004,7 @@ cdef class OrderBook:
         cdef double out
         cdef int st
         cdef double h = _as_double(half_width_bps, "imbalance")
-        cdef object w = _WEIGHTINGS.get(weighting)
-        if w is None:
-            raise _error(LIQ_ERR_ARG, "imbalance",
-                         f"weighting must be one of {sorted(_WEIGHTINGS)}, got {weighting!r}")
+        cdef int w = _weighting(weighting, "imbalance")
         if type(levels) is not int and not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) \
                 or levels < 1:
             raise _error(LIQ_ERR_ARG, "imbalance", f"levels must be an integer >= 1, got {levels!r}")
@@ -1330,7 +1012,7 @@ cdef class OrderBook:
         cdef size_t lv = <size_t>min(levels, 1 << 62)
         cdef bint nt = bool(notional)
         self._ready()
-        st = liq_book_imbalance(&self._b, lv, <int>w, h, nt, &out)
+        st = liq_book_imbalance(&self._b, lv, w, h, nt, &out)
         if st != LIQ_OK:
             raise _error(st, "imbalance", f"weighting={weighting!r} half_width_bps={half_width_bps!r}")
         return out
@@ -1395,17 +1077,6 @@ cdef class OrderBook:
 
     # ------------------------------------------------------------ book shape (src/liquidity.c)
 
-    cdef liq_shape_params _shape(self, double band_bps, size_t window, double ratio, double z,
-                                 double cluster_ratio, int64_t gap_ticks, str where) except *:
-        cdef liq_shape_params p = liq_shape_defaults()
-        p.band_bps, p.window, p.ratio, p.z_min = band_bps, window, ratio, z
-        p.cluster_ratio, p.gap_ticks = cluster_ratio, gap_ticks
-        if not (band_bps >= 0) or window < 1 or window > LIQ_WALL_WINDOW_MAX or not (ratio >= 0) \
-                or not (z >= 0) or (ratio == 0 and z == 0) or not (cluster_ratio >= 0) or gap_ticks < 1:
-            raise _error(LIQ_ERR_ARG, where, f"band_bps={band_bps}, window={window} (1..{LIQ_WALL_WINDOW_MAX}), "
-                                             f"ratio={ratio}, z={z}, cluster ratio={cluster_ratio}, gap_ticks={gap_ticks}")
-        return p
-
     def walls(self, band_bps=200.0, *, side=None, window=50, ratio=5.0, z=3.5, limit=32):
         """Liquidity walls within ``band_bps`` of the mid: levels whose size stands out against
         the median of the ``window`` levels nearest the touch on their side (in the band).
@@ -1416,7 +1087,7 @@ cdef class OrderBook:
         mean and hide themselves. O(levels in the band). Track them over time with
         :class:`liqcore.liquidity.WallTracker` (persistence, flashes).
         """
-        cdef liq_shape_params p = self._shape(_as_double(band_bps, "walls"), _as_size(window, "walls"),
+        cdef liq_shape_params p = _shape_params(_as_double(band_bps, "walls"), _as_size(window, "walls"),
                                               _as_double(ratio, "walls"), _as_double(z, "walls"), 3.0, 1, "walls")
         cdef int sd = -1 if side is None else _side_of(side)
         cdef liq_wall buf[64]
@@ -1429,7 +1100,7 @@ cdef class OrderBook:
     def wall_baseline(self, band_bps=200.0, *, window=50):
         """The baseline :meth:`walls` compares with, per side: ``{"bid": (median, mad, levels,
         band_size), "ask": ...}`` (sizes in base; NaN medians for a side with no level in the band)."""
-        cdef liq_shape_params p = self._shape(_as_double(band_bps, "wall_baseline"), _as_size(window, "wall_baseline"),
+        cdef liq_shape_params p = _shape_params(_as_double(band_bps, "wall_baseline"), _as_size(window, "wall_baseline"),
                                               5.0, 3.5, 3.0, 1, "wall_baseline")
         cdef liq_baseline base[2]
         cdef size_t found = 0
@@ -1445,7 +1116,7 @@ cdef class OrderBook:
         notional, size-weighted price, span, share of the side's size in the band), bids then
         asks, best first. O(levels in the band)."""
         cdef size_t gt = _as_size(gap_ticks, "clusters")
-        cdef liq_shape_params p = self._shape(_as_double(band_bps, "clusters"), _as_size(window, "clusters"),
+        cdef liq_shape_params p = _shape_params(_as_double(band_bps, "clusters"), _as_size(window, "clusters"),
                                               5.0, 3.5, _as_double(ratio, "clusters"),
                                               <int64_t>gt if gt < (1 << 62) else (1 << 62), "clusters")
         cdef double gb = _as_double(gap_bps, "clusters")
@@ -1470,13 +1141,13 @@ cdef class OrderBook:
                 raise TypeError("text")
             bands = np.ascontiguousarray(bands_bps, dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
-            raise errors.InvalidDeltaError(f"depth_profile: bands_bps must be numbers, got {bands_bps!r}") from None
+            raise _error(LIQ_ERR_ARG, "depth_profile", f"bands_bps must be numbers, got {bands_bps!r}") from None
         if bands.ndim != 1:
-            raise errors.InvalidDeltaError("depth_profile: bands_bps must be 1-D")
+            raise _error(LIQ_ERR_ARG, "depth_profile", "bands_bps must be 1-D")
         cdef size_t n = <size_t>bands.shape[0], k
         cdef liq_depth *d = <liq_depth *>PyMem_Malloc((n if n else 1) * sizeof(liq_depth))
         if d == NULL:
-            raise MemoryError()
+            raise _error(LIQ_ERR_NOMEM, "depth_profile", f"{n} bands")
         try:
             ref = _ref_of(reference, "depth_profile")
             self._ready()
@@ -1514,36 +1185,24 @@ cdef class OrderBook:
         mid-slippage of a ``notional`` buy and sell, walls, clusters (within ``band_bps``) and
         the 0-1 score (:func:`liquidity_score` with D1 = the 1% liquidity and that slippage;
         ``half_life_s`` None = resilience unknown). A few microseconds for a 1000-level book."""
-        cdef size_t lv = _as_size(levels, "liquidity_report")
-        cdef double nt = _as_double(notional, "liquidity_report"), dh = _as_double(depth_half, "liquidity_report")
-        cdef double bb = _as_double(band_bps, "liquidity_report")
-        cdef double hl = NAN if half_life_s is None else _as_double(half_life_s, "liquidity_report")
-        # held: the report's C reads are interleaved with building its Python record
+        cdef liq_report_params p
+        p.levels = _as_size(levels, "liquidity_report")
+        p.notional = _as_double(notional, "liquidity_report")
+        p.depth_half = _as_double(depth_half, "liquidity_report")
+        p.band_bps = _as_double(band_bps, "liquidity_report")
+        p.half_life_s = NAN if half_life_s is None else _as_double(half_life_s, "liquidity_report")
+        # held: the record is allocated before the one C call that fills it
         self._enter()
         try:
-            return _report(self, lv, nt, hl, dh, bb)
+            return _report(&self._b, self.exchange, self.symbol, &p)
         finally:
             self._leave()
 
     # ------------------------------------------------------------ checksums (src/checksum.c)
 
-    #: Checksum kinds by name: (C kind, levels per side covered, exchange sends it signed,
-    #: 0 means "no checksum"). OKX set its field to 0 on every frame from June 2026
-    #: (deprecated in favour of seqId/prevSeqId), so an OKX 0 is not a checksum.
-    CHECKSUM_KINDS = {
-        "okx": (LIQ_CHECKSUM_OKX, 25, True, True),
-        "bitget": (LIQ_CHECKSUM_BITGET, 25, True, False),
-        "kraken": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
-        "kraken_v1": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
-        "kraken_v2": (LIQ_CHECKSUM_KRAKEN, 10, False, False),
-        "bitfinex": (LIQ_CHECKSUM_BITFINEX, 25, True, False),
-    }
-
-    cdef tuple _checksum_kind(self, object kind):
-        key = kind.lower().replace("-", "_") if isinstance(kind, str) else None
-        if key not in self.CHECKSUM_KINDS:
-            raise _error(LIQ_ERR_ARG, "checksum", f"kind {kind!r}; known: {sorted(self.CHECKSUM_KINDS)}")
-        return self.CHECKSUM_KINDS[key]
+    #: Checksum kinds by name (``liqcore._checksum.CHECKSUM_KINDS``): (C kind, levels per side
+    #: covered, exchange sends it signed, 0 means "no checksum").
+    CHECKSUM_KINDS = _CHECKSUM_KINDS
 
     def checksum(self, kind):
         """The exchange's checksum of the book's current top levels, computed in C.
@@ -1576,15 +1235,9 @@ cdef class OrderBook:
         strings; levels that came from floats are rendered in their shortest form.
         O(levels covered), no allocation.
         """
-        ckind, levels, signed, _ = self._checksum_kind(kind)
-        cdef uint32_t crc = 0
-        cdef int st
+        cdef tuple k = _kind(kind)
         self._ready()
-        st = liq_book_checksum(&self._b, ckind, &crc)
-        if st != LIQ_OK:
-            raise _error(st, f"checksum({kind!r})",
-                         f"max_depth {self._b.max_depth} < {levels} levels" if st == LIQ_ERR_DEPTH else None)
-        return crc - (1 << 32) if signed and crc >= (1 << 31) else crc
+        return _checksum(&self._b, k, kind)
 
     def verify_checksum(self, kind, expected):
         """Compare the book's checksum with the one an exchange message carries.
@@ -1614,28 +1267,12 @@ cdef class OrderBook:
         DepthError
             As in :meth:`checksum`.
         """
-        ckind, levels, signed, zero_absent = self._checksum_kind(kind)
-        if isinstance(expected, (str, bytes)):
-            try:
-                want = int(expected)
-            except ValueError:
-                raise _error(LIQ_ERR_PARSE, "verify_checksum", f"expected {expected!r}") from None
-        elif isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
-            want = int(expected)
-        else:
-            raise _error(LIQ_ERR_PARSE, "verify_checksum", f"expected {expected!r}")
-        if not -(1 << 31) <= want < (1 << 32):
-            raise _error(LIQ_ERR_ARG, "verify_checksum", f"expected {want} is not a 32-bit checksum")
-        if zero_absent and want == 0:
+        cdef tuple k = _kind(kind)
+        want = _expected(k, expected)
+        if want is None:
             return False
-        got = self.checksum(kind)
-        if (got ^ want) & 0xFFFFFFFF:
-            want &= 0xFFFFFFFF
-            if signed and want >= (1 << 31):
-                want -= 1 << 32
-            raise _error(LIQ_ERR_CHECKSUM, "verify_checksum",
-                         f"{kind}: book {got}, exchange {want}")
-        return True
+        self._ready()
+        return _verify(&self._b, k, kind, want)
 
     # ------------------------------------------------------------ copies and serialization
 
@@ -1689,7 +1326,7 @@ cdef class OrderBook:
         try:
             view = memoryview(data).cast("B")
         except (TypeError, ValueError) as e:
-            raise errors.FormatError(f"from_bytes: expected bytes, got {type(data).__name__} ({e})") from None
+            raise _error(LIQ_ERR_FORMAT, "from_bytes", f"expected bytes, got {type(data).__name__} ({e})") from None
         cdef OrderBook book = cls.__new__(cls)
         check_status(liq_book_deserialize_labeled(&book._b, &view[0] if view.shape[0] else NULL,
                                                   <size_t>view.shape[0], &lab), "from_bytes")
@@ -1699,7 +1336,7 @@ cdef class OrderBook:
             stored_sym = None if lab.symbol == NULL else lab.symbol[:lab.symbol_len].decode()
             stored_exch = None if lab.exchange == NULL else lab.exchange[:lab.exchange_len].decode()
         except UnicodeDecodeError:
-            raise errors.FormatError("from_bytes: a label is not UTF-8") from None
+            raise _error(LIQ_ERR_FORMAT, "from_bytes", "a label is not UTF-8") from None
         book.symbol = _label(stored_sym if symbol is None else symbol, "symbol")
         book.exchange = _label(stored_exch if exchange is None else exchange, "exchange")
         return book
@@ -1714,193 +1351,19 @@ cdef class OrderBook:
 
 
 cdef int64_t _seq_id(OrderBook book, object v, str name, str where) except? -1:
-    """An update id as int64 (ints only: no bool, float or str); InvalidDeltaError otherwise."""
+    """An update id as int64 (ints only: no bool, float or str); otherwise the message is
+    refused (counted by the core, its scratch trimmed) with InvalidDeltaError."""
     if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
         iv = int(v)
         if -(1 << 63) < iv < (1 << 63):
             return iv
-    book._b.stats.rejected += 1
-    raise errors.InvalidDeltaError(f"{where}: {name} must be an int64 update id, got {v!r}")
+    liq_book_reject(&book._b)
+    raise _error(LIQ_ERR_ARG, where, f"{name} must be an int64 update id, got {v!r}")
 
 
 def _unpickle(data, symbol=None, exchange=None):
     """Pickles carry the labels inside the bytes (older ones as two extra arguments)."""
     return OrderBook.from_bytes(data, symbol=symbol, exchange=exchange)
-
-
-@cython.boundscheck(True)
-@cython.wraparound(True)
-cdef object _item(object seq, size_t i):
-    try:
-        return seq[i]
-    except Exception:
-        return "?"
-
-
-cdef object _describe_element(size_t i, object sides, object prices, object sizes):
-    side = sides if isinstance(sides, (int, str)) else _item(sides, i)
-    return f"element {i}: side={side!r} price={_item(prices, i)!r} size={_item(sizes, i)!r}"
-
-
-# ---------------------------------------------------------------- analytics support (src/analytics.c)
-
-#: Imbalance weightings by name (OrderBook.imbalance).
-_WEIGHTINGS = {
-    "plain": LIQ_WEIGHT_PLAIN,
-    "linear": LIQ_WEIGHT_LINEAR,
-    "inverse": LIQ_WEIGHT_INVERSE,
-    "exp": LIQ_WEIGHT_EXP,
-}
-
-
-cdef double _as_double(object v, str where) except? -1.0:
-    """A real number argument as a double (NaN/inf pass through for C to judge)."""
-    cdef int ovf = 0
-    cdef long long x
-    if type(v) is float:
-        return v
-    if type(v) is int:                  # the usual int argument (walls(200)), without a call
-        x = PyLong_AsLongLongAndOverflow(v, &ovf)
-        if not ovf and -(1 << 53) <= x <= (1 << 53):
-            return <double>x
-    if isinstance(v, (str, bytes, bool)) or v is None:
-        raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}")
-    try:
-        return float(v)
-    except (TypeError, ValueError, OverflowError):
-        raise _error(LIQ_ERR_ARG, where, f"expected a number, got {v!r}") from None
-
-
-cdef size_t _as_size(object v, str where) except? 0:
-    """A count argument (levels, window, limit) as a size_t: an int in 0..2**62 (larger
-    counts are clamped: no book holds that many levels); InvalidDeltaError otherwise."""
-    cdef int ovf = 0
-    cdef long long x
-    if type(v) is int:
-        x = PyLong_AsLongLongAndOverflow(v, &ovf)
-        if not ovf and 0 <= x < (1 << 62):
-            return <size_t>x
-    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0:
-        return <size_t>min(int(v), 1 << 62)
-    raise _error(LIQ_ERR_ARG, where, f"expected an integer >= 0, got {v!r}")
-
-
-cdef inline int _ref_of(object reference, str where) except -1:
-    if reference == "mid":
-        return LIQ_REF_MID
-    if reference == "touch":
-        return LIQ_REF_TOUCH
-    raise _error(LIQ_ERR_ARG, where, f"reference must be 'mid' or 'touch', got {reference!r}")
-
-
-cdef double _band_bps(object band_bps, object pct, str where) except? -1.0:
-    """Band half-width in bps from exactly one of band_bps / pct (percent)."""
-    if (band_bps is None) == (pct is None):
-        raise _error(LIQ_ERR_ARG, where, "give exactly one of band_bps and pct")
-    if band_bps is not None:
-        return _as_double(band_bps, where)
-    return _as_double(pct, where) * 100.0
-
-
-cdef class WalkResult:
-    """Outcome of :meth:`OrderBook.walk` (immutable).
-
-    Attributes
-    ----------
-    vwap : float
-        Average fill price, quote per base (NaN if nothing filled).
-    worst_price : float
-        Price of the last level touched (NaN if nothing filled).
-    filled : float
-        Base quantity filled.
-    notional : float
-        Quote notional filled.
-    levels : int
-        Levels consumed; the last one may be partial.
-    slippage_bps, slippage_mid_bps : float
-        ``D*(vwap - ref)/ref*1e4`` against the touch / the mid, D = +1 buy, -1 sell
-        (adverse is positive). NaN if nothing filled or the reference is undefined.
-    unfilled : float
-        Part of the request left over, in its unit (base for ``quantity``, quote for
-        ``notional``).
-    complete : bool
-        The whole request was filled.
-    """
-
-    cdef liq_walk_result _r
-    cdef bint _quote
-
-    def __init__(self):
-        raise TypeError("WalkResult is returned by OrderBook.walk()")
-
-    @property
-    def vwap(self):
-        return self._r.vwap
-
-    @property
-    def worst_price(self):
-        return self._r.worst_px
-
-    @property
-    def filled(self):
-        return self._r.filled
-
-    @property
-    def notional(self):
-        return self._r.notional
-
-    @property
-    def levels(self):
-        return self._r.levels
-
-    @property
-    def slippage_bps(self):
-        return self._r.slippage_bps
-
-    @property
-    def slippage_mid_bps(self):
-        return self._r.slippage_mid_bps
-
-    @property
-    def unfilled(self):
-        return self._r.unfilled
-
-    @property
-    def complete(self):
-        return bool(self._r.complete)
-
-    def _asdict(self):
-        """The attributes as a dict (field order as in the class docstring)."""
-        return {"vwap": self.vwap, "worst_price": self.worst_price, "filled": self.filled,
-                "notional": self.notional, "levels": self.levels, "slippage_bps": self.slippage_bps,
-                "slippage_mid_bps": self.slippage_mid_bps, "unfilled": self.unfilled,
-                "complete": self.complete}
-
-    def __repr__(self):
-        unit = " quote" if self._quote else ""
-        return (f"WalkResult(vwap={self.vwap!r}, worst_price={self.worst_price!r}, filled={self.filled!r}, "
-                f"notional={self.notional!r}, levels={self.levels}, slippage_bps={self.slippage_bps!r}, "
-                f"slippage_mid_bps={self.slippage_mid_bps!r}, unfilled={self.unfilled!r}{unit}, "
-                f"complete={self.complete})")
-
-    def __reduce__(self):
-        return (_walk_result, (self._asdict(), self._quote))
-
-
-def _walk_result(d, quote):
-    """Rebuild a WalkResult from its fields (pickling)."""
-    cdef WalkResult res = WalkResult.__new__(WalkResult)
-    res._r.vwap = d["vwap"]
-    res._r.worst_px = d["worst_price"]
-    res._r.filled = d["filled"]
-    res._r.notional = d["notional"]
-    res._r.levels = d["levels"]
-    res._r.slippage_bps = d["slippage_bps"]
-    res._r.slippage_mid_bps = d["slippage_mid_bps"]
-    res._r.unfilled = d["unfilled"]
-    res._r.complete = d["complete"]
-    res._quote = quote
-    return res
 
 
 # ---------------------------------------------------------------- C API (liqcore/_book.pxd)
@@ -1926,259 +1389,3 @@ cdef liq_book *_book_enter(object book) except NULL:
 
 cdef void _book_leave(object book) noexcept:
     (<OrderBook>book)._leave()
-
-
-# ---------------------------------------------------------------- book shape records
-
-
-def liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, half_life_s=None, *,
-                    double depth_half=500_000.0):
-    """0-1 liquidity score (shared/research/analytics.md §4.5)::
-
-        s_spread = exp(-spread_bps / 10)          s_depth = D1 / (D1 + depth_half)
-        s_slip   = exp(-slippage_bps / 25)        s_resil = exp(-half_life_s / 30)
-        score    = 0.25 s_spread + 0.35 s_depth + 0.25 s_slip + 0.15 s_resil
-
-    D1: quote liquidity within 1% of mid; slippage of a reference order in bps (>= 0);
-    half-life of depth recovery after a shock in seconds (None: unknown, the other weights
-    are renormalised). Monotone in each input. NaN for invalid inputs.
-    """
-    cdef double hl = NAN if half_life_s is None else <double>half_life_s
-    return liq_liquidity_score(spread_bps, depth_1pct_quote, slippage_bps, hl, depth_half)
-
-
-@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
-cdef class Wall:
-    """A liquidity wall (:meth:`OrderBook.walls`). ``side`` "bid"/"ask"; ``price``, ``size``
-    (base), ``notional`` (quote); ``strength`` = size/median; ``z`` robust z; ``confidence``
-    = 1 - exp(-z/3.5) in 0..1 (from this book alone: see WallTracker for persistence);
-    ``distance_bps`` from the mid; ``rank`` = level index from the touch (0 = best)."""
-    cdef readonly str side
-    cdef readonly double price, size, notional, strength, z, confidence, distance_bps
-    cdef readonly size_t rank
-
-    def __init__(self):
-        raise TypeError("Wall is returned by OrderBook.walls()")
-
-    def _asdict(self):
-        return {"side": self.side, "price": self.price, "size": self.size, "notional": self.notional,
-                "strength": self.strength, "z": self.z, "confidence": self.confidence,
-                "distance_bps": self.distance_bps, "rank": self.rank}
-
-    def __repr__(self):
-        return (f"Wall({self.side} {self.price:g} x {self.size:g}, strength {self.strength:.2f}, "
-                f"z {self.z:.2f}, {self.distance_bps:.1f} bps)")
-
-
-cdef Wall _wall(const liq_wall *w):
-    cdef Wall r = Wall.__new__(Wall)
-    r.side = "bid" if w.side == LIQ_BID else "ask"
-    r.price, r.size, r.notional = w.price, w.size, w.notional
-    r.strength, r.z, r.confidence, r.distance_bps, r.rank = w.strength, w.z, w.confidence, w.distance_bps, w.rank
-    return r
-
-
-@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
-cdef class Cluster:
-    """An order cluster (:meth:`OrderBook.clusters`): ``side``; ``price_best``/``price_worst``
-    (nearest to / farthest from the touch); ``size`` (base), ``notional`` (quote), ``vwap``;
-    ``span_bps`` of the mid; ``share`` of the side's size in the band; ``levels``."""
-    cdef readonly str side
-    cdef readonly double price_best, price_worst, size, notional, vwap, span_bps, share
-    cdef readonly size_t levels
-
-    def __init__(self):
-        raise TypeError("Cluster is returned by OrderBook.clusters()")
-
-    def _asdict(self):
-        return {"side": self.side, "price_best": self.price_best, "price_worst": self.price_worst,
-                "size": self.size, "notional": self.notional, "vwap": self.vwap, "span_bps": self.span_bps,
-                "share": self.share, "levels": self.levels}
-
-    def __repr__(self):
-        return (f"Cluster({self.side} {self.price_best:g}..{self.price_worst:g}, {self.levels} levels, "
-                f"size {self.size:g}, vwap {self.vwap:g})")
-
-
-cdef Cluster _cluster(const liq_cluster *c):
-    cdef Cluster r = Cluster.__new__(Cluster)
-    r.side = "bid" if c.side == LIQ_BID else "ask"
-    r.price_best, r.price_worst, r.size, r.notional = c.price_best, c.price_worst, c.size, c.notional
-    r.vwap, r.span_bps, r.share, r.levels = c.vwap, c.span_bps, c.share, c.levels
-    return r
-
-
-_REPORT_FIELDS = ("best_bid", "best_bid_size", "best_ask", "best_ask_size", "mid", "spread", "spread_bps",
-                  "spread_pct", "bid_volume", "ask_volume", "total_volume", "bid_liquidity_1pct",
-                  "ask_liquidity_1pct", "liquidity_1pct", "bid_liquidity_2pct", "ask_liquidity_2pct",
-                  "liquidity_2pct", "imbalance_ratio", "imbalance", "weighted_imbalance", "slippage_bps",
-                  "score")
-
-
-@cython.auto_pickle(False)   # built by OrderBook methods; plain data, no pickling protocol
-cdef class LiquidityReport:
-    """The liquidity snapshot of one book (:meth:`OrderBook.liquidity_report`).
-
-    Prices in quote, volumes (``bid_volume``/``ask_volume``/``total_volume``: the top
-    ``levels`` per side) in base, liquidity within 1%/2% of the mid in quote, spreads in
-    quote / bps / percent of the mid, ``imbalance_ratio`` = bid/ask volume, ``imbalance``
-    and ``weighted_imbalance`` (linear weights) in -1..+1 over the top ``levels``,
-    ``slippage_bps`` the mean mid-slippage of the report's notional bought and sold,
-    ``walls``/``clusters`` tuples, ``score`` 0..1 (NaN where a side is empty).
-    ``to_dict()`` (JSON-ready), ``to_numpy()`` (one row of ``LiquidityReport.DTYPE``; walls
-    and clusters as counts).
-    """
-    cdef readonly object exchange, symbol
-    cdef readonly size_t levels
-    cdef readonly double best_bid, best_bid_size, best_ask, best_ask_size, mid, spread, spread_bps, spread_pct
-    cdef readonly double bid_volume, ask_volume, total_volume
-    cdef readonly double bid_liquidity_1pct, ask_liquidity_1pct, liquidity_1pct
-    cdef readonly double bid_liquidity_2pct, ask_liquidity_2pct, liquidity_2pct
-    cdef readonly double imbalance_ratio, imbalance, weighted_imbalance, slippage_bps, score
-    # walls and clusters are found in C when the report is made; their Python records are
-    # built on first access (a report of a busy book would otherwise spend most of its
-    # time creating objects nobody reads)
-    cdef liq_wall _w[16]
-    cdef liq_cluster _c[16]
-    cdef size_t _nw, _nc
-    cdef tuple _walls, _clusters
-
-    @property
-    def walls(self):
-        """Up to 16 walls (bids then asks, best first), :class:`Wall` records."""
-        cdef size_t i
-        if self._walls is None:
-            self._walls = tuple([_wall(&self._w[i]) for i in range(self._nw)])
-        return self._walls
-
-    @property
-    def clusters(self):
-        """Up to 16 clusters (bids then asks, best first), :class:`Cluster` records."""
-        cdef size_t i
-        if self._clusters is None:
-            self._clusters = tuple([_cluster(&self._c[i]) for i in range(self._nc)])
-        return self._clusters
-
-    #: one wall as a row of float64 (side +1 bid / -1 ask, rank as a float): :meth:`walls_array`
-    WALL_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price", "size", "notional", "strength", "z",
-                                                     "confidence", "distance_bps", "rank")])
-    #: one cluster as a row of float64 (side +1 bid / -1 ask, levels as a float): :meth:`clusters_array`
-    CLUSTER_DTYPE = np.dtype([(f, np.float64) for f in ("side", "price_best", "price_worst", "size", "notional",
-                                                        "vwap", "span_bps", "share", "levels")])
-
-    def walls_array(self):
-        """The walls as a new structured array of :attr:`WALL_DTYPE` (the fields of :class:`Wall`),
-        without a Python object per wall: for storing and vectorised work. O(walls)."""
-        return self._item_array(True)
-
-    def clusters_array(self):
-        """The clusters as a new structured array of :attr:`CLUSTER_DTYPE` (the fields of
-        :class:`Cluster`), without a Python object per cluster. O(clusters)."""
-        return self._item_array(False)
-
-    cdef _item_array(self, bint walls):
-        cdef size_t n = self._nw if walls else self._nc, i
-        cdef cnp.ndarray[double, ndim=2] out = np.empty((n, 9), np.float64)
-        cdef const liq_wall *w
-        cdef const liq_cluster *c
-        for i in range(n):
-            if walls:
-                w = &self._w[i]
-                out[i, 0], out[i, 1], out[i, 2], out[i, 3] = -1.0 + 2.0 * (w.side == LIQ_BID), w.price, w.size, w.notional
-                out[i, 4], out[i, 5], out[i, 6], out[i, 7] = w.strength, w.z, w.confidence, w.distance_bps
-                out[i, 8] = <double>w.rank
-            else:
-                c = &self._c[i]
-                out[i, 0], out[i, 1], out[i, 2] = -1.0 + 2.0 * (c.side == LIQ_BID), c.price_best, c.price_worst
-                out[i, 3], out[i, 4], out[i, 5], out[i, 6] = c.size, c.notional, c.vwap, c.span_bps
-                out[i, 7], out[i, 8] = c.share, <double>c.levels
-        return out.view(self.WALL_DTYPE if walls else self.CLUSTER_DTYPE).reshape(n)
-
-    DTYPE = np.dtype([(f, np.float64) for f in _REPORT_FIELDS] + [("levels", np.int64), ("walls", np.int64),
-                                                                    ("clusters", np.int64)])
-
-    def __init__(self):
-        raise TypeError("LiquidityReport is returned by OrderBook.liquidity_report()")
-
-    def to_dict(self):
-        d = {"exchange": self.exchange, "symbol": self.symbol, "levels": self.levels}
-        for f in _REPORT_FIELDS:
-            d[f] = getattr(self, f)
-        d["walls"] = [w._asdict() for w in self.walls]
-        d["clusters"] = [c._asdict() for c in self.clusters]
-        return d
-
-    def to_numpy(self):
-        row = np.zeros((), dtype=self.DTYPE)
-        for f in _REPORT_FIELDS:
-            row[f] = getattr(self, f)
-        row["levels"], row["walls"], row["clusters"] = self.levels, self._nw, self._nc
-        return row
-
-    def __repr__(self):
-        return (f"LiquidityReport({self.symbol or ''} bid {self.best_bid:g} ask {self.best_ask:g}, "
-                f"spread {self.spread_bps:.2f} bps, 1% {self.liquidity_1pct:,.0f}, score {self.score:.3f}, "
-                f"{self._nw} walls)")
-
-
-cdef LiquidityReport _report(OrderBook book, size_t levels, double notional, double half_life_s, double depth_half,
-                             double band_bps):
-    cdef liq_book *b = &book._b
-    cdef LiquidityReport r = LiquidityReport.__new__(LiquidityReport)
-    cdef int64_t bp = 0, bq = 0, ap = 0, aq = 0
-    cdef int has_b = liq_book_best(b, LIQ_BID, &bp, &bq), has_a = liq_book_best(b, LIQ_ASK, &ap, &aq)
-    cdef double bands[2]
-    cdef liq_depth prof[2]
-    cdef liq_walk_result wb, ws
-    cdef double imb = NAN, wimb = NAN
-    cdef liq_shape_params p = liq_shape_defaults()
-    cdef liq_baseline base[2]
-    cdef size_t nw = 0, nc = 0, i
-    if levels < 1:
-        raise _error(LIQ_ERR_ARG, "liquidity_report", "levels must be >= 1")
-    if not (notional > 0) or not (band_bps >= 0):
-        raise _error(LIQ_ERR_ARG, "liquidity_report", f"notional={notional}, band_bps={band_bps}")
-    r.exchange, r.symbol, r.levels = book.exchange, book.symbol, levels
-    r.best_bid = bp / book._pdiv if has_b else NAN
-    r.best_bid_size = bq / book._qdiv if has_b else NAN
-    r.best_ask = ap / book._pdiv if has_a else NAN
-    r.best_ask_size = aq / book._qdiv if has_a else NAN
-    # the same arithmetic as OrderBook.mid/.spread/.spread_bps (integer difference of the
-    # prices in units, one division), so the report and the book agree to the last bit
-    r.mid = (<double>bp + <double>ap) / (2.0 * book._pdiv) if has_b and has_a else NAN
-    r.spread = (ap - bp) / book._pdiv if has_b and has_a else NAN
-    r.spread_bps = (<double>(ap - bp)) / ((<double>bp + <double>ap) / 2.0) * 1e4 if has_b and has_a else NAN
-    r.spread_pct = r.spread_bps / 100
-    r.bid_volume = liq_book_top_size(b, LIQ_BID, levels)
-    r.ask_volume = liq_book_top_size(b, LIQ_ASK, levels)
-    r.total_volume = r.bid_volume + r.ask_volume
-    # walls, clusters and (when the band reaches 2%) the 1%/2% liquidity in one pass per side
-    p.band_bps = band_bps
-    p.quote_bands_bps[0], p.quote_bands_bps[1] = 100.0, 200.0
-    check_status(liq_book_shape(b, &p, -1, r._w, 16, &nw, r._c, 16, &nc, base), "liquidity_report")
-    r._nw = nw if nw < 16 else 16
-    r._nc = nc if nc < 16 else 16
-    if band_bps >= 200.0 and has_b and has_a:
-        for i in range(2):
-            if base[i].n == 0:      # no level within the band: nothing to sum
-                base[i].band_quote[0] = base[i].band_quote[1] = 0.0
-        r.bid_liquidity_1pct, r.ask_liquidity_1pct = base[0].band_quote[0], base[1].band_quote[0]
-        r.bid_liquidity_2pct, r.ask_liquidity_2pct = base[0].band_quote[1], base[1].band_quote[1]
-    else:                           # a narrower band: the exact profile, a pass of its own
-        bands[0], bands[1] = 100.0, 200.0
-        check_status(liq_book_depth_profile(b, bands, 2, LIQ_REF_MID, prof), "liquidity_report")
-        r.bid_liquidity_1pct, r.ask_liquidity_1pct = prof[0].bid_quote, prof[0].ask_quote
-        r.bid_liquidity_2pct, r.ask_liquidity_2pct = prof[1].bid_quote, prof[1].ask_quote
-    r.liquidity_1pct = r.bid_liquidity_1pct + r.ask_liquidity_1pct
-    r.liquidity_2pct = r.bid_liquidity_2pct + r.ask_liquidity_2pct
-    r.imbalance_ratio = r.bid_volume / r.ask_volume if r.ask_volume > 0 else NAN
-    if has_b and has_a:
-        check_status(liq_book_imbalance(b, levels, LIQ_WEIGHT_PLAIN, 50.0, 0, &imb), "liquidity_report")
-        check_status(liq_book_imbalance(b, levels, LIQ_WEIGHT_LINEAR, 50.0, 0, &wimb), "liquidity_report")
-    r.imbalance, r.weighted_imbalance = imb, wimb
-    check_status(liq_book_walk_notional(b, LIQ_WALK_BUY, notional, &wb), "liquidity_report")
-    check_status(liq_book_walk_notional(b, LIQ_WALK_SELL, notional, &ws), "liquidity_report")
-    r.slippage_bps = (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2
-    r.score = liq_liquidity_score(r.spread_bps, r.liquidity_1pct, r.slippage_bps if r.slippage_bps > 0 else 0.0,
-                                  half_life_s, depth_half)
-    return r

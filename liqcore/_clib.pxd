@@ -21,6 +21,7 @@ cdef extern from "status.h" nogil:
         LIQ_ERR_CHECKSUM
         LIQ_ERR_EMPTY
         LIQ_ERR_DEPTH
+        LIQ_ERR_BUSY
         LIQ_ERR_NOMEM
     const char *liq_status_str(liq_status st)
 
@@ -111,6 +112,7 @@ cdef extern from "book.h" nogil:
     liq_status liq_book_apply(liq_book *b, const liq_delta *d, size_t n, size_t *bad)
     liq_delta *liq_book_scratch(liq_book *b, size_t n)
     void liq_book_trim(liq_book *b)
+    void liq_book_reject(liq_book *b)
     liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *px, const double *qty, size_t n, size_t *bad)
     liq_status liq_book_snapshot(liq_book *b, const liq_delta *d, size_t n, int64_t id, size_t *bad)
     liq_status liq_book_apply_seq(liq_book *b, const liq_delta *d, size_t n, liq_seq_ids ids, size_t *bad)
@@ -274,6 +276,21 @@ cdef extern from "liquidity.h" nogil:
                               liq_baseline *baseline)
     double liq_liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, double half_life_s,
                                double depth_half)
+    enum:
+        LIQ_REPORT_ITEMS
+    ctypedef struct liq_report_params:
+        size_t levels
+        double notional, half_life_s, depth_half, band_bps
+    ctypedef struct liq_report:
+        double best_bid, best_bid_size, best_ask, best_ask_size, mid, spread, spread_bps, spread_pct
+        double bid_volume, ask_volume, total_volume
+        double bid_liquidity_1pct, ask_liquidity_1pct, liquidity_1pct
+        double bid_liquidity_2pct, ask_liquidity_2pct, liquidity_2pct
+        double imbalance_ratio, imbalance, weighted_imbalance, slippage_bps, score
+        size_t levels, nwalls, nclusters
+        liq_wall walls[16]
+        liq_cluster clusters[16]
+    liq_status liq_book_report(const liq_book *b, const liq_report_params *p, liq_report *out)
 
 
 cdef extern from "alerts.h" nogil:

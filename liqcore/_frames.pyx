@@ -15,7 +15,8 @@ from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
 from liqcore._clib cimport *
-from liqcore._book cimport _book_ptr, _book_enter, _book_leave, _error
+from liqcore._book cimport _book_ptr, _book_enter, _book_leave
+from liqcore._status cimport _error
 from liqcore import errors
 import orjson
 

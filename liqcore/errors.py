@@ -3,7 +3,7 @@
 Every error raised by the compiled core is a :class:`LiqError` that also subclasses the
 matching builtin, so ``except ValueError`` keeps working for callers that do not know
 liqcore. C status codes map to these classes in one place
-(``liqcore/_book.pyx: check_status``).
+(``liqcore/_status.pyx``).
 """
 
 from __future__ import annotations

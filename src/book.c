@@ -819,6 +819,12 @@ liq_status liq_book_apply_f64(liq_book *b, const uint8_t *sides, const double *p
     return st;
 }
 
+void liq_book_reject(liq_book *b)
+{
+    b->stats.rejected++;
+    liq_book_trim(b);
+}
+
 void liq_book_trim(liq_book *b)
 {
     if (b->scratch_cap > DELTAS_KEEP) {

@@ -183,6 +183,15 @@ liq_delta *liq_book_scratch(liq_book *b, size_t n);
 void liq_book_trim(liq_book *b);
 
 /*
+ * A message the caller refused before it reached the book (its conversion failed: a bad
+ * number, side, update id or shape; or the caller ran out of memory converting it): counted
+ * in stats.rejected like every refusal of the core (the core is the one counter), and the
+ * scratch a caller filled and gave up is trimmed (liq_book_trim). Levels, ids and the
+ * generation are unchanged. O(1), O(levels) when the trim shrinks a side.
+ */
+void liq_book_reject(liq_book *b);
+
+/*
  * Same from parallel arrays of sides (0/1) and doubles, converted on the fly (twice:
  * once to validate, once to apply; no scratch). A message larger than the book is
  * made undoable by copying the book, not by logging every delta.

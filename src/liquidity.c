@@ -1,8 +1,10 @@
 #include "liquidity.h"
 
 #include <math.h>
+#include <string.h>
 
-#include "select.h"   /* liq_median: the robust baselines of walls and clusters */
+#include "analytics.h"  /* the report's walks, imbalances, top sizes and depth profile */
+#include "select.h"     /* liq_median: the robust baselines of walls and clusters */
 
 /* px*qty of two int64 needs up to 126 bits (see analytics.c). */
 __extension__ typedef __int128 liq_i128;
@@ -141,7 +143,45 @@ static size_t first_in_band(const liq_side *s, int64_t kmin)
 }
 
 enum { SHAPE_CHUNK = 256 };
-_Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63");
+
+/* Two sizes per register (SSE2 on every x86-64, NEON on AArch64); two registers per sum make
+ * four lanes. Wider GCC vectors are lowered through the stack on baseline x86-64. */
+__extension__ typedef uint64_t liq_u64x2 __attribute__((vector_size(16)));
+
+/*
+ * The sums of a chunk q[0..n) of a side's sizes, modulo 2^64 (exact whenever the true values
+ * are below 2^64): *sum = sum q_i, *bits = OR q_i, return sum i q_i. Branch-free and four
+ * lanes wide: per block m of four (descending), A += q_m, B += A, so B_l = sum (m+1) q_{m,l}
+ * and sum i q_i = 4 sum_l (B_l - A_l) + sum_l l A_l (i = 4m + l), plus the last n % 4 sizes.
+ */
+static uint64_t chunk_sums(const int64_t *q, size_t n, uint64_t *sum, uint64_t *bits)
+{
+    const size_t blocks = n / 4;
+    liq_u64x2 a0 = {0, 0}, a1 = {0, 0}, w0 = {0, 0}, w1 = {0, 0}, o0 = {0, 0}, o1 = {0, 0};
+    for (size_t m = blocks; m-- > 0;) {
+        liq_u64x2 v0, v1;
+        memcpy(&v0, q + 4 * m, sizeof v0);        /* lanes l = 0, 1 */
+        memcpy(&v1, q + 4 * m + 2, sizeof v1);    /* lanes l = 2, 3 */
+        a0 += v0;
+        a1 += v1;
+        o0 |= v0;
+        o1 |= v1;
+        w0 += a0;
+        w1 += a1;
+    }
+    const liq_u64x2 d = (w0 - a0) + (w1 - a1);
+    uint64_t s = a0[0] + a0[1] + a1[0] + a1[1], x = o0[0] | o0[1] | o1[0] | o1[1];
+    uint64_t idx = 4 * (d[0] + d[1]) + a0[1] + 2 * a1[0] + 3 * a1[1];
+    for (size_t i = 4 * blocks; i < n; i++) {
+        s += (uint64_t)q[i];
+        x |= (uint64_t)q[i];
+        idx += (uint64_t)i * (uint64_t)q[i];
+    }
+    *sum = s;
+    *bits = x;
+    return idx;
+}
+_Static_assert(SHAPE_CHUNK <= 256, "256 sizes below 2^47: their sum of running sums stays below 2^63");
 
 /*
  * Walls and/or clusters of side sd against its baseline (appended to out[*found..cap),
@@ -149,12 +189,14 @@ _Static_assert(SHAPE_CHUNK <= 256, "a chunk of sizes below 2^55 sums below 2^63"
  * quote within quote_bands_bps. A level is a wall iff its size in units reaches the
  * smaller of the two tests' thresholds (both turned into integer sizes once), a cluster
  * member iff it reaches the cluster floor. Two phases per chunk of the band: a branch-free
- * pass (sums, and the indices of candidate levels), then the candidates only: about 1 ns
- * per level on a busy book, where a branch per level would mispredict constantly.
+ * pass (sums, and the indices of candidate levels), then the candidates only, where a
+ * branch per level would mispredict constantly. With count_all 0 (the liquidity report), once
+ * both outputs are full the counts stop at the caps and the rest of the band is only summed
+ * (chunk_sums, four lanes wide).
  */
 static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, double mid, liq_baseline *base,
                        liq_wall *walls, size_t wcap, size_t *nwalls, liq_cluster *clusters, size_t ccap,
-                       size_t *nclusters)
+                       size_t *nclusters, int count_all)
 {
     const double pdiv = liq_pow10_f64[b->px_scale], qdiv = liq_pow10_f64[b->qty_scale];
     const double zref = p->z_min > 0 ? p->z_min : 3.5;
@@ -175,52 +217,76 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
     /* holes never qualify. With nothing asked for that can qualify, only a size of INT64_MAX
      * is a candidate, and the candidate pass checks each test's own flag: harmless. */
     const int64_t qmin = !any.on ? INT64_MAX : any.min < 1 ? 1 : any.min;
-    int64_t qk[2];
     /* integer sums: exact, and a 1-cycle add chain (a double sum's 4-cycle chain was the
      * bottleneck of this pass) */
-    liq_i128 qsum[2] = {0, 0};
+    liq_i128 qacc = 0, qsum[2] = {0, 0};
     /* Each term |key x size| < 2^126, so a sum of many may leave 128 bits, but only on absurd
      * books: when (largest |key| in the band) x INT64_MAX x levels could reach 2^127, the quote
      * sums are done in doubles after the pass instead (keys are monotonic: the largest |key|
-     * is at one end of the band), and the pass sums only keys of INT64_MAX (one level at most:
-     * no overflow) -- the pass itself stays the same branch-free loop. */
+     * is at one end of the band), and the pass sums no products. */
     const double kmax = s->len > lo ? fmax(fabs((double)s->key[lo]), fabs((double)s->key[s->len - 1])) : 0;
     const int qovf = kmax * 9.3e18 * (double)(s->len - lo) >= 1.7e38;
-    int64_t qband[2];                        /* the bands' key bounds (INT64_MAX: band off) */
+    /* Keys ascend towards the touch, so a quote band is the top of the side down to its first
+     * index: the pass keeps one running sum and reads it off when it reaches that index (the
+     * chunks end there), with no per-level band test. SIZE_MAX: band off. */
+    int64_t qband[2];                        /* the bands' key bounds */
+    size_t qlo[2];
     for (int k = 0; k < 2; k++) {
         qband[k] = p->quote_bands_bps[k] > 0 ? band_kmin(sd, mid, fmin(p->quote_bands_bps[k], p->band_bps) / 1e4)
                                              : INT64_MAX;
-        qk[k] = qovf ? INT64_MAX : qband[k];
+        qlo[k] = p->quote_bands_bps[k] > 0 && !qovf ? first_in_band(s, qband[k]) : SIZE_MAX;
+        if (qlo[k] != SIZE_MAX && qlo[k] < lo) qlo[k] = lo;
     }
+    const size_t qstop = qlo[0] < qlo[1] ? qlo[0] : qlo[1];   /* below it no band needs products */
     const size_t c0 = nclusters ? *nclusters : 0;
     /* the cluster gap in price units (a hair of slack: a gap of exactly gap_bps joins) */
     const double gap_units = p->gap_bps > 0 ? mid * p->gap_bps / 1e4 * (1 + 1e-12) : (double)p->gap_ticks * (double)b->tick;
     liq_i128 total = 0;                      /* sizes up to 2^63 each: an int64 sum could wrap */
-    size_t rank = 0;
+    /* a wall's rank (live levels above it) is counted when the wall is written, not per level
+     * in the pass: nonzero sizes at indices >= rpos counted so far */
+    size_t rpos = s->len, rcount = 0;
     liq_cluster cur = {0};
     double last_px = 0;
     int open = 0;
-    size_t cand[SHAPE_CHUNK], crank[SHAPE_CHUNK];
+    size_t cand[SHAPE_CHUNK];
     for (size_t hi = s->len; hi > lo;) {
-        const size_t end = hi - lo > SHAPE_CHUNK ? hi - SHAPE_CHUNK : lo;
+        size_t end = hi - lo > SHAPE_CHUNK ? hi - SHAPE_CHUNK : lo;
+        for (int k = 0; k < 2; k++)
+            if (qlo[k] > end && qlo[k] < hi) end = qlo[k];
+        if (s->dstart > end && s->dstart < hi) end = s->dstart;   /* a chunk is dense or sparse */
         size_t nc = 0;
-        /* the chunk's sizes summed in 64 bits, exact while every size is below 2^55 (256 of
-         * them stay below 2^63; the OR tells), else summed again in 128 bits: a 128-bit add
-         * per level cost a sixth of this pass */
-        uint64_t csum = 0, cor = 0;
-        for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
-            const int64_t qu = s->qty[j], key = s->key[j];
-            csum += (uint64_t)qu;
-            cor |= (uint64_t)qu;
-            const liq_i128 pq = (liq_i128)key * qu;
-            qsum[0] += key >= qk[0] ? pq : 0;
-            qsum[1] += key >= qk[1] ? pq : 0;
-            cand[nc] = j;
-            crank[nc] = rank;
-            nc += qu >= qmin;
-            rank += qu != 0;
+        /* The chunk's sizes summed in 64 bits, exact while every size is below 2^47 (the OR
+         * tells): csum below 2^55, and wsum (the sum of the running csum) below 2^63. Otherwise the
+         * chunk is summed again in 128 bits (a 128-bit add per level cost a sixth of this pass).
+         * In the dense region key_j = key_end + (j - end) tick, so the chunk's quote sum is
+         * key_end csum + tick sum_j (j - end) q_j: idx, from the running sums (wsum less the
+         * last csum) or chunk_sums, with no product per level. */
+        uint64_t csum = 0, cor = 0, wsum = 0, idx;     /* idx = sum (j - end) q_j */
+        /* with count_all 0, once both outputs are full the rest of the band is summed only */
+        const int full = !count_all && (!nwalls || *nwalls >= wcap) && (!nclusters || *nclusters >= ccap);
+        if (full) {
+            idx = chunk_sums(s->qty + end, hi - end, &csum, &cor);
+        } else {
+            for (size_t j = hi; j-- > end;) {    /* branch-free: sums and candidate indices */
+                const int64_t qu = s->qty[j];
+                csum += (uint64_t)qu;
+                cor |= (uint64_t)qu;
+                wsum += csum;
+                cand[nc] = j;
+                nc += qu >= qmin;
+            }
+            idx = wsum - csum;
         }
-        if (cor < ((uint64_t)1 << 55)) {
+        const int small = cor < ((uint64_t)1 << 47);
+        if (end >= qstop) {
+            if (small && end >= s->dstart)
+                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)b->tick * (int64_t)idx;
+            else
+                for (size_t j = hi; j-- > end;) qacc += (liq_i128)s->key[j] * s->qty[j];
+        }
+        for (int k = 0; k < 2; k++)
+            if (qlo[k] == end) qsum[k] = qacc;
+        if (small) {
             total += csum;
         } else {
             for (size_t j = hi; j-- > end;) total += s->qty[j];
@@ -243,7 +309,8 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
                     w->z = z;
                     w->confidence = z > 0 ? 1 - exp(-z / zref) : 0;
                     w->distance_bps = fabs(px - mid) / mid * 1e4;
-                    w->rank = crank[i];
+                    while (rpos > j + 1) rcount += s->qty[--rpos] != 0;
+                    w->rank = rcount;
                 }
                 (*nwalls)++;
             }
@@ -292,9 +359,12 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         clusters[i].share = base->band_size > 0 ? clusters[i].size / base->band_size : NAN;
 }
 
-liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
-                          size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
-                          liq_baseline *baseline)
+/* liq_book_shape; with count_all 0 the counts stop at the caps (the liquidity report, which
+ * keeps the first LIQ_REPORT_ITEMS, does not look at the rest of the band's levels once both
+ * outputs are full). */
+static liq_status shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                        size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters, liq_baseline *baseline,
+                        int count_all)
 {
     if (!params_ok(p) || side < -1 || side > 1) return LIQ_ERR_ARG;
     if (nwalls) *nwalls = 0;
@@ -303,16 +373,26 @@ liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side
     for (int sd = 0; sd < 2; sd++) {
         liq_baseline base = {NAN, NAN, 0, {NAN, NAN}, 0};
         const int wanted = mid > 0 && (side < 0 || sd == side);
+        /* with count_all 0 and both outputs full, the side needs no baseline: its pass only sums */
+        const int full = !count_all && (!nwalls || *nwalls >= wcap) && (!nclusters || *nclusters >= ccap);
         /* the baseline reads only the window unless the caller wants the band total too
          * (shape_side sums it in its own pass over the band) */
-        if (mid > 0 && (wanted || baseline)) side_baseline(b, p, sd, mid, &base, baseline && !wanted);
-        if (wanted && base.n && (nwalls || nclusters))
-            shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters);
+        if (mid > 0 && (wanted || baseline) && !(wanted && full))
+            side_baseline(b, p, sd, mid, &base, baseline && !wanted);
+        if (wanted && (base.n || full) && (nwalls || nclusters))
+            shape_side(b, p, sd, mid, &base, walls, wcap, nwalls, clusters, ccap, nclusters, count_all);
         else if (wanted && baseline && base.n != 0 && base.band_size != base.band_size)
             side_baseline(b, p, sd, mid, &base, 1);
         if (baseline) baseline[sd] = base;
     }
     return LIQ_OK;
+}
+
+liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side, liq_wall *walls, size_t wcap,
+                          size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
+                          liq_baseline *baseline)
+{
+    return shape(b, p, side, walls, wcap, nwalls, clusters, ccap, nclusters, baseline, 1);
 }
 
 liq_status liq_book_walls(const liq_book *b, const liq_shape_params *p, int side, liq_wall *out, size_t cap,
@@ -327,6 +407,75 @@ liq_status liq_book_clusters(const liq_book *b, const liq_shape_params *p, int s
 {
     if (!found) return LIQ_ERR_ARG;
     return liq_book_shape(b, p, side, NULL, 0, NULL, out, cap, found, NULL);
+}
+
+liq_status liq_book_report(const liq_book *b, const liq_report_params *p, liq_report *out)
+{
+    if (!p || p->levels < 1 || !(p->notional > 0) || !(p->band_bps >= 0)) return LIQ_ERR_ARG;
+    const double pdiv = liq_pow10_f64[b->px_scale], qdiv = liq_pow10_f64[b->qty_scale];
+    int64_t bp = 0, bq = 0, ap = 0, aq = 0;
+    const int has_b = liq_book_best(b, LIQ_BID, &bp, &bq), has_a = liq_book_best(b, LIQ_ASK, &ap, &aq);
+    const int two = has_b && has_a;
+    liq_status st;
+    out->levels = p->levels;
+    out->best_bid = has_b ? (double)bp / pdiv : NAN;
+    out->best_bid_size = has_b ? (double)bq / qdiv : NAN;
+    out->best_ask = has_a ? (double)ap / pdiv : NAN;
+    out->best_ask_size = has_a ? (double)aq / qdiv : NAN;
+    /* OrderBook.mid/.spread/.spread_bps's arithmetic (an integer difference of the prices in
+     * units, one division), so the report and the book agree to the last bit */
+    out->mid = two ? ((double)bp + (double)ap) / (2.0 * pdiv) : NAN;
+    out->spread = two ? (double)(ap - bp) / pdiv : NAN;
+    out->spread_bps = two ? (double)(ap - bp) / (((double)bp + (double)ap) / 2.0) * 1e4 : NAN;
+    out->spread_pct = out->spread_bps / 100;
+    out->bid_volume = liq_book_top_size(b, LIQ_BID, p->levels);
+    out->ask_volume = liq_book_top_size(b, LIQ_ASK, p->levels);
+    out->total_volume = out->bid_volume + out->ask_volume;
+    /* walls, clusters and (when the band reaches 2%) the 1%/2% liquidity in one pass per side */
+    liq_shape_params sp = liq_shape_defaults();
+    liq_baseline base[2];
+    size_t nw = 0, nc = 0;
+    sp.band_bps = p->band_bps;
+    sp.quote_bands_bps[0] = 100.0;
+    sp.quote_bands_bps[1] = 200.0;
+    st = shape(b, &sp, -1, out->walls, LIQ_REPORT_ITEMS, &nw, out->clusters, LIQ_REPORT_ITEMS, &nc, base, 0);
+    if (st != LIQ_OK) return st;
+    out->nwalls = nw < LIQ_REPORT_ITEMS ? nw : LIQ_REPORT_ITEMS;
+    out->nclusters = nc < LIQ_REPORT_ITEMS ? nc : LIQ_REPORT_ITEMS;
+    if (p->band_bps >= 200.0 && two) {
+        for (int sd = 0; sd < 2; sd++)         /* NaN: the side's pass did not run (no level in the band) */
+            for (int k = 0; k < 2; k++)
+                if (base[sd].band_quote[k] != base[sd].band_quote[k]) base[sd].band_quote[k] = 0.0;
+        out->bid_liquidity_1pct = base[LIQ_BID].band_quote[0];
+        out->ask_liquidity_1pct = base[LIQ_ASK].band_quote[0];
+        out->bid_liquidity_2pct = base[LIQ_BID].band_quote[1];
+        out->ask_liquidity_2pct = base[LIQ_ASK].band_quote[1];
+    } else {                  /* a narrower band (or no mid): the exact profile, a pass of its own */
+        const double bands[2] = {100.0, 200.0};
+        liq_depth prof[2];
+        if ((st = liq_book_depth_profile(b, bands, 2, LIQ_REF_MID, prof)) != LIQ_OK) return st;
+        out->bid_liquidity_1pct = prof[0].bid_quote;
+        out->ask_liquidity_1pct = prof[0].ask_quote;
+        out->bid_liquidity_2pct = prof[1].bid_quote;
+        out->ask_liquidity_2pct = prof[1].ask_quote;
+    }
+    out->liquidity_1pct = out->bid_liquidity_1pct + out->ask_liquidity_1pct;
+    out->liquidity_2pct = out->bid_liquidity_2pct + out->ask_liquidity_2pct;
+    out->imbalance_ratio = out->ask_volume > 0 ? out->bid_volume / out->ask_volume : NAN;
+    out->imbalance = out->weighted_imbalance = NAN;
+    if (two) {
+        if ((st = liq_book_imbalance(b, p->levels, LIQ_WEIGHT_PLAIN, 50.0, 0, &out->imbalance)) != LIQ_OK ||
+            (st = liq_book_imbalance(b, p->levels, LIQ_WEIGHT_LINEAR, 50.0, 0, &out->weighted_imbalance)) != LIQ_OK)
+            return st;
+    }
+    liq_walk_result wb, ws;
+    if ((st = liq_book_walk_notional(b, LIQ_WALK_BUY, p->notional, &wb)) != LIQ_OK ||
+        (st = liq_book_walk_notional(b, LIQ_WALK_SELL, p->notional, &ws)) != LIQ_OK)
+        return st;
+    out->slippage_bps = (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2;
+    out->score = liq_liquidity_score(out->spread_bps, out->liquidity_1pct,
+                                     out->slippage_bps > 0 ? out->slippage_bps : 0.0, p->half_life_s, p->depth_half);
+    return LIQ_OK;
 }
 
 double liq_liquidity_score(double spread_bps, double depth_1pct_quote, double slippage_bps, double half_life_s,

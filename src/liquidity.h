@@ -97,6 +97,49 @@ liq_status liq_book_shape(const liq_book *b, const liq_shape_params *p, int side
                           size_t *nwalls, liq_cluster *clusters, size_t ccap, size_t *nclusters,
                           liq_baseline *baseline);
 
+/* The liquidity report (liq_book_report): its parameters ... */
+typedef struct liq_report_params {
+    size_t levels;            /* top levels per side of the volumes and imbalances (>= 1) */
+    double notional;          /* quote notional of the reference buy and sell (> 0) */
+    double half_life_s;       /* depth recovery half-life of the score, seconds (NaN: unknown) */
+    double depth_half;        /* the score's D1 at which its depth term is 1/2, quote (> 0) */
+    double band_bps;          /* walls and clusters within this band of the mid (>= 0) */
+} liq_report_params;
+
+enum { LIQ_REPORT_ITEMS = 16 };   /* walls and clusters a report keeps (the best of each side first) */
+
+/* ... and its record. Prices in quote, volumes in base, liquidity in quote, NaN where a side
+ * the figure needs is empty. */
+typedef struct liq_report {
+    double best_bid, best_bid_size, best_ask, best_ask_size;
+    double mid, spread;       /* the same arithmetic as the binding's mid/spread: equal to the bit */
+    double spread_bps, spread_pct;
+    double bid_volume, ask_volume, total_volume;     /* sizes of the top `levels` per side */
+    double bid_liquidity_1pct, ask_liquidity_1pct, liquidity_1pct;   /* quote within 1% of the mid */
+    double bid_liquidity_2pct, ask_liquidity_2pct, liquidity_2pct;   /* ... within 2% */
+    double imbalance_ratio;   /* bid_volume / ask_volume */
+    double imbalance, weighted_imbalance;            /* plain / linear weights over `levels`, -1..+1 */
+    double slippage_bps;      /* mean mid-slippage of the reference buy and sell */
+    double score;             /* liq_liquidity_score(spread_bps, liquidity_1pct, slippage_bps >= 0, ...) */
+    size_t levels;
+    size_t nwalls, nclusters; /* entries written below (found beyond LIQ_REPORT_ITEMS are dropped) */
+    liq_wall walls[LIQ_REPORT_ITEMS];           /* bids then asks, best first */
+    liq_cluster clusters[LIQ_REPORT_ITEMS];
+} liq_report;
+
+/*
+ * The whole liquidity report of a book in one call: top of book, spreads, top-`levels`
+ * volumes, 1%/2% quote liquidity, imbalances, the reference slippage, walls and clusters
+ * (liq_book_shape with the default thresholds within band_bps: the first LIQ_REPORT_ITEMS of
+ * each, bids then asks; once both are full the rest of the band is only summed) and the score. With
+ * band_bps >= 200 the 1%/2% liquidity comes from the walls' own pass over the band; a
+ * narrower band costs one more pass (liq_book_depth_profile). LIQ_ERR_ARG for levels < 1,
+ * notional <= 0 or NaN, band_bps < 0 or NaN (*out unwritten); a depth_half or half-life the
+ * score refuses gives a NaN score.
+ * No allocation. O(levels within max(band_bps, 200 bps) of the mid).
+ */
+liq_status liq_book_report(const liq_book *b, const liq_report_params *p, liq_report *out);
+
 /*
  * 0-1 liquidity score (analytics.md §4.5):
  *     s_spread = exp(-spread_bps / 10)            s_depth = D1 / (D1 + depth_half)

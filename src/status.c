@@ -21,6 +21,7 @@ const char *liq_status_str(liq_status st)
     case LIQ_ERR_CHECKSUM: return "checksum mismatch";
     case LIQ_ERR_EMPTY: return "book side is empty";
     case LIQ_ERR_DEPTH: return "book keeps fewer levels than the operation needs";
+    case LIQ_ERR_BUSY: return "book in use by a call of this same thread";
     case LIQ_ERR_NOMEM: return "out of memory";
     }
     return "unknown status";

@@ -5,8 +5,8 @@
  * negative, informational outcomes (a message skipped as stale) are positive.
  * liq_status_str() gives a short stable English description (static storage,
  * never NULL). The Cython layer maps each code to one exception class in a single
- * function (liqcore/_book.pyx: check_status), so a new code is added here, in the
- * string table in status.c, and in that map — nowhere else.
+ * table (liqcore/_status.pyx), so a new code is added here, in the string table in
+ * status.c, and in that table — nowhere else.
  */
 #ifndef LIQ_STATUS_H
 #define LIQ_STATUS_H
@@ -38,6 +38,7 @@ typedef enum liq_status {
     LIQ_ERR_CHECKSUM = -22,   /* exchange checksum mismatch */
     LIQ_ERR_EMPTY = -23,      /* query needs a level the book does not have */
     LIQ_ERR_DEPTH = -24,      /* checksum needs more levels than max_depth keeps */
+    LIQ_ERR_BUSY = -25,       /* the book is held by a call of the same thread (a callback re-entered it) */
 
     LIQ_ERR_NOMEM = -30       /* allocation failed (MemoryError) */
 } liq_status;

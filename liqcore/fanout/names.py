@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from liqcore._book import LiquidityReport, OrderBook
+from liqcore import LiquidityReport, OrderBook
 from liqcore.alerts.records import LiquidityAlert
 from liqcore.fanout.errors import FanoutError
 

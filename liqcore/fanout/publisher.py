@@ -36,7 +36,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
-from liqcore._book import LiquidityReport, OrderBook
+from liqcore import LiquidityReport, OrderBook
 from liqcore.alerts.records import LiquidityAlert
 from liqcore.fanout.connection import Closing, check_seconds, check_url, connect, safe_url
 from liqcore.fanout.errors import FanoutError

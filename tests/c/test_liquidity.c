@@ -165,6 +165,152 @@ static void test_int64_max_sizes(void)
     liq_book_free(&b);
 }
 
+/* liq_book_report: every field equals the kernel it is made of, on both of its liquidity paths
+ * (the walls' pass when the band reaches 2%, the depth profile below), one-sided and empty
+ * books give NaN where a side is missing, and bad parameters are refused. */
+static void check_report_parts(const liq_book *b, double band_bps)
+{
+    liq_report_params rp = {3, 50.0, NAN, 500000.0, band_bps};
+    liq_report r;
+    CHECK_EQ_I64(liq_book_report(b, &rp, &r), LIQ_OK);
+    liq_shape_params p = liq_shape_defaults();
+    p.band_bps = band_bps;
+    liq_wall w[LIQ_REPORT_ITEMS];
+    liq_cluster c[LIQ_REPORT_ITEMS];
+    size_t nw = 0, nc = 0;
+    CHECK_EQ_I64(liq_book_shape(b, &p, -1, w, LIQ_REPORT_ITEMS, &nw, c, LIQ_REPORT_ITEMS, &nc, NULL), LIQ_OK);
+    CHECK_EQ_I64(r.nwalls, nw);
+    CHECK_EQ_I64(r.nclusters, nc);
+    for (size_t i = 0; i < nw; i++) {                   /* field by field: the structs have padding */
+        CHECK_EQ_I64(r.walls[i].side, w[i].side);
+        CHECK_EQ_I64(r.walls[i].rank, w[i].rank);
+        CHECK_NEAR(r.walls[i].price, w[i].price, 0);
+        CHECK_NEAR(r.walls[i].z, w[i].z, 0);
+    }
+    for (size_t i = 0; i < nc; i++) {
+        CHECK_EQ_I64(r.clusters[i].levels, c[i].levels);
+        CHECK_NEAR(r.clusters[i].vwap, c[i].vwap, 0);
+        CHECK_NEAR(r.clusters[i].share, c[i].share, 0);
+    }
+    CHECK_EQ_I64(r.levels, 3);
+    CHECK_NEAR(r.bid_volume, liq_book_top_size(b, LIQ_BID, 3), 0);
+    CHECK_NEAR(r.ask_volume, liq_book_top_size(b, LIQ_ASK, 3), 0);
+    liq_depth d1, d2;
+    CHECK_EQ_I64(liq_book_depth(b, 100, LIQ_REF_MID, &d1), LIQ_OK);
+    CHECK_EQ_I64(liq_book_depth(b, 200, LIQ_REF_MID, &d2), LIQ_OK);
+    CHECK_NEAR(r.bid_liquidity_1pct, d1.bid_quote, 1e-9);
+    CHECK_NEAR(r.ask_liquidity_1pct, d1.ask_quote, 1e-9);
+    CHECK_NEAR(r.bid_liquidity_2pct, d2.bid_quote, 1e-9);
+    CHECK_NEAR(r.ask_liquidity_2pct, d2.ask_quote, 1e-9);
+    CHECK_NEAR(r.liquidity_1pct, r.bid_liquidity_1pct + r.ask_liquidity_1pct, 0);
+    double imb, wimb;
+    CHECK_EQ_I64(liq_book_imbalance(b, 3, LIQ_WEIGHT_PLAIN, 50, 0, &imb), LIQ_OK);
+    CHECK_EQ_I64(liq_book_imbalance(b, 3, LIQ_WEIGHT_LINEAR, 50, 0, &wimb), LIQ_OK);
+    CHECK_NEAR(r.imbalance, imb, 0);
+    CHECK_NEAR(r.weighted_imbalance, wimb, 0);
+    liq_walk_result wb, ws;
+    CHECK_EQ_I64(liq_book_walk_notional(b, LIQ_WALK_BUY, 50.0, &wb), LIQ_OK);
+    CHECK_EQ_I64(liq_book_walk_notional(b, LIQ_WALK_SELL, 50.0, &ws), LIQ_OK);
+    CHECK_NEAR(r.slippage_bps, (wb.slippage_mid_bps + ws.slippage_mid_bps) / 2, 0);
+    CHECK_NEAR(r.score, liq_liquidity_score(r.spread_bps, r.liquidity_1pct, r.slippage_bps, NAN, 500000.0), 0);
+}
+
+static void test_report(void)
+{
+    liq_book b;
+    example_book(&b);                                    /* bids 100.0 down, one ask at 100.5 */
+    check_report_parts(&b, 600);
+    check_report_parts(&b, 200);
+    check_report_parts(&b, 50);                          /* narrower than 2%: the profile's pass */
+    liq_report_params rp = {10, 100.0, NAN, 500000.0, 200};
+    liq_report r;
+    CHECK_EQ_I64(liq_book_report(&b, &rp, &r), LIQ_OK);
+    CHECK_NEAR(r.best_bid, 100.0, 0);
+    CHECK_NEAR(r.best_ask, 100.5, 0);
+    CHECK_NEAR(r.mid, 100.25, 0);
+    CHECK_NEAR(r.spread, 0.5, 0);
+    CHECK_NEAR(r.spread_bps, 0.5 / 100.25 * 1e4, 1e-12);
+    CHECK_NEAR(r.ask_liquidity_1pct, 100.5, 1e-12);     /* the lone ask, 100.5 x 1.0 */
+    CHECK(r.nwalls >= 1);
+    /* one side: NaN where the other side is needed, volumes and liquidity of the side held */
+    liq_delta del = D(LIQ_ASK, 1005, 0);
+    CHECK_EQ_I64(liq_book_apply(&b, &del, 1, NULL), LIQ_OK);
+    CHECK_EQ_I64(liq_book_report(&b, &rp, &r), LIQ_OK);
+    CHECK(isnan(r.best_ask) && isnan(r.mid) && isnan(r.spread_bps) && isnan(r.imbalance));
+    CHECK(isnan(r.imbalance_ratio) && isnan(r.score));
+    CHECK_NEAR(r.bid_volume, 1.2 + 0.8 + 1.0 + 9.5 + 1.1 + 0.9 + 1.3 + 7.8 + 8.4 + 1.0, 1e-12);
+    CHECK_EQ_I64(r.nwalls, 0);                           /* no mid, no band */
+    liq_book_clear(&b);
+    CHECK_EQ_I64(liq_book_report(&b, &rp, &r), LIQ_OK);
+    CHECK(isnan(r.best_bid) && isnan(r.best_ask));
+    CHECK_NEAR(r.total_volume, 0, 0);
+    liq_report_params bad[4] = {{0, 100.0, NAN, 1, 200}, {1, 0.0, NAN, 1, 200}, {1, NAN, NAN, 1, 200},
+                                {1, 100.0, NAN, 1, -1}};
+    for (int i = 0; i < 4; i++) CHECK_EQ_I64(liq_book_report(&b, &bad[i], &r), LIQ_ERR_ARG);
+    liq_book_free(&b);
+}
+
+/* A busy book: 1500 levels a side around 60000.0 (tick 0.1), every 7th level 20x the others (more
+ * walls and clusters than a report keeps, so its pass goes on summing only), holes near the
+ * touch, a sparse tail and sizes from 1 unit to beyond 2^47 units (the exact 128-bit fallback).
+ * The report's quote liquidity equals liq_book_depth's to the bit, its walls and clusters are
+ * liq_book_shape's first LIQ_REPORT_ITEMS. */
+static void test_report_busy_book(void)
+{
+    enum { N = 1500 };
+    static liq_delta d[2 * N + 64];
+    for (int big = 0; big < 2; big++) {
+        liq_book b;
+        CHECK_EQ_I64(liq_book_init(&b, 1, 3, 1, 1, 0), LIQ_OK);
+        size_t n = 0;
+        for (int i = 0; i < N; i++) {
+            int64_t q = (i % 7 == 3 ? 20000 : 1000) + i % 13;
+            if (big && i % 11 == 0) q = ((int64_t)1 << 50) + i;
+            d[n++] = D(LIQ_BID, 600000 - 1 - i, q);
+            d[n++] = D(LIQ_ASK, 600000 + i, q + 1);
+        }
+        for (int i = 0; i < 32; i++) {       /* a sparse tail */
+            d[n++] = D(LIQ_BID, 580000 - 37 * i, 5000);
+            d[n++] = D(LIQ_ASK, 620000 + 41 * i, 5000);
+        }
+        CHECK_EQ_I64(liq_book_snapshot(&b, d, n, LIQ_ID_NONE, NULL), LIQ_OK);
+        liq_delta holes[40];
+        for (int i = 0; i < 20; i++) {
+            holes[2 * i] = D(LIQ_BID, 600000 - 5 - 9 * i, 0);
+            holes[2 * i + 1] = D(LIQ_ASK, 600000 + 4 + 9 * i, 0);
+        }
+        CHECK_EQ_I64(liq_book_apply(&b, holes, 40, NULL), LIQ_OK);
+        for (int band = 50; band <= 600; band *= 2) {
+            liq_report_params rp = {10, 1e5, NAN, 5e5, band};
+            liq_report r;
+            CHECK_EQ_I64(liq_book_report(&b, &rp, &r), LIQ_OK);
+            liq_depth d1, d2;
+            CHECK_EQ_I64(liq_book_depth(&b, 100, LIQ_REF_MID, &d1), LIQ_OK);
+            CHECK_EQ_I64(liq_book_depth(&b, 200, LIQ_REF_MID, &d2), LIQ_OK);
+            CHECK_NEAR(r.bid_liquidity_1pct, d1.bid_quote, 0);
+            CHECK_NEAR(r.ask_liquidity_1pct, d1.ask_quote, 0);
+            CHECK_NEAR(r.bid_liquidity_2pct, d2.bid_quote, 0);
+            CHECK_NEAR(r.ask_liquidity_2pct, d2.ask_quote, 0);
+            liq_shape_params p = liq_shape_defaults();
+            p.band_bps = band;
+            liq_wall w[LIQ_REPORT_ITEMS];
+            liq_cluster c[LIQ_REPORT_ITEMS];
+            size_t nw = 0, nc = 0;
+            CHECK_EQ_I64(liq_book_shape(&b, &p, -1, w, LIQ_REPORT_ITEMS, &nw, c, LIQ_REPORT_ITEMS, &nc, NULL), LIQ_OK);
+            CHECK(nw > LIQ_REPORT_ITEMS && nc > LIQ_REPORT_ITEMS);   /* the report stops looking */
+            CHECK_EQ_I64(r.nwalls, LIQ_REPORT_ITEMS);
+            CHECK_EQ_I64(r.nclusters, LIQ_REPORT_ITEMS);
+            for (size_t i = 0; i < LIQ_REPORT_ITEMS; i++) {
+                CHECK_NEAR(r.walls[i].price, w[i].price, 0);
+                CHECK_EQ_I64(r.walls[i].rank, w[i].rank);
+                CHECK_NEAR(r.clusters[i].size, c[i].size, 0);
+                CHECK_NEAR(r.clusters[i].share, c[i].share, 0);
+            }
+        }
+        liq_book_free(&b);
+    }
+}
+
 int main(void)
 {
     test_int64_max_sizes();
@@ -172,5 +318,7 @@ int main(void)
     test_clusters_worked_example();
     test_score();
     test_profile_matches_depth();
+    test_report();
+    test_report_busy_book();
     TEST_MAIN_END();
 }

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from liqcore import InvalidDeltaError, OrderBook
-from liqcore._book import WalkResult
+from liqcore import WalkResult
 
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from liqcore import OrderBook
-from liqcore.errors import CrossedBookError, FormatError, InvalidDeltaError, LiqError
+from liqcore.errors import ConcurrentUseError, CrossedBookError, FormatError, InvalidDeltaError, LiqError
 
 BIDS = [["100.00", "1.000"], ["99.95", "2.002"], ["99.00", "0.500"]]
 ASKS = [["100.05", "1.500"], ["100.10", "3.000"]]
@@ -456,3 +456,70 @@ def test_levels_bad_side(book, side):
         book.levels(side)
     with pytest.raises(InvalidDeltaError):
         book.level_strings(side)
+
+
+# ---------------------------------------------------------------- one status -> exception map
+
+class _Reentering(int):
+    """An int whose conversion calls back into the book being filled."""
+
+    book: OrderBook | None = None
+
+    def __index__(self):
+        self.book.update(0, "1", "1")
+        return 5
+
+    __int__ = __index__
+
+
+def _reenter():
+    b = OrderBook(1, 1)
+    _Reentering.book = b
+    b.apply_levels([[_Reentering(5), 1]], [])
+
+
+# (call, class, "where: status text") for refusals that were once raised bypassing the map
+MAPPED = [
+    (lambda: OrderBook(price_decimals=2.5), InvalidDeltaError, "OrderBook: invalid argument"),
+    (lambda: OrderBook(tick_size="abc"), InvalidDeltaError, "OrderBook: invalid argument"),
+    (lambda: OrderBook(max_depth=-1), InvalidDeltaError, "OrderBook: invalid argument"),
+    (lambda: OrderBook(symbol=5), InvalidDeltaError, "OrderBook: invalid argument"),
+    (lambda: setattr(make(), "cross_policy", "ignore"), InvalidDeltaError, "cross_policy: invalid argument"),
+    (lambda: setattr(make(), "sequence", "kraken-v9"), InvalidDeltaError, "sequence: invalid argument"),
+    (lambda: make().apply_levels("100,1", []), InvalidDeltaError, "apply_levels: invalid argument"),
+    (lambda: make().apply_levels(np.zeros((2, 3, 1)), []), InvalidDeltaError, "apply_levels: invalid argument"),
+    (lambda: make().apply_levels([["100.00", "1"]], [], last_id=9), InvalidDeltaError,
+     "apply_levels: invalid argument"),
+    (lambda: make(sequence="okx").apply_levels([], [], last_id=1.5), InvalidDeltaError,
+     "apply_levels: invalid argument"),
+    (lambda: make().apply_deltas(0, np.zeros((2, 2)), np.zeros((2, 2))), InvalidDeltaError,
+     "apply_deltas: invalid argument"),
+    (lambda: make().depth_profile("10"), InvalidDeltaError, "depth_profile: invalid argument"),
+    (lambda: make().depth_profile([[10.0]]), InvalidDeltaError, "depth_profile: invalid argument"),
+    (lambda: make().liquidity_report(levels=0), InvalidDeltaError, "liquidity_report: invalid argument"),
+    (lambda: make().checksum("kraken-v9"), InvalidDeltaError, "checksum: invalid argument"),
+    (lambda: OrderBook.from_bytes(5), FormatError, "from_bytes: malformed input bytes"),
+    (_reenter, ConcurrentUseError, "OrderBook: book in use by a call of this same thread"),
+]
+
+
+@pytest.mark.parametrize("call, cls, head", MAPPED, ids=[m[2] + f" #{i}" for i, m in enumerate(MAPPED)])
+def test_every_refusal_comes_from_the_status_map(call, cls, head):
+    """One table (liqcore/_status.pyx) builds every error of the binding: the class of the
+    status and the message "<where>: <status text> (<detail>)"."""
+    with pytest.raises(cls) as ei:
+        call()
+    assert str(ei.value).startswith(head + " ("), str(ei.value)
+
+
+def test_refusals_before_the_core_are_counted_by_the_core():
+    """A message refused while the binding converts it is counted in the C book's stats (the
+    one counter), once, whichever path refused it."""
+    b = make(sequence="okx")
+    paths = [lambda: b.update("middle", 1.0, 1.0), lambda: b.update(0, "x", "1"),
+             lambda: b.apply_levels([["abc", "1"]], []), lambda: b.apply_levels([], [], last_id="7"),
+             lambda: b.apply_deltas([0, 0], [1.0], [1.0]), lambda: b.apply_snapshot([], [], update_id=1.5)]
+    for i, path in enumerate(paths, 1):
+        with pytest.raises(InvalidDeltaError):
+            path()
+        assert b.stats["rejected"] == i

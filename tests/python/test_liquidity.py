@@ -164,6 +164,35 @@ def test_walls_and_clusters_arrays_hold_the_records_fields(example):
     assert empty.walls_array().shape == (0,) and empty.clusters_array().dtype == LiquidityReport.CLUSTER_DTYPE
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([20.0, 200.0, 600.0]))
+def test_report_is_its_parts_on_busy_books(seed, band):
+    """liq_book_report in one C call equals the methods it replaces, on books with holes, a
+    sparse tail and more walls and clusters than a report keeps: the 1%/2% liquidity to the
+    bit (the walls' pass sums the dense region without products), the first 16 walls and
+    clusters, the volumes, imbalances and slippage."""
+    rng = np.random.default_rng(seed)
+    b = OrderBook("0.1", "0.001")
+    n = int(rng.integers(0, 600))
+    offs = np.unique(np.concatenate([np.arange(1, n + 1), rng.integers(1, 3000, n // 5)]))
+    sizes = lambda: np.round(np.where(rng.random(len(offs)) < 0.15, rng.random(len(offs)) * 30, rng.random(len(offs))), 3) + 0.001
+    b.apply_snapshot(np.column_stack([6000.0 - offs * 0.1, sizes()]), np.column_stack([6000.1 + offs * 0.1, sizes()]))
+    for off in rng.integers(1, 400, 100):             # holes near the touch
+        b.update(int(off % 2), float(6000.0 - off * 0.1) if off % 2 == 0 else float(6000.1 + off * 0.1), 0.0)
+    r = b.liquidity_report(levels=7, notional=50_000.0, band_bps=band)
+    d1, d2 = b.depth(100), b.depth(200)
+    assert (r.bid_liquidity_1pct, r.ask_liquidity_1pct) == (d1["bid_quote"], d1["ask_quote"])
+    assert (r.bid_liquidity_2pct, r.ask_liquidity_2pct) == (d2["bid_quote"], d2["ask_quote"])
+    assert [w._asdict() for w in r.walls] == [w._asdict() for w in b.walls(band, limit=16)]
+    assert [c._asdict() for c in r.clusters] == [c._asdict() for c in b.clusters(band, limit=16)]
+    assert r.bid_volume == pytest.approx(b.bids(7)[:, 1].sum()) and r.ask_volume == pytest.approx(b.asks(7)[:, 1].sum())
+    if b.bid_count and b.ask_count:
+        assert r.imbalance == b.imbalance(7) and r.weighted_imbalance == b.imbalance(7, weighting="linear")
+        buy, sell = b.walk("buy", notional=50_000.0), b.walk("sell", notional=50_000.0)
+        assert r.slippage_bps == (buy.slippage_mid_bps + sell.slippage_mid_bps) / 2
+        assert (r.mid, r.spread, r.spread_bps) == (b.mid, b.spread, b.spread_bps)
+
+
 def test_report_on_an_empty_side():
     b = OrderBook("1", "1")
     b.apply_snapshot([["100", "2"]], [])
