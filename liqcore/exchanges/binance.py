@@ -9,7 +9,8 @@ driver and both configurations:
 1. a subscription starts (:meth:`BinanceProtocol.begin`, or the first event of a market the
    driver keeps): its events are buffered (validated; at most :attr:`~BinanceProtocol.buffer_limit`
    per book, the oldest dropped and counted in :attr:`~BinanceProtocol.buffer_dropped` and in
-   the book's ``stale_skipped``);
+   the book's ``stale_skipped``); an event counts as a message of its book when it leaves the
+   buffer (applied, skipped, dropped), so ``BookStats.unaccounted`` is 0 on every path;
 2. the driver fetches the REST snapshot and hands it over (:meth:`BinanceProtocol.on_snapshot`):
    one older than the first buffered event (``lastUpdateId < U``) raises
    :class:`~liqcore.errors.SnapshotTooOld` and changes nothing (fetch again);
@@ -128,8 +129,7 @@ class BinanceProtocol(BookProtocol):
         previous buffer is forgotten. The book keeps its levels (stale) until the snapshot. O(1)."""
         old = self._syncs.get(live)
         if old is not None:
-            old.state = "failed"
-            old.route.book = None
+            self._stop(old)                              # its buffer, if any, is skipped
             for conn_, market_id_ in old.keys:
                 table = self._tables.get(conn_)
                 if table is not None and table.get(market_id_) is old.route:
@@ -354,6 +354,7 @@ class BinanceProtocol(BookProtocol):
         event_ms: int | None
         while buffer:
             ev, _first = buffer.popleft()
+            st.messages += 1                             # a buffered event counts when it leaves the buffer
             try:
                 if type(ev) is dict:
                     _, last, prev, event_ms = _event_ids(ev)
@@ -364,7 +365,8 @@ class BinanceProtocol(BookProtocol):
             except Exception as exc:                     # the buffer does not continue the snapshot
                 self._fail(conn, sync, exc)
                 if sync.state != "live":                 # (a replay may resume after a refused event)
-                    st.stale_skipped += len(buffer)      # dropped with the sync
+                    st.messages += len(buffer)           # dropped with the sync
+                    st.stale_skipped += len(buffer)
                     return applied
                 continue
             if ok:
@@ -377,9 +379,9 @@ class BinanceProtocol(BookProtocol):
 
     # ---------------------------------------------------------------- helpers
     def _buffer(self, sync: _Sync, ev: Any, first: int, pd: int, qd: int) -> None:
-        """Hold one event until the snapshot (counted as a message, buffered)."""
+        """Hold one event until the snapshot (counted in ``buffered`` now, as a message when it
+        leaves the buffer: applied, skipped or dropped, so ``BookStats.unaccounted`` stays 0)."""
         st = sync.live.stats
-        st.messages += 1
         st.buffered += 1
         sync.buffer.append((ev, first))
         if pd > sync.price_decimals:
@@ -391,6 +393,7 @@ class BinanceProtocol(BookProtocol):
             # the buffer reports a gap and the book resyncs
             sync.buffer.popleft()
             self.buffer_dropped += 1
+            st.messages += 1
             st.stale_skipped += 1
 
     def _widen(self, live: LiveBook, sync: _Sync, ev: Any) -> bool:
@@ -412,10 +415,15 @@ class BinanceProtocol(BookProtocol):
         return True
 
     def _stop(self, sync: _Sync) -> None:
-        """Stop applying to the book (failed, or marked stale from outside) until the next begin."""
+        """Stop applying to the book (failed, resubscribed, or marked stale from outside) until
+        the next begin; events still buffered are skipped."""
         sync.state = "failed"
         sync.route.book = None
-        sync.buffer.clear()
+        if sync.buffer:
+            st = sync.live.stats
+            st.messages += len(sync.buffer)
+            st.stale_skipped += len(sync.buffer)
+            sync.buffer.clear()
 
     def _fail(self, conn: Any, sync: _Sync, exc: BaseException) -> None:
         self._stop(sync)

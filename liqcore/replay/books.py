@@ -418,9 +418,10 @@ class BinanceAdapter(ProtocolReplay):
         rest = self.rest.get(market_id, [0, 0, 0])
         voided = self._voided.get(market_id, 0)
         cp = self.checkpoints.get(market_id) or _Checkpoints()
-        return {"depth_events": st.messages - st.snapshots, "applied": st.applied - voided,
+        waiting = self.protocol.waiting(live)
+        return {"depth_events": st.messages - st.snapshots + waiting, "applied": st.applied - voided,
                 "skipped": st.stale_skipped + voided, "gaps": st.gaps, "rejected": st.handler_errors,
-                "unsynced": self.protocol.waiting(live), "snapshots": rest[0], "snapshots_too_old": rest[1],
+                "unsynced": waiting, "snapshots": rest[0], "snapshots_too_old": rest[1],
                 "snapshots_rejected": rest[2], "checkpoints_ok": cp.ok, "checkpoints_failed": cp.failed}
 
     def reports(self) -> list[BookReport]:
