@@ -1,6 +1,7 @@
 """Feed hot paths. Binance: one depthUpdate (20 bid + 20 ask changes) from the websocket frame to an
-updated book, through liqcore's adapter — fast path (frame text parsed in C into the book, no JSON
-decode) and Python path (orjson + apply_levels) — vs stock ccxt.pro (Python book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
+updated book, through liqcore's adapter (the Binance protocol) — native path (the frame's text routed
+and parsed in C into its book in one pass, no JSON decode) and decoded path (orjson + apply_levels) —
+vs stock ccxt.pro (Python book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
 loop calls per frame: decode + dispatch + sync + store), as in
 ``shared/research/ccxt_integration.md`` §4. No network: the client is never connected.
 
@@ -80,10 +81,10 @@ async def _synced(cls):
     ob["symbol"] = "BTC/USDT"
     if isinstance(ex, BinanceEngine):
         ex.liq_fast_path = FAST_PATH.get(id(cls), True)
-        live = ex.liq_begin_sync("BTC/USDT")          # what the SUBSCRIBE ack does
-        live.client_url = client.url
+        live = ex.liq_begin_sync(client, "BTC/USDT")  # what the SUBSCRIBE ack does
         ob.live = live
-        ex.liq_load_snapshot(live, SNAPSHOT)          # what the snapshot task does
+        ex.orderbooks["BTC/USDT"] = ob
+        ex.liq_on_snapshot_body(client, live, SNAPSHOT, orjson.dumps(SNAPSHOT))   # what the snapshot task does
     else:
         ob.reset(ex.parse_order_book(SNAPSHOT, "BTC/USDT"))
     ob["nonce"], ob["timestamp"] = SNAPSHOT["lastUpdateId"], 1   # timestamp set: strict U == nonce + 1

@@ -9,8 +9,9 @@ stream, ~1.4 KB, ~20% deletions, contiguous U/u) -> the book updated, on a synce
                   ccxt book (research/ccxt_integration.md §4's "binance.handle_message(client, dict)"
                   layer plus its orjson decode)
 Group ``replay``: the real Binance recording (liqcore/data, 41,249 frames: depth, bookTicker,
-trade, one REST snapshot) from memory through BinanceFastSync (every frame parsed in C; the
-non-depth ones are classified and ignored), vs orjson + BinanceDepthSync over the same frames.
+trade, one REST snapshot) from memory through the Binance protocol (BinanceProtocol, one book):
+its native path (every frame's text parsed once in C: depth frames routed and applied, the others
+classified, then decoded for the driver) vs its decoded path (orjson + apply_levels).
 
 Run (not collected by the project's pytest; see benchmarks/README.md):
     python -m pytest benchmarks/bench_frames.py -p no:cacheprovider -s
@@ -27,8 +28,9 @@ import orjson
 import pytest
 
 from liqcore import OrderBook
-from liqcore._frames import BinanceFastSync, apply_binance_depth, load_binance_snapshot
-from liqcore.feed.binance import BinanceDepthSync
+from liqcore._frames import apply_binance_depth, load_binance_snapshot
+from liqcore.exchanges.binance import BinanceProtocol
+from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import iter_hftbacktest
 from liqcore.replay import BUNDLED_RECORDING
 
@@ -157,48 +159,62 @@ def recording():
     return [r.raw for r in iter_hftbacktest(BUNDLED_RECORDING)]
 
 
-def _route(frames):
-    """Indices of the REST snapshot (the replay driver knows its frames' sources)."""
-    return {i for i, f in enumerate(frames) if b'"lastUpdateId"' in f[:40]}
+class _OneBook:
+    """A BookDriver keeping one book (every market id is it): the procedure alone, no checkpoints."""
+
+    def __init__(self, book):
+        self.live = LiveBook("binance", "BTCUSDT", book)
+
+    def book(self, conn, market_id, market_type):
+        return self.live
+
+    def synced(self, *args):
+        pass
+
+    changed = failed = other = malformed = synced
+
+
+def _replay(recording, fast, decode_other=True):
+    """The recording through BinanceProtocol: frames' text (native path) or orjson's messages
+    (decoded path); the REST snapshot (no symbol inside) to the one book."""
+    book = OrderBook("0.01", "0.00000001")
+    driver = _OneBook(book)
+    p = BinanceProtocol(driver, fast_path=fast)
+    p.widen = False
+    p.decode_other = decode_other
+    loads = orjson.loads
+    snapshot = '"lastUpdateId"' if fast else b'"lastUpdateId"'
+    for f in recording:
+        if snapshot in f[:20]:
+            p.on_snapshot(None, driver.live, f if fast else loads(f))
+        elif fast:
+            p.on_frame(None, f)
+        else:
+            p.on_message(None, loads(f))
+    return book
 
 
 @pytest.mark.benchmark(group="replay")
 def test_replay_fast(benchmark, recording):
-    snaps = _route(recording)
-
-    def run():
-        book = OrderBook("0.01", "0.00000001")
-        sync = BinanceFastSync(book)
-        on_depth, on_snapshot = sync.on_depth, sync.on_snapshot
-        for i, f in enumerate(recording):
-            if i in snaps:
-                on_snapshot(f)
-            else:
-                on_depth(f)
-        return book
-
-    book = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
+    text = [f.decode() for f in recording]           # as ccxt hands frames over
+    book = benchmark.pedantic(lambda: _replay(text, True), rounds=5, warmup_rounds=1)
     RESULTS["replay_fast"] = len(recording) / benchmark.stats.stats.min
     BOOKS["replay_fast"] = book.to_bytes()
 
 
 @pytest.mark.benchmark(group="replay")
+def test_replay_fast_books_only(benchmark, recording):
+    """The native path with ``decode_other`` off: trades and tickers classified in C and dropped
+    (what a driver that keeps books only needs; the earlier BinanceFastSync's measure)."""
+    text = [f.decode() for f in recording]
+    book = benchmark.pedantic(lambda: _replay(text, True, decode_other=False), rounds=5, warmup_rounds=1)
+    RESULTS["replay_fast_books_only"] = len(recording) / benchmark.stats.stats.min
+    BOOKS["replay_fast_books_only"] = book.to_bytes()
+
+
+@pytest.mark.benchmark(group="replay")
 def test_replay_python(benchmark, recording):
-    snaps = _route(recording)
-    loads = orjson.loads
-
-    def run():
-        book = OrderBook("0.01", "0.00000001")
-        sync = BinanceDepthSync(book)
-        for i, f in enumerate(recording):
-            msg = loads(f)
-            if i in snaps:
-                sync.on_snapshot(msg)
-            elif msg["data"].get("e") == "depthUpdate":
-                sync.on_depth(msg["data"])
-        return book
-
-    book = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    book = benchmark.pedantic(lambda: _replay(recording, False), rounds=3, warmup_rounds=1)
     RESULTS["replay_python"] = len(recording) / benchmark.stats.stats.min
     BOOKS["replay_python"] = book.to_bytes()
 
@@ -211,14 +227,14 @@ def test_zz_report():
         bp, bq, ap, aq, nonce = BOOKS["ccxt"]
         assert (bp, bq, ap, aq) == BOOKS["fast"]
     if "replay_fast" in BOOKS and "replay_python" in BOOKS:
-        assert BOOKS["replay_fast"] == BOOKS["replay_python"]
+        assert BOOKS["replay_fast"] == BOOKS["replay_python"] == BOOKS.get("replay_fast_books_only", BOOKS["replay_fast"])
     r = RESULTS
     lines = ["", "depthUpdate 20+20 -> book (min over rounds, µs/message):"]
     for name in ("fast", "orjson", "ccxt"):
         if name in r:
             ratio = f"  ({r[name] / r['fast']:.1f}x fast)" if "fast" in r and name != "fast" else ""
             lines.append(f"  {name:8s} {r[name]:8.2f}{ratio}")
-    for name in ("replay_fast", "replay_python"):
+    for name in ("replay_fast", "replay_fast_books_only", "replay_python"):
         if name in r:
-            lines.append(f"replay {name[7:]:7s} {r[name]:12,.0f} messages/s")
+            lines.append(f"replay {name[7:]:16s} {r[name]:12,.0f} messages/s")
     print("\n".join(lines))

@@ -9,6 +9,8 @@ is an OKX checksum mismatch, found after the update was applied (as OKX defines 
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
@@ -17,6 +19,16 @@ from liqcore._book cimport _book_ptr, _book_enter, _book_leave
 from liqcore._status cimport _error
 from liqcore import errors
 import orjson
+
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object s, Py_ssize_t *size) except NULL
+
+ctypedef liq_book *(*liq_frame_router)(void *ctx, const char *sym, size_t len, int esc) noexcept
+
+cdef extern from "frames.h":
+    liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                              liq_frame_result *r)
 
 # Frames at least this long are parsed with the GIL released (snapshots); a 20+20-level
 # update (~1.6 KB) parses in about a microsecond, less than the release would free.
@@ -38,17 +50,42 @@ cdef inline object _frame_bytes(object frame):
     raise TypeError(f"a frame is bytes (or str, bytearray, memoryview), not {type(frame).__name__}")
 
 
+cdef inline object _frame_ptr(object frame, const char **p, size_t *n):
+    """The UTF-8 bytes of ``frame`` for the parser: a str's own UTF-8 (no copy for the ASCII
+    text venues send: CPython keeps it in the object), else :func:`_frame_bytes`. Returns the
+    object that owns them (keep it alive while ``*p`` is used)."""
+    cdef Py_ssize_t size
+    if type(frame) is str:
+        try:
+            p[0] = PyUnicode_AsUTF8AndSize(frame, &size)
+            n[0] = <size_t>size
+            return frame
+        except UnicodeEncodeError:
+            pass                     # a lone surrogate: bytes that the parser refuses
+    cdef object fb = _frame_bytes(frame)
+    p[0] = PyBytes_AS_STRING(fb)
+    n[0] = <size_t>PyBytes_GET_SIZE(fb)
+    return fb
+
+
+cdef inline bytes _as_bytes(object frame):
+    """The bytes the parser read of a kept frame (a str's UTF-8, as _frame_ptr gave it)."""
+    if type(frame) is str:
+        return (<str>frame).encode("utf-8", "surrogatepass")
+    return <bytes>frame
+
+
 cdef inline object _id(const liq_frame_result *r, unsigned bit, int64_t v):
     """An integer field of the frame, None when absent (by its presence bit: a time may be
     INT64_MIN, the value LIQ_ID_NONE stands for)."""
     return v if r.present & bit else None
 
 
-cdef object _text(bytes frame, size_t off, size_t n):
+cdef object _text(object frame, size_t off, size_t n):
     """The text of a JSON string the C parser validated (frame[off:off + n], the bytes inside
     its quotes): well-formed UTF-8 with valid escapes, decoded as orjson decodes it. O(n).
     Raises only FormatError (for bytes that did not come from the parser)."""
-    cdef bytes raw = frame[off:off + n]
+    cdef bytes raw = _as_bytes(frame)[off:off + n]
     try:
         if b"\\" in raw:
             return orjson.loads(b'"' + raw + b'"')
@@ -86,12 +123,20 @@ cdef class FrameResult:
         True verified, False mismatch, None not verified (absent, 0, stale, scan).
     price_decimals, size_decimals : int
         Most fraction digits among the frame's prices and sizes (the scales a book needs).
+    route : FrameRoute | None
+        :func:`route_binance_depth`: the table's route of the frame's symbol (None: not in
+        the table, or no symbol); None for the other functions.
+    error : LiqError | None
+        :func:`route_binance_depth`: the error of a refused frame (which that function
+        returns rather than raises, so the caller still learns the route); None otherwise.
     """
 
     cdef liq_frame_result _r
     cdef object _frame
     cdef int _st
     cdef bint _scan
+    cdef readonly object route
+    cdef str _where
 
     def __init__(self):
         raise TypeError("FrameResult is built by liqcore._frames functions")
@@ -161,6 +206,12 @@ cdef class FrameResult:
         return self._r.max_px_dec
 
     @property
+    def error(self):
+        if self._st >= 0 or self._where is None:
+            return None
+        return _fail(self._st, self._where, &self._r, self._frame)
+
+    @property
     def size_decimals(self):
         return self._r.max_qty_dec
 
@@ -172,7 +223,7 @@ cdef class FrameResult:
 
 cdef object _fail(int st, str where, liq_frame_result *r, object frame):
     """The exception of a rejected frame, naming where it went wrong."""
-    cdef bytes fb = <bytes>frame
+    cdef bytes fb = _as_bytes(frame)
     cdef Py_ssize_t at
     if st == LIQ_ERR_FORMAT:
         at = <Py_ssize_t>r.error_at
@@ -198,9 +249,9 @@ ctypedef liq_status (*frame_fn)(liq_book *b, const char *buf, size_t n, unsigned
 cdef FrameResult _run(frame_fn fn, object book, object frame, unsigned flags, str where):
     cdef liq_book *b = NULL
     cdef FrameResult res = FrameResult.__new__(FrameResult)
-    cdef object fb = _frame_bytes(frame)
-    cdef const char *p = PyBytes_AS_STRING(fb)
-    cdef size_t n = <size_t>PyBytes_GET_SIZE(fb)
+    cdef const char *p
+    cdef size_t n
+    cdef object fb = _frame_ptr(frame, &p, &n)
     cdef int st
     if book is not None and n >= NOGIL_MIN_BYTES:
         # held while the GIL is released: another thread's call on this book waits
@@ -304,82 +355,102 @@ def scan_okx_books(frame):
     return _run(liq_frame_okx_books, None, frame, LIQ_FRAME_SCAN, "scan_okx_books")
 
 
-# The Python path's exception (raised on the same condition), so one class is caught for both.
-from liqcore.errors import SnapshotTooOld
-
-
 @cython.auto_pickle(False)
-cdef class BinanceFastSync:
-    """Binance's "How to manage a local order book correctly" over raw frame bytes.
+@cython.final
+cdef class FrameRoute:
+    """One market of a routing table for :func:`route_binance_depth`.
 
-    The same procedure as :class:`liqcore.feed.binance.BinanceDepthSync` (buffer depth
-    frames until a REST snapshot, refuse a snapshot older than the first buffered ``U``,
-    replay the buffer, then apply live frames; the id rules run in C), fed the frames'
-    bytes: each frame is parsed in C straight into the book.
+    Attributes
+    ----------
+    book : OrderBook | None
+        The book the market's frames are applied to; None: they are only parsed and validated
+        (a book waiting for its snapshot buffers them). Owned by the caller, who replaces it
+        when the book is rebuilt.
+    target : object
+        The caller's object for the market (what it needs back with the result).
+    """
+
+    cdef public object book
+    cdef public object target
+
+    def __init__(self, book=None, target=None):
+        self.book = book
+        self.target = target
+
+    def __repr__(self):
+        return f"FrameRoute(book={self.book!r}, target={self.target!r})"
+
+
+cdef struct _route_ctx:
+    PyObject *table        # dict: market id (str) -> FrameRoute, borrowed for the call
+    PyObject *found        # the route asked for, borrowed from the table (NULL: none)
+    int error              # the route's book could not be used (not an OrderBook, in use)
+
+
+cdef liq_book *_route_binance(void *ctx, const char *sym, size_t n, int esc) noexcept:
+    """frames.c's router: the market id's route in the table; its book, or NULL (scan)."""
+    cdef _route_ctx *rc = <_route_ctx *>ctx
+    cdef object route
+    rc.found = NULL
+    try:
+        if esc:
+            key = orjson.loads(b'"' + sym[:n] + b'"')
+        else:
+            key = PyUnicode_DecodeUTF8(sym, <Py_ssize_t>n, NULL)
+        route = (<dict>rc.table).get(key)
+        if type(route) is not FrameRoute:
+            return NULL
+        rc.found = <PyObject *>route
+        if (<FrameRoute>route).book is None:
+            return NULL
+        return _book_ptr((<FrameRoute>route).book)
+    except Exception:
+        rc.error = 1
+        return NULL
+
+
+def route_binance_depth(dict table, frame):
+    """Apply one Binance ``depthUpdate`` frame to the book its ``"s"`` routes to, in one parse.
 
     Parameters
     ----------
-    book : OrderBook
-        The book to maintain; its ``sequence`` rule is set here.
-    futures : bool
-        USDⓈ-M/COIN-M rules (``pu``) instead of spot.
+    table : dict[str, FrameRoute]
+        Market id (``"BTCUSDT"``) -> its route, for one connection. Read during the call, not
+        kept. The route's book (if any) is applied to as by :func:`apply_binance_depth`; a route
+        without a book, or a market not in the table, gets the frame scanned (validated: ids,
+        decimals) and nothing applied.
+    frame : str | bytes
+        The frame as received (a str's own UTF-8 is read: no copy).
+
+    Returns
+    -------
+    FrameResult
+        ``route`` the table's route of the frame's symbol (None: not in the table, no symbol,
+        not a depthUpdate); ``error`` the exception of a refused frame (not raised: a
+        FormatError for a malformed frame, SequenceGapError, CrossedBookError,
+        InvalidDeltaError as :func:`apply_binance_depth`, the book unchanged); ``applied`` /
+        ``stale`` for the route's book. The GIL is held throughout (the router reads the table).
+        O(frame bytes + levels * log levels).
     """
-
-    cdef readonly object book
-    cdef readonly list buffer
-    cdef readonly bint synced
-    cdef int64_t _first_u
-
-    def __init__(self, book, *, futures=False):
-        _book_ptr(book)   # type check
-        self.book = book
-        book.sequence = "binance_futures" if futures else "binance_spot"
-        self.buffer = []
-        self.synced = False
-
-    def on_depth(self, frame):
-        """Feed one depth frame's bytes (raw or combined stream).
-
-        Returns True when it changed the book, False when buffered (not synced yet), stale,
-        or not a depthUpdate. Raises SequenceGapError on a gap (book unchanged: call
-        :meth:`reset` and fetch a snapshot), FormatError/InvalidDeltaError on a bad frame.
-        """
-        cdef FrameResult res
-        if not self.synced:
-            res = _run(liq_frame_binance_depth, None, frame, LIQ_FRAME_SCAN, "BinanceFastSync.on_depth")
-            if res._r.kind == LIQ_FRAME_DEPTH:
-                if not self.buffer:
-                    self._first_u = res._r.first_id
-                self.buffer.append(res._frame)
-            return False
-        res = _run(liq_frame_binance_depth, self.book, frame, 0, "BinanceFastSync.on_depth")
-        return res._st == LIQ_OK and res._r.kind == LIQ_FRAME_DEPTH
-
-    def on_snapshot(self, body):
-        """Apply a REST depth snapshot's bytes, then the buffer.
-
-        Returns the number of buffered frames applied (the others were older than the
-        snapshot). Raises SnapshotTooOld if ``lastUpdateId`` is below the first buffered
-        ``U`` (nothing applied); SequenceGapError if the buffer does not continue the snapshot.
-        """
-        cdef FrameResult res = _run(liq_frame_binance_snapshot, None, body, LIQ_FRAME_SCAN,
-                                    "BinanceFastSync.on_snapshot")
-        if res._r.kind != LIQ_FRAME_SNAPSHOT:
-            raise errors.FormatError("BinanceFastSync.on_snapshot: not a depth snapshot (no lastUpdateId)")
-        if self.buffer and res._r.last_id < self._first_u:
-            raise SnapshotTooOld(f"snapshot {res._r.last_id} older than first buffered event U={self._first_u}")
-        _run(liq_frame_binance_snapshot, self.book, res._frame, 0, "BinanceFastSync.on_snapshot")
-        self.synced = True
-        buffered, self.buffer = self.buffer, []
-        cdef int applied = 0
-        for fb in buffered:
-            res = _run(liq_frame_binance_depth, self.book, fb, 0, "BinanceFastSync.on_snapshot")
-            if res._st == LIQ_OK:
-                applied += 1
-        return applied
-
-    def reset(self):
-        """Forget the book and the buffer (after a gap): buffer again until the next snapshot."""
-        self.book.clear()
-        self.buffer.clear()
-        self.synced = False
+    cdef FrameResult res = FrameResult.__new__(FrameResult)
+    cdef const char *p
+    cdef size_t n
+    cdef object fb = _frame_ptr(frame, &p, &n)
+    cdef _route_ctx ctx
+    ctx.table = <PyObject *>table
+    ctx.found = NULL
+    ctx.error = 0
+    cdef int st = liq_frame_binance_depth_routed(_route_binance, &ctx, p, n, &res._r)
+    res._frame = fb
+    res._st = st
+    res._where = "route_binance_depth"
+    if ctx.found != NULL and res._r.sym_len != 0 and res._r.kind == LIQ_FRAME_DEPTH:
+        res.route = <object>ctx.found
+        res._scan = (<FrameRoute>res.route).book is None
+    else:
+        res._scan = True
+    if ctx.error:
+        if ctx.found != NULL:               # raise what the book's check raised in the router
+            _book_ptr((<FrameRoute>ctx.found).book)
+        raise errors.FormatError("route_binance_depth: the frame's market id is not a valid string")
+    return res

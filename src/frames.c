@@ -394,6 +394,12 @@ typedef struct fstate {
     int bad_type;          /* a known key had a value of the wrong type */
     size_t bad_at;
     liq_frame_result *r;
+    /* routed Binance frames (liq_frame_binance_depth_routed): the resolver, called once per
+     * payload at its "s"; late: the book it gave, when levels came before "s" (then the frame
+     * is parsed again with that book: Binance writes "s" first, so only odd key orders pay) */
+    liq_frame_router route;
+    void *route_ctx;
+    liq_book *late;
 } fstate;
 
 static void bad_type(fstate *f, size_t at)
@@ -662,6 +668,28 @@ static void payload_reset(fstate *f, bstate *bs)
     if (bs->stream_bad) bad_type(f, bs->stream_bad - 1);
     bs->seen = 0;
     bs->is_depth = bs->b_levels = bs->a_levels = 0;
+    if (f->route) {              /* a route taken from the wrapper's own "s" is not the payload's */
+        f->b = NULL;
+        f->scan = 1;
+        f->d = NULL;
+        f->cap = 0;
+        f->late = NULL;
+    }
+}
+
+/* The payload's "s" was read (routed frames): bind the book the resolver gives. Levels read
+ * before it were only scanned: then the frame is applied by a second parse (f->late). */
+static void bind_route(fstate *f, const cur *c, bstate *bs)
+{
+    liq_frame_result *r = f->r;
+    if ((bs->seen & BK_E) && !bs->is_depth) return;   /* a trade, a bookTicker: not routed */
+    liq_book *b = f->route(f->route_ctx, c->s + r->sym_off, r->sym_len, c->esc);
+    if (!b) return;
+    if (f->bids_seen || f->asks_seen || f->val_st != LIQ_OK) { f->late = b; return; }
+    f->b = b;
+    f->scan = 0;
+    f->d = b->scratch;
+    f->cap = b->scratch ? b->scratch_cap : 0;
 }
 
 /*
@@ -728,7 +756,10 @@ static int binance_obj(cur *c, fstate *f, bstate *bs, int depth, int top)
         /* u and lastUpdateId: never both in a frame that is applied (see the callers) */
         case BK_U: case BK_LID: rc = int_field(c, f, &r->last_id, LIQ_FRAME_HAS_LAST, depth + 1); break;
         case BK_PU: rc = int_field(c, f, &r->prev_id, LIQ_FRAME_HAS_PREV, depth + 1); break;
-        case BK_S: rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1); break;
+        case BK_S:
+            rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1);
+            if (rc == 0 && f->route && !f->bad_type && r->sym_len && !(top && bs->wrapped)) bind_route(f, c, bs);
+            break;
         case BK_STREAM:
             if (peek(c) == '"') {
                 rc = str(c, &r->stream_off, &r->stream_len);
@@ -773,34 +804,57 @@ static int binance_parse(cur *c, fstate *f, bstate *bs)
     return 0;
 }
 
-liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsigned flags,
-                                   liq_frame_result *r)
+/* One Binance frame parsed as a depthUpdate (f initialised): its checks, then the apply
+ * (unless scanning). */
+static liq_status binance_depth(fstate *f, const char *buf, size_t n)
 {
-    fstate f;
-    bstate bs;
+    liq_frame_result *r = f->r;
+    bstate bstate_;
+    bstate *bs = &bstate_;
     cur c = {buf, n, 0, 0, 0};
-    memset(&bs, 0, sizeof bs);
-    init(&f, b, flags, r);
-    if (binance_parse(&c, &f, &bs)) return reject(&f, LIQ_ERR_FORMAT);
-    if (!bs.is_depth) {
+    memset(bs, 0, sizeof *bs);
+    if (binance_parse(&c, f, bs)) return reject(f, LIQ_ERR_FORMAT);
+    if (!bs->is_depth) {
         r->kind = LIQ_FRAME_OTHER;
         r->bids = r->asks = 0;
         return LIQ_OK;
     }
     r->kind = LIQ_FRAME_DEPTH;
-    if (f.bad_type || !bs.b_levels || !bs.a_levels || (bs.seen & (BK_BIDS | BK_ASKS | BK_LID)) ||
+    if (f->bad_type || !bs->b_levels || !bs->a_levels || (bs->seen & (BK_BIDS | BK_ASKS | BK_LID)) ||
         !(r->present & LIQ_FRAME_HAS_FIRST) || !(r->present & LIQ_FRAME_HAS_LAST)) {
-        r->error_at = f.bad_type ? f.bad_at : n;
-        return reject(&f, LIQ_ERR_FORMAT);
+        r->error_at = f->bad_type ? f->bad_at : n;
+        return reject(f, LIQ_ERR_FORMAT);
     }
-    if (f.val_st != LIQ_OK) return value_error(&f);
-    if (f.scan) return LIQ_OK;
-    bids_first(&f);
-    if (!deltas(&f)) return reject(&f, LIQ_ERR_NOMEM);
+    if (f->val_st != LIQ_OK) return value_error(f);
+    if (f->scan) return LIQ_OK;
+    bids_first(f);
+    if (!deltas(f)) return reject(f, LIQ_ERR_NOMEM);
     liq_seq_ids ids = {r->first_id, r->last_id, r->prev_id};
-    size_t nd = f.nd, bad = nd;
-    liq_status st = liq_book_apply_seq(b, f.d, nd, ids, &bad);
+    size_t nd = f->nd, bad = nd;
+    liq_status st = liq_book_apply_seq(f->b, f->d, nd, ids, &bad);
     if (st < 0 && bad < nd) r->error_at = bad;
+    return st;
+}
+
+liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsigned flags,
+                                   liq_frame_result *r)
+{
+    fstate f;
+    init(&f, b, flags, r);
+    return binance_depth(&f, buf, n);
+}
+
+liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                          liq_frame_result *r)
+{
+    fstate f;
+    if (!route) { result_init(r); return LIQ_ERR_ARG; }
+    init(&f, NULL, LIQ_FRAME_SCAN, r);
+    f.route = route;
+    f.route_ctx = ctx;
+    liq_status st = binance_depth(&f, buf, n);
+    if (f.late && st == LIQ_OK && r->kind == LIQ_FRAME_DEPTH)
+        return liq_frame_binance_depth(f.late, buf, n, 0, r);   /* "s" after the levels: apply now */
     return st;
 }
 

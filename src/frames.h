@@ -142,6 +142,30 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
                                    liq_frame_result *r);
 
 /*
+ * Resolver of a routed Binance frame (liq_frame_binance_depth_routed): called at most once
+ * per depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
+ * when they hold an escape, so the text is the decoded string), as soon as "s" is read
+ * (before the levels, in the order Binance writes its keys). Returns the book the frame is
+ * applied to, or NULL to only scan it (a book still waiting for its snapshot buffers the
+ * frame; an unknown market ignores it). It must not touch the frame's bytes nor call back
+ * into frames.c.
+ */
+typedef liq_book *(*liq_frame_router)(void *ctx, const char *sym, size_t len, int esc);
+
+/*
+ * liq_frame_binance_depth for a connection carrying many markets, parsed once: the frame's
+ * "s" chooses the book (route(ctx, ...)) during the same pass that converts its levels at
+ * that book's scales and applies them. r->sym_off/sym_len tell the symbol the route was
+ * asked for (len 0: none, e.g. a wrapper whose payload has no "s"); a frame routed to NULL
+ * is scanned (LIQ_FRAME_SCAN's result: ids, level counts, decimals). Statuses as
+ * liq_frame_binance_depth for the chosen book; LIQ_ERR_ARG when route is NULL. Frames whose
+ * "s" comes after their levels (not Binance's order) are parsed a second time with the book.
+ * O(frame bytes + levels * log levels).
+ */
+liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                          liq_frame_result *r);
+
+/*
  * Replace b with a Binance REST depth snapshot (liq_book_snapshot, id lastUpdateId).
  * Kind LIQ_FRAME_SNAPSHOT, or OTHER when the object has no "lastUpdateId".
  */

@@ -137,6 +137,19 @@ class BookProtocol:
         otherwise (nothing done)."""
         raise NotImplementedError
 
+    # ------------------------------------------- snapshots the driver fetches
+    def begin(self, conn: Any, live: LiveBook, market_id: str | None = None) -> None:
+        """A subscription of ``live`` (the venue's ``market_id`` on ``conn``) starts. For venues
+        whose snapshot the driver fetches apart (Binance's REST depth): the protocol buffers the
+        book's updates from here until :meth:`on_snapshot`. Default: nothing (the venue sends
+        its snapshot on the socket after a subscribe)."""
+
+    def on_snapshot(self, conn: Any, live: LiveBook, body: Any) -> int:
+        """The snapshot the driver fetched for ``live``'s subscription (``body``: its text as
+        received, or decoded); returns the buffered updates applied. Venues without such
+        snapshots raise NotImplementedError."""
+        raise NotImplementedError(f"{self.exchange}: snapshots come on the socket")
+
     def connection_lost(self, conn: Any) -> None:
         """The driver's connection ``conn`` is gone: forget what the protocol kept about it
         (Coinbase's ``sequence_num``, Bitfinex's channel ids). Default: nothing kept. O(1)."""

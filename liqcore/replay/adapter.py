@@ -13,7 +13,7 @@ What a replay has to stand in for, because it is not in the frames:
 
 * Binance's SUBSCRIBE bookkeeping: a book's subscription starts at its first depth frame and again
   at each subscription ack (``{"result": null, "id": n}``) after a resync dropped it
-  (``liq_begin_sync``, what ccxt's ack handler calls);
+  (``liq_begin_sync(client, symbol)``, what ccxt's ack handler calls);
 * the REST snapshot request: the recorded body is given to ``liq_on_snapshot_body``, what the
   snapshot task calls with the response;
 * markets metadata: pass the live session's ``markets`` per exchange, or they are derived from the
@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
 
+from liqcore.errors import SnapshotTooOld
 from liqcore.recorder import RecordingReader
 from liqcore.recordings import Record
 
@@ -137,8 +138,8 @@ class AdapterReplay:
             mid = text[i + 5:text.index('"', i + 5)]
             spot = ex.is_spot_url(client)
             self._ensure_market(("" if spot else "swap:") + mid, lambda: _binance_market(mid, spot))
-            symbol = ex._liq_depth_symbol(client, mid)
-            if symbol not in ex.liq_books:                  # its subscription's first frame
+            symbol = ex.liq_market_symbol(client, mid, None)
+            if symbol is not None and symbol not in ex.liq_books:   # its subscription's first frame
                 self._subscribe(client, symbol)
         elif text.startswith('{"result":null'):            # a SUBSCRIBE ack: dropped books resubscribe
             self._ack_url = client.url
@@ -147,8 +148,7 @@ class AdapterReplay:
                     self._subscribe(client, symbol)
 
     def _subscribe(self, client: Any, symbol: str) -> None:
-        live = self.ex.liq_begin_sync(symbol)
-        live.client_url = client.url
+        live = self.ex.liq_begin_sync(client, symbol)
         live.message_hash = self.ex.liq_message_hash(symbol)
         self.ex.liq_shell(symbol, live)
 
@@ -170,7 +170,6 @@ class AdapterReplay:
             return                                          # not subscribed (dropped before the response)
         client = ex.client(live.client_url)
         body = bytes(rec.raw)
-        from liqcore.feed.binance import SnapshotTooOld
         try:
             ex.liq_on_snapshot_body(client, live, orjson.loads(body), body)
         except SnapshotTooOld:

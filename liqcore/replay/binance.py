@@ -13,24 +13,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from liqcore._book import OrderBook
-from liqcore.errors import LiqError, SequenceGapError
-from liqcore.feed.binance import BinanceDepthSync, SnapshotTooOld
 from liqcore.recordings import CaptureReader, Damage
+from liqcore.replay.books import BinanceAdapter
 
 __all__ = ["BinanceReplayReport", "BinanceReplayer", "replay_binance", "BUNDLED_RECORDING"]
 
 #: The real recording shipped with the package (see liqcore/data/SOURCE.txt).
 BUNDLED_RECORDING = Path(__file__).parents[1] / "data" / "spot_btcusdt_20240808.gz"
-
-# How many applied ids / unmatched tickers are remembered for matching checkpoints. A ticker
-# and its depth event arrive within a few events of each other (the ticker usually first);
-# the bound keeps memory constant over recordings of any length.
-_MATCH_WINDOW = 4096
 
 
 @dataclass
@@ -57,16 +50,14 @@ class BinanceReplayReport:
     damage: list[Damage] = field(default_factory=list)   # what of the file could not be read (skipped)
 
 
-def _units(s: str, scale: int) -> int:
-    return int(Decimal(s).scaleb(scale))
-
-
 class BinanceReplayer:
-    """Replay one Binance symbol's decoded frames through a :class:`BinanceDepthSync`.
+    """Replay one Binance symbol's decoded frames through the venue's protocol
+    (:class:`~liqcore.exchanges.binance.BinanceProtocol`, via a one-book
+    :class:`~liqcore.replay.books.BinanceAdapter`) into ``book``.
 
     Parameters
     ----------
-    book : the OrderBook to maintain
+    book : the OrderBook to maintain (kept as given: never rebuilt at other scales)
     futures : USDⓈ-M/COIN-M sequence rules (``pu``) instead of spot
     on_update : called as ``on_update(book, ts_ns, report.frames)`` after every applied depth event
     report : where the counts go (a new :class:`BinanceReplayReport` by default); the caller
@@ -74,121 +65,59 @@ class BinanceReplayer:
 
     :meth:`on_message` takes a combined-stream message (``{"stream", "data"}``), a raw stream
     payload or a REST depth snapshot. A gap (also one in the buffer a snapshot replays) is
-    counted and resets the sync, which then waits for the next snapshot; a snapshot older than
+    counted and clears the book, which then waits for the next snapshot; a snapshot older than
     the buffer is counted and ignored; a depth event the book refuses is counted as rejected and
     changes nothing. Every depth event read ends up in exactly one of ``applied``, ``skipped``,
     ``gaps``, ``rejected`` or :attr:`unsynced`. Memory is O(1) in the recording's length (bounded
-    checkpoint matching window).
+    checkpoint matching window and buffer).
     """
 
     def __init__(self, book: OrderBook, *, futures: bool = False,
                  on_update: Callable[[OrderBook, int, int], None] | None = None,
                  report: BinanceReplayReport | None = None) -> None:
         self.book = book
-        self.sync = BinanceDepthSync(book, futures=futures)
         self.report = report if report is not None else BinanceReplayReport()
-        self.on_update = on_update
-        self._ps, self._qs = book.price_decimals, book.size_decimals
-        self._pending: dict[int, tuple[int, int, int, int]] = {}   # ticker u -> expected (bp, bq, ap, aq) units
-        self._seen: dict[int, tuple[int, int, int, int]] = {}      # applied u -> book's bbo units then
+        user = on_update
+        self._adapter = BinanceAdapter("binanceusdm" if futures else "binance", fast_path=False, book=book,
+                                       on_update=None if user is None else
+                                       lambda live, ts_ns: user(live.book, ts_ns, self.report.frames))
+
+    def _sync_report(self) -> None:
+        """The report's counts from the adapter's (one market). O(1)."""
+        a, rep = self._adapter, self.report
+        for market_id in a.books:
+            c = a.counts(market_id)
+            rep.depth_events, rep.applied, rep.skipped = c["depth_events"], c["applied"], c["skipped"]
+            rep.gaps, rep.rejected, rep.snapshots = c["gaps"], c["rejected"], c["snapshots"]
+            rep.snapshots_too_old, rep.snapshots_rejected = c["snapshots_too_old"], c["snapshots_rejected"]
+            rep.checkpoints_ok, rep.checkpoints_failed = c["checkpoints_ok"], c["checkpoints_failed"]
+            rep.failures = a.failures.setdefault(market_id, [])
 
     @property
     def unsynced(self) -> int:
         """Depth events buffered for a snapshot that has not come (yet): read, not applied."""
-        return len(self.sync.buffer)
+        return sum(self._adapter.protocol.waiting(live) for live in self._adapter.books.values())
 
-    def _bbo_units(self) -> tuple[int, int, int, int]:
-        b = self.book.levels(0, 1, raw=True)
-        a = self.book.levels(1, 1, raw=True)
-        return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
-
-    def _note(self, failure: str) -> None:
-        """Keep a failure's description (the first 20: the counts say how many there were)."""
-        if len(self.report.failures) < 20:
-            self.report.failures.append(failure)
-
-    def _check(self, u: int, want: tuple[int, int, int, int], got: tuple[int, int, int, int]) -> None:
-        rep = self.report
-        if want == got:
-            rep.checkpoints_ok += 1
-        else:
-            rep.checkpoints_failed += 1
-            self._note(f"u={u}: bookTicker {want} != book {got}")
-
-    def _after_apply(self, ev: Mapping[str, Any], ts_ns: int) -> None:
-        u = int(ev["u"])
-        got = self._bbo_units()
-        self._seen[u] = got
-        if len(self._seen) > _MATCH_WINDOW:                  # dicts keep insertion order: drop the oldest
-            del self._seen[next(iter(self._seen))]
-        want = self._pending.pop(u, None)
-        if want is not None:
-            self._check(u, want, got)
-        if len(self._pending) > _MATCH_WINDOW:               # tickers at ids no depth event ends on
-            self._pending = {k: v for k, v in self._pending.items() if k > u}
-        if self.on_update is not None:
-            self.on_update(self.book, ts_ns, self.report.frames)
+    @property
+    def synced(self) -> bool:
+        """True when the book loaded a snapshot and has not gapped since."""
+        return any(self._adapter.protocol.is_synced(live) for live in self._adapter.books.values())
 
     def on_message(self, msg: Mapping[str, Any], ts_ns: int = 0) -> bool:
         """Apply one decoded frame; returns False if it is none of depth/snapshot/bookTicker."""
-        rep, sync = self.report, self.sync
-        if "lastUpdateId" in msg:                         # a REST snapshot
-            rep.snapshots += 1
-            buffered = list(sync.buffer)
-            try:
-                n = sync.on_snapshot(msg)
-            except SnapshotTooOld as exc:
-                rep.snapshots_too_old += 1
-                self._note(str(exc))
-                return True
-            except SequenceGapError:
-                # the buffer does not continue the snapshot: the book is dropped with what it
-                # applied of the buffer, whose events count as skipped (one as the gap)
-                rep.gaps += 1
-                rep.skipped += len(buffered) - 1
-                sync.reset()
-                return True
-            except LiqError as exc:                   # refused by the book, which is unchanged
-                rep.snapshots_rejected += 1
-                self._note(f"snapshot {msg.get('lastUpdateId')}: {type(exc).__name__}: {exc}")
-                return True
-            rep.applied += n
-            rep.skipped += len(buffered) - n
-            for ev in buffered:
-                if int(ev["u"]) > msg["lastUpdateId"]:
-                    self._after_apply(ev, ts_ns)
-            return True
-        stream, data = msg.get("stream", ""), msg.get("data", msg)
-        if rep.symbol is None and "s" in data:
+        rep = self.report
+        data = msg.get("data", msg)
+        if rep.symbol is None and isinstance(data, dict) and "s" in data:
             rep.symbol = data["s"]
-        if "@depth" in stream or data.get("e") == "depthUpdate":
-            rep.depth_events += 1
-            try:
-                applied = sync.on_depth(data)
-            except SequenceGapError:
-                rep.gaps += 1
-                sync.reset()
-                return True
-            except LiqError as exc:                   # refused by the book, which is unchanged
-                rep.rejected += 1
-                self._note(f"u={data.get('u')}: {type(exc).__name__}: {exc}")
-                return True
-            if applied:
-                rep.applied += 1
-                self._after_apply(data, ts_ns)
-            elif sync.synced:
-                rep.skipped += 1
-            return True
-        if "@bookTicker" in stream or data.get("e") == "bookTicker" or ("e" not in data and "B" in data and "u" in data):
-            u = int(data["u"])
-            want = (_units(data["b"], self._ps), _units(data["B"], self._qs),
-                    _units(data["a"], self._ps), _units(data["A"], self._qs))
-            if u in self._seen:
-                self._check(u, want, self._seen[u])
-            elif self.book.last_update_id is None or u > self.book.last_update_id:
-                self._pending[u] = want
-            return True
-        return False
+        used = self._adapter.on_decoded(msg, ts_ns)
+        if not used:
+            return False
+        if "lastUpdateId" in msg or (isinstance(data, dict) and data.get("e") == "depthUpdate"):
+            self._sync_report()
+        else:                                             # a bookTicker: only checkpoints moved
+            for cp in self._adapter.checkpoints.values():
+                rep.checkpoints_ok, rep.checkpoints_failed = cp.ok, cp.failed
+        return used
 
 
 def replay_binance(path: str | Path = BUNDLED_RECORDING, *, tick_size: str = "0.01",

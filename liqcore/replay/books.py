@@ -6,27 +6,34 @@
   drives — with a replay's driver: books by market id, and the reaction a live feed has to a gap
   or a checksum mismatch (the book is stale until the next snapshot, as a resubscription would
   bring one).
-* Binance: :class:`BinanceAdapter`, the sync procedure a live feed runs
-  (:class:`~liqcore.feed.binance.BinanceDepthSync` through :class:`~liqcore.replay.binance.BinanceReplayer`).
+* Binance: :class:`BinanceAdapter`, a :class:`ProtocolReplay` of
+  :class:`~liqcore.exchanges.binance.BinanceProtocol` (the live feeds' procedure) that also checks
+  the recording's bookTicker checkpoints and routes REST snapshots by their record's label.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Any, Callable, Mapping
 
 from liqcore._book import OrderBook
-from liqcore.errors import FormatError
+from liqcore.errors import FormatError, LiqError, SequenceGapError, SnapshotTooOld
 from liqcore.exchanges import PROTOCOLS, protocol_class
+from liqcore.exchanges.binance import BinanceCoinmProtocol, BinanceProtocol, BinanceUsdmProtocol
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import Record
-from liqcore.replay.binance import BinanceReplayer
 
 __all__ = ["BookReport", "BinanceAdapter", "ProtocolReplay", "binance_market_id", "make_adapter", "ADAPTERS"]
 
 _MAX_FAILURES = 20
+
+# How many applied ids / unmatched tickers are remembered for matching Binance checkpoints. A
+# ticker and its depth event arrive within a few events of each other (the ticker usually
+# first); the bound keeps memory constant over recordings of any length.
+_MATCH_WINDOW = 4096
 
 
 @dataclass
@@ -107,69 +114,6 @@ def binance_market_id(label: str) -> str:
     if expiry:
         return f"{base}{quote}_{expiry}"
     return f"{base}{quote}_PERP" if settle and settle == base else base + quote
-
-
-class BinanceAdapter:
-    """Binance depth streams (spot, or futures for ``binanceusdm``/``binancecoinm``), any number
-    of symbols (one :class:`BinanceReplayer` each).
-
-    Books are created at the first depth event or snapshot of a symbol with 8 price and size
-    decimals (Binance's widest wire format), futures rules for a futures exchange or if the
-    event carries ``pu``. A REST snapshot (no symbol inside) goes to the book of the record's
-    ``symbol`` label (:func:`binance_market_id`), else to the only symbol seen; it is counted in
-    :attr:`unrouted` otherwise.
-    """
-
-    def __init__(self, exchange: str = "binance") -> None:
-        self.exchange = exchange
-        self.futures = exchange in ("binanceusdm", "binancecoinm")
-        self.replayers: dict[str, BinanceReplayer] = {}
-        self.unrouted = 0
-
-    def _replayer(self, symbol: str, futures: bool) -> BinanceReplayer:
-        r = self.replayers.get(symbol)
-        if r is None:
-            book = OrderBook(price_decimals=8, size_decimals=8, symbol=symbol, exchange=self.exchange)
-            r = self.replayers[symbol] = BinanceReplayer(book, futures=self.futures or futures)
-            r.report.symbol = symbol
-        return r
-
-    def on_message(self, msg: Any, rec: Record) -> bool:
-        """Route one decoded frame; returns True if it was a book frame (depth, snapshot, ticker)."""
-        if not isinstance(msg, dict):
-            return False
-        if "lastUpdateId" in msg:
-            if rec.symbol:
-                symbol: str | None = binance_market_id(rec.symbol)
-            else:
-                symbol = next(iter(self.replayers)) if len(self.replayers) == 1 else None
-            if symbol is None:
-                self.unrouted += 1
-                return False
-            r = self._replayer(symbol, futures="T" in msg)     # futures snapshots carry "E" and "T"
-        else:
-            data = msg.get("data", msg)
-            if not isinstance(data, dict) or "s" not in data or "u" not in data:
-                return False                            # trades, other streams, responses
-            # tickers can precede the first depth event and still be checkpoints: start the book
-            # at either (futures depth events carry "pu", futures tickers "e")
-            r = self._replayer(data["s"], futures="pu" in data or data.get("e") == "bookTicker")
-        r.report.frames += 1
-        return r.on_message(msg, rec.ts_ns)
-
-    def reports(self) -> list[BookReport]:
-        out = []
-        for symbol, r in self.replayers.items():
-            b = r.report
-            used = b.snapshots - b.snapshots_too_old - b.snapshots_rejected
-            rep = BookReport(self.exchange, symbol, messages=b.depth_events + b.snapshots, applied=b.applied,
-                             skipped=b.skipped, snapshots=b.snapshots - b.snapshots_rejected, gaps=b.gaps,
-                             resyncs=max(used - 1, 0), rejected=b.rejected + b.snapshots_rejected,
-                             unsynced=r.unsynced, checkpoints_ok=b.checkpoints_ok,
-                             checkpoints_failed=b.checkpoints_failed, failures=list(b.failures))
-            rep.set_book(r.book if r.sync.synced else None)
-            out.append(rep)
-        return out
 
 
 class ProtocolReplay:
@@ -268,6 +212,239 @@ class ProtocolReplay:
         return out
 
 
+class _Checkpoints:
+    """One Binance market's bookTicker checkpoints: after the depth event whose ``u`` equals a
+    ticker's ``u``, the book's best bid/ask price and size must equal the ticker's. Tickers
+    usually arrive before their event, so both sides are matched by id within a bounded window
+    (memory O(1) in the recording's length)."""
+
+    __slots__ = ("pending", "seen", "ok", "failed")
+
+    def __init__(self) -> None:
+        self.pending: dict[int, tuple[int, int, int, int]] = {}   # ticker u -> expected (bp, bq, ap, aq) units
+        self.seen: dict[int, tuple[int, int, int, int]] = {}      # applied u -> the book's bbo units then
+        self.ok = 0
+        self.failed = 0
+
+
+def _units(s: str, scale: int) -> int:
+    return int(Decimal(s).scaleb(scale))
+
+
+def _bbo_units(book: OrderBook) -> tuple[int, int, int, int]:
+    b, a = book.levels(0, 1, raw=True), book.levels(1, 1, raw=True)
+    return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
+
+
+class BinanceAdapter(ProtocolReplay):
+    """Binance depth streams (spot, or futures for ``binanceusdm``/``binancecoinm``) through the
+    venue's protocol (:class:`~liqcore.exchanges.binance.BinanceProtocol`, the live feeds'
+    procedure), any number of markets, with the recording's bookTicker stream as checkpoints.
+
+    Books are created at a market's first depth event, ticker or snapshot, with 8 price and size
+    decimals (Binance's widest wire format) — or every market uses ``book`` when given (one-market
+    replays into the caller's book, never rebuilt) — under the futures rule for a futures exchange
+    or when the event carries ``pu``. A book's subscription starts at its first depth event; a REST
+    snapshot (no symbol inside) goes to the book of the record's ``symbol`` label
+    (:func:`binance_market_id`), else to the only book; it is counted in :attr:`unrouted`
+    otherwise. A gap clears the book, which buffers again for the recording's next snapshot; an
+    event the book refuses (bad levels, a crossed book) is counted as rejected and changes nothing,
+    the sync going on (the next event's ids tell whether it mattered). A snapshot whose buffer
+    replay ends in a gap drops the book with what it applied of the buffer: those events count as
+    skipped. ``on_update(live, ts_ns)`` is called after every applied depth event.
+    """
+
+    def __init__(self, exchange: str = "binance", *, fast_path: bool = True, book: OrderBook | None = None,
+                 on_update: Callable[[LiveBook, int], None] | None = None) -> None:
+        super().__init__(_binance_protocol(exchange), fast_path=fast_path)
+        self.protocol: BinanceProtocol = self.protocol
+        self.exchange = exchange
+        self.futures = exchange in ("binanceusdm", "binancecoinm")
+        self.protocol.widen = book is None                # the caller's book keeps its scales
+        self.unrouted = 0
+        self.on_update = on_update
+        self.checkpoints: dict[str, _Checkpoints] = {}
+        #: market id -> REST snapshots read / older than the buffer / refused by the book
+        self.rest: dict[str, list[int]] = {}
+        self._book = book
+        self._futures_hint = False
+        self._ts_ns = 0
+        #: applied buffered events of a snapshot whose replay then gapped (counted as skipped)
+        self._voided: dict[str, int] = {}
+        self._replaying: list[tuple[LiveBook, int, tuple[int, int, int, int]]] | None = None
+        self._replay_gap = False
+        self._rec: Record | None = None
+
+    # ------------------------------------------------------------------ input
+    def on_message(self, msg: Any, rec: Record | None = None) -> bool:
+        """Route one decoded frame; True if it was a book frame (depth, snapshot, ticker)."""
+        return self.on_decoded(msg, rec.ts_ns, rec.symbol) if rec is not None else self.on_decoded(msg)
+
+    def on_decoded(self, msg: Any, ts_ns: int = 0, label: str | None = None) -> bool:
+        """:meth:`on_message` of a frame received at ``ts_ns`` whose record is labelled ``label``."""
+        if not isinstance(msg, dict):
+            return False
+        self._ts_ns = ts_ns
+        if "lastUpdateId" in msg:
+            market_id = binance_market_id(label) if label else next(iter(self.books)) if len(self.books) == 1 else None
+            if market_id is None:
+                self.unrouted += 1
+                return False
+            self._futures_hint = "T" in msg                 # futures snapshots carry "E" and "T"
+            self.snapshot(self.book(None, market_id, None), msg)
+            return True
+        data = msg.get("data", msg)
+        if not isinstance(data, dict) or type(data.get("s")) is not str or "u" not in data:
+            return False                                    # trades, other streams, responses
+        if data.get("e") == "depthUpdate":
+            self._futures_hint = "pu" in data
+            return self.protocol.on_message(None, msg)
+        stream = msg.get("stream", "")
+        if "@bookTicker" in stream or data.get("e") == "bookTicker" or ("e" not in data and "B" in data):
+            self._futures_hint = data.get("e") == "bookTicker"   # futures tickers carry "e"
+            self._ticker(self.book(None, data["s"], None), data)
+            return True
+        return False
+
+    def on_frame(self, raw: bytes | str, rec: Record | None = None) -> None:
+        """One recorded frame's text through the protocol (``depthUpdate`` frames parsed in C on
+        the native frame path; books of a new market take the exchange's rule); snapshots and
+        tickers come back decoded (:meth:`other`) and are handled as by :meth:`on_message`."""
+        self._rec = rec
+        super().on_frame(raw)
+
+    def other(self, conn: Any, msg: Any) -> None:
+        self.on_message(msg, self._rec)
+
+    def snapshot(self, live: LiveBook, msg: Mapping[str, Any]) -> None:
+        """One REST snapshot of ``live``'s market (decoded): loaded with the buffered events, or
+        counted as too old / refused (the book unchanged)."""
+        counts = self.rest.setdefault(live.symbol, [0, 0, 0])
+        counts[0] += 1
+        applied0 = live.stats.applied
+        self._replaying, self._replay_gap = [], False
+        try:
+            self.protocol.on_snapshot(None, live, msg)
+        except SnapshotTooOld as exc:
+            counts[1] += 1
+            self._note(live.symbol, str(exc))
+        except LiqError as exc:
+            counts[2] += 1
+            self._note(live.symbol, f"snapshot {msg.get('lastUpdateId')}: {type(exc).__name__}: {exc}")
+        finally:
+            held, self._replaying = self._replaying or [], None
+        if self._replay_gap:
+            self._voided[live.symbol] = self._voided.get(live.symbol, 0) + live.stats.applied - applied0
+            return
+        for book_live, u, bbo in held:
+            self._applied(book_live, u, bbo)
+
+    def _ticker(self, live: LiveBook, data: Mapping[str, Any]) -> None:
+        book = live.book
+        ps, qs = book.price_decimals, book.size_decimals
+        u = int(data["u"])
+        want = (_units(data["b"], ps), _units(data["B"], qs), _units(data["a"], ps), _units(data["A"], qs))
+        cp = self.checkpoints.setdefault(live.symbol, _Checkpoints())
+        if u in cp.seen:
+            self._check(live.symbol, cp, u, want, cp.seen[u])
+        elif book.last_update_id is None or u > book.last_update_id:
+            cp.pending[u] = want
+
+    def _check(self, market_id: str, cp: _Checkpoints, u: int, want: tuple[int, int, int, int],
+               got: tuple[int, int, int, int]) -> None:
+        if want == got:
+            cp.ok += 1
+        else:
+            cp.failed += 1
+            self._note(market_id, f"u={u}: bookTicker {want} != book {got}")
+
+    def _applied(self, live: LiveBook, u: int, got: tuple[int, int, int, int]) -> None:
+        cp = self.checkpoints.setdefault(live.symbol, _Checkpoints())
+        cp.seen[u] = got
+        if len(cp.seen) > _MATCH_WINDOW:                    # dicts keep insertion order: drop the oldest
+            del cp.seen[next(iter(cp.seen))]
+        want = cp.pending.pop(u, None)
+        if want is not None:
+            self._check(live.symbol, cp, u, want, got)
+        if len(cp.pending) > _MATCH_WINDOW:                 # tickers at ids no depth event ends on
+            cp.pending = {k: v for k, v in cp.pending.items() if k > u}
+        if self.on_update is not None:
+            self.on_update(live, self._ts_ns)
+
+    def _note(self, market_id: str, line: str) -> None:
+        notes = self.failures.setdefault(market_id, [])
+        if len(notes) < _MAX_FAILURES:
+            notes.append(line)
+
+    # ------------------------------------------------------- BookDriver
+    def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
+        live = self.books.get(market_id)
+        if live is None:
+            book = self._book
+            if book is None:
+                book = OrderBook(price_decimals=8, size_decimals=8, symbol=market_id, exchange=self.exchange)
+            if self.futures or self._futures_hint:
+                book.sequence = "binance_futures"
+            live = self.books[market_id] = LiveBook(self.exchange, market_id, book)
+        return live
+
+    def changed(self, conn: Any, live: LiveBook, nonce: int | None, timestamp_ms: int | None) -> None:
+        bbo = _bbo_units(live.book)
+        if self._replaying is not None:                     # a snapshot's buffer: checked once it is whole
+            self._replaying.append((live, int(nonce or 0), bbo))
+        else:
+            self._applied(live, int(nonce or 0), bbo)
+
+    def failed(self, conn: Any, live: LiveBook, exc: BaseException) -> None:
+        if isinstance(exc, SequenceGapError):
+            super().failed(conn, live, exc)
+            if self._replaying is not None:
+                self._replay_gap = True
+            live.book.clear()                               # waits for the recording's next snapshot
+            self.protocol.begin(conn, live, live.symbol)
+            return
+        live.stats.handler_errors += 1                      # refused: the book is unchanged, the sync goes on
+        self._note(live.symbol, f"{live.symbol}: {type(exc).__name__}: {exc}")
+        self.protocol.resume(live)
+
+    # ---------------------------------------------------------------- output
+    def counts(self, market_id: str) -> dict[str, int]:
+        """One market's counts of messages as the Binance replay reports them: ``depth_events``
+        (each one of ``applied``, ``skipped``, ``gaps``, ``rejected``, ``unsynced``),
+        ``snapshots`` (REST snapshots read: ``snapshots_too_old`` and ``snapshots_rejected`` of
+        them left the book as it was), ``checkpoints_ok``/``checkpoints_failed``."""
+        live = self.books[market_id]
+        st = live.stats
+        rest = self.rest.get(market_id, [0, 0, 0])
+        voided = self._voided.get(market_id, 0)
+        cp = self.checkpoints.get(market_id) or _Checkpoints()
+        waiting = self.protocol.waiting(live)
+        return {"depth_events": st.messages - st.snapshots + waiting, "applied": st.applied - voided,
+                "skipped": st.stale_skipped + voided, "gaps": st.gaps, "rejected": st.handler_errors,
+                "unsynced": waiting, "snapshots": rest[0], "snapshots_too_old": rest[1],
+                "snapshots_rejected": rest[2], "checkpoints_ok": cp.ok, "checkpoints_failed": cp.failed}
+
+    def reports(self) -> list[BookReport]:
+        out = []
+        for market_id, live in self.books.items():
+            c = self.counts(market_id)
+            rep = BookReport(self.exchange, market_id, messages=c["depth_events"] + c["snapshots"],
+                             applied=c["applied"], skipped=c["skipped"],
+                             snapshots=c["snapshots"] - c["snapshots_rejected"], gaps=c["gaps"],
+                             resyncs=max(live.stats.snapshots - 1, 0),
+                             rejected=c["rejected"] + c["snapshots_rejected"], unsynced=c["unsynced"],
+                             checkpoints_ok=c["checkpoints_ok"], checkpoints_failed=c["checkpoints_failed"],
+                             failures=list(self.failures.get(market_id, ())))
+            rep.set_book(live.book if self.protocol.is_synced(live) else None)
+            out.append(rep)
+        return out
+
+
+def _binance_protocol(exchange: str) -> type[BinanceProtocol]:
+    return {"binance": BinanceProtocol, "binanceusdm": BinanceUsdmProtocol,
+            "binancecoinm": BinanceCoinmProtocol}[exchange]
+
+
 def _protocol_replay(exchange: str) -> ProtocolReplay:
     return ProtocolReplay(protocol_class(exchange))
 
@@ -279,7 +456,8 @@ ADAPTERS: dict[str, Callable[[], BinanceAdapter | ProtocolReplay]] = {
     "binancecoinm": lambda: BinanceAdapter("binancecoinm"),
 }
 # every venue with a protocol replays through it (the live code path)
-ADAPTERS.update({ex: functools.partial(_protocol_replay, ex) for ex in PROTOCOLS})
+# (Binance's replays also check the bookTicker checkpoints: theirs are the entries above)
+ADAPTERS.update({ex: functools.partial(_protocol_replay, ex) for ex in PROTOCOLS if ex not in ADAPTERS})
 
 
 def make_adapter(exchange: str) -> BinanceAdapter | ProtocolReplay:

@@ -1,6 +1,7 @@
 /* Frames parsed into a book (src/frames.h): worked frames, key order, whitespace,
  * escapes, wrappers, and every malformed variant -> an error with the book unchanged. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "book_invariants.h"
@@ -618,6 +619,101 @@ static void test_large(void)
     free(f);
 }
 
+/* Routed frames: a table of two markets; the router records what it was asked. */
+typedef struct route_tab {
+    liq_book *btc, *eth;   /* NULL: scan only (a book waiting for its snapshot) */
+    int calls;
+    char last[16];
+} route_tab;
+
+static liq_book *route(void *ctx, const char *sym, size_t len, int esc)
+{
+    route_tab *t = ctx;
+    (void)esc;
+    t->calls++;
+    size_t k = len < sizeof t->last - 1 ? len : sizeof t->last - 1;
+    memcpy(t->last, sym, k);
+    t->last[k] = 0;
+    if (len == 7 && memcmp(sym, "BTCUSDT", 7) == 0) return t->btc;
+    if (len == 7 && memcmp(sym, "ETHUSDT", 7) == 0) return t->eth;
+    return NULL;
+}
+
+static void test_routed(void)
+{
+    liq_book btc, eth, ref;
+    liq_frame_result r, rr;
+    mk(&btc, LIQ_SEQ_BINANCE_SPOT);
+    mk(&eth, LIQ_SEQ_BINANCE_SPOT);
+    mk(&ref, LIQ_SEQ_BINANCE_SPOT);
+    snap(&btc);
+    snap(&ref);
+    route_tab t = {&btc, NULL, 0, ""};
+    /* the symbol's book: applied in the parse that read the route, as the direct call does */
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(DEPTH), &r), LIQ_OK);
+    CHECK_EQ_I64(liq_frame_binance_depth(&ref, S(DEPTH), 0, &rr), LIQ_OK);
+    CHECK_EQ_I64(t.calls, 1);
+    CHECK(strcmp(t.last, "BTCUSDT") == 0);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+    CHECK(r.sym_len == 7 && memcmp(DEPTH + r.sym_off, "BTCUSDT", 7) == 0);
+    CHECK_EQ_I64(r.event_ms, 1723161255208);
+    CHECK_EQ_I64(btc.last_id, 103);
+    liq_blob sa = liq_test_serialize(&btc), sb = liq_test_serialize(&ref);
+    CHECK(sa.p && sb.p && liq_test_same_state(sa, sb));
+    free(sa.p);
+    free(sb.p);
+    /* again: older than the book */
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(DEPTH), &r), LIQ_STALE);
+    /* a market routed to NULL (buffering): scanned, nothing applied anywhere */
+    static const char eth_f[] =
+        "{\"e\":\"depthUpdate\",\"E\":5,\"s\":\"ETHUSDT\",\"U\":7,\"u\":9,"
+        "\"b\":[[\"10.125\",\"1\"]],\"a\":[]}";
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(eth_f), &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_DEPTH);
+    CHECK_EQ_I64(r.first_id, 7);
+    CHECK_EQ_I64(r.last_id, 9);
+    CHECK_EQ_I64(r.max_px_dec, 3);
+    CHECK_EQ_I64(liq_book_count(&eth, LIQ_BID), 0);
+    /* the same frame once the book is given: its scale is too small for 10.125 -> refused, unchanged */
+    t.eth = &eth;
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(eth_f), &r), LIQ_ERR_PRECISION);
+    CHECK_EQ_I64(eth.stats.rejected, 1);
+    CHECK(eth.last_id == LIQ_ID_NONE);
+    /* not a depthUpdate ("e" first): the router is not asked */
+    int calls = t.calls;
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t,
+                 S("{\"e\":\"trade\",\"s\":\"BTCUSDT\",\"b\":\"1\"}"), &r), LIQ_OK);
+    CHECK_EQ_I64(r.kind, LIQ_FRAME_OTHER);
+    CHECK_EQ_I64(t.calls, calls);
+    /* a combined stream: the payload's "s" routes, not the wrapper's */
+    static const char wrapped[] =
+        "{\"s\":\"ETHUSDT\",\"stream\":\"btcusdt@depth\",\"data\":{\"e\":\"depthUpdate\",\"E\":2,"
+        "\"s\":\"BTCUSDT\",\"U\":104,\"u\":104,\"b\":[[\"99.75\",\"0.25\"]],\"a\":[]}}";
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(wrapped), &r), LIQ_OK);
+    CHECK(strcmp(t.last, "BTCUSDT") == 0);
+    CHECK_EQ_I64(btc.last_id, 104);
+    CHECK_EQ_I64(liq_book_count(&eth, LIQ_BID), 0);
+    /* "s" after the levels (not Binance's order): still applied to the routed book */
+    static const char late[] =
+        "{\"e\":\"depthUpdate\",\"U\":105,\"u\":105,\"b\":[[\"99.75\",\"0.5\"]],\"a\":[],\"s\":\"BTCUSDT\"}";
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(late), &r), LIQ_OK);
+    CHECK_EQ_I64(btc.last_id, 105);
+    /* a gap: refused, the book unchanged */
+    static const char gap[] =
+        "{\"e\":\"depthUpdate\",\"s\":\"BTCUSDT\",\"U\":107,\"u\":108,\"b\":[],\"a\":[]}";
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S(gap), &r), LIQ_ERR_SEQ_GAP);
+    CHECK_EQ_I64(btc.last_id, 105);
+    /* malformed: format error, nothing applied; no router: an argument error */
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(route, &t, S("{\"e\":\"depthUpdate\",\"s\":\"BTCUSDT\""), &r),
+                 LIQ_ERR_FORMAT);
+    CHECK_EQ_I64(liq_frame_binance_depth_routed(NULL, &t, S(DEPTH), &r), LIQ_ERR_ARG);
+    char msg[256];
+    CHECK_EQ_I64(liq_test_invariant_error(&btc, msg, sizeof msg), 0);
+    liq_book_free(&btc);
+    liq_book_free(&eth);
+    liq_book_free(&ref);
+}
+
 int main(void)
 {
     test_snapshot();
@@ -631,5 +727,6 @@ int main(void)
     test_id_none();
     test_okx();
     test_large();
+    test_routed();
     TEST_MAIN_END();
 }

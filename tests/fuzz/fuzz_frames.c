@@ -1,8 +1,8 @@
 /*
  * fuzz_frames.c — libFuzzer harness over the frame parsers (src/frames.h).
  *
- * Input: byte 0 picks the entry point (bits 0-1: Binance depth, Binance REST snapshot,
- * OKX books) and the book (bit 2: sequence rule or none; bits 3-4: cross policy; bit 5:
+ * Input: byte 0 picks the entry point (bits 0-1: Binance depth, also through the routed
+ * entry, Binance REST snapshot, OKX books) and the book (bit 2: sequence rule or none; bits 3-4: cross policy; bit 5:
  * max_depth 10; bit 6: the Binance wrapper check below); the remaining bytes are the frame,
  * copied into a buffer of exactly that size so any read past the frame is caught by ASan.
  *
@@ -17,6 +17,8 @@
  *     oracle written apart from src/frames.c (one object then only blanks, no control byte
  *     but blanks outside strings, well-formed UTF-8, \u surrogates paired, every number finite
  *     as a double by strtod); the frame followed by a NUL byte is always LIQ_ERR_FORMAT;
+ *   - Binance depth: liq_frame_binance_depth_routed with a router giving a copy of the
+ *     base book gives the direct call's status and book (the base book when not asked);
  *   - (bit 6, Binance; the frame X not malformed, so one object) a wrapper's keys are not
  *     the payload's: {"data":X} and the same wrapper with depthUpdate/snapshot keys of its
  *     own around "data" give the same status, result and book.
@@ -203,6 +205,41 @@ static void check_wrapper(frame_fn fn, const liq_book *base, const char *x, size
     free(junk);
 }
 
+/* The routed entry (liq_frame_binance_depth_routed) agrees with the direct one: a router that
+ * gives a copy of the base book for any symbol must yield the direct call's status and book;
+ * when it is not asked (no "s", not a depthUpdate), the copy stays as it was. */
+typedef struct fuzz_route {
+    liq_book *b;
+    int calls;
+} fuzz_route;
+
+static liq_book *fuzz_router(void *ctx, const char *sym, size_t len, int esc)
+{
+    fuzz_route *t = ctx;
+    (void)sym; (void)len; (void)esc;
+    t->calls++;
+    return t->b;
+}
+
+static void check_routed(const liq_book *base, const liq_book *direct, liq_status st, const char *buf, size_t n)
+{
+    liq_book b2;
+    if (liq_book_copy(&b2, base) != LIQ_OK) abort();
+    fuzz_route t = {&b2, 0};
+    liq_frame_result r2;
+    liq_status s2 = liq_frame_binance_depth_routed(fuzz_router, &t, buf, n, &r2);
+    check_book(&b2);
+    if (t.calls > 1) FAIL("router asked %d times", t.calls);
+    if (r2.sym_off + r2.sym_len > n) FAIL("routed result slice outside the frame");
+    liq_blob want = liq_test_serialize(t.calls ? direct : base), got = liq_test_serialize(&b2);
+    if (t.calls && s2 != st) FAIL("routed status %d vs direct %d", s2, st);
+    if (!t.calls && (s2 == LIQ_ERR_FORMAT) != (st == LIQ_ERR_FORMAT)) FAIL("unrouted status %d vs direct %d", s2, st);
+    if (!liq_test_same_state(want, got)) FAIL("routed book differs (status %d, router asked %d)", s2, t.calls);
+    free(want.p);
+    free(got.p);
+    liq_book_free(&b2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -234,8 +271,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     liq_blob before = liq_test_serialize(&b);
     uint64_t gen = b.generation;
+    liq_book base;
+    if (liq_book_copy(&base, &b) != LIQ_OK) abort();
     st = fn(&b, buf, n, 0, &r);
     check_book(&b);
+    if (which == 0) check_routed(&base, &b, st, buf, n);
+    liq_book_free(&base);
     int applied = (st == LIQ_OK && r.kind != LIQ_FRAME_OTHER) || st == LIQ_ERR_CHECKSUM;
     if (st == LIQ_ERR_CHECKSUM && (which != 2 || r.check != LIQ_CHECK_MISMATCH)) FAIL("checksum status without a mismatch");
     if (!applied) {

@@ -269,3 +269,254 @@ def test_hostile_frames_never_escape_nor_corrupt(name, fast, data):
         assert c.unaccounted == 0, s
         if s in before and (c.applied, c.snapshots) == before[s][2:]:
             assert (lv.book.level_strings("bid"), lv.book.level_strings("ask")) == before[s][:2], s
+
+
+# ------------------------------------------------------------------ Binance
+
+from liqcore.errors import SnapshotTooOld  # noqa: E402
+from liqcore.exchanges.binance import BinanceProtocol  # noqa: E402
+from liqcore.recordings import iter_hftbacktest  # noqa: E402
+from liqcore.replay import BUNDLED_RECORDING  # noqa: E402
+from liqcore.replay.books import BinanceAdapter  # noqa: E402
+
+EXPECTED_BN = json.loads((DATA.parent / "binance" / "EXPECTED.json").read_text())
+
+
+def _bn_records():
+    return list(iter_hftbacktest(BUNDLED_RECORDING))
+
+
+def _bn_replay(fast, records):
+    """The recording through the Binance protocol: frames' text on the native path (``fast``),
+    orjson-decoded messages otherwise."""
+    r = BinanceAdapter(fast_path=fast)
+    for rec in records:
+        if fast:
+            r.on_frame(rec.raw, rec)
+        else:
+            r.on_message(orjson.loads(rec.raw), rec)
+    return r
+
+
+@pytest.fixture(scope="module")
+def bn_records():
+    return _bn_records()
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["binance-c", "binance-decoded"])
+def bn_replayed(request, bn_records):
+    return request.param, _bn_replay(request.param, bn_records)
+
+
+def _bn_accounted(protocol, live):
+    """Every message of a Binance book is one of: a snapshot, applied, skipped, a gap, refused
+    (``BookStats.unaccounted`` 0); events still buffered for a snapshot count when they leave it."""
+    return live.stats.unaccounted == 0 and protocol.waiting(live) <= live.stats.buffered
+
+
+def test_binance_every_checkpoint_and_the_final_book(bn_replayed):
+    from test_replay_binance import book_sha256
+
+    fast, r = bn_replayed
+    assert list(r.books) == ["BTCUSDT"] and r.failures == {}
+    c = r.counts("BTCUSDT")
+    assert (c["checkpoints_ok"], c["checkpoints_failed"]) == (EXPECTED_BN["bbo_checkpoints_match"], 0) == (564, 0)
+    assert c["applied"] == EXPECTED_BN["applied"] == 3449
+    assert c["skipped"] == EXPECTED_BN["dropped_before_snapshot"]
+    assert c["depth_events"] == EXPECTED_BN["streams"]["depth@100ms"]
+    assert (c["gaps"], c["rejected"], c["unsynced"], c["snapshots"]) == (0, 0, 0, 1)
+    live = r.books["BTCUSDT"]
+    assert live.state == "live" and _bn_accounted(r.protocol, live)
+    assert live.stats.buffered == EXPECTED_BN["buffered_before_snapshot"]
+    book = live.book
+    assert book.last_update_id == EXPECTED_BN["last_applied_u"]
+    assert book.level_strings("bid", 1) == [EXPECTED_BN["final_best_bid"]]
+    assert book.level_strings("ask", 1) == [EXPECTED_BN["final_best_ask"]]
+    assert book_sha256(book) == EXPECTED_BN["final_book_sha256"]
+    (rep,) = r.reports()
+    assert rep.ok and rep.unaccounted == 0
+    # every depth frame (buffered or applied) went through C on the native path, none otherwise
+    assert r.protocol.fast_frames == (c["depth_events"] if fast else 0)
+
+
+def test_binance_a_removed_event_is_a_gap_in_both_configurations(bn_records):
+    """Negative control: one depth event removed after the snapshot is a gap; the book is cleared
+    and waits for a snapshot that never comes; later checkpoints are not passed silently."""
+    snap_at = next(i for i, rec in enumerate(bn_records) if b'"lastUpdateId"' in rec.raw[:40])
+    depth = [i for i, rec in enumerate(bn_records) if b"@depth" in rec.raw[:40] and i > snap_at]
+    victim = depth[len(depth) // 2]
+    for fast in (True, False):
+        r = _bn_replay(fast, bn_records[:victim] + bn_records[victim + 1:])
+        c = r.counts("BTCUSDT")
+        live = r.books["BTCUSDT"]
+        assert (c["gaps"], c["checkpoints_failed"]) == (1, 0)
+        assert c["checkpoints_ok"] < EXPECTED_BN["bbo_checkpoints_match"]
+        assert c["unsynced"] == len(depth) - depth.index(victim) - 2     # after the gap: buffered
+        assert len(live.book) == 0 and _bn_accounted(r.protocol, live)
+        (rep,) = r.reports()
+        assert not rep.ok and rep.unaccounted == 0
+
+
+class _Driver:
+    """A BookDriver that keeps one book per market id and records what it is told."""
+
+    def __init__(self):
+        self.books, self.events = {}, []
+
+    def book(self, conn, market_id, market_type):
+        from liqcore import OrderBook
+        from liqcore.feed.live_book import LiveBook
+
+        if market_id not in self.books:
+            self.books[market_id] = LiveBook("binance", market_id, OrderBook(price_decimals=2, size_decimals=0))
+        return self.books[market_id]
+
+    def depth(self, conn, live):
+        return None
+
+    def synced(self, conn, live, channel, timestamp_ms):
+        self.events.append(("synced", live.symbol, channel))
+
+    def changed(self, conn, live, nonce, timestamp_ms):
+        self.events.append(("changed", live.symbol, nonce, timestamp_ms))
+
+    def failed(self, conn, live, exc):
+        live.mark_stale_by(exc)
+        self.events.append(("failed", live.symbol, type(exc).__name__))
+
+    def other(self, conn, msg):
+        self.events.append(("other", msg))
+
+    def malformed(self, conn, data, exc):
+        self.events.append(("malformed", data))
+
+
+def _bn_depth(first, last, bids=(), asks=(), prev=None, sym="BTCUSDT", e=7):
+    d = {"e": "depthUpdate", "E": e, "s": sym, "U": first, "u": last, "b": [list(b) for b in bids],
+         "a": [list(a) for a in asks]}
+    if prev is not None:
+        d["pu"] = prev
+    return orjson.dumps({"stream": sym.lower() + "@depth", "data": d}).decode()
+
+
+def _bn_feed(p, fast, frame):
+    p.on_frame(None, frame) if fast else p.on_message(None, orjson.loads(frame))
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["c", "decoded"])
+def test_binance_procedure(fast):
+    """Buffer from the start, refuse a snapshot older than the buffer, drop events at or below
+    lastUpdateId, the first applied straddles lastUpdateId + 1, a gap fails the book (skipped
+    until the next subscription), and more decimals than the book holds widen it exactly."""
+    d = _Driver()
+    p = BinanceProtocol(d, fast_path=fast)
+    _bn_feed(p, fast, _bn_depth(10, 12, bids=[("1.00", "1")]))
+    _bn_feed(p, fast, _bn_depth(13, 14, asks=[("2.005", "3")]))       # 3 decimals: the book widens
+    live = d.books["BTCUSDT"]
+    assert p.waiting(live) == 2 and live.state == "syncing" and live.book.sequence == "binance_spot"
+    with pytest.raises(SnapshotTooOld):
+        p.on_snapshot(None, live, b'{"lastUpdateId":9,"bids":[],"asks":[]}')
+    assert p.waiting(live) == 2 and live.stats.snapshots == 0 and len(live.book) == 0
+    body = '{"lastUpdateId":12,"bids":[["0.50","1"]],"asks":[["3.00","1"]]}'
+    assert p.on_snapshot(None, live, body if fast else orjson.loads(body)) == 1          # 10-12 dropped
+    assert live.state == "live" and live.book.price_decimals == 3 and live.stats.rescaled == 1
+    assert live.book.level_strings("ask") == [["2.005", "3"], ["3.00", "1"]]
+    assert d.events[-2:] == [("synced", "BTCUSDT", "depth"), ("changed", "BTCUSDT", 14, 7)]
+    _bn_feed(p, fast, _bn_depth(15, 15, bids=[("1.50", "2")], e=99))
+    assert d.events[-1] == ("changed", "BTCUSDT", 15, 99) and live.book.last_update_id == 15
+    _bn_feed(p, fast, _bn_depth(15, 15, bids=[("1.50", "9")]))           # again: older than the book
+    _bn_feed(p, fast, _bn_depth(17, 18, bids=[("1.60", "1")]))           # 16 missing: a gap
+    assert d.events[-1] == ("failed", "BTCUSDT", "SequenceGapError") and live.state == "stale"
+    before = live.book.level_strings("bid")
+    _bn_feed(p, fast, _bn_depth(19, 19, bids=[("1.70", "1")]))           # skipped until a new subscription
+    assert live.book.level_strings("bid") == before == [["1.50", "2"], ["0.50", "1"]]
+    c = live.stats
+    assert (c.applied, c.stale_skipped, c.gaps, c.buffered) == (2, 3, 1, 2)
+    assert _bn_accounted(p, live)
+    p.begin(None, live, "BTCUSDT")                                      # the resubscription
+    _bn_feed(p, fast, _bn_depth(20, 21, bids=[("1.80", "1")]))
+    assert p.waiting(live) == 1 and live.state == "stale"
+    assert p.on_snapshot(None, live, b'{"lastUpdateId":20,"bids":[["1.00","1"]],"asks":[["3.00","1"]]}') == 1
+    assert live.state == "live" and live.book.level_strings("bid") == [["1.80", "1"], ["1.00", "1"]]
+    assert _bn_accounted(p, live) and (p.fast_frames > 0) == fast
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["c", "decoded"])
+def test_binance_futures_pu_chain_and_the_bounded_buffer(fast):
+    d = _Driver()
+    p = BinanceProtocol(d, fast_path=fast)
+    p.buffer_limit = 2
+    live = d.book(None, "BTCUSDT", None)
+    live.book.sequence = "binance_futures"                             # as the live driver makes it
+    p.begin(None, live, "BTCUSDT")
+    for first, last, prev in ((1, 3, 0), (4, 6, 3), (7, 9, 6)):
+        _bn_feed(p, fast, _bn_depth(first, last, bids=[("1.00", str(last))], prev=prev))
+    assert p.waiting(live) == 2 and p.buffer_dropped == 1 and live.stats.stale_skipped == 1
+    assert p.on_snapshot(None, live, b'{"lastUpdateId":5,"E":1,"T":1,"bids":[],"asks":[]}') == 2
+    _bn_feed(p, fast, _bn_depth(10, 11, bids=[("1.00", "11")], prev=9))
+    assert live.book.level_strings("bid") == [["1.00", "11"]]
+    _bn_feed(p, fast, _bn_depth(12, 13, prev=12))                       # pu 12 != 11: a gap
+    assert live.stats.gaps == 1 and _bn_accounted(p, live)
+
+
+def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
+    """One table per connection: the same market id on two sockets is two books (spot and swap
+    on Binance); a market the driver does not keep is ignored; non-book frames go to ``other``."""
+    class Two(_Driver):
+        asked = 0
+
+        def book(self, conn, market_id, market_type):
+            self.asked += 1
+            return None if market_id == "NOPE" else super().book(conn, f"{conn}:{market_id}", None)
+
+    d = Two()
+    p = BinanceProtocol(d)
+    p.on_frame("spot", _bn_depth(1, 2, bids=[("1.00", "1")]))
+    p.on_frame("swap", _bn_depth(5, 6, bids=[("2.00", "1")]))
+    p.on_frame("spot", _bn_depth(1, 2, sym="NOPE"))
+    p.on_frame("spot", '{"result":null,"id":1}')
+    assert sorted(d.books) == ["spot:BTCUSDT", "swap:BTCUSDT"]
+    assert [p.waiting(d.books[k]) for k in sorted(d.books)] == [1, 1]
+    assert d.events == [("other", {"result": None, "id": 1})]
+    p.decode_other = False                                               # a driver of books only
+    p.on_frame("spot", '{"result":null,"id":2}')
+    p.on_frame("spot", '{"result":null,"id":3')                          # malformed: still reported
+    assert d.events[1:] == [("malformed", '{"result":null,"id":3')]
+    # a resubscription on a new connection: the new socket's frames are routed without asking
+    # the driver; the old socket's route was forgotten with the old subscription (asked again)
+    live = d.books["spot:BTCUSDT"]
+    p.begin("spot2", live, "BTCUSDT")
+    asked = d.asked
+    p.on_frame("spot2", _bn_depth(3, 4, bids=[("1.00", "2")]))
+    assert (p.waiting(live), d.asked) == (1, asked)
+    p.on_frame("spot", _bn_depth(5, 5, bids=[("1.00", "3")]))
+    assert d.asked == asked + 1
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["c", "decoded"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_binance_hostile_frames_never_escape_nor_corrupt(bn_records, fast, data):
+    """Mutated real frames and random JSON after the snapshot: nothing escapes the protocol, a
+    book changes only through a message it accepted, and every message is accounted for."""
+    head = [rec for rec in bn_records[:400]]
+    r = _bn_replay(fast, head)
+    live = r.books["BTCUSDT"]
+    before = (live.book.level_strings("bid"), live.book.level_strings("ask"), live.stats.applied,
+              live.stats.snapshots)
+    depth = [rec.raw for rec in head if b"@depth" in rec.raw[:40]]
+    raw, at, junk = data.draw(st.tuples(st.sampled_from(depth), st.integers(0, 600), st.binary(max_size=6)))
+    mutated = raw[:at] + junk + raw[at + len(junk):]
+    if fast:
+        r.on_frame(mutated)
+    else:
+        try:
+            r.on_message(orjson.loads(mutated))
+        except orjson.JSONDecodeError:
+            pass                                      # not JSON: the replay's reader skips it
+    r.on_message(data.draw(_json))
+    r.on_message({"stream": "btcusdt@depth", "data": dict(data.draw(st.dictionaries(st.sampled_from(
+        ["U", "u", "pu", "b", "a", "E"]), _json, max_size=6)), e="depthUpdate", s="BTCUSDT")})
+    assert _bn_accounted(r.protocol, live)
+    if (live.stats.applied, live.stats.snapshots) == before[2:]:
+        assert (live.book.level_strings("bid"), live.book.level_strings("ask")) == before[:2]

@@ -1,9 +1,9 @@
 """The native frame path (liqcore._frames, src/frames.c) against the Python path and real data.
 
-* The real Binance recording (hftbacktest, tests/data/binance) replayed through
-  BinanceFastSync from the raw bytes: all 564 bookTicker checkpoints hold, the final book is
-  EXPECTED.json's, and after every depth frame the book is byte-identical (to_bytes(),
-  stats included) to the one the Python path (orjson + BinanceDepthSync) builds.
+* The real Binance recording (hftbacktest, tests/data/binance) replayed through the Binance
+  protocol's native path (frames' text parsed and routed in C): all 564 bookTicker checkpoints
+  hold, the final book is EXPECTED.json's, and after every frame the book is byte-identical
+  (to_bytes(), stats included) to the one the decoded path (orjson + apply_levels) builds.
 * The real OKX recording (cryptofeed capture): all 290 checksums verify in C, and every
   frame leaves the book byte-identical to the decoded path's book (liqcore.exchanges.okx.OkxProtocol in a replay).
 * Random messages (hypothesis): fast path == orjson + apply_levels, outcome and bytes.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -26,12 +25,10 @@ from hypothesis import strategies as st
 
 from liqcore import (ChecksumError, CrossedBookError, DepthError, FormatError, InvalidDeltaError, LiqError,
                      OrderBook, SequenceGapError)
-from liqcore._frames import (BinanceFastSync, FrameResult, SnapshotTooOld, apply_binance_depth, apply_okx_books,
-                             load_binance_snapshot, scan_binance_depth, scan_binance_snapshot, scan_okx_books)
-from liqcore.feed.binance import BinanceDepthSync
-from liqcore.feed.binance import SnapshotTooOld as PySnapshotTooOld
+from liqcore._frames import (FrameResult, FrameRoute, apply_binance_depth, apply_okx_books, load_binance_snapshot,
+                             route_binance_depth, scan_binance_depth, scan_okx_books)
 from liqcore.exchanges.okx import OkxProtocol
-from liqcore.replay.books import ProtocolReplay
+from liqcore.replay.books import BinanceAdapter, ProtocolReplay
 from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
 from liqcore.replay import BUNDLED_RECORDING
 
@@ -46,16 +43,6 @@ def without_stats(book):
     return raw[:STATS_AT] + raw[STATS_END:]
 
 
-def bbo_units(book):
-    b = book.levels(0, 1, raw=True)
-    a = book.levels(1, 1, raw=True)
-    return (int(b[0, 0]), int(b[0, 1]), int(a[0, 0]), int(a[0, 1])) if len(b) and len(a) else (0, 0, 0, 0)
-
-
-def units(s, scale):
-    return int(Decimal(s).scaleb(scale))
-
-
 # ---------------------------------------------------------------- Binance recording
 
 @pytest.fixture(scope="module")
@@ -64,79 +51,39 @@ def binance_frames():
 
 
 @pytest.fixture(scope="module")
-def binance_replay(binance_frames):
-    """Both paths side by side over the whole recording; the fast one checked at every step."""
+def binance_replay():
+    """Both configurations of the Binance protocol side by side over the whole recording (the
+    native path fed the frames' text, the decoded path orjson's messages), each into its own
+    book; after every frame from the snapshot on the two books are byte-identical."""
     fast_book, py_book = OrderBook("0.01", "0.00000001"), OrderBook("0.01", "0.00000001")
-    fast, py = BinanceFastSync(fast_book), BinanceDepthSync(py_book)
-    pending, seen = {}, {}
-    rep = {"ok": 0, "failed": 0, "applied": 0, "depth": 0, "other": 0, "compared": 0, "failures": []}
-
-    def after(u):
-        got = bbo_units(fast_book)
-        seen[u] = got
-        want = pending.pop(u, None)
-        if want is not None:
-            check(u, want, got)
-
-    def check(u, want, got):
-        if want == got:
-            rep["ok"] += 1
-        else:
-            rep["failed"] += 1
-            rep["failures"].append((u, want, got))
-
-    for raw in binance_frames:
-        if b'"lastUpdateId"' in raw[:40]:
-            snap = scan_binance_snapshot(raw)
-            buffered = [scan_binance_depth(f).last_id for f in fast.buffer]
-            n = fast.on_snapshot(raw)
-            assert n == py.on_snapshot(orjson.loads(raw))
-            rep["applied"] += n
-            for u in buffered:
-                if u > snap.last_id:
-                    after(u)
-        elif b"@bookTicker" in raw[:40]:
-            d = orjson.loads(raw)["data"]
-            want = (units(d["b"], 2), units(d["B"], 8), units(d["a"], 2), units(d["A"], 8))
-            u = int(d["u"])
-            if u in seen:
-                check(u, want, seen[u])
-            elif fast_book.last_update_id is None or u > fast_book.last_update_id:
-                pending[u] = want
-            # the fast path classifies it as another kind of frame and ignores it
-            assert fast.on_depth(raw) is False
-        else:
-            changed = fast.on_depth(raw)
-            msg = orjson.loads(raw)
-            if msg["data"].get("e") == "depthUpdate":
-                rep["depth"] += 1
-                assert changed == py.on_depth(msg["data"])
-                if changed:
-                    rep["applied"] += 1
-                    after(fast_book.last_update_id)
-            else:
-                rep["other"] += 1
-                assert changed is False
-        if fast.synced:
+    fast, py = BinanceAdapter(fast_path=True, book=fast_book), BinanceAdapter(fast_path=False, book=py_book)
+    compared = 0
+    for rec in iter_hftbacktest(BUNDLED_RECORDING):
+        fast.on_frame(rec.raw, rec)
+        py.on_message(orjson.loads(rec.raw), rec)
+        if fast_book.last_update_id is not None:
             assert fast_book.to_bytes() == py_book.to_bytes()
-            rep["compared"] += 1
-    return fast_book, py_book, rep
+            compared += 1
+    return fast, py, compared
 
 
 def test_binance_recording_checkpoints(binance_replay):
-    _, _, rep = binance_replay
-    assert rep["failures"] == []
-    assert rep["ok"] == EXPECTED_BINANCE["bbo_checkpoints_match"] == 564
-    assert rep["applied"] == EXPECTED_BINANCE["applied"] == 3449
-    assert rep["depth"] == EXPECTED_BINANCE["streams"]["depth@100ms"]
-    assert rep["other"] == EXPECTED_BINANCE["streams"]["trade"]
+    fast, py, _ = binance_replay
+    c = fast.counts("BTCUSDT")
+    assert fast.failures == {}
+    assert (c["checkpoints_ok"], c["checkpoints_failed"]) == (EXPECTED_BINANCE["bbo_checkpoints_match"], 0) == (564, 0)
+    assert c["applied"] == EXPECTED_BINANCE["applied"] == 3449
+    assert c["depth_events"] == EXPECTED_BINANCE["streams"]["depth@100ms"]
+    assert c == py.counts("BTCUSDT")
+    assert fast.protocol.fast_frames == c["depth_events"] and py.protocol.fast_frames == 0
 
 
 def test_binance_recording_final_book(binance_replay):
     from test_replay_binance import book_sha256
 
-    fast_book, py_book, rep = binance_replay
-    assert rep["compared"] > 38000   # every frame from the snapshot on
+    fast, py, compared = binance_replay
+    fast_book, py_book = fast.books["BTCUSDT"].book, py.books["BTCUSDT"].book
+    assert compared > 38000   # every frame from the snapshot on
     assert fast_book.to_bytes() == py_book.to_bytes()
     assert fast_book.last_update_id == EXPECTED_BINANCE["last_applied_u"]
     assert fast_book.level_strings(0, 1) == [EXPECTED_BINANCE["final_best_bid"]]
@@ -145,58 +92,66 @@ def test_binance_recording_final_book(binance_replay):
     assert book_sha256(fast_book) == EXPECTED_BINANCE["final_book_sha256"]
 
 
-def test_binance_recording_gap_is_detected(binance_frames):
-    """Negative control: one depth frame removed after the snapshot -> SequenceGapError, book unchanged."""
+def test_binance_recording_gap_is_detected_by_the_routed_parse(binance_frames):
+    """Negative control: one depth frame removed after the snapshot -> the routed parse refuses
+    the next one as a SequenceGapError (returned, not raised), book unchanged."""
     snap_at = next(i for i, f in enumerate(binance_frames) if b'"lastUpdateId"' in f[:40])
     depth = [i for i, f in enumerate(binance_frames) if b"@depth" in f[:40] and i > snap_at]
     victim = depth[len(depth) // 2]
-    book = OrderBook("0.01", "0.00000001")
-    sync = BinanceFastSync(book)
+    book = OrderBook("0.01", "0.00000001", sequence="binance_spot")
+    table = {"BTCUSDT": FrameRoute(book, "target")}
+    load_binance_snapshot(book, binance_frames[snap_at])
+    for raw in binance_frames[:snap_at]:                  # what the procedure had buffered
+        if b"@depth" in raw[:40]:
+            assert route_binance_depth(table, raw).error is None
     gaps = 0
-    for i, raw in enumerate(binance_frames):
-        if i == victim:
-            continue
-        if i == snap_at:
-            sync.on_snapshot(raw)
-            continue
-        if b"@depth" not in raw[:40]:
+    for i, raw in enumerate(binance_frames[snap_at + 1:], snap_at + 1):
+        if i == victim or b"@depth" not in raw[:40]:
             continue
         before = book.to_bytes()
-        try:
-            sync.on_depth(raw)
-        except SequenceGapError:
+        res = route_binance_depth(table, raw)
+        assert res.route is table["BTCUSDT"] and res.kind == "depth"
+        if res.error is not None:
+            assert type(res.error) is SequenceGapError and not res.applied
             gaps += 1
             assert without_stats(book) == before[:STATS_AT] + before[STATS_END:]
             break
     assert gaps == 1 and i == depth[len(depth) // 2 + 1]
 
 
-def test_snapshot_too_old():
-    book = OrderBook("0.01", "1")
-    sync = BinanceFastSync(book)
-    assert sync.on_depth(b'{"e":"depthUpdate","U":10,"u":12,"b":[],"a":[]}') is False
-    assert len(sync.buffer) == 1 and not sync.synced
-    with pytest.raises(SnapshotTooOld):
-        sync.on_snapshot(b'{"lastUpdateId":8,"bids":[],"asks":[]}')
-    assert issubclass(SnapshotTooOld, PySnapshotTooOld)
-    assert not sync.synced and book.last_update_id is None
-    assert sync.on_snapshot(b'{"lastUpdateId":11,"bids":[["1.00","2"]],"asks":[]}') == 1
-    assert book.last_update_id == 12 and sync.synced
-    sync.reset()
-    assert not sync.synced and len(book) == 0
-    with pytest.raises(FormatError):
-        sync.on_snapshot(b'{"bids":[],"asks":[]}')
-
-
-def test_futures_rules():
-    book = OrderBook("0.01", "1")
-    sync = BinanceFastSync(book, futures=True)
-    assert book.sequence == "binance_futures"
-    sync.on_depth(b'{"e":"depthUpdate","E":1,"T":1,"U":5,"u":9,"pu":4,"b":[["1.00","1"]],"a":[]}')
-    assert sync.on_snapshot(b'{"lastUpdateId":7,"E":1,"T":1,"bids":[],"asks":[]}') == 1
-    assert sync.on_depth(b'{"e":"depthUpdate","U":10,"u":11,"pu":9,"b":[],"a":[["2.00","1"]]}') is True
-    with pytest.raises(SequenceGapError):
-        sync.on_depth(b'{"e":"depthUpdate","U":13,"u":14,"pu":12,"b":[],"a":[]}')
+def test_route_binance_depth():
+    """One parse: the table's route of the frame's "s", its book applied to, or (no book) only
+    scanned; errors returned with the book unchanged; str frames read as they are."""
+    book = OrderBook("0.01", "1", sequence="binance_spot")
+    load_binance_snapshot(book, b'{"lastUpdateId":100,"bids":[["1.00","1"]],"asks":[["2.00","1"]]}')
+    waiting = FrameRoute(None, "eth")
+    table = {"BTCUSDT": FrameRoute(book, "btc"), "ETHUSDT": waiting}
+    frame = '{"e":"depthUpdate","E":17,"s":"BTCUSDT","U":101,"u":102,"b":[["1.50","3"]],"a":[]}'
+    res = route_binance_depth(table, frame)
+    assert (res.route.target, res.applied, res.error, res.last_id, res.event_ms) == ("btc", True, None, 102, 17)
+    assert book.level_strings("bid", 1) == [["1.50", "3"]]
+    assert route_binance_depth(table, frame).stale                       # the same again
+    res = route_binance_depth(table, frame.replace("BTCUSDT", "ETHUSDT").replace('"1.50"', '"1.505"'))
+    assert (res.route, res.applied, res.error, res.price_decimals) == (waiting, False, None, 3)   # scanned
+    res = route_binance_depth(table, frame.replace("BTCUSDT", "XRPUSDT"))
+    assert (res.route, res.symbol, res.kind) == (None, "XRPUSDT", "depth")
+    res = route_binance_depth(table, frame.replace("101", "104").replace("102", "105"))
+    assert type(res.error) is SequenceGapError and res.route.target == "btc" and book.last_update_id == 102
+    res = route_binance_depth(table, frame[:-5])
+    assert type(res.error) is FormatError and not res.applied
+    other = route_binance_depth(table, '{"e":"trade","s":"BTCUSDT","p":"1"}')
+    assert (other.kind, other.route, other.error) == ("other", None, None)
+    # a spot bookTicker has no "e": its "s" is looked up, but it is no depthUpdate and has no route
+    ticker = route_binance_depth(table, '{"u":400,"s":"BTCUSDT","b":"1.40","B":"2","a":"2.00","A":"1"}')
+    assert (ticker.kind, ticker.route, ticker.applied) == ("other", None, False)
+    assert book.last_update_id == 102
+    esc = route_binance_depth(table, frame.replace('"BTCUSDT"', '"BTC\\u0055SDT"').replace("101", "103")
+                              .replace("102", "103"))
+    assert esc.route.target == "btc" and esc.applied and esc.symbol == "BTCUSDT"
+    with pytest.raises(TypeError):
+        route_binance_depth(table, 12)
+    with pytest.raises(TypeError):
+        route_binance_depth({"BTCUSDT": FrameRoute(object(), None)}, frame)
 
 
 # ---------------------------------------------------------------- OKX recording

@@ -38,9 +38,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from liqcore import ChecksumError, FormatError, InvalidDeltaError, LiqError, OrderBook
-from liqcore._frames import (BinanceFastSync, apply_binance_depth, apply_okx_books, load_binance_snapshot,
+from liqcore._frames import (apply_binance_depth, apply_okx_books, load_binance_snapshot,
                              scan_binance_depth, scan_binance_snapshot, scan_okx_books)
 from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
+from liqcore.replay.books import BinanceAdapter
 from liqcore.replay import BUNDLED_RECORDING
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -441,8 +442,8 @@ def real_frames():
     items = []
     okx_frames = _okx_recording()
     frames = [r.raw for r in iter_hftbacktest(BUNDLED_RECORDING)]
-    book = OrderBook("0.01", "0.00000001")
-    sync = BinanceFastSync(book)
+    book = OrderBook("0.01", "0.00000001", sequence="binance_spot")
+    replay = BinanceAdapter(book=book)             # the Binance protocol, native frame path
     empty = book.to_bytes()
     depth_at = [i for i, f in enumerate(frames) if b"@depth" in f[:40]]
     pick = set(depth_at[:3]) | set(depth_at[:: max(1, len(depth_at) // 40)])
@@ -453,9 +454,7 @@ def real_frames():
             items.append(("binance", f, book.to_bytes()))
         if b'"lastUpdateId"' in f[:40]:
             items.append(("binance", f, empty))
-            sync.on_snapshot(f)
-        else:
-            sync.on_depth(f)
+        replay.on_frame(f)
     books = {}
     updates = [f for f in okx_frames if b'"action":"update"' in f]
     pick = set(updates[:: max(1, len(updates) // 25)])

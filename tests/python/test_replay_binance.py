@@ -201,10 +201,10 @@ def test_a_gap_in_the_buffer_a_snapshot_replays_is_counted_not_raised():
     r = BinanceReplayer(OrderBook("0.01", "0.00001"))
     r.on_message(_depth(1, 5, bids=[("100.00", "1")]))
     r.on_message(_depth(7, 9, bids=[("100.01", "1")]))             # 6 is missing
-    assert len(r.sync.buffer) == 2
+    assert r.unsynced == 2
     r.on_message({"lastUpdateId": 3, "bids": [["99.00", "1"]], "asks": [["101.00", "1"]]})
     rep = r.report
-    assert (rep.gaps, rep.skipped, rep.applied, r.unsynced, r.sync.synced) == (1, 1, 0, 0, False)
+    assert (rep.gaps, rep.skipped, rep.applied, r.unsynced, r.synced) == (1, 1, 0, 0, False)
     r.on_message(_depth(10, 11, asks=[("100.50", "1")]))
     r.on_message({"lastUpdateId": 10, "bids": [["99.00", "1"]], "asks": [["101.00", "1"]]})
     r.on_message(_depth(12, 12, bids=[("102.00", "1")]))           # would cross the ask at 100.50
