@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,8 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 CONSUMERS = ("liqcore", "ccxt", "bare")
 #: arrival modes: frames/s in total (0: the simulator's maximum rate)
 MODES = {"max": 0.0, "paced": 2000.0, "single": 200.0}
-FULL = {"books": (1, 10, 100, 500), "warmup": 2.0, "window": 6.0}
-QUICK = {"books": (1, 50), "warmup": 1.0, "window": 2.5}
+
+
+class Preset(NamedTuple):
+    books: tuple[int, ...]
+    warmup: float       # seconds after every book synced, before the window
+    window: float       # seconds measured per point
+
+
+FULL = Preset((1, 10, 100, 500), 2.0, 6.0)
+QUICK = Preset((1, 50), 1.0, 2.5)
 
 
 def _env() -> dict[str, str]:
@@ -66,7 +74,8 @@ def run_point(consumer: str, books: int, mode: str, *, warmup: float, window: fl
             raise RuntimeError(f"the simulator did not start: {line!r} {sim.stderr.read() if sim.stderr else ''}")
         url = line.split()[1]
         cmd = [sys.executable, "-m", "benchmarks.scale_consumer", "--consumer", consumer, "--url", url,
-               "--books", str(books), "--warmup", str(warmup), "--window", str(window), "--out", str(out)]
+               "--books", str(books), "--warmup", str(warmup), "--window", str(window), "--out", str(out),
+               "--sim-pid", str(sim.pid)]
         if freeze:
             cmd.append("--freeze")
         if profile:
@@ -83,7 +92,9 @@ def run_point(consumer: str, books: int, mode: str, *, warmup: float, window: fl
             sim_out, sim_err = sim.communicate()
     sim_stats = json.loads(sim_out.strip().splitlines()[-1])
     sends = np.load(log)
-    return summarise(json.loads(out.read_text()), sends, mode, sim_stats)
+    row = summarise(json.loads(out.read_text()), sends, mode, sim_stats)
+    row["loadavg_1min"] = os.getloadavg()[0]      # the machine is shared: how busy it was
+    return row
 
 
 def summarise(raw: dict[str, Any], sends: np.ndarray, mode: str, sim_stats: dict[str, Any]) -> dict[str, Any]:
@@ -104,8 +115,9 @@ def summarise(raw: dict[str, Any], sends: np.ndarray, mode: str, sim_stats: dict
         "cpu_s": cpu_s, "user_s": end["utime_s"] - start["utime_s"], "system_s": end["stime_s"] - start["stime_s"],
         "cpu_us_per_frame": cpu_s / frames * 1e6 if frames else float("nan"),
         "cpu_share": cpu_s / window_s if window_s else 0.0,
+        "resyncs": None if end["resyncs"] is None else end["resyncs"] - start["resyncs"],
         "synced_s": raw["synced_s"], "tracked_objects": raw["tracked_objects"],
-        "frozen_objects": raw["frozen_objects"], "sim": sim_stats,
+        "frozen_objects": raw["frozen_objects"], "full_collection_ms": raw.get("full_collection_ms"), "sim": sim_stats,
     }
     row.update(latency(raw["samples"], sends))
     row["gc"] = collections_by_generation(raw["collections"])
@@ -171,6 +183,32 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _cell(r: dict[str, Any] | None, key: str, spec: str = ".1f") -> str:
+    return "-" if r is None or r.get(key) is None else format(r[key], spec)
+
+
+def _latency_cell(r: dict[str, Any] | None) -> str:
+    return f"{_cell(r, 'latency_p50_us', ',.0f')} / {_cell(r, 'latency_p99_us', ',.0f')}"
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """One Markdown table per mode: N down, the three consumers' µs/frame across (docs/scale.md)."""
+    by = {(r["consumer"], r["books"], r["mode"]): r for r in rows}
+    head = ("| N | frames/s (liqcore) | liqcore µs/frame | ccxt.pro µs/frame | bare µs/frame | liqcore above floor "
+            "| ccxt above floor | ccxt / liqcore | p50 / p99 µs liqcore | p50 / p99 µs ccxt |")
+    out = []
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        out += [f"\n`{mode}`\n", head, "|---:" * 10 + "|"]
+        for n in dict.fromkeys(r["books"] for r in rows):
+            lq, cx, bare = (by.get((c, n, mode)) for c in CONSUMERS)
+            cells = [str(n), _cell(lq, "frames_per_s", ",.0f"), _cell(lq, "cpu_us_per_frame"),
+                     _cell(cx, "cpu_us_per_frame"), _cell(bare, "cpu_us_per_frame"), _cell(lq, "above_floor_us"),
+                     _cell(cx, "above_floor_us"), _cell(lq, "ccxt_over_liqcore", ".2f"), _latency_cell(lq),
+                     _latency_cell(cx)]
+            out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def _commit() -> str:
     try:
         return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -211,15 +249,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--window", type=float, help="seconds measured per point")
     p.add_argument("--freeze", action="store_true", help="every consumer calls gc.freeze() before the window")
     p.add_argument("--out", help="JSON written here (default benchmarks/results/scale_<commit>[_quick].json)")
+    p.add_argument("--report", metavar="JSON", help="print the tables of a study written before (no run)")
     a = p.parse_args(argv)
+    if a.report:
+        rows = json.loads(Path(a.report).read_text())["rows"]
+        print(table(rows))
+        print(markdown(rows))
+        return 0
     preset = QUICK if a.quick else FULL
-    books = tuple(int(x) for x in a.books.split(",")) if a.books else preset["books"]
+    books = tuple(int(x) for x in a.books.split(",")) if a.books else preset.books
     modes = tuple(a.modes.split(","))
     consumers = tuple(a.consumers.split(","))
     if not set(modes) <= set(MODES) or not set(consumers) <= set(CONSUMERS) or min(books) < 1:
         p.error("unknown mode or consumer, or N < 1")
-    doc = study(books, modes, consumers, warmup=a.warmup if a.warmup is not None else preset["warmup"],
-                window=a.window if a.window is not None else preset["window"], freeze=a.freeze)
+    doc = study(books, modes, consumers, warmup=preset.warmup if a.warmup is None else a.warmup,
+                window=preset.window if a.window is None else a.window, freeze=a.freeze)
     doc["quick"] = a.quick
     print(table(doc["rows"]))
     suffix = ("_quick" if a.quick else "") + ("_freeze" if a.freeze else "")

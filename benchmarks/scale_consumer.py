@@ -12,13 +12,15 @@ Consumers (each in a process of its own, on the same event loop: ``liqcore.feed.
 * ``bare``: the transport floor, aiohttp websockets on the same 50-socket layout with the same streams
   (``<id>@depth@100ms`` in the URL), counting frames and decoding nothing.
 
-Every consumer is measured the same way, after every book synced and ``--warmup`` seconds: CPU time of the
+Every consumer is measured the same way, after every book synced (then ``--sim-pid`` gets SIGUSR1: the
+simulator leaves its sync pace for the measured one) and ``--warmup`` seconds: CPU time of the
 process (``time.process_time()`` and ``getrusage`` user/system) over ``--window`` seconds, each book's
 update id at both ends of the window (the orchestrator counts the frames in between from the simulator's send
 log), every garbage collection in the window (``gc.callbacks``: generation and duration), and every 16th
 time a consumer sees a book ``(time_ns, book, u)``, for the latency from the simulator's send time (the
 bare reader reads ``s`` and ``u`` of those frames only). ``--freeze``: ``gc.collect(); gc.freeze()`` before
-the window. ``--profile PATH``: cProfile over the window (``.prof``).
+the window. After the window one ``gc.collect()`` is timed: what a generation-2 collection of that heap
+costs. ``--profile PATH``: cProfile over the window (``.prof``).
 """
 
 from __future__ import annotations
@@ -27,24 +29,37 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import re
 import resource
+import signal
 import sys
 import time
 from array import array
 from typing import Any, Callable
-
-from liqcore.feed import run
-from liqcore.sim import loopback_urls
-
-from benchmarks.scale_sim import symbol_ids
 
 CONSUMERS = ("liqcore", "ccxt", "bare")
 #: a consumer records one book observation in this many (a power of two)
 SAMPLE_EVERY = 16
 #: ccxt.pro's Binance spot subscriptions per socket round-robin over this many sockets (its streamLimits)
 SOCKETS = 50
-_KEY = re.compile(r'"s":"([A-Z0-9]+)","U":\d+,"u":(\d+)')
+#: a binance depthUpdate as orjson writes it: symbol and last update id (a frame's key in the send log)
+KEY = re.compile(r'"s":"([A-Z0-9]+)","U":\d+,"u":(\d+)')
+
+
+def symbol_ids(books: int) -> list[str]:
+    """Exchange ids of the study's books (``C0000USDT``...); ccxt's symbols are ``C0000/USDT``."""
+    return [f"C{i:04d}USDT" for i in range(books)]
+
+
+def run(main: Any) -> Any:
+    """``liqcore.feed.run`` (uvloop when installed) without importing the feed: the bare reader's heap
+    holds only what its transport needs, which matters to its garbage collections."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 class Probe:
@@ -79,6 +94,10 @@ class Consumer:
     def frames_counted(self) -> int | None:
         return None
 
+    def resyncs(self) -> int | None:
+        """Resyncs so far, if the consumer counts them."""
+        return None
+
     def check(self) -> None:
         """Raise if the consumer broke (a failed task, a book no longer live)."""
 
@@ -89,6 +108,7 @@ class Consumer:
 class LiqcoreConsumer(Consumer):
     def __init__(self, url: str, ids: list[str], probe: Probe) -> None:
         from liqcore.feed import LiveFeed, create_exchange
+        from liqcore.sim.urls import loopback_urls
         ex = create_exchange("binance", {"enableRateLimit": False})
         ex.urls["api"] = loopback_urls(ex.urls["api"], url)
         self.symbols = [f"{i[:-4]}/USDT" for i in ids]
@@ -111,6 +131,9 @@ class LiqcoreConsumer(Consumer):
     def frames_counted(self) -> int:
         return sum(self.feed.stats("binance", s)["applied"] for s in self.symbols)
 
+    def resyncs(self) -> int:
+        return sum(self.feed.stats("binance", s)["resyncs"] for s in self.symbols)
+
     def check(self) -> None:
         bad = [(s, st["state"]) for s in self.symbols if (st := self.feed.stats("binance", s))["state"] != "live"]
         if bad or self.feed.fatal:
@@ -123,6 +146,8 @@ class LiqcoreConsumer(Consumer):
 class CcxtConsumer(Consumer):
     def __init__(self, url: str, ids: list[str], probe: Probe) -> None:
         import ccxt.pro
+
+        from liqcore.sim.urls import loopback_urls
         self.ex = ccxt.pro.binance({"enableRateLimit": False})
         self.ex.urls["api"] = loopback_urls(self.ex.urls["api"], url)
         self.symbols = [f"{i[:-4]}/USDT" for i in ids]
@@ -175,7 +200,7 @@ class BareConsumer(Consumer):
         self.session = aiohttp.ClientSession()
         sockets = [self.ids[k::SOCKETS] for k in range(min(SOCKETS, len(self.ids)))]   # ccxt's round-robin
         first = [asyncio.get_running_loop().create_future() for _ in sockets]
-        probe, index, search = self.probe, self.index, _KEY.search
+        probe, index, search = self.probe, self.index, KEY.search
 
         async def read(k: int, ids: list[str]) -> None:
             streams = "/".join(f"{i.lower()}@depth@100ms" for i in ids)
@@ -215,17 +240,19 @@ def _mark(consumer: Consumer) -> dict[str, Any]:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"cpu_s": time.process_time(), "utime_s": ru.ru_utime, "stime_s": ru.ru_stime, "time_ns": time.time_ns(),
             "perf_ns": time.perf_counter_ns(), "update_ids": consumer.update_ids(),
-            "frames_counted": consumer.frames_counted()}
+            "frames_counted": consumer.frames_counted(), "resyncs": consumer.resyncs()}
 
 
 async def measure(kind: str, url: str, books: int, warmup: float, window: float, freeze: bool,
-                  profile: str | None) -> dict[str, Any]:
+                  profile: str | None, sim_pid: int | None = None) -> dict[str, Any]:
     probe = Probe()
     cls: Callable[..., Any] = {"liqcore": LiqcoreConsumer, "ccxt": CcxtConsumer, "bare": BareConsumer}[kind]
     consumer = cls(url, symbol_ids(books), probe)
     t_start = time.monotonic()
     await consumer.start()
     synced_s = time.monotonic() - t_start
+    if sim_pid is not None:
+        os.kill(sim_pid, signal.SIGUSR1)               # every book is live: the simulator takes its pace
     try:
         await asyncio.sleep(warmup)
         consumer.check()
@@ -238,6 +265,7 @@ async def measure(kind: str, url: str, books: int, warmup: float, window: float,
             import cProfile
             prof = cProfile.Profile()
         start = _mark(consumer)
+        print("window", flush=True)                  # for an outside profiler (docs/scale.md)
         if prof is not None:
             prof.enable()
         await asyncio.sleep(window)
@@ -245,6 +273,9 @@ async def measure(kind: str, url: str, books: int, warmup: float, window: float,
             prof.disable()
         end = _mark(consumer)
         consumer.check()
+        t = time.perf_counter_ns()
+        gc.collect()                    # after the window: what a full collection of this heap costs
+        full_collection_ms = (time.perf_counter_ns() - t) / 1e6
     finally:
         await consumer.close()
     if prof is not None and profile:
@@ -252,7 +283,7 @@ async def measure(kind: str, url: str, books: int, warmup: float, window: float,
     samples = [probe.samples[k:k + 3].tolist() for k in range(0, len(probe.samples), 3)]
     return {
         "consumer": kind, "books": books, "synced_s": synced_s, "start": start, "end": end,
-        "tracked_objects": tracked, "frozen_objects": gc.get_freeze_count(),
+        "tracked_objects": tracked, "frozen_objects": gc.get_freeze_count(), "full_collection_ms": full_collection_ms,
         "samples": [s for s in samples if start["time_ns"] <= s[0] <= end["time_ns"]],
         "collections": [c for c in probe.collections if start["perf_ns"] <= c[1] <= end["perf_ns"]],
     }
@@ -268,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--freeze", action="store_true", help="gc.collect(); gc.freeze() before the window")
     p.add_argument("--profile", help="write a cProfile of the window here")
     p.add_argument("--out", required=True, help="JSON written here")
+    p.add_argument("--sim-pid", type=int, help="the simulator process: SIGUSR1 once every book is live (its pace)")
     a = p.parse_args(argv)
-    out = run(measure(a.consumer, a.url, a.books, a.warmup, a.window, a.freeze, a.profile))
+    out = run(measure(a.consumer, a.url, a.books, a.warmup, a.window, a.freeze, a.profile, a.sim_pid))
     with open(a.out, "w") as f:
         json.dump(out, f)
     return 0

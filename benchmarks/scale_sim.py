@@ -3,12 +3,14 @@ synthetic Binance spot books on 127.0.0.1, at a pace, logging when each depth fr
 
     python -m benchmarks.scale_sim --books N --rate R --log LOG.npy --seconds S
 
-``--rate 0`` is the simulator's maximum rate: a tick as soon as the previous one is sent, flow-controlled
-by the clients (``ExchangeSimulator(max_queued=...)``), every book one frame per tick. ``--rate R`` sends R
-frames per second in total, the books ticked one after another (``stagger``), so frames arrive one by one.
-Prints ``URL http://127.0.0.1:PORT`` once listening; on SIGTERM (or after ``--seconds``) it stops, writes
-the send log (an int64 array of rows ``(send time_ns, book index, u)``, one per depth frame written to a
-socket) and prints one JSON line of its own counters. Its CPU is not part of any figure.
+It starts at 2,000 frames/s in total while the clients sync; SIGUSR1 switches to ``--rate``: ``0`` is the
+simulator's maximum rate (a tick as soon as the previous one is sent, every book one frame per tick), ``R``
+sends R frames per second in total, the books ticked one after another (``stagger``), so frames arrive one
+by one. Always flow-controlled (``ExchangeSimulator(max_queued=...)``): a client that falls behind slows the
+simulator rather than being cut. Prints ``URL http://127.0.0.1:PORT`` once listening; on SIGTERM (or
+after ``--seconds``) it stops, writes the send log (an int64 array of rows ``(send time_ns, book index, u)``,
+one per depth frame written to a socket) and prints one JSON line of its own counters. Its CPU is not part
+of any figure.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import signal
 import sys
 import time
@@ -24,21 +25,16 @@ from array import array
 
 import numpy as np
 
-from liqcore.feed import run
 from liqcore.sim import ExchangeSimulator, Instrument
+
+from benchmarks.scale_consumer import KEY, run, symbol_ids
 
 #: most changed levels of one synthetic event: about 3.4 levels per depthUpdate frame (measured by the study)
 MAX_CHANGES = 16
-#: frames a connection may hold before the maximum-rate simulator waits for its client
+#: frames a connection may hold before the simulator waits for its client (the maximum rate's flow control)
 MAX_QUEUED = 1024
-#: a binance depthUpdate as orjson writes it: symbol and last update id (the frame's key in the log)
-_KEY = re.compile(r'"s":"([A-Z0-9]+)","U":\d+,"u":(\d+)')
-
-
-def symbol_ids(books: int) -> list[str]:
-    """Exchange ids of the study's books (``C0000USDT``...); ccxt's symbols are ``C0000/USDT``."""
-    return [f"C{i:04d}USDT" for i in range(books)]
-
+#: frames/s in total while the clients sync (before SIGUSR1)
+SYNC_RATE = 2000.0
 
 def instruments(books: int) -> list[Instrument]:
     return [Instrument("binance", sid, sid[:-4], "USDT", "0.01", "0.00001", "60000", wire_decimals=(8, 8))
@@ -48,7 +44,7 @@ def instruments(books: int) -> list[Instrument]:
 async def serve(books: int, rate: float, seconds: float, log_path: str, seed: int) -> dict:
     index = {sid: i for i, sid in enumerate(symbol_ids(books))}
     log = array("q")
-    match, now_ns = _KEY.search, time.time_ns
+    match, now_ns = KEY.search, time.time_ns
 
     def on_sent(conn: object, text: str) -> None:
         ns = now_ns()                              # first: the frame has just been written
@@ -56,14 +52,17 @@ async def serve(books: int, rate: float, seconds: float, log_path: str, seed: in
         if m is not None:
             log.extend((ns, index[m.group(1)], int(m.group(2))))
 
-    if rate > 0:
-        opts = dict(interval=books / rate, stagger=True)
-    else:
-        opts = dict(interval=1e-6, max_queued=MAX_QUEUED)
+    # the clients sync at SYNC_RATE: at the maximum rate 500 REST snapshots would wait behind the ticks
+    # until ccxt's request timeout; SIGUSR1 (sent by the consumer once every book is live) sets the pace
     sim = ExchangeSimulator(instruments(books), seed=seed, max_seconds=seconds, on_sent=on_sent,
-                            synthetic_options={"max_changes": MAX_CHANGES}, **opts)
+                            interval=books / SYNC_RATE, stagger=True, max_queued=MAX_QUEUED,
+                            synthetic_options={"max_changes": MAX_CHANGES})
+
+    def pace() -> None:
+        sim.interval, sim.stagger = (books / rate, True) if rate > 0 else (1e-6, False)
     await sim.start()
     loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, pace)
     loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(sim.close()))
     print(f"URL {sim.url}", flush=True)
     await sim.closed.wait()

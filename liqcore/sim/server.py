@@ -99,7 +99,8 @@ class ExchangeSimulator:
         Tick the markets one after another, evenly spread over each ``interval`` (each still
         takes one event per interval), instead of all at once: N books at ``interval`` send
         N / interval frames per second that arrive one by one rather than in bursts of N.
-        For benchmarks of smooth arrival (``benchmarks/bench_scale.py``).
+        For benchmarks of smooth arrival (``benchmarks/bench_scale.py``). ``interval`` and ``stagger``
+        are attributes: changed while running, they apply from the next tick.
     max_queued : int, optional
         Flow control for benchmarks: before each tick, wait while a live connection has this
         many frames or more waiting to be sent, so a tiny ``interval`` runs at the rate the
