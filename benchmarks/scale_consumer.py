@@ -86,7 +86,10 @@ class Probe:
 
 
 class Consumer:
-    """What the window needs from a consumer: each book's update id and the frames it counted itself."""
+    """What the window needs from a consumer: each book's update id and the frames it counted itself.
+    ``tasks``: the consumer's own reading tasks, which must run until the window ends."""
+
+    tasks: list[asyncio.Task[None]] = []
 
     def update_ids(self) -> list[int]:
         raise NotImplementedError
@@ -99,10 +102,16 @@ class Consumer:
         return None
 
     def check(self) -> None:
-        """Raise if the consumer broke (a failed task, a book no longer live)."""
+        """Raise if the consumer broke (a task of its own ended, a book no longer live)."""
+        for t in self.tasks:
+            if t.done():
+                raise RuntimeError(f"{type(self).__name__}: a task ended: "
+                                   f"{'cancelled' if t.cancelled() else repr(t.exception())}")
 
     async def close(self) -> None:
-        pass
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 class LiqcoreConsumer(Consumer):
@@ -152,7 +161,7 @@ class CcxtConsumer(Consumer):
         self.ex.urls["api"] = loopback_urls(self.ex.urls["api"], url)
         self.symbols = [f"{i[:-4]}/USDT" for i in ids]
         self.probe = probe
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks = []
 
     async def start(self) -> None:
         await self.ex.load_markets()
@@ -172,15 +181,8 @@ class CcxtConsumer(Consumer):
     def update_ids(self) -> list[int]:
         return [self.ex.orderbooks[s]["nonce"] for s in self.symbols]
 
-    def check(self) -> None:
-        for t in self.tasks:
-            if t.done():
-                raise RuntimeError(f"a ccxt watch loop ended: {t.exception()!r}")
-
     async def close(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await super().close()
         await self.ex.close()
 
 
@@ -193,7 +195,7 @@ class BareConsumer(Consumer):
         self.index = {sid: i for i, sid in enumerate(ids)}
         self.probe = probe
         self.count = 0
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks = []
 
     async def start(self) -> None:
         import aiohttp
@@ -224,15 +226,8 @@ class BareConsumer(Consumer):
     def frames_counted(self) -> int:
         return self.count
 
-    def check(self) -> None:
-        for t in self.tasks:
-            if t.done():
-                raise RuntimeError(f"a bare reader ended: {t.exception() if not t.cancelled() else 'cancelled'!r}")
-
     async def close(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await super().close()
         await self.session.close()
 
 

@@ -248,8 +248,8 @@ class ExchangeSimulator:
     async def _clients_caught_up(self) -> bool:
         """Wait until no live connection has :attr:`max_queued` frames or more queued; True if it
         had to wait. O(connections) per check."""
-        waited = False
-        while any(c.queue.qsize() >= self.max_queued for c in self._live if not c.closing):  # type: ignore[operator]
+        limit, waited = self.max_queued, False
+        while limit is not None and any(c.queue.qsize() >= limit for c in self._live if not c.closing):
             waited = True
             await asyncio.sleep(0.001)
         return waited
