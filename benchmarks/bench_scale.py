@@ -60,36 +60,35 @@ def _env() -> dict[str, str]:
 
 
 def run_point(consumer: str, books: int, mode: str, *, warmup: float, window: float, workdir: Path,
-              freeze: bool = False, profile: str | None = None) -> dict[str, Any]:
+              freeze: bool = False) -> dict[str, Any]:
     """One measurement: a fresh simulator process and one consumer process. Returns the raw figures."""
     tag = f"{consumer}-{books}-{mode}{'-freeze' if freeze else ''}"
-    log, out = workdir / f"{tag}.sends.npy", workdir / f"{tag}.json"
-    sim = subprocess.Popen([sys.executable, "-m", "benchmarks.scale_sim", "--books", str(books),
-                            "--rate", str(MODES[mode]), "--log", str(log), "--seconds", "900"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=_env())
+    log, out, sim_log = workdir / f"{tag}.sends.npy", workdir / f"{tag}.json", workdir / f"{tag}.sim.log"
+    with open(sim_log, "w") as err:     # a file, not a pipe nobody reads while the simulator runs
+        sim = subprocess.Popen([sys.executable, "-m", "benchmarks.scale_sim", "--books", str(books),
+                                "--rate", str(MODES[mode]), "--log", str(log), "--seconds", "900"],
+                               stdout=subprocess.PIPE, stderr=err, text=True, cwd=workdir, env=_env())
     try:
         assert sim.stdout is not None
         line = sim.stdout.readline()
         if not line.startswith("URL "):
-            raise RuntimeError(f"the simulator did not start: {line!r} {sim.stderr.read() if sim.stderr else ''}")
+            raise RuntimeError(f"the simulator did not start: {line!r} {sim_log.read_text()[-3000:]}")
         url = line.split()[1]
         cmd = [sys.executable, "-m", "benchmarks.scale_consumer", "--consumer", consumer, "--url", url,
                "--books", str(books), "--warmup", str(warmup), "--window", str(window), "--out", str(out),
                "--sim-pid", str(sim.pid)]
         if freeze:
             cmd.append("--freeze")
-        if profile:
-            cmd += ["--profile", profile]
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=_env(), timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"{tag}: the consumer failed:\n{done.stderr[-3000:]}")
     finally:
         sim.send_signal(signal.SIGTERM)
         try:
-            sim_out, sim_err = sim.communicate(timeout=60)
+            sim_out, _ = sim.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             sim.kill()
-            sim_out, sim_err = sim.communicate()
+            sim_out, _ = sim.communicate()
     sim_stats = json.loads(sim_out.strip().splitlines()[-1])
     sends = np.load(log)
     row = summarise(json.loads(out.read_text()), sends, mode, sim_stats)
@@ -168,6 +167,10 @@ def _f(v: Any, spec: str = ".1f") -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _cell(r: dict[str, Any] | None, key: str, spec: str = ".1f") -> str:
+    return _f(None if r is None else r.get(key), spec)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = (f"{'consumer':8} {'N':>4} {'mode':6} {'frames/s':>9} {'cpu%':>5} {'µs/frame':>8} {'>floor':>7} "
             f"{'ccxt/lq':>7} {'p50 µs':>8} {'p99 µs':>8} {'gc0 n/max':>10} {'gc1 n/max':>10} {'gc2 n/max ms':>13}")
@@ -181,10 +184,6 @@ def table(rows: list[dict[str, Any]]) -> str:
             + " ".join(f"{g[k]['count']:>4}/{g[k]['max_ms']:<5.1f}" for k in "01")
             + f" {g['2']['count']:>4}/{g['2']['max_ms']:<8.1f}")
     return "\n".join(lines)
-
-
-def _cell(r: dict[str, Any] | None, key: str, spec: str = ".1f") -> str:
-    return "-" if r is None or r.get(key) is None else format(r[key], spec)
 
 
 def _latency_cell(r: dict[str, Any] | None) -> str:
