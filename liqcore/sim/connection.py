@@ -60,11 +60,15 @@ class SimConnection:
         consumer does not take its close frame.
     on_slow_consumer : callable, optional
         Called once when the connection is cut for not reading (the simulator counts them).
+    on_sent : callable, optional
+        Called as ``on_sent(connection, text)`` right after each text frame was written to the
+        socket (data and control frames alike), e.g. to log send times.
     """
 
     def __init__(self, venue: str, ordinal: int, ws: web.WebSocketResponse, plan: FaultPlan | None,
                  transport: asyncio.Transport | None = None,
-                 on_slow_consumer: Callable[[], None] | None = None) -> None:
+                 on_slow_consumer: Callable[[], None] | None = None,
+                 on_sent: Callable[["SimConnection", str], None] | None = None) -> None:
         self.venue = venue
         self.transport = transport
         self.ordinal = ordinal
@@ -85,6 +89,7 @@ class SimConnection:
         #: RECEIVED_CHARS characters; ``received.dropped`` counts the others)
         self.received: RecentList[str] = RecentList(RECEIVED_FRAMES, RECEIVED_CHARS, len)
         self._on_slow_consumer = on_slow_consumer
+        self._on_sent = on_sent
         self._grace: asyncio.TimerHandle | None = None
         self._writer = asyncio.create_task(self._write_loop(), name=f"sim-{venue}-{ordinal}-writer")
 
@@ -200,6 +205,8 @@ class SimConnection:
                     return
                 await self.ws.send_str(item)
                 self.sent_frames += 1
+                if self._on_sent is not None:
+                    self._on_sent(self, item)
         except (ConnectionError, RuntimeError):
             # the client went away mid-send: nothing to deliver any more
             return

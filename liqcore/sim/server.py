@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from aiohttp import web
 
@@ -95,17 +95,40 @@ class ExchangeSimulator:
         Offer permessage-deflate on websockets (off by default: cheaper on loopback).
     synthetic_options : mapping, optional
         Extra keyword arguments of :class:`SyntheticBook` (``levels``, ``max_changes``...).
+    stagger : bool
+        Tick the markets one after another, evenly spread over each ``interval`` (each still
+        takes one event per interval), instead of all at once: N books at ``interval`` send
+        N / interval frames per second that arrive one by one rather than in bursts of N.
+        For benchmarks of smooth arrival (``benchmarks/bench_scale.py``). ``interval`` and ``stagger``
+        are attributes: changed while running, they apply from the next tick.
+    max_queued : int, optional
+        Flow control for benchmarks: before each tick, wait while a live connection has this
+        many frames or more waiting to be sent, so a tiny ``interval`` runs at the rate the
+        clients take (the simulator's maximum rate) instead of cutting them as slow consumers.
+        Keep it plus the frames of one tick below the queue limit (4096). None (default):
+        ticks never wait, as on an exchange.
+    on_sent : callable, optional
+        ``on_sent(connection, text)``, called after every text frame a websocket connection
+        wrote to its socket (see :class:`~liqcore.sim.connection.SimConnection`), e.g. to log
+        send times.
     """
 
     def __init__(self, markets: Iterable[MarketSpec] | None = None, *, seed: int = 0, interval: float = 0.1,
                  max_seconds: float = 60.0, faults: Mapping[str, FaultSpec] | None = None,
                  host: str = "127.0.0.1", port: int = 0, compress: bool = False,
-                 synthetic_options: Mapping[str, Any] | None = None) -> None:
+                 synthetic_options: Mapping[str, Any] | None = None, stagger: bool = False,
+                 max_queued: int | None = None,
+                 on_sent: Callable[[SimConnection, str], None] | None = None) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError(f"the simulator binds to loopback only, not {host!r}")
         if interval <= 0 or max_seconds <= 0:
             raise ValueError("interval and max_seconds must be positive")
+        if max_queued is not None and max_queued < 1:
+            raise ValueError(f"max_queued must be at least 1, got {max_queued!r}")
         self.seed = seed
+        self.stagger = stagger
+        self.max_queued = max_queued
+        self._on_sent = on_sent
         self.interval = interval
         self.max_seconds = max_seconds
         self.host = host
@@ -201,16 +224,35 @@ class ExchangeSimulator:
         # absolute schedule: a slow tick does not stretch the simulated clock
         next_at = time.monotonic()
         while True:
-            next_at += self.interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-            if self._paused:
-                await self._resumed.wait()
-                next_at = time.monotonic()
-                continue
-            self.tick_count += 1
-            now_ms = int(time.time() * 1000)
-            for market in self._markets.values():
-                market.tick(self.tick_count, now_ms)
+            markets = list(self._markets.values())
+            # staggered: one market per step, so one tick's frames are spread over the interval
+            groups = [[m] for m in markets] if self.stagger and markets else [markets]
+            step = self.interval / len(groups)
+            ticked = False
+            for group in groups:
+                next_at += step
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                if self._paused:
+                    await self._resumed.wait()
+                    next_at = time.monotonic()
+                    break                           # a new tick starts after a pause
+                if self.max_queued is not None and await self._clients_caught_up():
+                    next_at = time.monotonic()      # the clients set the pace, not the clock
+                if not ticked:
+                    ticked = True
+                    self.tick_count += 1
+                now_ms = int(time.time() * 1000)
+                for market in group:
+                    market.tick(self.tick_count, now_ms)
+
+    async def _clients_caught_up(self) -> bool:
+        """Wait until no live connection has :attr:`max_queued` frames or more queued; True if it
+        had to wait. O(connections) per check."""
+        limit, waited = self.max_queued, False
+        while limit is not None and any(c.queue.qsize() >= limit for c in self._live if not c.closing):
+            waited = True
+            await asyncio.sleep(0.001)
+        return waited
 
     # ---------------------------------------------------------------- addresses
     @property
@@ -340,7 +382,8 @@ class ExchangeSimulator:
             plan = spec
         else:
             plan = spec[ordinal] if ordinal < len(spec) else None
-        conn = SimConnection(venue, ordinal, ws, plan, request.transport, on_slow_consumer=self._count_slow_consumer)
+        conn = SimConnection(venue, ordinal, ws, plan, request.transport, on_slow_consumer=self._count_slow_consumer,
+                             on_sent=self._on_sent)
         self._live[conn] = next(self._arrivals)
         if self._closing:
             conn.close(1001, b"server shutting down")
