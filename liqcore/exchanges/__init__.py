@@ -7,7 +7,8 @@ same protocol objects through a :class:`~liqcore.exchanges.protocol.BookDriver`,
 real recording runs the live code path. ``docs/architecture.md`` lists the steps of adding a
 venue.
 
-Venues with a protocol here: OKX (:mod:`~liqcore.exchanges.okx`), Bitget
+Venues with a protocol here: Binance spot, USDⓈ-M and COIN-M (:mod:`~liqcore.exchanges.binance`), OKX
+(:mod:`~liqcore.exchanges.okx`), Bitget
 (:mod:`~liqcore.exchanges.bitget`), Kraken v2 and v1 (:mod:`~liqcore.exchanges.kraken`), Bybit
 (:mod:`~liqcore.exchanges.bybit`), Coinbase (:mod:`~liqcore.exchanges.coinbase`), Bitfinex
 (:mod:`~liqcore.exchanges.bitfinex`).
@@ -21,6 +22,9 @@ __all__ = ["PROTOCOLS", "protocol_class"]
 
 #: ccxt id -> "module:Class" of the protocol its live feed speaks (imported on first use)
 PROTOCOLS = {
+    "binance": "liqcore.exchanges.binance:BinanceProtocol",
+    "binanceusdm": "liqcore.exchanges.binance:BinanceUsdmProtocol",
+    "binancecoinm": "liqcore.exchanges.binance:BinanceCoinmProtocol",
     "okx": "liqcore.exchanges.okx:OkxProtocol",
     "bitget": "liqcore.exchanges.bitget:BitgetProtocol",
     "kraken": "liqcore.exchanges.kraken:KrakenProtocol",

@@ -1,11 +1,11 @@
 """Feed layer: keep compiled books equal to the exchanges' books.
 
-* sans-I/O: :mod:`liqcore.feed.binance` (Binance's sync procedure over decoded events); the
-  venues' protocols live in :mod:`liqcore.exchanges` (OKX, Bitget, Kraken), driven here by
-  :class:`~liqcore.feed.driver.CcxtDriver`;
+* the venues' sans-I/O protocols live in :mod:`liqcore.exchanges` (Binance, OKX, Bybit, Coinbase,
+  Kraken, Bitget, Bitfinex), driven here by :class:`~liqcore.feed.driver.CcxtDriver`;
+  :mod:`liqcore.feed.binance` keeps the earlier one-book ``BinanceDepthSync`` API over Binance's;
 * live books through ccxt.pro (needs the ``feed`` extra): :class:`LiveFeed` (the API),
   engine adapters per exchange (``ccxt_binance``, ``ccxt_okx``, ``ccxt_bybit``, ``ccxt_kraken``,
-  ``ccxt_coinbase``, ``ccxt_bitget``), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
+  ``ccxt_coinbase``, ``ccxt_bitget``, ``ccxt_bitfinex``: ccxt's side of each venue), the generic mirror/polling path (:mod:`liqcore.feed.generic`), the retry
   policy (:mod:`liqcore.feed.retry`). See ``docs/feed.md``;
 * other market data as typed records (:mod:`liqcore.feed.records`): :class:`MarketData` streams
   trades, funding, mark prices, liquidations and open interest (:mod:`liqcore.feed.market_data`);

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from liqcore._book import OrderBook
 from liqcore.errors import FormatError, LiqError, SequenceGapError, SnapshotTooOld
 from liqcore.exchanges import PROTOCOLS, protocol_class
-from liqcore.exchanges.binance import BinanceCoinmProtocol, BinanceProtocol, BinanceUsdmProtocol
+from liqcore.exchanges.binance import BinanceProtocol
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import Record
@@ -441,8 +441,8 @@ class BinanceAdapter(ProtocolReplay):
 
 
 def _binance_protocol(exchange: str) -> type[BinanceProtocol]:
-    return {"binance": BinanceProtocol, "binanceusdm": BinanceUsdmProtocol,
-            "binancecoinm": BinanceCoinmProtocol}[exchange]
+    cls: type[BinanceProtocol] = protocol_class(exchange)
+    return cls
 
 
 def _protocol_replay(exchange: str) -> ProtocolReplay:
