@@ -10,12 +10,11 @@ How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
   ~53 µs per message ccxt spends storing levels in Python lists is gone.
 * ``client(url)`` patches each new ccxt ``Client`` so raw frames reach
   :meth:`EngineMixin._liq_on_frame` first: receive timestamp, optional recording, then the
-  adapter's *frame handler* — a plain function ``handler(exchange, client, text)`` chosen per
-  exchange (``liq_frame_handler``) that decodes book frames and applies them straight to the
-  compiled book ("fast dispatch": ccxt's per-frame method table is skipped) and hands every other
-  frame to ccxt's ``handle_message``. The Binance and OKX handlers give depth frames' raw text to
-  the C frame parser (``liqcore._frames``: no JSON decode, no Python object per level) when
-  ``liq_fast_path`` is on, and decode them in Python otherwise.
+  frame handler (``liq_frame_handler``, :func:`protocol_frame_handler`), which gives the frame to
+  the venue's protocol (``protocol_class``, :mod:`liqcore.exchanges`: book frames applied straight
+  to the compiled book — in C where the venue has a native frame path and ``liq_fast_path`` is on —
+  ccxt's per-frame method table skipped) and the protocol hands every other frame back to ccxt's
+  ``handle_message`` through the adapter's :class:`~liqcore.feed.driver.CcxtDriver`.
 * Nothing raised while handling a frame escapes into ccxt's receive loop (an escaping exception
   silently stops that connection: ``Client.receive_loop`` re-arms only after ``handle_message``
   returns). Book errors become a resync of that book; other errors reject the pending futures.
@@ -32,7 +31,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-import orjson
 from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
 
 from liqcore.errors import FeedConfigError
@@ -41,7 +39,7 @@ from liqcore.feed.driver import CcxtDriver
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import CrossPolicy, book_for_market
 
-__all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "decode_frame"]
+__all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "protocol_frame_handler"]
 
 log = logging.getLogger("liqcore.feed")
 
@@ -49,35 +47,10 @@ log = logging.getLogger("liqcore.feed")
 #: caller contains it, but then the frame's book is resynced)
 FrameHandler = Callable[[Any, Any, str], None]
 
-_MALFORMED = object()
-
-
-def decode_frame(exchange: "EngineMixin", client: Any, data: str) -> Any:
-    """orjson-decode a JSON text frame; non-JSON text (``"pong"``) is returned as is (ccxt's rule:
-    JSON iff it starts with ``{`` or ``[``). A malformed frame is counted and logged and
-    ``_MALFORMED`` returned: it is skipped, and if it hid a real update the sequence checks of
-    the next one report the gap."""
-    if not data or data[0] not in "{[":
-        return data
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        exchange.liq_malformed += 1
-        log.warning("%s: malformed frame on %s skipped: %.80r", exchange.id, client.url, data)
-        return _MALFORMED
-
-
 def protocol_frame_handler(exchange: Any, client: Any, data: str) -> None:
     """The frame handler of adapters that drive a venue protocol: every frame to the protocol,
     which hands what is not a book message back to ccxt (:meth:`EngineMixin.liq_other`)."""
     exchange.liq_protocol.on_frame(client, data)
-
-
-def generic_frame_handler(exchange: Any, client: Any, data: str) -> None:
-    """Decode and pass to ccxt's ``handle_message`` (the exchange's book hooks still apply)."""
-    msg = decode_frame(exchange, client, data)
-    if msg is not _MALFORMED:
-        exchange.handle_message(client, msg)
 
 
 class ShellOrderBook(CcxtOrderBook):
@@ -126,14 +99,11 @@ class EngineMixin(_CcxtExchange):
     (monotonic ns of the frame being handled).
     """
 
-    #: the adapter's default frame handler (a plain function; see FrameHandler)
-    default_frame_handler: FrameHandler = staticmethod(generic_frame_handler)
-    #: the venue's protocol (:mod:`liqcore.exchanges`), when the adapter drives one: its frames go
-    #: to it (:func:`protocol_frame_handler`) and it reports to a :class:`CcxtDriver`
-    protocol_class: ClassVar[type[BookProtocol] | None] = None
-    liq_protocol: BookProtocol | None = None
+    #: the venue's protocol (:mod:`liqcore.exchanges`), set by each adapter: every frame goes to it
+    #: (:func:`protocol_frame_handler`) and it reports to the adapter's :class:`CcxtDriver`
+    protocol_class: ClassVar[type[BookProtocol]]
+    liq_protocol: BookProtocol
     _liq_fast_path = True
-    _liq_fast_frames = 0
 
     @property
     def liq_fast_path(self) -> bool:
@@ -145,17 +115,15 @@ class EngineMixin(_CcxtExchange):
     @liq_fast_path.setter
     def liq_fast_path(self, on: bool) -> None:
         self._liq_fast_path = bool(on)
-        if self.liq_protocol is not None:
-            self.liq_protocol.fast_path = bool(on)
+        protocol = self.__dict__.get("liq_protocol")   # ccxt's __init__ sets attributes before ours
+        if protocol is not None:
+            protocol.fast_path = bool(on)
 
     @property
     def liq_fast_frames(self) -> int:
         """Frames applied (or buffered) through the native frame path, for stats and tests."""
-        return self._liq_fast_frames + (self.liq_protocol.fast_frames if self.liq_protocol is not None else 0)
-
-    @liq_fast_frames.setter
-    def liq_fast_frames(self, n: int) -> None:
-        self._liq_fast_frames = n - (self.liq_protocol.fast_frames if self.liq_protocol is not None else 0)
+        protocol = self.__dict__.get("liq_protocol")   # read by ccxt's __init__ before ours runs
+        return 0 if protocol is None else protocol.fast_frames
 
     def __init__(self, config: dict | None = None, *, recorder: Any = None, max_depth: int | None = None,
                  cross_policy: CrossPolicy = "raise", buffer_limit: int = 10_000) -> None:
@@ -165,10 +133,9 @@ class EngineMixin(_CcxtExchange):
         self.liq_max_depth = max_depth
         self.liq_cross_policy = cross_policy
         self.liq_buffer_limit = buffer_limit
-        self.liq_frame_handler: FrameHandler = type(self).default_frame_handler
-        if self.protocol_class is not None:
-            self.liq_protocol = self.protocol_class(CcxtDriver(self), fast_path=self._liq_fast_path)
-            self.liq_frame_handler = protocol_frame_handler
+        self.liq_protocol = self.protocol_class(CcxtDriver(self), fast_path=self._liq_fast_path)
+        #: what every raw frame is handed to (tests swap it to corrupt frames on the way in)
+        self.liq_frame_handler: FrameHandler = protocol_frame_handler
         self.liq_frames = 0
         self.liq_malformed = 0
         self.liq_handler_errors = 0
@@ -205,7 +172,7 @@ class EngineMixin(_CcxtExchange):
 
     def handle_order_book(self, client: Any, message: Any, *args: Any) -> Any:
         # ccxt's own dispatch reaches here only if a book frame bypassed the frame handler
-        if self.liq_protocol is not None and self.liq_protocol.on_message(client, message):
+        if self.liq_protocol.on_message(client, message):
             return None
         return super().handle_order_book(client, message, *args)
 
@@ -408,8 +375,7 @@ class EngineMixin(_CcxtExchange):
         client.reject(exc)               # before close(): close() cancels pending futures
         if self.clients.get(client.url) is client:
             del self.clients[client.url]
-        if self.liq_protocol is not None:
-            self.liq_protocol.connection_lost(client)
+        self.liq_protocol.connection_lost(client)
         asyncio.ensure_future(client.close())
 
     # ------------------------------------------------------- connection losses
@@ -424,8 +390,7 @@ class EngineMixin(_CcxtExchange):
         for live in self.liq_books.values():
             if live.client_url == client.url and live.state in ("live", "syncing"):
                 live.mark_stale("disconnect", error if isinstance(error, BaseException) else None)
-        if self.liq_protocol is not None:      # what the protocol kept about this connection
-            self.liq_protocol.connection_lost(client)
+        self.liq_protocol.connection_lost(client)     # what the protocol kept about this connection
 
     def on_close(self, client: Any, error: Any) -> None:
         super().on_close(client, error)
