@@ -853,8 +853,10 @@ liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, con
     f.route = route;
     f.route_ctx = ctx;
     liq_status st = binance_depth(&f, buf, n);
-    if (f.late && st == LIQ_OK && r->kind == LIQ_FRAME_DEPTH)
-        return liq_frame_binance_depth(f.late, buf, n, 0, r);   /* "s" after the levels: apply now */
+    /* "s" after the levels: parse again with the book, which applies the frame or refuses it with
+     * the direct call's status (the scan alone may have stopped at another level's error first) */
+    if (f.late)
+        return liq_frame_binance_depth(f.late, buf, n, 0, r);
     return st;
 }
 

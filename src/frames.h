@@ -142,13 +142,15 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
                                    liq_frame_result *r);
 
 /*
- * Resolver of a routed Binance frame (liq_frame_binance_depth_routed): called at most once
- * per depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
+ * Resolver of a routed Binance frame (liq_frame_binance_depth_routed): called once per
+ * depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
  * when they hold an escape, so the text is the decoded string), as soon as "s" is read
  * (before the levels, in the order Binance writes its keys). Returns the book the frame is
  * applied to, or NULL to only scan it (a book still waiting for its snapshot buffers the
  * frame; an unknown market ignores it). It must not touch the frame's bytes nor call back
- * into frames.c.
+ * into frames.c, and must have no effect to undo: a top object whose "s" comes before a
+ * "data" turns out to be a combined stream's wrapper, and its route is forgotten for the
+ * payload's (so at most twice per frame).
  */
 typedef liq_book *(*liq_frame_router)(void *ctx, const char *sym, size_t len, int esc);
 

@@ -207,7 +207,10 @@ static void check_wrapper(frame_fn fn, const liq_book *base, const char *x, size
 
 /* The routed entry (liq_frame_binance_depth_routed) agrees with the direct one: a router that
  * gives a copy of the base book for any symbol must yield the direct call's status and book;
- * when it is not asked (no "s", not a depthUpdate), the copy stays as it was. */
+ * when it is not asked (no "s", not a depthUpdate), the copy stays as it was. The router is asked
+ * at most twice: for the top object's "s", and again for the payload's when a "data" read after
+ * that "s" makes the top object a combined stream's wrapper (its route is then forgotten, and the
+ * router, a table lookup, has no effect to undo). */
 typedef struct fuzz_route {
     liq_book *b;
     int calls;
@@ -229,7 +232,7 @@ static void check_routed(const liq_book *base, const liq_book *direct, liq_statu
     liq_frame_result r2;
     liq_status s2 = liq_frame_binance_depth_routed(fuzz_router, &t, buf, n, &r2);
     check_book(&b2);
-    if (t.calls > 1) FAIL("router asked %d times", t.calls);
+    if (t.calls > 2) FAIL("router asked %d times", t.calls);
     if (r2.sym_off + r2.sym_len > n) FAIL("routed result slice outside the frame");
     liq_blob want = liq_test_serialize(t.calls ? direct : base), got = liq_test_serialize(&b2);
     if (t.calls && s2 != st) FAIL("routed status %d vs direct %d", s2, st);
