@@ -100,6 +100,8 @@ def ref_units(v, scale):
             return None
         try:
             u = v.scaleb(scale)
+            if u and u.adjusted() > 18:    # |u| >= 10^19 > int64: said before int() builds 1e99999's digits
+                return None
             if u != u.to_integral_value():
                 return None
             u = int(u)
