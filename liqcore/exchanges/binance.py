@@ -42,7 +42,7 @@ from liqcore._frames import FrameRoute, apply_binance_depth, load_binance_snapsh
 from liqcore.errors import FormatError, InvalidDeltaError, LiqError, SnapshotTooOld
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
-from liqcore.feed.scales import fraction_digits
+from liqcore.feed.scales import message_decimals
 
 __all__ = ["BinanceProtocol", "BinanceUsdmProtocol", "BinanceCoinmProtocol", "CHANNEL"]
 
@@ -240,8 +240,7 @@ class BinanceProtocol(BookProtocol):
                 self.fast_frames += 1                    # validated in C, kept as received
                 self._buffer(sync, data, res.first_id or 0, res.price_decimals, res.size_decimals)
             else:                                        # a value no book can take
-                live.counted(None)
-                self._fail(conn, sync, err)
+                self._refuse(conn, sync, err)
             return
         if sync.state != "live" or route is None:
             live.skip()                                  # failed: in flight until the next begin
@@ -250,8 +249,7 @@ class BinanceProtocol(BookProtocol):
             res = route_binance_depth(table, data)       # rebuilt with more decimals: once more
             err = res.error
         if err is not None:
-            live.counted(None)
-            self._fail(conn, sync, err)
+            self._refuse(conn, sync, err)
             return
         self.fast_frames += 1
         if live.state != "live":                         # marked stale from outside (idle, disconnect)
@@ -276,13 +274,10 @@ class BinanceProtocol(BookProtocol):
         try:
             first, last, prev, event_ms = _event_ids(ev)
         except FormatError as exc:
-            live.counted(None)
-            self._fail(conn, sync, exc)
+            self._refuse(conn, sync, exc)
             return True
         if sync.state == "buffering":
-            pd = max(fraction_digits(ev["b"], 0), fraction_digits(ev["a"], 0))
-            qd = max(fraction_digits(ev["b"], 1), fraction_digits(ev["a"], 1))
-            self._buffer(sync, ev, first, pd, qd)
+            self._buffer(sync, ev, first, *message_decimals(ev["b"], ev["a"]))
             return True
         if sync.state != "live" or live.state != "live":
             self._stop(sync)
@@ -296,8 +291,7 @@ class BinanceProtocol(BookProtocol):
                     raise
                 applied = live.book.apply_levels(ev["b"], ev["a"], last_id=last, first_id=first, prev_id=prev)
         except Exception as exc:                         # gap, crossed, bad levels: the book is unchanged
-            live.counted(None)
-            self._fail(conn, sync, exc)
+            self._refuse(conn, sync, exc)
             return True
         live.counted(applied)
         if applied:
@@ -323,8 +317,7 @@ class BinanceProtocol(BookProtocol):
         if isinstance(body, Mapping):
             try:
                 last_id, bids, asks = _int(body["lastUpdateId"]), body["bids"], body["asks"]
-                pd = max(fraction_digits(bids, 0), fraction_digits(asks, 0))
-                qd = max(fraction_digits(bids, 1), fraction_digits(asks, 1))
+                pd, qd = message_decimals(bids, asks)
             except (KeyError, TypeError, IndexError) as exc:
                 raise FormatError(f"binance: not a depth snapshot: {exc!r}") from None
         else:
@@ -401,8 +394,7 @@ class BinanceProtocol(BookProtocol):
         if not self.widen:
             return False
         if type(ev) is dict:
-            pd = max(fraction_digits(ev["b"], 0), fraction_digits(ev["a"], 0))
-            qd = max(fraction_digits(ev["b"], 1), fraction_digits(ev["a"], 1))
+            pd, qd = message_decimals(ev["b"], ev["a"])
         else:
             try:
                 scan = scan_binance_depth(ev)
@@ -428,6 +420,11 @@ class BinanceProtocol(BookProtocol):
     def _fail(self, conn: Any, sync: _Sync, exc: BaseException) -> None:
         self._stop(sync)
         self.driver.failed(conn, sync.live, exc)
+
+    def _refuse(self, conn: Any, sync: _Sync, exc: BaseException) -> None:
+        # a message of the book that cannot be applied: counted, the sync stopped, the book failed
+        self._stop(sync)
+        self.refused(conn, sync.live, exc)
 
 
 class BinanceUsdmProtocol(BinanceProtocol):

@@ -222,8 +222,7 @@ class BitfinexProtocol(BookProtocol):
                 ask, level = _level(row)
                 (asks if ask else bids).append(level)
         except FormatError as exc:
-            live.counted(None)
-            self.driver.failed(conn, live, exc)
+            self.refused(conn, live, exc)
             return
         if is_snapshot:
             self.snapshot(conn, live, "book", bids, asks, depth=max(ch.length, CHECKSUM_LEVELS))
@@ -238,8 +237,7 @@ class BitfinexProtocol(BookProtocol):
         except ValueError:
             expected = None
         if expected is None or not -(1 << 31) <= expected < (1 << 31):
-            live.counted(None)
-            self.driver.failed(conn, live, FormatError(f"bitfinex: bad checksum frame {str(msg)[:80]!r}"))
+            self.refused(conn, live, FormatError(f"bitfinex: bad checksum frame {str(msg)[:80]!r}"))
             return
         try:
             live.check(self.checksum, expected)

@@ -56,8 +56,7 @@ class BybitProtocol(BookProtocol):
             return True                                   # a market the driver does not keep
         u, ts = data.get("u") if type(data) is dict else None, msg.get("ts")
         if type(data) is not dict or type(u) is not int or (ts is not None and type(ts) is not int):
-            live.counted(None)
-            self.driver.failed(conn, live, FormatError(f"bybit {topic}: bad message {str(msg)[:80]!r}"))
+            self.refused(conn, live, FormatError(f"bybit {topic}: bad message {str(msg)[:80]!r}"))
             return True
         bids, asks = data.get("b") or (), data.get("a") or ()      # bad levels: the book refuses them
         if msg.get("type") == "snapshot":

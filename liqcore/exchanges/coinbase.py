@@ -113,8 +113,7 @@ class CoinbaseProtocol(BookProtocol):
                     raise FormatError(f"coinbase {pid}: l2_data without sequence_num")
                 bids, asks = _levels(ev.get("updates"))
             except (FormatError, KeyError) as exc:
-                live.counted(None)
-                self.driver.failed(conn, live, exc)
+                self.refused(conn, live, exc)
                 continue
             if ev.get("type") == "snapshot":
                 ok = self.snapshot(conn, live, "level2", bids, asks, update_id=seq, sequence="coinbase",

@@ -66,8 +66,7 @@ class KrakenProtocol(BookProtocol):
             try:
                 bids, asks = _levels(d.get("bids")), _levels(d.get("asks"))
             except (KeyError, TypeError) as exc:
-                live.counted(None)
-                self.driver.failed(conn, live, exc)
+                self.refused(conn, live, exc)
                 continue
             if snapshot:
                 self.snapshot(conn, live, "book", bids, asks, checksum=d.get("checksum"),

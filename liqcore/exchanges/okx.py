@@ -73,9 +73,8 @@ class OkxProtocol(BookProtocol):
             try:
                 seq, ts = _int(d.get(self.seq_field)), _int(d.get("ts"))
             except (AttributeError, TypeError, ValueError):
-                live.counted(None)
-                self.driver.failed(conn, live, FormatError(f"{self.exchange} {arg.get('instId')}: bad data entry "
-                                                           f"{str(d)[:80]!r}"))
+                self.refused(conn, live, FormatError(f"{self.exchange} {arg.get('instId')}: bad data entry "
+                                                     f"{str(d)[:80]!r}"))
                 continue
             bids, asks = d.get("bids") or (), d.get("asks") or ()
             if snapshot:
@@ -114,8 +113,7 @@ class OkxProtocol(BookProtocol):
             self.driver.failed(conn, live, exc)
             return True
         except Exception as exc:                          # gap, crossed, depth: resync this book
-            live.counted(None)
-            self.driver.failed(conn, live, exc)
+            self.refused(conn, live, exc)
             return True
         if res.kind != "update" or res.symbol != inst_id:
             return False

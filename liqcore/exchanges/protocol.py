@@ -174,6 +174,12 @@ class BookProtocol:
         self.driver.synced(conn, live, channel, timestamp_ms)
         return True
 
+    def refused(self, conn: Any, live: LiveBook, exc: BaseException) -> None:
+        """A message of ``live``'s that cannot be applied (unreadable, or refused by a native frame
+        parser): counted as received and the book reported failed (the resync counts why). O(1)."""
+        live.counted(None)
+        self.driver.failed(conn, live, exc)
+
     def update(self, conn: Any, live: LiveBook, bids: Levels, asks: Levels, *, last_id: int | None = None,
                first_id: int | None = None, prev_id: int | None = None, checksum: Any = None,
                timestamp_ms: int | None = None) -> bool:

@@ -223,16 +223,6 @@ class EngineMixin(_CcxtExchange):
         shell["symbol"] = symbol
         return shell
 
-    def liq_delta_shell(self, symbol: str, live: LiveBook) -> ShellOrderBook | None:
-        """The ccxt shell of ``live`` when the book is live (the delta is then counted by
-        :meth:`LiveBook.apply`), else None (a delta in flight before a resync's snapshot, counted
-        as skipped)."""
-        shell = self.orderbooks.get(symbol)
-        if live.state != "live" or shell is None:
-            live.skip()
-            return None
-        return shell
-
     def liq_publish(self, client: Any, live: LiveBook, shell: Any, recv_ns: int | None = None) -> None:
         """A message changed ``live``: its subscribers are called (latency from ``recv_ns``, default
         the frame being handled) and a pending ``watch_order_book`` resolves with ``shell``. O(subscribers)."""

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 from liqcore._book import OrderBook
 from liqcore.errors import ChecksumError, InvalidDeltaError, SequenceGapError
-from liqcore.feed.scales import MAX_SCALE, fraction_digits, rebuilt
+from liqcore.feed.scales import MAX_SCALE, message_decimals, rebuilt
 
 __all__ = ["BookStats", "LiveBook", "Callback"]
 
@@ -305,8 +305,7 @@ class LiveBook:
         """Rebuild the book at the message's larger decimal scales (exact: from the book's own
         wire strings). False when the message carries no more decimals than the book holds
         (then the InvalidDeltaError was about something else: off-grid, negative, NaN)."""
-        return self.widen_to(max(fraction_digits(bids, 0), fraction_digits(asks, 0)),
-                             max(fraction_digits(bids, 1), fraction_digits(asks, 1)))
+        return self.widen_to(*message_decimals(bids, asks))
 
     def widen_to(self, pd: int, qd: int) -> bool:
         """Rebuild the book with at least ``pd`` price and ``qd`` size decimals (exact: from its own

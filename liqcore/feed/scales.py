@@ -33,7 +33,15 @@ def fraction_digits(levels: Iterable[Sequence[Any]], field: int, *, strings_only
             most = len(s) - i - 1
     return min(most, MAX_SCALE)
 
-__all__ = ["rebuilt", "grid_decimals", "book_for_market", "DEFAULT_DECIMALS", "CrossPolicy"]
+
+def message_decimals(bids: Iterable[Sequence[Any]], asks: Iterable[Sequence[Any]]) -> tuple[int, int]:
+    """(price, size) decimals a book needs for a message's wire strings: :func:`fraction_digits`
+    over both sides. O(levels)."""
+    return (max(fraction_digits(bids, 0), fraction_digits(asks, 0)),
+            max(fraction_digits(bids, 1), fraction_digits(asks, 1)))
+
+
+__all__ = ["rebuilt", "message_decimals", "grid_decimals", "book_for_market", "DEFAULT_DECIMALS", "CrossPolicy"]
 
 #: what a book does with a message that would cross it (see :class:`~liqcore.OrderBook`)
 CrossPolicy = Literal["raise", "repair", "allow"]

@@ -187,9 +187,13 @@ class ProtocolReplay:
 
     def failed(self, conn: Any, live: LiveBook, exc: BaseException) -> None:
         live.mark_stale_by(exc)
-        notes = self.failures.setdefault(live.symbol, [])
+        self._note(live.symbol, f"{live.symbol} message {live.stats.messages}: {type(exc).__name__}: {exc}")
+
+    def _note(self, market_id: str, line: str) -> None:
+        """Keep ``line`` among the market's failures (the first _MAX_FAILURES)."""
+        notes = self.failures.setdefault(market_id, [])
         if len(notes) < _MAX_FAILURES:
-            notes.append(f"{live.symbol} message {live.stats.messages}: {type(exc).__name__}: {exc}")
+            notes.append(line)
 
     def other(self, conn: Any, msg: Any) -> None:
         pass
@@ -370,11 +374,6 @@ class BinanceAdapter(ProtocolReplay):
             cp.pending = {k: v for k, v in cp.pending.items() if k > u}
         if self.on_update is not None:
             self.on_update(live, self._ts_ns)
-
-    def _note(self, market_id: str, line: str) -> None:
-        notes = self.failures.setdefault(market_id, [])
-        if len(notes) < _MAX_FAILURES:
-            notes.append(line)
 
     # ------------------------------------------------------- BookDriver
     def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
