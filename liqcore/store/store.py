@@ -83,21 +83,25 @@ class StoreStats:
 
 def _ns(value: Any, name: str, default: int) -> int:
     """A time bound as ns since the epoch: an int (ns), an aware datetime or a numpy datetime64;
-    None gives ``default``."""
+    None gives ``default``. A bound outside int64 ns (what the tables hold) is refused."""
     if value is None:
         return default
     if isinstance(value, (bool, np.bool_)):
         raise StoreInputError(f"{name}: expected ns since the epoch (int) or an aware datetime, got {value!r}")
     if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, _dt.datetime):
+        ns = int(value)
+    elif isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             raise StoreInputError(f"{name}: a naive datetime is ambiguous; give it a tzinfo (e.g. UTC)")
         delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-    if isinstance(value, np.datetime64):
+        ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    elif isinstance(value, np.datetime64):
         return int(value.astype("datetime64[ns]").astype(np.int64))
-    raise StoreInputError(f"{name}: expected ns since the epoch (int) or an aware datetime, got {value!r}")
+    else:
+        raise StoreInputError(f"{name}: expected ns since the epoch (int) or an aware datetime, got {value!r}")
+    if not _I64_MIN <= ns <= _I64_MAX:
+        raise StoreInputError(f"{name}: {ns} ns is outside the int64 range the store keeps times in")
+    return ns
 
 
 class Store:

@@ -477,6 +477,9 @@ def test_bad_rows_raise_and_buffer_nothing(store, table, rows, kw, match):
     (("mark_prices", "", SYM), {}, "exchange"),
     (("mark_prices", EX, SYM, dt.datetime(2024, 1, 1)), {}, "naive"),
     (("mark_prices", EX, SYM, "yesterday"), {}, "start"),
+    (("mark_prices", EX, SYM, None, 2**63), {}, "outside the int64"),
+    (("mark_prices", EX, SYM, -(2**63) - 1), {}, "outside the int64"),
+    (("mark_prices", EX, SYM, dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)), {}, "outside the int64"),
     (("mark_prices", EX, SYM), {"columns": ["nope"]}, "not columns"),
     (("mark_prices", EX, SYM), {"columns": "mark_price"}, "a list"),
 ])
