@@ -31,7 +31,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
+from aiohttp import WSMsgType
 from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
+from ccxt.base.errors import NetworkError
 
 from liqcore.errors import FeedConfigError
 from liqcore.exchanges.protocol import BookProtocol
@@ -42,6 +44,8 @@ from liqcore.feed.scales import CrossPolicy, book_for_market
 __all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "protocol_frame_handler"]
 
 log = logging.getLogger("liqcore.feed")
+
+_TEXT, _CLOSE, _ERROR = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.ERROR
 
 #: ``handler(exchange, client, frame_text)``: applies one raw frame; must not raise (it may, the
 #: caller contains it, but then the frame's book is resynced)
@@ -104,6 +108,9 @@ class EngineMixin(_CcxtExchange):
     protocol_class: ClassVar[type[BookProtocol]]
     liq_protocol: BookProtocol
     _liq_fast_path = True
+    #: True: each connection is read by :meth:`_liq_read` (text frames straight to the protocol);
+    #: False: by ccxt's own receive loop (the same books, more CPU per frame; for comparison)
+    liq_own_reader: bool = True
 
     @property
     def liq_fast_path(self) -> bool:
@@ -296,11 +303,47 @@ class EngineMixin(_CcxtExchange):
     def client(self, url: str) -> Any:
         client = super().client(url)
         if not getattr(client, "_liq_patched", False):
-            # an instance attribute shadows Client.handle_text_or_binary_message: ccxt's
-            # Client.handle_message (WSMessage -> text, gunzip/inflate) then calls us
+            # instance attributes shadow the Client's methods: ccxt's Client.handle_message
+            # (WSMessage -> text, gunzip/inflate) then calls us, and the connection, once open,
+            # is read by our reader instead of ccxt's receive loop
             client.handle_text_or_binary_message = functools.partial(self._liq_on_frame, client)
+            if self.liq_own_reader:
+                client.receive_loop = functools.partial(self._liq_start_reader, client)
             client._liq_patched = True
         return client
+
+    def _liq_start_reader(self, client: Any) -> None:
+        """What ccxt's ``Client.open`` schedules once the socket is open (in place of its receive
+        loop): one task that reads this connection until it closes."""
+        if client.closed():
+            client.on_close(1006)        # terminated between the connect and this call (as ccxt does)
+            return
+        client._liq_reader = asyncio.ensure_future(self._liq_read(client, client.connection))
+
+    async def _liq_read(self, client: Any, ws: Any) -> None:
+        """The read loop of one connection (aiohttp's ``receive``, the same call a bare reader
+        makes): a text frame goes straight to :meth:`_liq_on_frame`; every other message (ping,
+        pong, close, error, a binary frame to gunzip or inflate) to ccxt's ``handle_message``, as
+        its own loop would. Frames already buffered are read in the same wake-up without a
+        suspension. ccxt's loop costs a task, a done-callback and a ``call_soon`` per wake-up and
+        two method calls per frame on top of this (``docs/scale.md``)."""
+        on_frame = self._liq_on_frame
+        receive = ws.receive
+        try:
+            while not ws.closed:
+                msg = await receive()
+                if msg.type is _TEXT:
+                    on_frame(client, msg.data)
+                    continue
+                client.handle_message(msg)
+                if msg.type is _CLOSE or msg.type is _ERROR:
+                    return                   # ccxt's on_close / on_error ran
+            client.on_close(1006)            # closed under us (a local close, the peer gone)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:             # as ccxt's loop: every pending watcher sees it
+            log.warning("%s: read loop of %s ended: %r", self.id, client.url, exc)
+            client.reject(NetworkError(str(exc)))
 
     def _liq_on_frame(self, client: Any, data: Any) -> None:
         recv = time.monotonic_ns()
