@@ -100,15 +100,27 @@ static inline size_t search(const int64_t *key, size_t m, int64_t k)
     return lo;
 }
 
-/* Ticks from key a up to key b (b >= a, both on the grid, same side: no overflow). */
-static inline size_t ticks_between(int64_t a, int64_t b, int64_t tick)
+/* Steps of `step` from key a up to key b (b >= a, same side: no overflow); the
+ * remainder is dropped (callers that need b on a's grid check on_grid first). */
+static inline size_t ticks_between(int64_t a, int64_t b, int64_t step)
 {
     uint64_t d = (uint64_t)b - (uint64_t)a;
-    return (size_t)(tick == 1 ? d : d / (uint64_t)tick);
+    return (size_t)(step == 1 ? d : d / (uint64_t)step);
 }
 
+/* Whether key b is a whole number of steps from key a (same side). */
+static inline int on_grid(int64_t a, int64_t b, int64_t step)
+{
+    uint64_t d = a < b ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b;
+    return step == 1 || d % (uint64_t)step == 0;
+}
+
+/* The dense region's step of a side (its learned stride, else the book's tick). */
+static inline int64_t stride_of(const liq_side *s, int64_t tick) { return s->stride ? s->stride : tick; }
+
 /* First index whose key is >= k (holes included: they keep their key); *exact is
- * set when that key is k. In the dense region it always is, without reading it. */
+ * set when that key is k. In the dense region a key on the stride is found without
+ * reading it; one between two steps sorts just above the step below it. */
 static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick, int *exact)
 {
     size_t n = s->len, d = s->dstart;
@@ -118,8 +130,11 @@ static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick, int *e
     }
     if (d < n) {
         if (k >= s->key[d]) {
-            *exact = 1;
-            return d + ticks_between(s->key[d], k, tick);
+            const int64_t step = stride_of(s, tick);
+            const uint64_t off = (uint64_t)k - (uint64_t)s->key[d];
+            const size_t q = (size_t)(step == 1 ? off : off / (uint64_t)step);
+            *exact = step == 1 || off == (uint64_t)q * (uint64_t)step;
+            return d + q + !*exact;         /* k < key[n-1] when off the stride: d + q + 1 < n */
         }
         n = d;                              /* key[d] > k: the answer is <= d */
     }
@@ -150,17 +165,41 @@ static inline void put_hole(liq_side *s, size_t i, int64_t k)
  * `limit` (<= cap) entries (no allocation here). Levels move up in place, top first.
  * O(len).
  */
-/* The region densify() would build within capacity cap: its start, and the new len. */
-static size_t dense_plan(const liq_side *s, int64_t tick, size_t cap, size_t *start)
+/* Levels below the touch whose distances set a side's stride. */
+#define STRIDE_LEVELS 64
+
+/* The greatest common divisor of the distances from the touch of the top levels (at
+ * least the tick: every key is on the tick's grid), the step of a region over them;
+ * the tick for a side of one level. O(STRIDE_LEVELS). */
+static int64_t learn_stride(const liq_side *s, int64_t tick)
+{
+    size_t n = s->len, lo = n > STRIDE_LEVELS ? n - STRIDE_LEVELS : 0;
+    uint64_t g = 0;
+    for (size_t j = n; j-- > lo && g != (uint64_t)tick;) {
+        uint64_t a = (uint64_t)s->key[n - 1] - (uint64_t)s->key[j], b = g;
+        while (b) {                             /* Euclid: a few steps once g is small */
+            uint64_t r = a % b;
+            a = b;
+            b = r;
+        }
+        g = a;
+    }
+    return g && g <= (uint64_t)INT64_MAX ? (int64_t)g : tick;
+}
+
+/* The region densify() would build within capacity cap with step `step`: its start,
+ * and the new len. It ends at the first level off the step's grid. */
+static size_t dense_plan(const liq_side *s, int64_t step, size_t cap, size_t *start)
 {
     size_t n = s->len, best = n ? n - 1 : 0;    /* a single level is a dense region */
     for (size_t j = n; j-- > 0;) {
-        size_t span = ticks_between(s->key[j], s->key[n - 1], tick) + 1;
+        if (!on_grid(s->key[j], s->key[n - 1], step)) break;
+        size_t span = ticks_between(s->key[j], s->key[n - 1], step) + 1;
         if (j >= cap || span > cap - j) break;   /* also stops spans that cannot fit at all */
         if (span - (n - j) <= (n - j) / 4 + DENSE_GAP) best = j;
     }
     *start = best;
-    return n ? best + ticks_between(s->key[best], s->key[n - 1], tick) + 1 : 0;
+    return n ? best + ticks_between(s->key[best], s->key[n - 1], step) + 1 : 0;
 }
 
 static void densify(liq_side *s, int64_t tick, size_t limit)
@@ -168,14 +207,15 @@ static void densify(liq_side *s, int64_t tick, size_t limit)
     size_t n = s->len, best;
     s->dstart = n;
     if (n == 0) return;
-    size_t top = dense_plan(s, tick, limit, &best);
+    const int64_t step = s->stride = learn_stride(s, tick);
+    size_t top = dense_plan(s, step, limit, &best);
     int64_t base = s->key[best];
     size_t w = top;
     for (size_t i = n; i-- > best;) {
-        size_t at = best + ticks_between(base, s->key[i], tick);
+        size_t at = best + ticks_between(base, s->key[i], step);
         while (w > at + 1) {                /* holes above this level */
             w--;
-            put_hole(s, w, base + (int64_t)(w - best) * tick);
+            put_hole(s, w, base + (int64_t)(w - best) * step);
         }
         w = at;
         s->key[at] = s->key[i];
@@ -189,7 +229,7 @@ static void densify(liq_side *s, int64_t tick, size_t limit)
 /* densify() with the capacity it wants (a hole-free side, e.g. a fresh snapshot). O(len). */
 static liq_status side_make_dense(liq_side *s, int64_t tick)
 {
-    size_t start, need = dense_plan(s, tick, SIZE_MAX, &start);
+    size_t start, need = dense_plan(s, learn_stride(s, tick), SIZE_MAX, &start);
     liq_status st = side_grow(s, need);
     if (st == LIQ_OK) densify(s, tick, s->cap);
     return st;
@@ -254,11 +294,14 @@ static inline void put_level(liq_side *s, size_t at, int64_t k, int64_t q, uint1
 static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, uint16_t dec, int64_t tick)
 {
     size_t n = s->len;
+    const int64_t step = stride_of(s, tick);
+    if (s->dstart < pos && pos < n)
+        s->dstart = pos;         /* k lies between two steps of the region: it now starts above k */
     if (pos == n) {
-        size_t gap = n ? ticks_between(s->key[n - 1], k, tick) - 1 : 0;
-        if (n && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+        size_t gap = n ? ticks_between(s->key[n - 1], k, step) - 1 : 0;
+        if (n && on_grid(s->key[n - 1], k, step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
             if (s->dstart >= n) s->dstart = n - 1;   /* the old touch starts the region */
-            for (size_t i = 0; i < gap; i++) put_hole(s, n + i, s->key[n - 1] + (int64_t)(i + 1) * tick);
+            for (size_t i = 0; i < gap; i++) put_hole(s, n + i, s->key[n - 1] + (int64_t)(i + 1) * step);
             n += gap;
         } else {
             s->dstart = n;                           /* far above: a region of one level */
@@ -287,10 +330,10 @@ static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, ui
     }
     if (pos == s->dstart) {
         /* just below the region: extend it down over the missing ticks if they fit */
-        size_t gap = ticks_between(k, s->key[pos], tick) - 1;
-        if (gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+        size_t gap = ticks_between(k, s->key[pos], step) - 1;
+        if (on_grid(k, s->key[pos], step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
             side_move(s, pos + gap + 1, pos, n - pos);
-            for (size_t i = 1; i <= gap; i++) put_hole(s, pos + i, k + (int64_t)i * tick);
+            for (size_t i = 1; i <= gap; i++) put_hole(s, pos + i, k + (int64_t)i * step);
             put_level(s, pos, k, q, dec);
             s->len = n + gap + 1;
             return;                                  /* dstart = pos: the region now starts at k */
@@ -445,6 +488,7 @@ liq_status liq_book_copy(liq_book *dst, const liq_book *src)
         memcpy(tmp.side[sd].dec, s->dec, s->len * sizeof *s->dec);
         tmp.side[sd].len = s->len;
         tmp.side[sd].dstart = s->dstart;
+        tmp.side[sd].stride = s->stride;
         tmp.side[sd].live = s->live;
     }
     *dst = tmp;
@@ -577,6 +621,7 @@ static liq_status side_backup(const liq_side *s, liq_side *out)
     out->len = s->len;
     out->live = s->live;
     out->dstart = s->dstart;
+    out->stride = s->stride;
     return LIQ_OK;
 }
 

@@ -21,11 +21,15 @@
  * best reads stay O(1); readers walk live levels with liq_side_best/liq_side_next.
  * Serialization, counts and exports never show holes.
  *
- * Dense region: the top entries [dstart, len) are consecutive ticks (holes fill the
- * missing ones), so a price near the touch is found by arithmetic, O(1), instead of
- * a search; below it the sparse part is searched by galloping from the touch. The
- * region is rebuilt on snapshots and compactions (at most a quarter holes) and grows
- * as levels are added next to it; it only accelerates, correctness never depends on it.
+ * Dense region: the top entries [dstart, len) are consecutive steps of the side's
+ * stride (holes fill the missing ones), so a price near the touch is found by
+ * arithmetic, O(1), instead of a search; below it the sparse part is searched by
+ * galloping from the touch. The stride is the greatest common divisor of the top
+ * levels' distances, not the book's tick: a book kept at a venue's wire decimals
+ * (Binance pads 0.01 prices to 8 decimals: tick 1e-8) still gets a region of one
+ * entry per cent. The region is rebuilt on snapshots and compactions (at most a
+ * quarter holes) and grows as levels are added next to it; a price between its steps
+ * cuts it above that price. It only accelerates, correctness never depends on it.
  *
  * Ownership: the caller owns the liq_book struct (it may be embedded); the book
  * owns its arrays. Storage grows only inside the calls documented to grow it.
@@ -76,7 +80,9 @@ typedef struct liq_side {
     size_t len;       /* array entries in use: live levels + holes */
     size_t live;      /* levels */
     size_t cap;
-    size_t dstart;    /* [dstart, len) holds consecutive ticks (empty when dstart >= len) */
+    size_t dstart;    /* [dstart, len) holds consecutive steps of `stride` (empty when dstart >= len) */
+    int64_t stride;   /* the dense region's step in price units: a multiple of the tick learned
+                         from the levels (0: the book's tick) */
 } liq_side;
 
 typedef struct liq_book_stats {

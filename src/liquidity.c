@@ -258,8 +258,8 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         /* The chunk's sizes summed in 64 bits, exact while every size is below 2^47 (the OR
          * tells): csum below 2^55, and wsum (the sum of the running csum) below 2^63. Otherwise the
          * chunk is summed again in 128 bits (a 128-bit add per level cost a sixth of this pass).
-         * In the dense region key_j = key_end + (j - end) tick, so the chunk's quote sum is
-         * key_end csum + tick sum_j (j - end) q_j: idx, from the running sums (wsum less the
+         * In the dense region key_j = key_end + (j - end) stride, so the chunk's quote sum is
+         * key_end csum + stride sum_j (j - end) q_j: idx, from the running sums (wsum less the
          * last csum) or chunk_sums, with no product per level. */
         uint64_t csum = 0, cor = 0, wsum = 0, idx;     /* idx = sum (j - end) q_j */
         /* with count_all 0, once both outputs are full the rest of the band is summed only */
@@ -280,7 +280,7 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         const int small = cor < ((uint64_t)1 << 47);
         if (end >= qstop) {
             if (small && end >= s->dstart)
-                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)b->tick * (int64_t)idx;
+                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)(s->stride ? s->stride : b->tick) * (int64_t)idx;
             else
                 for (size_t j = hi; j-- > end;) qacc += (liq_i128)s->key[j] * s->qty[j];
         }

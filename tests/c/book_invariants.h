@@ -50,7 +50,7 @@ static inline int liq_test_same_state(liq_blob a, liq_blob b)
  * msg: keys strictly ascending (holes included), live levels have price > 0 and
  * size > 0 on the grids, holes have size 0 and never sit at the touch, live counts
  * match, holes within the compaction bound, the dense region [dstart, len) made of
- * consecutive ticks, counts within max_depth, not crossed
+ * consecutive steps of the side's stride (a multiple of the tick), counts within max_depth, not crossed
  * unless the policy allows it, and the best reads agree with the first live level.
  */
 static inline int liq_test_invariant_error(const liq_book *b, char *msg, size_t cap)
@@ -74,8 +74,10 @@ static inline int liq_test_invariant_error(const liq_book *b, char *msg, size_t 
         if (live != s->live) { snprintf(msg, cap, "side %d: live %zu, counted %zu", sd, s->live, live); return 1; }
         if (s->len && s->qty[s->len - 1] == 0) { snprintf(msg, cap, "side %d: a hole at the touch", sd); return 1; }
         if (s->dstart > s->len) { snprintf(msg, cap, "side %d: dstart %zu > len %zu", sd, s->dstart, s->len); return 1; }
+        const int64_t step = s->stride ? s->stride : b->tick;
+        if (step < 1 || step % b->tick) { snprintf(msg, cap, "side %d: stride %lld off the tick", sd, (long long)step); return 1; }
         for (size_t i = s->dstart + 1; i < s->len; i++) {
-            if (s->key[i] - s->key[i - 1] != b->tick) {
+            if (s->key[i] - s->key[i - 1] != step) {
                 snprintf(msg, cap, "side %d: dense region broken at %zu (dstart %zu)", sd, i, s->dstart);
                 return 1;
             }

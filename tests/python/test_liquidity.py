@@ -165,14 +165,16 @@ def test_walls_and_clusters_arrays_hold_the_records_fields(example):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([20.0, 200.0, 600.0]))
-def test_report_is_its_parts_on_busy_books(seed, band):
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([20.0, 200.0, 600.0]), st.booleans())
+def test_report_is_its_parts_on_busy_books(seed, band, wire_decimals):
     """liq_book_report in one C call equals the methods it replaces, on books with holes, a
     sparse tail and more walls and clusters than a report keeps: the 1%/2% liquidity to the
     bit (the walls' pass sums the dense region without products), the first 16 walls and
-    clusters, the volumes, imbalances and slippage."""
+    clusters, the volumes, imbalances and slippage. ``wire_decimals``: the book is kept at 8
+    decimals with a tick of 1e-8 (as a Binance book at its wire precision), so its dense region
+    steps by a learned stride of 0.1, not by the tick."""
     rng = np.random.default_rng(seed)
-    b = OrderBook("0.1", "0.001")
+    b = OrderBook(price_decimals=8, size_decimals=8) if wire_decimals else OrderBook("0.1", "0.001")
     n = int(rng.integers(0, 600))
     offs = np.unique(np.concatenate([np.arange(1, n + 1), rng.integers(1, 3000, n // 5)]))
     sizes = lambda: np.round(np.where(rng.random(len(offs)) < 0.15, rng.random(len(offs)) * 30, rng.random(len(offs))), 3) + 0.001
