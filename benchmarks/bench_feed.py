@@ -1,9 +1,10 @@
 """Feed hot paths. Binance: one depthUpdate (20 bid + 20 ask changes) from the websocket frame to an
 updated book, through liqcore's adapter (the Binance protocol) — native path (the frame's text routed
 and parsed in C into its book in one pass, no JSON decode) and decoded path (orjson + apply_levels) —
-vs stock ccxt.pro (Python book), in the same run. The frame is fed to ccxt's ``Client.handle_message`` (what the receive
-loop calls per frame: decode + dispatch + sync + store), as in
-``shared/research/ccxt_integration.md`` §4. No network: the client is never connected.
+vs stock ccxt.pro (Python book), in the same run. The frame is fed to what each library's read loop calls per
+received message: liqcore's ``EngineMixin.liq_on_frame`` (its own reader hands it the text), stock ccxt.pro's
+``Client.handle_message`` (decode + dispatch + sync + store, as in ``shared/research/ccxt_integration.md`` §4).
+No network: the client is never connected.
 
     python -m pytest benchmarks/bench_feed.py -p no:cacheprovider --benchmark-columns=min,median,mean
 
@@ -17,6 +18,7 @@ ccxt.pro's ``bitfinex`` (its Python book and checksum) on the same frames.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 
 import orjson
@@ -103,11 +105,21 @@ def _run(benchmark, cls):
 
 
 def _measure(benchmark, ex, client):
+    """Each round: one frame through what the connection's read loop calls per received message.
+    liqcore's adapter reads its sockets itself (``EngineMixin._liq_read``) and hands a text frame's
+    str to ``liq_on_frame``; stock ccxt.pro's ``Client.receive_loop`` calls ``Client.handle_message``
+    with aiohttp's message (its decode and dispatch included)."""
     it = iter(FRAMES)
-    handle = client.handle_message
+    if getattr(ex, "liq_own_reader", False):
+        on_frame = functools.partial(ex.liq_on_frame, client)
 
-    def one():
-        handle(next(it))
+        def one():
+            on_frame(next(it).data)
+    else:
+        handle = client.handle_message
+
+        def one():
+            handle(next(it))
     benchmark.pedantic(one, rounds=N_FRAMES - 10, iterations=1, warmup_rounds=5)
     ob = ex.orderbooks["BTC/USDT"]
     assert ob["nonce"] > 1000 + 3 * 1000                     # frames were applied, no gap

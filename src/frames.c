@@ -222,6 +222,25 @@ static inline int text_is(const char *t, size_t tl, const char *lit, size_t litl
 
 static inline int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight ASCII digits at p read as one number, 8 bytes at a time (the "SWAR" parse of
+ * fast_float, Lemire): 1 when all eight are digits (*out their value), else 0. Venues
+ * pad fractions to 8 digits (Binance "59999.99000000"): one call instead of 8 loop
+ * turns per field. */
+#define LIQ_SWAR_DIGITS 1
+static inline int eight_digits(const char *p, uint64_t *out)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if ((((v + 0x4646464646464646ULL) | (v - 0x3030303030303030ULL)) & 0x8080808080808080ULL) != 0) return 0;
+    v -= 0x3030303030303030ULL;
+    v = v * 10 + (v >> 8);
+    *out = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+            (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+    return 1;
+}
+#endif
+
 /* Digits of 2^1024 - 2^970: half-way between DBL_MAX and 2^1024, the smallest magnitude a
  * double rounds to infinity (ties to even: DBL_MAX's mantissa is odd). */
 static const char DBL_INF_DIGITS[] =
@@ -439,6 +458,14 @@ static int dec_field(cur *c, int scale, int64_t *v, uint8_t *dec, liq_status *st
     if (nd == 0 || nd + scale > 18) goto slow;
     if (i < n && s[i] == '.') {
         i++;
+#ifdef LIQ_SWAR_DIGITS
+        uint64_t eight;
+        if (scale >= 8 && n - i >= 8 && eight_digits(s + i, &eight)) {
+            acc = acc * 100000000u + eight;      /* nd + scale <= 18: no overflow */
+            fd = 8;
+            i += 8;
+        }
+#endif
         while (i < n && is_digit(s[i])) {
             if (fd < scale) acc = acc * 10 + (uint64_t)(s[i] - '0');
             else if (s[i] != '0') goto slow;      /* a precision error: reported by the slow path */

@@ -202,16 +202,20 @@ class BinanceProtocol(BookProtocol):
         table = self._tables.get(conn, _NO_ROUTES)        # (only read: a table is made by _route)
         res = route_binance_depth(table, data)
         route = res.route
-        if route is not None and route.book is not None and res.error is None:
-            live = route.target.live                     # the common case: a live book, applied in C
-            if live.state == "live":
-                self.fast_frames += 1
-                if res.applied:
+        if route is not None:
+            if res.applied:                              # the common case: routed and applied in C
+                live = route.target.live
+                if live.state == "live":
+                    self.fast_frames += 1
                     live.counted(True)
                     self.driver.changed(conn, live, res.last_id, res.event_ms)
-                else:
-                    live.counted(False)                  # older than the book
-                return
+                    return
+            elif route.book is not None and res.error is None:
+                live = route.target.live
+                if live.state == "live":                 # older than the book
+                    self.fast_frames += 1
+                    live.counted(False)
+                    return
         self._other_frame(conn, data, table, res)
 
     def _other_frame(self, conn: Any, data: str, table: dict[str, FrameRoute], res: Any) -> None:

@@ -50,6 +50,7 @@ class CcxtDriver:
         ex.liq_publish(conn, live, shell)
 
     def changed(self, conn: Any, live: LiveBook, nonce: int | None, timestamp_ms: int | None) -> None:
+        # every applied frame comes here: EngineMixin.liq_publish written out (one call fewer)
         ex = self.ex
         shell = ex.orderbooks.get(live.symbol)
         if shell is None:                 # nobody watches it through ccxt any more: subscribers only
@@ -57,7 +58,10 @@ class CcxtDriver:
             return
         shell["nonce"] = nonce
         shell["timestamp"] = timestamp_ms
-        ex.liq_publish(conn, live, shell)
+        live.publish(ex.liq_recv_ns)
+        h = live.message_hash
+        if h in conn.futures:
+            conn.resolve(shell, h)
 
     def failed(self, conn: Any, live: LiveBook, exc: BaseException) -> None:
         self.ex.liq_fail(conn, live, exc)

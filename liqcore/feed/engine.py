@@ -9,7 +9,7 @@ How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
   with it; the levels live in the compiled book (``exchange.liq_books[symbol].book``). The
   ~53 µs per message ccxt spends storing levels in Python lists is gone.
 * ``client(url)`` patches each new ccxt ``Client`` so raw frames reach
-  :meth:`EngineMixin._liq_on_frame` first: receive timestamp, optional recording, then the
+  :meth:`EngineMixin.liq_on_frame` first: receive timestamp, optional recording, then the
   frame handler (``liq_frame_handler``, :func:`protocol_frame_handler`), which gives the frame to
   the venue's protocol (``protocol_class``, :mod:`liqcore.exchanges`: book frames applied straight
   to the compiled book — in C where the venue has a native frame path and ``liq_fast_path`` is on —
@@ -46,6 +46,7 @@ __all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "protocol_frame_hand
 log = logging.getLogger("liqcore.feed")
 
 _TEXT, _CLOSE, _ERROR = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.ERROR
+_monotonic_ns = time.monotonic_ns
 
 #: ``handler(exchange, client, frame_text)``: applies one raw frame; must not raise (it may, the
 #: caller contains it, but then the frame's book is resynced)
@@ -306,7 +307,7 @@ class EngineMixin(_CcxtExchange):
             # instance attributes shadow the Client's methods: ccxt's Client.handle_message
             # (WSMessage -> text, gunzip/inflate) then calls us, and the connection, once open,
             # is read by our reader instead of ccxt's receive loop
-            client.handle_text_or_binary_message = functools.partial(self._liq_on_frame, client)
+            client.handle_text_or_binary_message = functools.partial(self.liq_on_frame, client)
             if self.liq_own_reader:
                 client.receive_loop = functools.partial(self._liq_start_reader, client)
             client._liq_patched = True
@@ -322,12 +323,12 @@ class EngineMixin(_CcxtExchange):
 
     async def _liq_read(self, client: Any, ws: Any) -> None:
         """The read loop of one connection (aiohttp's ``receive``, the same call a bare reader
-        makes): a text frame goes straight to :meth:`_liq_on_frame`; every other message (ping,
+        makes): a text frame goes straight to :meth:`liq_on_frame`; every other message (ping,
         pong, close, error, a binary frame to gunzip or inflate) to ccxt's ``handle_message``, as
         its own loop would. Frames already buffered are read in the same wake-up without a
         suspension. ccxt's loop costs a task, a done-callback and a ``call_soon`` per wake-up and
         two method calls per frame on top of this (``docs/scale.md``)."""
-        on_frame = self._liq_on_frame
+        on_frame = self.liq_on_frame
         receive = ws.receive
         try:
             while not ws.closed:
@@ -345,9 +346,11 @@ class EngineMixin(_CcxtExchange):
             log.warning("%s: read loop of %s ended: %r", self.id, client.url, exc)
             client.reject(NetworkError(str(exc)))
 
-    def _liq_on_frame(self, client: Any, data: Any) -> None:
-        recv = time.monotonic_ns()
-        self.liq_recv_ns = recv
+    def liq_on_frame(self, client: Any, data: Any) -> None:
+        """One frame as received on ``client`` (text, or bytes that must be UTF-8): the receive
+        time, the recording, then the frame handler (by default the venue protocol's
+        ``on_frame``). What the read loop calls per text frame; never raises. O(frame)."""
+        recv = self.liq_recv_ns = _monotonic_ns()
         self.liq_frames += 1
         if self.liq_recorder is not None:
             self._liq_record(data, stream=client.url, ts_ns=time.time_ns(), mono_ns=recv)
@@ -359,7 +362,11 @@ class EngineMixin(_CcxtExchange):
                 log.warning("%s: non-UTF-8 frame on %s skipped", self.id, client.url)
                 return
         try:
-            self.liq_frame_handler(self, client, data)
+            handler = self.liq_frame_handler
+            if handler is protocol_frame_handler:
+                self.liq_protocol.on_frame(client, data)     # the default, one call fewer
+            else:
+                handler(self, client, data)
         except Exception as exc:        # never into ccxt's receive loop (it would stop reading)
             self.liq_handler_errors += 1
             log.exception("%s: handler error on %s", self.id, client.url)

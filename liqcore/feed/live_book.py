@@ -32,12 +32,13 @@ from liqcore.feed.scales import MAX_SCALE, message_decimals, rebuilt
 __all__ = ["BookStats", "LiveBook", "Callback"]
 
 log = logging.getLogger("liqcore.feed")
+_monotonic_ns = time.monotonic_ns
 
 
 Callback = Callable[["LiveBook"], Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class BookStats:
     """Counters of one live book (counts of messages unless named otherwise).
 
@@ -335,7 +336,7 @@ class LiveBook:
         propagated: it must not stop the feed."""
         st = self.stats
         st.last_recv_ns = recv_ns
-        st.last_latency_ns = time.monotonic_ns() - recv_ns
+        st.last_latency_ns = _monotonic_ns() - recv_ns
         for cb in self.subscribers:
             try:
                 cb(self)

@@ -3,7 +3,7 @@
  *
  * Input: byte 0 picks the entry point (bits 0-1: Binance depth, also through the routed
  * entry, Binance REST snapshot, OKX books) and the book (bit 2: sequence rule or none; bits 3-4: cross policy; bit 5:
- * max_depth 10; bit 6: the Binance wrapper check below); the remaining bytes are the frame,
+ * max_depth 10; bit 6: the Binance wrapper check below; bit 7: scales 8/8 instead of 2/4); the remaining bytes are the frame,
  * copied into a buffer of exactly that size so any read past the frame is caught by ASan.
  *
  * The book starts from a valid snapshot (a frame of the same family). Checked:
@@ -258,7 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n) memcpy(buf, data + 1, n);
 
     liq_book b;
-    if (liq_book_init(&b, 2, 4, 1, 1, (sel & 32) ? 10 : 0) != LIQ_OK) abort();
+    /* bit 7: the scales of a book kept at a venue's wire decimals (8: fractions read 8 digits at a time) */
+    if (liq_book_init(&b, (sel & 128) ? 8 : 2, (sel & 128) ? 8 : 4, 1, 1, (sel & 32) ? 10 : 0) != LIQ_OK) abort();
     b.cross_policy = (liq_cross_policy)(((sel >> 3) & 3) % 3);
     liq_frame_result r;
     liq_status st;

@@ -24,7 +24,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_frame_path, exchanges, run, run_feed, settle)
+                     check_frame_path, exchanges, live_feed, run, run_feed, settle)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -64,6 +64,38 @@ FAULTS = [
 def test_book_equals_true_book_after_fault(ex_id, plan, expect, fast_path):
     r = run(run_feed([BOOKS[ex_id]], plan=plan, updates=60, fast_path=fast_path))
     check_fault_counters(r.stats[0], plan, expect, r.faults)
+
+
+# ------------------------------------------------------------------------- read loops
+@pytest.mark.parametrize("own_reader", [True, False], ids=["adapter-reader", "ccxt-reader"])
+@pytest.mark.parametrize("plan,expect", [(None, None), ([FaultPlan(disconnect_after=30)], {"disconnects": 1}),
+                                         (FaultPlan(malformed={20}, drop={40}), {"gaps": 1, "resyncs": 1})],
+                         ids=["clean", "disconnect", "malformed-and-gap"])
+def test_either_read_loop_gives_the_true_book(plan, expect, own_reader):
+    """The adapter's own read loop (the default) and ccxt's receive loop end on the same true
+    book, through a clean run, a server disconnect (the reader ends, ccxt reconnects and a new
+    reader starts) and bad frames."""
+    r = run(run_feed([BOOKS["binance"]], plan=plan, updates=60, own_reader=own_reader))
+    if plan is None:
+        check_clean_counters(r.stats[0], 60)
+    else:
+        check_fault_counters(r.stats[0], plan, expect, r.faults)
+
+
+def test_the_adapter_reads_its_sockets():
+    """Each connection of the adapter is read by one task of its own (not ccxt's receive loop),
+    which ends when the connection closes."""
+    async def body():
+        async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=20) as sim:
+            async with live_feed(sim, "binance", ["BTC/USDT"], applied=30) as feed:
+                ex = feed.exchange("binance")
+                clients = list(ex.clients.values())
+                readers = [getattr(c, "_liq_reader", None) for c in clients]
+                assert clients and all(isinstance(t, asyncio.Task) and not t.done() for t in readers)
+                await clients[0].close()
+                await asyncio.wait_for(asyncio.shield(readers[0]), 5)     # ended with its connection
+                assert readers[0].exception() is None
+    run(body())
 
 
 def test_malformed_frames_are_counted_and_skipped():

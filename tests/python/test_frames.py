@@ -264,6 +264,35 @@ def test_fast_path_equals_apply_levels(bids, asks, first, span, asks_first, poli
     assert fast.to_bytes() == ref.to_bytes()
 
 
+# Venue strings at a book kept at wire decimals (Binance pads to 8): the frame parser reads 8
+# fraction digits at a time there. Fractions of 0-12 characters, mostly digits, sometimes a byte
+# next to the digits in ASCII ('/', ':') or another non-digit, where the 8-byte read must fall back.
+_frac = st.lists(st.one_of(st.sampled_from("0123456789"), st.sampled_from("0"),
+                           st.sampled_from(["/", ":", "e", "-", ".", " ", "\u00e9"])), max_size=12).map("".join)
+_wire = st.tuples(st.integers(0, 999_999), _frac, st.booleans()).map(
+    lambda t: f"{t[0]}.{t[1]}" if t[2] else str(t[0]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(bids=st.lists(st.tuples(_wire, _wire).map(list), max_size=8),
+       asks=st.lists(st.tuples(_wire, _wire).map(list), max_size=8),
+       scales=st.sampled_from([(8, 8), (9, 8), (12, 10), (18, 8), (8, 0)]))
+def test_fast_path_equals_apply_levels_at_wire_decimals(bids, asks, scales):
+    """At 8 or more decimals the frame parser converts a fraction's first 8 digits in one step;
+    values, wire decimals and refusals stay those of the decimal parser apply_levels uses."""
+    def book():
+        b = OrderBook(price_decimals=scales[0], size_decimals=scales[1], sequence="binance_spot", cross_policy="allow")
+        b.apply_snapshot([], [], update_id=10)
+        return b
+    fast, ref = book(), book()
+    frame = orjson.dumps({"e": "depthUpdate", "E": 1, "s": "X", "U": 11, "u": 11, "b": bids, "a": asks})
+    got = _outcome(lambda: apply_binance_depth(fast, frame).applied)
+    want = _outcome(lambda: ref.apply_levels(bids, asks, last_id=11, first_id=11))
+    assert got == want
+    assert fast.to_bytes() == ref.to_bytes()
+    assert fast.level_strings("bid") == ref.level_strings("bid")
+
+
 def test_snapshot_equals_apply_snapshot():
     rng = random.Random(7)
     bids = [[f"{100 - i * 0.05:.2f}", f"{rng.randint(0, 9) * 0.002:.3f}"] for i in range(300)]
