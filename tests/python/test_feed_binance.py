@@ -98,6 +98,25 @@ def test_the_adapter_reads_its_sockets():
     run(body())
 
 
+def test_the_rest_snapshot_stays_text_and_a_users_request_is_decoded():
+    """The snapshot task's REST depth reaches the protocol as the text the venue sent (ccxt does
+    not decode it); a caller's own fetch_order_book on the same exchange, even concurrent with it,
+    still gets ccxt's decoded book."""
+    async def body():
+        async with ExchangeSimulator(seed=9, interval=FAST, max_seconds=20) as sim:
+            ex = exchanges(sim, "binance")["binance"]
+            try:
+                await ex.load_markets()
+                text, book = await asyncio.gather(ex.liq_fetch_depth("BTC/USDT", 50, None),
+                                                  ex.fetch_order_book("BTC/USDT", 50))
+                assert type(text) is str and text.startswith('{"lastUpdateId"')
+                assert book["bids"] and type(book["bids"][0][0]) is float and book["nonce"] > 0
+                assert type(await ex.liq_fetch_depth("BTC/USDT", 50, None)) is str
+            finally:
+                await ex.close()
+    run(body())
+
+
 def test_malformed_frames_are_counted_and_skipped():
     async def body():
         plan = FaultPlan(malformed={10, 20})
