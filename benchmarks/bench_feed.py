@@ -18,27 +18,18 @@ ccxt.pro's ``bitfinex`` (its Python book and checksum) on the same frames.
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 
 import orjson
 import pytest
 
 ccxt_pro = pytest.importorskip("ccxt.pro")
-from aiohttp import WSMsgType  # noqa: E402
 
+from benchmarks.receive import TextMessage, receive_step  # noqa: E402
 from liqcore.feed.ccxt_binance import BinanceEngine  # noqa: E402
 
 N_FRAMES = 20_000
 LEVELS = 300
-
-
-class _Msg:
-    __slots__ = ("type", "data")
-
-    def __init__(self, data):
-        self.type = WSMsgType.TEXT
-        self.data = data
 
 
 def _frames(n=N_FRAMES, seed=1):
@@ -57,7 +48,7 @@ def _frames(n=N_FRAMES, seed=1):
             return out
         ev = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 3, "b": side(-1), "a": side(1)}
         u += 3
-        frames.append(_Msg(orjson.dumps(ev).decode()))
+        frames.append(TextMessage(orjson.dumps(ev).decode()))
     return {"lastUpdateId": 1000, "bids": snap_b, "asks": snap_a}, frames
 
 
@@ -105,21 +96,13 @@ def _run(benchmark, cls):
 
 
 def _measure(benchmark, ex, client):
-    """Each round: one frame through what the connection's read loop calls per received message.
-    liqcore's adapter reads its sockets itself (``EngineMixin._liq_read``) and hands a text frame's
-    str to ``liq_on_frame``; stock ccxt.pro's ``Client.receive_loop`` calls ``Client.handle_message``
-    with aiohttp's message (its decode and dispatch included)."""
+    """Each round: one frame through what the connection's read loop calls per received message
+    (:func:`benchmarks.receive.receive_step`)."""
     it = iter(FRAMES)
-    if getattr(ex, "liq_own_reader", False):
-        on_frame = functools.partial(ex.liq_on_frame, client)
+    step = receive_step(ex, client)
 
-        def one():
-            on_frame(next(it).data)
-    else:
-        handle = client.handle_message
-
-        def one():
-            handle(next(it))
+    def one():
+        step(next(it))
     benchmark.pedantic(one, rounds=N_FRAMES - 10, iterations=1, warmup_rounds=5)
     ob = ex.orderbooks["BTC/USDT"]
     assert ob["nonce"] > 1000 + 3 * 1000                     # frames were applied, no gap
@@ -208,8 +191,8 @@ def _bfx_frames(n=BFX_UPDATES, k=BFX_K, seed=2):
                 book[far] = amount()
                 frames.append(level(side, far, book[far]))
         frames.append(f'[{BFX_CHAN},"cs",{checksum()}]')
-        updates.append([_Msg(f) for f in frames])
-    return _Msg(subscribed), _Msg(snapshot), updates
+        updates.append([TextMessage(f) for f in frames])
+    return TextMessage(subscribed), TextMessage(snapshot), updates
 
 
 BFX_SUBSCRIBED, BFX_SNAPSHOT, BFX_FRAMES = _bfx_frames()
@@ -227,12 +210,12 @@ async def _bfx_synced(cls):
 def _bfx_run(benchmark, cls):
     loop = asyncio.new_event_loop()
     ex, client = loop.run_until_complete(_bfx_synced(cls))
-    handle = client.handle_message
+    step = receive_step(ex, client)
     it = iter(BFX_FRAMES)
 
     def one():
         for frame in next(it):
-            handle(frame)
+            step(frame)
     try:
         benchmark.pedantic(one, rounds=BFX_UPDATES - 10, iterations=1, warmup_rounds=5)
     finally:

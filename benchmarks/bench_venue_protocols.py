@@ -1,7 +1,7 @@
 """Bybit and Coinbase book frames through liqcore's adapters (the venue protocols of
 ``liqcore/exchanges/``, driven by ccxt.pro's client) vs stock ccxt.pro on the same frames, in the same
-run. Each frame is fed to ccxt's ``Client.handle_message`` (what the receive loop calls per frame:
-decode, dispatch, sequence check, store); the client is never connected. Markets come from the local
+run. Each frame is fed to what each library's read loop calls per message (``benchmarks/receive.py``:
+liqcore's ``liq_on_frame``, stock ccxt.pro's ``Client.handle_message``); the client is never connected. Markets come from the local
 simulator (``liqcore.sim``, 127.0.0.1).
 
     python -m pytest benchmarks/bench_venue_protocols.py -p no:cacheprovider --benchmark-columns=min,median,mean
@@ -21,22 +21,14 @@ import orjson
 import pytest
 
 ccxt_pro = pytest.importorskip("ccxt.pro")
-from aiohttp import WSMsgType  # noqa: E402
 
+from benchmarks.receive import TextMessage, receive_step  # noqa: E402
 from liqcore.feed.ccxt_bybit import BybitEngine  # noqa: E402
 from liqcore.feed.ccxt_coinbase import CoinbaseEngine  # noqa: E402
 from liqcore.sim import ExchangeSimulator  # noqa: E402
 
 ROUND = 1_000
 ROUNDS = 20
-
-
-class _Msg:
-    __slots__ = ("type", "data")
-
-    def __init__(self, data: str) -> None:
-        self.type = WSMsgType.TEXT
-        self.data = data
 
 
 def _bybit_frames(n: int) -> list[str]:
@@ -110,11 +102,11 @@ def _run(benchmark: Any, ex_id: str, cls: Any) -> Any:
         ex = cls({"enableRateLimit": False})
         ex.set_markets(list(markets.values()))
         client = ex.client(url)
-        client.handle_message(_Msg(frames[0]))          # the snapshot
+        client.handle_message(TextMessage(frames[0]))          # the snapshot
         return ex, client
     ex, client = loop.run_until_complete(setup())
-    handle = client.handle_message
-    batches = iter([[_Msg(f) for f in frames[1 + i * ROUND:1 + (i + 1) * ROUND]] for i in range(ROUNDS + 5)])
+    handle = receive_step(ex, client)
+    batches = iter([[TextMessage(f) for f in frames[1 + i * ROUND:1 + (i + 1) * ROUND]] for i in range(ROUNDS + 5)])
 
     def one() -> None:
         for m in next(batches):
