@@ -26,9 +26,14 @@ cdef extern from "Python.h":
 
 ctypedef liq_book *(*liq_frame_router)(void *ctx, const char *sym, size_t len, int esc) noexcept
 
+ctypedef liq_status (*_routed_fn)(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                  liq_frame_result *r) noexcept
+
 cdef extern from "frames.h":
     liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
                                               liq_frame_result *r)
+    liq_status liq_frame_okx_books_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                          liq_frame_result *r)
 
 # Frames at least this long are parsed with the GIL released (snapshots); a 20+20-level
 # update (~1.6 KB) parses in about a microsecond, less than the release would free.
@@ -358,7 +363,7 @@ def scan_okx_books(frame):
 @cython.auto_pickle(False)
 @cython.final
 cdef class FrameRoute:
-    """One market of a routing table for :func:`route_binance_depth`.
+    """One market of a routing table for :func:`route_binance_depth` and :func:`route_okx_books`.
 
     Attributes
     ----------
@@ -387,7 +392,7 @@ cdef struct _route_ctx:
     int error              # the route's book could not be used (not an OrderBook, in use)
 
 
-cdef liq_book *_route_binance(void *ctx, const char *sym, size_t n, int esc) noexcept:
+cdef liq_book *_route_table(void *ctx, const char *sym, size_t n, int esc) noexcept:
     """frames.c's router: the market id's route in the table; its book, or NULL (scan)."""
     cdef _route_ctx *rc = <_route_ctx *>ctx
     cdef object route
@@ -432,6 +437,25 @@ def route_binance_depth(dict table, frame):
         ``stale`` for the route's book. The GIL is held throughout (the router reads the table).
         O(frame bytes + levels * log levels).
     """
+    return _routed(liq_frame_binance_depth_routed, LIQ_FRAME_DEPTH, table, frame, "route_binance_depth")
+
+
+def route_okx_books(dict table, frame):
+    """Apply one OKX books ``update`` frame to the book its ``instId`` routes to, in one parse.
+
+    As :func:`route_binance_depth` with :func:`apply_okx_books`'s rules: ``table`` maps an
+    ``instId`` (``"BTC-USDT"``) to its route; an update of a book channel (``books``,
+    ``books-l2-tbt``, ``books50-l2-tbt``, ``books-rpi``) whose route has a book is applied to it
+    (sequence rule, then OKX's checksum: a mismatch is reported after applying, ``applied`` True
+    with a ChecksumError in ``error``); snapshots, other channels and events are only scanned
+    (``route`` None: their ``kind`` tells them). O(frame bytes + levels * log levels).
+    """
+    return _routed(liq_frame_okx_books_routed, LIQ_FRAME_UPDATE, table, frame, "route_okx_books")
+
+
+cdef FrameResult _routed(_routed_fn fn, int kind, dict table, object frame, str where):
+    """One routed frame call: ``fn`` with the table's router; ``route`` set when a frame of
+    ``kind`` was routed to an entry of the table."""
     cdef FrameResult res = FrameResult.__new__(FrameResult)
     cdef const char *p
     cdef size_t n
@@ -440,11 +464,11 @@ def route_binance_depth(dict table, frame):
     ctx.table = <PyObject *>table
     ctx.found = NULL
     ctx.error = 0
-    cdef int st = liq_frame_binance_depth_routed(_route_binance, &ctx, p, n, &res._r)
+    cdef int st = fn(_route_table, &ctx, p, n, &res._r)
     res._frame = fb
     res._st = st
-    res._where = "route_binance_depth"
-    if ctx.found != NULL and res._r.sym_len != 0 and res._r.kind == LIQ_FRAME_DEPTH:
+    res._where = where
+    if ctx.found != NULL and res._r.sym_len != 0 and res._r.kind == kind:
         res.route = <object>ctx.found
         res._scan = (<FrameRoute>res.route).book is None
     else:
@@ -452,5 +476,5 @@ def route_binance_depth(dict table, frame):
     if ctx.error:
         if ctx.found != NULL:               # raise what the book's check raised in the router
             _book_ptr((<FrameRoute>ctx.found).book)
-        raise errors.FormatError("route_binance_depth: the frame's market id is not a valid string")
+        raise errors.FormatError(f"{where}: the frame's market id is not a valid string")
     return res

@@ -934,6 +934,8 @@ typedef struct ostate {
     int data_obj;          /* "data" was an array whose first element was parsed as book data */
     size_t data_len;       /* elements in "data" */
     int data_bad;          /* the first element was not book data */
+    int inst_esc;          /* "instId" is written with escapes */
+    int routed;            /* the resolver was asked (routed frames: once) */
 } ostate;
 
 static int okx_arg(cur *c, fstate *f, ostate *os, int depth)
@@ -957,6 +959,7 @@ static int okx_arg(cur *c, fstate *f, ostate *os, int depth)
             os->channel_esc = c->esc;
         } else if (bit == OK_INST) {
             rc = str_field(c, f, &r->sym_off, &r->sym_len, depth + 1);
+            os->inst_esc = c->esc;
         } else {
             rc = skip(c, depth + 1);
         }
@@ -1038,6 +1041,28 @@ static int okx_data(cur *c, fstate *f, ostate *os, int depth)
     }
 }
 
+static int okx_channel(const cur *c, const liq_frame_result *r, int esc);
+
+/* Routed OKX frames (liq_frame_okx_books_routed): an update of a book channel is bound to the
+ * book the resolver gives for its instId, asked once, when "data" starts after "arg" and
+ * "action" (OKX's order), else after the whole frame was parsed; levels read before the book
+ * was bound were only scanned: then the frame is applied by a second parse (f->late). */
+static void okx_bind(const cur *c, fstate *f, ostate *os, int parsed)
+{
+    liq_frame_result *r = f->r;
+    if (!f->route || f->b || os->routed || !(os->seen & OK_INST) || !(os->seen & OK_CHANNEL) ||
+        os->action != LIQ_FRAME_UPDATE || !okx_channel(c, r, os->channel_esc))
+        return;
+    os->routed = 1;
+    liq_book *b = f->route(f->route_ctx, c->s + r->sym_off, r->sym_len, os->inst_esc);
+    if (!b) return;
+    if (parsed || f->bids_seen || f->asks_seen || f->val_st != LIQ_OK) { f->late = b; return; }
+    f->b = b;
+    f->scan = 0;
+    f->d = b->scratch;
+    f->cap = b->scratch ? b->scratch_cap : 0;
+}
+
 static int okx_obj(cur *c, fstate *f, ostate *os)
 {
     if (expect(c, '{')) return -1;
@@ -1075,6 +1100,7 @@ static int okx_obj(cur *c, fstate *f, ostate *os)
             break;
         case OK_DATA:
             if (peek(c) != '[') { bad_type(f, at); rc = skip(c, 2); break; }
+            okx_bind(c, f, os, 0);
             c->i++;
             if (peek(c) == ']') { c->i++; break; }
             for (;;) {
@@ -1113,17 +1139,22 @@ static int okx_channel(const cur *c, const liq_frame_result *r, int esc)
         || text_is(t, tl, "books-rpi", 9);
 }
 
-liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
+/* One OKX books frame through the state `fs` (a book, scan mode, or a router); a routed frame
+ * bound too late comes back with fs->late set, unapplied. */
+static liq_status okx_books(fstate *fs, const char *buf, size_t n)
 {
-    fstate f;
+    fstate f = *fs;
+    liq_frame_result *r = f.r;
     ostate os;
     cur c = {buf, n, 0, 0, 0};
     memset(&os, 0, sizeof os);
-    init(&f, b, flags, r);
     if (okx_obj(&c, &f, &os) || (!at_end(&c) && fail(&c))) {
         r->error_at = c.err_at;
         return reject(&f, LIQ_ERR_FORMAT);
     }
+    okx_bind(&c, &f, &os, 1);        /* routed, "data" before "arg" or "action": parsed again */
+    if (f.late) { fs->late = f.late; return LIQ_OK; }
+    liq_book *b = f.b;
     if (!(os.seen & OK_ARG) || !(os.seen & OK_CHANNEL) || !okx_channel(&c, r, os.channel_esc) || !os.action ||
         !(os.seen & OK_DATA)) {
         r->kind = LIQ_FRAME_OTHER;
@@ -1170,4 +1201,25 @@ liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned 
     if (crc != (uint32_t)r->checksum) { r->check = LIQ_CHECK_MISMATCH; return LIQ_ERR_CHECKSUM; }
     r->check = LIQ_CHECK_OK;
     return LIQ_OK;
+}
+
+liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags, liq_frame_result *r)
+{
+    fstate f;
+    init(&f, b, flags, r);
+    return okx_books(&f, buf, n);
+}
+
+liq_status liq_frame_okx_books_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                      liq_frame_result *r)
+{
+    fstate f;
+    if (!route) { result_init(r); return LIQ_ERR_ARG; }
+    init(&f, NULL, LIQ_FRAME_SCAN, r);
+    f.route = route;
+    f.route_ctx = ctx;
+    liq_status st = okx_books(&f, buf, n);
+    if (f.late)          /* bound after levels were read: the direct call with that book */
+        return liq_frame_okx_books(f.late, buf, n, 0, r);
+    return st;
 }

@@ -142,8 +142,8 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
                                    liq_frame_result *r);
 
 /*
- * Resolver of a routed Binance frame (liq_frame_binance_depth_routed): called once per
- * depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
+ * Resolver of a routed frame (liq_frame_binance_depth_routed; liq_frame_okx_books_routed,
+ * with an OKX update's instId, below): for Binance, called once per depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
  * when they hold an escape, so the text is the decoded string), as soon as "s" is read
  * (before the levels, in the order Binance writes its keys). Returns the book the frame is
  * applied to, or NULL to only scan it (a book still waiting for its snapshot buffers the
@@ -186,6 +186,20 @@ liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, un
  */
 liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned flags,
                                liq_frame_result *r);
+
+/*
+ * liq_frame_okx_books for a connection carrying many markets, parsed once: an update of a
+ * book channel is given to route(ctx, instId bytes, len, esc) (the resolver contract above),
+ * asked once per frame as "data" starts (OKX writes "arg" and "action" before it), and its
+ * levels are converted at that book's scales and applied in the same pass. Snapshots, other
+ * channels and events are never routed, nor frames the resolver gives NULL: they are scanned
+ * (LIQ_FRAME_SCAN's result; r->sym_off/sym_len the instId). Statuses as liq_frame_okx_books
+ * for the chosen book (a checksum mismatch after applying included); LIQ_ERR_ARG when route
+ * is NULL. A frame whose "arg" or "action" comes after its "data" is parsed a second time with
+ * the book. O(frame bytes + levels * log levels).
+ */
+liq_status liq_frame_okx_books_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                      liq_frame_result *r);
 
 #ifdef __cplusplus
 }

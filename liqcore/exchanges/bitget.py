@@ -36,9 +36,8 @@ class BitgetProtocol(OkxProtocol):
     sequence_rule: ClassVar[str] = "bitget"
     seq_field: ClassVar[str] = "seq"
 
-    def on_frame(self, conn: Any, data: str) -> None:
-        # no native frame path for Bitget: every frame is decoded
-        super(OkxProtocol, self).on_frame(conn, data)
+    #: no native frame path for Bitget (its ``seq`` and checksum are not OKX's): every frame is decoded
+    native_frames: ClassVar[bool] = False
 
     def market_type(self, arg: Mapping[str, Any]) -> str | None:
         return str(arg.get("instType", "")).upper() or None

@@ -8,23 +8,26 @@ sends a snapshot after each subscribe; updates continue it under the book's ``ok
 wire strings. A checksum of 0 means "none" (deprecated by OKX from June 2026) and is counted as
 absent. A message without ``seqId`` (older recordings) is checked by its checksum only.
 
-Native frame path (``fast_path``): an ``update`` frame's text goes to
-:func:`liqcore._frames.apply_okx_books` — no JSON decode, no Python object per level; the
-sequence rule and the checksum run in C — with the same counts and reactions as the decoded path,
-which takes snapshots (rare) and anything the C parser declines (more decimals than the book's
-scale: the decoded path widens the book).
+Native frame path (``fast_path``): every frame's text goes to :func:`liqcore._frames.route_okx_books`,
+which reads an ``update``'s ``instId``, takes its book from the connection's routing table and
+applies the levels in the same pass — no JSON decode, no Python scan of the text, no Python object
+per level; the sequence rule and the checksum run in C — with the same counts and reactions as the
+decoded path, which takes snapshots (rare), events, books that are not live, and anything the C
+parser declines (more decimals than the book's scale: the decoded path widens the book).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
-from liqcore._frames import apply_okx_books
+from liqcore._frames import FrameRoute, route_okx_books
 from liqcore.errors import ChecksumError, FormatError, InvalidDeltaError
 from liqcore.exchanges.protocol import BookProtocol
-from liqcore.exchanges.wire import text_field
+from liqcore.feed.live_book import LiveBook
 
 __all__ = ["OkxProtocol", "CHANNELS"]
+
+_NO_ROUTES: dict[str, FrameRoute] = {}
 
 #: OKX's incremental book channels and the levels each keeps (``books5``/``bbo-tbt`` are whole
 #: top-N replacements, not incremental: not book channels of the protocol)
@@ -52,10 +55,26 @@ class OkxProtocol(BookProtocol):
     #: the field of the sequence number in a data entry
     seq_field: ClassVar[str] = "seqId"
 
+    #: update frames parsed in C straight into their book (routed by ``instId`` in the same pass)
+    native_frames: ClassVar[bool] = True
+
+    def __init__(self, driver: Any, *, fast_path: bool = True) -> None:
+        super().__init__(driver, fast_path=fast_path)
+        #: connection -> instId -> route (what the C parser looks an update's ``instId`` up in): the
+        #: route's book is the LiveBook's book while it is live, None otherwise (kept current by
+        #: :meth:`on_message`, where a book is loaded, rebuilt or fails)
+        self._tables: dict[Any, dict[str, FrameRoute]] = {}
+
+    def connection_lost(self, conn: Any) -> None:
+        self._tables.pop(conn, None)
+
     def on_frame(self, conn: Any, data: str) -> None:
-        if self.fast_path and '"action":"update"' in data and self._fast_update(conn, data):
-            return
-        super().on_frame(conn, data)
+        if self.fast_path and self.native_frames:
+            res = route_okx_books(self._tables.get(conn, _NO_ROUTES), data)
+            route = res.route
+            if route is not None and route.book is not None and self._native(conn, route, res):
+                return
+        super().on_frame(conn, data)         # decoded: snapshots, events, books not live, widening
 
     def on_message(self, conn: Any, msg: Any) -> bool:
         if type(msg) is not dict or "action" not in msg:
@@ -63,9 +82,19 @@ class OkxProtocol(BookProtocol):
         arg = msg.get("arg")
         if type(arg) is not dict or type(arg.get("channel")) is not str or arg["channel"] not in self.channels:
             return False
-        live = self.driver.book(conn, str(arg.get("instId")), self.market_type(arg))
+        inst_id = str(arg.get("instId"))
+        live = self.driver.book(conn, inst_id, self.market_type(arg))
         if live is None:
             return True                                   # a market the driver does not keep
+        try:
+            self._book_message(conn, live, arg, msg)
+        finally:
+            if self.native_frames:
+                self._route(conn, inst_id, live)
+        return True
+
+    def _book_message(self, conn: Any, live: LiveBook, arg: Mapping[str, Any], msg: Mapping[str, Any]) -> None:
+        """The data entries of one decoded book message of ``live``: snapshots loaded, updates applied."""
         channel = arg["channel"]
         snapshot = msg["action"] == "snapshot"
         data = msg.get("data")
@@ -84,41 +113,45 @@ class OkxProtocol(BookProtocol):
             else:
                 self.update(conn, live, bids, asks, last_id=seq, prev_id=d.get("prevSeqId"),
                             checksum=d.get("checksum"), timestamp_ms=ts)
-        return True
 
     def market_type(self, arg: Mapping[str, Any]) -> str | None:
         """The instrument type the market id is read with (None: OKX's ids are unique)."""
         return None
 
-    def _fast_update(self, conn: Any, data: str) -> bool:
-        """One ``update`` frame's text parsed in C straight into the book of its ``instId``.
-        False when the frame must take the decoded path (another channel, an unknown market,
-        several ``data`` entries, a frame the C parser declines)."""
-        channel = text_field(data, '"channel":"')
-        inst_id = text_field(data, '"instId":"')
-        if channel not in self.channels or inst_id is None:
-            return False
-        live = self.driver.book(conn, inst_id, None)
-        if live is None:
-            return False
-        if live.state != "live":
-            live.skip()                                   # in flight before the resync's snapshot
+    def _route(self, conn: Any, inst_id: str, live: LiveBook) -> None:
+        """Point ``inst_id``'s route on ``conn`` at ``live``'s book while it is live. O(1)."""
+        table = self._tables.get(conn)
+        if table is None:
+            table = self._tables[conn] = {}
+        route = table.get(inst_id)
+        if route is None:
+            route = table[inst_id] = FrameRoute(None, live)
+        route.book = live.book if live.state == "live" else None
+
+    def _native(self, conn: Any, route: FrameRoute, res: Any) -> bool:
+        """An update routed to a live book's route and parsed in C (applied, or refused with the
+        book unchanged): counted and reported. False when the decoded path must take it (a value
+        the book's scales cannot hold: that path widens the book, or fails it)."""
+        live: LiveBook = route.target
+        if live.state != "live":                          # marked stale from outside (idle, disconnect)
+            route.book = None
+            live.skip()
             return True
-        try:
-            res = apply_okx_books(live.book, data)
-        except (FormatError, InvalidDeltaError):
-            return False                                  # the decoded path widens, or fails the book
-        except ChecksumError as exc:                      # applied, then the checksum differed
-            live.counted(True)
-            self.driver.failed(conn, live, exc)
+        err = res.error
+        if err is None:
+            self.fast_frames += 1
+            live.counted(res.applied, res.checksum_ok is True)          # None: absent or OKX's 0
+            if res.applied:
+                self.driver.changed(conn, live, res.last_id, res.event_ms if res.event_ms is not None else res.txn_ms)
             return True
-        except Exception as exc:                          # gap, crossed, depth: resync this book
-            self.refused(conn, live, exc)
-            return True
-        if res.kind != "update" or res.symbol != inst_id:
+        kind = type(err)
+        if kind is FormatError or kind is InvalidDeltaError:
             return False
         self.fast_frames += 1
-        live.counted(res.applied, res.checksum_ok is True)            # None: absent or OKX's 0
-        if res.applied:
-            self.driver.changed(conn, live, res.last_id, res.event_ms if res.event_ms is not None else res.txn_ms)
+        if kind is ChecksumError:                         # applied, then the checksum differed
+            live.counted(True)
+            self.driver.failed(conn, live, err)
+        else:                                             # gap, crossed, depth: resync this book
+            self.refused(conn, live, err)
+        route.book = None if live.state != "live" else live.book
         return True

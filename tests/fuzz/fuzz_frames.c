@@ -17,8 +17,9 @@
  *     oracle written apart from src/frames.c (one object then only blanks, no control byte
  *     but blanks outside strings, well-formed UTF-8, \u surrogates paired, every number finite
  *     as a double by strtod); the frame followed by a NUL byte is always LIQ_ERR_FORMAT;
- *   - Binance depth: liq_frame_binance_depth_routed with a router giving a copy of the
- *     base book gives the direct call's status and book (the base book when not asked);
+ *   - Binance depth and OKX books: the routed entries (liq_frame_binance_depth_routed,
+ *     liq_frame_okx_books_routed) with a router giving a copy of the base book give the direct
+ *     call's status and book (the base book when not asked);
  *   - (bit 6, Binance; the frame X not malformed, so one object) a wrapper's keys are not
  *     the payload's: {"data":X} and the same wrapper with depthUpdate/snapshot keys of its
  *     own around "data" give the same status, result and book.
@@ -205,12 +206,13 @@ static void check_wrapper(frame_fn fn, const liq_book *base, const char *x, size
     free(junk);
 }
 
-/* The routed entry (liq_frame_binance_depth_routed) agrees with the direct one: a router that
- * gives a copy of the base book for any symbol must yield the direct call's status and book;
- * when it is not asked (no "s", not a depthUpdate), the copy stays as it was. The router is asked
- * at most twice: for the top object's "s", and again for the payload's when a "data" read after
- * that "s" makes the top object a combined stream's wrapper (its route is then forgotten, and the
- * router, a table lookup, has no effect to undo). */
+/* The routed entries (liq_frame_binance_depth_routed, liq_frame_okx_books_routed) agree with the
+ * direct ones: a router that gives a copy of the base book for any symbol must yield the direct
+ * call's status and book; when it is not asked (no "s", not a depthUpdate; an OKX snapshot, event
+ * or other channel), the copy stays as it was. The Binance router is asked at most twice: for the
+ * top object's "s", and again for the payload's when a "data" read after that "s" makes the top
+ * object a combined stream's wrapper (its route is then forgotten, and the router, a table
+ * lookup, has no effect to undo); the OKX router at most once. */
 typedef struct fuzz_route {
     liq_book *b;
     int calls;
@@ -224,15 +226,18 @@ static liq_book *fuzz_router(void *ctx, const char *sym, size_t len, int esc)
     return t->b;
 }
 
-static void check_routed(const liq_book *base, const liq_book *direct, liq_status st, const char *buf, size_t n)
+typedef liq_status (*routed_fn)(liq_frame_router, void *, const char *, size_t, liq_frame_result *);
+
+static void check_routed(routed_fn routed, int max_calls, const liq_book *base, const liq_book *direct, liq_status st,
+                         const char *buf, size_t n)
 {
     liq_book b2;
     if (liq_book_copy(&b2, base) != LIQ_OK) abort();
     fuzz_route t = {&b2, 0};
     liq_frame_result r2;
-    liq_status s2 = liq_frame_binance_depth_routed(fuzz_router, &t, buf, n, &r2);
+    liq_status s2 = routed(fuzz_router, &t, buf, n, &r2);
     check_book(&b2);
-    if (t.calls > 2) FAIL("router asked %d times", t.calls);
+    if (t.calls > max_calls) FAIL("router asked %d times", t.calls);
     if (r2.sym_off + r2.sym_len > n) FAIL("routed result slice outside the frame");
     liq_blob want = liq_test_serialize(t.calls ? direct : base), got = liq_test_serialize(&b2);
     if (t.calls && s2 != st) FAIL("routed status %d vs direct %d", s2, st);
@@ -279,7 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (liq_book_copy(&base, &b) != LIQ_OK) abort();
     st = fn(&b, buf, n, 0, &r);
     check_book(&b);
-    if (which == 0) check_routed(&base, &b, st, buf, n);
+    if (which == 0) check_routed(liq_frame_binance_depth_routed, 2, &base, &b, st, buf, n);
+    if (which == 2) check_routed(liq_frame_okx_books_routed, 1, &base, &b, st, buf, n);
     liq_book_free(&base);
     int applied = (st == LIQ_OK && r.kind != LIQ_FRAME_OTHER) || st == LIQ_ERR_CHECKSUM;
     if (st == LIQ_ERR_CHECKSUM && (which != 2 || r.check != LIQ_CHECK_MISMATCH)) FAIL("checksum status without a mismatch");

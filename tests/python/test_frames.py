@@ -20,13 +20,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqcore import (ChecksumError, CrossedBookError, DepthError, FormatError, InvalidDeltaError, LiqError,
                      OrderBook, SequenceGapError)
 from liqcore._frames import (FrameResult, FrameRoute, apply_binance_depth, apply_okx_books, load_binance_snapshot,
-                             route_binance_depth, scan_binance_depth, scan_okx_books)
+                             route_binance_depth, route_okx_books, scan_binance_depth, scan_okx_books)
 from liqcore.exchanges.okx import OkxProtocol
 from liqcore.replay.books import BinanceAdapter, ProtocolReplay
 from liqcore.recordings import iter_cryptofeed, iter_hftbacktest
@@ -152,6 +152,79 @@ def test_route_binance_depth():
         route_binance_depth(table, 12)
     with pytest.raises(TypeError):
         route_binance_depth({"BTCUSDT": FrameRoute(object(), None)}, frame)
+
+
+def test_route_okx_books():
+    """One parse: an update of a book channel takes the route of its instId (its book applied to,
+    checksum verified); snapshots, events, other channels and books without a route are scanned;
+    errors are returned with the book unchanged."""
+    book = OrderBook("0.1", "0.001", sequence="okx")
+    snap = ('{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["101.0","1","0","1"]],'
+            '"bids":[["100.0","2","0","1"]],"ts":"5","checksum":0,"prevSeqId":-1,"seqId":10}]}')
+    apply_okx_books(book, snap)
+    waiting = FrameRoute(None, "eth")
+    table = {"BTC-USDT": FrameRoute(book, "btc"), "ETH-USDT": waiting}
+    upd = ('{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],'
+           '"bids":[["100.5","3","0","1"]],"ts":"7","checksum":0,"prevSeqId":10,"seqId":11}]}')
+    res = route_okx_books(table, upd)
+    assert (res.route.target, res.applied, res.error, res.last_id, res.event_ms, res.kind) == ("btc", True, None, 11, 7, "update")
+    assert book.level_strings("bid", 1) == [["100.5", "3"]]
+    assert route_okx_books(table, upd).stale                                # the same again
+    assert book.last_update_id == 11
+    # the checksum is verified in C: a wrong one is reported after applying
+    bad = upd.replace('"prevSeqId":10,"seqId":11', '"prevSeqId":11,"seqId":12').replace('"checksum":0', '"checksum":123')
+    res = route_okx_books(table, bad)
+    assert res.applied and type(res.error) is ChecksumError and book.last_update_id == 12
+    # not routed: a snapshot, an event, another channel, a market without a book or a route
+    assert route_okx_books(table, snap).route is None and book.last_update_id == 12
+    assert route_okx_books(table, '{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"}}').kind == "other"
+    assert route_okx_books(table, upd.replace('"books"', '"books5"')).route is None
+    res = route_okx_books(table, upd.replace("BTC-USDT", "ETH-USDT").replace('"100.5"', '"100.55"'))
+    assert (res.route, res.applied, res.error, res.price_decimals) == (waiting, False, None, 2)
+    assert route_okx_books(table, upd.replace("BTC-USDT", "XRP-USDT")).route is None
+    res = route_okx_books(table, upd[:-3])
+    assert type(res.error) is FormatError and not res.applied and book.last_update_id == 12
+    # "data" before "arg" and "action" (not OKX's order): parsed again with the book, same result
+    odd = ('{"data":[{"asks":[],"bids":[["99.0","1","0","1"]],"ts":"8","checksum":0,"prevSeqId":12,"seqId":13}],'
+           '"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update"}')
+    res = route_okx_books(table, odd)
+    assert res.applied and res.route.target == "btc" and book.last_update_id == 13
+    with pytest.raises(TypeError):
+        route_okx_books(table, 12)
+
+
+@pytest.fixture(scope="module")
+def okx_frames():
+    """The OKX recording's frames of its first snapshot's market, from that snapshot on (bytes)."""
+    frames = [r.raw for r in iter_cryptofeed(DATA / "cryptofeed" / "OKX.ws.1.0") if r.kind == "recv"]
+    first = next(i for i, f in enumerate(frames) if b'"snapshot"' in f)
+    inst = orjson.loads(frames[first])["arg"]["instId"].encode()
+    return [f for f in frames[first:first + 400] if b'"' + inst + b'"' in f]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(0, 1 << 20), cut=st.integers(0, 1 << 20), junk=st.binary(max_size=3), mutate=st.booleans())
+def test_route_okx_books_equals_apply_okx_books(okx_frames, pick, cut, junk, mutate):
+    """The routed parse and the direct call agree (status, error, book) on real OKX frames, with a
+    few bytes replaced or not, whatever the routing table holds for their instId."""
+    raw = okx_frames[pick % len(okx_frames)]
+    at = cut % (len(raw) + 1)
+    frame = raw[:at] + junk + raw[at + len(junk):] if mutate else raw
+    base = OrderBook("0.1", "0.00000001", sequence="okx")
+    snap = next(f for f in okx_frames if b'"snapshot"' in f)
+    apply_okx_books(base, snap)
+    direct, routed = base.copy(), base.copy()
+    table = {orjson.loads(snap)["arg"]["instId"]: FrameRoute(routed, None)}
+    want = _outcome(lambda: apply_okx_books(direct, frame).applied)
+    res = route_okx_books(table, frame)
+    if res.route is not None:                   # routed: the direct call's outcome and book
+        got = (type(res.error).__name__,) if res.error is not None and not res.applied else ("ok", res.applied)
+        if type(res.error).__name__ == "ChecksumError":
+            got = ("ChecksumError",)
+        assert got == want
+        assert routed.to_bytes() == direct.to_bytes()
+    else:          # scanned, or malformed (counted in the book's rejected when it was bound): unchanged
+        assert without_stats(routed) == without_stats(base)
 
 
 # ---------------------------------------------------------------- OKX recording
