@@ -1,10 +1,9 @@
-"""Reading venues' JSON text: exact decoding and single-field scans.
+"""Reading venues' JSON text exactly.
 
-* :func:`loads_exact` decodes with every number kept as its text (Kraken v2 and Bitfinex send
-  prices as JSON numbers whose trailing zeros their checksums hash: ``0.00100000`` must stay
-  ``"0.00100000"``, which a float cannot).
-* :func:`text_field` / :func:`int_field` read one value out of a compact frame's text (venues
-  write no spaces) without decoding it, for routing a frame before the C parser applies it.
+:func:`loads_exact` decodes with every number kept as its text (Kraken v2 and Bitfinex send prices as
+JSON numbers whose trailing zeros their checksums hash: ``0.00100000`` must stay ``"0.00100000"``,
+which a float cannot). Frames the C parser reads (Binance, OKX) are routed inside it: no Python scan
+of their text remains.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 
 from liqcore.errors import FormatError
 
-__all__ = ["loads_exact", "text_field", "int_field"]
+__all__ = ["loads_exact"]
 
 _exact = json.JSONDecoder(parse_float=str, parse_int=str)
 
@@ -26,27 +25,3 @@ def loads_exact(data: str) -> Any:
         return _exact.decode(data)
     except ValueError as exc:
         raise FormatError(f"frame is not JSON: {exc}") from None
-
-
-def text_field(data: str, key: str) -> str | None:
-    """The string value after ``key`` (e.g. ``'"instId":"'``) in a frame's text, or None.
-    O(position of the key)."""
-    i = data.find(key)
-    if i < 0:
-        return None
-    i += len(key)
-    j = data.find('"', i)
-    return data[i:j] if j > i else None
-
-
-def int_field(data: str, key: str) -> int | None:
-    """The unsigned integer after ``key`` (e.g. ``'"E":'``) in a frame's text, or None."""
-    i = data.find(key)
-    if i < 0:
-        return None
-    i += len(key)
-    j = i
-    n = len(data)
-    while j < n and data[j].isdigit():
-        j += 1
-    return int(data[i:j]) if j > i else None
