@@ -871,20 +871,29 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
     return binance_depth(&f, buf, n);
 }
 
-liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
-                                          liq_frame_result *r)
+/* A frame parsed with a router (`parse` in scan mode until the router binds a book); a book bound
+ * after levels were read (f.late) takes the frame by the direct call with it, which applies it or
+ * refuses it with the direct call's status (the scan alone may have stopped at another level's
+ * error first). */
+static liq_status routed(liq_status (*parse)(fstate *, const char *, size_t),
+                         liq_status (*direct)(liq_book *, const char *, size_t, unsigned, liq_frame_result *),
+                         liq_frame_router route, void *ctx, const char *buf, size_t n, liq_frame_result *r)
 {
     fstate f;
     if (!route) { result_init(r); return LIQ_ERR_ARG; }
     init(&f, NULL, LIQ_FRAME_SCAN, r);
     f.route = route;
     f.route_ctx = ctx;
-    liq_status st = binance_depth(&f, buf, n);
-    /* "s" after the levels: parse again with the book, which applies the frame or refuses it with
-     * the direct call's status (the scan alone may have stopped at another level's error first) */
+    liq_status st = parse(&f, buf, n);
     if (f.late)
-        return liq_frame_binance_depth(f.late, buf, n, 0, r);
+        return direct(f.late, buf, n, 0, r);
     return st;
+}
+
+liq_status liq_frame_binance_depth_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
+                                          liq_frame_result *r)
+{
+    return routed(binance_depth, liq_frame_binance_depth, route, ctx, buf, n, r);   /* "s" after the levels: again */
 }
 
 liq_status liq_frame_binance_snapshot(liq_book *b, const char *buf, size_t n, unsigned flags,
@@ -1213,13 +1222,5 @@ liq_status liq_frame_okx_books(liq_book *b, const char *buf, size_t n, unsigned 
 liq_status liq_frame_okx_books_routed(liq_frame_router route, void *ctx, const char *buf, size_t n,
                                       liq_frame_result *r)
 {
-    fstate f;
-    if (!route) { result_init(r); return LIQ_ERR_ARG; }
-    init(&f, NULL, LIQ_FRAME_SCAN, r);
-    f.route = route;
-    f.route_ctx = ctx;
-    liq_status st = okx_books(&f, buf, n);
-    if (f.late)          /* bound after levels were read: the direct call with that book */
-        return liq_frame_okx_books(f.late, buf, n, 0, r);
-    return st;
+    return routed(okx_books, liq_frame_okx_books, route, ctx, buf, n, r);   /* "data" before "arg": again */
 }
