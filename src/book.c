@@ -115,9 +115,6 @@ static inline int on_grid(int64_t a, int64_t b, int64_t step)
     return step == 1 || d % (uint64_t)step == 0;
 }
 
-/* The dense region's step of a side (its learned stride, else the book's tick). */
-static inline int64_t stride_of(const liq_side *s, int64_t tick) { return s->stride ? s->stride : tick; }
-
 /* First index whose key is >= k (holes included: they keep their key); *exact is
  * set when that key is k. In the dense region a key on the stride is found without
  * reading it; one between two steps sorts just above the step below it. */
@@ -130,7 +127,7 @@ static inline size_t find_pos(const liq_side *s, int64_t k, int64_t tick, int *e
     }
     if (d < n) {
         if (k >= s->key[d]) {
-            const int64_t step = stride_of(s, tick);
+            const int64_t step = liq_side_stride(s, tick);
             const uint64_t off = (uint64_t)k - (uint64_t)s->key[d];
             const size_t q = (size_t)(step == 1 ? off : off / (uint64_t)step);
             *exact = step == 1 || off == (uint64_t)q * (uint64_t)step;
@@ -294,7 +291,7 @@ static inline void put_level(liq_side *s, size_t at, int64_t k, int64_t q, uint1
 static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, uint16_t dec, int64_t tick)
 {
     size_t n = s->len;
-    const int64_t step = stride_of(s, tick);
+    const int64_t step = liq_side_stride(s, tick);
     if (s->dstart < pos && pos < n)
         s->dstart = pos;         /* k lies between two steps of the region: it now starts above k */
     if (pos == n) {

@@ -270,6 +270,10 @@ liq_status liq_book_deserialize_labeled(liq_book *b, const uint8_t *buf, size_t 
 
 static inline size_t liq_book_count(const liq_book *b, int side) { return b->side[side].live; }
 
+/* The step between consecutive entries of a side's dense region [dstart, len): its learned
+ * stride, else the book's tick. */
+static inline int64_t liq_side_stride(const liq_side *s, int64_t tick) { return s->stride ? s->stride : tick; }
+
 /*
  * Cursor over a side's live levels, best first: a cursor is an array index + 1, 0 at
  * the end. O(1) amortised per step (holes are bounded by a quarter of the levels).

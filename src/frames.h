@@ -143,8 +143,9 @@ liq_status liq_frame_binance_depth(liq_book *b, const char *buf, size_t n, unsig
 
 /*
  * Resolver of a routed frame (liq_frame_binance_depth_routed; liq_frame_okx_books_routed,
- * with an OKX update's instId, below): for Binance, called once per depthUpdate payload, with the raw bytes of its "s" (inside the quotes; esc non-zero
- * when they hold an escape, so the text is the decoded string), as soon as "s" is read
+ * with an OKX update's instId, below): for Binance, called once per depthUpdate payload,
+ * with the raw bytes of its "s" (inside the quotes; esc non-zero when they hold an
+ * escape, so the text is the decoded string), as soon as "s" is read
  * (before the levels, in the order Binance writes its keys). Returns the book the frame is
  * applied to, or NULL to only scan it (a book still waiting for its snapshot buffers the
  * frame; an unknown market ignores it). It must not touch the frame's bytes nor call back

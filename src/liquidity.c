@@ -280,7 +280,7 @@ static void shape_side(const liq_book *b, const liq_shape_params *p, int sd, dou
         const int small = cor < ((uint64_t)1 << 47);
         if (end >= qstop) {
             if (small && end >= s->dstart)
-                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)(s->stride ? s->stride : b->tick) * (int64_t)idx;
+                qacc += (liq_i128)s->key[end] * (int64_t)csum + (liq_i128)liq_side_stride(s, b->tick) * (int64_t)idx;
             else
                 for (size_t j = hi; j-- > end;) qacc += (liq_i128)s->key[j] * s->qty[j];
         }

@@ -74,7 +74,7 @@ static inline int liq_test_invariant_error(const liq_book *b, char *msg, size_t 
         if (live != s->live) { snprintf(msg, cap, "side %d: live %zu, counted %zu", sd, s->live, live); return 1; }
         if (s->len && s->qty[s->len - 1] == 0) { snprintf(msg, cap, "side %d: a hole at the touch", sd); return 1; }
         if (s->dstart > s->len) { snprintf(msg, cap, "side %d: dstart %zu > len %zu", sd, s->dstart, s->len); return 1; }
-        const int64_t step = s->stride ? s->stride : b->tick;
+        const int64_t step = liq_side_stride(s, b->tick);
         if (step < 1 || step % b->tick) { snprintf(msg, cap, "side %d: stride %lld off the tick", sd, (long long)step); return 1; }
         for (size_t i = s->dstart + 1; i < s->len; i++) {
             if (s->key[i] - s->key[i - 1] != step) {
