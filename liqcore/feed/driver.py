@@ -44,13 +44,11 @@ class CcxtDriver:
         live.client_url = conn.url
         live.channel = channel
         live.message_hash = ex.liq_book_hash(live.symbol, channel)
-        shell = ex.liq_shell(live.symbol, live, live.book.max_depth)
-        shell["nonce"] = live.book.last_update_id
-        shell["timestamp"] = timestamp_ms
-        ex.liq_publish(conn, live, shell)
+        ex.liq_shell(live.symbol, live, live.book.max_depth)      # registered: changed() publishes to it
+        self.changed(conn, live, live.book.last_update_id, timestamp_ms)
 
     def changed(self, conn: Any, live: LiveBook, nonce: int | None, timestamp_ms: int | None) -> None:
-        # every applied frame comes here: EngineMixin.liq_publish written out (one call fewer)
+        # the one place a changed book is published: ccxt's shell, the subscribers, the watcher
         ex = self.ex
         shell = ex.orderbooks.get(live.symbol)
         if shell is None:                 # nobody watches it through ccxt any more: subscribers only

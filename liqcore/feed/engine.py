@@ -231,14 +231,6 @@ class EngineMixin(_CcxtExchange):
         shell["symbol"] = symbol
         return shell
 
-    def liq_publish(self, client: Any, live: LiveBook, shell: Any, recv_ns: int | None = None) -> None:
-        """A message changed ``live``: its subscribers are called (latency from ``recv_ns``, default
-        the frame being handled) and a pending ``watch_order_book`` resolves with ``shell``. O(subscribers)."""
-        live.publish(self.liq_recv_ns if recv_ns is None else recv_ns)
-        h = live.message_hash
-        if h in client.futures:
-            client.resolve(shell, h)
-
     # ------------------------------------------------- multi-symbol subscriptions
     def watch_multiple(self, url: str, message_hashes: list[str], message: Any = None,
                        subscribe_hashes: list[str] | None = None, subscription: Any = None) -> Any:
