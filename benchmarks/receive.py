@@ -28,7 +28,7 @@ class TextMessage:
 
 def receive_step(ex: Any, client: Any) -> Callable[[Any], None]:
     """The per-message call of ``ex``'s read loop on ``client`` (a ccxt ``Client``, never connected)."""
-    if getattr(ex, "liq_own_reader", False):
+    if getattr(ex, "liq_reader", "ccxt") != "ccxt":
         on_frame = functools.partial(ex.liq_on_frame, client)
         return lambda msg: on_frame(msg.data)
     return client.handle_message

@@ -22,6 +22,7 @@ __all__ = [
     "RecordingFormatError",
     "FeedError",
     "FeedConfigError",
+    "WebSocketError",
     "MarketDataError",
     "InvalidSeriesError",
     "RiskInputError",
@@ -87,6 +88,22 @@ class FeedError(LiqError, RuntimeError):
 
 class FeedConfigError(LiqError, ValueError):
     """A live feed was configured with an unknown exchange, symbol or option."""
+
+
+class WebSocketError(LiqError, ConnectionError):
+    """A websocket connection failed: its handshake was refused, or the peer broke the protocol
+    (RFC 6455). ``code`` is the close code the connection is failed with (1002 protocol error,
+    1007 invalid text, 1009 message too big; 1006 when no close frame could be sent, as in a
+    refused handshake); ``status`` and ``headers`` are the HTTP response's of a refused handshake
+    (else None)."""
+
+    def __init__(self, code: int, reason: str, *, status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"websocket {code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.status = status
+        self.headers = headers
 
 
 class MarketDataError(FeedError):

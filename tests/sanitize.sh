@@ -11,8 +11,9 @@
 #           LD_PRELOADed into the (uninstrumented) interpreter; the modules marked io_bound
 #           (servers, subprocesses: tests/python/conftest.py) are left to the plain run.
 #   fuzz    the libFuzzer harnesses (clang) tests/fuzz/fuzz_book.c (seeded with
-#           tests/fuzz/corpus), tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames) and
-#           tests/fuzz/fuzz_alerts.c (tests/fuzz/corpus_alerts),
+#           tests/fuzz/corpus), tests/fuzz/fuzz_frames.c (tests/fuzz/corpus_frames),
+#           tests/fuzz/fuzz_alerts.c (tests/fuzz/corpus_alerts) and
+#           tests/fuzz/fuzz_ws.c (tests/fuzz/corpus_ws),
 #           $LIQ_FUZZ_SECONDS (default 60) seconds in all, split between them.
 #
 # Every sanitizer report is fatal (CMakeLists.txt sets -fno-sanitize-recover=all, and
@@ -97,10 +98,11 @@ run_fuzz() {
     if ! command -v clang >/dev/null; then echo "fuzz: clang is required (apt-get install -y clang libclang-rt-14-dev)" >&2; exit 1; fi
     CC=clang cmake -S . -B "$OUT/fuzz" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Debug -DLIQ_BUILD_TESTS=OFF \
         -DLIQ_BUILD_FUZZ=ON -DLIQ_SANITIZE=$SAN >/dev/null
-    cmake --build "$OUT/fuzz" -j2 --target fuzz_book fuzz_frames fuzz_alerts
-    # the time budget is split between the harnesses (book operations, frame parsers, alert rules)
-    secs=$(( FUZZ_SECONDS / 3 ))
-    for target in fuzz_book:corpus fuzz_frames:corpus_frames fuzz_alerts:corpus_alerts; do
+    cmake --build "$OUT/fuzz" -j2 --target fuzz_book fuzz_frames fuzz_alerts fuzz_ws
+    # the time budget is split between the harnesses (book operations, frame parsers, alert rules,
+    # websocket framing)
+    secs=$(( FUZZ_SECONDS / 4 ))
+    for target in fuzz_book:corpus fuzz_frames:corpus_frames fuzz_alerts:corpus_alerts fuzz_ws:corpus_ws; do
         corpus=tests/fuzz/${target#*:}
         target=${target%%:*}
         s=$(t0)

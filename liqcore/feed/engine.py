@@ -37,6 +37,7 @@ from ccxt.base.errors import NetworkError
 
 from liqcore.errors import FeedConfigError
 from liqcore.exchanges.protocol import BookProtocol
+from liqcore.feed import websocket
 from liqcore.feed.driver import CcxtDriver
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import CrossPolicy, book_for_market
@@ -45,7 +46,11 @@ __all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "protocol_frame_hand
 
 log = logging.getLogger("liqcore.feed")
 
-_TEXT, _CLOSE, _ERROR = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.ERROR
+_TEXT, _CLOSE, _ERROR, _CLOSED = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.ERROR, WSMsgType.CLOSED
+#: a message's bound on liqcore's websocket (ccxt's aiohttp connections: the same 10 MiB)
+_MAX_MESSAGE = 10 * 1024 * 1024
+#: the values of ``EngineMixin.liq_reader``
+READERS = ("native", "aiohttp", "ccxt")
 _monotonic_ns = time.monotonic_ns
 
 #: ``handler(exchange, client, frame_text)``: applies one raw frame; must not raise (it may, the
@@ -109,9 +114,12 @@ class EngineMixin(_CcxtExchange):
     protocol_class: ClassVar[type[BookProtocol]]
     liq_protocol: BookProtocol
     _liq_fast_path = True
-    #: True: each connection is read by :meth:`_liq_read` (text frames straight to the protocol);
-    #: False: by ccxt's own receive loop (the same books, more CPU per frame; for comparison)
-    liq_own_reader: bool = True
+    #: how each connection is read: ``"native"`` (the default): liqcore's websocket
+    #: (:mod:`liqcore.feed.websocket`), frames read in C and handed to the protocol inside the socket's
+    #: ``data_received`` (aiohttp's is kept where ccxt needs it: a proxy, cookies, ``aiohttp_trust_env``);
+    #: ``"aiohttp"``: ccxt's aiohttp connection, read by :meth:`_liq_read`; ``"ccxt"``: ccxt's own
+    #: receive loop. The same books each way, at falling cost per frame (``docs/scale.md``).
+    liq_reader: str = "native"
 
     @property
     def liq_fast_path(self) -> bool:
@@ -296,22 +304,43 @@ class EngineMixin(_CcxtExchange):
     def client(self, url: str) -> Any:
         client = super().client(url)
         if not getattr(client, "_liq_patched", False):
+            if self.liq_reader not in READERS:
+                raise FeedConfigError(f"{self.id}: liq_reader must be one of {READERS}, not {self.liq_reader!r}")
             # instance attributes shadow the Client's methods: ccxt's Client.handle_message
             # (WSMessage -> text, gunzip/inflate) then calls us, and the connection, once open,
             # is read by our reader instead of ccxt's receive loop
             client.handle_text_or_binary_message = functools.partial(self.liq_on_frame, client)
-            if self.liq_own_reader:
+            if self.liq_reader != "ccxt":
                 client.receive_loop = functools.partial(self._liq_start_reader, client)
+            if self.liq_reader == "native":
+                client.create_connection = functools.partial(self._liq_connect, client)
             client._liq_patched = True
         return client
 
+    def _liq_connect(self, client: Any, session: Any) -> Any:
+        """What ccxt's ``Client.open`` awaits for a connection (in place of ``create_connection``):
+        liqcore's websocket, or ccxt's aiohttp one where the connection needs what only aiohttp
+        does here (a proxy, cookies, proxies from the environment)."""
+        if client.proxy or "cookies" in client.options or self.aiohttp_trust_env \
+                or any(self.check_ws_proxy_settings()):
+            return type(client).create_connection(client, session)
+        if self.ssl_context is None and client.url.startswith("wss:"):
+            self.open()                          # ccxt builds its TLS context (cafile, verify) there
+        return websocket.connect(client.url, headers=client.options.get("headers"), ssl=self.ssl_context,
+                                 max_size=_MAX_MESSAGE)
+
     def _liq_start_reader(self, client: Any) -> None:
         """What ccxt's ``Client.open`` schedules once the socket is open (in place of its receive
-        loop): one task that reads this connection until it closes."""
+        loop): liqcore's websocket starts handing frames over; an aiohttp connection gets one task
+        that reads it until it closes."""
         if client.closed():
             client.on_close(1006)        # terminated between the connect and this call (as ccxt does)
             return
-        client._liq_reader = asyncio.ensure_future(self._liq_read(client, client.connection))
+        ws = client.connection
+        if isinstance(ws, websocket.WebSocket):
+            ws.start(functools.partial(self.liq_on_frame, client), functools.partial(self._liq_message, client))
+        else:
+            client._liq_reader = asyncio.ensure_future(self._liq_read(client, ws))
 
     async def _liq_read(self, client: Any, ws: Any) -> None:
         """The read loop of one connection (aiohttp's ``receive``, the same call a bare reader
@@ -337,6 +366,18 @@ class EngineMixin(_CcxtExchange):
         except Exception as exc:             # as ccxt's loop: every pending watcher sees it
             log.warning("%s: read loop of %s ended: %r", self.id, client.url, exc)
             client.reject(NetworkError(str(exc)))
+
+    def _liq_message(self, client: Any, msg: Any) -> None:
+        """A message of liqcore's websocket that is not text (ping, pong, binary, the last one):
+        ccxt's ``handle_message``, as :meth:`_liq_read` does; ``CLOSED`` (a local close, or the
+        socket ended without a close frame) is ccxt's ``on_close(1006)``."""
+        try:
+            client.handle_message(msg)
+        except Exception as exc:         # never into the socket's callback: every pending watcher sees it
+            log.warning("%s: %r on %s: %r", self.id, msg.type, client.url, exc)
+            client.reject(NetworkError(str(exc)))
+        if msg.type is _CLOSED:
+            client.on_close(1006)
 
     def liq_on_frame(self, client: Any, data: Any) -> None:
         """One frame as received on ``client`` (text, or bytes that must be UTF-8): the receive

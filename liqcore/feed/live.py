@@ -291,6 +291,10 @@ class LiveFeed(ExchangeSession):
         must_watch = True
         while True:
             try:
+                if self._own_cancel():
+                    # a cancel asyncio.wait_for swallowed (Python < 3.12: the watch completed in the
+                    # same iteration) still ends the loop
+                    raise asyncio.CancelledError
                 if must_watch or live.state != "live":
                     must_watch = True     # until this watch succeeds
                     live.wait_trouble_reset()

@@ -111,7 +111,7 @@ class LiveBook:
         self.stats = BookStats()
         self.last_error: BaseException | None = None
         self.subscribers: list[Callback] = []
-        self._trouble: asyncio.Event | None = None
+        self._trouble: asyncio.Future[None] | None = None     # the watch loop's wait_trouble
         self._trouble_reason: str | None = None
         #: ccxt message hash of the book's subscription, and the url of its connection (set by adapters)
         self.message_hash: str | None = None
@@ -177,31 +177,38 @@ class LiveBook:
 
     def _wake(self, reason: str) -> None:
         self._trouble_reason = reason
-        if self._trouble is not None:
-            self._trouble.set()
+        waiter = self._trouble
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def wait_trouble_reset(self) -> None:
         """Forget a pending trouble signal (a (re)subscription starts from here)."""
         self._trouble_reason = None
-        if self._trouble is not None:
-            self._trouble.clear()
 
     async def wait_trouble(self, timeout: float | None) -> str:
         """Wait until the book turns stale (returns the reason) or ``timeout`` seconds pass
-        without any message for it (returns ``"idle"``); used by the feed's watch loop."""
-        if self._trouble is None:
-            self._trouble = asyncio.Event()
+        without any message for it (returns ``"idle"``); used by the feed's watch loop.
+
+        A future and a timer, not ``asyncio.wait_for``: before Python 3.12 that returns the
+        result, swallowing a cancellation, when the event fires in the same loop iteration as the
+        cancel (a connection closed as the feed closes), and the feed's close would wait forever."""
+        loop = asyncio.get_running_loop()
         while True:
             if self._trouble_reason is not None:
                 reason, self._trouble_reason = self._trouble_reason, None
-                self._trouble.clear()
                 return reason
             seen = self.stats.messages
+            waiter = self._trouble = loop.create_future()
+            timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
             try:
-                await asyncio.wait_for(self._trouble.wait(), timeout)
-            except asyncio.TimeoutError:
-                if self.stats.messages == seen:
-                    return "idle"
+                await waiter
+            finally:
+                self._trouble = None
+                if timer is not None:
+                    timer.cancel()
+            if self._trouble_reason is None and self.stats.messages == seen:
+                return "idle"
+
 
     # ------------------------------------------------------------------ writes
     def load_snapshot(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
@@ -348,3 +355,9 @@ class LiveBook:
         bbo = self.book.bbo
         return (f"LiveBook({self.exchange} {self.symbol} {self.state} id={self.book.last_update_id} "
                 f"bid={bbo[0]} ask={bbo[2]} applied={self.stats.applied} resyncs={self.stats.resyncs})")
+
+
+def _time_out(waiter: "asyncio.Future[None]") -> None:
+    """wait_trouble's timer: wakes the waiter (it tells a timeout from a trouble by the reason)."""
+    if not waiter.done():
+        waiter.set_result(None)

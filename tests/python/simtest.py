@@ -159,17 +159,17 @@ def assert_final_book(book: Any, final: dict[str, Any], name: str) -> None:
 
 @contextlib.asynccontextmanager
 async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0, fast_path: bool = True,
-                    own_reader: bool = True, **feed_opts: Any) -> AsyncIterator[Any]:
+                    reader: str = "native", **feed_opts: Any) -> AsyncIterator[Any]:
     """A LiveFeed of ``ex_id``'s ``symbols`` against ``sim`` (quick backoff unless ``feed_opts``
     say otherwise), entered once every book is live and applied ``applied`` messages;
-    ``fast_path`` False: the adapter decodes frames in Python instead of C; ``own_reader`` False:
-    ccxt's receive loop reads the sockets instead of the adapter's."""
+    ``fast_path`` False: the adapter decodes frames in Python instead of C; ``reader``: how the
+    sockets are read (``EngineMixin.liq_reader``: native, aiohttp or ccxt)."""
     from liqcore.feed import LiveFeed
     feed_opts.setdefault("backoff", (0.02, 0.5))
     exs = exchanges(sim, ex_id)
     if not fast_path:
         exs[ex_id].liq_fast_path = False
-    exs[ex_id].liq_own_reader = own_reader
+    exs[ex_id].liq_reader = reader
     async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exs, **feed_opts) as feed:
         await feed.wait_live(8)
         lives = [feed.live_book(ex_id, s) for s in symbols]
@@ -210,19 +210,19 @@ class FeedRun:
 
 
 async def run_feed(books: Sequence[SimBook], *, plan: Any = None, venue: str | None = None, updates: int = 50,
-                   seed: int = 3, fast_path: bool = True, own_reader: bool = True) -> FeedRun:
+                   seed: int = 3, fast_path: bool = True, reader: str = "native") -> FeedRun:
     """A LiveFeed of ``books`` (one exchange) against a synthetic simulator with fault plan
     ``plan`` on the ``venue`` sockets (default: the exchange's id): once every book applied
     ``updates`` messages and is live, the simulator is frozen, drained and settled
     (:func:`drained`, :func:`settle`) and every book must equal its truth
-    (:func:`assert_equals_truth`). ``fast_path``, ``own_reader``: see :func:`live_feed`."""
+    (:func:`assert_equals_truth`). ``fast_path``, ``reader``: see :func:`live_feed`."""
     from liqcore.sim import ExchangeSimulator
     ex_id = books[0].ex_id
     symbols = [b.symbol for b in books]
     venue = venue or ex_id
     faults = None if plan is None else {venue: plan}
     async with ExchangeSimulator(seed=seed, interval=FAST, max_seconds=25, faults=faults) as sim:
-        async with live_feed(sim, ex_id, symbols, applied=updates, fast_path=fast_path, own_reader=own_reader) as feed:
+        async with live_feed(sim, ex_id, symbols, applied=updates, fast_path=fast_path, reader=reader) as feed:
             await drained(sim, feed, ex_id, symbols, [venue])
             await settle(sim, feed, books)
             for b in books:

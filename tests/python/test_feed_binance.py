@@ -24,7 +24,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_frame_path, exchanges, live_feed, run, run_feed, settle)
+                     check_frame_path, drained, exchanges, live_feed, run, run_feed, settle)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -67,15 +67,15 @@ def test_book_equals_true_book_after_fault(ex_id, plan, expect, fast_path):
 
 
 # ------------------------------------------------------------------------- read loops
-@pytest.mark.parametrize("own_reader", [True, False], ids=["adapter-reader", "ccxt-reader"])
+@pytest.mark.parametrize("reader", ["native", "aiohttp", "ccxt"])
 @pytest.mark.parametrize("plan,expect", [(None, None), ([FaultPlan(disconnect_after=30)], {"disconnects": 1}),
                                          (FaultPlan(malformed={20}, drop={40}), {"gaps": 1, "resyncs": 1})],
                          ids=["clean", "disconnect", "malformed-and-gap"])
-def test_either_read_loop_gives_the_true_book(plan, expect, own_reader):
-    """The adapter's own read loop (the default) and ccxt's receive loop end on the same true
-    book, through a clean run, a server disconnect (the reader ends, ccxt reconnects and a new
-    reader starts) and bad frames."""
-    r = run(run_feed([BOOKS["binance"]], plan=plan, updates=60, own_reader=own_reader))
+def test_every_read_path_gives_the_true_book(plan, expect, reader):
+    """liqcore's websocket (the default), the adapter's loop over aiohttp's connection and ccxt's
+    receive loop end on the same true book, through a clean run, a server disconnect (the
+    connection ends, ccxt reconnects and the new connection is read the same way) and bad frames."""
+    r = run(run_feed([BOOKS["binance"]], plan=plan, updates=60, reader=reader))
     if plan is None:
         check_clean_counters(r.stats[0], 60)
     else:
@@ -83,11 +83,26 @@ def test_either_read_loop_gives_the_true_book(plan, expect, own_reader):
 
 
 def test_the_adapter_reads_its_sockets():
-    """Each connection of the adapter is read by one task of its own (not ccxt's receive loop),
-    which ends when the connection closes."""
+    """Each connection of the adapter is liqcore's websocket, started (its frames go to the
+    protocol); closing it ends the connection for ccxt (its books are marked stale). With
+    ``liq_reader = "aiohttp"`` each aiohttp connection is read by one task of the adapter's own,
+    which ends with the connection."""
+    from liqcore.feed.websocket import WebSocket
+
     async def body():
         async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=20) as sim:
             async with live_feed(sim, "binance", ["BTC/USDT"], applied=30) as feed:
+                ex = feed.exchange("binance")
+                clients = list(ex.clients.values())
+                conns = [c.connection for c in clients]
+                assert clients and all(isinstance(w, WebSocket) and w.reader.messages > 30 for w in conns)
+                assert not any(hasattr(c, "_liq_reader") for c in clients)
+                live = feed.live_book("binance", "BTC/USDT")
+                await clients[0].close()
+                assert conns[0].closed and conns[0].close_code == 1000
+                assert live.state != "live" or live.stats.disconnects >= 1
+        async with ExchangeSimulator(seed=6, interval=FAST, max_seconds=20) as sim:
+            async with live_feed(sim, "binance", ["BTC/USDT"], applied=30, reader="aiohttp") as feed:
                 ex = feed.exchange("binance")
                 clients = list(ex.clients.values())
                 readers = [getattr(c, "_liq_reader", None) for c in clients]
@@ -95,6 +110,35 @@ def test_the_adapter_reads_its_sockets():
                 await clients[0].close()
                 await asyncio.wait_for(asyncio.shield(readers[0]), 5)     # ended with its connection
                 assert readers[0].exception() is None
+    run(body())
+
+
+def test_a_connection_with_cookies_stays_on_aiohttp():
+    """A connection that needs what only aiohttp does here (cookies; a proxy alike) is ccxt's aiohttp
+    connection, read by the adapter's task, and the book is the same; an unknown reader is refused."""
+    import aiohttp
+
+    from liqcore.errors import FeedConfigError
+
+    async def body():
+        async with ExchangeSimulator(seed=7, interval=FAST, max_seconds=20) as sim:
+            ex = exchanges(sim, "binance")["binance"]
+            ex.options["ws"] = {"cookies": {"session": "liq"}}
+            async with LiveFeed([("binance", "BTC/USDT")], exchanges={"binance": ex}, backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                clients = list(ex.clients.values())
+                assert clients and all(isinstance(c.connection, aiohttp.ClientWebSocketResponse) for c in clients)
+                assert all(isinstance(c._liq_reader, asyncio.Task) for c in clients)
+                live = feed.live_book("binance", "BTC/USDT")
+                while live.stats.applied < 20:
+                    await asyncio.sleep(0.02)
+                await drained(sim, feed, "binance", ["BTC/USDT"])
+                assert_equals_truth(feed, sim, BOOKS["binance"])
+            bad = exchanges(sim, "binance")["binance"]
+            bad.liq_reader = "fast"
+            with pytest.raises(FeedConfigError, match="liq_reader"):
+                bad.client("ws://127.0.0.1:1/ws")
+            await bad.close()
     run(body())
 
 
