@@ -5,14 +5,15 @@ three consumers each in its own process, CPU per frame of the consuming process 
     python -m benchmarks.bench_scale --quick    # N = 1, 50, shorter windows; about 2 minutes
 
 Per (N, mode), for each consumer (``benchmarks/scale_consumer.py``: liqcore ``LiveFeed``, stock ccxt.pro
-``watch_order_book``, a bare aiohttp reader that builds no book) a fresh simulator process
+``watch_order_book``, a bare aiohttp reader that builds no book, and a bare reader on liqcore's own websocket)
+a fresh simulator process
 (``benchmarks/scale_sim.py``) is started, the consumer syncs every book, warms up, and is measured over a
 steady window. Modes: ``max`` (the simulator's maximum rate, flow-controlled by the client), ``paced``
 (2,000 frames/s in total, books ticked one after another), ``single`` (200 frames/s: every frame arrives
 alone). Reported per (consumer, N, mode): frames/s consumed, CPU µs per frame (process time of the consumer
 over the window / frames applied in it; frames counted from the simulator's send log between the book
-update ids at both ends of the window), the figure above the bare reader (the transport floor) of the same
-N and mode, ccxt / liqcore, latency p50/p99 from the simulator's send time (``time.time_ns()`` right after
+update ids at both ends of the window), the figure above the bare aiohttp reader (the transport floor) and
+above the bare reader on liqcore's websocket (liqcore's own floor) of the same N and mode, ccxt / liqcore, latency p50/p99 from the simulator's send time (``time.time_ns()`` right after
 the frame was written to the socket; same clock in both processes) to the moment the consumer sees the
 book (every 16th observation), and the garbage collector's pauses in the window per generation.
 
@@ -38,7 +39,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-CONSUMERS = ("liqcore", "ccxt", "bare")
+CONSUMERS = ("liqcore", "ccxt", "bare", "bare-native")
 #: arrival modes: frames/s in total (0: the simulator's maximum rate)
 MODES = {"max": 0.0, "paced": 2000.0, "single": 200.0}
 
@@ -152,12 +153,16 @@ def collections_by_generation(collections: list[list[int]]) -> dict[str, dict[st
 
 
 def add_relative(rows: list[dict[str, Any]]) -> None:
-    """Per row: CPU per frame above the bare reader of the same (N, mode); per liqcore row: ccxt / liqcore."""
+    """Per row: CPU per frame above the bare aiohttp reader of the same (N, mode); per liqcore row: above the
+    bare reader on liqcore's websocket, and ccxt / liqcore."""
     by = {(r["consumer"], r["books"], r["mode"]): r for r in rows}
     for r in rows:
         floor = by.get(("bare", r["books"], r["mode"]))
-        r["above_floor_us"] = None if floor is None or r["consumer"] == "bare" else \
+        r["above_floor_us"] = None if floor is None or r["consumer"].startswith("bare") else \
             r["cpu_us_per_frame"] - floor["cpu_us_per_frame"]
+        native = by.get(("bare-native", r["books"], r["mode"]))
+        r["above_native_floor_us"] = None if native is None or r["consumer"] != "liqcore" else \
+            r["cpu_us_per_frame"] - native["cpu_us_per_frame"]
         ccxt = by.get(("ccxt", r["books"], r["mode"]))
         r["ccxt_over_liqcore"] = None if ccxt is None or r["consumer"] != "liqcore" else \
             ccxt["cpu_us_per_frame"] / r["cpu_us_per_frame"]
@@ -172,13 +177,13 @@ def _cell(r: dict[str, Any] | None, key: str, spec: str = ".1f") -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = (f"{'consumer':8} {'N':>4} {'mode':6} {'frames/s':>9} {'cpu%':>5} {'µs/frame':>8} {'>floor':>7} "
+    head = (f"{'consumer':11} {'N':>4} {'mode':6} {'frames/s':>9} {'cpu%':>5} {'µs/frame':>8} {'>floor':>7} "
             f"{'ccxt/lq':>7} {'p50 µs':>8} {'p99 µs':>8} {'gc0 n/max':>10} {'gc1 n/max':>10} {'gc2 n/max ms':>13}")
     lines = [head, "-" * len(head)]
     for r in rows:
         g = r["gc"]
         lines.append(
-            f"{r['consumer']:8} {r['books']:>4} {r['mode']:6} {r['frames_per_s']:>9,.0f} {100 * r['cpu_share']:>5.0f} "
+            f"{r['consumer']:11} {r['books']:>4} {r['mode']:6} {r['frames_per_s']:>9,.0f} {100 * r['cpu_share']:>5.0f} "
             f"{r['cpu_us_per_frame']:>8.1f} {_f(r['above_floor_us']):>7} {_f(r['ccxt_over_liqcore'], '.2f'):>7} "
             f"{_f(r['latency_p50_us'], '.0f'):>8} {_f(r['latency_p99_us'], '.0f'):>8} "
             + " ".join(f"{g[k]['count']:>4}/{g[k]['max_ms']:<5.1f}" for k in "01")
@@ -193,17 +198,18 @@ def _latency_cell(r: dict[str, Any] | None) -> str:
 def markdown(rows: list[dict[str, Any]]) -> str:
     """One Markdown table per mode: N down, the three consumers' µs/frame across (docs/scale.md)."""
     by = {(r["consumer"], r["books"], r["mode"]): r for r in rows}
-    head = ("| N | frames/s (liqcore) | liqcore µs/frame | ccxt.pro µs/frame | bare µs/frame | liqcore above floor "
-            "| ccxt above floor | ccxt / liqcore | p50 / p99 µs liqcore | p50 / p99 µs ccxt |")
+    head = ("| N | frames/s (liqcore) | liqcore µs/frame | ccxt.pro µs/frame | bare µs/frame | bare-native µs/frame "
+            "| liqcore above floor | liqcore above its own floor | ccxt above floor | ccxt / liqcore "
+            "| p50 / p99 µs liqcore | p50 / p99 µs ccxt |")
     out = []
     for mode in dict.fromkeys(r["mode"] for r in rows):
-        out += [f"\n`{mode}`\n", head, "|---:" * 10 + "|"]
+        out += [f"\n`{mode}`\n", head, "|---:" * 12 + "|"]
         for n in dict.fromkeys(r["books"] for r in rows):
-            lq, cx, bare = (by.get((c, n, mode)) for c in CONSUMERS)
+            lq, cx, bare, native = (by.get((c, n, mode)) for c in CONSUMERS)
             cells = [str(n), _cell(lq, "frames_per_s", ",.0f"), _cell(lq, "cpu_us_per_frame"),
-                     _cell(cx, "cpu_us_per_frame"), _cell(bare, "cpu_us_per_frame"), _cell(lq, "above_floor_us"),
-                     _cell(cx, "above_floor_us"), _cell(lq, "ccxt_over_liqcore", ".2f"), _latency_cell(lq),
-                     _latency_cell(cx)]
+                     _cell(cx, "cpu_us_per_frame"), _cell(bare, "cpu_us_per_frame"), _cell(native, "cpu_us_per_frame"),
+                     _cell(lq, "above_floor_us"), _cell(lq, "above_native_floor_us"), _cell(cx, "above_floor_us"),
+                     _cell(lq, "ccxt_over_liqcore", ".2f"), _latency_cell(lq), _latency_cell(cx)]
             out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -229,7 +235,7 @@ def study(books: tuple[int, ...], modes: tuple[str, ...], consumers: tuple[str, 
                                           freeze=freeze))
                     if progress:
                         r = rows[-1]
-                        print(f"  {consumer:8} N={n:<4} {mode:6} {r['frames_per_s']:>9,.0f} frames/s "
+                        print(f"  {consumer:11} N={n:<4} {mode:6} {r['frames_per_s']:>9,.0f} frames/s "
                               f"{r['cpu_us_per_frame']:6.1f} µs/frame", file=sys.stderr, flush=True)
     add_relative(rows)
     return {"benchmark": "scale", "commit": _commit(), "python": platform.python_version(),

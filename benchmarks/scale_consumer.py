@@ -10,7 +10,10 @@ Consumers (each in a process of its own, on the same event loop: ``liqcore.feed.
 * ``ccxt``: stock ``ccxt.pro.binance``, one ``watch_order_book`` loop per book (the feed's layout: one task
   per book; ccxt spreads the subscriptions over 50 sockets); a book is seen when ``watch_order_book`` returns;
 * ``bare``: the transport floor, aiohttp websockets on the same 50-socket layout with the same streams
-  (``<id>@depth@100ms`` in the URL), counting frames and decoding nothing.
+  (``<id>@depth@100ms`` in the URL), counting frames and decoding nothing;
+* ``bare-native``: the floor of liqcore's own transport (``liqcore.feed.websocket``, what the ``liqcore``
+  consumer's adapter reads its sockets with), on the same layout, counting frames: what liqcore's book path
+  costs above its own transport is ``liqcore`` minus this.
 
 Every consumer is measured the same way, after every book synced (then ``--sim-pid`` gets SIGUSR1: the
 simulator leaves its sync pace for the measured one) and ``--warmup`` seconds: CPU time of the
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
 import os
@@ -38,7 +42,7 @@ import time
 from array import array
 from typing import Any, Callable
 
-CONSUMERS = ("liqcore", "ccxt", "bare")
+CONSUMERS = ("liqcore", "ccxt", "bare", "bare-native")
 #: a consumer records one book observation in this many (a power of two)
 SAMPLE_EVERY = 16
 #: ccxt.pro's Binance spot subscriptions per socket round-robin over this many sockets (its streamLimits)
@@ -202,23 +206,29 @@ class BareConsumer(Consumer):
         self.session = aiohttp.ClientSession()
         sockets = [self.ids[k::SOCKETS] for k in range(min(SOCKETS, len(self.ids)))]   # ccxt's round-robin
         first = [asyncio.get_running_loop().create_future() for _ in sockets]
-        probe, index, search = self.probe, self.index, KEY.search
+        frame = self.frame
 
         async def read(k: int, ids: list[str]) -> None:
             streams = "/".join(f"{i.lower()}@depth@100ms" for i in ids)
             async with self.session.ws_connect(self.ws_base + streams, max_msg_size=1 << 22) as ws:
                 async for msg in ws:
-                    self.count += 1
-                    if not first[k].done():
-                        first[k].set_result(None)
-                    probe.seen_count += 1
-                    if not probe.seen_count & (SAMPLE_EVERY - 1):
-                        ns = time.time_ns()
-                        m = search(msg.data, 20, 120)
-                        if m is not None:
-                            probe.samples.extend((ns, index[m.group(1)], int(m.group(2))))
+                    frame(first[k], msg.data)
         self.tasks = [asyncio.create_task(read(k, ids)) for k, ids in enumerate(sockets)]
         await asyncio.wait_for(asyncio.gather(*first), 180)
+
+    def frame(self, first: asyncio.Future[None], text: str) -> None:
+        """One frame read (its socket's ``first`` future resolves on the first): counted, and every
+        16th sampled with the ``s`` and ``u`` it carries."""
+        self.count += 1
+        if not first.done():
+            first.set_result(None)
+        probe = self.probe
+        probe.seen_count += 1
+        if not probe.seen_count & (SAMPLE_EVERY - 1):
+            ns = time.time_ns()
+            m = KEY.search(text, 20, 120)
+            if m is not None:
+                probe.samples.extend((ns, self.index[m.group(1)], int(m.group(2))))
 
     def update_ids(self) -> list[int]:
         return []
@@ -231,6 +241,25 @@ class BareConsumer(Consumer):
         await self.session.close()
 
 
+class BareNativeConsumer(BareConsumer):
+    """liqcore's websockets (frames read in C inside the socket's callback) that count frames: no book."""
+
+    async def start(self) -> None:
+        from liqcore.feed.websocket import connect
+        sockets = [self.ids[k::SOCKETS] for k in range(min(SOCKETS, len(self.ids)))]   # ccxt's round-robin
+        first = [asyncio.get_running_loop().create_future() for _ in sockets]
+        self.conns = []
+        for k, ids in enumerate(sockets):
+            ws = await connect(self.ws_base + "/".join(f"{i.lower()}@depth@100ms" for i in ids))
+            ws.start(functools.partial(self.frame, first[k]), lambda msg: None)
+            self.conns.append(ws)
+        await asyncio.wait_for(asyncio.gather(*first), 180)
+
+    async def close(self) -> None:
+        for ws in self.conns:
+            await ws.close()
+
+
 def _mark(consumer: Consumer) -> dict[str, Any]:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"cpu_s": time.process_time(), "utime_s": ru.ru_utime, "stime_s": ru.ru_stime, "time_ns": time.time_ns(),
@@ -241,7 +270,8 @@ def _mark(consumer: Consumer) -> dict[str, Any]:
 async def measure(kind: str, url: str, books: int, warmup: float, window: float, freeze: bool,
                   profile: str | None, sim_pid: int | None = None) -> dict[str, Any]:
     probe = Probe()
-    cls: Callable[..., Any] = {"liqcore": LiqcoreConsumer, "ccxt": CcxtConsumer, "bare": BareConsumer}[kind]
+    cls: Callable[..., Any] = {"liqcore": LiqcoreConsumer, "ccxt": CcxtConsumer, "bare": BareConsumer,
+                               "bare-native": BareNativeConsumer}[kind]
     consumer = cls(url, symbol_ids(books), probe)
     t_start = time.monotonic()
     await consumer.start()

@@ -49,9 +49,6 @@ __all__ = ["BinanceProtocol", "BinanceUsdmProtocol", "BinanceCoinmProtocol", "CH
 #: the protocol's one book channel (what :meth:`BookDriver.synced` is told)
 CHANNEL = "depth"
 
-#: the routing table of a connection without books (never written)
-_NO_ROUTES: dict[str, FrameRoute] = {}
-
 #: a buffered event: (the frame as received or the decoded event, its first id ``U``)
 _Buffered = tuple[Any, int]
 
@@ -118,8 +115,6 @@ class BinanceProtocol(BookProtocol):
         #: decoded (True: ccxt needs its acks); False: the native path drops them once the C parser
         #: classified them (valid JSON of another kind), for a driver that keeps books only
         self.decode_other = True
-        #: connection -> market id -> route (what the C parser looks a frame's ``s`` up in)
-        self._tables: dict[Any, dict[str, FrameRoute]] = {}
         self._syncs: dict[LiveBook, _Sync] = {}
 
     # ------------------------------------------------------------ subscriptions
@@ -131,22 +126,13 @@ class BinanceProtocol(BookProtocol):
         if old is not None:
             self._stop(old)                              # its buffer, if any, is skipped
             for conn_, market_id_ in old.keys:
-                table = self._tables.get(conn_)
-                if table is not None and table.get(market_id_) is old.route:
-                    del table[market_id_]
-                    if not table:                        # a connection without books: forget it
-                        del self._tables[conn_]
+                self.routes.remove(conn_, market_id_, old.route)
         if live.book.sequence is None:
             live.book.sequence = self.sequence_rule
         live.begin_sync()
         sync = self._syncs[live] = _Sync(live)
         if market_id is not None:
             self._route(conn, market_id, sync)
-
-    def connection_lost(self, conn: Any) -> None:
-        """``conn`` is gone: its routing table with it (its books resync through a new
-        subscription, :meth:`begin`, on another connection). O(1)."""
-        self._tables.pop(conn, None)
 
     def waiting(self, live: LiveBook) -> int:
         """Events of ``live`` buffered for a snapshot that has not come (yet). O(1)."""
@@ -169,10 +155,7 @@ class BinanceProtocol(BookProtocol):
             live.state = "live"
 
     def _route(self, conn: Any, market_id: str, sync: _Sync) -> None:
-        table = self._tables.get(conn)
-        if table is None:
-            table = self._tables[conn] = {}
-        table[market_id] = sync.route
+        self.routes.put(conn, market_id, sync.route)     # the C parser looks a frame's "s" up here
         sync.keys.append((conn, market_id))
 
     def _sync_of(self, conn: Any, market_id: Any) -> _Sync | None:
@@ -181,7 +164,7 @@ class BinanceProtocol(BookProtocol):
         for it."""
         if type(market_id) is not str or not market_id:
             return None
-        route = self._tables.get(conn, {}).get(market_id)
+        route = self.routes.get(conn, market_id)
         if route is not None:
             return route.target
         live = self.driver.book(conn, market_id, None)
@@ -199,7 +182,7 @@ class BinanceProtocol(BookProtocol):
         if not self.fast_path:
             super().on_frame(conn, data)
             return
-        table = self._tables.get(conn, _NO_ROUTES)        # (only read: a table is made by _route)
+        table = self.routes.of(conn)
         res = route_binance_depth(table, data)
         route = res.route
         if route is not None:
@@ -233,7 +216,7 @@ class BinanceProtocol(BookProtocol):
             if sync is None:
                 return                                   # not a market the driver keeps
             if sync.state == "live":                     # routed now: parse it with its book
-                table = self._tables[conn]
+                table = self.routes.of(conn)
                 res = route_binance_depth(table, data)
                 err, route = res.error, res.route
         else:

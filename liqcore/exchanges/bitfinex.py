@@ -119,6 +119,7 @@ class BitfinexProtocol(BookProtocol):
 
     # ------------------------------------------------------------ connections
     def connection_lost(self, conn: Any) -> None:
+        super().connection_lost(conn)
         self._conns.pop(conn, None)
 
     def channel_id(self, conn: Any, market_id: str) -> int | None:

@@ -80,6 +80,7 @@ class CoinbaseProtocol(BookProtocol):
         self._conns: dict[Any, _Connection] = {}
 
     def connection_lost(self, conn: Any) -> None:
+        super().connection_lost(conn)
         self._conns.pop(conn, None)
 
     def _connection(self, conn: Any) -> _Connection:

@@ -27,8 +27,6 @@ from liqcore.feed.live_book import LiveBook
 
 __all__ = ["OkxProtocol", "CHANNELS"]
 
-_NO_ROUTES: dict[str, FrameRoute] = {}
-
 #: OKX's incremental book channels and the levels each keeps (``books5``/``bbo-tbt`` are whole
 #: top-N replacements, not incremental: not book channels of the protocol)
 CHANNELS: Mapping[str, int] = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50, "books-rpi": 400}
@@ -58,19 +56,9 @@ class OkxProtocol(BookProtocol):
     #: update frames parsed in C straight into their book (routed by ``instId`` in the same pass)
     native_frames: ClassVar[bool] = True
 
-    def __init__(self, driver: Any, *, fast_path: bool = True) -> None:
-        super().__init__(driver, fast_path=fast_path)
-        #: connection -> instId -> route (what the C parser looks an update's ``instId`` up in): the
-        #: route's book is the LiveBook's book while it is live, None otherwise (kept current by
-        #: :meth:`on_message`, where a book is loaded, rebuilt or fails)
-        self._tables: dict[Any, dict[str, FrameRoute]] = {}
-
-    def connection_lost(self, conn: Any) -> None:
-        self._tables.pop(conn, None)
-
     def on_frame(self, conn: Any, data: str) -> None:
         if self.fast_path and self.native_frames:
-            res = route_okx_books(self._tables.get(conn, _NO_ROUTES), data)
+            res = route_okx_books(self.routes.of(conn), data)
             route = res.route
             if route is not None and route.book is not None and self._native(conn, route, res):
                 return
@@ -119,13 +107,13 @@ class OkxProtocol(BookProtocol):
         return None
 
     def _route(self, conn: Any, inst_id: str, live: LiveBook) -> None:
-        """Point ``inst_id``'s route on ``conn`` at ``live``'s book while it is live. O(1)."""
-        table = self._tables.get(conn)
-        if table is None:
-            table = self._tables[conn] = {}
-        route = table.get(inst_id)
+        """Point ``inst_id``'s route on ``conn`` (what the C parser looks an update's ``instId`` up
+        in) at ``live``'s book while it is live, None otherwise: kept current by :meth:`on_message`,
+        where a book is loaded, rebuilt or fails. O(1)."""
+        route = self.routes.get(conn, inst_id)
         if route is None:
-            route = table[inst_id] = FrameRoute(None, live)
+            route = FrameRoute(None, live)
+            self.routes.put(conn, inst_id, route)
         route.book = live.book if live.state == "live" else None
 
     def _native(self, conn: Any, route: FrameRoute, res: Any) -> bool:

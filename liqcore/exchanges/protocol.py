@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any, ClassVar, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol, Sequence
 
 import orjson
 
@@ -31,7 +31,10 @@ from liqcore.errors import FormatError
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import CrossPolicy
 
-__all__ = ["BookDriver", "BookProtocol", "Levels", "iso_ms"]
+if TYPE_CHECKING:
+    from liqcore._frames import FrameRoute
+
+__all__ = ["BookDriver", "BookProtocol", "Levels", "RouteTables", "iso_ms"]
 
 #: one side of a message: ``[price, size, ...]`` rows, prices and sizes as the venue's strings
 Levels = Sequence[Sequence[Any]]
@@ -84,6 +87,47 @@ class BookDriver(Protocol):
         checksum mismatch at the next message)."""
 
 
+#: the routes of a connection without any (read only: a table is made by its first route)
+_NO_ROUTES: dict[str, Any] = {}
+
+
+class RouteTables:
+    """Per connection, the routes a native frame parser looks a frame's market up in (market id ->
+    :class:`~liqcore._frames.FrameRoute`), as the protocols with native frames (Binance, OKX) keep
+    them. A connection's table is made by its first route and forgotten with its last one or with
+    the connection (:meth:`BookProtocol.connection_lost`). O(1) each."""
+
+    __slots__ = ("_tables",)
+
+    def __init__(self) -> None:
+        self._tables: dict[Any, dict[str, FrameRoute]] = {}
+
+    def of(self, conn: Any) -> dict[str, FrameRoute]:
+        """``conn``'s table, for the C parser to read (never written through)."""
+        return self._tables.get(conn, _NO_ROUTES)
+
+    def get(self, conn: Any, market_id: str) -> FrameRoute | None:
+        return self._tables.get(conn, _NO_ROUTES).get(market_id)
+
+    def put(self, conn: Any, market_id: str, route: FrameRoute) -> None:
+        table = self._tables.get(conn)
+        if table is None:
+            table = self._tables[conn] = {}
+        table[market_id] = route
+
+    def remove(self, conn: Any, market_id: str, route: FrameRoute) -> None:
+        """Forget ``market_id``'s route on ``conn`` if it is still ``route``."""
+        table = self._tables.get(conn)
+        if table is not None and table.get(market_id) is route:
+            del table[market_id]
+            if not table:
+                del self._tables[conn]
+
+    def drop(self, conn: Any) -> None:
+        """``conn`` is gone: its table with it."""
+        self._tables.pop(conn, None)
+
+
 class BookProtocol:
     """Base of the venue protocols: decoding, and the two book steps every venue shares.
 
@@ -109,6 +153,8 @@ class BookProtocol:
         self.fast_path = fast_path
         #: frames applied through the native frame path
         self.fast_frames = 0
+        #: the native frame parser's routes, per connection (Binance, OKX)
+        self.routes = RouteTables()
 
     # ------------------------------------------------------------------ frames
     def decode(self, data: str) -> Any:
@@ -151,8 +197,9 @@ class BookProtocol:
         raise NotImplementedError(f"{self.exchange}: snapshots come on the socket")
 
     def connection_lost(self, conn: Any) -> None:
-        """The driver's connection ``conn`` is gone: forget what the protocol kept about it
-        (Coinbase's ``sequence_num``, Bitfinex's channel ids). Default: nothing kept. O(1)."""
+        """The driver's connection ``conn`` is gone: forget what the protocol kept about it (its
+        routes; Coinbase's ``sequence_num``, Bitfinex's channel ids: their overrides). O(1)."""
+        self.routes.drop(conn)
 
     # ------------------------------------------------------------- book steps
     def snapshot(self, conn: Any, live: LiveBook, channel: str, bids: Levels, asks: Levels, *,

@@ -42,7 +42,7 @@ def test_smallest_study_has_every_figure_and_every_consumer_got_frames(tmp_path)
     doc = json.loads(out.read_text())
     rows = doc["rows"]
     assert [(r["consumer"], r["books"], r["mode"]) for r in rows] == [
-        (c, 1, m) for m in ("max", "paced", "single") for c in ("liqcore", "ccxt", "bare")]
+        (c, 1, m) for m in ("max", "paced", "single") for c in ("liqcore", "ccxt", "bare", "bare-native")]
     for r in rows:
         assert r["frames"] > 0 and r["frames_per_s"] > 0, r
         assert r["sim"]["frames_sent"] >= r["frames"] and r["sim"]["slow_consumers"] == 0, r
@@ -53,11 +53,12 @@ def test_smallest_study_has_every_figure_and_every_consumer_got_frames(tmp_path)
             # the send log's count between the book ids is the feed's own count of applied frames
             assert r["frames"] == r["frames_counted"], r
             assert r["ccxt_over_liqcore"] > 0 and r["above_floor_us"] is not None
-        elif r["consumer"] == "bare":
+            assert r["above_native_floor_us"] is not None
+        elif r["consumer"].startswith("bare"):
             assert r["above_floor_us"] is None and r["frames"] == r["frames_counted"]
     lines = p.stdout.splitlines()
     assert lines[0].split()[:4] == ["consumer", "N", "mode", "frames/s"]
-    assert len([ln for ln in lines if ln.split()[:1] in (["liqcore"], ["ccxt"], ["bare"])]) == len(rows)
+    assert len([ln for ln in lines if ln.split()[:1] in (["liqcore"], ["ccxt"], ["bare"], ["bare-native"])]) == len(rows)
     assert lines[-1] == f"written {out}"
 
 
