@@ -62,6 +62,10 @@ cdef class FrameReader:
     :class:`liqcore.errors.WebSocketError` whose ``code`` is the close code to fail the
     connection with, and closes the reader. Memory: a partial frame and a fragmented message's
     parts are held (:attr:`pending`), bounded by ``max_size`` plus one header. O(bytes) per feed.
+
+    One feed at a time: a feed from inside a handler, or from another thread while a handler runs,
+    raises :class:`liqcore.errors.ConcurrentUseError` and reads nothing (a connection's bytes have
+    one order).
     """
 
     cdef public object on_text, on_other   # the handlers (replaceable, e.g. to stop at a close)
@@ -70,6 +74,7 @@ cdef class FrameReader:
     cdef int _fragment_opcode        # its opcode (0: none)
     cdef uint64_t _max_size
     cdef bint _closed
+    cdef bint _busy                  # inside feed(): a second feed (a handler's, another thread's) is refused
     cdef public object messages      # messages handed out (text, binary and control)
 
     def __init__(self, on_text, on_other, *, max_size=DEFAULT_MAX_SIZE):
@@ -84,6 +89,7 @@ cdef class FrameReader:
         self._fragment_opcode = 0
         self._max_size = max_size
         self._closed = False
+        self._busy = False
         self.messages = 0
 
     @property
@@ -111,15 +117,25 @@ cdef class FrameReader:
     def feed(self, data) -> None:
         """Read the bytes received next (``bytes``, ``bytearray`` or ``memoryview``); hands every
         message they complete to the handlers before returning."""
-        cdef object buf
-        cdef const uint8_t *p
-        cdef Py_ssize_t n
         if self._closed:
             return
         if type(data) is not bytes:
             if not isinstance(data, (bytearray, memoryview)):
                 raise TypeError(f"feed takes bytes, bytearray or memoryview, not {type(data).__name__}")
             data = bytes(data)
+        if self._busy:
+            raise errors.ConcurrentUseError("FrameReader.feed called again while it reads (from a handler "
+                                            "or another thread)")
+        self._busy = True
+        try:
+            self._read(data)
+        finally:
+            self._busy = False
+
+    cdef _read(self, object data):
+        cdef object buf
+        cdef const uint8_t *p
+        cdef Py_ssize_t n
         if self._partial is not None:
             self._partial += <bytes>data
             buf = self._partial          # held here: the handlers cannot free it under us

@@ -72,7 +72,9 @@ class LiqMemoryError(LiqError, MemoryError):
 class ConcurrentUseError(LiqError, RuntimeError):
     """A book was called again from inside one of its own calls on the same thread (a
     callback, such as a ``__float__`` or ``__getitem__`` of the caller's objects, re-entered
-    it). Calls from other threads never raise this: they wait for the book. Nothing changed."""
+    it). Calls from other threads never raise this: they wait for the book. Nothing changed.
+    A websocket ``FrameReader`` fed again while it reads (from a handler, or from another
+    thread while a handler runs) raises it too, and reads nothing of that call."""
 
 
 class RecordingFormatError(LiqError, ValueError):

@@ -156,12 +156,6 @@ static inline void put_hole(liq_side *s, size_t i, int64_t k)
     s->dec[i] = 0;
 }
 
-/*
- * Rebuild the dense region at the top of a side without holes: the lowest start j
- * whose span [j, len) needs at most (its levels)/4 + DENSE_GAP holes, using at most
- * `limit` (<= cap) entries (no allocation here). Levels move up in place, top first.
- * O(len).
- */
 /* Levels below the touch whose distances set a side's stride. */
 #define STRIDE_LEVELS 64
 
@@ -199,12 +193,18 @@ static size_t dense_plan(const liq_side *s, int64_t step, size_t cap, size_t *st
     return n ? best + ticks_between(s->key[best], s->key[n - 1], step) + 1 : 0;
 }
 
-static void densify(liq_side *s, int64_t tick, size_t limit)
+/*
+ * Rebuild the dense region at the top of a side without holes, stepping by `step` (the
+ * side's learn_stride, which becomes its stride): the lowest start j whose span [j, len)
+ * needs at most (its levels)/4 + DENSE_GAP holes, using at most `limit` (<= cap) entries
+ * (no allocation here). Levels move up in place, top first. O(len).
+ */
+static void densify(liq_side *s, int64_t step, size_t limit)
 {
     size_t n = s->len, best;
     s->dstart = n;
+    s->stride = step;
     if (n == 0) return;
-    const int64_t step = s->stride = learn_stride(s, tick);
     size_t top = dense_plan(s, step, limit, &best);
     int64_t base = s->key[best];
     size_t w = top;
@@ -226,9 +226,10 @@ static void densify(liq_side *s, int64_t tick, size_t limit)
 /* densify() with the capacity it wants (a hole-free side, e.g. a fresh snapshot). O(len). */
 static liq_status side_make_dense(liq_side *s, int64_t tick)
 {
-    size_t start, need = dense_plan(s, learn_stride(s, tick), SIZE_MAX, &start);
+    const int64_t step = learn_stride(s, tick);    /* once: growing moves no key */
+    size_t start, need = dense_plan(s, step, SIZE_MAX, &start);
     liq_status st = side_grow(s, need);
-    if (st == LIQ_OK) densify(s, tick, s->cap);
+    if (st == LIQ_OK) densify(s, step, s->cap);
     return st;
 }
 
@@ -245,7 +246,7 @@ static void side_compact(liq_side *s, int64_t tick, size_t limit)
         m++;
     }
     s->len = s->live = m;
-    densify(s, tick, limit);
+    densify(s, learn_stride(s, tick), limit);
 }
 
 /*

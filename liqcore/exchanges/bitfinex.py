@@ -113,18 +113,13 @@ class BitfinexProtocol(BookProtocol):
     #: one level per frame: a book may be crossed between two frames of one update
     cross_policy: ClassVar[CrossPolicy] = "allow"
 
-    def __init__(self, driver: Any, *, fast_path: bool = True) -> None:
-        super().__init__(driver, fast_path=fast_path)
-        self._conns: dict[Any, _Connection] = {}
+    #: each connection's channels (``chanId`` -> market)
+    connection_class = _Connection
 
     # ------------------------------------------------------------ connections
-    def connection_lost(self, conn: Any) -> None:
-        super().connection_lost(conn)
-        self._conns.pop(conn, None)
-
     def channel_id(self, conn: Any, market_id: str) -> int | None:
         """The current ``chanId`` of ``market_id``'s book on ``conn`` (None: none)."""
-        state = self._conns.get(conn)
+        state = self.connection(conn, create=False)
         chan = state.current.get(market_id) if state is not None else None
         return None if chan is None else int(chan)
 
@@ -132,7 +127,7 @@ class BitfinexProtocol(BookProtocol):
         """Stop applying ``market_id``'s current channel on ``conn`` (a resync: frames still in
         flight on it are counted skipped); its ``chanId``, for the adapter's unsubscribe request,
         or None when it has none. O(1)."""
-        state = self._conns.get(conn)
+        state = self.connection(conn, create=False)
         chan = state.current.pop(market_id, None) if state is not None else None
         if state is None or chan is None or chan not in state.channels:
             return None
@@ -141,7 +136,7 @@ class BitfinexProtocol(BookProtocol):
 
     def drop_channel(self, conn: Any, chan_id: Any) -> None:
         """Forget channel ``chan_id`` of ``conn`` (its unsubscribe was acknowledged). O(1)."""
-        state = self._conns.get(conn)
+        state = self.connection(conn, create=False)
         if state is not None:
             state.channels.pop(str(chan_id), None)
 
@@ -154,9 +149,7 @@ class BitfinexProtocol(BookProtocol):
             length = int(msg.get("len") or DEFAULT_LENGTH)
         except (TypeError, ValueError, OverflowError):
             length = DEFAULT_LENGTH
-        state = self._conns.get(conn)
-        if state is None:
-            state = self._conns[conn] = _Connection()
+        state = self.connection(conn)
         market_id, chan = str(msg["symbol"]), str(msg.get("chanId"))
         old = state.current.get(market_id)
         if old is not None and old in state.channels:
@@ -170,7 +163,7 @@ class BitfinexProtocol(BookProtocol):
     def on_frame(self, conn: Any, data: str) -> None:
         # a frame of a book channel is decoded with every number as its text; the rest as usual
         if data[:1] == "[":
-            state = self._conns.get(conn)
+            state = self.connection(conn, create=False)
             ch = state.channels.get(data[1:data.find(",")]) if state is not None else None
             if ch is not None:
                 try:
@@ -189,7 +182,7 @@ class BitfinexProtocol(BookProtocol):
             return False                 # events are ccxt's too (it records the subscription)
         if type(msg) is not list or not msg:
             return False
-        state = self._conns.get(conn)
+        state = self.connection(conn, create=False)
         ch = state.channels.get(str(msg[0])) if state is not None else None
         if ch is None:
             return False

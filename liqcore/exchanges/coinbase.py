@@ -29,15 +29,10 @@ from typing import Any, ClassVar, Mapping
 from liqcore.errors import FormatError
 from liqcore.exchanges.protocol import BookProtocol, iso_ms
 
-__all__ = ["CoinbaseProtocol", "CHANNELS", "MAX_CONNECTIONS"]
+__all__ = ["CoinbaseProtocol", "CHANNELS"]
 
 #: the book channel (subscribed as ``level2``; its messages say ``l2_data``) and its depth (the whole book)
 CHANNELS: Mapping[str, int | None] = {"level2": None}
-
-#: connections whose ``sequence_num`` state is kept at most (the oldest is forgotten beyond: a
-#: driver that never reports a lost connection cannot grow the protocol without bound)
-MAX_CONNECTIONS = 256
-
 
 @dataclass
 class _Connection:
@@ -74,27 +69,13 @@ class CoinbaseProtocol(BookProtocol):
 
     exchange: ClassVar[str] = "coinbase"
     channels: ClassVar[Mapping[str, int | None]] = CHANNELS
-
-    def __init__(self, driver: Any, *, fast_path: bool = True) -> None:
-        super().__init__(driver, fast_path=fast_path)
-        self._conns: dict[Any, _Connection] = {}
-
-    def connection_lost(self, conn: Any) -> None:
-        super().connection_lost(conn)
-        self._conns.pop(conn, None)
-
-    def _connection(self, conn: Any) -> _Connection:
-        state = self._conns.get(conn)
-        if state is None:
-            if len(self._conns) >= MAX_CONNECTIONS:
-                del self._conns[next(iter(self._conns))]
-            state = self._conns[conn] = _Connection()
-        return state
+    #: each connection's ``sequence_num`` numbering
+    connection_class = _Connection
 
     def on_message(self, conn: Any, msg: Any) -> bool:
         if type(msg) is not dict:
             return False
-        state = self._connection(conn)
+        state = self.connection(conn)
         seq = msg.get("sequence_num")
         book_msg = msg.get("channel") == "l2_data"
         if type(seq) is int:

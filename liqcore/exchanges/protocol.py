@@ -34,7 +34,7 @@ from liqcore.feed.scales import CrossPolicy
 if TYPE_CHECKING:
     from liqcore._frames import FrameRoute
 
-__all__ = ["BookDriver", "BookProtocol", "Levels", "RouteTables", "iso_ms"]
+__all__ = ["BookDriver", "BookProtocol", "Levels", "RouteTables", "MAX_CONNECTIONS", "iso_ms"]
 
 #: one side of a message: ``[price, size, ...]`` rows, prices and sizes as the venue's strings
 Levels = Sequence[Sequence[Any]]
@@ -86,6 +86,10 @@ class BookDriver(Protocol):
         """A frame that is not valid JSON (skipped; a real update it hid shows as a gap or a
         checksum mismatch at the next message)."""
 
+
+#: connections whose state a protocol keeps at most (the oldest is forgotten beyond: a driver that
+#: never reports a lost connection cannot grow a protocol without bound)
+MAX_CONNECTIONS = 256
 
 #: the routes of a connection without any (read only: a table is made by its first route)
 _NO_ROUTES: dict[str, Any] = {}
@@ -146,6 +150,9 @@ class BookProtocol:
     #: the cross policy of the books a driver creates for the venue (:class:`liqcore.OrderBook`):
     #: "allow" where a message can leave a book crossed until the next one (Bitfinex)
     cross_policy: ClassVar[CrossPolicy] = "raise"
+    #: what the protocol keeps per connection (:meth:`connection`), made without arguments; None:
+    #: nothing
+    connection_class: ClassVar[type | None] = None
 
     def __init__(self, driver: BookDriver, *, fast_path: bool = True) -> None:
         self.driver = driver
@@ -155,6 +162,7 @@ class BookProtocol:
         self.fast_frames = 0
         #: the native frame parser's routes, per connection (Binance, OKX)
         self.routes = RouteTables()
+        self._connections: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ frames
     def decode(self, data: str) -> Any:
@@ -196,10 +204,22 @@ class BookProtocol:
         snapshots raise NotImplementedError."""
         raise NotImplementedError(f"{self.exchange}: snapshots come on the socket")
 
+    def connection(self, conn: Any, *, create: bool = True) -> Any:
+        """What the protocol keeps about ``conn`` (a ``connection_class()``: Coinbase's numbering,
+        Bitfinex's channels), made on first use when ``create`` (else None when there is none).
+        Beyond :data:`MAX_CONNECTIONS` the oldest connection's is forgotten. O(1)."""
+        state = self._connections.get(conn)
+        if state is None and create and self.connection_class is not None:
+            if len(self._connections) >= MAX_CONNECTIONS:
+                del self._connections[next(iter(self._connections))]
+            state = self._connections[conn] = self.connection_class()
+        return state
+
     def connection_lost(self, conn: Any) -> None:
         """The driver's connection ``conn`` is gone: forget what the protocol kept about it (its
-        routes; Coinbase's ``sequence_num``, Bitfinex's channel ids: their overrides). O(1)."""
+        routes, its :meth:`connection` state). O(1)."""
         self.routes.drop(conn)
+        self._connections.pop(conn, None)
 
     # ------------------------------------------------------------- book steps
     def snapshot(self, conn: Any, live: LiveBook, channel: str, bids: Levels, asks: Levels, *,

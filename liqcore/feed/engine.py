@@ -10,7 +10,7 @@ How an adapter plugs into ccxt.pro (see ``docs/feed.md`` and
   ~53 µs per message ccxt spends storing levels in Python lists is gone.
 * ``client(url)`` patches each new ccxt ``Client`` so raw frames reach
   :meth:`EngineMixin.liq_on_frame` first: receive timestamp, optional recording, then the
-  frame handler (``liq_frame_handler``, :func:`protocol_frame_handler`), which gives the frame to
+  frame handler (``liq_frame_handler``, by default the protocol's ``on_frame``), which gives the frame to
   the venue's protocol (``protocol_class``, :mod:`liqcore.exchanges`: book frames applied straight
   to the compiled book — in C where the venue has a native frame path and ``liq_fast_path`` is on —
   ccxt's per-frame method table skipped) and the protocol hands every other frame back to ccxt's
@@ -42,7 +42,7 @@ from liqcore.feed.driver import CcxtDriver
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import CrossPolicy, book_for_market
 
-__all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler", "protocol_frame_handler"]
+__all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler"]
 
 log = logging.getLogger("liqcore.feed")
 
@@ -53,14 +53,9 @@ _MAX_MESSAGE = 10 * 1024 * 1024
 READERS = ("native", "aiohttp", "ccxt")
 _monotonic_ns = time.monotonic_ns
 
-#: ``handler(exchange, client, frame_text)``: applies one raw frame; must not raise (it may, the
-#: caller contains it, but then the frame's book is resynced)
-FrameHandler = Callable[[Any, Any, str], None]
-
-def protocol_frame_handler(exchange: Any, client: Any, data: str) -> None:
-    """The frame handler of adapters that drive a venue protocol: every frame to the protocol,
-    which hands what is not a book message back to ccxt (:meth:`EngineMixin.liq_other`)."""
-    exchange.liq_protocol.on_frame(client, data)
+#: ``handler(client, frame_text)``: applies one raw frame; must not raise (it may, the caller contains
+#: it, but then the frame's book is resynced). The default is the venue protocol's ``on_frame``.
+FrameHandler = Callable[[Any, str], None]
 
 
 class ShellOrderBook(CcxtOrderBook):
@@ -110,7 +105,7 @@ class EngineMixin(_CcxtExchange):
     """
 
     #: the venue's protocol (:mod:`liqcore.exchanges`), set by each adapter: every frame goes to it
-    #: (:func:`protocol_frame_handler`) and it reports to the adapter's :class:`CcxtDriver`
+    #: (its ``on_frame`` is the default frame handler) and it reports to the adapter's :class:`CcxtDriver`
     protocol_class: ClassVar[type[BookProtocol]]
     liq_protocol: BookProtocol
     _liq_fast_path = True
@@ -151,7 +146,7 @@ class EngineMixin(_CcxtExchange):
         self.liq_buffer_limit = buffer_limit
         self.liq_protocol = self.protocol_class(CcxtDriver(self), fast_path=self._liq_fast_path)
         #: what every raw frame is handed to (tests swap it to corrupt frames on the way in)
-        self.liq_frame_handler: FrameHandler = protocol_frame_handler
+        self.liq_frame_handler: FrameHandler = self.liq_protocol.on_frame
         self.liq_frames = 0
         self.liq_malformed = 0
         self.liq_handler_errors = 0
@@ -395,11 +390,7 @@ class EngineMixin(_CcxtExchange):
                 log.warning("%s: non-UTF-8 frame on %s skipped", self.id, client.url)
                 return
         try:
-            handler = self.liq_frame_handler
-            if handler is protocol_frame_handler:
-                self.liq_protocol.on_frame(client, data)     # the default, one call fewer
-            else:
-                handler(self, client, data)
+            self.liq_frame_handler(client, data)
         except Exception as exc:        # never into ccxt's receive loop (it would stop reading)
             self.liq_handler_errors += 1
             log.exception("%s: handler error on %s", self.id, client.url)

@@ -93,6 +93,10 @@ class ExchangeSimulator:
         (reported by :attr:`port` / :attr:`url`).
     compress : bool
         Offer permessage-deflate on websockets (off by default: cheaper on loopback).
+    ssl : ssl.SSLContext, optional
+        Serve HTTPS and WSS with this server context (e.g. a local CA's certificate, for tests of
+        clients over TLS); :attr:`url` is then ``https://`` and :meth:`attach` points clients at
+        ``https://`` and ``wss://``.
     synthetic_options : mapping, optional
         Extra keyword arguments of :class:`SyntheticBook` (``levels``, ``max_changes``...).
     stagger : bool
@@ -118,7 +122,8 @@ class ExchangeSimulator:
                  host: str = "127.0.0.1", port: int = 0, compress: bool = False,
                  synthetic_options: Mapping[str, Any] | None = None, stagger: bool = False,
                  max_queued: int | None = None,
-                 on_sent: Callable[[SimConnection, str], None] | None = None) -> None:
+                 on_sent: Callable[[SimConnection, str], None] | None = None,
+                 ssl: Any = None) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError(f"the simulator binds to loopback only, not {host!r}")
         if interval <= 0 or max_seconds <= 0:
@@ -133,6 +138,7 @@ class ExchangeSimulator:
         self.max_seconds = max_seconds
         self.host = host
         self.compress = compress
+        self.ssl = ssl
         self._port = port
         self._markets: dict[tuple[str, str], Market] = {}
         for spec in (default_instruments() if markets is None else markets):
@@ -183,7 +189,7 @@ class ExchangeSimulator:
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=False)
+        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=False, ssl_context=self.ssl)
         await site.start()
         self._port = self._runner.addresses[0][1]     # the port the OS picked for port 0
         self._tasks = [asyncio.create_task(self._tick_loop(), name="sim-ticks"),
@@ -262,9 +268,10 @@ class ExchangeSimulator:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (the websocket base is the same with ``ws://``)."""
+        """``http://127.0.0.1:PORT`` (the websocket base is the same with ``ws://``); ``https://``
+        when serving TLS (``wss://``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.ssl is not None else 'http'}://{host}:{self._port}"
 
     def ccxt_urls(self, urls_api: Any) -> Any:
         """A copy of a ccxt ``urls["api"]`` table pointing at this simulator."""

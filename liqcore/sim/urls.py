@@ -26,17 +26,19 @@ _URL = re.compile(r"^(https?|wss?)://([^/:]+)(?::\d+)?(.*)$")
 
 
 def loopback_url(url: str, base: str) -> str:
-    """One URL rewritten onto ``base`` (``http://127.0.0.1:PORT``); other strings unchanged.
+    """One URL rewritten onto ``base`` (``http://127.0.0.1:PORT``, or ``https://`` for a simulator
+    serving TLS); other strings unchanged.
 
-    The scheme follows the original (ws/wss -> ws, http/https -> http), the host becomes
-    the first path segment and the port is dropped.
+    The scheme follows the original (ws/wss -> ws, http/https -> http; wss and https when
+    ``base`` is https), the host becomes the first path segment and the port is dropped.
     """
     m = _URL.match(url)
     if m is None:
         return url
     scheme, host, rest = m.groups()
-    root = base.split("://", 1)[1]
-    return f"{'ws' if scheme.startswith('ws') else 'http'}://{root}/{host}{rest}"
+    base_scheme, root = base.split("://", 1)
+    tls = "s" if base_scheme == "https" else ""
+    return f"{'ws' if scheme.startswith('ws') else 'http'}{tls}://{root}/{host}{rest}"
 
 
 def loopback_urls(urls: Any, base: str) -> Any:

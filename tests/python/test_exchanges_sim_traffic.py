@@ -370,6 +370,25 @@ def test_coinbase_connection_state_is_dropped_with_the_connection(clean):
     assert_accounted(r)
 
 
+@pytest.mark.parametrize("protocol", [CoinbaseProtocol, BitfinexProtocol])
+def test_a_protocol_keeps_a_bounded_state_per_connection(protocol):
+    """What a protocol keeps per connection (Coinbase's numbering, Bitfinex's channels) is made on
+    first use, forgotten with the connection, and bounded: beyond MAX_CONNECTIONS (a driver that
+    never reports a lost connection) the oldest connection's is forgotten. Protocols that keep
+    nothing per connection make nothing."""
+    from liqcore.exchanges.protocol import MAX_CONNECTIONS
+    p = protocol(ProtocolReplay(protocol))
+    first = p.connection("c0")
+    assert first is not None and p.connection("c0") is first and p.connection("c1", create=False) is None
+    for i in range(1, MAX_CONNECTIONS + 3):
+        p.connection(f"c{i}")
+    assert p.connection("c0", create=False) is None and p.connection("c2", create=False) is None
+    assert p.connection("c3", create=False) is not None
+    p.connection_lost("c3")
+    assert p.connection("c3", create=False) is None
+    assert BinanceProtocol(ProtocolReplay(BinanceProtocol)).connection("c0") is None
+
+
 def test_bitfinex_bad_checksum_is_caught_on_its_cs_frame_and_the_new_channel_heals():
     """The simulator corrupts the ``cs`` frames among data frames 10-19 (level frames pass
     untouched): the first of them fails the book; the book then waits (stale) and the client's

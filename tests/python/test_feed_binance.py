@@ -113,6 +113,42 @@ def test_the_adapter_reads_its_sockets():
     run(body())
 
 
+def test_the_native_websocket_over_tls_with_a_local_ca():
+    """The simulator serves HTTPS and WSS with a certificate of a local CA (trustme), and offers
+    permessage-deflate: ccxt's REST and liqcore's websocket both verify it through the exchange's
+    ``ssl_context``, the connections are liqcore's over TLS (no extension offered, so frames come
+    uncompressed), and the book equals the simulator's true book (``test_ws.py``: an untrusted
+    certificate is refused)."""
+    import ssl
+
+    from liqcore.feed.websocket import WebSocket
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def body():
+        async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=20, ssl=server_ctx, compress=True) as sim:
+            assert sim.url.startswith("https://")
+            ex = exchanges(sim, "binance")["binance"]
+            ex.ssl_context = client_ctx
+            assert ex.urls["api"]["ws"]["spot"].startswith("wss://127.0.0.1:")
+            async with LiveFeed([("binance", "BTC/USDT")], exchanges={"binance": ex}, backoff=(0.02, 0.5)) as feed:
+                await feed.wait_live(8)
+                conns = [c.connection for c in ex.clients.values()]
+                assert conns and all(isinstance(w, WebSocket) for w in conns)
+                assert all(w._transport.get_extra_info("ssl_object") is not None for w in conns)
+                live = feed.live_book("binance", "BTC/USDT")
+                while live.stats.applied < 20:
+                    await asyncio.sleep(0.02)
+                await drained(sim, feed, "binance", ["BTC/USDT"])
+                assert_equals_truth(feed, sim, BOOKS["binance"])
+    run(body())
+
+
 def test_a_connection_with_cookies_stays_on_aiohttp():
     """A connection that needs what only aiohttp does here (cookies; a proxy alike) is ccxt's aiohttp
     connection, read by the adapter's task, and the book is the same; an unknown reader is refused."""
@@ -187,7 +223,7 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
             stock = ex.liq_frame_handler
             seen = {"n": 0, "armed": False, "bad": False}
 
-            def corrupting(exchange, client, data):
+            def corrupting(client, data):
                 # the pluggable handler slot: once the book is live, the first depth frame from
                 # the 30th on that carries bids gets an unparsable price; the 60th makes the
                 # handler itself raise (outside any book). Counting from "live" keeps the bad
@@ -199,7 +235,7 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
                         seen["bad"] = True
                     elif seen["n"] == 60:
                         raise RuntimeError("handler bug")
-                stock(exchange, client, data)
+                stock(client, data)
             ex.liq_frame_handler = corrupting
             async with LiveFeed([("binance", "BTC/USDT")], exchanges=exs, backoff=(0.02, 0.5)) as feed:
                 live = feed.live_book("binance", "BTC/USDT")

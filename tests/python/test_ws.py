@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liqcore import _ws
-from liqcore.errors import FeedConfigError, LiqError, WebSocketError
+from liqcore.errors import ConcurrentUseError, FeedConfigError, LiqError, WebSocketError
 
 pytest.importorskip("aiohttp")
 from aiohttp import WSMsgType, web  # noqa: E402
@@ -203,6 +203,52 @@ def test_reader_goes_on_after_a_handler_raised():
     assert seen == ["a", "boom"] and not r.closed
     r.feed(b"dd")                                  # the rest of what was fed, then the new bytes
     assert seen == ["a", "boom", "c", "dd"]
+
+
+def test_a_feed_from_a_handler_is_refused_and_reads_nothing():
+    seen: list[str] = []
+    r: Any = None
+
+    def on_text(text: str) -> None:
+        seen.append(text)
+        if text == "again":
+            r.feed(server_frame(TEXT, b"inner"))
+    r = _ws.FrameReader(on_text, lambda op, p: None)
+    with pytest.raises(ConcurrentUseError):
+        r.feed(server_frame(TEXT, b"again") + server_frame(TEXT, b"after"))
+    r.feed(b"")
+    assert seen == ["again", "after"] and not r.closed
+
+
+def test_threads_feeding_one_reader_never_corrupt_it():
+    """Two threads feed one reader (a handler that runs Python lets the other in): a refused feed
+    raises ConcurrentUseError and reads nothing; every message read is whole and in its thread's order."""
+    import threading
+    got: list[str] = []
+
+    def on_text(text: str) -> None:
+        got.append(text)
+        sum(range(50))                           # bytecodes: the other thread may run here
+    r = _ws.FrameReader(on_text, lambda op, p: None)
+    refused = [0, 0]
+
+    def worker(k: int) -> None:
+        for i in range(3000):
+            frame = server_frame(TEXT, f"{k}:{i}".encode())
+            while True:
+                try:
+                    r.feed(frame)
+                    break
+                except ConcurrentUseError:
+                    refused[k] += 1
+    threads = [threading.Thread(target=worker, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert r.pending == 0 and not r.closed and r.messages == 6000
+    for k in (0, 1):
+        assert [m for m in got if m.startswith(f"{k}:")] == [f"{k}:{i}" for i in range(3000)]
 
 
 @pytest.mark.parametrize("bad", ["text", 5, None, 1.5, [1, 2], object()])
