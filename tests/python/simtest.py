@@ -157,6 +157,21 @@ def assert_final_book(book: Any, final: dict[str, Any], name: str) -> None:
     assert [book.bid_count, book.ask_count] == final["levels"], name
 
 
+def local_tls(host: str) -> tuple[Any, Any]:
+    """(server, client) SSL contexts: the server's with a certificate for ``host`` from a fresh local
+    CA (trustme), the client's trusting that CA only. Skips the test without trustme."""
+    import ssl
+
+    import pytest
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(host).configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
 @contextlib.asynccontextmanager
 async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: int = 0, fast_path: bool = True,
                     reader: str = "native", **feed_opts: Any) -> AsyncIterator[Any]:

@@ -24,7 +24,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_frame_path, drained, exchanges, live_feed, run, run_feed, settle)
+                     check_frame_path, drained, exchanges, live_feed, local_tls, run, run_feed, settle)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -119,16 +119,9 @@ def test_the_native_websocket_over_tls_with_a_local_ca():
     ``ssl_context``, the connections are liqcore's over TLS (no extension offered, so frames come
     uncompressed), and the book equals the simulator's true book (``test_ws.py``: an untrusted
     certificate is refused)."""
-    import ssl
-
     from liqcore.feed.websocket import WebSocket
 
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
+    server_ctx, client_ctx = local_tls("127.0.0.1")
 
     async def body():
         async with ExchangeSimulator(seed=5, interval=FAST, max_seconds=20, ssl=server_ctx, compress=True) as sim:

@@ -22,6 +22,7 @@ pytest.importorskip("aiohttp")
 from aiohttp import WSMsgType, web  # noqa: E402
 
 from liqcore.feed.websocket import WebSocket, connect  # noqa: E402
+from simtest import local_tls  # noqa: E402
 
 TEXT, BINARY, CONTINUATION, CLOSE, PING, PONG = 1, 2, 0, 8, 9, 10
 
@@ -426,12 +427,7 @@ def test_tls_with_a_local_certificate_authority():
     """wss:// against an aiohttp server with a certificate of a local CA (trustme): accepted with a
     context that trusts the CA, refused (certificate verify failed) with the default context, and
     accepted without verification (ccxt's verify=False)."""
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
+    server_ctx, client_ctx = local_tls("localhost")
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
