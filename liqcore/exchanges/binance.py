@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Mapping
 from liqcore._frames import FrameRoute, apply_binance_depth, load_binance_snapshot, route_binance_depth, \
     scan_binance_depth, scan_binance_snapshot
 from liqcore.errors import FormatError, InvalidDeltaError, LiqError, SnapshotTooOld
-from liqcore.exchanges.protocol import BookProtocol
+from liqcore.exchanges.protocol import NO_ROUTES, BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import message_decimals
 
@@ -164,7 +164,7 @@ class BinanceProtocol(BookProtocol):
         for it."""
         if type(market_id) is not str or not market_id:
             return None
-        route = self.routes.get(conn, market_id)
+        route = self.routes.route(conn, market_id)
         if route is not None:
             return route.target
         live = self.driver.book(conn, market_id, None)
@@ -182,7 +182,7 @@ class BinanceProtocol(BookProtocol):
         if not self.fast_path:
             super().on_frame(conn, data)
             return
-        table = self.routes.of(conn)
+        table = self.routes.get(conn, NO_ROUTES)
         res = route_binance_depth(table, data)
         route = res.route
         if route is not None:
@@ -216,7 +216,7 @@ class BinanceProtocol(BookProtocol):
             if sync is None:
                 return                                   # not a market the driver keeps
             if sync.state == "live":                     # routed now: parse it with its book
-                table = self.routes.of(conn)
+                table = self.routes.get(conn, NO_ROUTES)
                 res = route_binance_depth(table, data)
                 err, route = res.error, res.route
         else:

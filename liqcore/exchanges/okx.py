@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Mapping
 
 from liqcore._frames import FrameRoute, route_okx_books
 from liqcore.errors import ChecksumError, FormatError, InvalidDeltaError
-from liqcore.exchanges.protocol import BookProtocol
+from liqcore.exchanges.protocol import NO_ROUTES, BookProtocol
 from liqcore.feed.live_book import LiveBook
 
 __all__ = ["OkxProtocol", "CHANNELS"]
@@ -58,7 +58,7 @@ class OkxProtocol(BookProtocol):
 
     def on_frame(self, conn: Any, data: str) -> None:
         if self.fast_path and self.native_frames:
-            res = route_okx_books(self.routes.of(conn), data)
+            res = route_okx_books(self.routes.get(conn, NO_ROUTES), data)
             route = res.route
             if route is not None and route.book is not None and self._native(conn, route, res):
                 return
@@ -110,7 +110,7 @@ class OkxProtocol(BookProtocol):
         """Point ``inst_id``'s route on ``conn`` (what the C parser looks an update's ``instId`` up
         in) at ``live``'s book while it is live, None otherwise: kept current by :meth:`on_message`,
         where a book is loaded, rebuilt or fails. O(1)."""
-        route = self.routes.get(conn, inst_id)
+        route = self.routes.route(conn, inst_id)
         if route is None:
             route = FrameRoute(None, live)
             self.routes.put(conn, inst_id, route)

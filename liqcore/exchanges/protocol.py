@@ -34,7 +34,7 @@ from liqcore.feed.scales import CrossPolicy
 if TYPE_CHECKING:
     from liqcore._frames import FrameRoute
 
-__all__ = ["BookDriver", "BookProtocol", "Levels", "RouteTables", "MAX_CONNECTIONS", "iso_ms"]
+__all__ = ["BookDriver", "BookProtocol", "Levels", "RouteTables", "NO_ROUTES", "MAX_CONNECTIONS", "iso_ms"]
 
 #: one side of a message: ``[price, size, ...]`` rows, prices and sizes as the venue's strings
 Levels = Sequence[Sequence[Any]]
@@ -92,44 +92,39 @@ class BookDriver(Protocol):
 MAX_CONNECTIONS = 256
 
 #: the routes of a connection without any (read only: a table is made by its first route)
-_NO_ROUTES: dict[str, Any] = {}
+NO_ROUTES: dict[str, Any] = {}
 
 
-class RouteTables:
-    """Per connection, the routes a native frame parser looks a frame's market up in (market id ->
-    :class:`~liqcore._frames.FrameRoute`), as the protocols with native frames (Binance, OKX) keep
-    them. A connection's table is made by its first route and forgotten with its last one or with
-    the connection (:meth:`BookProtocol.connection_lost`). O(1) each."""
+class RouteTables(dict[Any, dict[str, "FrameRoute"]]):
+    """Per connection, the routes a native frame parser looks a frame's market up in (connection ->
+    market id -> :class:`~liqcore._frames.FrameRoute`), as the protocols with native frames
+    (Binance, OKX) keep them. A dict, so a frame's lookup is ``routes.get(conn, NO_ROUTES)`` (no
+    Python call per frame); a connection's table is made by its first route and forgotten with its
+    last one or with the connection (:meth:`BookProtocol.connection_lost`). O(1) each."""
 
-    __slots__ = ("_tables",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self._tables: dict[Any, dict[str, FrameRoute]] = {}
-
-    def of(self, conn: Any) -> dict[str, FrameRoute]:
-        """``conn``'s table, for the C parser to read (never written through)."""
-        return self._tables.get(conn, _NO_ROUTES)
-
-    def get(self, conn: Any, market_id: str) -> FrameRoute | None:
-        return self._tables.get(conn, _NO_ROUTES).get(market_id)
+    def route(self, conn: Any, market_id: str) -> FrameRoute | None:
+        """``market_id``'s route on ``conn`` (None: none)."""
+        return self.get(conn, NO_ROUTES).get(market_id)
 
     def put(self, conn: Any, market_id: str, route: FrameRoute) -> None:
-        table = self._tables.get(conn)
+        table = self.get(conn)
         if table is None:
-            table = self._tables[conn] = {}
+            table = self[conn] = {}
         table[market_id] = route
 
     def remove(self, conn: Any, market_id: str, route: FrameRoute) -> None:
         """Forget ``market_id``'s route on ``conn`` if it is still ``route``."""
-        table = self._tables.get(conn)
+        table = self.get(conn)
         if table is not None and table.get(market_id) is route:
             del table[market_id]
             if not table:
-                del self._tables[conn]
+                del self[conn]
 
     def drop(self, conn: Any) -> None:
         """``conn`` is gone: its table with it."""
-        self._tables.pop(conn, None)
+        self.pop(conn, None)
 
 
 class BookProtocol:
