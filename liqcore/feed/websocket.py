@@ -21,6 +21,8 @@ by it. Every message after that goes to the handlers in arrival order, then exac
 ends the connection: ``CLOSE`` (the server closed; the close was answered), ``ERROR`` (a protocol
 violation, answered with its close code, or a transport error) or ``CLOSED`` (a local :meth:`close`, or
 the socket ended without a close frame). Nothing reaches ``on_text`` after a local ``close()`` began.
+A handler that raises fails the connection (close code 1011, then ``ERROR``): the exception is logged,
+never raised into the event loop.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import ssl as ssl_module
 from typing import Any, Callable
@@ -39,6 +42,8 @@ from liqcore._ws import BINARY, CLOSE, DEFAULT_MAX_SIZE, PING, PONG, TEXT, Frame
 from liqcore.errors import WebSocketError
 
 __all__ = ["WebSocket", "connect"]
+
+log = logging.getLogger("liqcore.feed")
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"      # RFC 6455 §1.3
 #: response-head bytes a server may send before the handshake fails
@@ -101,6 +106,9 @@ class WebSocket(asyncio.Protocol):
                 self.reader.feed(data)
             except WebSocketError as exc:
                 self._fail(exc)
+            except Exception as exc:     # a handler raised: fail the connection (1011), never the loop
+                log.exception("%s: a message handler raised; closing the connection", self.url)
+                self._fail(WebSocketError(1011, f"a message handler raised {exc!r}"))
         elif not self.handshake.done():
             self._read_head(data)
         else:

@@ -541,6 +541,37 @@ def test_a_protocol_violation_fails_the_connection_with_its_code(frames, code):
     run(body())
 
 
+def test_a_handler_that_raises_fails_the_connection_with_1011():
+    closes: list[bytes] = []
+
+    async def script(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(upgrade(head) + server_frame(TEXT, b"ok") + server_frame(TEXT, b"boom")
+                     + server_frame(TEXT, b"never"))
+        await writer.drain()
+        data = await reader.read(1 << 16)
+        if len(data) >= 6:
+            mask, body = data[2:6], data[6:]
+            closes.append(bytes(b ^ mask[i % 4] for i, b in enumerate(body)))
+
+    async def body() -> None:
+        server, url = await raw_server(script)
+        async with server:
+            ws = await connect(url)
+            c = Collect()
+
+            def on_text(text: str) -> None:
+                c.text(text)
+                if text == "boom":
+                    raise ValueError("handler bug")
+            ws.start(on_text, c.message)
+            await asyncio.wait_for(c.ended.wait(), 5)
+            await asyncio.sleep(0.05)
+        assert c.items[:2] == ["ok", "boom"] and c.items[-1][0] is WSMsgType.ERROR and len(c.items) == 3
+        assert c.items[-1][1].code == 1011 and ws.close_code == 1011
+        assert closes and int.from_bytes(closes[0][:2], "big") == 1011
+    run(body())
+
+
 def test_frames_cut_anywhere_by_a_real_socket_arrive_whole_and_in_order():
     payloads = [os.urandom(n).hex() for n in (0, 1, 60, 125, 126, 500, 65535, 65536, 200_000)] * 3
     wire = b"".join(server_frame(TEXT, p.encode()) for p in payloads) + server_frame(CLOSE, b"\x03\xe8")
