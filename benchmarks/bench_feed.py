@@ -2,7 +2,7 @@
 updated book, through liqcore's adapter (the Binance protocol) — native path (the frame's text routed
 and parsed in C into its book in one pass, no JSON decode) and decoded path (orjson + apply_levels) —
 vs stock ccxt.pro (Python book), in the same run. The frame is fed to what each library's read loop calls per
-received message: liqcore's ``EngineMixin.liq_on_frame`` (its own reader hands it the text), stock ccxt.pro's
+received message: liqcore's ``EngineMixin.liq_on_frame`` (its socket's frame reader hands it the text), stock ccxt.pro's
 ``Client.handle_message`` (decode + dispatch + sync + store, as in ``shared/research/ccxt_integration.md`` §4).
 No network: the client is never connected.
 

@@ -1,7 +1,7 @@
 """What a connection's read loop does with one received websocket message, for the feed benchmarks.
 
-liqcore's adapters read their sockets themselves (``EngineMixin._liq_read``) and hand a text frame's str
-to ``EngineMixin.liq_on_frame``; stock ccxt.pro's ``Client.receive_loop`` calls ``Client.handle_message``
+liqcore's adapters read their sockets themselves (liqcore's websocket, ``liqcore.feed.websocket``: its
+frame reader hands each text frame's str to ``EngineMixin.liq_on_frame``); stock ccxt.pro's ``Client.receive_loop`` calls ``Client.handle_message``
 with aiohttp's message (decode, dispatch, store). A benchmark feeds each library's messages through
 :func:`receive_step`, so both sides pay what their own loop pays per message and nothing else.
 """
