@@ -166,7 +166,7 @@ class WebSocket(asyncio.Protocol):
     def _check_head(self, head: bytes) -> None:
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isascii() and parts[1].isdigit()):
             raise WebSocketError(1006, f"handshake: not an HTTP response: {lines[0][:80]!r}")
         headers: dict[str, str] = {}
         for line in lines[1:]:

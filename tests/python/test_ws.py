@@ -12,7 +12,7 @@ import ssl
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liqcore import _ws
@@ -482,6 +482,7 @@ def upgrade(head: bytes, extra: str = "", accept: str | None = None) -> bytes:
     (lambda h: upgrade(h).replace(b"Upgrade: websocket", b"Upgrade: h2c"), 101, "does not upgrade"),
     (lambda h: upgrade(h).replace(b"Connection: Upgrade", b"Connection: keep-alive"), 101, "Connection"),
     (lambda h: b"SSH-2.0-OpenSSH\r\n\r\n", None, "not an HTTP response"),
+    (lambda h: b"HTTP/1.1 1\xb21 OK\r\n\r\n", None, "not an HTTP response"),      # a superscript digit
     (lambda h: b"HTTP/1.1 101 OK\r\nno colon here\r\n\r\n", None, "malformed header"),
     (lambda h: b"HTTP/1.1 101 OK\r\n" + b"X: " + b"a" * 70_000, None, "over 65536 bytes"),
     (lambda h: b"HTTP/1.1 101 OK\r\n", None, "connection lost in the handshake"),
@@ -500,6 +501,33 @@ def test_a_refused_handshake_is_a_clear_error(response, status, match):
         if status == 403:
             assert e.value.headers["retry-after"] == "7"
     run(body())
+
+
+def _valid_head(key: str, extra: list[str]) -> bytes:
+    lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Accept: {accept_of(f'Sec-WebSocket-Key: {key}'.encode())}", *extra]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+@settings(max_examples=400, deadline=None)
+@example(b"HTTP/1.1 1\xb21 OK", 0, b"", [])                   # a status of non-ASCII digits
+@given(st.binary(max_size=300), st.integers(0, 400), st.binary(max_size=8),
+       st.lists(st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,10}: [ -~]{0,20}", fullmatch=True), max_size=3))
+def test_a_handshake_response_is_accepted_or_refused_cleanly(noise, at, insert, extra):
+    """Whatever a server answers, the handshake check accepts it (a valid 101 for our key, headers
+    in any case and with extra ones) or raises WebSocketError, never another exception."""
+    async def body() -> None:
+        ws = WebSocket("ws://127.0.0.1/x", "dGhlIHNhbXBsZSBub25jZQ==", 1024)
+        good = _valid_head(ws._key, [e for e in extra if not e.lower().startswith(("sec-websocket", "upgrade",
+                                                                                     "connection"))])
+        assert ws._check_head(good) is None
+        assert ws._check_head(good.replace(b"Upgrade: websocket", b"UPGRADE: WebSocket")) is None
+        for head in (noise, good[:at % (len(good) + 1)] + insert + good[at % (len(good) + 1):]):
+            try:
+                ws._check_head(head)
+            except WebSocketError:
+                pass
+    asyncio.run(body())
 
 
 @pytest.mark.parametrize("frames,code", [
