@@ -89,7 +89,8 @@ class FeedError(LiqError, RuntimeError):
 
 
 class FeedConfigError(LiqError, ValueError):
-    """A live feed was configured with an unknown exchange, symbol or option."""
+    """A live feed was configured with an unknown exchange, symbol or option (or a feed-layer call,
+    such as a websocket's close, was given a value it cannot take)."""
 
 
 class WebSocketError(LiqError, ConnectionError):

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMessage, WSMsgType
 
 from liqcore._ws import BINARY, CLOSE, DEFAULT_MAX_SIZE, PING, PONG, TEXT, FrameReader, write_frame
-from liqcore.errors import WebSocketError
+from liqcore.errors import FeedConfigError, WebSocketError
 
 __all__ = ["WebSocket", "connect"]
 
@@ -281,19 +281,23 @@ class WebSocket(asyncio.Protocol):
     async def send_str(self, data: str, compress: Any = None) -> None:
         """Send one text message (``compress`` is accepted for aiohttp's signature; nothing is
         compressed). Waits while the socket's write buffer is over its high-water mark."""
+        if type(data) is not str:
+            raise TypeError(f"send_str takes a str, not {type(data).__name__}")
         await self._send(TEXT, data.encode())
 
     async def send_bytes(self, data: bytes, compress: Any = None) -> None:
-        """Send one binary message."""
-        await self._send(BINARY, bytes(data))
+        """Send one binary message (bytes, bytearray or memoryview)."""
+        await self._send(BINARY, data)
 
     async def ping(self, message: bytes = b"") -> None:
-        await self._send(PING, bytes(message))
+        """Send a ping (at most 125 bytes of payload: more raises WebSocketError, nothing sent)."""
+        await self._send(PING, message)
 
     async def pong(self, message: bytes = b"") -> None:
-        await self._send(PONG, bytes(message))
+        """Send a pong (at most 125 bytes, as :meth:`ping`)."""
+        await self._send(PONG, message)
 
-    async def _send(self, opcode: int, payload: bytes) -> None:
+    async def _send(self, opcode: int, payload: Any) -> None:
         if self.closed or self._transport is None:
             raise WebSocketError(1006, f"cannot send on a closed connection to {self.url}")
         self._transport.write(write_frame(opcode, payload, os.urandom(4)))
@@ -303,21 +307,33 @@ class WebSocket(asyncio.Protocol):
     def _write_close(self, code: int | None, reason: bytes = b"") -> None:
         if self._transport is None or self._transport.is_closing():
             return
-        payload = b"" if code is None else code.to_bytes(2, "big") + reason[:123]
+        payload = b"" if code is None else code.to_bytes(2, "big") + reason
         self._transport.write(write_frame(CLOSE, payload, os.urandom(4)))
 
     async def close(self, *, code: int = 1000, message: bytes = b"") -> bool:
         """Close: send a close frame, wait (``CLOSE_TIMEOUT`` at most) for the server's answer and
         the socket's end, then drop it. Nothing more reaches ``on_text``; the last message is
         ``CLOSED`` unless the server's close or an error came first. Returns False when the
-        connection was already closing."""
+        connection was already closing. ``code``: 1000-1003, 1007-1014 or 3000-4999;
+        ``message``: at most 123 bytes of UTF-8 (else FeedConfigError, and nothing is sent)."""
+        if type(code) is not int or not _valid_close_code(code):
+            raise FeedConfigError(f"a close code must be 1000-1003, 1007-1014 or 3000-4999, not {code!r}")
+        if not isinstance(message, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a close message is bytes, not {type(message).__name__}")
+        message = bytes(message)
+        try:
+            message.decode()
+        except UnicodeDecodeError:
+            raise FeedConfigError("a close message must be UTF-8") from None
+        if len(message) > 123:
+            raise FeedConfigError(f"a close message is at most 123 bytes, not {len(message)}")
         if self._closing:
             if self._transport is not None and not self._lost.done():
                 self._transport.close()
             return False
         self._closing = self._local_close = True
         self.reader.on_text = _ignore_text
-        self._write_close(code, bytes(message))
+        self._write_close(code, message)
         try:
             await asyncio.wait_for(asyncio.shield(self._lost), CLOSE_TIMEOUT)
         except asyncio.TimeoutError:

@@ -600,6 +600,42 @@ def test_a_handler_that_raises_fails_the_connection_with_1011():
     run(body())
 
 
+def test_bad_arguments_to_a_connection_are_refused_and_send_nothing():
+    received: list[bytes] = []
+
+    async def script(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(upgrade(head))
+        await writer.drain()
+        while data := await reader.read(1 << 16):
+            received.append(data)
+
+    async def body() -> None:
+        server, url = await raw_server(script)
+        async with server:
+            ws = await connect(url)
+            c = Collect()
+            ws.start(c.text, c.message)
+            for call, exc in [(ws.send_str(5), TypeError), (ws.send_str(b"bytes"), TypeError),
+                              (ws.send_bytes(5), TypeError), (ws.send_bytes("text"), TypeError),
+                              (ws.ping(b"x" * 126), WebSocketError), (ws.pong(7), TypeError),
+                              (ws.close(code=1005), FeedConfigError), (ws.close(code=999), FeedConfigError),
+                              (ws.close(code=True), FeedConfigError), (ws.close(code=5000), FeedConfigError),
+                              (ws.close(message=b"r" * 124), FeedConfigError),
+                              (ws.close(message=b"\xff"), FeedConfigError), (ws.close(message="text"), TypeError)]:
+                with pytest.raises(exc):
+                    await call
+            await asyncio.sleep(0.05)
+            assert received == [] and not ws.closed
+            await ws.send_bytes(memoryview(b"ok"))
+            assert await ws.close(code=4000, message="bye".encode()) is True
+            await asyncio.sleep(0.05)
+        data = b"".join(received)
+        assert data[:2] == b"\x82\x82" and data[8:10] == b"\x88\x85"       # the binary, then the close
+        mask, body_ = data[10:14], data[14:19]
+        assert bytes(b ^ mask[i % 4] for i, b in enumerate(body_)) == (4000).to_bytes(2, "big") + b"bye"
+    run(body())
+
+
 def test_frames_cut_anywhere_by_a_real_socket_arrive_whole_and_in_order():
     payloads = [os.urandom(n).hex() for n in (0, 1, 60, 125, 126, 500, 65535, 65536, 200_000)] * 3
     wire = b"".join(server_frame(TEXT, p.encode()) for p in payloads) + server_frame(CLOSE, b"\x03\xe8")
