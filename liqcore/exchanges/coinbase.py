@@ -79,6 +79,12 @@ class CoinbaseProtocol(BookProtocol):
         seq = msg.get("sequence_num")
         book_msg = msg.get("channel") == "l2_data"
         if type(seq) is int:
+            if seq == 0 and state.last is not None:
+                # numbering starts at 0 on every connection: this is a new connection's first
+                # message under the old one's key (a recording replayed across a reconnect labels
+                # both with the one URL), so the old numbering goes with the old connection
+                self.connection_lost(conn)
+                state = self.connection(conn)
             if state.last is not None and seq <= state.last:     # duplicate / late: already past it
                 if book_msg:
                     for _, live, _ in self._events(conn, msg):

@@ -351,22 +351,28 @@ def test_coinbase_products_share_one_numbering_without_false_gaps():
 
 
 def test_coinbase_connection_state_is_dropped_with_the_connection(clean):
-    """``sequence_num`` restarts on a new connection: the numbering state is the connection's and
-    is forgotten when the driver reports the connection lost (without that, the same numbers again
-    are late duplicates: the negative control)."""
+    """``sequence_num`` restarts at 0 on a new connection: the numbering state is the connection's,
+    forgotten when the driver reports the connection lost, and when the numbering restarts at 0
+    under the same key (a recording replayed across a reconnect labels both connections with one
+    URL). Without either, the same numbers again are late duplicates: the negative control (the
+    frames after the first, whose number is 0, replayed on the same connection)."""
     frames = _clean(clean, "coinbase").frames
+    assert '"sequence_num":0,' in frames[0] and '"type":"snapshot"' in frames[0]
     r = ProtocolReplay(CoinbaseProtocol)
     for f in frames:
         r.protocol.on_frame("conn", f)
     live = r.books["BTC-USD"]
     applied = live.stats.applied
-    for f in frames:                                   # same connection, same numbers: all late
+    for f in frames[1:]:                               # same connection, same numbers: all late
         r.protocol.on_frame("conn", f)
-    assert live.stats.applied == applied and live.stats.stale_skipped == applied + 1
+    assert live.stats.applied == applied and live.stats.stale_skipped == applied
     r.protocol.connection_lost("conn")
     for f in frames:                                   # a new connection numbered from 0 again
         r.protocol.on_frame("conn", f)
     assert live.stats.applied == 2 * applied and live.stats.snapshots == 2 and live.state == "live"
+    for f in frames:                                   # 0 again under the same key: a new connection
+        r.protocol.on_frame("conn", f)
+    assert live.stats.applied == 3 * applied and live.stats.snapshots == 3 and live.state == "live"
     assert_accounted(r)
 
 
