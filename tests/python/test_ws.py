@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
 import ssl
-from typing import Any
+from typing import Any, AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -465,6 +466,17 @@ async def raw_server(script: Any) -> tuple[asyncio.AbstractServer, str]:
     return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/raw"
 
 
+@contextlib.asynccontextmanager
+async def started(script: Any) -> AsyncIterator[tuple[WebSocket, Collect]]:
+    """A raw server running ``script`` and a connection to it, started with a :class:`Collect`."""
+    server, url = await raw_server(script)
+    async with server:
+        ws = await connect(url)
+        c = Collect()
+        ws.start(c.text, c.message)
+        yield ws, c
+
+
 def accept_of(head: bytes) -> str:
     key = [line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key")][0]
     return base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()).decode()
@@ -473,6 +485,19 @@ def accept_of(head: bytes) -> str:
 def upgrade(head: bytes, extra: str = "", accept: str | None = None) -> bytes:
     return (f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Accept: {accept or accept_of(head)}\r\n{extra}\r\n").encode()
+
+
+def client_payload(data: bytes) -> bytes:
+    """The unmasked payload of the first client frame in ``data`` (a short one: 7-bit length)."""
+    mask, body = data[2:6], data[6:6 + (data[1] & 0x7F)]
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+
+
+async def read_close(reader: asyncio.StreamReader, closes: list[int]) -> None:
+    """A raw server's read of the client's close frame: its code appended to ``closes``."""
+    data = await reader.read(1 << 16)
+    if len(data) >= 8 and data[0] & 0x0F == CLOSE:
+        closes.append(int.from_bytes(client_payload(data)[:2], "big"))
 
 
 @pytest.mark.parametrize("response,status,match", [
@@ -542,15 +567,12 @@ def test_a_handshake_response_is_accepted_or_refused_cleanly(noise, at, insert, 
 def test_a_protocol_violation_fails_the_connection_with_its_code(frames, code):
     """Frames sent in the same packet as the 101 are read after start(); the violation is
     answered with a close frame of its code and reported as the last message (ERROR)."""
-    closes: list[bytes] = []
+    closes: list[int] = []
 
     async def script(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(upgrade(head) + frames)
         await writer.drain()
-        data = await reader.read(1 << 16)          # the client's close frame (masked)
-        if len(data) >= 6:
-            mask, body = data[2:6], data[6:]
-            closes.append(bytes(b ^ mask[i % 4] for i, b in enumerate(body)))
+        await read_close(reader, closes)
 
     async def body() -> None:
         server, url = await raw_server(script)
@@ -565,21 +587,18 @@ def test_a_protocol_violation_fails_the_connection_with_its_code(frames, code):
         kind, exc, _ = c.items[-1]
         assert kind is WSMsgType.ERROR and isinstance(exc, WebSocketError) and exc.code == code
         assert ws.closed and ws.close_code == code
-        assert closes and int.from_bytes(closes[0][:2], "big") == code
+        assert closes == [code]
     run(body())
 
 
 def test_a_handler_that_raises_fails_the_connection_with_1011():
-    closes: list[bytes] = []
+    closes: list[int] = []
 
     async def script(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(upgrade(head) + server_frame(TEXT, b"ok") + server_frame(TEXT, b"boom")
                      + server_frame(TEXT, b"never"))
         await writer.drain()
-        data = await reader.read(1 << 16)
-        if len(data) >= 6:
-            mask, body = data[2:6], data[6:]
-            closes.append(bytes(b ^ mask[i % 4] for i, b in enumerate(body)))
+        await read_close(reader, closes)
 
     async def body() -> None:
         server, url = await raw_server(script)
@@ -596,7 +615,7 @@ def test_a_handler_that_raises_fails_the_connection_with_1011():
             await asyncio.sleep(0.05)
         assert c.items[:2] == ["ok", "boom"] and c.items[-1][0] is WSMsgType.ERROR and len(c.items) == 3
         assert c.items[-1][1].code == 1011 and ws.close_code == 1011
-        assert closes and int.from_bytes(closes[0][:2], "big") == 1011
+        assert closes == [1011]
     run(body())
 
 
@@ -610,11 +629,7 @@ def test_bad_arguments_to_a_connection_are_refused_and_send_nothing():
             received.append(data)
 
     async def body() -> None:
-        server, url = await raw_server(script)
-        async with server:
-            ws = await connect(url)
-            c = Collect()
-            ws.start(c.text, c.message)
+        async with started(script) as (ws, c):
             for call, exc in [(ws.send_str(5), TypeError), (ws.send_str(b"bytes"), TypeError),
                               (ws.send_bytes(5), TypeError), (ws.send_bytes("text"), TypeError),
                               (ws.ping(b"x" * 126), WebSocketError), (ws.pong(7), TypeError),
@@ -630,9 +645,8 @@ def test_bad_arguments_to_a_connection_are_refused_and_send_nothing():
             assert await ws.close(code=4000, message="bye".encode()) is True
             await asyncio.sleep(0.05)
         data = b"".join(received)
-        assert data[:2] == b"\x82\x82" and data[8:10] == b"\x88\x85"       # the binary, then the close
-        mask, body_ = data[10:14], data[14:19]
-        assert bytes(b ^ mask[i % 4] for i, b in enumerate(body_)) == (4000).to_bytes(2, "big") + b"bye"
+        assert data[:2] == b"\x82\x82" and client_payload(data) == b"ok"      # the binary, then the close
+        assert data[8:10] == b"\x88\x85" and client_payload(data[8:]) == (4000).to_bytes(2, "big") + b"bye"
     run(body())
 
 
@@ -652,11 +666,7 @@ def test_frames_cut_anywhere_by_a_real_socket_arrive_whole_and_in_order():
         await reader.read(100)
 
     async def body() -> None:
-        server, url = await raw_server(script)
-        async with server:
-            ws = await connect(url)
-            c = Collect()
-            ws.start(c.text, c.message)
+        async with started(script) as (ws, c):
             await asyncio.wait_for(c.ended.wait(), 20)
         assert c.items[:-1] == payloads and c.items[-1] == (WSMsgType.CLOSE, 1000, "")
     run(body())
