@@ -47,6 +47,16 @@ cdef enum:
     _TOO_BIG = 1009
 
 
+cdef bytes _as_bytes(object data, str what):
+    """``data`` (bytes, bytearray or memoryview) as bytes; TypeError for anything else (an int would
+    otherwise become that many zero bytes)."""
+    if type(data) is bytes:
+        return <bytes>data
+    if not isinstance(data, (bytearray, memoryview)):
+        raise TypeError(f"{what} bytes, bytearray or memoryview, not {type(data).__name__}")
+    return bytes(data)
+
+
 cdef class FrameReader:
     """The messages of one connection, from the bytes it receives (:meth:`feed`).
 
@@ -119,10 +129,7 @@ cdef class FrameReader:
         message they complete to the handlers before returning."""
         if self._closed:
             return
-        if type(data) is not bytes:
-            if not isinstance(data, (bytearray, memoryview)):
-                raise TypeError(f"feed takes bytes, bytearray or memoryview, not {type(data).__name__}")
-            data = bytes(data)
+        data = _as_bytes(data, "feed takes")
         if self._busy:
             raise errors.ConcurrentUseError("FrameReader.feed called again while it reads (from a handler "
                                             "or another thread)")
@@ -222,10 +229,7 @@ def write_frame(int opcode, payload, mask) -> bytes:
     4 bytes ``mask`` (the caller draws them from a strong source: RFC 6455 §5.3). Raises
     :class:`liqcore.errors.WebSocketError` (code 1002) for an unknown opcode or a control frame
     over 125 bytes. O(len(payload))."""
-    if type(payload) is not bytes:
-        if not isinstance(payload, (bytearray, memoryview)):
-            raise TypeError(f"a frame's payload is bytes, bytearray or memoryview, not {type(payload).__name__}")
-        payload = bytes(payload)
+    payload = _as_bytes(payload, "a frame's payload is")
     if type(mask) is not bytes or len(mask) != 4:
         raise TypeError("mask must be 4 bytes")
     if not 0 <= opcode <= 0xF:

@@ -51,7 +51,7 @@ int liq_ws_read_header(const uint8_t *p, size_t n, liq_ws_frame *f);
 /*
  * Writes one client frame (FIN set, masked with mask[0..4), as RFC 6455 §5.3 requires of a
  * client) of opcode with payload[0..len) into out[0..cap). Returns the bytes written
- * (header + len), or 0 when cap is too small, the opcode is not one of the six above, or a
+ * (header, mask key and payload), or 0 when cap is too small, the opcode is not one of the six above, or a
  * control frame's payload exceeds LIQ_WS_MAX_CONTROL; out is then unspecified. cap >=
  * len + LIQ_WS_MAX_HEADER always suffices. out and payload must not overlap. O(len).
  */

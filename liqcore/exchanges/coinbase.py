@@ -34,6 +34,7 @@ __all__ = ["CoinbaseProtocol", "CHANNELS"]
 #: the book channel (subscribed as ``level2``; its messages say ``l2_data``) and its depth (the whole book)
 CHANNELS: Mapping[str, int | None] = {"level2": None}
 
+
 @dataclass
 class _Connection:
     """What the protocol knows of one connection's numbering."""

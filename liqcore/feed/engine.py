@@ -47,8 +47,6 @@ __all__ = ["ShellOrderBook", "EngineMixin", "FrameHandler"]
 log = logging.getLogger("liqcore.feed")
 
 _TEXT, _CLOSE, _ERROR, _CLOSED = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.ERROR, WSMsgType.CLOSED
-#: a message's bound on liqcore's websocket (ccxt's aiohttp connections: the same 10 MiB)
-_MAX_MESSAGE = 10 * 1024 * 1024
 #: the values of ``EngineMixin.liq_reader``
 READERS = ("native", "aiohttp", "ccxt")
 _monotonic_ns = time.monotonic_ns
@@ -321,8 +319,8 @@ class EngineMixin(_CcxtExchange):
             return type(client).create_connection(client, session)
         if self.ssl_context is None and client.url.startswith("wss:"):
             self.open()                          # ccxt builds its TLS context (cafile, verify) there
-        return websocket.connect(client.url, headers=client.options.get("headers"), ssl=self.ssl_context,
-                                 max_size=_MAX_MESSAGE)
+        # the message bound is the reader's default: ccxt's aiohttp connections' 10 MiB
+        return websocket.connect(client.url, headers=client.options.get("headers"), ssl=self.ssl_context)
 
     def _liq_start_reader(self, client: Any) -> None:
         """What ccxt's ``Client.open`` schedules once the socket is open (in place of its receive

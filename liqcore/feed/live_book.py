@@ -177,9 +177,8 @@ class LiveBook:
 
     def _wake(self, reason: str) -> None:
         self._trouble_reason = reason
-        waiter = self._trouble
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._trouble is not None:
+            _release(self._trouble)
 
     def wait_trouble_reset(self) -> None:
         """Forget a pending trouble signal (a (re)subscription starts from here)."""
@@ -199,7 +198,7 @@ class LiveBook:
                 return reason
             seen = self.stats.messages
             waiter = self._trouble = loop.create_future()
-            timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
+            timer = None if timeout is None else loop.call_later(timeout, _release, waiter)
             try:
                 await waiter
             finally:
@@ -208,7 +207,6 @@ class LiveBook:
                     timer.cancel()
             if self._trouble_reason is None and self.stats.messages == seen:
                 return "idle"
-
 
     # ------------------------------------------------------------------ writes
     def load_snapshot(self, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
@@ -357,7 +355,7 @@ class LiveBook:
                 f"bid={bbo[0]} ask={bbo[2]} applied={self.stats.applied} resyncs={self.stats.resyncs})")
 
 
-def _time_out(waiter: "asyncio.Future[None]") -> None:
-    """wait_trouble's timer: wakes the waiter (it tells a timeout from a trouble by the reason)."""
+def _release(waiter: "asyncio.Future[None]") -> None:
+    """Wake wait_trouble's waiter (a trouble or its timer: it tells them apart by the reason)."""
     if not waiter.done():
         waiter.set_result(None)

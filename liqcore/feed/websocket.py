@@ -176,21 +176,20 @@ class WebSocket(asyncio.Protocol):
             key = name.lower()
             headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
         status = int(parts[1])
+        chosen = [n for n in ("sec-websocket-extensions", "sec-websocket-protocol") if headers.get(n)]
         if status != 101:
-            raise WebSocketError(1006, f"handshake refused: HTTP {status} {parts[2] if len(parts) > 2 else ''}".rstrip(),
-                                 status=status, headers=headers)
-        if headers.get("upgrade", "").lower() != "websocket":
-            raise WebSocketError(1006, "handshake: the response does not upgrade to websocket", status=status,
-                                 headers=headers)
-        if "upgrade" not in {t.strip().lower() for t in headers.get("connection", "").split(",")}:
-            raise WebSocketError(1006, "handshake: the response's Connection is not Upgrade", status=status,
-                                 headers=headers)
-        if headers.get("sec-websocket-accept") != _accept(self._key):
-            raise WebSocketError(1006, "handshake: wrong Sec-WebSocket-Accept", status=status, headers=headers)
-        for name in ("sec-websocket-extensions", "sec-websocket-protocol"):
-            if headers.get(name):
-                raise WebSocketError(1006, f"handshake: the server chose {name} {headers[name]!r}, none was offered",
-                                     status=status, headers=headers)
+            problem = f"handshake refused: HTTP {status} {parts[2] if len(parts) > 2 else ''}".rstrip()
+        elif headers.get("upgrade", "").lower() != "websocket":
+            problem = "handshake: the response does not upgrade to websocket"
+        elif "upgrade" not in {t.strip().lower() for t in headers.get("connection", "").split(",")}:
+            problem = "handshake: the response's Connection is not Upgrade"
+        elif headers.get("sec-websocket-accept") != _accept(self._key):
+            problem = "handshake: wrong Sec-WebSocket-Accept"
+        elif chosen:
+            problem = f"handshake: the server chose {chosen[0]} {headers[chosen[0]]!r}, none was offered"
+        else:
+            return
+        raise WebSocketError(1006, problem, status=status, headers=headers)
 
     def _refuse(self, exc: WebSocketError) -> None:
         self._closing = True
@@ -245,23 +244,24 @@ class WebSocket(asyncio.Protocol):
         elif payload:
             self._fail(WebSocketError(1002, "a close frame of one byte"))
             return
-        if not self._closing:                             # answer it (RFC 6455 §5.5.1)
-            self._closing = True
-            self._write_close(code if code != 1005 else None)
-        if self._transport is not None:
-            self._transport.close()                       # after the answer is flushed
+        self._close_socket(code if code != 1005 else None)   # answered (RFC 6455 §5.5.1)
         if not self._local_close:
             self._end(WSMessage(WSMsgType.CLOSE, code, reason), code)
 
     def _fail(self, exc: WebSocketError) -> None:
         """The peer broke the protocol: close with its code, report ERROR, drop the socket."""
         self.reader.close()
+        self._close_socket(exc.code)
+        self._end(WSMessage(WSMsgType.ERROR, exc, None), exc.code)
+
+    def _close_socket(self, code: int | None) -> None:
+        """Send a close frame of ``code`` (None: without one) unless a close was sent already, then
+        close the socket once that frame is flushed."""
         if not self._closing:
             self._closing = True
-            self._write_close(exc.code)
+            self._write_close(code)
         if self._transport is not None:
             self._transport.close()
-        self._end(WSMessage(WSMsgType.ERROR, exc, None), exc.code)
 
     def _end(self, msg: WSMessage, code: int) -> None:
         if self._ended:

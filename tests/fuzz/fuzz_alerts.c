@@ -29,12 +29,8 @@
 #include <string.h>
 #include "alerts.h"
 
-#define FAIL(...)                                                       \
-    do {                                                                \
-        fprintf(stderr, "fuzz_alerts invariant violated: " __VA_ARGS__); \
-        fprintf(stderr, "\n");                                          \
-        abort();                                                        \
-    } while (0)
+#define FUZZ_HARNESS "fuzz_alerts"
+#include "fuzz_fail.h"
 
 #include "fuzz_reader.h"
 

@@ -36,12 +36,8 @@
 
 __extension__ typedef __int128 i128;
 
-#define FAIL(...)                                                     \
-    do {                                                              \
-        fprintf(stderr, "fuzz_book invariant violated: " __VA_ARGS__); \
-        fprintf(stderr, "\n");                                        \
-        abort();                                                      \
-    } while (0)
+#define FUZZ_HARNESS "fuzz_book"
+#include "fuzz_fail.h"
 
 /* ---- input reader (returns zeros once exhausted) -------------------------- */
 

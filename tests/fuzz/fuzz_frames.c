@@ -37,12 +37,8 @@
 #include "frames.h"
 #include "book_invariants.h"
 
-#define FAIL(...)                                                       \
-    do {                                                                \
-        fprintf(stderr, "fuzz_frames invariant violated: " __VA_ARGS__); \
-        fprintf(stderr, "\n");                                          \
-        abort();                                                        \
-    } while (0)
+#define FUZZ_HARNESS "fuzz_frames"
+#include "fuzz_fail.h"
 
 typedef liq_status (*frame_fn)(liq_book *, const char *, size_t, unsigned, liq_frame_result *);
 

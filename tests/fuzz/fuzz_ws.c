@@ -23,12 +23,8 @@
 #include "status.h"
 #include "ws.h"
 
-#define FAIL(...)                                                   \
-    do {                                                            \
-        fprintf(stderr, "fuzz_ws invariant violated: " __VA_ARGS__); \
-        fprintf(stderr, "\n");                                      \
-        abort();                                                    \
-    } while (0)
+#define FUZZ_HARNESS "fuzz_ws"
+#include "fuzz_fail.h"
 
 /* RFC 6455 §5.2 read bit by bit, for a client that negotiated no extension. */
 static int reference(const uint8_t *p, size_t n, liq_ws_frame *f)
