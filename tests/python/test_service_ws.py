@@ -113,7 +113,7 @@ def test_a_slow_client_gets_the_latest_state_not_a_queue():
             ws.send(sub(keys, channels=["book"], depth=1000))
             assert recv_json(ws)["type"] == "subscribed"
             applied0 = {p["exchange"]: p["applied"] for p in client.get("/api/v1/venues").json()["pairs"]}
-            time.sleep(2.0)                                   # not reading
+            time.sleep(5.0)                                   # not reading: longer than the kernel buffers absorb
             settle(srv, client, keys)
             applied = {p["exchange"]: p["applied"] for p in client.get("/api/v1/venues").json()["pairs"]}
             msgs = drain(ws, quiet=1.0)
@@ -228,7 +228,7 @@ def test_a_slow_client_gets_the_newest_trades_and_the_dropped_are_counted():
             assert recv_json(ws)["type"] == "subscribed"
             procs = {v: sim_process(srv, v, s) for v, s in venues.items()}
             start = {v: p.trades[-1].agg_id for v, p in procs.items()}
-            time.sleep(2.0)                                   # not reading
+            time.sleep(5.0)                                   # not reading: longer than the kernel buffers absorb
             srv.hub.simulator.pause()
             time.sleep(0.5)
             dropped = client.get("/api/v1/metrics").json()["counters"]["ws_trades_dropped"]
