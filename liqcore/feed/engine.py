@@ -31,6 +31,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
+import orjson
 from aiohttp import WSMsgType
 from ccxt.async_support.base.ws.order_book import OrderBook as CcxtOrderBook
 from ccxt.base.errors import NetworkError
@@ -303,6 +304,7 @@ class EngineMixin(_CcxtExchange):
             # (WSMessage -> text, gunzip/inflate) then calls us, and the connection, once open,
             # is read by our reader instead of ccxt's receive loop
             client.handle_text_or_binary_message = functools.partial(self.liq_on_frame, client)
+            client.send = functools.partial(self._liq_send, client)
             if self.liq_reader != "ccxt":
                 client.receive_loop = functools.partial(self._liq_start_reader, client)
             if self.liq_reader == "native":
@@ -393,6 +395,17 @@ class EngineMixin(_CcxtExchange):
             self.liq_handler_errors += 1
             log.exception("%s: handler error on %s", self.id, client.url)
             client.reject(exc)           # every pending watcher of this connection sees it
+
+    async def _liq_send(self, client: Any, message: Any) -> Any:
+        """ccxt's ``Client.send`` (an instance attribute of each client), with the message recorded
+        first (kind ``"sent"``, the connection's url) when a recorder is set: a replay learns from
+        a recorded subscribe where a book's new subscription starts, as the live feed does. The
+        message is made text here as ccxt would (orjson), and ccxt sends that text unchanged."""
+        if self.liq_recorder is not None:
+            if not isinstance(message, str):
+                message = orjson.dumps(message).decode()
+            self._liq_record(message, stream=client.url, kind="sent")
+        return await type(client).send(client, message)
 
     def _liq_record(self, raw: Any, **fields: Any) -> None:
         """Write to the recorder; a refusal (a frame beyond the format's limit, a full disk) is

@@ -167,6 +167,10 @@ class ProtocolReplay:
                 pass
         return self.protocol.on_message(None, msg)
 
+    def on_sent(self, msg: Any) -> None:
+        """A decoded message the live feed sent (a record of kind ``"sent"``). Default: nothing (the
+        venues that send their snapshots on the socket start a subscription with the snapshot)."""
+
     # ------------------------------------------------------- BookDriver
     def book(self, conn: Any, market_id: str, market_type: str | None) -> LiveBook:
         live = self.books.get(market_id)
@@ -319,6 +323,20 @@ class BinanceAdapter(ProtocolReplay):
 
     def other(self, conn: Any, msg: Any) -> None:
         self.on_message(msg, self._rec)
+
+    def on_sent(self, msg: Any) -> None:
+        """A ``SUBSCRIBE`` naming a known market's depth stream starts that book's new
+        subscription, as the live feed's resubscription does (after a reconnect, or a resync): its
+        events are buffered until the recording's next REST snapshot, instead of being applied to
+        the book of the old subscription and counted as a gap. The first subscribe of a market
+        finds no book yet (its first depth event starts it). O(streams named)."""
+        if type(msg) is not dict or msg.get("method") != "SUBSCRIBE" or type(msg.get("params")) is not list:
+            return
+        for stream in msg["params"]:
+            if type(stream) is str and "@depth" in stream:
+                live = self.books.get(stream.partition("@")[0].upper())
+                if live is not None:
+                    self.protocol.begin(None, live, live.symbol)
 
     def snapshot(self, live: LiveBook, msg: Mapping[str, Any]) -> None:
         """One REST snapshot of ``live``'s market (decoded): loaded with the buffered events, or

@@ -145,15 +145,20 @@ def replay_records(records: Iterable[Record], *, exchange: str | None = None, re
         report.frames += 1
         if pacer is not None:
             pacer.wait(rec)
-        if rec.kind == "sent":
-            report.other_frames += 1
-            continue
         try:
             msg = loads(rec.raw)
         except JSONDecodeError:
-            report.undecodable += 1
+            if rec.kind == "sent":
+                report.other_frames += 1
+            else:
+                report.undecodable += 1
             continue
         ex = exchange or exchange_of(rec, msg)
+        if rec.kind == "sent":                       # what the feed sent: where subscriptions start
+            report.other_frames += 1
+            if ex in adapters:
+                adapters[ex].on_sent(msg)
+            continue
         if ex is None:
             report.unknown_exchange += 1
             continue

@@ -170,6 +170,9 @@ def test_a_recording_that_spans_a_reconnect_replays_to_the_live_book(tmp_path, e
     path = tmp_path / "session.lqrec"
     state, stats, markets = asyncio.run(_reconnect_session(path, ex_id))
     assert stats["disconnects"] >= 1
+    # the feed's subscribes are recorded (one per connection at least): where a replay's Binance
+    # book starts its new subscription, so the events missed while disconnected are no gap
+    assert sum(r.kind == "sent" and r.exchange == ex_id for r in RecordingReader(path)) >= 2
     replayed = asyncio.run(replay_through_adapters(path, markets=markets))
     live = replayed[(ex_id, BOOKS[ex_id].symbol)]
     assert _state(live.book) == state and live.is_live
