@@ -266,6 +266,16 @@ def test_e_top20_both_sides(benchmark, data, name):
     benchmark.extra_info.update(unit="us", per="call", version=a.version)
 
 
+@pytest.mark.parametrize("kind", ["top20_out"], ids=["liqcore:out"])
+def test_e_liqcore_top20_into_an_array(benchmark, data, kind):
+    """e) liqcore top(20, out=buf): both sides into the caller's (2, 20, 2) array, no allocation;
+    us per call."""
+    benchmark.group = "e) top-20 both sides [us]"
+    a = adapter(P.LiqCore.name)
+    micro(benchmark, a, final_book(a.name, data), kind, data)
+    benchmark.extra_info.update(unit="us", per="call", version=a.version)
+
+
 def test_e_liqcore_one_side(benchmark, data):
     """e) liqcore bids(20) alone (one numpy copy); us per call."""
     benchmark.group = "e) top-20 one side [us]"

@@ -64,6 +64,8 @@ class LiqCore(Adapter):
         "bbo": ("", "book.bbo"),
         "best_bid+best_ask": ("", "book.best_bid, book.best_ask"),
         "top20": ("", "book.top(20)"),             # both sides, one call, one (2, 20, 2) array
+        # the same into the caller's array (a loop reading every change keeps one)
+        "top20_out": ("import numpy; buf = numpy.empty((2, 20, 2))", "book.top(20, out=buf)"),
         "walk": ("", "walk_levels(book.asks().tolist(), NOTIONAL)"),
         # the native walk (another branch): benchmarked only when OrderBook has it
         "walk_native": ("", "book.walk('buy', notional=NOTIONAL).vwap"),

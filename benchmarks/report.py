@@ -93,6 +93,7 @@ def targets(groups):
     d = find(groups, "d)", f"{L}:walk_native")
     dpy = find(groups, "d)", f"{L}:walk")
     e = find(groups, "e) top-20 both", L)
+    e_out = find(groups, "e) top-20 both", f"{L}:out")
     e1 = find(groups, "e) top-20 one", L)
     f = find(groups, "f)", L)
     g = find(groups, "g)", f"{L}:natural")
@@ -114,7 +115,8 @@ def targets(groups):
     row("BBO read, `best_bid`+`best_ask` (c)", 40, c2, "ns", "two property reads")
     row("walk $1M, native (d)", 0.3, d, "us",
         "" if d is not None else f"walk() not on this branch; Python walk over asks(): {fmt(dpy or float('nan'))} us")
-    row("top-20 to numpy, both sides (e)", 0.3, e, "us")
+    row("top-20 to numpy, both sides (e)", 0.2, e, "us", "a new (2, 20, 2) array")
+    row("top-20 to numpy, both sides, into an array (e)", 0.2, e_out, "us", "`top(20, out=buf)`")
     row("top-20 to numpy, one side (e)", 0.3, e1, "us")
     if f is not None:
         row("memory per 1000x2-level book, RSS (f)", 64, f, "KiB", f"= {f * 1024 / 2000:.1f} B/level (target 24)")

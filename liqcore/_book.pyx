@@ -393,29 +393,39 @@ cdef class OrderBook:
         """Best ``n`` asks (all if None), lowest first: ``(k, 2)`` float64 (price, size) copy."""
         return self._levels(LIQ_ASK, n, False)
 
-    def top(self, n):
+    def top(self, n, out=None):
         """The best ``n`` levels of both sides in one fixed-shape array: ``(2, n, 2)`` float64,
         ``[0]`` the bids (highest first) and ``[1]`` the asks (lowest first) as (price, size) rows;
         the rows beyond a side's depth are NaN. One call and one allocation (a feature vector of a
-        fixed shape for a model, or a snapshot to keep): O(n). ``n``: an int in 0..2**20."""
+        fixed shape for a model, or a snapshot to keep): O(n). ``n``: an int in 0..2**20.
+
+        ``out``: a writeable, aligned, C-contiguous native float64 array of shape ``(2, n, 2)``
+        filled and returned instead of a new one (the caller's: a loop that reads every book
+        change saves the allocation, half the call's cost at ``n`` = 20). Anything else raises
+        InvalidDeltaError (a ValueError) and writes nothing."""
         cdef long ni
         cdef size_t k, got, j
         cdef int sd
         cdef cnp.npy_intp dims[3]
-        cdef cnp.ndarray out
+        cdef cnp.ndarray arr
         cdef double *p
-        cdef double nan = float("nan")
         if type(n) is int and 0 <= n <= (1 << 20):     # the usual case, without builtins
             ni = n
         elif isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and 0 <= n <= (1 << 20):
             ni = int(n)
         else:
             raise _error(LIQ_ERR_ARG, "top", f"n must be an int in 0..{1 << 20}, got {n!r}")
-        dims[0] = 2
-        dims[1] = <cnp.npy_intp>ni
-        dims[2] = 2
-        out = cnp.PyArray_EMPTY(3, dims, cnp.NPY_FLOAT64, 0)
-        p = <double *>cnp.PyArray_DATA(out)
+        if out is None:
+            dims[0] = 2
+            dims[1] = <cnp.npy_intp>ni
+            dims[2] = 2
+            arr = cnp.PyArray_EMPTY(3, dims, cnp.NPY_FLOAT64, 0)
+        elif _is_top_array(out, ni):
+            arr = <cnp.ndarray>out
+        else:
+            raise _error(LIQ_ERR_ARG, "top", f"out must be a writeable C-contiguous float64 array of shape "
+                         f"(2, {ni}, 2), got {_array_desc(out)}")
+        p = <double *>cnp.PyArray_DATA(arr)
         self._ready()       # after the allocation, which may run other threads
         for sd in range(2):
             k = self._b.side[sd].live
@@ -423,9 +433,9 @@ cdef class OrderBook:
                 k = <size_t>ni
             got = liq_book_levels_f64(&self._b, sd, k, p)
             for j in range(2 * got, 2 * <size_t>ni):
-                p[j] = nan
+                p[j] = NAN
             p += 2 * ni
-        return out
+        return arr
 
     def level_strings(self, side, n=None):
         """Best ``n`` levels as ``[price, size]`` decimal strings in the exchange's own
@@ -1395,6 +1405,26 @@ cdef int64_t _seq_id(OrderBook book, object v, str name, str where) except? -1:
             return iv
     liq_book_reject(&book._b)
     raise _error(LIQ_ERR_ARG, where, f"{name} must be an int64 update id, got {v!r}")
+
+
+cdef bint _is_top_array(object out, long n):
+    """True when ``out`` can take :meth:`OrderBook.top`'s ``n`` levels in place: an ndarray (or a
+    subclass) of native float64, shape (2, n, 2), C-contiguous, aligned and writeable."""
+    cdef cnp.ndarray a
+    if not cnp.PyArray_Check(out):
+        return False
+    a = <cnp.ndarray>out
+    return (cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64 and cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_NDIM(a) == 3
+            and cnp.PyArray_DIMS(a)[0] == 2 and cnp.PyArray_DIMS(a)[1] == n and cnp.PyArray_DIMS(a)[2] == 2
+            and cnp.PyArray_ISCARRAY(a))
+
+
+cdef str _array_desc(object x):
+    """What an argument that is not the expected array is, for an error message."""
+    if isinstance(x, np.ndarray):
+        return (f"{x.dtype} array of shape {x.shape} (C-contiguous: {x.flags.c_contiguous}, "
+                f"writeable: {x.flags.writeable}, aligned: {x.flags.aligned})")
+    return type(x).__name__
 
 
 def _unpickle(data, symbol=None, exchange=None):

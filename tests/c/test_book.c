@@ -877,6 +877,38 @@ static void test_levels_export(void)
     liq_book_free(&b);
 }
 
+/* More levels than the f64 export's chunk (64), with holes: every value the units divided by
+ * 10^scale, the same as the i64 export. */
+static void test_levels_export_beyond_a_chunk(void)
+{
+    liq_book b;
+    CHECK_EQ_I64(liq_book_init(&b, 2, 3, 1, 1, 0), LIQ_OK);
+    for (int64_t k = 0; k < 300; k++) {
+        liq_delta d = D(LIQ_BID, 100000 - 7 * k, 1 + k);
+        CHECK_EQ_I64(liq_book_set(&b, &d), LIQ_OK);
+        d = D(LIQ_ASK, 100001 + 3 * k, 1000 + k);
+        CHECK_EQ_I64(liq_book_set(&b, &d), LIQ_OK);
+    }
+    for (int64_t k = 0; k < 300; k += 5) {      /* holes in the dense run */
+        liq_delta d = D(LIQ_BID, 100000 - 7 * k, 0);
+        CHECK_EQ_I64(liq_book_set(&b, &d), LIQ_OK);
+    }
+    static double f[2 * 300];
+    static int64_t u[2 * 300];
+    for (int sd = 0; sd < 2; sd++) {
+        size_t want = liq_book_levels_i64(&b, sd, 300, u);
+        CHECK_EQ_I64(want, sd == LIQ_BID ? 240 : 300);
+        size_t ns[] = {0, 1, 63, 64, 65, 128, 129, 239, 240, 300};
+        for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+            size_t got = liq_book_levels_f64(&b, sd, ns[t], f);
+            CHECK_EQ_I64(got, ns[t] < want ? ns[t] : want);
+            for (size_t j = 0; j < got; j++)
+                CHECK(f[2 * j] == (double)u[2 * j] / 100.0 && f[2 * j + 1] == (double)u[2 * j + 1] / 1000.0);
+        }
+    }
+    liq_book_free(&b);
+}
+
 static void test_serialize(void)
 {
     liq_book a, c;
@@ -1457,6 +1489,7 @@ int main(void)
     test_seq_apply_failure();
     test_copy();
     test_levels_export();
+    test_levels_export_beyond_a_chunk();
     test_serialize();
     test_deserialize_rejects();
     test_random_vs_reference();

@@ -94,3 +94,43 @@ def test_top_equals_bids_and_asks(levels, n):
     for side, ref in ((0, book.bids(n)), (1, book.asks(n))):
         assert t[side, :len(ref)].tolist() == ref.tolist()
         assert np.isnan(t[side, len(ref):]).all()
+    out = np.full((2, n, 2), 7.0)                   # a caller's array: every cell written
+    assert book.top(n, out=out) is out and np.array_equal(out, t, equal_nan=True)
+
+
+def test_top_fills_a_callers_array():
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot([["100.0", "1.0"], ["99.5", "2.0"]], [["100.5", "0.5"]])
+    out = np.zeros((2, 3, 2))
+    assert book.top(3, out=out) is out
+    assert np.array_equal(out, book.top(3), equal_nan=True) and np.isnan(out[1, 1:]).all()
+
+    class Sub(np.ndarray):
+        pass
+    sub = np.zeros((2, 3, 2)).view(Sub)             # a subclass of ndarray is an ndarray
+    assert book.top(3, out=sub) is sub and np.array_equal(sub, out, equal_nan=True)
+
+
+def _readonly(shape):
+    a = np.zeros(shape)
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("out", [
+    np.zeros((2, 4, 2)), np.zeros((2, 3)), np.zeros((3, 3, 2)), np.zeros((2, 3, 3)), np.zeros((2, 3, 2, 1)),
+    np.zeros((2, 3, 2), np.float32), np.zeros((2, 3, 2), np.int64), np.zeros((2, 3, 2), ">f8"),
+    np.zeros((2, 3, 2), np.complex128), np.zeros((2, 3, 2), object), np.zeros((2, 6, 2))[:, ::2],
+    np.zeros((2, 3, 2), order="F"), _readonly((2, 3, 2)),
+    np.frombuffer(bytearray(2 * 3 * 2 * 8 + 1), np.float64, 12, 1).reshape(2, 3, 2),   # not aligned
+    [[[0.0] * 2] * 3] * 2, 5, "x", b"\0" * 96, memoryview(bytearray(96)),
+])
+def test_top_refuses_an_array_it_cannot_fill_and_writes_nothing(out):
+    book = OrderBook(tick_size="0.5", lot_size="0.1")
+    book.apply_snapshot([["100.0", "1.0"]], [["100.5", "0.5"]])
+    before = np.array(out, copy=True) if isinstance(out, np.ndarray) else None
+    with pytest.raises(InvalidDeltaError, match="out must be") as e:
+        book.top(3, out=out)
+    assert isinstance(e.value, ValueError)
+    if before is not None:
+        assert np.array_equal(out, before) and out.dtype == before.dtype
