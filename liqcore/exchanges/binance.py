@@ -44,7 +44,7 @@ from liqcore.exchanges.protocol import NO_ROUTES, BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.feed.scales import message_decimals
 
-__all__ = ["BinanceProtocol", "BinanceUsdmProtocol", "BinanceCoinmProtocol", "CHANNEL"]
+__all__ = ["BinanceProtocol", "BinanceUsdmProtocol", "BinanceCoinmProtocol", "CHANNEL", "subscribed_depth"]
 
 #: the protocol's one book channel (what :meth:`BookDriver.synced` is told)
 CHANNEL = "depth"
@@ -70,6 +70,15 @@ class _Sync:
         self.size_decimals = 0
         #: (connection, market id) routing-table entries that lead here
         self.keys: list[tuple[Any, str]] = []
+
+
+def subscribed_depth(msg: Any) -> list[str]:
+    """The market ids (``BTCUSDT``) whose depth streams a client's decoded ``SUBSCRIBE`` names
+    (``{"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms", ...]}``): where a recording says
+    a book's subscription started. [] for any other message. O(streams named)."""
+    if type(msg) is not dict or msg.get("method") != "SUBSCRIBE" or type(msg.get("params")) is not list:
+        return []
+    return [s.partition("@")[0].upper() for s in msg["params"] if type(s) is str and "@depth" in s]
 
 
 def _int(v: Any) -> int:

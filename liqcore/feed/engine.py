@@ -214,11 +214,14 @@ class EngineMixin(_CcxtExchange):
 
     def liq_symbol(self, client: Any, market_id: str, market_type: str | None = None) -> str:
         """Unified symbol of an exchange market id seen on ``client`` (cached per url and id:
-        ``safe_market`` is a few µs, a dict hit ~50 ns)."""
+        ``safe_market`` is a few µs, a dict hit ~50 ns). An id of no loaded market is not cached:
+        its symbol may change when markets load (a replay derives them from the frames)."""
         key = (client.url, market_id)
         sym = self._liq_symbols.get(key)
         if sym is None:
-            sym = self._liq_symbols[key] = self.safe_market(market_id, None, None, market_type)["symbol"]
+            sym = self.safe_market(market_id, None, None, market_type)["symbol"]
+            if sym in (self.markets or {}):
+                self._liq_symbols[key] = sym
         return sym
 
     def order_book(self, snapshot: dict = {}, depth: int | None = None) -> ShellOrderBook:  # noqa: B006

@@ -11,9 +11,11 @@ sequence and checksum checks and resync reactions are the live ones.
 
 What a replay has to stand in for, because it is not in the frames:
 
-* Binance's SUBSCRIBE bookkeeping: a book's subscription starts at its first depth frame and again
-  at each subscription ack (``{"result": null, "id": n}``) after a resync dropped it
-  (``liq_begin_sync(client, symbol)``, what ccxt's ack handler calls);
+* Binance's SUBSCRIBE bookkeeping: a book's subscription starts at its first depth frame, and again
+  at each recorded ``SUBSCRIBE`` of its depth stream (kind ``"sent"``: a reconnect or a resync;
+  ``liq_begin_sync(client, symbol)``, what ccxt's ack handler calls); in a recording without what
+  was sent, at each subscription ack (``{"result": null, "id": n}``) after a resync dropped the book
+  (a reconnect's gap is then found by the book, which waits for the next such ack);
 * the REST snapshot request: the recorded body is given to ``liq_on_snapshot_body``, what the
   snapshot task calls with the response;
 * markets metadata: pass the live session's ``markets`` per exchange, or they are derived from the
@@ -30,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import orjson
 
 from liqcore.errors import SnapshotTooOld
+from liqcore.exchanges.binance import subscribed_depth
 from liqcore.recorder import RecordingReader
 from liqcore.recordings import Record
 
@@ -115,6 +118,10 @@ class AdapterReplay:
         if rec.kind == "rest":
             self._on_rest(rec)
             return
+        if rec.kind == "sent":
+            if self._binance:
+                self._binance_sent(rec)
+            return
         if rec.kind != "recv":
             return
         self.frames += 1
@@ -146,6 +153,20 @@ class AdapterReplay:
             for symbol, live in ex.liq_books.items():
                 if symbol not in ex.orderbooks and live.client_url == client.url:
                     self._subscribe(client, symbol)
+
+    def _binance_sent(self, rec: Record) -> None:
+        """A recorded SUBSCRIBE naming known books' depth streams: their new subscriptions start
+        here, as they did live."""
+        try:
+            msg = orjson.loads(rec.raw)
+        except orjson.JSONDecodeError:
+            return
+        ex = self.ex
+        client = ex.client(rec.url or "ws://replay")
+        for market_id in subscribed_depth(msg):
+            symbol = ex.liq_market_symbol(client, market_id, None)
+            if symbol is not None and symbol in ex.liq_books:
+                self._subscribe(client, symbol)
 
     def _subscribe(self, client: Any, symbol: str) -> None:
         live = self.ex.liq_begin_sync(client, symbol)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from liqcore._book import OrderBook
 from liqcore.errors import FormatError, LiqError, SequenceGapError, SnapshotTooOld
 from liqcore.exchanges import PROTOCOLS, protocol_class
-from liqcore.exchanges.binance import BinanceProtocol
+from liqcore.exchanges.binance import BinanceProtocol, subscribed_depth
 from liqcore.exchanges.protocol import BookProtocol
 from liqcore.feed.live_book import LiveBook
 from liqcore.recordings import Record
@@ -330,13 +330,10 @@ class BinanceAdapter(ProtocolReplay):
         events are buffered until the recording's next REST snapshot, instead of being applied to
         the book of the old subscription and counted as a gap. The first subscribe of a market
         finds no book yet (its first depth event starts it). O(streams named)."""
-        if type(msg) is not dict or msg.get("method") != "SUBSCRIBE" or type(msg.get("params")) is not list:
-            return
-        for stream in msg["params"]:
-            if type(stream) is str and "@depth" in stream:
-                live = self.books.get(stream.partition("@")[0].upper())
-                if live is not None:
-                    self.protocol.begin(None, live, live.symbol)
+        for market_id in subscribed_depth(msg):
+            live = self.books.get(market_id)
+            if live is not None:
+                self.protocol.begin(None, live, live.symbol)
 
     def snapshot(self, live: LiveBook, msg: Mapping[str, Any]) -> None:
         """One REST snapshot of ``live``'s market (decoded): loaded with the buffered events, or

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import orjson
 import pytest
 
 pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401
-from simtest import BOOKS, exchanges, settle  # noqa: E402
+from simtest import BOOKS, exchanges, settle, until  # noqa: E402
 
 from liqcore.cli import main  # noqa: E402
 from liqcore.feed import LiveFeed  # noqa: E402
@@ -41,8 +42,7 @@ async def _session(path, faults=None, updates=60):
                                 backoff=(0.02, 0.5)) as feed:
                 for i in IDS:
                     live = feed.live_book(i, BOOKS[i].symbol)
-                    while live.stats.applied < updates or not live.is_live:
-                        await asyncio.sleep(0.02)
+                    await until(lambda: live.stats.applied >= updates and live.is_live)
                 await settle(sim, feed, [BOOKS[i] for i in IDS])
                 books = {i: _state(feed.book(i, BOOKS[i].symbol)) for i in IDS}
                 stats = {i: feed.stats(i, BOOKS[i].symbol) for i in IDS}
@@ -144,6 +144,52 @@ def test_a_replay_that_cannot_apply_what_it_read_is_not_ok(tmp_path, capsys):
     assert "NOT OK" in out and "no snapshot, nothing verified: binance BTCUSDT" in out
 
 
+def _depth(first, last, bid_size):
+    return orjson.dumps({"e": "depthUpdate", "E": 1, "s": "XUSDT", "U": first, "u": last,
+                         "b": [["1.00", bid_size]], "a": []})
+
+
+def _rest(last_id, bid_size):
+    return orjson.dumps({"lastUpdateId": last_id, "bids": [["1.00", bid_size]], "asks": [["2.00", "1"]]})
+
+
+@pytest.mark.parametrize("with_subscribe", [True, False])
+def test_a_binance_resubscription_recorded_as_sent_starts_a_new_sync(tmp_path, with_subscribe):
+    """After a reconnect the live feed subscribes again and buffers the new connection's events
+    until its REST snapshot. The recorded SUBSCRIBE (kind "sent") tells the replay the same, so
+    events missed while disconnected are not a gap; without it (negative control) the first event
+    of the new connection is applied to the old subscription's book: a gap. Both replays: `liqcore
+    replay` and the one through the live adapter."""
+    url = "wss://stream.binance.com:9443/ws"
+    p = tmp_path / "resubscribe.lqrec"
+    subscribe = '{"method":"SUBSCRIBE","params":["xusdt@depth@100ms"],"id":%d}'
+    with Recorder(p) as rec:
+        if with_subscribe:                          # the first subscribe comes before any market is known
+            rec.write(subscribe % 1, exchange="binance", stream=url, kind="sent")
+        rec.write('{"result":null,"id":1}', exchange="binance", stream=url)
+        rec.write(_depth(5, 6, "1"), exchange="binance", stream=url)
+        rec.write(_rest(5, "1"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
+        rec.write(_depth(7, 8, "2"), exchange="binance", stream=url)
+        # the connection dropped; events 9..11 were never received
+        if with_subscribe:
+            rec.write(subscribe % 2, exchange="binance", stream=url, kind="sent")
+        rec.write('{"result":null,"id":2}', exchange="binance", stream=url)
+        rec.write(_depth(12, 13, "3"), exchange="binance", stream=url)
+        rec.write(_rest(12, "3"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
+        rec.write(_depth(14, 15, "4"), exchange="binance", stream=url)
+    rep = replay(p)                                 # liqcore replay
+    b = rep.book("binance", "XUSDT")
+    live = asyncio.run(replay_through_adapters(p))[("binance", "X/USDT")]   # the live adapter
+    if with_subscribe:
+        assert rep.ok and (b.gaps, b.applied, b.skipped, b.snapshots) == (0, 4, 0, 2)  # 5-6, 7-8, 12-13, 14-15
+        assert (b.last_update_id, b.best_bid) == (15, ["1.00", "4"])
+        assert live.is_live and live.stats.gaps == 0 and live.book.last_update_id == 15
+        assert live.book.level_strings("bid", 1) == [["1.00", "4"]]
+    else:                   # 12-13 reveals the gap and is lost with the old book; 14-15 then misses 13
+        assert not rep.ok and b.gaps == 2 and b.last_update_id is None
+        assert not live.is_live and live.stats.gaps == 1       # the adapter waits for an ack that never comes
+
+
 async def _reconnect_session(path, ex_id, updates=40):
     """Record a live session of ``ex_id`` whose socket the simulator closes after 30 messages: the
     feed reconnects and resyncs on a new connection; return the final book's state and stats."""
@@ -154,8 +200,7 @@ async def _reconnect_session(path, ex_id, updates=40):
             async with LiveFeed([(ex_id, BOOKS[ex_id].symbol)], exchanges=exs, recorder=rec,
                                 backoff=(0.02, 0.5)) as feed:
                 live = feed.live_book(ex_id, BOOKS[ex_id].symbol)
-                while live.stats.disconnects < 1 or live.stats.applied < updates + 30 or not live.is_live:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.disconnects >= 1 and live.stats.applied >= updates + 30 and live.is_live)
                 await settle(sim, feed, [BOOKS[ex_id]])
                 state = _state(feed.book(ex_id, BOOKS[ex_id].symbol))
                 stats = feed.stats(ex_id, BOOKS[ex_id].symbol)

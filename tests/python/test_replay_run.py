@@ -167,44 +167,6 @@ def test_frames_sent_by_the_client_are_not_replayed(tmp_path):
     assert rep.ok and "X-USDT" not in {b.symbol for b in rep.books}
 
 
-def _depth(first, last, bid_size):
-    return orjson.dumps({"e": "depthUpdate", "E": 1, "s": "XUSDT", "U": first, "u": last,
-                         "b": [["1.00", bid_size]], "a": []})
-
-
-def _rest(last_id, bid_size):
-    return orjson.dumps({"lastUpdateId": last_id, "bids": [["1.00", bid_size]], "asks": [["2.00", "1"]]})
-
-
-@pytest.mark.parametrize("with_subscribe", [True, False])
-def test_a_binance_resubscription_recorded_as_sent_starts_a_new_sync(tmp_path, with_subscribe):
-    """After a reconnect the live feed subscribes again and buffers the new connection's events
-    until its REST snapshot. The recorded SUBSCRIBE (kind "sent") tells the replay the same, so
-    events missed while disconnected are not a gap; without it (negative control) the first event
-    of the new connection is applied to the old subscription's book: a gap."""
-    url = "wss://stream.binance.com:9443/ws"
-    p = tmp_path / "resubscribe.lqrec"
-    with Recorder(p) as rec:
-        rec.write(_depth(5, 6, "1"), exchange="binance", stream=url)
-        rec.write(_rest(5, "1"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
-        rec.write(_depth(7, 8, "2"), exchange="binance", stream=url)
-        # the connection dropped; events 9..11 were never received
-        if with_subscribe:
-            rec.write('{"method":"SUBSCRIBE","params":["xusdt@depth@100ms"],"id":2}', exchange="binance",
-                      stream=url, kind="sent")
-        rec.write('{"result":null,"id":2}', exchange="binance", stream=url)
-        rec.write(_depth(12, 13, "3"), exchange="binance", stream=url)
-        rec.write(_rest(12, "3"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
-        rec.write(_depth(14, 15, "4"), exchange="binance", stream=url)
-    rep = replay(p)
-    b = rep.book("binance", "XUSDT")
-    if with_subscribe:
-        assert rep.ok and (b.gaps, b.applied, b.skipped, b.snapshots) == (0, 4, 0, 2)  # 5-6, 7-8, 12-13, 14-15
-        assert (b.last_update_id, b.best_bid) == (15, ["1.00", "4"])
-    else:                   # 12-13 reveals the gap and is lost with the old book; 14-15 then misses 13
-        assert not rep.ok and b.gaps == 2 and b.last_update_id is None
-
-
 class SimClock:
     """A clock that advances only when slept on (pacing is then exact and instant)."""
 
