@@ -244,6 +244,18 @@ def study(books: tuple[int, ...], modes: tuple[str, ...], consumers: tuple[str, 
             "modes": {m: MODES[m] for m in modes}, "rows": rows}
 
 
+def default_out(commit: str, *, quick: bool, freeze: bool, partial: bool) -> Path:
+    """``benchmarks/results/scale_<commit>[_quick][_freeze][_partial][_<k>].json``: ``_partial`` when
+    the points or their timing are not the preset's, and never a file that exists (``_2``, ``_3``...):
+    a partial run must not replace a whole study of the same commit."""
+    stem = f"scale_{commit}" + "_quick" * quick + "_freeze" * freeze + "_partial" * partial
+    out, k = ROOT / "benchmarks" / "results" / f"{stem}.json", 1
+    while out.exists():
+        k += 1
+        out = out.with_name(f"{stem}_{k}.json")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="N = 1 and 50, shorter windows")
@@ -253,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, help="seconds after the books synced before the window")
     p.add_argument("--window", type=float, help="seconds measured per point")
     p.add_argument("--freeze", action="store_true", help="every consumer calls gc.freeze() before the window")
-    p.add_argument("--out", help="JSON written here (default benchmarks/results/scale_<commit>[_quick].json)")
+    p.add_argument("--out", help="JSON written here (default benchmarks/results/scale_<commit>[_quick][_freeze]"
+                                 "[_partial].json, never over an existing file)")
     p.add_argument("--report", metavar="JSON", help="print the tables of a study written before (no run)")
     a = p.parse_args(argv)
     if a.report:
@@ -271,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                 window=preset.window if a.window is None else a.window, freeze=a.freeze)
     doc["quick"] = a.quick
     print(table(doc["rows"]))
-    suffix = ("_quick" if a.quick else "") + ("_freeze" if a.freeze else "")
-    out = Path(a.out) if a.out else ROOT / "benchmarks" / "results" / f"scale_{doc['commit']}{suffix}.json"
+    out = Path(a.out) if a.out else default_out(doc["commit"], quick=a.quick, freeze=a.freeze,
+                                                    partial=(books, modes, consumers) != (tuple(preset.books), tuple(MODES), CONSUMERS)
+                                                    or a.warmup is not None or a.window is not None)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1))
     print(f"written {out}")

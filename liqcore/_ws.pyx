@@ -34,6 +34,7 @@ cdef extern from "ws.h" nogil:
     int liq_ws_read_header(const uint8_t *p, size_t n, liq_ws_frame *f)
     size_t liq_ws_write_frame(uint8_t *out, size_t cap, unsigned opcode, const uint8_t *payload, size_t len,
                               const uint8_t *mask)
+    size_t liq_ws_frame_size(size_t len)
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = (LIQ_WS_CONTINUATION, LIQ_WS_TEXT, LIQ_WS_BINARY, LIQ_WS_CLOSE,
                                                  LIQ_WS_PING, LIQ_WS_PONG)
@@ -235,10 +236,11 @@ def write_frame(int opcode, payload, mask) -> bytes:
     if not 0 <= opcode <= 0xF:
         opcode = 0xF                     # not a known opcode: refused below
     cdef Py_ssize_t n = PyBytes_GET_SIZE(payload)
-    out = PyBytes_FromStringAndSize(NULL, n + LIQ_WS_MAX_HEADER)
-    cdef size_t wrote = liq_ws_write_frame(<uint8_t *>PyBytes_AS_STRING(out), <size_t>(n + LIQ_WS_MAX_HEADER),
-                                           <unsigned>opcode, <const uint8_t *>PyBytes_AS_STRING(payload),
-                                           <size_t>n, <const uint8_t *>PyBytes_AS_STRING(mask))
-    if wrote == 0:
+    cdef size_t size = liq_ws_frame_size(<size_t>n)     # a bytes object of <= PY_SSIZE_T_MAX: never 0
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
+    cdef size_t wrote = liq_ws_write_frame(<uint8_t *>PyBytes_AS_STRING(out), size, <unsigned>opcode,
+                                           <const uint8_t *>PyBytes_AS_STRING(payload), <size_t>n,
+                                           <const uint8_t *>PyBytes_AS_STRING(mask))
+    if wrote != size:
         raise errors.WebSocketError(_PROTOCOL_ERROR, f"cannot write a frame of opcode {opcode} with {n} bytes")
-    return out[:wrote]
+    return out

@@ -1,6 +1,7 @@
 /* ws.c — websocket framing (RFC 6455), the client's side; contracts in ws.h. */
 #include "ws.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "status.h"
@@ -44,12 +45,21 @@ int liq_ws_read_header(const uint8_t *p, size_t n, liq_ws_frame *f)
     return header;
 }
 
+/* the header before the mask key: 2 bytes, then the 16- or 64-bit extended length */
+static size_t length_header(size_t len) { return len < 126 ? 2 : len <= 0xFFFF ? 4 : 10; }
+
+size_t liq_ws_frame_size(size_t len)
+{
+    size_t header = length_header(len) + 4;
+    return len > SIZE_MAX - header ? 0 : header + len;
+}
+
 size_t liq_ws_write_frame(uint8_t *out, size_t cap, unsigned opcode, const uint8_t *payload, size_t len,
                           const uint8_t mask[4])
 {
     if (!known_opcode(opcode) || (opcode >= LIQ_WS_CLOSE && len > LIQ_WS_MAX_CONTROL))
         return 0;
-    size_t header = len < 126 ? 2 : len <= 0xFFFF ? 4 : 10;
+    size_t header = length_header(len);
     if (cap < header + 4 || cap - header - 4 < len)
         return 0;
     out[0] = (uint8_t)(0x80u | opcode);

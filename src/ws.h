@@ -58,6 +58,10 @@ int liq_ws_read_header(const uint8_t *p, size_t n, liq_ws_frame *f);
 size_t liq_ws_write_frame(uint8_t *out, size_t cap, unsigned opcode, const uint8_t *payload, size_t len,
                           const uint8_t mask[4]);
 
+/* The size of the client frame liq_ws_write_frame writes for a payload of len bytes (header,
+ * mask key and payload); 0 when it would not fit in a size_t. O(1). */
+size_t liq_ws_frame_size(size_t len);
+
 #ifdef __cplusplus
 }
 #endif

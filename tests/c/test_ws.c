@@ -61,6 +61,7 @@ static void round_trip(unsigned opcode, size_t len)
     const size_t n = liq_ws_write_frame(out, sizeof out, opcode, payload, len, mask);
     const size_t header = len < 126 ? 2 : len <= 0xFFFF ? 4 : 10;
     CHECK_EQ_I64(n, header + 4 + len);
+    CHECK_EQ_I64(liq_ws_frame_size(len), n);
     CHECK(out[1] & 0x80);
     CHECK(memcmp(out + header, mask, 4) == 0);
     memcpy(back, out, header);
@@ -75,6 +76,17 @@ static void round_trip(unsigned opcode, size_t len)
     CHECK(memcmp(back + header, payload, len) == 0);
     /* one byte short of room: refused */
     CHECK_EQ_I64(liq_ws_write_frame(out, header + 3 + len, opcode, payload, len, mask), 0);
+}
+
+static void test_frame_size(void)
+{
+    CHECK_EQ_I64(liq_ws_frame_size(0), 6);
+    CHECK_EQ_I64(liq_ws_frame_size(125), 131);
+    CHECK_EQ_I64(liq_ws_frame_size(126), 134);
+    CHECK_EQ_I64(liq_ws_frame_size(0xFFFF), 0xFFFF + 8);
+    CHECK_EQ_I64(liq_ws_frame_size(0x10000), 0x10000 + 14);
+    CHECK(liq_ws_frame_size(SIZE_MAX - 14) == SIZE_MAX);
+    CHECK(liq_ws_frame_size(SIZE_MAX - 13) == 0);      /* would not fit */
 }
 
 static void test_write(void)
@@ -103,6 +115,7 @@ static void test_write(void)
 
 int main(void)
 {
+    test_frame_size();
     test_headers();
     test_write();
     TEST_MAIN_END();

@@ -48,6 +48,16 @@ BOOKS = {b.ex_id: b for b in (
 )}
 
 
+async def until(cond: Callable[[], Any], timeout: float | None = None) -> None:
+    """Poll ``cond()`` every 20 ms until it is true (a feed's counters reaching a figure while the
+    simulator streams); TimeoutError after ``timeout`` seconds (None: the test body's own limit,
+    :func:`run`'s)."""
+    async def _poll() -> None:
+        while not cond():
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(_poll(), timeout)
+
+
 def run(coro: Any, timeout: float = 20.0) -> Any:
     """Run one async test body with a hard time limit (seconds)."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
@@ -272,8 +282,7 @@ async def tamper_until_caught(sim: Any, feed: Any, ex_id: str, symbol: str, leve
     while live.stats.resyncs == 0:
         await asyncio.sleep(0.01)
     applied = live.stats.applied
-    while live.stats.applied < applied + after or not live.is_live:
-        await asyncio.sleep(0.02)
+    await until(lambda: live.stats.applied >= applied + after and live.is_live)
     await drained(sim, feed, ex_id, [symbol])
     return live
 

@@ -19,7 +19,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import BOOKS, FAST, assert_equals_truth, exchanges, run, settle  # noqa: E402
+from simtest import BOOKS, FAST, assert_equals_truth, exchanges, run, settle, until  # noqa: E402
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.recorder import RecordingReader, Recorder  # noqa: E402
@@ -72,8 +72,7 @@ def test_frames_are_recorded_with_receive_times(tmp_path):
                 async with LiveFeed([("binance", "BTC/USDT"), ("okx", "BTC/USDT")],
                                     exchanges=exchanges(sim, "binance", "okx"), recorder=rec) as feed:
                     live = feed.live_book("binance", "BTC/USDT")
-                    while live.stats.applied < 20:
-                        await asyncio.sleep(0.02)
+                    await until(lambda: live.stats.applied >= 20)
                     return feed.exchange("binance").liq_frames + feed.exchange("okx").liq_frames
     frames = run(body())
     records = list(RecordingReader(path))

@@ -24,7 +24,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, check_clean_counters, check_fault_counters,  # noqa: E402
-                     check_frame_path, drained, exchanges, live_feed, local_tls, run, run_feed, settle)
+                     check_frame_path, drained, exchanges, live_feed, local_tls, run, run_feed, settle, until)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -135,8 +135,7 @@ def test_the_native_websocket_over_tls_with_a_local_ca():
                 assert conns and all(isinstance(w, WebSocket) for w in conns)
                 assert all(w._transport.get_extra_info("ssl_object") is not None for w in conns)
                 live = feed.live_book("binance", "BTC/USDT")
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 20)
                 await drained(sim, feed, "binance", ["BTC/USDT"])
                 assert_equals_truth(feed, sim, BOOKS["binance"])
     run(body())
@@ -159,8 +158,7 @@ def test_a_connection_with_cookies_stays_on_aiohttp():
                 assert clients and all(isinstance(c.connection, aiohttp.ClientWebSocketResponse) for c in clients)
                 assert all(isinstance(c._liq_reader, asyncio.Task) for c in clients)
                 live = feed.live_book("binance", "BTC/USDT")
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 20)
                 await drained(sim, feed, "binance", ["BTC/USDT"])
                 assert_equals_truth(feed, sim, BOOKS["binance"])
             bad = exchanges(sim, "binance")["binance"]
@@ -197,8 +195,7 @@ def test_malformed_frames_are_counted_and_skipped():
             exs = exchanges(sim, "binance")
             async with LiveFeed([("binance", "BTC/USDT")], exchanges=exs) as feed:
                 live = feed.live_book("binance", "BTC/USDT")
-                while live.stats.applied < 40:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 40)
                 assert exs["binance"].liq_malformed == 2
                 await settle(sim, feed, [BOOKS["binance"]])
                 assert_equals_truth(feed, sim, BOOKS["binance"])
@@ -234,8 +231,7 @@ def test_handler_exception_resyncs_and_the_connection_keeps_going():
                 live = feed.live_book("binance", "BTC/USDT")
                 await feed.wait_live(10)
                 seen["armed"] = True
-                while seen["n"] < 90 or not seen["bad"] or not live.is_live:
-                    await asyncio.sleep(0.02)
+                await until(lambda: seen["n"] >= 90 and seen["bad"] and live.is_live)
                 assert live.stats.handler_errors == 1 and live.stats.resyncs >= 1
                 assert ex.liq_handler_errors == 1          # contained, not into ccxt's receive loop
                 await settle(sim, feed, [BOOKS["binance"]])

@@ -35,7 +35,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_fault_counters, drained, live_feed,  # noqa: E402
-                     run, run_feed, tamper_until_caught)
+                     run, run_feed, tamper_until_caught, until)
 
 from liqcore.feed import create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitfinex import BitfinexEngine  # noqa: E402
@@ -155,8 +155,7 @@ def test_info_restart_and_maintenance_end_reconnect_and_resync(code):
                 live = feed.live_book("bitfinex", BTC.symbol)
                 (conn,) = sim.connections_of("bitfinex")
                 conn.send_control({"event": "info", "code": code, "msg": "Stopping. Please try to reconnect"})
-                while live.stats.snapshots < 2 or not live.is_live or live.stats.applied < 60:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.snapshots >= 2 and live.is_live and live.stats.applied >= 60)
                 await drained(sim, feed, "bitfinex", [BTC.symbol])
                 assert_equals_truth(feed, sim, BTC)
                 st = feed.stats("bitfinex", BTC.symbol)
@@ -194,8 +193,7 @@ def test_heartbeats_keep_a_quiet_book_live(monkeypatch, heartbeats):
         async with ExchangeSimulator([(inst, _QuietAfter(inst, 60))], interval=FAST, max_seconds=25) as sim:
             async with live_feed(sim, "bitfinex", [BTC.symbol], idle_timeout=1.0) as feed:
                 live = feed.live_book("bitfinex", BTC.symbol)
-                while not sim.market("bitfinex", BTC.vid).source.exhausted:
-                    await asyncio.sleep(0.02)
+                await until(lambda: sim.market("bitfinex", BTC.vid).source.exhausted)
                 seen = live.stats.messages
                 await asyncio.sleep(3.0)                        # three idle timeouts without a change
                 st = feed.stats("bitfinex", BTC.symbol)

@@ -34,7 +34,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_fault_counters,  # noqa: E402
-                     drained, exchanges, run, run_feed, serving_capture, tamper_until_caught)
+                     drained, exchanges, run, run_feed, serving_capture, tamper_until_caught, until)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bitget import BitgetEngine  # noqa: E402
@@ -145,8 +145,7 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
                                 backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT.symbol)
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 20)
                 await drained(sim, feed, "bitget", [SPOT.symbol])
                 (conn,) = sim.connections_of("bitget")
                 truth = sim.true_book("bitget", "BTCUSDT")
@@ -172,8 +171,7 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
                 assert live.book.level_strings("bid", 1)[0] == best[:2]    # neither was applied
                 sim.resume()
                 applied = st.applied
-                while st.applied < applied + 20 or not live.is_live:
-                    await asyncio.sleep(0.02)
+                await until(lambda: st.applied >= applied + 20 and live.is_live)
                 await drained(sim, feed, "bitget", [SPOT.symbol])
                 assert_equals_truth(feed, sim, SPOT)
                 assert st.snapshots == 2 and st.resyncs == 1
@@ -188,8 +186,7 @@ def test_tampered_book_is_caught_by_the_bitget_checksum_and_resynced():
                                 backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bitget", SPOT.symbol)
-                while live.stats.applied < 10:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 10)
                 # one size in the checksummed top 25 grows by one lot
                 live = await tamper_until_caught(sim, feed, "bitget", SPOT.symbol, 20, "0.000001",
                                                  lambda sim: [lv[:2] for lv in sim.true_book("bitget", "BTCUSDT")["asks"]])

@@ -19,8 +19,6 @@ What is proved here:
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 pytest.importorskip("aiohttp")
@@ -29,7 +27,7 @@ pytest.importorskip("ccxt.pro")
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_clean_counters,  # noqa: E402
                      check_fault_counters, check_resynced_in_place, check_subscribed_once, drained, exchanges, run,
-                     run_feed)
+                     run_feed, until)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_bybit import BybitEngine  # noqa: E402
@@ -73,15 +71,13 @@ def test_bybit_restart_snapshot_resets_the_book():
             async with LiveFeed([("bybit", "BTC/USDT")], exchanges=exchanges(sim, "bybit")) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bybit", "BTC/USDT")
-                while live.stats.applied < 20:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 20)
                 assert live.book.last_update_id > 1_000_000
                 await drained(sim, feed, "bybit", ["BTC/USDT"])     # frozen, nothing of the old numbering in flight
                 assert sim.restart_channels("bybit", "BTCUSDT") == 1     # a snapshot with u == 1 goes out
                 applied = live.stats.applied
                 sim.resume()
-                while live.stats.applied < applied + 20:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= applied + 20)
                 await drained(sim, feed, "bybit", ["BTC/USDT"])
                 assert_equals_truth(feed, sim, BOOKS["bybit"])
                 assert 20 <= live.book.last_update_id < 1000        # counted again from u = 1
@@ -102,8 +98,7 @@ def test_bybit_linear_and_spot_books_equal_their_true_books():
             async with LiveFeed(pairs, exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 spot, lin = feed.live_book(*pairs[0]), feed.live_book(*pairs[1])
-                while spot.stats.applied < 50 or lin.stats.applied < 50:
-                    await asyncio.sleep(0.02)
+                await until(lambda: spot.stats.applied >= 50 and lin.stats.applied >= 50)
                 await drained(sim, feed, "bybit", [p[1] for p in pairs], venues=("bybit", "bybitlinear"))
                 assert_equals_truth(feed, sim, BOOKS["bybit"])
                 assert_equals_truth(feed, sim, LINEAR)
@@ -128,8 +123,7 @@ def test_bybit_linear_dropped_delta_is_a_gap_then_resynced():
             async with LiveFeed([("bybit", sym)], exchanges=exchanges(sim, "bybit"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("bybit", sym)
-                while live.stats.applied < 40 or live.stats.resyncs == 0 or not live.is_live:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 40 and live.stats.resyncs != 0 and live.is_live)
                 await drained(sim, feed, "bybit", [sym], venues=("bybitlinear",))
                 assert_equals_truth(feed, sim, LINEAR)
                 st = feed.stats("bybit", sym)

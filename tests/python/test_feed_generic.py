@@ -16,7 +16,7 @@ ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt.async_support as ccxt_rest  # noqa: E402
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, run  # noqa: E402
+from simtest import FAST, run, until  # noqa: E402
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.feed.adapters import mode_of  # noqa: E402
@@ -36,8 +36,7 @@ def test_generic_mirror_of_stock_ccxt_pro_equals_the_true_book():
             async with LiveFeed([("binance", "BTC/USDT")], exchanges={"binance": ex}) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("binance", "BTC/USDT")
-                while live.stats.messages < 30:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.messages >= 30)
                 sim.pause()
                 want = sim.last_update_id("binance", "BTCUSDT")
                 while ex.orderbooks["BTC/USDT"]["nonce"] != want:        # ccxt has caught up

@@ -41,7 +41,7 @@ import aiohttp  # noqa: E402
 from netguard import no_internet, ws_frames  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
                      check_fault_counters, check_resynced_in_place, check_subscribed_once, exchanges, run, run_feed,
-                     serving_capture, tamper_until_caught)
+                     serving_capture, tamper_until_caught, until)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.exchanges.kraken import parse_v1_book  # noqa: E402
@@ -243,8 +243,7 @@ def test_corrupted_recorded_checksum_resyncs_and_the_replay_continues():
                         live.book.level_strings("ask") == truth["asks"]
 
                 async def caught_up():     # every recorded update was published: wait for the books
-                    while not all(equal(i, lives[i.extra["wsname"]]) for i, _ in markets):
-                        await asyncio.sleep(0.02)
+                    await until(lambda: all(equal(i, lives[i.extra["wsname"]]) for i, _ in markets))
                 await asyncio.wait_for(caught_up(), 30)
                 for inst, _ in markets:
                     pair = inst.extra["wsname"]
@@ -306,8 +305,7 @@ def test_tampered_book_is_caught_by_the_kraken_checksum_and_resynced():
                                 backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 live = feed.live_book("kraken", "BTC/USD")
-                while live.stats.applied < 10:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 10)
                 # one size in the checksummed top 10 changes by one lot (or the level is pushed out of
                 # the top 10 first: Kraken sends no ids, so only a checksum can tell)
                 live = await tamper_until_caught(

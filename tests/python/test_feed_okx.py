@@ -25,7 +25,7 @@ pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, assert_equals_truth, assert_final_book, check_clean_counters,  # noqa: E402
-                     check_fault_counters, check_frame_path, exchanges, run, run_feed, serving_capture, settle)
+                     check_fault_counters, check_frame_path, exchanges, run, run_feed, serving_capture, settle, until)
 
 from liqcore.feed import LiveFeed  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -84,8 +84,7 @@ def test_tampered_book_is_caught_by_the_okx_checksum_and_resynced():
                     await asyncio.sleep(0.01)
                 assert live.stats.checksum_failed == 1 and live.stats.gaps == 0
                 applied = live.stats.applied
-                while live.stats.applied < applied + 30 or not live.is_live:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= applied + 30 and live.is_live)
                 await settle(sim, feed, [BOOKS["okx"]])
                 assert_equals_truth(feed, sim, BOOKS["okx"])
                 assert isinstance(live.last_error, Exception)

@@ -27,7 +27,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, SimBook, assert_equals_truth, drained, run  # noqa: E402
+from simtest import FAST, SimBook, assert_equals_truth, drained, run, until  # noqa: E402
 
 from liqcore.feed import create_exchange  # noqa: E402
 from liqcore.sim import ExchangeSimulator, FaultPlan  # noqa: E402
@@ -84,14 +84,6 @@ class SymbolsLoop:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def until(cond, timeout=15.0):
-    """Wait for ``cond()`` (generous timeout: a loaded machine is slow, never wrong)."""
-    async def _wait():
-        while not cond():
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(_wait(), timeout)
-
-
 def book_requests(sim, venue, wire):
     """The subscribe / unsubscribe requests the client sent for books, as (kind, symbols named)."""
     out = []
@@ -119,7 +111,7 @@ def test_watch_order_book_for_symbols_through_the_engine(ex_id, faulty):
             try:
                 await ex.load_markets()
                 loop = SymbolsLoop(ex, v.symbols)
-                await until(lambda: all(s in ex.liq_books for s in v.symbols))
+                await until(lambda: all(s in ex.liq_books for s in v.symbols), 15)
                 la, lb = ex.liq_books[a], ex.liq_books[b]
 
                 def done():

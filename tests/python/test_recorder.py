@@ -393,10 +393,8 @@ def test_no_magic_and_no_block_is_still_not_a_recording(tmp_path):
 def test_a_recorder_that_refuses_frames_does_not_stop_the_live_feed(tmp_path):
     """A recorder write that raises (here: the recorder was closed; in life a frame beyond the
     format's limit or a full disk) is counted on the exchange and logged; the books go on."""
-    import asyncio
-
     pytest.importorskip("ccxt.pro")
-    from simtest import FAST, exchanges, run
+    from simtest import FAST, exchanges, run, until
 
     from liqcore.feed import LiveFeed
     from liqcore.sim import ExchangeSimulator
@@ -406,12 +404,10 @@ def test_a_recorder_that_refuses_frames_does_not_stop_the_live_feed(tmp_path):
             rec = Recorder(tmp_path / "feed.lqrec")
             async with LiveFeed([("binance", "BTC/USDT")], exchanges=exchanges(sim, "binance"), recorder=rec) as feed:
                 live = feed.live_book("binance", "BTC/USDT")
-                while live.stats.applied < 5:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= 5)
                 rec.close()                      # every later write raises ValueError
                 applied = live.stats.applied
-                while live.stats.applied < applied + 10:
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.applied >= applied + 10)
                 ex = feed.exchange("binance")
                 return ex.liq_record_errors, ex.liq_handler_errors, live.stats.applied - applied
 
