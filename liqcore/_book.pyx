@@ -401,7 +401,7 @@ cdef class OrderBook:
 
         ``out``: a writeable, aligned, C-contiguous native float64 array of shape ``(2, n, 2)``
         filled and returned instead of a new one (the caller's: a loop that reads every book
-        change saves the allocation, half the call's cost at ``n`` = 20). Anything else raises
+        change saves the allocation, a third of the call's cost at ``n`` = 20). Anything else raises
         InvalidDeltaError (a ValueError) and writes nothing."""
         cdef long ni
         cdef size_t k, got, j

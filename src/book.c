@@ -1098,8 +1098,8 @@ size_t liq_book_levels_f64(const liq_book *b, int side, size_t n, double *out)
 {
     /* division (not multiplication by 10^-s) gives the double nearest the decimal. The levels
      * are gathered in chunks first and divided in a second loop of its own: the cursor walk
-     * cannot be vectorised, the divisions can (a price and a size per instruction), which
-     * halves the cost of a top-20 read. Same operations per value, so the same bits. */
+     * cannot be vectorised, the divisions can (a price and a size per instruction). Same
+     * operations per value, so the same bits. */
     enum { CHUNK = 64 };
     const double div[2] = {(double)liq_pow10[b->px_scale], (double)liq_pow10[b->qty_scale]};
     int64_t units[2 * CHUNK];
