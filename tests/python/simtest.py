@@ -49,12 +49,12 @@ BOOKS = {b.ex_id: b for b in (
 
 
 async def until(cond: Callable[[], Any], timeout: float | None = None) -> None:
-    """Poll ``cond()`` every 20 ms until it is true (a feed's counters reaching a figure while the
+    """Poll ``cond()`` every 10 ms until it is true (a feed's counters reaching a figure while the
     simulator streams); TimeoutError after ``timeout`` seconds (None: the test body's own limit,
     :func:`run`'s)."""
     async def _poll() -> None:
         while not cond():
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
     await asyncio.wait_for(_poll(), timeout)
 
 
@@ -198,8 +198,7 @@ async def live_feed(sim: Any, ex_id: str, symbols: Sequence[str], *, applied: in
     async with LiveFeed([(ex_id, s) for s in symbols], exchanges=exs, **feed_opts) as feed:
         await feed.wait_live(8)
         lives = [feed.live_book(ex_id, s) for s in symbols]
-        while any(lb.stats.applied < applied or not lb.is_live for lb in lives):
-            await asyncio.sleep(0.02)
+        await until(lambda: all(lb.stats.applied >= applied and lb.is_live for lb in lives))
         yield feed
 
 
@@ -217,8 +216,7 @@ async def serving_capture(sim: Any, ex_id: str, symbols: dict[str, str], want: d
         await feed.wait_live(live_within)
         sim.resume()
         lives = {key: feed.live_book(ex_id, s) for key, s in symbols.items()}
-        while any(lives[k].stats.applied < want[k] for k in symbols):
-            await asyncio.sleep(0.02)
+        await until(lambda: all(lives[k].stats.applied >= want[k] for k in symbols))
         yield feed, lives
 
 
@@ -275,12 +273,10 @@ async def tamper_until_caught(sim: Any, feed: Any, ex_id: str, symbol: str, leve
         assert live.stats.checksum_failed == 0
         seen = live.stats.messages
         sim.resume()
-        while live.stats.checksum_failed == 0 and live.stats.messages < seen + patience:
-            await asyncio.sleep(0.01)
+        await until(lambda: live.stats.checksum_failed or live.stats.messages >= seen + patience)
         if live.stats.checksum_failed:
             break
-    while live.stats.resyncs == 0:
-        await asyncio.sleep(0.01)
+    await until(lambda: live.stats.resyncs)
     applied = live.stats.applied
     await until(lambda: live.stats.applied >= applied + after and live.is_live)
     await drained(sim, feed, ex_id, [symbol])

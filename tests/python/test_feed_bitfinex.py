@@ -133,8 +133,7 @@ def test_exponent_amounts_and_extra_price_decimals_widen_the_book():
                 conn.send_control(f"[{chan},[{price},1,1.5e-9]]")
                 conn.send_control(f'[{chan},"cs",{bitfinex_checksum(new_bids, asks)}]')
                 ok = live.stats.checksum_ok
-                while live.stats.checksum_ok == ok and live.stats.resyncs == 0:
-                    await asyncio.sleep(0.01)
+                await until(lambda: live.stats.checksum_ok != ok or live.stats.resyncs != 0)
                 assert live.stats.resyncs == 0 and live.stats.checksum_failed == 0
                 assert (live.book.price_decimals, live.book.size_decimals) == (10, 10)
                 assert live.stats.rescaled >= 1

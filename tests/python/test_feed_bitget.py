@@ -22,7 +22,6 @@ What is proved here:
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -161,12 +160,10 @@ def test_repeated_seq_is_skipped_and_a_lower_seq_is_a_gap():
                                                    "ts": "1716912345678"}], "ts": 1716912345679}).decode()
                 st = live.stats
                 conn.send_control(frame(seq, "1.000000"))                 # the same seq again
-                while st.stale_skipped == 0:
-                    await asyncio.sleep(0.01)
+                await until(lambda: st.stale_skipped != 0)
                 assert live.book.level_strings("bid", 1)[0] == best[:2] and st.resyncs == 0
                 conn.send_control(frame(seq - 1, "1.000000"))             # below the book's seq
-                while st.resyncs == 0:
-                    await asyncio.sleep(0.01)
+                await until(lambda: st.resyncs != 0)
                 assert st.gaps == 1 and st.checksum_failed == 0 and "rule increasing" in repr(live.last_error)
                 assert live.book.level_strings("bid", 1)[0] == best[:2]    # neither was applied
                 sim.resume()

@@ -18,8 +18,6 @@ What is proved here:
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 pytest.importorskip("aiohttp")
@@ -28,7 +26,7 @@ pytest.importorskip("ccxt.pro")
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
 from simtest import (BOOKS, FAST, SimBook, assert_equals_truth, check_clean_counters,  # noqa: E402
                      check_fault_counters, check_resynced_in_place, check_subscribed_once, drained, exchanges, run,
-                     run_feed)
+                     run_feed, until)
 
 from liqcore.feed import LiveFeed, create_exchange  # noqa: E402
 from liqcore.feed.ccxt_coinbase import CoinbaseEngine  # noqa: E402
@@ -77,15 +75,13 @@ def test_coinbase_sequence_num_spans_products_on_one_connection():
             async with LiveFeed(pairs, exchanges=exchanges(sim, "coinbase"), backoff=(0.02, 0.5)) as feed:
                 await feed.wait_live(8)
                 btc, eth = feed.live_book(*pairs[0]), feed.live_book(*pairs[1])
-                while eth.stats.applied < 40:
-                    await asyncio.sleep(0.01)
+                await until(lambda: eth.stats.applied >= 40)
                 # two products interleave on one counter: no false gap
                 assert btc.stats.applied >= 30 and btc.stats.gaps == 0 and eth.stats.gaps == 0
                 ids = (btc.book.last_update_id, eth.book.last_update_id)
                 assert ids[0] != ids[1] and abs(ids[0] - ids[1]) < 10
-                while (btc.stats.resyncs == 0 or eth.stats.resyncs == 0 or btc.stats.applied < 80
-                       or eth.stats.applied < 80 or not (btc.is_live and eth.is_live)):
-                    await asyncio.sleep(0.02)
+                await until(lambda: btc.stats.resyncs and eth.stats.resyncs and btc.stats.applied >= 80
+                            and eth.stats.applied >= 80 and btc.is_live and eth.is_live)
                 await drained(sim, feed, "coinbase", ["BTC/USD", "ETH/USD"])
                 assert_equals_truth(feed, sim, BOOKS["coinbase"])
                 assert_equals_truth(feed, sim, SimBook("coinbase", "ETH/USD", "coinbase", "ETH-USD"))

@@ -39,8 +39,7 @@ def test_generic_mirror_of_stock_ccxt_pro_equals_the_true_book():
                 await until(lambda: live.stats.messages >= 30)
                 sim.pause()
                 want = sim.last_update_id("binance", "BTCUSDT")
-                while ex.orderbooks["BTC/USDT"]["nonce"] != want:        # ccxt has caught up
-                    await asyncio.sleep(0.01)
+                await until(lambda: ex.orderbooks["BTC/USDT"]["nonce"] == want)       # ccxt has caught up
                 await asyncio.sleep(0.1)                                 # and the mirror after it
                 truth = sim.true_book("binance", "BTCUSDT")
                 book = feed.book("binance", "BTC/USDT")
@@ -59,12 +58,10 @@ def test_polling_rest_fetch_order_book_follows_the_true_book():
                 await feed.wait_live(8)
                 live = feed.live_book("okx", "BTC/USDT")
                 first = feed.book("okx", "BTC/USDT").bbo
-                while live.stats.messages < 3:                           # several polls went through
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.messages >= 3)            # several polls went through
                 sim.pause()
                 polled = live.stats.messages
-                while live.stats.messages < polled + 2:                  # two polls after the freeze
-                    await asyncio.sleep(0.02)
+                await until(lambda: live.stats.messages >= polled + 2)   # two polls after the freeze
                 truth = sim.true_book("okx", "BTC-USDT")
                 book = feed.book("okx", "BTC/USDT")
                 assert book.bids(20).tolist() == top(truth["bids"], 20)

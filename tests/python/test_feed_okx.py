@@ -80,8 +80,7 @@ def test_tampered_book_is_caught_by_the_okx_checksum_and_resynced():
                 assert live.book.level_strings("bid") != [lv[:2] for lv in truth["bids"]]   # the comparison can fail
                 assert live.stats.checksum_failed == 0
                 sim.resume()
-                while live.stats.resyncs == 0:
-                    await asyncio.sleep(0.01)
+                await until(lambda: live.stats.resyncs != 0)
                 assert live.stats.checksum_failed == 1 and live.stats.gaps == 0
                 applied = live.stats.applied
                 await until(lambda: live.stats.applied >= applied + 30 and live.is_live)

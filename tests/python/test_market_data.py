@@ -42,7 +42,7 @@ import ccxt  # noqa: E402
 import ccxt.async_support  # noqa: E402
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, run  # noqa: E402
+from simtest import FAST, run, until  # noqa: E402
 
 from liqcore.errors import LiqError, MarketDataError  # noqa: E402
 from liqcore.feed import MarketData  # noqa: E402
@@ -216,8 +216,7 @@ def _reconnect_run(backfill: bool):
                                   backfill=backfill, backoff=(0.05, 1.0)) as md:
                 recs = collect(md)
                 s = md.stream("binanceusdm", SWAP, "trades")
-                while s.stats.reconnects < 1 or s.stats.records < 150:
-                    await asyncio.sleep(0.01)
+                await until(lambda: s.stats.reconnects >= 1 and s.stats.records >= 150)
                 stats = md.stats("binanceusdm", SWAP, "trades")
             return recs, stats, sim.market_data[("binanceusdm", "BTCUSDT")], sim.connections_of("binanceusdm")
     return run(main())

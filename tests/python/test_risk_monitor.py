@@ -553,7 +553,7 @@ def test_synthetic_book_move_refuses_non_positive_prices_and_non_integers():
 ccxt_pro = pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import exchanges, run  # noqa: E402
+from simtest import exchanges, run, until  # noqa: E402
 
 
 def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
@@ -562,12 +562,6 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
     position added while running is scored; closing the monitor leaves the feed running."""
     from liqcore.feed import LiveFeed, MarketData
     from liqcore.sim import ExchangeSimulator, SyntheticBook, default_instruments
-
-    async def wait(pred, timeout=15.0):
-        async def _poll():
-            while not pred():
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(_poll(), timeout)
 
     async def main():
         inst = next(i for i in default_instruments() if i.venue == EX and i.id == "BTCUSDT")
@@ -586,15 +580,15 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
                 mon.subscribe(boom)
                 async with mon:
                     await mon.wait_scored(15)
-                    await wait(lambda: mon.latest(pos).mark_source == "mark" and mon.latest(pos).funding_ts_ms)
+                    await until(lambda: mon.latest(pos).mark_source == "mark" and mon.latest(pos).funding_ts_ms, 15.0)
                     before = mon.latest(pos)
                     assert before.book_live is True and before.score < 45 and events == []
                     assert before.risk.mark == pytest.approx(60_000, rel=0.005)
 
                     source.move(-23_000)                          # the mark goes to ~57,700
-                    await wait(lambda: len(events) >= 1)
+                    await until(lambda: len(events) >= 1, 15.0)
                     n_marks = md.stats(EX, SWAP, "mark")["records"]
-                    await wait(lambda: md.stats(EX, SWAP, "mark")["records"] >= n_marks + 5)
+                    await until(lambda: md.stats(EX, SWAP, "mark")["records"] >= n_marks + 5, 15.0)
                     assert len(events) == 1                       # later marks around 57,700: no repeat
                     up = events[0]
                     assert (up.direction, up.threshold, up.key) == ("up", 50.0, pos)
@@ -604,13 +598,13 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
 
                     short = Position(EX, SWAP, "short", size=1, entry_price=60_000, leverage=20)
                     mon.add(short, key="short")                   # while running
-                    await wait(lambda: mon.latest("short") is not None)
+                    await until(lambda: mon.latest("short") is not None, 15.0)
                     assert mon.latest("short").score < mon.latest(pos).score
 
                     source.move(23_000)                           # back to ~60,000
-                    await wait(lambda: len(events) >= 2)
+                    await until(lambda: len(events) >= 2, 15.0)
                     n_marks = md.stats(EX, SWAP, "mark")["records"]
-                    await wait(lambda: md.stats(EX, SWAP, "mark")["records"] >= n_marks + 5)
+                    await until(lambda: md.stats(EX, SWAP, "mark")["records"] >= n_marks + 5, 15.0)
                     down = events[1]
                     assert [e.key for e in events] == [pos, pos]
                     assert (down.direction, down.threshold) == ("down", 50.0)
@@ -633,7 +627,7 @@ def test_live_crossing_up_then_back_down_through_stock_ccxt_pro():
                 assert mon._feed_unsubs == {} and all(
                     cb.__self__ is not mon for cb in feed.live_book(EX, SWAP).subscribers if hasattr(cb, "__self__"))
                 applied = feed.live_book(EX, SWAP).stats.applied
-                await wait(lambda: feed.live_book(EX, SWAP).stats.applied > applied)
+                await until(lambda: feed.live_book(EX, SWAP).stats.applied > applied, 15.0)
                 assert feed.fatal == [] and md.failed == []
         return mon.stats()
     stats = run(main(), timeout=60)
@@ -664,15 +658,12 @@ def test_live_bybit_with_tiers_fetched_through_ccxt():
                 async with RiskMonitor([pos], feed=feed, market_data=md, sigma=0.6, tiers={("bybit", SWAP): tiers},
                                        min_interval=0.01, callback=events.append) as mon:
                     await mon.wait_scored(15)
-                    while mon.latest(pos).mark_source != "mark" or mon.latest(pos).funding_ts_ms is None:
-                        await asyncio.sleep(0.01)
+                    await until(lambda: mon.latest(pos).mark_source == "mark" and mon.latest(pos).funding_ts_ms is not None)
                     before = mon.latest(pos)
                     source.move(-23_000)
-                    while not events:
-                        await asyncio.sleep(0.01)
+                    await until(lambda: events)
                     n = md.stats("bybit", SWAP, "mark")["records"]
-                    while md.stats("bybit", SWAP, "mark")["records"] < n + 5:
-                        await asyncio.sleep(0.01)
+                    await until(lambda: md.stats("bybit", SWAP, "mark")["records"] >= n + 5)
         return tiers, before, events
     tiers, before, events = run(main(), timeout=60)
     # Bybit's formula at the entry tier: LP = EP - (IM - MM)/Q

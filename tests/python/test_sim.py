@@ -37,7 +37,7 @@ ccxt_pro = pytest.importorskip("ccxt.pro")
 import ccxt  # noqa: E402  (after the importorskip)
 
 from netguard import no_internet, ws_frames  # noqa: E402,F401  (the autouse no-internet guard)
-from simtest import FAST, run  # noqa: E402
+from simtest import FAST, run, until  # noqa: E402
 from liqcore import ChecksumError, OrderBook, SequenceGapError  # noqa: E402
 from liqcore.feed.binance import BinanceDepthSync  # noqa: E402
 from liqcore.sim import (BinanceRecording, ExchangeSimulator, FaultPlan, Instrument, OkxRecording,  # noqa: E402
@@ -131,8 +131,7 @@ def test_ccxt_pro_okx_books5_is_the_true_top_five():
                     await asyncio.wait_for(ex.watch_order_book("ETH/USDT", 5), 5)
                 sim.pause()
                 (conn,) = sim.connections_of("okx")
-                while not conn.queue.empty():     # let the frames already produced go out
-                    await asyncio.sleep(0.01)
+                await until(conn.queue.empty)     # let the frames already produced go out
                 await asyncio.sleep(0.05)
                 ob = ex.orderbooks["ETH/USDT"]
                 truth = sim.true_book("okx", "ETH-USDT", 5)
@@ -407,8 +406,7 @@ def test_finished_connections_are_forgotten_beyond_a_bounded_history():
                 for _ in range(n):
                     async with s.ws_connect(url) as ws:
                         await ws_frames(ws, 1)
-                while sim.connections_forgotten < n - FINISHED_CONNECTIONS:      # all n finished
-                    await asyncio.sleep(0.01)
+                await until(lambda: sim.connections_forgotten >= n - FINISHED_CONNECTIONS)   # all n finished
                 conns = sim.connections_of("binance")
                 assert [c.ordinal for c in conns] == [0, *range(n + 1 - FINISHED_CONNECTIONS, n + 1)]
                 assert not conns[0].finished and all(c.finished and c.queue.empty() for c in conns[1:])
@@ -909,8 +907,7 @@ NEW_CASES = [("bybit", "BTC/USDT", "BTCUSDT", 50), ("kraken", "BTC/USD", "XXBTZU
 async def _quiet(sim, venue):
     """Freeze the simulator and let the client take everything already sent."""
     sim.pause()
-    while not all(c.queue.empty() or c.closing for c in sim.connections_of(venue)):
-        await asyncio.sleep(0.01)
+    await until(lambda: all(c.queue.empty() or c.closing for c in sim.connections_of(venue)))
     await asyncio.sleep(0.1)
 
 
