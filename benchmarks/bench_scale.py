@@ -284,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                 window=preset.window if a.window is None else a.window, freeze=a.freeze)
     doc["quick"] = a.quick
     print(table(doc["rows"]))
-    out = Path(a.out) if a.out else default_out(doc["commit"], quick=a.quick, freeze=a.freeze,
-                                                    partial=(books, modes, consumers) != (tuple(preset.books), tuple(MODES), CONSUMERS)
-                                                    or a.warmup is not None or a.window is not None)
+    partial = ((books, modes, consumers) != (tuple(preset.books), tuple(MODES), CONSUMERS)
+               or a.warmup is not None or a.window is not None)
+    out = Path(a.out) if a.out else default_out(doc["commit"], quick=a.quick, freeze=a.freeze, partial=partial)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1))
     print(f"written {out}")
