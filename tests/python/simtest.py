@@ -1,6 +1,7 @@
 """What the simulator-driven feed tests share: the tick, a time-limited runner, adapters attached
 to the simulator, each venue's default test book, the book-equals-truth check, the waits until
-everything the simulator sent has been handled, and the fault-run checks."""
+everything the simulator sent has been handled, the fault-run checks, and hand-made Binance depth
+frames for the protocol and replay tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+
+import orjson
 
 from liqcore.feed import create_exchange
 from liqcore.sim import bitfinex_checksum, kraken_checksum, okx_checksum
@@ -46,6 +49,17 @@ BOOKS = {b.ex_id: b for b in (
     SimBook("bitget", "BTC/USDT", "bitget", "BTCUSDT"),
     SimBook("bitfinex", "BTC/USD", "bitfinex", "tBTCUSD", 25),
 )}
+
+
+def binance_depth(first: int, last: int, bids: Iterable[Sequence[str]] = (), asks: Iterable[Sequence[str]] = (),
+                  prev: int | None = None, sym: str = "BTCUSDT", e: int = 7) -> str:
+    """A Binance ``depthUpdate`` frame's text, as the combined stream sends it (``pu`` for futures
+    when ``prev`` is given)."""
+    d: dict[str, Any] = {"e": "depthUpdate", "E": e, "s": sym, "U": first, "u": last, "b": [list(b) for b in bids],
+                         "a": [list(a) for a in asks]}
+    if prev is not None:
+        d["pu"] = prev
+    return orjson.dumps({"stream": sym.lower() + "@depth", "data": d}).decode()
 
 
 async def until(cond: Callable[[], Any], timeout: float | None = None) -> None:

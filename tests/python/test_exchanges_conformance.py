@@ -278,6 +278,7 @@ from liqcore.exchanges.binance import BinanceProtocol  # noqa: E402
 from liqcore.recordings import iter_hftbacktest  # noqa: E402
 from liqcore.replay import BUNDLED_RECORDING  # noqa: E402
 from liqcore.replay.books import BinanceAdapter  # noqa: E402
+from simtest import binance_depth  # noqa: E402
 
 EXPECTED_BN = json.loads((DATA.parent / "binance" / "EXPECTED.json").read_text())
 
@@ -391,14 +392,6 @@ class _Driver:
         self.events.append(("malformed", data))
 
 
-def _bn_depth(first, last, bids=(), asks=(), prev=None, sym="BTCUSDT", e=7):
-    d = {"e": "depthUpdate", "E": e, "s": sym, "U": first, "u": last, "b": [list(b) for b in bids],
-         "a": [list(a) for a in asks]}
-    if prev is not None:
-        d["pu"] = prev
-    return orjson.dumps({"stream": sym.lower() + "@depth", "data": d}).decode()
-
-
 def _bn_feed(p, fast, frame):
     p.on_frame(None, frame) if fast else p.on_message(None, orjson.loads(frame))
 
@@ -410,8 +403,8 @@ def test_binance_procedure(fast):
     until the next subscription), and more decimals than the book holds widen it exactly."""
     d = _Driver()
     p = BinanceProtocol(d, fast_path=fast)
-    _bn_feed(p, fast, _bn_depth(10, 12, bids=[("1.00", "1")]))
-    _bn_feed(p, fast, _bn_depth(13, 14, asks=[("2.005", "3")]))       # 3 decimals: the book widens
+    _bn_feed(p, fast, binance_depth(10, 12, bids=[("1.00", "1")]))
+    _bn_feed(p, fast, binance_depth(13, 14, asks=[("2.005", "3")]))       # 3 decimals: the book widens
     live = d.books["BTCUSDT"]
     assert p.waiting(live) == 2 and live.state == "syncing" and live.book.sequence == "binance_spot"
     with pytest.raises(SnapshotTooOld):
@@ -422,19 +415,19 @@ def test_binance_procedure(fast):
     assert live.state == "live" and live.book.price_decimals == 3 and live.stats.rescaled == 1
     assert live.book.level_strings("ask") == [["2.005", "3"], ["3.00", "1"]]
     assert d.events[-2:] == [("synced", "BTCUSDT", "depth"), ("changed", "BTCUSDT", 14, 7)]
-    _bn_feed(p, fast, _bn_depth(15, 15, bids=[("1.50", "2")], e=99))
+    _bn_feed(p, fast, binance_depth(15, 15, bids=[("1.50", "2")], e=99))
     assert d.events[-1] == ("changed", "BTCUSDT", 15, 99) and live.book.last_update_id == 15
-    _bn_feed(p, fast, _bn_depth(15, 15, bids=[("1.50", "9")]))           # again: older than the book
-    _bn_feed(p, fast, _bn_depth(17, 18, bids=[("1.60", "1")]))           # 16 missing: a gap
+    _bn_feed(p, fast, binance_depth(15, 15, bids=[("1.50", "9")]))           # again: older than the book
+    _bn_feed(p, fast, binance_depth(17, 18, bids=[("1.60", "1")]))           # 16 missing: a gap
     assert d.events[-1] == ("failed", "BTCUSDT", "SequenceGapError") and live.state == "stale"
     before = live.book.level_strings("bid")
-    _bn_feed(p, fast, _bn_depth(19, 19, bids=[("1.70", "1")]))           # skipped until a new subscription
+    _bn_feed(p, fast, binance_depth(19, 19, bids=[("1.70", "1")]))           # skipped until a new subscription
     assert live.book.level_strings("bid") == before == [["1.50", "2"], ["0.50", "1"]]
     c = live.stats
     assert (c.applied, c.stale_skipped, c.gaps, c.buffered) == (2, 3, 1, 2)
     assert _bn_accounted(p, live)
     p.begin(None, live, "BTCUSDT")                                      # the resubscription
-    _bn_feed(p, fast, _bn_depth(20, 21, bids=[("1.80", "1")]))
+    _bn_feed(p, fast, binance_depth(20, 21, bids=[("1.80", "1")]))
     assert p.waiting(live) == 1 and live.state == "stale"
     assert p.on_snapshot(None, live, b'{"lastUpdateId":20,"bids":[["1.00","1"]],"asks":[["3.00","1"]]}') == 1
     assert live.state == "live" and live.book.level_strings("bid") == [["1.80", "1"], ["1.00", "1"]]
@@ -450,12 +443,12 @@ def test_binance_futures_pu_chain_and_the_bounded_buffer(fast):
     live.book.sequence = "binance_futures"                             # as the live driver makes it
     p.begin(None, live, "BTCUSDT")
     for first, last, prev in ((1, 3, 0), (4, 6, 3), (7, 9, 6)):
-        _bn_feed(p, fast, _bn_depth(first, last, bids=[("1.00", str(last))], prev=prev))
+        _bn_feed(p, fast, binance_depth(first, last, bids=[("1.00", str(last))], prev=prev))
     assert p.waiting(live) == 2 and p.buffer_dropped == 1 and live.stats.stale_skipped == 1
     assert p.on_snapshot(None, live, b'{"lastUpdateId":5,"E":1,"T":1,"bids":[],"asks":[]}') == 2
-    _bn_feed(p, fast, _bn_depth(10, 11, bids=[("1.00", "11")], prev=9))
+    _bn_feed(p, fast, binance_depth(10, 11, bids=[("1.00", "11")], prev=9))
     assert live.book.level_strings("bid") == [["1.00", "11"]]
-    _bn_feed(p, fast, _bn_depth(12, 13, prev=12))                       # pu 12 != 11: a gap
+    _bn_feed(p, fast, binance_depth(12, 13, prev=12))                       # pu 12 != 11: a gap
     assert live.stats.gaps == 1 and _bn_accounted(p, live)
 
 
@@ -471,9 +464,9 @@ def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
 
     d = Two()
     p = BinanceProtocol(d)
-    p.on_frame("spot", _bn_depth(1, 2, bids=[("1.00", "1")]))
-    p.on_frame("swap", _bn_depth(5, 6, bids=[("2.00", "1")]))
-    p.on_frame("spot", _bn_depth(1, 2, sym="NOPE"))
+    p.on_frame("spot", binance_depth(1, 2, bids=[("1.00", "1")]))
+    p.on_frame("swap", binance_depth(5, 6, bids=[("2.00", "1")]))
+    p.on_frame("spot", binance_depth(1, 2, sym="NOPE"))
     p.on_frame("spot", '{"result":null,"id":1}')
     assert sorted(d.books) == ["spot:BTCUSDT", "swap:BTCUSDT"]
     assert [p.waiting(d.books[k]) for k in sorted(d.books)] == [1, 1]
@@ -487,9 +480,9 @@ def test_binance_markets_route_per_connection_and_unknown_ones_are_ignored():
     live = d.books["spot:BTCUSDT"]
     p.begin("spot2", live, "BTCUSDT")
     asked = d.asked
-    p.on_frame("spot2", _bn_depth(3, 4, bids=[("1.00", "2")]))
+    p.on_frame("spot2", binance_depth(3, 4, bids=[("1.00", "2")]))
     assert (p.waiting(live), d.asked) == (1, asked)
-    p.on_frame("spot", _bn_depth(5, 5, bids=[("1.00", "3")]))
+    p.on_frame("spot", binance_depth(5, 5, bids=[("1.00", "3")]))
     assert d.asked == asked + 1
 
 

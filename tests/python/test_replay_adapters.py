@@ -21,7 +21,7 @@ pytest.importorskip("aiohttp")
 pytest.importorskip("ccxt.pro")
 
 from netguard import no_internet  # noqa: E402,F401
-from simtest import BOOKS, exchanges, settle, until  # noqa: E402
+from simtest import BOOKS, binance_depth, exchanges, settle, until  # noqa: E402
 
 from liqcore.cli import main  # noqa: E402
 from liqcore.feed import LiveFeed  # noqa: E402
@@ -144,11 +144,6 @@ def test_a_replay_that_cannot_apply_what_it_read_is_not_ok(tmp_path, capsys):
     assert "NOT OK" in out and "no snapshot, nothing verified: binance BTCUSDT" in out
 
 
-def _depth(first, last, bid_size):
-    return orjson.dumps({"e": "depthUpdate", "E": 1, "s": "XUSDT", "U": first, "u": last,
-                         "b": [["1.00", bid_size]], "a": []})
-
-
 def _rest(last_id, bid_size):
     return orjson.dumps({"lastUpdateId": last_id, "bids": [["1.00", bid_size]], "asks": [["2.00", "1"]]})
 
@@ -167,16 +162,16 @@ def test_a_binance_resubscription_recorded_as_sent_starts_a_new_sync(tmp_path, w
         if with_subscribe:                          # the first subscribe comes before any market is known
             rec.write(subscribe % 1, exchange="binance", stream=url, kind="sent")
         rec.write('{"result":null,"id":1}', exchange="binance", stream=url)
-        rec.write(_depth(5, 6, "1"), exchange="binance", stream=url)
+        rec.write(binance_depth(5, 6, [("1.00", "1")], sym="XUSDT"), exchange="binance", stream=url)
         rec.write(_rest(5, "1"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
-        rec.write(_depth(7, 8, "2"), exchange="binance", stream=url)
+        rec.write(binance_depth(7, 8, [("1.00", "2")], sym="XUSDT"), exchange="binance", stream=url)
         # the connection dropped; events 9..11 were never received
         if with_subscribe:
             rec.write(subscribe % 2, exchange="binance", stream=url, kind="sent")
         rec.write('{"result":null,"id":2}', exchange="binance", stream=url)
-        rec.write(_depth(12, 13, "3"), exchange="binance", stream=url)
+        rec.write(binance_depth(12, 13, [("1.00", "3")], sym="XUSDT"), exchange="binance", stream=url)
         rec.write(_rest(12, "3"), exchange="binance", stream="rest", symbol="X/USDT", kind="rest")
-        rec.write(_depth(14, 15, "4"), exchange="binance", stream=url)
+        rec.write(binance_depth(14, 15, [("1.00", "4")], sym="XUSDT"), exchange="binance", stream=url)
     rep = replay(p)                                 # liqcore replay
     b = rep.book("binance", "XUSDT")
     live = asyncio.run(replay_through_adapters(p))[("binance", "X/USDT")]   # the live adapter
