@@ -214,6 +214,12 @@ cdef class AlertKernel:
             raise IndexError(f"rule index {rule} out of range")
         return liq_alerts_active(self._a, <size_t>rule) == 1
 
+    def warm(self, Py_ssize_t rule):
+        """Whether rule ``rule`` (an index) has finished its warm-up (the rules' ``warm``)."""
+        if not 0 <= rule < <Py_ssize_t>self._n:
+            raise IndexError(f"rule index {rule} out of range")
+        return liq_alerts_warm(self._a, <size_t>rule) == 1
+
     def window_len(self, Py_ssize_t rule):
         """Values in rule ``rule``'s spread window (0 for other rules)."""
         if not 0 <= rule < <Py_ssize_t>self._n:

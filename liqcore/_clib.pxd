@@ -350,3 +350,4 @@ cdef extern from "alerts.h" nogil:
                                   double ask_depth, double imbalance, double reference_price,
                                   liq_alert_event *out_events, size_t *n_events)
     int liq_alerts_active(const liq_alerts *a, size_t rule)
+    int liq_alerts_warm(const liq_alerts *a, size_t rule)

@@ -261,6 +261,24 @@ int liq_alerts_active(const liq_alerts *a, size_t rule)
     return a->rules[rule].d.active;
 }
 
+static int depth_warm(const liq_alert_depth_params *p, const depth_state *st)
+{
+    return st->bid.seconds >= p->warmup_s && st->ask.seconds >= p->warmup_s && st->bid.mean > 0 &&
+           st->ask.mean > 0;
+}
+
+int liq_alerts_warm(const liq_alerts *a, size_t rule)
+{
+    if (rule >= a->n) return -1;
+    const rule_state *r = &a->rules[rule];
+    switch (r->p.kind) {
+    case LIQ_ALERT_SPREAD_WIDENING: return r->s.spread.count >= r->p.spread.min_count;
+    case LIQ_ALERT_DEPTH_DROP: return depth_warm(&r->p.depth, &r->s.depth);
+    case LIQ_ALERT_PRICE_ANOMALY: return r->s.price.returns >= r->p.price.warmup;
+    default: return 1;
+    }
+}
+
 /* ------------------------------------------------------------------ spread window */
 
 /* Room for one more value: drop the expired prefix (invisible: only [start, len) is read) when
@@ -420,8 +438,7 @@ static int depth_check(rule_state *r, int64_t ts, double bid_depth, double ask_d
 {
     const liq_alert_depth_params *p = &r->p.depth;
     depth_state *st = &r->s.depth;
-    const int ready = st->bid.seconds >= p->warmup_s && st->ask.seconds >= p->warmup_s && st->bid.mean > 0 &&
-                      st->ask.mean > 0;
+    const int ready = depth_warm(p, st);
     if (ready) {
         const double bid_drop = 100.0 * (1.0 - bid_depth / st->bid.mean);
         const double ask_drop = 100.0 * (1.0 - ask_depth / st->ask.mean);

@@ -192,6 +192,15 @@ liq_status liq_alerts_observe(liq_alerts *a, int64_t ts_ns, double mid, double s
  */
 int liq_alerts_active(const liq_alerts *a, size_t rule);
 
+/*
+ * Whether rule `rule` has finished its warm-up (1), is still warming (0), or the index is out of
+ * range (-1). Warm: SPREAD_WIDENING's baseline holds `min_count` values at its last refresh;
+ * DEPTH_DROP has fed both sides' baselines `warmup_s` seconds of positive depth; PRICE_ANOMALY
+ * has taken `warmup` returns (its cross-venue check judges before that); IMBALANCE is always
+ * warm. A rule still warming raises no alert (PRICE_ANOMALY: none from its returns). O(1).
+ */
+int liq_alerts_warm(const liq_alerts *a, size_t rule);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,6 +150,12 @@ class LiveLiquidityMonitor:
         """The episodes under way, by start time."""
         return self.engine.active()
 
+    def warming(self, exchange: str, symbol: str) -> list[str]:
+        """The alert types still warming up on ``(exchange, symbol)`` (nothing is raised for
+        them yet; :meth:`AlertEngine.warming`): how long after a start the monitor judges a
+        market. Empty once every rule judges. O(rules)."""
+        return self.engine.warming(exchange, symbol)
+
     def alerts(self) -> list[LiquidityAlert]:
         """The last ``history`` alerts delivered (starts and ends), oldest first."""
         return list(self._history)

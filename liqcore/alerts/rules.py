@@ -118,7 +118,9 @@ class Rule(Protocol):
     """What the engine needs of a rule: its alert ``type``, a ``debounce`` (None: the engine's),
     ``state()`` (a fresh per-market state), ``check(state, obs)`` (a :data:`Check`, or None while
     the baseline is warming up: neither breach nor clear) and, when an alert fires,
-    ``describe(state, obs, check)`` -> ``(metric, severity, baseline values)``."""
+    ``describe(state, obs, check)`` -> ``(metric, severity, baseline values)``. Optionally
+    ``warm(state)``: False while the rule's baseline is warming up (a rule without it is always
+    warm; :meth:`AlertEngine.warming` reads it)."""
 
     type: str
     debounce: Debounce | None
@@ -251,6 +253,10 @@ class SpreadWidening:
         ratio = s / base
         return (z > self.z and ratio > self.ratio, z < self.clear_z or ratio < self.clear_ratio, s, base, z, ratio)
 
+    def warm(self, st: list[Any]) -> bool:
+        """Whether the baseline held ``min_count`` values at its last refresh."""
+        return bool(st[4] >= self.min_count)
+
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         return "spread_bps", _severity(check[5], self.medium_ratio, self.high_ratio), {
             "median_spread_bps": check[3], "log_scale": st[2], "count": st[4], "lookback_s": self.lookback / _NS,
@@ -283,7 +289,7 @@ class DepthDrop:
     def check(self, st: list[Any], obs: Observation) -> Check | None:
         bid: _TimeEwma = st[0]
         ask: _TimeEwma = st[1]
-        ready = bid.seconds >= self.warmup and ask.seconds >= self.warmup and bid.mean > 0 and ask.mean > 0
+        ready = self.warm(st)
         if ready:
             bid_drop = 100.0 * (1.0 - obs.bid_depth / bid.mean)
             ask_drop = 100.0 * (1.0 - obs.ask_depth / ask.mean)
@@ -299,6 +305,12 @@ class DepthDrop:
         if 0.0 <= obs.ask_depth < math.inf:
             ask.update(obs.ts, obs.ask_depth)
         return out if ready else None
+
+    def warm(self, st: list[Any]) -> bool:
+        """Whether both sides' baselines have been fed ``warmup_s`` seconds of positive depth."""
+        bid: _TimeEwma = st[0]
+        ask: _TimeEwma = st[1]
+        return bid.seconds >= self.warmup and ask.seconds >= self.warmup and bid.mean > 0 and ask.mean > 0
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         return "depth_1pct", _severity(check[5], self.medium_pct, self.high_pct), {
@@ -349,6 +361,10 @@ class Imbalance:
         held = st[0] is not None and obs.ts - st[0] >= self.hold
         by_z = self.z is not None and z is not None and abs(z) > self.z
         return (held or by_z, a < self.clear_level, i, ew.mean, z, a)
+
+    def warm(self, st: list[Any]) -> bool:
+        """Always: the held level needs no baseline (the optional z judges once I has a variance)."""
+        return True
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         ew: _TimeEwma = st[2]
@@ -427,6 +443,10 @@ class PriceAnomaly:
         by_venue = dev > thr
         return (abs(z) > self.z or by_venue, worst < 0.5, mid, float(ref) if by_venue and ref is not None else st[2],
                 z, worst)
+
+    def warm(self, st: list[Any]) -> bool:
+        """Whether ``warmup`` returns have been taken (the cross-venue check judges before that)."""
+        return bool(st[3] >= self.warmup)
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         ew: _TimeEwma = st[4]
@@ -589,11 +609,30 @@ class AlertEngine:
                 alerts[k] = None
         return out
 
+    def warming(self, exchange: str, symbol: str) -> list[str]:
+        """The alert types whose rule is still warming up on ``(exchange, symbol)``, in rule
+        order (a market not yet observed: every rule that needs a baseline). A rule warming up
+        raises nothing: an empty list means every rule judges. O(rules)."""
+        key = (exchange, symbol)
+        kmarket = self._kstates.get(key)
+        if kmarket is not None:
+            return [r.type for k, r in enumerate(self.rules) if not kmarket[0].warm(k)]
+        market = self._states.get(key)
+        if market is not None:
+            return [r.type for r, st, _, _ in market if not _warm(r, st)]
+        return [r.type for r in self.rules if not _warm(r, r.state())]
+
     def active(self) -> list[LiquidityAlert]:
         """The episodes under way, by start time."""
         found = [ep.alert for st in self._states.values() for _, _, ep, _ in st if ep.alert is not None]
         found += [a for _, alerts in self._kstates.values() for a in alerts if a is not None]
         return sorted(found, key=lambda a: a.ts_ms)
+
+
+def _warm(rule: Rule, state: Any) -> bool:
+    """``rule.warm(state)``, True for a rule without one (the Rule protocol)."""
+    warm = getattr(rule, "warm", None)
+    return True if warm is None else bool(warm(state))
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)

@@ -374,6 +374,35 @@ static void test_several_rules_and_bad_input(void)
     liq_alerts_destroy(a);
 }
 
+/* Warm-up, one observation a second: the spread baseline holds min_count = 3 values at a
+ * refresh (refresh 0: every observation refreshes before adding, so the 4th sees 3); depth has
+ * 2 s on both sides (the first observation starts the clock: the 3rd); price has 2 returns of
+ * 1 s (the 3rd observation); imbalance always. An index out of range: -1. */
+static void test_warm_up(void)
+{
+    liq_alert_rule rules[4] = {spread_rule(), depth_rule(), imbalance_rule(), price_rule()};
+    rules[0].spread.min_count = 3, rules[0].spread.refresh_ns = 0;
+    rules[1].depth.warmup_s = 2;
+    rules[3].price.warmup = 2;
+    liq_alerts *a;
+    CHECK_EQ_I64(liq_alerts_create(rules, 4, &a), LIQ_OK);
+    const int expect[5][4] = {{0, 0, 1, 0}, {0, 0, 1, 0}, {0, 0, 1, 0}, {0, 1, 1, 1}, {1, 1, 1, 1}};
+    for (int k = 0; k < 4; k++) CHECK_EQ_I64(liq_alerts_warm(a, (size_t)k), expect[0][k]);
+    liq_alert_event ev[4];
+    for (int64_t t = 0; t < 4; t++) {
+        obs(a, t * NS, 100, 1, 100, 100, 0, NAN, ev);
+        for (int k = 0; k < 4; k++) CHECK_EQ_I64(liq_alerts_warm(a, (size_t)k), expect[t + 1][k]);
+    }
+    /* one-sided: depth stays warm (its baselines are kept), bad input changes nothing */
+    obs(a, 4 * NS, NAN, NAN, 100, 0, 1, NAN, ev);
+    size_t n;
+    CHECK_EQ_I64(liq_alerts_observe(a, 5 * NS, NAN, 1, 1, 1, 0, -1.0, ev, &n), LIQ_ERR_ARG);
+    for (int k = 0; k < 4; k++) CHECK_EQ_I64(liq_alerts_warm(a, (size_t)k), 1);
+    CHECK_EQ_I64(liq_alerts_warm(a, 4), -1);
+    CHECK_EQ_I64(liq_alerts_warm(a, SIZE_MAX), -1);
+    liq_alerts_destroy(a);
+}
+
 /* Times at the int64 limits, backwards and huge gaps: no overflow (UBSan), sane outputs. */
 static void test_time_limits(void)
 {
@@ -406,6 +435,7 @@ int main(void)
     test_price_jump_and_venue_deviation();
     test_debounce_m_of_n();
     test_several_rules_and_bad_input();
+    test_warm_up();
     test_time_limits();
     TEST_MAIN_END();
 }

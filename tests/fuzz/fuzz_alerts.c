@@ -173,6 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t k = 0; k < n; k++) {
             if (liq_alerts_active(a, k) != active[k]) FAIL("rule %zu active %d, events say %d", k,
                                                            liq_alerts_active(a, k), active[k]);
+            const int warm = liq_alerts_warm(a, k);
+            if ((warm != 0 && warm != 1) || warm != liq_alerts_warm(twin, k)) FAIL("rule %zu warm %d", k, warm);
             const liq_alert_spread_params *p = &rules[k].spread;
             if (rules[k].kind == LIQ_ALERT_SPREAD_WIDENING && p->sample_ns > 0) {
                 const double bound = floor(((double)p->lookback_ns + (double)p->refresh_ns) / (double)p->sample_ns) + 1;

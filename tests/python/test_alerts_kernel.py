@@ -148,6 +148,7 @@ def run_both(rules, debounce, stream):
             assert_same_alert(x, y)
         # stronger than the tolerance: the same operations in the same order give the same bits
         assert a == b
+        assert py.warming(obs.exchange, obs.symbol) == c.warming(obs.exchange, obs.symbol), obs
         count += len(a)
     assert py.active() == c.active()
     return count
@@ -177,11 +178,44 @@ def test_the_differential_streams_do_raise_alerts() -> None:
                                       1e6 * (0.1 if phase == 2 else 1.0), 1e6, 0.9 if phase == 4 else 0.0))
         py = AlertEngine(rules, compiled=False)
         c = AlertEngine(rules)
-        for obs in stream:
+        warmed: dict[str, int] = {}          # alert type -> observations before its rule was warm
+        for j, obs in enumerate(stream):
             a, b = py.observe(obs), c.observe(obs)
             assert a == b
             seen |= {x.type for x in a}
+            for eng in (py, c):
+                warming = eng.warming("sim", "X")
+                for t in ("SPREAD_WIDENING", "DEPTH_DROP", "PRICE_ANOMALY"):
+                    if t not in warming:
+                        warmed.setdefault(t, j)
+                    else:       # warm is for good: no rule cools down again
+                        assert t not in warmed, (t, j)
+                assert not any(x.active and x.type in warming for x in a)   # warming up: nothing raised
+        # spread: 10 values, one per 0.1 s, at a refresh (each second); depth: 1 s of baseline, the
+        # first observation only starting its clock (ten 0.1 s gaps sum to 0.9999999999999999 s: an
+        # eleventh); price: 3 returns of 1 s after the first mid
+        assert warmed == {"SPREAD_WIDENING": 10, "DEPTH_DROP": 11, "PRICE_ANOMALY": 30}, warmed
     assert seen == {"SPREAD_WIDENING", "DEPTH_DROP", "IMBALANCE", "PRICE_ANOMALY"}
+
+
+def test_warming_of_a_market_not_seen_and_of_rules_without_warm() -> None:
+    class Custom:                       # the Rule protocol without the optional warm()
+        type, debounce = "SPREAD_WIDENING", None
+
+        def state(self) -> list:
+            return []
+
+        def check(self, state, obs):
+            return None
+
+        def describe(self, state, obs, check):
+            return "x", "LOW", {}
+    for eng in (AlertEngine(), AlertEngine(compiled=False)):
+        assert eng.warming("sim", "X") == ["SPREAD_WIDENING", "DEPTH_DROP", "PRICE_ANOMALY"]
+    eng = AlertEngine([Custom(), Imbalance()])
+    assert not eng.compiled and eng.warming("sim", "X") == []
+    eng.observe(Observation("sim", "X", T0, 100.0, 1.0, 1e6, 1e6, 0.0, None))
+    assert eng.warming("sim", "X") == [] and eng.warming("other", "X") == []
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 from netguard import no_internet  # noqa: F401  (the autouse no-internet guard)
+from simtest import until
 
 from liqcore import OrderBook
 from liqcore.alerts import (AlertEngine, Debounce, DepthDrop, Imbalance, LiveLiquidityMonitor, LiquidityAlert,
@@ -159,7 +160,9 @@ async def _live(sim_seconds: float):
             await feed.wait_live(timeout=20)
             async with LiveLiquidityMonitor(feed, rules=fast_rules(), on_alert=alerts.append) as monitor:
                 src = sim.market("binance", "BTC/USDT").source
-                await asyncio.sleep(15)                              # warm-up (the baselines), calm
+                # every rule warmed up (about 10 s), then 5 s more of a calm book judged
+                await until(lambda: monitor.warming("binance", "BTC/USDT") == [], 60)
+                await asyncio.sleep(5)
                 calm = list(alerts)
                 for name, inject, *_ in SCENARIOS:
                     before = len(alerts)

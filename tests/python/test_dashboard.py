@@ -33,6 +33,7 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("plotly")
 
 from netguard import no_internet  # noqa: E402,F401  (the autouse no-internet guard)
+from simtest import until  # noqa: E402
 from test_alerts_monitor import fast_rules  # noqa: E402
 from test_service_hub import settled  # noqa: E402
 
@@ -106,6 +107,7 @@ class Service:
         self.thread = threading.Thread(target=self._run, name="dashboard-service", daemon=True)
         self.url = ""
         self.hub: BookHub | None = None
+        self.app: Any = None            # the FastAPI app (its state holds the websocket's alert monitor)
 
     def start(self) -> "Service":
         self.thread.start()
@@ -131,7 +133,7 @@ class Service:
         self.liquidation_levels = stored_liquidation_map(self.store)
         hub = self.hub = BookHub(sim=True, sim_interval=0.02)
         # with an API key, as on a shared machine: the page gets it from its address (#key=...)
-        app = create_app(hub, self.store, api_key=API_KEY, ws_options={"monitor_options": {"rules": fast_rules()}},
+        app = self.app = create_app(hub, self.store, api_key=API_KEY, ws_options={"monitor_options": {"rules": fast_rules()}},
                          dashboard={"exchange": EXCHANGE, "symbol": INSTRUMENT,
                                     "venues": ("binance", "coinbase", "kraken")})
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -266,9 +268,12 @@ def test_every_view_in_chromium_shows_the_apis_values(service: Service, tmp_path
             assert page.evaluate("window.liqDash.last.history.count") >= 600
             page.wait_for_function("window.liqDash.marks.trades >= 20 && window.liqDash.heatmap.marksKept() >= 5")
 
-            # an anomaly played by the simulator: the monitor raises it, the page lists it
+            # an anomaly played by the simulator: the monitor raises it, the page lists it. It is
+            # played once the monitor judges spreads: its warm-up (100 values, one per evaluation
+            # every 100 ms) takes 10 s on an idle machine and longer on a busy one
             sim_source = service.hub.simulator.market(EXCHANGE, SIM_ID).source
-            page.wait_for_function("window.liqDash.heatmap.stats.columns >= 40")    # the monitor's warm-up
+            monitor = service.app.state.pusher.monitor
+            service.call(until(lambda: "SPREAD_WIDENING" not in monitor.warming(EXCHANGE, INSTRUMENT), 60), timeout=65)
             service.loop.call_soon_threadsafe(lambda: sim_source.disturb("spread", 150, ticks=3000))
             item = page.locator("#alerts-list li[data-type=SPREAD_WIDENING]").first
             item.wait_for()
