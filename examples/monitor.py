@@ -56,8 +56,11 @@ async def main(path: str) -> None:
                 tracker = LiquidityTracker(store, feed, interval_s=0.2, snapshot_interval_s=2.0)
                 # each venue's mid is also compared with the other's (a few ticks apart: under the
                 # 10 bps floor of the cross-venue check)
-                async with tracker, LiveLiquidityMonitor(feed, rules=rules, on_alert=on_alert, store=store):
-                    await asyncio.sleep(15)                      # the baselines warm up on a calm market
+                async with tracker, LiveLiquidityMonitor(feed, rules=rules, on_alert=on_alert, store=store) as monitor:
+                    # the baselines warm up on a calm market (about 10 s), then 3 s more of it are judged
+                    while monitor.warming("binance", "BTC/USDT"):
+                        await asyncio.sleep(0.1)
+                    await asyncio.sleep(3)
                     print(f"calm: {len(alerts)} alerts")
                     print("binance spread blows out ...")
                     sim.market("binance", "BTC/USDT").source.disturb("spread", 150, ticks=3000)   # 3 s
