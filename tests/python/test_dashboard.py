@@ -133,9 +133,10 @@ class Service:
         self.liquidation_levels = stored_liquidation_map(self.store)
         hub = self.hub = BookHub(sim=True, sim_interval=0.02)
         # with an API key, as on a shared machine: the page gets it from its address (#key=...)
-        app = self.app = create_app(hub, self.store, api_key=API_KEY, ws_options={"monitor_options": {"rules": fast_rules()}},
-                         dashboard={"exchange": EXCHANGE, "symbol": INSTRUMENT,
-                                    "venues": ("binance", "coinbase", "kraken")})
+        app = self.app = create_app(hub, self.store, api_key=API_KEY,
+                                    ws_options={"monitor_options": {"rules": fast_rules()}},
+                                    dashboard={"exchange": EXCHANGE, "symbol": INSTRUMENT,
+                                               "venues": ("binance", "coinbase", "kraken")})
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         serving = asyncio.ensure_future(self.server.serve())       # its lifespan starts and closes the hub
         while not self.server.started:
