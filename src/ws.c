@@ -59,9 +59,10 @@ size_t liq_ws_write_frame(uint8_t *out, size_t cap, unsigned opcode, const uint8
 {
     if (!known_opcode(opcode) || (opcode >= LIQ_WS_CLOSE && len > LIQ_WS_MAX_CONTROL))
         return 0;
-    size_t header = length_header(len);
-    if (cap < header + 4 || cap - header - 4 < len)
+    const size_t size = liq_ws_frame_size(len);
+    if (size == 0 || cap < size)
         return 0;
+    const size_t header = length_header(len);
     out[0] = (uint8_t)(0x80u | opcode);
     if (header == 2) {
         out[1] = (uint8_t)(0x80u | len);
@@ -79,5 +80,5 @@ size_t liq_ws_write_frame(uint8_t *out, size_t cap, unsigned opcode, const uint8
     uint8_t *dst = out + header + 4;
     for (size_t i = 0; i < len; i++)
         dst[i] = (uint8_t)(payload[i] ^ mask[i & 3]);
-    return header + 4 + len;
+    return size;
 }
