@@ -261,10 +261,21 @@ int liq_alerts_active(const liq_alerts *a, size_t rule)
     return a->rules[rule].d.active;
 }
 
+/* Each rule's warm-up (liq_alerts_warm), the same test its check makes. */
+static int spread_warm(const liq_alert_spread_params *p, const spread_state *w)
+{
+    return w->count >= p->min_count;
+}
+
 static int depth_warm(const liq_alert_depth_params *p, const depth_state *st)
 {
     return st->bid.seconds >= p->warmup_s && st->ask.seconds >= p->warmup_s && st->bid.mean > 0 &&
            st->ask.mean > 0;
+}
+
+static int price_warm(const liq_alert_price_params *p, const price_state *st)
+{
+    return st->returns >= p->warmup;
 }
 
 int liq_alerts_warm(const liq_alerts *a, size_t rule)
@@ -272,9 +283,9 @@ int liq_alerts_warm(const liq_alerts *a, size_t rule)
     if (rule >= a->n) return -1;
     const rule_state *r = &a->rules[rule];
     switch (r->p.kind) {
-    case LIQ_ALERT_SPREAD_WIDENING: return r->s.spread.count >= r->p.spread.min_count;
+    case LIQ_ALERT_SPREAD_WIDENING: return spread_warm(&r->p.spread, &r->s.spread);
     case LIQ_ALERT_DEPTH_DROP: return depth_warm(&r->p.depth, &r->s.depth);
-    case LIQ_ALERT_PRICE_ANOMALY: return r->s.price.returns >= r->p.price.warmup;
+    case LIQ_ALERT_PRICE_ANOMALY: return price_warm(&r->p.price, &r->s.price);
     default: return 1;
     }
 }
@@ -420,7 +431,7 @@ static int spread_check(rule_state *r, int64_t ts, double s, check *c)
         w->len++;
         w->last = ts;
     }
-    if (w->count < p->min_count) return 0;
+    if (!spread_warm(p, w)) return 0;
     const double z = (x - w->med) / w->scale;
     const double base = exp(w->med);
     const double ratio = s / base;
@@ -519,7 +530,7 @@ static int price_check(rule_state *r, int64_t ts, double mid, double spread_bps,
          * divides the two ints rounding once: equal while the gap is below 2^53 ns */
         const double r_ = log(mid / st->mid) / sqrt(gap_pos(ts, st->ts) / (double)p->interval_ns);
         const double sigma = ew->mean > 0 ? sqrt(ew->mean) : 0.0;
-        st->z = st->returns >= p->warmup && sigma > 0 ? r_ / sigma : 0.0;
+        st->z = price_warm(p, st) && sigma > 0 ? r_ / sigma : 0.0;
         ewma_update(ew, ts, r_ * r_);
         st->returns++;
         st->prev_mid = st->mid;
@@ -535,7 +546,7 @@ static int price_check(rule_state *r, int64_t ts, double mid, double spread_bps,
     }
     st->dev = dev;
     st->thr = thr;
-    if (st->returns < p->warmup && !has_ref) return 0;
+    if (!price_warm(p, st) && !has_ref) return 0;
     /* Python's max(a, b): b only when b > a (so a NaN b leaves a) */
     const double a = fabs(z) / p->z, b = dev / thr;
     const double worst = b > a ? b : a;

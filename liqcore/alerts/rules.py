@@ -246,7 +246,7 @@ class SpreadWidening:
                 st[1], _, st[2], _ = robust_scale(v, 1e-12)
             st[3] = obs.ts
         window.add(obs.ts, x, self.sample)
-        if st[4] < self.min_count:
+        if not self.warm(st):
             return None
         z = (x - st[1]) / st[2]
         base = math.exp(st[1])
@@ -255,7 +255,7 @@ class SpreadWidening:
 
     def warm(self, st: list[Any]) -> bool:
         """Whether the baseline held ``min_count`` values at its last refresh."""
-        return bool(st[4] >= self.min_count)
+        return st[4] >= self.min_count
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         return "spread_bps", _severity(check[5], self.medium_ratio, self.high_ratio), {
@@ -426,7 +426,7 @@ class PriceAnomaly:
             # by sqrt(gap / interval), as a random walk's
             r = math.log(mid / st[0]) / math.sqrt((obs.ts - st[1]) / self.interval)
             sigma = math.sqrt(ew.mean) if ew.mean > 0 else 0.0     # EWMA of r^2 (NaN before any)
-            st[5] = r / sigma if st[3] >= self.warmup and sigma > 0 else 0.0
+            st[5] = r / sigma if self.warm(st) and sigma > 0 else 0.0
             ew.update(obs.ts, r * r)
             st[3] += 1
             st[2], st[0], st[1] = st[0], mid, obs.ts
@@ -437,7 +437,7 @@ class PriceAnomaly:
         if ref is not None and obs.spread_bps > 0:
             dev = abs(mid - ref) / (obs.spread_bps * 1e-4 * mid)
         st[6], st[7] = dev, thr
-        if st[3] < self.warmup and ref is None:
+        if ref is None and not self.warm(st):
             return None
         worst = max(abs(z) / self.z, dev / thr)
         by_venue = dev > thr
@@ -446,7 +446,7 @@ class PriceAnomaly:
 
     def warm(self, st: list[Any]) -> bool:
         """Whether ``warmup`` returns have been taken (the cross-venue check judges before that)."""
-        return bool(st[3] >= self.warmup)
+        return st[3] >= self.warmup
 
     def describe(self, st: list[Any], obs: Observation, check: Check) -> tuple[str, str, dict[str, Any]]:
         ew: _TimeEwma = st[4]
