@@ -125,7 +125,7 @@ class AdapterReplay:
         if rec.kind != "recv":
             return
         self.frames += 1
-        client = self.ex.client(rec.url or "ws://replay")
+        client = self._client(rec)
         raw = rec.raw
         text = raw.decode() if isinstance(raw, (bytes, bytearray, memoryview)) else str(raw)
         if self._binance:
@@ -162,11 +162,15 @@ class AdapterReplay:
         except orjson.JSONDecodeError:
             return
         ex = self.ex
-        client = ex.client(rec.url or "ws://replay")
+        client = self._client(rec)
         for market_id in subscribed_depth(msg):
             symbol = ex.liq_market_symbol(client, market_id, None)
             if symbol is not None and symbol in ex.liq_books:
                 self._subscribe(client, symbol)
+
+    def _client(self, rec: Record) -> Any:
+        """ccxt's client of the connection ``rec`` was received or sent on."""
+        return self.ex.client(rec.url or "ws://replay")
 
     def _subscribe(self, client: Any, symbol: str) -> None:
         live = self.ex.liq_begin_sync(client, symbol)
