@@ -256,6 +256,13 @@ static void side_compact(liq_side *s, int64_t tick, size_t limit)
  */
 static inline int side_too_holey(const liq_side *s) { return s->len - s->live > s->live / 2 + 2 * DENSE_GAP; }
 
+/* Whether `gap` more holes and one more level keep a side within that bound (an insertion's
+ * filler holes are skipped when they would not: the level is placed without them). */
+static inline int side_holes_fit(const liq_side *s, size_t gap)
+{
+    return s->len - s->live + gap <= (s->live + 1) / 2 + 2 * DENSE_GAP;
+}
+
 /* Remove the level at pos: a hole in the middle, a real pop at the touch. */
 static inline void side_remove(liq_side *s, size_t pos, int64_t tick)
 {
@@ -265,10 +272,11 @@ static inline void side_remove(liq_side *s, size_t pos, int64_t tick)
         s->len--;
         while (s->len && !s->qty[s->len - 1]) s->len--;
         if (s->dstart > s->len) s->dstart = s->len;
-        return;
+    } else {
+        s->qty[pos] = 0;
+        s->dec[pos] = 0;
     }
-    s->qty[pos] = 0;
-    s->dec[pos] = 0;
+    /* either way one live level fewer: the holes left may now exceed the bound */
     if (side_too_holey(s)) side_compact(s, tick, s->cap);
 }
 
@@ -297,7 +305,8 @@ static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, ui
         s->dstart = pos;         /* k lies between two steps of the region: it now starts above k */
     if (pos == n) {
         size_t gap = n ? ticks_between(s->key[n - 1], k, step) - 1 : 0;
-        if (n && on_grid(s->key[n - 1], k, step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+        if (n && on_grid(s->key[n - 1], k, step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap &&
+            side_holes_fit(s, gap)) {
             if (s->dstart >= n) s->dstart = n - 1;   /* the old touch starts the region */
             for (size_t i = 0; i < gap; i++) put_hole(s, n + i, s->key[n - 1] + (int64_t)(i + 1) * step);
             n += gap;
@@ -329,7 +338,7 @@ static inline void side_insert(liq_side *s, size_t pos, int64_t k, int64_t q, ui
     if (pos == s->dstart) {
         /* just below the region: extend it down over the missing ticks if they fit */
         size_t gap = ticks_between(k, s->key[pos], step) - 1;
-        if (on_grid(k, s->key[pos], step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap) {
+        if (on_grid(k, s->key[pos], step) && gap <= DENSE_GAP && n + gap + 1 <= s->cap && side_holes_fit(s, gap)) {
             side_move(s, pos + gap + 1, pos, n - pos);
             for (size_t i = 1; i <= gap; i++) put_hole(s, pos + i, k + (int64_t)i * step);
             put_level(s, pos, k, q, dec);
